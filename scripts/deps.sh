@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# Installs everything wolfguard needs to build, run and test on Debian 12.
+#
+#  - Debian 12 packages by name (apt-get, the machine's own sources).
+#  - llhttp 9.x from Debian 13's binary packages (Debian 12 has none).
+#  - wolfSSL 5.7.x built from Debian 13's source package with the features the
+#    product needs (AES-NI asm, DTLS 1.2/1.3, CIDs, PSK, exporter, tickets) into
+#    the project-local prefix .deps/prefix, cached under ~/.cache so that a
+#    second run, or a fresh clone on the same machine, takes seconds.
+#
+# Debian 13 is reached through a private apt configuration under .deps/apt that
+# reuses the mirror named in this machine's apt sources; no system-wide apt
+# setting is changed.
+#
+# Usage: scripts/deps.sh [--runtime-only]
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+deps="$top/.deps"
+prefix="$deps/prefix"
+cache_root="${WOLFGUARD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/wolfguard}"
+
+WOLFSSL_CONFIGURE_FLAGS=(
+	--enable-aesni --enable-intelasm --enable-aesgcm-stream
+	--enable-tls13 --enable-dtls --enable-dtls13 --enable-dtlscid
+	--enable-dtls-frag-ch --enable-psk --enable-keying-material
+	--enable-session-ticket --enable-secure-renegotiation --enable-sni
+	--enable-alpn --enable-opensslextra --enable-certgen --enable-ecc
+	--enable-supportedcurves --enable-curve25519 --enable-sp --enable-sp-asm
+	--enable-harden --enable-sessioncerts --enable-crl
+	--disable-examples --disable-benchmark --disable-crypttests
+	--disable-oldtls
+)
+
+die() { echo "deps.sh: error: $*" >&2; exit 1; }
+say() { echo "deps.sh: $*"; }
+
+[ "$(id -u)" = 0 ] || die "must run as root (it installs Debian packages); try: sudo $0"
+command -v apt-get >/dev/null || die "apt-get not found: wolfguard's set-up targets Debian 12"
+
+DEBIAN_PACKAGES=(
+	# build
+	build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
+	autoconf automake libtool dpkg-dev xz-utils
+	# libraries
+	libevent-dev libjansson-dev libpam0g-dev libradcli-dev liblua5.4-dev
+	libldap-dev libcriterion-dev libcrypt-dev
+	# run and test peers
+	openconnect ocserv iperf3 iproute2 iputils-ping nftables procps
+	openssl ca-certificates psmisc
+)
+
+install_debian_packages() {
+	local missing=()
+	for p in "${DEBIAN_PACKAGES[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+	done
+	if [ ${#missing[@]} -eq 0 ]; then
+		say "Debian packages: all present"
+		return
+	fi
+	say "installing Debian packages: ${missing[*]}"
+	apt-get update -q >/dev/null || die "apt-get update failed: check the machine's apt sources and network"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null \
+		|| die "apt-get install failed for: ${missing[*]}"
+	# ocserv's package starts a system service; wolfguard's tests and benchmarks run their own.
+	if command -v systemctl >/dev/null && systemctl is-active --quiet ocserv 2>/dev/null; then
+		systemctl stop ocserv.service ocserv.socket 2>/dev/null || true
+	fi
+	pkill -x ocserv 2>/dev/null || true
+}
+
+# The mirror of this machine's Debian archive, read from its own apt sources.
+debian_mirror() {
+	local uri
+	uri=$(grep -hE '^\s*URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null \
+		| awk '{print $2}' | grep -v -- '-security' | head -n1 || true)
+	if [ -z "$uri" ] && [ -f /etc/apt/sources.list ]; then
+		uri=$(awk '$1=="deb" {for (i=2;i<=NF;i++) if ($i ~ /^[a-z]+:\/\//) {print $i; exit}}' \
+			/etc/apt/sources.list | grep -v -- '-security' | head -n1 || true)
+	fi
+	[ -n "$uri" ] || die "no Debian mirror found in /etc/apt/sources.list{,.d}"
+	echo "${uri%/}"
+}
+
+# apt-get bound to a private Debian 13 source list and state; used for downloads only.
+trixie_apt() { trixie_apt_tool apt-get -q "$@"; }
+trixie_apt_cache() { trixie_apt_tool apt-cache "$@"; }
+trixie_apt_tool() {
+	local d="$deps/apt" tool=$1
+	shift
+	"$tool" \
+		-o Dir::Etc::SourceList="$d/sources.list" -o Dir::Etc::SourceParts="$d/empty" \
+		-o Dir::State::Lists="$d/lists" -o Dir::Cache="$d/cache" \
+		-o Dir::State::Status=/var/lib/dpkg/status \
+		-o APT::Get::List-Cleanup=0 -o APT::Sandbox::User=root "$@"
+}
+
+trixie_apt_update() {
+	local d="$deps/apt" mirror
+	[ -f "$d/lists/.updated" ] && [ -n "$(find "$d/lists/.updated" -mmin -1440 2>/dev/null)" ] && return
+	mirror=$(debian_mirror)
+	mkdir -p "$d/lists/partial" "$d/cache/archives/partial" "$d/empty"
+	cat >"$d/sources.list" <<EOF
+deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror trixie main
+deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror trixie main
+EOF
+	say "reading Debian 13 package lists from $mirror"
+	trixie_apt update >/dev/null || die "could not read Debian 13 lists from $mirror (is debian-archive-keyring current?)"
+	touch "$d/lists/.updated"
+}
+
+install_llhttp() {
+	if pkg-config --exists 'libllhttp >= 9' 2>/dev/null; then
+		say "llhttp: $(pkg-config --modversion libllhttp) present"
+		return
+	fi
+	trixie_apt_update
+	local work="$deps/llhttp"
+	rm -rf "$work" && mkdir -p "$work"
+	(cd "$work" && trixie_apt download libllhttp-dev >/dev/null) || die "could not download libllhttp-dev from Debian 13"
+	local runtime
+	runtime=$(dpkg-deb -f "$work"/libllhttp-dev_*.deb Depends | tr ',' '\n' | grep -o 'libllhttp[0-9.]*' | head -n1)
+	[ -n "$runtime" ] || die "libllhttp-dev's runtime package name not found"
+	(cd "$work" && trixie_apt download "$runtime" >/dev/null) || die "could not download $runtime from Debian 13"
+	say "installing llhttp from Debian 13: $(ls "$work" | tr '\n' ' ')"
+	dpkg -i "$work"/*.deb >/dev/null || die "dpkg -i of Debian 13's llhttp packages failed"
+}
+
+wolfssl_cache_key() {
+	printf '%s\n' "$1" "${WOLFSSL_CONFIGURE_FLAGS[@]}" "$(uname -m)" "$(gcc -dumpversion)" | sha256sum | cut -c1-16
+}
+
+install_wolfssl() {
+	local stamp="$prefix/.wolfssl-key"
+	if [ -f "$stamp" ] && [ -f "$prefix/lib/pkgconfig/wolfssl.pc" ]; then
+		local have_key
+		have_key=$(cat "$stamp")
+		if [ -f "$cache_root/$have_key.tar.gz" ] || [ -d "$prefix/include/wolfssl" ]; then
+			say "wolfSSL: $(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --modversion wolfssl) present in .deps/prefix"
+			return
+		fi
+	fi
+	# Find the version Debian 13 ships, so the cache key names exactly what is built.
+	local version key
+	version=$(cat "$cache_root/wolfssl-version" 2>/dev/null || true)
+	if [ -z "$version" ] || ! ls "$cache_root"/*.tar.gz >/dev/null 2>&1; then
+		trixie_apt_update
+		version=$(trixie_apt_cache showsrc wolfssl 2>/dev/null | awk '/^Version:/ && !v {v=$2} END {print v}')
+		[ -n "$version" ] || die "wolfssl source package not found in Debian 13 lists"
+	fi
+	key=$(wolfssl_cache_key "$version")
+	mkdir -p "$cache_root" "$prefix"
+	if [ -f "$cache_root/$key.tar.gz" ]; then
+		say "wolfSSL $version: restoring cached build $key"
+		tar -xzf "$cache_root/$key.tar.gz" -C "$prefix"
+		# The cached tree was built for another checkout's path.
+		sed -i "s|^prefix=.*|prefix=$prefix|" "$prefix/lib/pkgconfig/wolfssl.pc"
+		echo "$key" >"$stamp"
+		return
+	fi
+	trixie_apt_update
+	local src="$deps/wolfssl-src"
+	rm -rf "$src" && mkdir -p "$src"
+	say "wolfSSL $version: downloading Debian 13's source package"
+	(cd "$src" && trixie_apt source --download-only "wolfssl=$version" >/dev/null) \
+		|| die "could not download wolfssl $version source from Debian 13"
+	(cd "$src" && dpkg-source --no-check -x ./*.dsc tree >/dev/null) || die "dpkg-source -x failed for wolfssl"
+	say "wolfSSL $version: configuring and building (a few minutes, once)"
+	(
+		cd "$src/tree"
+		[ -x configure ] || ./autogen.sh >"$src/autogen.log" 2>&1
+		./configure --prefix="$prefix" "${WOLFSSL_CONFIGURE_FLAGS[@]}" \
+			CFLAGS="-O2 -g -DWOLFSSL_DTLS_CH_FRAG -DHAVE_SECRET_CALLBACK" >"$src/configure.log" 2>&1 \
+			|| { tail -30 "$src/configure.log" >&2; exit 1; }
+		make -j"$(nproc)" >"$src/make.log" 2>&1 || { tail -30 "$src/make.log" >&2; exit 1; }
+		make install >"$src/install.log" 2>&1
+	) || die "wolfSSL build failed (logs under .deps/wolfssl-src)"
+	echo "$version" >"$cache_root/wolfssl-version"
+	echo "$key" >"$stamp"
+	tar -czf "$cache_root/$key.tar.gz.tmp" -C "$prefix" . && mv "$cache_root/$key.tar.gz.tmp" "$cache_root/$key.tar.gz"
+	rm -rf "$src"
+	say "wolfSSL $version: built into .deps/prefix and cached as $key"
+}
+
+install_debian_packages
+install_llhttp
+install_wolfssl
+say "all dependencies ready"

@@ -1,0 +1,272 @@
+/* wolfguard plugin ABI.
+ *
+ * A plugin is a shared object that exports exactly one data symbol,
+ * WG_PLUGIN_SYMBOL, of type `const struct wg_plugin`. The host dlopen()s the
+ * object with RTLD_LOCAL, reads `abi_version` and `struct_size` (the first two
+ * fields, fixed forever) and refuses the plugin before touching anything else
+ * when they do not match what the host speaks.
+ *
+ * Plugins never link against the host. Everything they may ask of the host
+ * arrives as a `struct wg_host` function table at init time. That table, and
+ * every struct in this header, only ever grows at its end; a change that is
+ * not an append bumps WG_ABI_VERSION, and the host then refuses older plugins
+ * with a message naming both versions.
+ *
+ * Ownership: strings passed to a plugin belong to the host and are valid for
+ * the duration of the call unless a comment says otherwise. Strings a plugin
+ * returns or passes to the host are copied by the host.
+ */
+#ifndef WOLFGUARD_PLUGIN_H
+#define WOLFGUARD_PLUGIN_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Incremented on every incompatible change. */
+#define WG_ABI_VERSION 1u
+
+/* The one symbol a plugin exports. Versioned in its name, so a plugin built
+ * for a future incompatible ABI is not even found by an older host. */
+#define WG_PLUGIN_SYMBOL "wolfguard_plugin_v1"
+
+#if defined(__GNUC__)
+#define WG_EXPORT __attribute__((visibility("default")))
+#define WG_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define WG_EXPORT
+#define WG_PRINTF(f, a)
+#endif
+
+/* Declares the descriptor with the right name and linkage:
+ *   WG_PLUGIN_DEFINE = { WG_PLUGIN_HEADER, .name = "auth-foo", ... };     */
+#define WG_PLUGIN_DEFINE WG_EXPORT const struct wg_plugin wolfguard_plugin_v1
+#define WG_PLUGIN_HEADER .abi_version = WG_ABI_VERSION, .struct_size = sizeof(struct wg_plugin)
+
+enum wg_plugin_kind {
+	WG_PLUGIN_AUTH = 1,      /* checks credentials; ops: struct wg_auth_ops     */
+	WG_PLUGIN_ROUTING = 2,   /* addresses, routes, DNS; ops: struct wg_routing_ops */
+	WG_PLUGIN_LOG = 3,       /* log sinks; ops: struct wg_log_ops               */
+	WG_PLUGIN_POLICY = 4,    /* per-session policy; ops: struct wg_policy_ops   */
+	WG_PLUGIN_TRANSPORT = 5, /* reserved: data-path lanes (not yet loadable)   */
+};
+
+enum wg_log_level {
+	WG_LOG_ERROR = 0,
+	WG_LOG_WARN = 1,
+	WG_LOG_NOTICE = 2,
+	WG_LOG_INFO = 3,
+	WG_LOG_DEBUG = 4,
+};
+
+/* ---------------------------------------------------------------------- */
+/* Configuration: declared as data, validated by the host.                 */
+
+enum wg_option_type {
+	WG_OPT_STRING = 1,
+	WG_OPT_INT = 2,       /* JSON integer, checked against [min, max]      */
+	WG_OPT_BOOL = 3,
+	WG_OPT_STRING_LIST = 4, /* JSON array of strings                        */
+};
+
+#define WG_OPT_REQUIRED 0x1u
+
+/* One accepted key of a plugin's "options" object. Arrays end with a
+ * zeroed entry (name == NULL). Unknown keys and wrong types are rejected by
+ * the host as `file:line:column: key: problem` before init() runs. */
+struct wg_option {
+	const char *name;
+	uint32_t type;   /* enum wg_option_type */
+	uint32_t flags;  /* WG_OPT_* */
+	int64_t min, max; /* WG_OPT_INT only; both 0 means unbounded */
+	const char *default_value; /* textual default, or NULL; shown by docs */
+	const char *help;
+};
+
+/* Opaque handles owned by the host. */
+struct wg_config;   /* a plugin's validated "options" object            */
+struct wg_session;  /* an authenticated user's VPN session               */
+struct wg_auth;     /* one login attempt, alive from start to its answer */
+struct wg_timer;
+
+/* ---------------------------------------------------------------------- */
+/* What a plugin may ask of the host.                                     */
+
+/* Session attribute names used by wg_host.session_get (values as text). */
+#define WG_SESS_USER "user"
+#define WG_SESS_GROUP "group"
+#define WG_SESS_ID "session-id"
+#define WG_SESS_CLIENT_ADDR "client-address"
+#define WG_SESS_ADDR4 "address-ipv4"
+#define WG_SESS_ADDR6 "address-ipv6"
+#define WG_SESS_USER_AGENT "user-agent"
+
+struct wg_host {
+	uint32_t abi_version; /* WG_ABI_VERSION of the host */
+	uint32_t struct_size; /* sizeof(struct wg_host) in the host */
+
+	/* Logging; `sess` may be NULL. A line about a session carries its user,
+	 * address and id automatically. */
+	void (*log)(const struct wg_session *sess, int level, const char *fmt, ...) WG_PRINTF(3, 4);
+	void (*vlog)(const struct wg_session *sess, int level, const char *fmt, va_list ap);
+
+	/* Reading the plugin's validated options. A key that was absent yields
+	 * the option's default_value (string/int/bool) or NULL / 0 / false. */
+	const char *(*config_string)(const struct wg_config *cfg, const char *key);
+	int64_t (*config_int)(const struct wg_config *cfg, const char *key);
+	int (*config_bool)(const struct wg_config *cfg, const char *key);
+	size_t (*config_list_size)(const struct wg_config *cfg, const char *key);
+	const char *(*config_list_item)(const struct wg_config *cfg, const char *key, size_t i);
+	/* Where the option was written, for messages: "conf.d/10-x.json:4:7". */
+	const char *(*config_where)(const struct wg_config *cfg, const char *key);
+
+	/* Timers on the event loop of the calling thread. cb runs on the loop. */
+	struct wg_timer *(*timer_add)(uint32_t after_ms, int repeat, void (*cb)(void *arg), void *arg);
+	void (*timer_del)(struct wg_timer *t);
+
+	/* Runs work(arg) on a worker thread, then done(arg) back on the loop.
+	 * For anything that may block: PAM, network round-trips, disk. */
+	int (*run_blocking)(void (*work)(void *arg), void (*done)(void *arg), void *arg);
+
+	/* Session queries: text value of a WG_SESS_* attribute, or NULL. */
+	const char *(*session_get)(const struct wg_session *sess, const char *attr);
+
+	/* --- the login conversation (see struct wg_auth_ops) --- */
+	/* A field the user answered in the last form ("username", "password",
+	 * or any field name the plugin asked for), or NULL. */
+	const char *(*auth_field)(const struct wg_auth *a, const char *name);
+	/* Client's address as text, and the user name known so far (or NULL). */
+	const char *(*auth_client_addr)(const struct wg_auth *a);
+	const char *(*auth_username)(const struct wg_auth *a);
+	/* Ask the user for more: `message` is shown above the form; fields is a
+	 * NULL-terminated array. Ends this step; cont() runs on the answer. */
+	void (*auth_prompt)(struct wg_auth *a, const char *message, const struct wg_auth_field *fields);
+	/* Final answers. Exactly one of prompt/succeed/fail per start()/cont(),
+	 * from the loop thread, possibly later (after run_blocking). */
+	void (*auth_succeed)(struct wg_auth *a, const char *username, const char *const *groups);
+	void (*auth_fail)(struct wg_auth *a, const char *user_message, const char *log_reason);
+	/* Attributes learnt by the backend (RADIUS/LDAP), seen by policy hooks. */
+	void (*auth_set_attr)(struct wg_auth *a, const char *key, const char *value);
+};
+
+/* ---------------------------------------------------------------------- */
+/* The descriptor every plugin exports.                                   */
+
+struct wg_plugin {
+	uint32_t abi_version; /* must be WG_ABI_VERSION: checked first */
+	uint32_t struct_size; /* must be >= the host's sizeof(struct wg_plugin) */
+	const char *name;     /* "auth-plain": the name conf.d files refer to  */
+	const char *version;  /* the plugin's own version, shown by the host   */
+	const char *description;
+	uint32_t kind;        /* enum wg_plugin_kind */
+	const struct wg_option *options; /* accepted option keys, or NULL */
+
+	/* Called once with validated options. Returns 0, or a negative errno
+	 * with a reason written into err (NUL-terminated, at most errlen). The
+	 * plugin keeps `host` for its lifetime and puts its state in *state. */
+	int (*init)(const struct wg_host *host, const struct wg_config *cfg, void **state,
+		    char *err, size_t errlen);
+	void (*fini)(void *state);
+
+	/* Kind-specific callbacks: a pointer to the struct named by `kind`. */
+	const void *ops;
+};
+
+/* ---- WG_PLUGIN_AUTH ---------------------------------------------------- */
+
+enum wg_field_type { WG_FIELD_TEXT = 1, WG_FIELD_PASSWORD = 2 };
+
+struct wg_auth_field {
+	const char *name;  /* "username", "password", "otp", ... */
+	const char *label; /* shown to the user: "Password:" */
+	uint32_t type;     /* enum wg_field_type */
+};
+
+struct wg_auth_ops {
+	uint32_t struct_size;
+	/* A new login: usually prompts for username and password. */
+	void (*start)(void *state, struct wg_auth *a);
+	/* The user answered the last prompt. */
+	void (*cont)(void *state, struct wg_auth *a);
+	/* The client went away; an answer given after this is ignored, but
+	 * the plugin must not touch `a` once cancel() returns. May be NULL if
+	 * the plugin never answers later than the call that started a step. */
+	void (*cancel)(void *state, struct wg_auth *a);
+};
+
+/* ---- WG_PLUGIN_ROUTING ------------------------------------------------- */
+
+struct wg_route {
+	char net[64]; /* "10.1.0.0/16" or "fd00::/64" */
+};
+
+/* What a session's tunnel is configured with. The host fills defaults from
+ * the server section; routing plugins and policy hooks adjust it. */
+#define WG_MAX_ROUTES 64
+#define WG_MAX_DNS 4
+struct wg_tunnel_config {
+	uint32_t struct_size;
+	char addr4[16];    /* "10.8.0.23", or "" for none */
+	char netmask4[16]; /* "255.255.255.0" */
+	char addr6[48];    /* "fd00:1::17", or "" */
+	uint32_t prefix6;  /* usually 128 */
+	uint32_t mtu;
+	uint32_t n_include, n_exclude, n_dns, n_split_dns;
+	struct wg_route include[WG_MAX_ROUTES]; /* none: tunnel everything */
+	struct wg_route exclude[WG_MAX_ROUTES];
+	char dns[WG_MAX_DNS][48];
+	char split_dns[WG_MAX_DNS][128];
+	char default_domain[128];
+	uint32_t idle_timeout_s, session_timeout_s; /* 0: none */
+	uint32_t dpd_s, keepalive_s;
+};
+
+struct wg_routing_ops {
+	uint32_t struct_size;
+	/* Give the session its addresses and routes. Returns 0, or a negative
+	 * errno (-EADDRNOTAVAIL when the pool is exhausted). `previous`, when not
+	 * NULL, is the address the same cookie held before (reconnects). */
+	int (*lease)(void *state, const struct wg_session *s, struct wg_tunnel_config *tc);
+	void (*release)(void *state, const struct wg_session *s, const struct wg_tunnel_config *tc);
+};
+
+/* ---- WG_PLUGIN_LOG ----------------------------------------------------- */
+
+struct wg_log_record {
+	uint32_t struct_size;
+	int level;                 /* enum wg_log_level */
+	int64_t time_us;           /* wall clock, microseconds since the epoch */
+	const char *source;        /* "core" or the plugin's name */
+	const char *message;
+	/* session context; NULL when the line is not about a session */
+	const char *user, *client_addr, *session_id, *vpn_addr;
+};
+
+struct wg_log_ops {
+	uint32_t struct_size;
+	/* Must not block for long; called from any thread, serialised by host. */
+	void (*write)(void *state, const struct wg_log_record *rec);
+};
+
+/* ---- WG_PLUGIN_POLICY -------------------------------------------------- */
+
+struct wg_policy_ops {
+	uint32_t struct_size;
+	/* After the auth plugin said yes. Return 0 to allow; non-zero denies,
+	 * with a message for the user written to msg. */
+	int (*after_auth)(void *state, const struct wg_session *s, char *msg, size_t msglen);
+	/* Before the tunnel starts: may change tc. Non-zero denies. */
+	int (*before_tunnel)(void *state, const struct wg_session *s, struct wg_tunnel_config *tc,
+			     char *msg, size_t msglen);
+	void (*on_disconnect)(void *state, const struct wg_session *s, uint64_t bytes_in,
+			      uint64_t bytes_out, uint64_t duration_s);
+};
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* WOLFGUARD_PLUGIN_H */
