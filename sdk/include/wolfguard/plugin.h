@@ -92,6 +92,7 @@ struct wg_config;   /* a plugin's validated "options" object            */
 struct wg_session;  /* an authenticated user's VPN session               */
 struct wg_auth;     /* one login attempt, alive from start to its answer */
 struct wg_timer;
+struct wg_auth_field; /* defined with the auth kind below */
 
 /* ---------------------------------------------------------------------- */
 /* What a plugin may ask of the host.                                     */
@@ -227,9 +228,13 @@ struct wg_tunnel_config {
 
 struct wg_routing_ops {
 	uint32_t struct_size;
-	/* Give the session its addresses and routes. Returns 0, or a negative
-	 * errno (-EADDRNOTAVAIL when the pool is exhausted). `previous`, when not
-	 * NULL, is the address the same cookie held before (reconnects). */
+	/* The networks the pools are carved from, as "10.8.0.0/24" and
+	 * "fd00:8::/64" ("" for none). The host gives its TUN device the first
+	 * host address of each (10.8.0.1), so leases never hand that one out. */
+	int (*networks)(void *state, char *net4, size_t len4, char *net6, size_t len6);
+	/* Give a new session its addresses and routes. Returns 0, or a negative
+	 * errno (-EADDRNOTAVAIL when the pool is exhausted). A session that
+	 * reconnects with its cookie keeps its lease; lease() is not called. */
 	int (*lease)(void *state, const struct wg_session *s, struct wg_tunnel_config *tc);
 	void (*release)(void *state, const struct wg_session *s, const struct wg_tunnel_config *tc);
 };

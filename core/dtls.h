@@ -1,0 +1,61 @@
+/* The DTLS channel: one UDP socket per worker, many peers.
+ *
+ * Datagrams are demultiplexed by peer address. A datagram from an unknown
+ * peer is accepted only if it is a ClientHello whose session id is the
+ * X-DTLS-App-ID of a live session (lookup callback); the DTLS 1.2 handshake
+ * then runs with that session's PSK (PSK-NEGOTIATE: 32 bytes exported from
+ * the session's TLS connection with label "EXPORTER-openconnect-psk").
+ * wolfSSL objects get datagrams through custom I/O callbacks, so no socket
+ * is connect()ed per peer.
+ *
+ * Inside DTLS each record is one type byte (CSTP codes) and a payload. DPD
+ * requests are answered and keepalives absorbed here; DATA and DISCONNECT go
+ * up through on_packet. */
+#ifndef WG_DTLS_H
+#define WG_DTLS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct event_base;
+struct wg_dtls_server;
+struct wg_dtls_link; /* one peer's DTLS state */
+
+#define WG_DTLS_PSK_LEN 32
+#define WG_DTLS_APP_ID_LEN 32
+
+struct wg_dtls_callbacks {
+	/* The session whose App-ID this is, with its PSK copied to psk; NULL if
+	 * none (the datagram is then dropped silently). */
+	void *(*lookup)(void *arg, const uint8_t *app_id, size_t len, uint8_t psk[WG_DTLS_PSK_LEN]);
+	/* Handshake done: the session may now send over link. A session has at
+	 * most one link; a new handshake from a new address replaces the old
+	 * link (roaming), after on_closed for the old one. */
+	void (*on_up)(void *arg, void *session, struct wg_dtls_link *link);
+	/* A DATA (0x00) or DISCONNECT (0x05) record from the peer. */
+	void (*on_packet)(void *arg, void *session, uint8_t type, const uint8_t *payload, size_t len);
+	/* The link is gone (peer closed, fatal error, replaced). `link` must not
+	 * be used after this returns. */
+	void (*on_closed)(void *arg, void *session, struct wg_dtls_link *link);
+};
+
+/* Binds a UDP socket to addr and serves it on base. Returns NULL and logs
+ * the reason on failure. */
+struct wg_dtls_server *wg_dtls_server_new(struct event_base *base, const struct sockaddr *addr,
+					  socklen_t addrlen, const struct wg_dtls_callbacks *cb, void *arg);
+void wg_dtls_server_free(struct wg_dtls_server *srv);
+/* The UDP port actually bound (useful when 0 was asked for). */
+int wg_dtls_server_port(const struct wg_dtls_server *srv);
+
+/* Sends one record (type byte + payload). Returns 0, or -1 if the link is
+ * not usable (the caller falls back to CSTP). Never blocks: a full socket
+ * buffer drops the packet, as IP would. */
+int wg_dtls_send(struct wg_dtls_link *link, uint8_t type, const uint8_t *payload, size_t len);
+/* Ends a link from the session's side (session closed): sends close_notify
+ * and frees it; on_closed is not called. */
+void wg_dtls_link_close(struct wg_dtls_link *link);
+/* The peer's address as text ("198.51.100.7:50432"). */
+const char *wg_dtls_link_peer(const struct wg_dtls_link *link);
+
+#endif

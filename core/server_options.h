@@ -1,0 +1,6 @@
+#ifndef WG_SERVER_OPTIONS_H
+#define WG_SERVER_OPTIONS_H
+#include <wolfguard/plugin.h>
+/* The keys of conf.d's "server" section, validated like a plugin's options. */
+extern const struct wg_option wg_server_options[];
+#endif
