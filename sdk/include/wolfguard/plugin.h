@@ -126,6 +126,9 @@ struct wg_host {
 	const char *(*config_where)(const struct wg_config *cfg, const char *key);
 
 	/* Timers on the event loop of the calling thread. cb runs on the loop. */
+	/* A one-shot timer (repeat == 0) is freed by the host after its callback
+	 * runs: call timer_del only before it fired. Repeating timers live until
+	 * timer_del. Returns NULL on failure. */
 	struct wg_timer *(*timer_add)(uint32_t after_ms, int repeat, void (*cb)(void *arg), void *arg);
 	void (*timer_del)(struct wg_timer *t);
 

@@ -1,0 +1,450 @@
+/* The login conversation between an AnyConnect-style client and the auth
+ * plugin.
+ *
+ * Each step: the client POSTs XML (or a urlencoded form), the plugin gets
+ * start() or cont(), and answers with prompt / succeed / fail, at once or
+ * later from a worker thread's completion. The HTTP response is sent when
+ * the answer comes; the connection reads nothing else meanwhile.
+ *
+ * Conversations live in a table keyed by a random context id that travels
+ * in the webvpncontext cookie, so a client that opens a new TLS connection
+ * between steps still finds its conversation. Each has a deadline
+ * (auth-timeout). */
+#include "auth.h"
+
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+
+#include "auth_xml.h"
+#include "conn.h"
+#include "hashmap.h"
+#include "http_parser.h"
+#include "log.h"
+#include "server.h"
+#include "session.h"
+
+#define CONTEXT_LEN 16
+#define MAX_FAILURES 3
+#define FORM_BUF 8192
+
+struct wg_auth {
+	struct wg_server *srv;
+	uint8_t ctx[CONTEXT_LEN];
+	char ctx_hex[2 * CONTEXT_LEN + 1];
+	struct wg_conn *conn;      /* connection waiting for this step, or NULL */
+	bool pending;              /* the plugin holds the current step */
+	struct wg_auth_msg *msg;   /* the client's last answers (owned) */
+	char username[128];
+	char client_addr[64];
+	char user_agent[128];
+	char group_select[128];
+	char error[256];           /* shown with the next form */
+	struct wg_attr attrs[WG_MAX_ATTRS];
+	unsigned n_attrs;
+	unsigned failures;
+	struct event *expire;      /* owned */
+	struct event *restart;     /* owned: deferred start() after a failure */
+};
+
+static const struct wg_auth_ops *auth_ops(struct wg_server *srv)
+{
+	return srv->auth->desc->ops;
+}
+
+static void hexify(const uint8_t *in, size_t n, char *out)
+{
+	static const char d[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = d[in[i] >> 4];
+		out[2 * i + 1] = d[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static void auth_free(struct wg_auth *a)
+{
+	wg_hashmap_del(a->srv->by_context, a->ctx);
+	if (a->conn && a->conn->auth == a)
+		a->conn->auth = NULL;
+	if (a->expire)
+		event_free(a->expire);
+	if (a->restart)
+		event_free(a->restart);
+	for (unsigned i = 0; i < a->n_attrs; i++) {
+		free(a->attrs[i].key);
+		free(a->attrs[i].value);
+	}
+	if (a->msg)
+		explicit_bzero(a->msg, sizeof(*a->msg)); /* it held a password */
+	free(a->msg);
+	free(a);
+}
+
+/* Forgets a conversation; a plugin still holding it is told first. */
+static void auth_drop(struct wg_auth *a)
+{
+	if (a->pending) {
+		const struct wg_auth_ops *ops = auth_ops(a->srv);
+		if (!ops->cancel) {
+			/* The plugin may still answer: keep the memory, unlink the client. */
+			if (a->conn && a->conn->auth == a)
+				a->conn->auth = NULL;
+			a->conn = NULL;
+			return;
+		}
+		ops->cancel(a->srv->auth->state, a);
+		a->pending = false;
+	}
+	auth_free(a);
+}
+
+static void auth_expired(evutil_socket_t fd, short what, void *arg)
+{
+	struct wg_auth *a = arg;
+
+	(void)fd;
+	(void)what;
+	wg_log(NULL, WG_LOG_NOTICE, "%s: login of %s timed out", a->client_addr, a->username[0] ? a->username : "?");
+	if (a->conn) {
+		struct wg_conn *c = a->conn;
+		c->auth = NULL;
+		a->conn = NULL;
+		c->close_after_flush = true;
+		wg_conn_http_reply(c, "401 Unauthorized", NULL, NULL, NULL, 0);
+	}
+	auth_drop(a);
+}
+
+static void auth_restart_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct wg_auth *a = arg;
+
+	(void)fd;
+	(void)what;
+	a->pending = true;
+	memset(a->msg, 0, sizeof(*a->msg));
+	auth_ops(a->srv)->start(a->srv->auth->state, a);
+}
+
+static struct wg_auth *auth_new(struct wg_server *srv, struct wg_conn *c)
+{
+	struct wg_auth *a = calloc(1, sizeof(*a));
+	struct timeval tv = {.tv_sec = srv->auth_timeout};
+
+	if (!a)
+		return NULL;
+	a->srv = srv;
+	a->msg = calloc(1, sizeof(*a->msg));
+	a->expire = evtimer_new(srv->base, auth_expired, a);
+	a->restart = evtimer_new(srv->base, auth_restart_cb, a);
+	snprintf(a->client_addr, sizeof(a->client_addr), "%s", c->peer);
+	if (!a->msg || !a->expire || !a->restart || getrandom(a->ctx, sizeof(a->ctx), 0) != sizeof(a->ctx) ||
+	    wg_hashmap_put(srv->by_context, a->ctx, a) < 0) {
+		auth_free(a);
+		return NULL;
+	}
+	hexify(a->ctx, sizeof(a->ctx), a->ctx_hex);
+	evtimer_add(a->expire, &tv);
+	return a;
+}
+
+static struct wg_auth *auth_find(struct wg_server *srv, const struct wg_http_request *req)
+{
+	char hex[2 * CONTEXT_LEN + 2];
+	uint8_t key[CONTEXT_LEN];
+
+	if (wg_http_cookie(req, "webvpncontext", hex, sizeof(hex)) != 2 * CONTEXT_LEN)
+		return NULL;
+	for (size_t i = 0; i < CONTEXT_LEN; i++) {
+		unsigned v;
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+			return NULL;
+		key[i] = (uint8_t)v;
+	}
+	return wg_hashmap_get(srv->by_context, key);
+}
+
+static void reply_error(struct wg_conn *c, const char *status)
+{
+	c->close_after_flush = true;
+	wg_conn_http_reply(c, status, NULL, NULL, NULL, 0);
+}
+
+static void attach(struct wg_auth *a, struct wg_conn *c)
+{
+	a->conn = c;
+	c->auth = a;
+	c->busy = true;
+	a->pending = true;
+}
+
+void wg_auth_handle(struct wg_conn *c, const struct wg_http_request *req)
+{
+	struct wg_server *srv = c->srv;
+	struct wg_auth_msg *msg = calloc(1, sizeof(*msg));
+	char err[128] = "";
+	const char *ctype = wg_http_header(req, "Content-Type");
+	int rc = 0;
+
+	if (!msg) {
+		reply_error(c, "503 Service Unavailable");
+		return;
+	}
+	if (req->body_len == 0)
+		msg->type = WG_XML_INIT;
+	else if (ctype && strcasestr(ctype, "x-www-form-urlencoded"))
+		rc = wg_auth_form_parse(req->body, req->body_len, msg, err, sizeof(err));
+	else
+		rc = wg_auth_xml_parse(req->body, req->body_len, msg, err, sizeof(err));
+	if (rc < 0) {
+		wg_log(NULL, WG_LOG_NOTICE, "%s: unreadable login request: %s", c->peer, err);
+		free(msg);
+		reply_error(c, "400 Bad Request");
+		return;
+	}
+	if (msg->type == WG_XML_LOGOUT) {
+		free(msg);
+		wg_conn_http_reply(c, "200 OK", "text/xml", NULL, "", 0);
+		return;
+	}
+
+	struct wg_auth *a = auth_find(srv, req);
+	if (a && (a->pending || a->conn)) {
+		/* A step is already in flight for this context: one at a time. */
+		free(msg);
+		reply_error(c, "409 Conflict");
+		return;
+	}
+	if (a && msg->type != WG_XML_INIT) {
+		explicit_bzero(a->msg, sizeof(*a->msg));
+		free(a->msg);
+		a->msg = msg;
+		const char *user = wg_auth_msg_field(msg, "username");
+		if (user && *user && !a->username[0])
+			snprintf(a->username, sizeof(a->username), "%s", user);
+		if (msg->group_select[0])
+			snprintf(a->group_select, sizeof(a->group_select), "%s", msg->group_select);
+		attach(a, c);
+		auth_ops(srv)->cont(srv->auth->state, a);
+		return;
+	}
+	if (a)
+		auth_drop(a); /* the client started over */
+	a = auth_new(srv, c);
+	if (!a) {
+		free(msg);
+		reply_error(c, "503 Service Unavailable");
+		return;
+	}
+	const char *ua = wg_http_header(req, "User-Agent");
+	snprintf(a->user_agent, sizeof(a->user_agent), "%s", ua ? ua : "");
+	if (msg->group_select[0])
+		snprintf(a->group_select, sizeof(a->group_select), "%s", msg->group_select);
+	free(msg);
+	attach(a, c);
+	auth_ops(srv)->start(srv->auth->state, a);
+}
+
+void wg_auth_conn_gone(struct wg_conn *c)
+{
+	struct wg_auth *a = c->auth;
+
+	c->auth = NULL;
+	if (!a)
+		return;
+	a->conn = NULL;
+	if (a->pending)
+		auth_drop(a); /* nobody left to tell the answer to */
+}
+
+static void free_one(const void *key, void *value, void *arg)
+{
+	struct wg_auth ***cursor = arg;
+
+	(void)key;
+	*(*cursor)++ = value;
+}
+
+void wg_auth_end_all(struct wg_server *srv)
+{
+	size_t n = wg_hashmap_count(srv->by_context);
+	struct wg_auth **all = calloc(n + 1, sizeof(*all)), **cursor = all;
+
+	if (!all)
+		return;
+	wg_hashmap_foreach(srv->by_context, free_one, &cursor);
+	for (size_t i = 0; i < n; i++) {
+		all[i]->pending = all[i]->pending && auth_ops(srv)->cancel; /* plugins are going away */
+		auth_drop(all[i]);
+	}
+	free(all);
+}
+
+/* --- answers from the plugin ------------------------------------------ */
+
+/* The step is answered: the connection may read again. Returns the
+ * connection to answer on, or NULL when the client is gone. */
+static struct wg_conn *step_done(struct wg_auth *a)
+{
+	struct wg_conn *c = a->conn;
+
+	a->pending = false;
+	if (c) {
+		c->busy = false;
+		c->auth = NULL;
+		a->conn = NULL;
+	}
+	return c;
+}
+
+void wg_auth_host_prompt(struct wg_auth *a, const char *message, const struct wg_auth_field *fields)
+{
+	struct wg_xml_input inputs[WG_XML_MAX_FIELDS];
+	size_t n = 0;
+	char body[FORM_BUF], cookie[160];
+	struct wg_conn *c;
+
+	if (!a->pending)
+		return; /* a second answer to one step: ignore */
+	c = step_done(a);
+	if (!c)
+		return; /* the client may come back with the context cookie */
+	for (; fields && fields[n].name && n < WG_XML_MAX_FIELDS; n++) {
+		inputs[n].name = fields[n].name;
+		inputs[n].label = fields[n].label ? fields[n].label : fields[n].name;
+		inputs[n].type = fields[n].type == WG_FIELD_PASSWORD ? WG_XML_INPUT_PASSWORD : WG_XML_INPUT_TEXT;
+	}
+	struct wg_xml_form form = {
+		.title = a->srv->server_name,
+		.message = message,
+		.error = a->error[0] ? a->error : NULL,
+		.inputs = inputs,
+		.n_inputs = n,
+		.action = "/auth",
+	};
+	int len = wg_auth_xml_request(body, sizeof(body), &form);
+	a->error[0] = '\0';
+	if (len < 0) {
+		wg_log(NULL, WG_LOG_ERROR, "%s: login form does not fit in %zu bytes", a->client_addr, sizeof(body));
+		reply_error(c, "500 Internal Server Error");
+		auth_drop(a);
+		return;
+	}
+	snprintf(cookie, sizeof(cookie), "Set-Cookie: webvpncontext=%s; Secure; HttpOnly\r\n", a->ctx_hex);
+	wg_conn_http_reply(c, "200 OK", "text/xml", cookie, body, (size_t)len);
+	wg_conn_request_done(c);
+}
+
+void wg_auth_host_fail(struct wg_auth *a, const char *user_message, const char *log_reason)
+{
+	struct wg_conn *c;
+
+	if (!a->pending)
+		return;
+	c = step_done(a);
+	a->failures++;
+	wg_log(NULL, WG_LOG_NOTICE, "%s: login failed for user \"%s\": %s", a->client_addr,
+	       a->username[0] ? a->username : "?", log_reason ? log_reason : "no reason given");
+	if (!c || a->failures >= MAX_FAILURES) {
+		if (c) {
+			reply_error(c, "401 Unauthorized");
+		}
+		auth_drop(a);
+		return;
+	}
+	/* Ask again, with the reason shown above the new form. */
+	snprintf(a->error, sizeof(a->error), "%s", user_message && *user_message ? user_message : "Login failed.");
+	a->username[0] = '\0';
+	attach(a, c);
+	a->pending = false; /* restart_cb sets it when start() runs */
+	struct timeval now = {0, 0};
+	evtimer_add(a->restart, &now);
+}
+
+void wg_auth_host_succeed(struct wg_auth *a, const char *username, const char *const *groups)
+{
+	struct wg_server *srv = a->srv;
+	struct wg_conn *c;
+	struct wg_session *s;
+	char cookie_hex[2 * WG_COOKIE_LEN + 1], headers[512], body[2048];
+	int len;
+
+	if (!a->pending)
+		return;
+	c = step_done(a);
+	if (!c) {
+		auth_drop(a);
+		return;
+	}
+	if (srv->max_clients && srv->n_sessions >= srv->max_clients) {
+		wg_log(NULL, WG_LOG_WARN, "%s: login of %s refused: server full (max-clients %u)", a->client_addr,
+		       username, srv->max_clients);
+		reply_error(c, "503 Service Unavailable");
+		auth_drop(a);
+		return;
+	}
+	s = wg_session_new(srv, username && *username ? username : a->username, groups, a->group_select,
+			   a->client_addr, a->user_agent, a->attrs, a->n_attrs);
+	if (!s) {
+		reply_error(c, "503 Service Unavailable");
+		auth_drop(a);
+		return;
+	}
+	wg_session_cookie_hex(s, cookie_hex);
+	len = wg_auth_xml_complete(body, sizeof(body), srv->banner);
+	snprintf(headers, sizeof(headers),
+		 "Set-Cookie: webvpncontext=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/; Secure\r\n"
+		 "Set-Cookie: webvpn=%s; Secure; HttpOnly\r\n",
+		 cookie_hex);
+	explicit_bzero(cookie_hex, sizeof(cookie_hex));
+	wg_conn_http_reply(c, "200 OK", "text/xml", headers, body, len > 0 ? (size_t)len : 0);
+	explicit_bzero(headers, sizeof(headers));
+	auth_drop(a);
+	wg_conn_request_done(c);
+}
+
+void wg_auth_host_set_attr(struct wg_auth *a, const char *key, const char *value)
+{
+	if (!key || !value)
+		return;
+	for (unsigned i = 0; i < a->n_attrs; i++) {
+		if (strcmp(a->attrs[i].key, key) == 0) {
+			char *v = strdup(value);
+			if (v) {
+				free(a->attrs[i].value);
+				a->attrs[i].value = v;
+			}
+			return;
+		}
+	}
+	if (a->n_attrs < WG_MAX_ATTRS) {
+		a->attrs[a->n_attrs].key = strdup(key);
+		a->attrs[a->n_attrs].value = strdup(value);
+		if (a->attrs[a->n_attrs].key && a->attrs[a->n_attrs].value)
+			a->n_attrs++;
+		else {
+			free(a->attrs[a->n_attrs].key);
+			free(a->attrs[a->n_attrs].value);
+		}
+	}
+}
+
+const char *wg_auth_host_field(const struct wg_auth *a, const char *name)
+{
+	return a->msg ? wg_auth_msg_field(a->msg, name) : NULL;
+}
+
+const char *wg_auth_host_client_addr(const struct wg_auth *a)
+{
+	return a->client_addr;
+}
+
+const char *wg_auth_host_username(const struct wg_auth *a)
+{
+	return a->username[0] ? a->username : NULL;
+}

@@ -1,0 +1,32 @@
+/* The login conversation: the XML forms of the AnyConnect protocol on one
+ * side, the auth plugin's prompt/succeed/fail answers on the other. A
+ * conversation is named by a random context cookie (webvpncontext), so its
+ * steps may arrive on the same or on a new TLS connection. */
+#ifndef WG_AUTH_H
+#define WG_AUTH_H
+
+struct wg_conn;
+struct wg_http_request;
+struct wg_server;
+struct wg_host;
+struct wg_auth;
+struct wg_auth_field;
+
+/* Handles a login request (GET/POST to / or /auth) on c. The answer is sent
+ * on c now or later (when the plugin answers). */
+void wg_auth_handle(struct wg_conn *c, const struct wg_http_request *req);
+/* c is closing: forget it in any conversation that waits on it. */
+void wg_auth_conn_gone(struct wg_conn *c);
+/* Drops every conversation (server stop). */
+void wg_auth_end_all(struct wg_server *srv);
+
+/* Host functions handed to auth plugins (see struct wg_host). */
+const char *wg_auth_host_field(const struct wg_auth *a, const char *name);
+const char *wg_auth_host_client_addr(const struct wg_auth *a);
+const char *wg_auth_host_username(const struct wg_auth *a);
+void wg_auth_host_prompt(struct wg_auth *a, const char *message, const struct wg_auth_field *fields);
+void wg_auth_host_succeed(struct wg_auth *a, const char *username, const char *const *groups);
+void wg_auth_host_fail(struct wg_auth *a, const char *user_message, const char *log_reason);
+void wg_auth_host_set_attr(struct wg_auth *a, const char *key, const char *value);
+
+#endif

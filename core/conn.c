@@ -1,0 +1,553 @@
+/* A client's TCP connection: TLS handshake, HTTP requests, then CSTP.
+ *
+ * wolfSSL drives the socket directly (nonblocking). Plaintext to send is
+ * written straight through when nothing is queued; otherwise it waits in an
+ * evbuffer. When wolfSSL_write answers WANT_WRITE it has already taken the
+ * record, and must be called again with the same bytes: `inflight` remembers
+ * how long that head chunk was.
+ *
+ * A connection is never freed inside one of its own callbacks' callees:
+ * wg_conn_close() marks it CLOSING, detaches it from its session and login,
+ * and the memory is released from a zero-delay event. */
+#include "conn.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "http_parser.h"
+#include "log.h"
+#include "server.h"
+#include "session.h"
+#include "tunnel.h"
+
+#define READ_CHUNK 16384
+#define READ_BURST 32                 /* records per wakeup, so one client cannot starve others */
+#define WRITE_CHUNK 16384             /* one TLS record at most */
+#define MAX_BACKLOG (4u << 20)        /* queued plaintext before data packets are dropped */
+#define HANDSHAKE_TIMEOUT_S 20
+#define CSTP_MAX_FRAME (8 + 16384)
+
+struct conn_priv {
+	struct wg_conn pub;
+	size_t inflight;              /* length of the head chunk wolfSSL holds */
+	struct evbuffer *stash;       /* request bytes that arrived while busy */
+};
+
+static void conn_on_read(evutil_socket_t fd, short what, void *arg);
+static void conn_on_write(evutil_socket_t fd, short what, void *arg);
+static void conn_on_timeout(evutil_socket_t fd, short what, void *arg);
+static void conn_read_tls(struct wg_conn *c);
+static int conn_flush(struct wg_conn *c);
+
+static struct conn_priv *priv(struct wg_conn *c)
+{
+	return (struct conn_priv *)c;
+}
+
+static void peer_to_text(const struct sockaddr *sa, char *out, size_t len)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, host, sizeof(host));
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, host, sizeof(host));
+	snprintf(out, len, "%s", host);
+}
+
+static void timer_set(struct wg_conn *c, unsigned seconds)
+{
+	struct timeval tv = {.tv_sec = seconds};
+
+	evtimer_add(c->timer, &tv);
+}
+
+static void conn_handshake(struct wg_conn *c)
+{
+	int r = wolfSSL_accept(c->ssl);
+
+	if (r == WOLFSSL_SUCCESS) {
+		c->state = WG_CONN_HTTP;
+		timer_set(c, c->srv->auth_timeout);
+		wg_log(NULL, WG_LOG_DEBUG, "%s: TLS %s %s established", c->peer, wolfSSL_get_version(c->ssl),
+		       wolfSSL_get_cipher(c->ssl));
+		conn_read_tls(c);
+		return;
+	}
+	int e = wolfSSL_get_error(c->ssl, r);
+	if (e == WOLFSSL_ERROR_WANT_READ)
+		return;
+	if (e == WOLFSSL_ERROR_WANT_WRITE) {
+		event_add(c->wev, NULL);
+		return;
+	}
+	char buf[WOLFSSL_MAX_ERROR_SZ];
+	wg_conn_close(c, wolfSSL_ERR_error_string((unsigned long)e, buf));
+}
+
+void wg_conn_accept(struct wg_server *srv, int fd, const struct sockaddr *sa, socklen_t salen)
+{
+	struct conn_priv *p;
+	struct wg_conn *c;
+	int one = 1;
+	char peer[64];
+
+	(void)salen;
+	peer_to_text(sa, peer, sizeof(peer));
+	if (srv->n_conns_unauth >= srv->max_unauth) {
+		wg_log(NULL, WG_LOG_WARN, "%s: refused: %u connections have not logged in yet (max-unauthenticated)",
+		       peer, srv->n_conns_unauth);
+		close(fd);
+		return;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		close(fd);
+		return;
+	}
+	c = &p->pub;
+	c->srv = srv;
+	c->fd = fd;
+	snprintf(c->peer, sizeof(c->peer), "%s", peer);
+	evutil_make_socket_nonblocking(fd);
+	evutil_make_socket_closeonexec(fd);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c->ssl = wolfSSL_new(srv->tls);
+	c->rev = event_new(srv->base, fd, EV_READ | EV_PERSIST, conn_on_read, c);
+	c->wev = event_new(srv->base, fd, EV_WRITE, conn_on_write, c);
+	c->timer = evtimer_new(srv->base, conn_on_timeout, c);
+	c->out = evbuffer_new();
+	p->stash = evbuffer_new();
+	c->http = wg_http_parser_new();
+	c->state = WG_CONN_TLS;
+	c->next = srv->conns;
+	if (srv->conns)
+		srv->conns->prev = c;
+	srv->conns = c;
+	c->counted_unauth = true;
+	srv->n_conns_unauth++;
+	if (!c->ssl || !c->rev || !c->wev || !c->timer || !c->out || !p->stash || !c->http ||
+	    wolfSSL_set_fd(c->ssl, fd) != WOLFSSL_SUCCESS) {
+		wg_conn_close(c, "out of memory");
+		return;
+	}
+	event_add(c->rev, NULL);
+	timer_set(c, HANDSHAKE_TIMEOUT_S);
+	conn_handshake(c);
+}
+
+static void conn_free_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct wg_conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (c->prev)
+		c->prev->next = c->next;
+	else if (c->srv->conns == c)
+		c->srv->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	if (c->rev)
+		event_free(c->rev);
+	if (c->wev)
+		event_free(c->wev);
+	if (c->timer)
+		event_free(c->timer);
+	if (c->ssl)
+		wolfSSL_free(c->ssl);
+	close(c->fd);
+	if (c->out)
+		evbuffer_free(c->out);
+	if (priv(c)->stash)
+		evbuffer_free(priv(c)->stash);
+	wg_http_parser_free(c->http);
+	free(c->in);
+	free(c);
+}
+
+void wg_conn_close(struct wg_conn *c, const char *reason)
+{
+	struct wg_session *s = c->sess;
+
+	if (c->state == WG_CONN_CLOSING)
+		return;
+	c->state = WG_CONN_CLOSING;
+	wg_log(s, s ? WG_LOG_INFO : WG_LOG_DEBUG, "%s: connection closed: %s", c->peer, reason);
+	if (c->auth)
+		wg_auth_conn_gone(c);
+	if (s) {
+		c->sess = NULL;
+		if (s->cstp == c) {
+			s->cstp = NULL;
+			wg_session_detached(s);
+		}
+	}
+	if (c->counted_unauth) {
+		c->counted_unauth = false;
+		c->srv->n_conns_unauth--;
+	}
+	if (c->rev)
+		event_del(c->rev);
+	if (c->wev)
+		event_del(c->wev);
+	if (c->timer)
+		evtimer_del(c->timer);
+	if (c->ssl)
+		wolfSSL_shutdown(c->ssl); /* best effort close_notify; never waits */
+	/* Freed later: callers up the stack may still hold c. If the loop has
+	 * stopped, wg_conn_free_all() collects it. */
+	event_base_once(c->srv->base, -1, EV_TIMEOUT, conn_free_cb, c, NULL);
+}
+
+void wg_conn_free_all(struct wg_server *srv)
+{
+	while (srv->conns) {
+		struct wg_conn *c = srv->conns;
+		if (c->state != WG_CONN_CLOSING) {
+			c->state = WG_CONN_CLOSING;
+			if (c->auth)
+				wg_auth_conn_gone(c);
+			if (c->sess && c->sess->cstp == c)
+				c->sess->cstp = NULL;
+			c->sess = NULL;
+		}
+		conn_free_cb(-1, 0, c);
+	}
+}
+
+size_t wg_conn_backlog(const struct wg_conn *c)
+{
+	return evbuffer_get_length(c->out);
+}
+
+int wg_conn_send(struct wg_conn *c, const void *data, size_t len)
+{
+	if (c->state == WG_CONN_CLOSING)
+		return -1;
+	if (evbuffer_get_length(c->out) == 0 && c->state != WG_CONN_TLS && len <= WRITE_CHUNK) {
+		int n = wolfSSL_write(c->ssl, data, (int)len);
+		if (n == (int)len)
+			return 0;
+		int e = wolfSSL_get_error(c->ssl, n);
+		if (e != WOLFSSL_ERROR_WANT_WRITE && e != WOLFSSL_ERROR_WANT_READ) {
+			char buf[WOLFSSL_MAX_ERROR_SZ];
+			wg_conn_close(c, wolfSSL_ERR_error_string((unsigned long)e, buf));
+			return -1;
+		}
+		/* wolfSSL holds this record: the retry must present the same bytes. */
+		priv(c)->inflight = len;
+		evbuffer_add(c->out, data, len);
+		event_add(c->wev, NULL);
+		return 0;
+	}
+	if (evbuffer_get_length(c->out) + len > MAX_BACKLOG)
+		return -1; /* the client is not reading; drop like a full queue */
+	evbuffer_add(c->out, data, len);
+	return conn_flush(c);
+}
+
+static int conn_flush(struct wg_conn *c)
+{
+	size_t avail;
+
+	if (c->state == WG_CONN_TLS)
+		return 0;
+	while ((avail = evbuffer_get_length(c->out)) > 0) {
+		size_t chunk = priv(c)->inflight ? priv(c)->inflight : (avail < WRITE_CHUNK ? avail : WRITE_CHUNK);
+		unsigned char *p = evbuffer_pullup(c->out, (ssize_t)chunk);
+		int n = wolfSSL_write(c->ssl, p, (int)chunk);
+		if (n > 0) {
+			evbuffer_drain(c->out, (size_t)n);
+			priv(c)->inflight = 0;
+			continue;
+		}
+		int e = wolfSSL_get_error(c->ssl, n);
+		if (e == WOLFSSL_ERROR_WANT_WRITE || e == WOLFSSL_ERROR_WANT_READ) {
+			priv(c)->inflight = chunk;
+			event_add(c->wev, NULL);
+			return 0;
+		}
+		char buf[WOLFSSL_MAX_ERROR_SZ];
+		wg_conn_close(c, wolfSSL_ERR_error_string((unsigned long)e, buf));
+		return -1;
+	}
+	if (c->close_after_flush) {
+		wg_conn_close(c, "response sent");
+		return -1;
+	}
+	return 0;
+}
+
+int wg_conn_http_reply(struct wg_conn *c, const char *status, const char *content_type, const char *headers,
+		       const char *body, size_t body_len)
+{
+	char head[2048];
+	int n = snprintf(head, sizeof(head),
+			 "HTTP/1.1 %s\r\n"
+			 "Server: wolfguard\r\n"
+			 "Cache-Control: no-store\r\n"
+			 "X-Frame-Options: deny\r\n"
+			 "%s%s%s"
+			 "Content-Length: %zu\r\n"
+			 "%s"
+			 "\r\n",
+			 status, content_type ? "Content-Type: " : "", content_type ? content_type : "",
+			 content_type ? "\r\n" : "", body_len, c->close_after_flush ? "Connection: close\r\n" : "");
+
+	if (n < 0 || (size_t)n >= sizeof(head))
+		return -1;
+	/* Extra headers go before the blank line: splice them in. */
+	evbuffer_add(c->out, head, (size_t)n - 2);
+	if (headers)
+		evbuffer_add(c->out, headers, strlen(headers));
+	evbuffer_add(c->out, "\r\n", 2);
+	if (body_len)
+		evbuffer_add(c->out, body, body_len);
+	return conn_flush(c);
+}
+
+static void conn_dispatch(struct wg_conn *c, const struct wg_http_request *req, const uint8_t *extra,
+			  size_t extra_len)
+{
+	if (!req->keep_alive)
+		c->close_after_flush = true;
+	if (strcmp(req->method, "CONNECT") == 0) {
+		if (strcmp(req->url, "/CSCOSSLC/tunnel") == 0) {
+			wg_tunnel_connect(c, req, extra, extra_len);
+			return;
+		}
+		c->close_after_flush = true;
+		wg_conn_http_reply(c, "404 Not Found", NULL, NULL, NULL, 0);
+		return;
+	}
+	if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "POST") != 0) {
+		c->close_after_flush = true;
+		wg_conn_http_reply(c, "405 Method Not Allowed", NULL, "Allow: GET, POST, CONNECT\r\n", NULL, 0);
+		return;
+	}
+	if (strcmp(req->url, "/") == 0 || strncmp(req->url, "/auth", 5) == 0 || strncmp(req->url, "/?", 2) == 0 ||
+	    (req->url[0] == '/' && req->url[1] != '+' && strcmp(req->method, "POST") == 0)) {
+		/* Cisco clients POST to their group URL ("/groupname"): a login too. */
+		wg_auth_handle(c, req);
+		return;
+	}
+	wg_conn_http_reply(c, "404 Not Found", "text/plain", NULL, "not found\n", 10);
+}
+
+/* Feeds HTTP bytes; returns bytes consumed, stopping early once a request is
+ * being answered asynchronously or the connection changed phase. */
+static size_t conn_http_input(struct wg_conn *c, const uint8_t *buf, size_t len)
+{
+	size_t off = 0;
+
+	while (off < len && c->state == WG_CONN_HTTP && !c->busy) {
+		size_t used = 0;
+		int r = wg_http_parser_feed(c->http, (const char *)buf + off, len - off, &used);
+		if (r == WG_HTTP_ERROR) {
+			char status[64];
+			int code = wg_http_parser_error_status(c->http);
+			wg_log(NULL, WG_LOG_NOTICE, "%s: bad HTTP request: %s", c->peer, wg_http_parser_error(c->http));
+			snprintf(status, sizeof(status), "%d %s", code,
+				 code == 413 ? "Payload Too Large" : code == 431 ? "Request Header Fields Too Large"
+										  : "Bad Request");
+			c->close_after_flush = true;
+			wg_conn_http_reply(c, status, NULL, NULL, NULL, 0);
+			return len;
+		}
+		off += used;
+		if (r == WG_HTTP_NEED_MORE)
+			break;
+		const struct wg_http_request *req = wg_http_parser_request(c->http);
+		if (strcmp(req->method, "CONNECT") == 0) {
+			conn_dispatch(c, req, buf + off, len - off);
+			return len; /* the rest went to the tunnel */
+		}
+		conn_dispatch(c, req, NULL, 0);
+		if (!c->busy && c->state == WG_CONN_HTTP)
+			wg_http_parser_reset(c->http);
+	}
+	return off;
+}
+
+/* Whole frames are parsed straight from the TLS read buffer; only a frame
+ * cut by a record boundary is copied, into a buffer allocated the first time
+ * that happens (idle sessions then hold no reassembly memory). */
+static int conn_cstp_input(struct wg_conn *c, const uint8_t *buf, size_t len)
+{
+	while (len > 0) {
+		long used;
+
+		if (c->in_len == 0) {
+			used = wg_tunnel_cstp_input(c, buf, len);
+			if (used < 0)
+				return -1;
+			buf += used;
+			len -= (size_t)used;
+			if (len == 0)
+				return 0;
+			if (!c->in) {
+				c->in = malloc(CSTP_MAX_FRAME);
+				if (!c->in) {
+					wg_conn_close(c, "out of memory");
+					return -1;
+				}
+				c->in_cap = CSTP_MAX_FRAME;
+			}
+			if (len > c->in_cap) {
+				wg_conn_close(c, "CSTP frame larger than allowed");
+				return -1;
+			}
+			memcpy(c->in, buf, len);
+			c->in_len = len;
+			return 0;
+		}
+		size_t take = len < c->in_cap - c->in_len ? len : c->in_cap - c->in_len;
+		memcpy(c->in + c->in_len, buf, take);
+		c->in_len += take;
+		buf += take;
+		len -= take;
+		used = wg_tunnel_cstp_input(c, c->in, c->in_len);
+		if (used < 0)
+			return -1;
+		if (used == 0 && c->in_len == c->in_cap) {
+			wg_conn_close(c, "CSTP frame larger than allowed");
+			return -1;
+		}
+		memmove(c->in, c->in + used, c->in_len - (size_t)used);
+		c->in_len -= (size_t)used;
+	}
+	return 0;
+}
+
+static int conn_input(struct wg_conn *c, const uint8_t *buf, size_t len)
+{
+	if (c->state == WG_CONN_HTTP) {
+		size_t used = conn_http_input(c, buf, len);
+		if (c->state == WG_CONN_HTTP && used < len && c->busy)
+			evbuffer_add(priv(c)->stash, buf + used, len - used);
+		return c->state == WG_CONN_CLOSING ? -1 : 0;
+	}
+	if (c->state == WG_CONN_CSTP)
+		return conn_cstp_input(c, buf, len);
+	return -1;
+}
+
+static void conn_read_tls(struct wg_conn *c)
+{
+	uint8_t buf[READ_CHUNK];
+
+	for (int i = 0; i < READ_BURST; i++) {
+		if (c->busy || c->state == WG_CONN_CLOSING)
+			return;
+		int n = wolfSSL_read(c->ssl, buf, sizeof(buf));
+		if (n > 0) {
+			if (conn_input(c, buf, (size_t)n) < 0)
+				return;
+			continue;
+		}
+		int e = wolfSSL_get_error(c->ssl, n);
+		if (e == WOLFSSL_ERROR_WANT_READ)
+			return;
+		if (e == WOLFSSL_ERROR_WANT_WRITE) {
+			event_add(c->wev, NULL);
+			return;
+		}
+		if (e == WOLFSSL_ERROR_ZERO_RETURN || e == SOCKET_PEER_CLOSED_E || e == SOCKET_ERROR_E) {
+			wg_conn_close(c, "client closed the connection");
+			return;
+		}
+		char ebuf[WOLFSSL_MAX_ERROR_SZ];
+		wg_conn_close(c, wolfSSL_ERR_error_string((unsigned long)e, ebuf));
+		return;
+	}
+	/* Burst limit reached: come back after others had their turn. */
+	if (wolfSSL_pending(c->ssl) > 0)
+		event_active(c->rev, EV_READ, 0);
+}
+
+static void conn_on_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct wg_conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (c->state == WG_CONN_TLS)
+		conn_handshake(c);
+	else
+		conn_read_tls(c);
+}
+
+static void conn_on_write(evutil_socket_t fd, short what, void *arg)
+{
+	struct wg_conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (c->state == WG_CONN_TLS) {
+		conn_handshake(c);
+		return;
+	}
+	if (conn_flush(c) == 0 && c->state != WG_CONN_CLOSING && !c->busy && wolfSSL_pending(c->ssl) > 0)
+		conn_read_tls(c);
+}
+
+static void conn_on_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct wg_conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (c->state == WG_CONN_TLS)
+		wg_conn_close(c, "TLS handshake timed out");
+	else if (c->state == WG_CONN_HTTP)
+		wg_conn_close(c, "no login or tunnel request in time");
+}
+
+void wg_conn_request_done(struct wg_conn *c)
+{
+	struct evbuffer *stash = priv(c)->stash;
+
+	if (c->state != WG_CONN_HTTP)
+		return;
+	c->busy = false;
+	wg_http_parser_reset(c->http);
+	/* Bytes that arrived while the answer was pending come first. */
+	while (evbuffer_get_length(stash) > 0 && c->state == WG_CONN_HTTP && !c->busy) {
+		size_t n = evbuffer_get_length(stash);
+		uint8_t *p = evbuffer_pullup(stash, (ssize_t)n);
+		uint8_t copy[READ_CHUNK];
+		size_t take = n < sizeof(copy) ? n : sizeof(copy);
+		memcpy(copy, p, take);
+		evbuffer_drain(stash, take);
+		size_t used = conn_http_input(c, copy, take);
+		if (used < take && c->state == WG_CONN_HTTP)
+			evbuffer_prepend(stash, copy + used, take - used);
+	}
+	if (c->state == WG_CONN_HTTP && !c->busy)
+		conn_read_tls(c);
+}
+
+int wg_conn_enter_cstp(struct wg_conn *c, struct wg_session *s, const uint8_t *extra, size_t extra_len)
+{
+	c->state = WG_CONN_CSTP;
+	c->sess = s;
+	wg_http_parser_free(c->http);
+	c->http = NULL;
+	evtimer_del(c->timer);
+	if (c->counted_unauth) {
+		c->counted_unauth = false;
+		c->srv->n_conns_unauth--;
+	}
+	if (extra_len && conn_cstp_input(c, extra, extra_len) < 0)
+		return -1;
+	return 0;
+}

@@ -1,0 +1,60 @@
+/* One client TCP connection: TLS handshake, then HTTP requests (login,
+ * CONNECT), then, after "200 CONNECTED", the CSTP stream of one session. */
+#ifndef WG_CONN_H
+#define WG_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <wolfssl/options.h>
+#include <wolfssl/ssl.h>
+
+struct wg_server;
+struct wg_session;
+struct wg_auth;
+struct wg_http_parser;
+struct evbuffer;
+struct event;
+
+enum wg_conn_state { WG_CONN_TLS, WG_CONN_HTTP, WG_CONN_CSTP, WG_CONN_CLOSING };
+
+struct wg_conn {
+	struct wg_server *srv;
+	int fd;
+	WOLFSSL *ssl;                 /* owned */
+	struct event *rev, *wev, *timer; /* owned */
+	enum wg_conn_state state;
+	char peer[64];                /* client address as text */
+	struct wg_http_parser *http;  /* owned; NULL after CONNECT */
+	struct evbuffer *out;         /* plaintext waiting for wolfSSL_write */
+	struct wg_auth *auth;         /* the login step this connection waits on */
+	struct wg_session *sess;      /* CSTP phase: the session carried */
+	bool busy;                    /* a request is being answered asynchronously */
+	bool close_after_flush;
+	bool counted_unauth;
+	/* CSTP reassembly buffer, allocated when a frame first straddles reads. */
+	uint8_t *in;
+	size_t in_len, in_cap;
+	struct wg_conn *prev, *next;  /* the worker's list, for shutdown */
+};
+
+void wg_conn_accept(struct wg_server *srv, int fd, const struct sockaddr *sa, socklen_t salen);
+/* Queues bytes for the client through TLS. Returns 0 or -1 (closing). */
+int wg_conn_send(struct wg_conn *c, const void *data, size_t len);
+/* An HTTP response with the given status line tail ("200 OK"), extra header
+ * lines (each ending in \r\n, may be NULL) and body. */
+int wg_conn_http_reply(struct wg_conn *c, const char *status, const char *content_type,
+		       const char *headers, const char *body, size_t body_len);
+/* The asynchronous answer to the last request has been sent: read on. */
+void wg_conn_request_done(struct wg_conn *c);
+void wg_conn_close(struct wg_conn *c, const char *reason);
+/* Ends the HTTP phase; bytes already read after the CONNECT request are
+ * handed to the CSTP parser. */
+int wg_conn_enter_cstp(struct wg_conn *c, struct wg_session *s, const uint8_t *extra, size_t extra_len);
+/* Bytes queued and not yet written: for back-pressure on the data path. */
+size_t wg_conn_backlog(const struct wg_conn *c);
+/* Frees every connection at once (server shutdown, loop stopped). */
+void wg_conn_free_all(struct wg_server *srv);
+
+#endif

@@ -1,0 +1,195 @@
+/* The data path: TUN <-> sessions, over DTLS when the link is up and CSTP
+ * otherwise. Packets are read into the worker's scratch buffer behind room
+ * for the CSTP header, so framing needs no copy and no allocation. */
+#include "datapath.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "conn.h"
+#include "cstp_frame.h"
+#include "dtls.h"
+#include "hashmap.h"
+#include "log.h"
+#include "server.h"
+#include "session.h"
+
+#define TUN_BURST 64
+
+static struct wg_session *owner_of(struct wg_server *srv, const uint8_t *pkt, size_t len)
+{
+	if (len >= 20 && (pkt[0] >> 4) == 4)
+		return wg_hashmap_get(srv->by_addr4, pkt + 16);
+	if (len >= 40 && (pkt[0] >> 4) == 6)
+		return wg_hashmap_get(srv->by_addr6, pkt + 24);
+	return NULL;
+}
+
+/* frame points at WG_CSTP_HEADER_LEN bytes of headroom, then the packet. */
+static void send_to_client(struct wg_session *s, uint8_t *frame, size_t len)
+{
+	uint8_t *pkt = frame + WG_CSTP_HEADER_LEN;
+
+	if (s->dtls) {
+		/* DTLS records carry a 1-byte type before the packet. */
+		if (wg_dtls_send(s->dtls, WG_CSTP_DATA, pkt, len) == 0)
+			goto sent;
+	}
+	if (s->cstp && s->cstp->state == WG_CONN_CSTP) {
+		wg_cstp_header(frame, WG_CSTP_DATA, (uint16_t)len);
+		if (wg_conn_send(s->cstp, frame, WG_CSTP_HEADER_LEN + len) == 0)
+			goto sent;
+	}
+	return; /* no channel up: dropped, as a router would */
+sent:
+	s->tx_bytes += len;
+	s->tx_pkts++;
+}
+
+void wg_datapath_tun_readable(struct wg_server *srv)
+{
+	uint8_t *frame = srv->pkt;
+	size_t room = sizeof(srv->pkt) - WG_CSTP_HEADER_LEN;
+
+	for (int i = 0; i < TUN_BURST; i++) {
+		ssize_t n = wg_tun_read(&srv->tun, frame + WG_CSTP_HEADER_LEN, room);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				wg_log(NULL, WG_LOG_ERROR, "reading %s: %s", srv->tun.name, strerror(errno));
+			return;
+		}
+		if (n == 0 || n > 0xffff)
+			continue;
+		struct wg_session *s = owner_of(srv, frame + WG_CSTP_HEADER_LEN, (size_t)n);
+		if (s)
+			send_to_client(s, frame, (size_t)n);
+	}
+}
+
+static bool in_pool4(const struct wg_server *srv, const uint8_t *addr)
+{
+	uint32_t a;
+
+	memcpy(&a, addr, 4);
+	a = ntohl(a);
+	return srv->mask4 && (a & srv->mask4) == srv->net4 && a != (srv->net4 | 1);
+}
+
+void wg_datapath_from_client(struct wg_session *s, const uint8_t *pkt, size_t len)
+{
+	struct wg_server *srv = s->srv;
+
+	if (len >= 20 && (pkt[0] >> 4) == 4) {
+		if (!s->addr4 || memcmp(pkt + 12, &s->addr4, 4) != 0)
+			return; /* spoofed or stale source address */
+		if (srv->isolate && in_pool4(srv, pkt + 16))
+			return;
+	} else if (len >= 40 && (pkt[0] >> 4) == 6) {
+		if (!s->has_addr6 || memcmp(pkt + 8, s->addr6, 16) != 0)
+			return;
+		if (srv->isolate && wg_hashmap_get(srv->by_addr6, pkt + 24))
+			return;
+	} else {
+		return;
+	}
+	s->rx_bytes += len;
+	s->rx_pkts++;
+	if (wg_tun_write(&srv->tun, pkt, len) < 0 && errno != EAGAIN)
+		wg_log(s, WG_LOG_DEBUG, "writing to %s: %s", srv->tun.name, strerror(errno));
+}
+
+/* --- DTLS callbacks --------------------------------------------------- */
+
+static void *dtls_lookup(void *arg, const uint8_t *app_id, size_t len, uint8_t psk[WG_DTLS_PSK_LEN])
+{
+	struct wg_server *srv = arg;
+	struct wg_session *s;
+
+	if (len != WG_DTLS_APP_ID_LEN)
+		return NULL;
+	s = wg_hashmap_get(srv->by_app_id, app_id);
+	if (!s || s->ending)
+		return NULL;
+	memcpy(psk, s->psk, WG_DTLS_PSK_LEN);
+	return s;
+}
+
+static void dtls_up(void *arg, void *session, struct wg_dtls_link *link)
+{
+	struct wg_session *s = session;
+
+	(void)arg;
+	s->dtls = link;
+	s->last_rx = time(NULL);
+	wg_log(s, WG_LOG_INFO, "DTLS channel up from %s", wg_dtls_link_peer(link));
+}
+
+static void dtls_packet(void *arg, void *session, uint8_t type, const uint8_t *payload, size_t len)
+{
+	struct wg_session *s = session;
+
+	(void)arg;
+	if (type == WG_CSTP_DATA) {
+		s->last_rx = time(NULL);
+		wg_datapath_from_client(s, payload, len);
+	} else if (type == WG_CSTP_DISCONNECT) {
+		wg_session_end(s, "client disconnected (DTLS)");
+	}
+}
+
+static void dtls_closed(void *arg, void *session, struct wg_dtls_link *link)
+{
+	struct wg_session *s = session;
+
+	(void)arg;
+	if (s->dtls != link)
+		return;
+	s->dtls = NULL;
+	wg_log(s, WG_LOG_INFO, "DTLS channel closed; packets go over TLS");
+	if (!s->cstp)
+		wg_session_detached(s);
+}
+
+static const struct wg_dtls_callbacks dtls_callbacks = {
+	.lookup = dtls_lookup,
+	.on_up = dtls_up,
+	.on_packet = dtls_packet,
+	.on_closed = dtls_closed,
+};
+
+int wg_datapath_start_dtls(struct wg_server *srv)
+{
+	const char *listen = wg_config_string(srv->scfg, "listen");
+	int port = (int)wg_config_int(srv->scfg, "udp-port");
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	memset(&ss, 0, sizeof(ss));
+	if (!listen)
+		listen = "0.0.0.0";
+	if (strchr(listen, ':')) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET6, listen, &a->sin6_addr) != 1)
+			return -1;
+		len = sizeof(*a);
+	} else {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+		a->sin_family = AF_INET;
+		a->sin_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET, listen, &a->sin_addr) != 1)
+			return -1;
+		len = sizeof(*a);
+	}
+	srv->dtls = wg_dtls_server_new(srv->base, (struct sockaddr *)&ss, len, &dtls_callbacks, srv);
+	if (!srv->dtls)
+		return -1;
+	srv->udp_port = wg_dtls_server_port(srv->dtls);
+	return 0;
+}

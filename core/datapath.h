@@ -1,0 +1,20 @@
+/* Packets between the TUN device and sessions. */
+#ifndef WG_DATAPATH_H
+#define WG_DATAPATH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct wg_server;
+struct wg_session;
+
+/* TUN readable: reads a bounded burst and sends each packet to the session
+ * that owns its destination address, over DTLS when up, else CSTP. */
+void wg_datapath_tun_readable(struct wg_server *srv);
+/* A packet from a client (CSTP or DTLS): source address checked against the
+ * session's lease, then written to the TUN device. */
+void wg_datapath_from_client(struct wg_session *s, const uint8_t *pkt, size_t len);
+/* Hooks the DTLS server to sessions (callbacks). */
+int wg_datapath_start_dtls(struct wg_server *srv);
+
+#endif

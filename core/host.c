@@ -1,0 +1,127 @@
+/* The function table plugins call into. Plugins never link against the
+ * core: everything they may do is here, and the table only grows at its end. */
+#include "host.h"
+
+#include <event2/event.h>
+#include <stdlib.h>
+
+#include "auth.h"
+#include "config.h"
+#include "log.h"
+#include "server.h"
+#include "session.h"
+#include "workpool.h"
+
+struct wg_timer {
+	struct event *ev;
+	void (*cb)(void *arg);
+	void *arg;
+	int repeat;
+};
+
+static void host_log(const struct wg_session *s, int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	wg_vlog_from("plugin", s, level, fmt, ap);
+	va_end(ap);
+}
+
+static void host_vlog(const struct wg_session *s, int level, const char *fmt, va_list ap)
+{
+	wg_vlog_from("plugin", s, level, fmt, ap);
+}
+
+static void timer_fire(evutil_socket_t fd, short what, void *arg)
+{
+	struct wg_timer *t = arg;
+
+	(void)fd;
+	(void)what;
+	if (t->repeat) {
+		t->cb(t->arg);
+		return;
+	}
+	/* One-shot timers are the host's to free once they have fired. */
+	void (*cb)(void *) = t->cb;
+	void *cb_arg = t->arg;
+	event_free(t->ev);
+	free(t);
+	cb(cb_arg);
+}
+
+static struct wg_timer *host_timer_add(uint32_t after_ms, int repeat, void (*cb)(void *arg), void *arg)
+{
+	struct wg_server *srv = wg_server_current();
+	struct wg_timer *t;
+	struct timeval tv = {.tv_sec = after_ms / 1000, .tv_usec = (after_ms % 1000) * 1000};
+
+	if (!srv || !cb)
+		return NULL;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->cb = cb;
+	t->arg = arg;
+	t->repeat = repeat;
+	t->ev = event_new(srv->base, -1, repeat ? EV_PERSIST : 0, timer_fire, t);
+	if (!t->ev || event_add(t->ev, &tv) < 0) {
+		if (t->ev)
+			event_free(t->ev);
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+static void host_timer_del(struct wg_timer *t)
+{
+	if (!t)
+		return;
+	event_free(t->ev);
+	free(t);
+}
+
+static int host_run_blocking(void (*work)(void *arg), void (*done)(void *arg), void *arg)
+{
+	struct wg_server *srv = wg_server_current();
+
+	if (!srv || !srv->pool)
+		return -1;
+	return wg_workpool_submit(srv->pool, work, done, arg);
+}
+
+static const char *host_session_get(const struct wg_session *s, const char *attr)
+{
+	return wg_session_attr(s, attr);
+}
+
+static const struct wg_host host_table = {
+	.abi_version = WG_ABI_VERSION,
+	.struct_size = sizeof(struct wg_host),
+	.log = host_log,
+	.vlog = host_vlog,
+	.config_string = wg_config_string,
+	.config_int = wg_config_int,
+	.config_bool = wg_config_bool,
+	.config_list_size = wg_config_list_size,
+	.config_list_item = wg_config_list_item,
+	.config_where = wg_config_where,
+	.timer_add = host_timer_add,
+	.timer_del = host_timer_del,
+	.run_blocking = host_run_blocking,
+	.session_get = host_session_get,
+	.auth_field = wg_auth_host_field,
+	.auth_client_addr = wg_auth_host_client_addr,
+	.auth_username = wg_auth_host_username,
+	.auth_prompt = wg_auth_host_prompt,
+	.auth_succeed = wg_auth_host_succeed,
+	.auth_fail = wg_auth_host_fail,
+	.auth_set_attr = wg_auth_host_set_attr,
+};
+
+const struct wg_host *wg_host_table(void)
+{
+	return &host_table;
+}

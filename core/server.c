@@ -1,0 +1,338 @@
+/* Bringing a worker up and down: plugins, TLS, TUN, sockets, signals. */
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "conn.h"
+#include "datapath.h"
+#include "dtls.h"
+#include "hashmap.h"
+#include "host.h"
+#include "log.h"
+#include "server_options.h"
+#include "session.h"
+#include "tls.h"
+#include "workpool.h"
+
+#define ACCEPT_BURST 64
+#define WORKER_THREADS 4
+
+static __thread struct wg_server *current;
+
+struct wg_server *wg_server_current(void)
+{
+	return current;
+}
+
+static void read_settings(struct wg_server *srv)
+{
+	const struct wg_config *c = srv->scfg;
+
+	srv->cookie_lifetime = (unsigned)wg_config_int(c, "cookie-lifetime");
+	srv->auth_timeout = (unsigned)wg_config_int(c, "auth-timeout");
+	srv->idle_timeout = (unsigned)wg_config_int(c, "idle-timeout");
+	srv->session_timeout = (unsigned)wg_config_int(c, "session-timeout");
+	srv->dpd = (unsigned)wg_config_int(c, "dpd");
+	srv->keepalive = (unsigned)wg_config_int(c, "keepalive");
+	srv->mtu = (unsigned)wg_config_int(c, "mtu");
+	srv->max_clients = (unsigned)wg_config_int(c, "max-clients");
+	srv->max_unauth = (unsigned)wg_config_int(c, "max-unauthenticated");
+	srv->isolate = wg_config_bool(c, "isolate-clients");
+	srv->banner = wg_config_string(c, "banner");
+	srv->default_domain = wg_config_string(c, "default-domain");
+	srv->server_name = wg_config_string(c, "server-name");
+}
+
+static void on_accept(evutil_socket_t fd, short what, void *arg)
+{
+	struct wg_server *srv = arg;
+
+	(void)what;
+	for (int i = 0; i < ACCEPT_BURST; i++) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		int cfd = accept4(fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (cfd < 0) {
+			if (errno == EMFILE || errno == ENFILE)
+				wg_log(NULL, WG_LOG_ERROR, "accept: %s (raise the file descriptor limit)", strerror(errno));
+			return;
+		}
+		wg_conn_accept(srv, cfd, (struct sockaddr *)&ss, len);
+	}
+}
+
+static void on_tun(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	wg_datapath_tun_readable(arg);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct wg_server *srv = arg;
+
+	(void)what;
+	if (sig == SIGHUP) {
+		wg_log(NULL, WG_LOG_NOTICE, "SIGHUP: live reload is not implemented yet; configuration unchanged");
+		return;
+	}
+	wg_log(NULL, WG_LOG_NOTICE, "%s: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	wg_server_stop(srv);
+}
+
+static int parse_listen(const char *host, int port, struct sockaddr_storage *ss, socklen_t *len)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (strchr(host, ':')) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*a);
+		return inet_pton(AF_INET6, host, &a->sin6_addr) == 1 ? 0 : -1;
+	}
+	struct sockaddr_in *a = (struct sockaddr_in *)ss;
+	a->sin_family = AF_INET;
+	a->sin_port = htons((uint16_t)port);
+	*len = sizeof(*a);
+	return inet_pton(AF_INET, host, &a->sin_addr) == 1 ? 0 : -1;
+}
+
+static int open_listener(struct wg_server *srv)
+{
+	const char *host = wg_config_string(srv->scfg, "listen");
+	int port = (int)wg_config_int(srv->scfg, "port");
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int one = 1;
+
+	if (!host)
+		host = "0.0.0.0";
+	if (parse_listen(host, port, &ss, &len) < 0) {
+		wg_log(NULL, WG_LOG_ERROR, "%s: listen: \"%s\" is not an IP address", wg_config_where(srv->scfg, "listen"),
+		       host);
+		return -1;
+	}
+	srv->listen_fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (srv->listen_fd < 0)
+		return -1;
+	setsockopt(srv->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* Each future worker binds its own socket to the same port. */
+	setsockopt(srv->listen_fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	if (bind(srv->listen_fd, (struct sockaddr *)&ss, len) < 0 || listen(srv->listen_fd, 1024) < 0) {
+		wg_log(NULL, WG_LOG_ERROR, "cannot listen on %s port %d: %s", host, port, strerror(errno));
+		return -1;
+	}
+	srv->accept_ev = event_new(srv->base, srv->listen_fd, EV_READ | EV_PERSIST, on_accept, srv);
+	return srv->accept_ev && event_add(srv->accept_ev, NULL) == 0 ? 0 : -1;
+}
+
+static int setup_plugins(struct wg_server *srv)
+{
+	struct wg_err err;
+
+	wg_err_init(&err);
+	if (wg_plugins_load(srv->conf, &srv->plugins, &err) < 0 ||
+	    wg_plugins_init(&srv->plugins, wg_host_table(), &err) < 0) {
+		wg_log(NULL, WG_LOG_ERROR, "plugins:\n%s", err.text);
+		return -1;
+	}
+	for (size_t i = 0; i < srv->plugins.n; i++) {
+		struct wg_loaded_plugin *p = &srv->plugins.v[i];
+		if (p->desc->kind == WG_PLUGIN_LOG)
+			wg_log_add_sink(p->desc->ops, p->state);
+		wg_log(NULL, WG_LOG_INFO, "plugin %s %s (%s) loaded from %s", p->desc->name,
+		       p->desc->version ? p->desc->version : "?", wg_plugin_kind_name(p->desc->kind), p->path);
+	}
+	srv->auth = wg_plugins_find_kind(&srv->plugins, WG_PLUGIN_AUTH);
+	srv->routing = wg_plugins_find_kind(&srv->plugins, WG_PLUGIN_ROUTING);
+	if (!srv->auth) {
+		wg_log(NULL, WG_LOG_ERROR, "no auth plugin enabled in %s (e.g. a file {\"plugin\": \"auth-plain\", ...})",
+		       srv->conf->dir);
+		return -1;
+	}
+	if (!srv->routing) {
+		wg_log(NULL, WG_LOG_ERROR,
+		       "no routing plugin enabled in %s (e.g. a file {\"plugin\": \"routing-static\", ...})",
+		       srv->conf->dir);
+		return -1;
+	}
+	return 0;
+}
+
+static int setup_tun(struct wg_server *srv)
+{
+	const struct wg_routing_ops *ops = srv->routing->desc->ops;
+	char net4[64] = "", net6[64] = "", host4[64] = "", host6[64] = "", err[256];
+	unsigned prefix4 = 0, prefix6 = 0;
+
+	if (ops->networks(srv->routing->state, net4, sizeof(net4), net6, sizeof(net6)) < 0 || (!net4[0] && !net6[0])) {
+		wg_log(NULL, WG_LOG_ERROR, "routing plugin %s gave no address network", srv->routing->desc->name);
+		return -1;
+	}
+	if (net4[0] && wg_net_first_host(net4, host4, sizeof(host4), &prefix4) < 0) {
+		wg_log(NULL, WG_LOG_ERROR, "invalid IPv4 network \"%s\" from %s", net4, srv->routing->desc->name);
+		return -1;
+	}
+	if (net6[0] && wg_net_first_host(net6, host6, sizeof(host6), &prefix6) < 0) {
+		wg_log(NULL, WG_LOG_ERROR, "invalid IPv6 network \"%s\" from %s", net6, srv->routing->desc->name);
+		return -1;
+	}
+	if (host4[0]) {
+		struct in_addr a;
+		inet_pton(AF_INET, host4, &a);
+		srv->mask4 = prefix4 ? ~0u << (32 - prefix4) : 0;
+		srv->net4 = ntohl(a.s_addr) & srv->mask4;
+	}
+	if (wg_tun_open(&srv->tun, wg_config_string(srv->scfg, "tun-device"), srv->mtu, host4, prefix4, host6, prefix6,
+			err, sizeof(err)) < 0) {
+		wg_log(NULL, WG_LOG_ERROR, "TUN device: %s", err);
+		return -1;
+	}
+	srv->tun_ev = event_new(srv->base, srv->tun.fd, EV_READ | EV_PERSIST, on_tun, srv);
+	if (!srv->tun_ev || event_add(srv->tun_ev, NULL) < 0)
+		return -1;
+	wg_log(NULL, WG_LOG_INFO, "TUN %s up: %s/%u%s%s", srv->tun.name, host4, prefix4, host6[0] ? " " : "", host6);
+
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_forward", "r");
+	if (f) {
+		if (fgetc(f) == '0')
+			wg_log(NULL, WG_LOG_WARN, "net.ipv4.ip_forward is 0: clients reach only this host, not the networks behind it");
+		fclose(f);
+	}
+	return 0;
+}
+
+static int setup_signals(struct wg_server *srv)
+{
+	signal(SIGPIPE, SIG_IGN);
+	srv->sig_int = evsignal_new(srv->base, SIGINT, on_signal, srv);
+	srv->sig_term = evsignal_new(srv->base, SIGTERM, on_signal, srv);
+	srv->sig_hup = evsignal_new(srv->base, SIGHUP, on_signal, srv);
+	if (!srv->sig_int || !srv->sig_term || !srv->sig_hup)
+		return -1;
+	evsignal_add(srv->sig_int, NULL);
+	evsignal_add(srv->sig_term, NULL);
+	evsignal_add(srv->sig_hup, NULL);
+	return 0;
+}
+
+int wg_server_init(struct wg_server *srv, struct wg_conf *conf)
+{
+	struct wg_err err;
+	char why[512], pin[128];
+
+	memset(srv, 0, sizeof(*srv));
+	srv->listen_fd = -1;
+	srv->tun.fd = -1;
+	srv->conf = conf;
+	srv->scfg = conf->server;
+	current = srv;
+	wg_session_install_log_describer();
+
+	wg_err_init(&err);
+	if (wg_config_validate(conf->server, wg_server_options, &err) < 0) {
+		wg_log(NULL, WG_LOG_ERROR, "configuration:\n%s", err.text);
+		return -1;
+	}
+	read_settings(srv);
+	srv->base = event_base_new();
+	srv->by_cookie = wg_hashmap_new(WG_COOKIE_LEN);
+	srv->by_addr4 = wg_hashmap_new(4);
+	srv->by_addr6 = wg_hashmap_new(16);
+	srv->by_app_id = wg_hashmap_new(32);
+	srv->by_context = wg_hashmap_new(16);
+	if (!srv->base || !srv->by_cookie || !srv->by_addr4 || !srv->by_addr6 || !srv->by_app_id || !srv->by_context)
+		return -1;
+	srv->pool = wg_workpool_new(srv->base, WORKER_THREADS);
+	if (!srv->pool)
+		return -1;
+	if (setup_plugins(srv) < 0)
+		return -1;
+	srv->tls = wg_tls_ctx_new(srv->scfg, why, sizeof(why));
+	if (!srv->tls) {
+		wg_log(NULL, WG_LOG_ERROR, "TLS: %s", why);
+		return -1;
+	}
+	if (wg_tls_cert_pin(wg_config_string(srv->scfg, "certificate"), pin, sizeof(pin)) == 0)
+		wg_log(NULL, WG_LOG_NOTICE, "server certificate %s", pin);
+	if (setup_tun(srv) < 0 || open_listener(srv) < 0 || setup_signals(srv) < 0)
+		return -1;
+	if (wg_config_int(srv->scfg, "udp-port") != 0 && wg_datapath_start_dtls(srv) < 0) {
+		wg_log(NULL, WG_LOG_ERROR, "DTLS: cannot serve UDP port %lld", (long long)wg_config_int(srv->scfg, "udp-port"));
+		return -1;
+	}
+	wg_log(NULL, WG_LOG_NOTICE, "listening on %s port %lld (TLS)%s", wg_config_string(srv->scfg, "listen"),
+	       (long long)wg_config_int(srv->scfg, "port"), srv->dtls ? " and UDP for DTLS" : "; DTLS off");
+	return 0;
+}
+
+int wg_server_run(struct wg_server *srv)
+{
+	return event_base_dispatch(srv->base) < 0 ? -1 : 0;
+}
+
+void wg_server_stop(struct wg_server *srv)
+{
+	struct timeval grace = {.tv_sec = 0, .tv_usec = 300000};
+
+	if (srv->stopping)
+		return;
+	srv->stopping = true;
+	if (srv->accept_ev)
+		event_del(srv->accept_ev);
+	/* Clients get a DISCONNECT so they do not try to reconnect. */
+	wg_session_end_all(srv, "server shutting down");
+	event_base_loopexit(srv->base, &grace);
+}
+
+void wg_server_fini(struct wg_server *srv)
+{
+	if (srv->by_cookie)
+		wg_session_end_all(srv, "server shutting down");
+	if (srv->by_context)
+		wg_auth_end_all(srv);
+	if (srv->base)
+		wg_conn_free_all(srv);
+	if (srv->dtls)
+		wg_dtls_server_free(srv->dtls);
+	if (srv->pool)
+		wg_workpool_free(srv->pool);
+	wg_plugins_unload(&srv->plugins);
+	wg_log_clear_sinks();
+	if (srv->accept_ev)
+		event_free(srv->accept_ev);
+	if (srv->tun_ev)
+		event_free(srv->tun_ev);
+	if (srv->sig_int)
+		event_free(srv->sig_int);
+	if (srv->sig_term)
+		event_free(srv->sig_term);
+	if (srv->sig_hup)
+		event_free(srv->sig_hup);
+	if (srv->listen_fd >= 0)
+		close(srv->listen_fd);
+	if (srv->tun.fd >= 0)
+		wg_tun_close(&srv->tun);
+	if (srv->tls)
+		wolfSSL_CTX_free(srv->tls);
+	wg_hashmap_free(srv->by_cookie);
+	wg_hashmap_free(srv->by_addr4);
+	wg_hashmap_free(srv->by_addr6);
+	wg_hashmap_free(srv->by_app_id);
+	wg_hashmap_free(srv->by_context);
+	if (srv->base)
+		event_base_free(srv->base);
+	wg_conf_free(srv->conf);
+	current = NULL;
+}

@@ -1,0 +1,352 @@
+/* Sessions: creation at login, lookup by cookie, leases, and the single
+ * timer per session that enforces idle, session and reconnect timeouts
+ * (one libevent timer each, so a tick never walks all sessions). */
+#include "session.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "conn.h"
+#include "cstp_frame.h"
+#include "dtls.h"
+#include "hashmap.h"
+#include "log.h"
+#include "server.h"
+#include "tunnel.h"
+
+static void session_timer_cb(evutil_socket_t fd, short what, void *arg);
+
+static void hex_encode(const uint8_t *in, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static int hex_decode(const char *in, uint8_t *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int v = 0;
+		for (int k = 0; k < 2; k++) {
+			char ch = in[2 * i + k];
+			int d = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+								 : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
+			if (d < 0)
+				return -1;
+			v = v * 16 + d;
+		}
+		out[i] = (uint8_t)v;
+	}
+	return in[2 * n] == '\0' ? 0 : -1;
+}
+
+static int random_bytes(void *buf, size_t n)
+{
+	return getrandom(buf, n, 0) == (ssize_t)n ? 0 : -1;
+}
+
+static void session_schedule(struct wg_session *s)
+{
+	struct wg_server *srv = s->srv;
+	time_t now = time(NULL), next = now + 3600;
+
+	if (s->cstp == NULL && s->dtls == NULL)
+		next = s->disconnected_at + srv->cookie_lifetime;
+	else {
+		unsigned idle = s->tc.idle_timeout_s, limit = s->tc.session_timeout_s;
+		if (idle && s->last_rx + (time_t)idle < next)
+			next = s->last_rx + idle;
+		if (limit && s->created + (time_t)limit < next)
+			next = s->created + limit;
+	}
+	struct timeval tv = {.tv_sec = next > now ? next - now : 0, .tv_usec = 1000};
+	evtimer_add(s->timer, &tv);
+}
+
+struct wg_session *wg_session_new(struct wg_server *srv, const char *user, const char *const *groups,
+				  const char *selected_group, const char *client_addr, const char *user_agent,
+				  const struct wg_attr *attrs, unsigned n_attrs)
+{
+	struct wg_session *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->srv = srv;
+	s->id = ++srv->next_session_id;
+	snprintf(s->id_str, sizeof(s->id_str), "%llu", (unsigned long long)s->id);
+	snprintf(s->user, sizeof(s->user), "%s", user);
+	snprintf(s->client_addr, sizeof(s->client_addr), "%s", client_addr ? client_addr : "");
+	snprintf(s->user_agent, sizeof(s->user_agent), "%s", user_agent ? user_agent : "");
+	for (unsigned i = 0; groups && groups[i] && s->n_groups < WG_MAX_GROUPS; i++)
+		s->groups[s->n_groups++] = strdup(groups[i]);
+	if (selected_group && *selected_group) {
+		for (unsigned i = 0; i < s->n_groups; i++)
+			if (s->groups[i] && strcmp(s->groups[i], selected_group) == 0)
+				snprintf(s->group, sizeof(s->group), "%s", selected_group);
+	}
+	if (!s->group[0] && s->n_groups && s->groups[0])
+		snprintf(s->group, sizeof(s->group), "%s", s->groups[0]);
+	for (unsigned i = 0; i < n_attrs && i < WG_MAX_ATTRS; i++) {
+		s->attrs[i].key = strdup(attrs[i].key);
+		s->attrs[i].value = strdup(attrs[i].value);
+		s->n_attrs++;
+	}
+	s->created = s->last_rx = time(NULL);
+	s->timer = evtimer_new(srv->base, session_timer_cb, s);
+	if (!s->timer || random_bytes(s->cookie, sizeof(s->cookie)) < 0 ||
+	    wg_hashmap_put(srv->by_cookie, s->cookie, s) < 0) {
+		if (s->timer)
+			event_free(s->timer);
+		for (unsigned i = 0; i < s->n_groups; i++)
+			free(s->groups[i]);
+		for (unsigned i = 0; i < s->n_attrs; i++) {
+			free(s->attrs[i].key);
+			free(s->attrs[i].value);
+		}
+		free(s);
+		return NULL;
+	}
+	/* Until the tunnel is up the session lives as long as a cookie does. */
+	s->disconnected_at = s->created;
+	srv->n_sessions++;
+	session_schedule(s);
+	wg_log(s, WG_LOG_INFO, "session created (group %s)", s->group[0] ? s->group : "-");
+	return s;
+}
+
+void wg_session_cookie_hex(const struct wg_session *s, char out[2 * WG_COOKIE_LEN + 1])
+{
+	hex_encode(s->cookie, WG_COOKIE_LEN, out);
+}
+
+struct wg_session *wg_session_by_cookie(struct wg_server *srv, const char *cookie_hex)
+{
+	uint8_t key[WG_COOKIE_LEN];
+
+	/* The cookie is 256 random bits, so a lookup's timing says nothing
+	 * useful about any other cookie. */
+	if (!cookie_hex || strlen(cookie_hex) != 2 * WG_COOKIE_LEN || hex_decode(cookie_hex, key, sizeof(key)) < 0)
+		return NULL;
+	struct wg_session *s = wg_hashmap_get(srv->by_cookie, key);
+	return s && !s->ending ? s : NULL;
+}
+
+static int parse_addr6(const char *text, uint8_t out[16])
+{
+	char tmp[64];
+	char *slash;
+
+	snprintf(tmp, sizeof(tmp), "%s", text);
+	slash = strchr(tmp, '/');
+	if (slash)
+		*slash = '\0';
+	return inet_pton(AF_INET6, tmp, out) == 1 ? 0 : -1;
+}
+
+int wg_session_lease(struct wg_session *s)
+{
+	struct wg_server *srv = s->srv;
+	const struct wg_routing_ops *ops = srv->routing->desc->ops;
+	struct wg_tunnel_config *tc = &s->tc;
+	struct in_addr a4;
+	int rc;
+
+	if (s->leased)
+		return 0;
+	memset(tc, 0, sizeof(*tc));
+	tc->struct_size = sizeof(*tc);
+	tc->mtu = srv->mtu;
+	tc->dpd_s = srv->dpd;
+	tc->keepalive_s = srv->keepalive;
+	tc->idle_timeout_s = srv->idle_timeout;
+	tc->session_timeout_s = srv->session_timeout;
+	tc->prefix6 = 128;
+	if (srv->default_domain)
+		snprintf(tc->default_domain, sizeof(tc->default_domain), "%s", srv->default_domain);
+	rc = ops->lease(srv->routing->state, s, tc);
+	if (rc < 0) {
+		wg_log(s, WG_LOG_WARN, "no address for the session: %s", rc == -EADDRNOTAVAIL ? "pool exhausted" : strerror(-rc));
+		return rc;
+	}
+	s->leased = true;
+	if (tc->addr4[0]) {
+		if (inet_pton(AF_INET, tc->addr4, &a4) != 1) {
+			wg_log(s, WG_LOG_ERROR, "routing plugin gave an invalid IPv4 address \"%s\"", tc->addr4);
+			return -EINVAL;
+		}
+		if (wg_hashmap_get(srv->by_addr4, &a4.s_addr)) {
+			wg_log(s, WG_LOG_ERROR, "routing plugin leased %s twice", tc->addr4);
+			return -EADDRINUSE;
+		}
+		s->addr4 = a4.s_addr;
+		if (wg_hashmap_put(srv->by_addr4, &s->addr4, s) < 0)
+			return -ENOMEM;
+	}
+	if (tc->addr6[0]) {
+		if (parse_addr6(tc->addr6, s->addr6) < 0) {
+			wg_log(s, WG_LOG_ERROR, "routing plugin gave an invalid IPv6 address \"%s\"", tc->addr6);
+			return -EINVAL;
+		}
+		if (wg_hashmap_put(srv->by_addr6, s->addr6, s) < 0)
+			return -ENOMEM;
+		s->has_addr6 = true;
+	}
+	return 0;
+}
+
+void wg_session_new_app_id(struct wg_session *s)
+{
+	if (s->app_id_set)
+		wg_hashmap_del(s->srv->by_app_id, s->app_id);
+	s->app_id_set = random_bytes(s->app_id, sizeof(s->app_id)) == 0 &&
+			wg_hashmap_put(s->srv->by_app_id, s->app_id, s) == 0;
+}
+
+void wg_session_detached(struct wg_session *s)
+{
+	if (s->ending)
+		return;
+	s->disconnected_at = time(NULL);
+	wg_log(s, WG_LOG_INFO, "tunnel connection lost; session kept %u s for a reconnect", s->srv->cookie_lifetime);
+	session_schedule(s);
+}
+
+void wg_session_end(struct wg_session *s, const char *reason)
+{
+	struct wg_server *srv = s->srv;
+
+	if (s->ending)
+		return;
+	s->ending = true;
+	wg_log(s, WG_LOG_INFO, "session ended: %s (rx %llu bytes / %llu packets, tx %llu bytes / %llu packets)", reason,
+	       (unsigned long long)s->rx_bytes, (unsigned long long)s->rx_pkts, (unsigned long long)s->tx_bytes,
+	       (unsigned long long)s->tx_pkts);
+	if (s->cstp) {
+		struct wg_conn *c = s->cstp;
+		uint8_t msg[128];
+		int n = snprintf((char *)msg + 1, sizeof(msg) - 1, "%s", reason);
+		msg[0] = 0xb0; /* "server request", shown by openconnect with the text */
+		s->cstp = NULL;
+		c->sess = NULL;
+		wg_tunnel_cstp_send(c, WG_CSTP_DISCONNECT, msg, 1 + (size_t)(n < (int)sizeof(msg) - 1 ? n : (int)sizeof(msg) - 2));
+		c->close_after_flush = true;
+		if (wg_conn_backlog(c) == 0)
+			wg_conn_close(c, "session ended");
+	}
+	if (s->dtls) {
+		wg_dtls_link_close(s->dtls);
+		s->dtls = NULL;
+	}
+	if (s->leased && srv->routing)
+		((const struct wg_routing_ops *)srv->routing->desc->ops)->release(srv->routing->state, s, &s->tc);
+	if (s->addr4)
+		wg_hashmap_del(srv->by_addr4, &s->addr4);
+	if (s->has_addr6)
+		wg_hashmap_del(srv->by_addr6, s->addr6);
+	if (s->app_id_set)
+		wg_hashmap_del(srv->by_app_id, s->app_id);
+	wg_hashmap_del(srv->by_cookie, s->cookie);
+	srv->n_sessions--;
+	event_free(s->timer);
+	for (unsigned i = 0; i < s->n_groups; i++)
+		free(s->groups[i]);
+	for (unsigned i = 0; i < s->n_attrs; i++) {
+		free(s->attrs[i].key);
+		free(s->attrs[i].value);
+	}
+	explicit_bzero(s->cookie, sizeof(s->cookie));
+	explicit_bzero(s->psk, sizeof(s->psk));
+	free(s);
+}
+
+static void collect(const void *key, void *value, void *arg)
+{
+	struct wg_session ***cursor = arg;
+
+	(void)key;
+	*(*cursor)++ = value;
+}
+
+void wg_session_end_all(struct wg_server *srv, const char *reason)
+{
+	size_t n = wg_hashmap_count(srv->by_cookie);
+	struct wg_session **all = calloc(n + 1, sizeof(*all)), **cursor = all;
+
+	if (!all)
+		return;
+	wg_hashmap_foreach(srv->by_cookie, collect, &cursor);
+	for (size_t i = 0; i < n; i++)
+		wg_session_end(all[i], reason);
+	free(all);
+}
+
+static void session_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct wg_session *s = arg;
+	time_t now = time(NULL);
+
+	(void)fd;
+	(void)what;
+	if (s->cstp == NULL && s->dtls == NULL) {
+		if (now >= s->disconnected_at + (time_t)s->srv->cookie_lifetime) {
+			wg_session_end(s, "cookie expired without a reconnect");
+			return;
+		}
+	} else {
+		if (s->tc.idle_timeout_s && now >= s->last_rx + (time_t)s->tc.idle_timeout_s) {
+			wg_session_end(s, "idle timeout");
+			return;
+		}
+		if (s->tc.session_timeout_s && now >= s->created + (time_t)s->tc.session_timeout_s) {
+			wg_session_end(s, "session timeout");
+			return;
+		}
+	}
+	session_schedule(s);
+}
+
+const char *wg_session_attr(const struct wg_session *s, const char *name)
+{
+	if (!s || !name)
+		return NULL;
+	if (strcmp(name, WG_SESS_USER) == 0)
+		return s->user;
+	if (strcmp(name, WG_SESS_GROUP) == 0)
+		return s->group[0] ? s->group : NULL;
+	if (strcmp(name, WG_SESS_ID) == 0)
+		return s->id_str;
+	if (strcmp(name, WG_SESS_CLIENT_ADDR) == 0)
+		return s->client_addr;
+	if (strcmp(name, WG_SESS_ADDR4) == 0)
+		return s->tc.addr4[0] ? s->tc.addr4 : NULL;
+	if (strcmp(name, WG_SESS_ADDR6) == 0)
+		return s->tc.addr6[0] ? s->tc.addr6 : NULL;
+	if (strcmp(name, WG_SESS_USER_AGENT) == 0)
+		return s->user_agent;
+	for (unsigned i = 0; i < s->n_attrs; i++)
+		if (strcmp(s->attrs[i].key, name) == 0)
+			return s->attrs[i].value;
+	return NULL;
+}
+
+static void describe(const struct wg_session *s, struct wg_log_context *out)
+{
+	out->user = s->user;
+	out->client_addr = s->client_addr;
+	out->session_id = s->id_str;
+	out->vpn_addr = s->tc.addr4[0] ? s->tc.addr4 : s->tc.addr6[0] ? s->tc.addr6 : NULL;
+}
+
+void wg_session_install_log_describer(void)
+{
+	wg_log_set_describer(describe);
+}

@@ -1,0 +1,118 @@
+/* wolfSSL server context for the TLS (CSTP) listener. */
+#include "tls.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <wolfssl/wolfcrypt/coding.h>
+#include <wolfssl/wolfcrypt/sha256.h>
+
+#include "config.h"
+#include "log.h"
+
+/* AEAD suites only: what openconnect and AnyConnect clients negotiate, and
+ * what AES-NI makes cheap. TLS 1.3 suites are configured separately by
+ * wolfSSL and are all AEAD. */
+static const char default_ciphers[] =
+	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
+	"DHE-RSA-AES256-GCM-SHA384:DHE-RSA-AES128-GCM-SHA256:"
+	"AES256-GCM-SHA384:AES128-GCM-SHA256";
+
+WOLFSSL_CTX *wg_tls_ctx_new(const struct wg_config *scfg, char *err, size_t errlen)
+{
+	const char *cert = wg_config_string(scfg, "certificate");
+	const char *key = wg_config_string(scfg, "private-key");
+	const char *ciphers = wg_config_string(scfg, "tls-ciphers");
+	const char *minv = wg_config_string(scfg, "tls-min-version");
+	WOLFSSL_CTX *ctx;
+
+	if (!cert || !key) {
+		snprintf(err, errlen, "server: certificate and private-key are required");
+		return NULL;
+	}
+	ctx = wolfSSL_CTX_new(wolfSSLv23_server_method());
+	if (!ctx) {
+		snprintf(err, errlen, "wolfSSL_CTX_new failed");
+		return NULL;
+	}
+	int min = WOLFSSL_TLSV1_2;
+	if (minv && strcmp(minv, "1.3") == 0)
+		min = WOLFSSL_TLSV1_3;
+	else if (minv && strcmp(minv, "1.2") != 0) {
+		snprintf(err, errlen, "%s: tls-min-version: must be \"1.2\" or \"1.3\"",
+			 wg_config_where(scfg, "tls-min-version"));
+		goto fail;
+	}
+	if (wolfSSL_CTX_SetMinVersion(ctx, min) != WOLFSSL_SUCCESS) {
+		snprintf(err, errlen, "cannot set the minimum TLS version");
+		goto fail;
+	}
+	if (wolfSSL_CTX_use_certificate_chain_file(ctx, cert) != WOLFSSL_SUCCESS) {
+		snprintf(err, errlen, "%s: certificate: cannot load PEM chain from %s", wg_config_where(scfg, "certificate"),
+			 cert);
+		goto fail;
+	}
+	if (wolfSSL_CTX_use_PrivateKey_file(ctx, key, WOLFSSL_FILETYPE_PEM) != WOLFSSL_SUCCESS) {
+		snprintf(err, errlen, "%s: private-key: cannot load PEM key from %s", wg_config_where(scfg, "private-key"),
+			 key);
+		goto fail;
+	}
+	if (wolfSSL_CTX_check_private_key(ctx) != WOLFSSL_SUCCESS) {
+		snprintf(err, errlen, "private-key %s does not match certificate %s", key, cert);
+		goto fail;
+	}
+	if (wolfSSL_CTX_set_cipher_list(ctx, ciphers ? ciphers : default_ciphers) != WOLFSSL_SUCCESS) {
+		snprintf(err, errlen, "%s: tls-ciphers: no usable cipher in \"%s\"", wg_config_where(scfg, "tls-ciphers"),
+			 ciphers ? ciphers : default_ciphers);
+		goto fail;
+	}
+	/* Clients that reconnect after a network change resume their TLS
+	 * session instead of a full handshake. */
+	wolfSSL_CTX_set_session_cache_mode(ctx, WOLFSSL_SESS_CACHE_SERVER);
+	return ctx;
+fail:
+	wolfSSL_CTX_free(ctx);
+	return NULL;
+}
+
+int wg_tls_cert_pin(const char *cert_file, char *out, size_t outlen)
+{
+	WOLFSSL_X509 *x = wolfSSL_X509_load_certificate_file(cert_file, WOLFSSL_FILETYPE_PEM);
+	WOLFSSL_EVP_PKEY *pk = NULL;
+	unsigned char *der = NULL;
+	unsigned char hash[WC_SHA256_DIGEST_SIZE];
+	byte b64[64];
+	word32 b64len = sizeof(b64);
+	int rc = -1, len;
+
+	if (!x)
+		return -1;
+	pk = wolfSSL_X509_get_pubkey(x);
+	if (!pk)
+		goto out;
+	len = wolfSSL_i2d_PUBKEY(pk, &der);
+	if (len <= 0)
+		goto out;
+	if (wc_Sha256Hash(der, (word32)len, hash) != 0)
+		goto out;
+	if (Base64_Encode_NoNl(hash, sizeof(hash), b64, &b64len) != 0)
+		goto out;
+	if ((size_t)snprintf(out, outlen, "pin-sha256:%.*s", (int)b64len, (char *)b64) < outlen)
+		rc = 0;
+out:
+	if (der)
+		XFREE(der, NULL, DYNAMIC_TYPE_OPENSSL);
+	wolfSSL_EVP_PKEY_free(pk);
+	wolfSSL_X509_free(x);
+	return rc;
+}
+
+int wg_tls_export_psk(WOLFSSL *ssl, unsigned char out[32])
+{
+	static const char label[] = "EXPORTER-openconnect-psk";
+
+	return wolfSSL_export_keying_material(ssl, out, 32, label, sizeof(label) - 1, NULL, 0, 0) == WOLFSSL_SUCCESS
+		       ? 0
+		       : -1;
+}

@@ -1,0 +1,19 @@
+/* Runs blocking work (PAM, crypt, RADIUS round-trips, Lua policy) on worker
+ * threads and hands completions back to the event loop that submitted them,
+ * so nothing blocks the loop. */
+#ifndef WG_WORKPOOL_H
+#define WG_WORKPOOL_H
+
+struct event_base;
+struct wg_workpool;
+
+/* threads: worker count (>= 1). Completions are delivered on `base`. */
+struct wg_workpool *wg_workpool_new(struct event_base *base, unsigned threads);
+/* Runs every queued job to completion and then its done(), so no completion
+ * is ever lost, and joins the threads. */
+void wg_workpool_free(struct wg_workpool *wp);
+/* Queues work(arg) on a thread; done(arg) then runs on the loop. Returns 0,
+ * or -ENOMEM / -EAGAIN when the queue is full (bounded: 65536 jobs). */
+int wg_workpool_submit(struct wg_workpool *wp, void (*work)(void *arg), void (*done)(void *arg), void *arg);
+
+#endif
