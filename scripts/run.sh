@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs what is needed, builds, and starts wolfguard with the shipped
+# configuration in conf.d/. On first start it creates, under
+# /var/lib/wolfguard: a self-signed ECDSA certificate (its pin is printed, for
+# `openconnect --servercert`) and a password file with one user, `vpnuser`,
+# whose generated password is printed once.
+#
+# Usage: sudo scripts/run.sh [extra wolfguard arguments]
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+state=${WOLFGUARD_STATE:-/var/lib/wolfguard}
+
+[ "$(id -u)" = 0 ] || { echo "run.sh: needs root (TUN device, port 443); try: sudo $0" >&2; exit 1; }
+"$top/scripts/deps.sh"
+"$top/scripts/build.sh" release
+
+install -d -m 0700 "$state"
+if [ ! -f "$state/server-cert.pem" ]; then
+	echo "run.sh: first start: creating a self-signed certificate in $state"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 825 \
+		-subj "/CN=$(hostname -f 2>/dev/null || hostname)" \
+		-keyout "$state/server-key.pem" -out "$state/server-cert.pem" 2>/dev/null
+	chmod 0600 "$state/server-key.pem"
+fi
+if [ ! -f "$state/ocpasswd" ]; then
+	pw=$(head -c 18 /dev/urandom | base64 | tr -d '/+=' | head -c 16)
+	hash=$(openssl passwd -6 "$pw")
+	printf 'vpnuser:*:%s\n' "$hash" >"$state/ocpasswd"
+	chmod 0600 "$state/ocpasswd"
+	echo "run.sh: first start: created user 'vpnuser' with password: $pw"
+	echo "run.sh: (add users with ocpasswd -c $state/ocpasswd NAME; the format is ocserv's)"
+fi
+pin=$("$top/build/core/wolfguard" --print-pin "$state/server-cert.pem")
+echo "run.sh: server certificate $pin"
+echo "run.sh: connect with: openconnect --servercert $pin <this host>"
+export WOLFGUARD_PLUGIN_DIR="$top/build/plugins"
+exec "$top/build/core/wolfguard" -c "$top/conf.d" "$@"

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh Debian 12 machine: installs what it
+# needs, then runs
+#   1. unit tests (Criterion) on the release build,
+#   2. the same unit tests under AddressSanitizer + UBSan (+ LeakSanitizer),
+#   3. end-to-end tests: the real openconnect client against wolfguard in
+#      network namespaces (needs root),
+#   4. every fuzz target for a bounded time plus its regression inputs.
+# Ends with one line "N passed, M failed" and a non-zero exit on failure.
+#
+# Usage: sudo scripts/test.sh [--quick]   (--quick: skips fuzzing)
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+quick=0
+[ "${1:-}" = "--quick" ] && quick=1
+fuzz_seconds=${WOLFGUARD_FUZZ_SECONDS:-20}
+
+passed=0
+failed=0
+failures=()
+record() { # name status
+	if [ "$2" = 0 ]; then passed=$((passed + 1)); echo "test.sh: PASS $1"
+	else failed=$((failed + 1)); failures+=("$1"); echo "test.sh: FAIL $1"; fi
+}
+
+[ "$(id -u)" = 0 ] || { echo "test.sh: needs root (packages, network namespaces, TUN); try: sudo $0" >&2; exit 1; }
+"$top/scripts/deps.sh" || exit 1
+
+unit_tests() { # builddir label
+	local log="$1/meson-logs/unit-summary.txt" ok fail
+	meson test -C "$1" --suite unit --print-errorlogs --num-processes 2 >"$log" 2>&1
+	local rc=$?
+	cat "$log" | grep -E "^ *[0-9]+/[0-9]+ |^Ok:|^Fail:|^Expected|^Unexpected|^Skipped|^Timeout" || true
+	[ $rc -ne 0 ] && tail -n 60 "$log"
+	ok=$(awk '/^Ok:/ {print $2}' "$log"); fail=$(awk '/^Fail:/ {print $2}' "$log")
+	echo "test.sh: $2 unit tests: ${ok:-0} ok, ${fail:-?} failed"
+	return $rc
+}
+
+echo "== release build"
+if "$top/scripts/build.sh" release; then
+	record build-release 0
+	unit_tests "$top/build" release; record unit-release $?
+else
+	record build-release 1
+fi
+
+echo "== sanitizer build (ASan + UBSan + LSan)"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+if "$top/scripts/build.sh" asan; then
+	record build-asan 0
+	unit_tests "$top/build-asan" asan; record unit-asan $?
+else
+	record build-asan 1
+fi
+
+echo "== end-to-end (real openconnect client, network namespaces)"
+if [ -x "$top/build/core/wolfguard" ] && [ -x "$top/tests/e2e/run.sh" ]; then
+	WOLFGUARD_BIN="$top/build/core/wolfguard" WOLFGUARD_PLUGIN_DIR="$top/build/plugins" \
+		"$top/tests/e2e/run.sh" wolfguard
+	record e2e $?
+else
+	record e2e 1
+fi
+
+if [ $quick = 0 ]; then
+	echo "== fuzzing (${fuzz_seconds}s per target + regression inputs)"
+	"$top/scripts/fuzz.sh" "$fuzz_seconds"
+	record fuzz $?
+fi
+
+echo
+[ ${#failures[@]} -gt 0 ] && echo "test.sh: failed: ${failures[*]}"
+echo "$passed passed, $failed failed"
+[ $failed = 0 ]
