@@ -35,9 +35,12 @@ struct wg_conf {
 	struct wg_conf_file *files; /* in lexical order of file name (owned) */
 	size_t n_files;
 	struct wg_config *server;  /* points into files[]; an empty config if no server file */
+	struct wg_config *empty_server; /* that empty config, when no file has a server section (owned) */
 };
 
-/* Reads DIR/\*.json. Returns 0, or -1 with every problem added to err. */
+/* Reads DIR/\*.json (names starting with '.' are skipped, symlinks followed),
+ * sorted bytewise so the order never depends on the locale. Returns 0 and
+ * sets *out, or -1 with every problem added to err and *out NULL. */
 int wg_conf_load(const char *dir, struct wg_conf **out, struct wg_err *err);
 void wg_conf_free(struct wg_conf *conf);
 

@@ -41,9 +41,11 @@ const char *wg_plugin_dir(const struct wg_conf *conf);
 /* Opens every plugin in conf and validates its options. No init. Returns 0,
  * or -1 with every problem added to err (and nothing left open). */
 int wg_plugins_load(const struct wg_conf *conf, struct wg_plugins *out, struct wg_err *err);
-/* init() in conf order; on failure finis what was initialised, returns -1. */
+/* init() in conf order; each initialised log plugin is registered as a log
+ * sink (wg_log_add_sink). On failure: "<conf file>: <plugin>: init failed:
+ * <reason>" added to err, what was initialised is fini'd, returns -1. */
 int wg_plugins_init(struct wg_plugins *ps, const struct wg_host *host, struct wg_err *err);
-/* fini() in reverse order, then dlclose. */
+/* Log sinks cleared, fini() in reverse order, then dlclose. */
 void wg_plugins_unload(struct wg_plugins *ps);
 
 /* The first initialised plugin of a kind, or NULL. */

@@ -5,7 +5,12 @@
 #define WG_LOG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <wolfguard/plugin.h>
+
+/* A formatted message is cut to this many bytes (NUL included), never more. */
+#define WG_LOG_MSG_MAX 2048
 
 struct wg_session;
 
@@ -23,8 +28,10 @@ void wg_log_set_level(int level);
 int wg_log_level_from_name(const char *name); /* "info" -> WG_LOG_INFO, -1 if unknown */
 const char *wg_log_level_name(int level);
 
-/* Sinks: log plugins register here once initialised; the stderr fallback is
- * used only while no sink is registered. Thread-safe. */
+/* Sinks: log plugins register here once initialised (wg_plugins_init()
+ * does it); the stderr fallback is used only while no sink is registered.
+ * Adding the same (ops, state) again is a no-op returning 0; at most 16
+ * sinks (-ENOSPC). Thread-safe. */
 int wg_log_add_sink(const struct wg_log_ops *ops, void *state);
 void wg_log_clear_sinks(void);
 
@@ -33,5 +40,12 @@ struct wg_log_context {
 	const char *user, *client_addr, *session_id, *vpn_addr;
 };
 void wg_log_set_describer(void (*describe)(const struct wg_session *s, struct wg_log_context *out));
+
+/* The stderr fallback's line for rec, newline included, NUL-terminated,
+ * cut to fit size. With tty: "2025-01-02 13:04:05.123 info  core: [..] msg";
+ * otherwise journald/syslog style without a time stamp: "<6>core: [..] msg",
+ * the <N> being the sd-daemon priority. Control characters in the message are
+ * replaced by spaces so one record stays one line. Returns the length. */
+size_t wg_log_format_stderr(char *buf, size_t size, const struct wg_log_record *rec, bool tty);
 
 #endif

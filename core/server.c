@@ -149,8 +149,6 @@ static int setup_plugins(struct wg_server *srv)
 	}
 	for (size_t i = 0; i < srv->plugins.n; i++) {
 		struct wg_loaded_plugin *p = &srv->plugins.v[i];
-		if (p->desc->kind == WG_PLUGIN_LOG)
-			wg_log_add_sink(p->desc->ops, p->state);
 		wg_log(NULL, WG_LOG_INFO, "plugin %s %s (%s) loaded from %s", p->desc->name,
 		       p->desc->version ? p->desc->version : "?", wg_plugin_kind_name(p->desc->kind), p->path);
 	}
@@ -246,6 +244,13 @@ int wg_server_init(struct wg_server *srv, struct wg_conf *conf)
 		return -1;
 	}
 	read_settings(srv);
+	int level = wg_log_level_from_name(wg_config_string(srv->scfg, "log-level"));
+	if (level < 0) {
+		wg_log(NULL, WG_LOG_ERROR, "%s: log-level: expected error, warn, notice, info or debug",
+		       wg_config_where(srv->scfg, "log-level"));
+		return -1;
+	}
+	wg_log_set_level(level);
 	srv->base = event_base_new();
 	srv->by_cookie = wg_hashmap_new(WG_COOKIE_LEN);
 	srv->by_addr4 = wg_hashmap_new(4);

@@ -33,6 +33,13 @@ unit_tests() { # builddir label
 	local rc=$?
 	cat "$log" | grep -E "^ *[0-9]+/[0-9]+ |^Ok:|^Fail:|^Expected|^Unexpected|^Skipped|^Timeout" || true
 	[ $rc -ne 0 ] && tail -n 60 "$log"
+	# Criterion runs each test in a child whose sanitizer report does not
+	# always fail the test: any report in the log fails the run.
+	if grep -qE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$1/meson-logs/testlog.txt"; then
+		grep -E -A15 "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$1/meson-logs/testlog.txt" | head -60
+		echo "test.sh: sanitizer report in $2 unit tests"
+		rc=1
+	fi
 	ok=$(awk '/^Ok:/ {print $2}' "$log"); fail=$(awk '/^Fail:/ {print $2}' "$log")
 	echo "test.sh: $2 unit tests: ${ok:-0} ok, ${fail:-?} failed"
 	return $rc
