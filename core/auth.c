@@ -24,6 +24,7 @@
 #include "hashmap.h"
 #include "http_parser.h"
 #include "log.h"
+#include "policy.h"
 #include "server.h"
 #include "session.h"
 
@@ -376,14 +377,15 @@ void wg_auth_host_succeed(struct wg_auth *a, const char *username, const char *c
 
 	if (!a->pending)
 		return;
-	c = step_done(a);
-	if (!c) {
+	if (!a->conn) {
+		step_done(a);
 		auth_drop(a);
 		return;
 	}
 	if (srv->max_clients && srv->n_sessions >= srv->max_clients) {
 		wg_log(NULL, WG_LOG_WARN, "%s: login of %s refused: server full (max-clients %u)", a->client_addr,
 		       username, srv->max_clients);
+		c = step_done(a);
 		reply_error(c, "503 Service Unavailable");
 		auth_drop(a);
 		return;
@@ -391,10 +393,18 @@ void wg_auth_host_succeed(struct wg_auth *a, const char *username, const char *c
 	s = wg_session_new(srv, username && *username ? username : a->username, groups, a->group_select,
 			   a->client_addr, a->user_agent, a->attrs, a->n_attrs);
 	if (!s) {
+		c = step_done(a);
 		reply_error(c, "503 Service Unavailable");
 		auth_drop(a);
 		return;
 	}
+	char denial[256] = "";
+	if (wg_policy_after_auth(srv, s, denial, sizeof(denial)) < 0) {
+		wg_session_end(s, "denied by policy");
+		wg_auth_host_fail(a, denial, "denied by policy");
+		return;
+	}
+	c = step_done(a);
 	wg_session_cookie_hex(s, cookie_hex);
 	len = wg_auth_xml_complete(body, sizeof(body), srv->banner);
 	snprintf(headers, sizeof(headers),

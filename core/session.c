@@ -16,6 +16,7 @@
 #include "dtls.h"
 #include "hashmap.h"
 #include "log.h"
+#include "policy.h"
 #include "server.h"
 #include "tunnel.h"
 
@@ -230,6 +231,7 @@ void wg_session_end(struct wg_session *s, const char *reason)
 	wg_log(s, WG_LOG_INFO, "session ended: %s (rx %llu bytes / %llu packets, tx %llu bytes / %llu packets)", reason,
 	       (unsigned long long)s->rx_bytes, (unsigned long long)s->rx_pkts, (unsigned long long)s->tx_bytes,
 	       (unsigned long long)s->tx_pkts);
+	wg_policy_on_disconnect(srv, s);
 	if (s->cstp) {
 		struct wg_conn *c = s->cstp;
 		uint8_t msg[128];

@@ -17,6 +17,7 @@
 #include "dtls.h"
 #include "http_parser.h"
 #include "log.h"
+#include "policy.h"
 #include "server.h"
 #include "session.h"
 #include "tls.h"
@@ -198,6 +199,12 @@ void wg_tunnel_connect(struct wg_conn *c, const struct wg_http_request *req, con
 	if (wg_session_lease(s) < 0) {
 		refuse(c, "503 Service Unavailable", "no address available");
 		wg_session_end(s, "no address available");
+		return;
+	}
+	char denial[256] = "";
+	if (wg_policy_before_tunnel(srv, s, &s->tc, denial, sizeof(denial)) < 0) {
+		refuse(c, "403 Forbidden", denial);
+		wg_session_end(s, "tunnel denied by policy");
 		return;
 	}
 	snprintf(s->client_addr, sizeof(s->client_addr), "%s", c->peer);
