@@ -246,6 +246,11 @@ void wg_auth_handle(struct wg_conn *c, const struct wg_http_request *req)
 	snprintf(a->user_agent, sizeof(a->user_agent), "%s", ua ? ua : "");
 	if (msg->group_select[0])
 		snprintf(a->group_select, sizeof(a->group_select), "%s", msg->group_select);
+	/* Policy scripts may decide by client version and platform. */
+	if (msg->version[0])
+		wg_auth_host_set_attr(a, "client-version", msg->version);
+	if (msg->platform[0] || msg->device_id[0])
+		wg_auth_host_set_attr(a, "client-platform", msg->platform[0] ? msg->platform : msg->device_id);
 	free(msg);
 	attach(a, c);
 	auth_ops(srv)->start(srv->auth->state, a);

@@ -1,0 +1,169 @@
+/* Conversions between the SDK's session/tunnel views and Lua tables. */
+#include "lua_session.h"
+
+#include <lauxlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static void set_str(lua_State *L, const char *key, const char *value)
+{
+	if (!value)
+		return;
+	lua_pushstring(L, value);
+	lua_setfield(L, -2, key);
+}
+
+/* session.attr(name): an attribute from the auth backend (RADIUS/LDAP) or a
+ * session property, or nil. Upvalues: host, session (light userdata). */
+static int session_attr(lua_State *L)
+{
+	const struct wg_host *host = lua_touserdata(L, lua_upvalueindex(1));
+	const struct wg_session *s = lua_touserdata(L, lua_upvalueindex(2));
+	const char *name = luaL_checkstring(L, 1);
+	const char *v = host->session_get(s, name);
+
+	if (v)
+		lua_pushstring(L, v);
+	else
+		lua_pushnil(L);
+	return 1;
+}
+
+void lua_push_session(lua_State *L, const struct wg_host *host, const struct wg_session *s)
+{
+	lua_createtable(L, 0, 12);
+	set_str(L, "user", host->session_get(s, WG_SESS_USER));
+	set_str(L, "group", host->session_get(s, WG_SESS_GROUP));
+	set_str(L, "session_id", host->session_get(s, WG_SESS_ID));
+	set_str(L, "client_address", host->session_get(s, WG_SESS_CLIENT_ADDR));
+	set_str(L, "user_agent", host->session_get(s, WG_SESS_USER_AGENT));
+	set_str(L, "client_version", host->session_get(s, "client-version"));
+	set_str(L, "platform", host->session_get(s, "client-platform"));
+	set_str(L, "address", host->session_get(s, WG_SESS_ADDR4));
+	set_str(L, "address6", host->session_get(s, WG_SESS_ADDR6));
+	lua_pushinteger(L, (lua_Integer)time(NULL));
+	lua_setfield(L, -2, "time");
+	lua_pushlightuserdata(L, (void *)host);
+	lua_pushlightuserdata(L, (void *)s);
+	lua_pushcclosure(L, session_attr, 2);
+	lua_setfield(L, -2, "attr");
+}
+
+static void push_list(lua_State *L, const char *key, const void *base, size_t stride, unsigned n)
+{
+	lua_createtable(L, (int)n, 0);
+	for (unsigned i = 0; i < n; i++) {
+		lua_pushstring(L, (const char *)base + i * stride);
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	lua_setfield(L, -2, key);
+}
+
+void lua_push_tunnel(lua_State *L, const struct wg_tunnel_config *tc)
+{
+	lua_createtable(L, 0, 10);
+	push_list(L, "routes", tc->include, sizeof(tc->include[0]), tc->n_include);
+	push_list(L, "no_routes", tc->exclude, sizeof(tc->exclude[0]), tc->n_exclude);
+	push_list(L, "dns", tc->dns, sizeof(tc->dns[0]), tc->n_dns);
+	push_list(L, "split_dns", tc->split_dns, sizeof(tc->split_dns[0]), tc->n_split_dns);
+	lua_pushinteger(L, tc->mtu), lua_setfield(L, -2, "mtu");
+	lua_pushinteger(L, tc->idle_timeout_s), lua_setfield(L, -2, "idle_timeout");
+	lua_pushinteger(L, tc->session_timeout_s), lua_setfield(L, -2, "session_timeout");
+	set_str(L, "default_domain", tc->default_domain);
+	set_str(L, "address", tc->addr4);
+}
+
+/* Reads an array of strings at t[key] into fixed slots. */
+static int read_list(lua_State *L, int t, const char *key, void *base, size_t stride, unsigned max, uint32_t *n,
+		     char *err, size_t errlen)
+{
+	int type = lua_getfield(L, t, key);
+
+	if (type == LUA_TNIL) {
+		lua_pop(L, 1);
+		return 0;
+	}
+	if (type != LUA_TTABLE) {
+		snprintf(err, errlen, "tunnel.%s must be a list of strings", key);
+		lua_pop(L, 1);
+		return -1;
+	}
+	lua_Integer len = (lua_Integer)lua_rawlen(L, -1);
+	if (len > (lua_Integer)max) {
+		snprintf(err, errlen, "tunnel.%s has %lld entries, at most %u allowed", key, (long long)len, max);
+		lua_pop(L, 1);
+		return -1;
+	}
+	for (lua_Integer i = 1; i <= len; i++) {
+		lua_rawgeti(L, -1, i);
+		size_t sl;
+		const char *sv = lua_tolstring(L, -1, &sl);
+		if (!sv || lua_type(L, -1) != LUA_TSTRING || sl >= stride) {
+			snprintf(err, errlen, "tunnel.%s[%lld] must be a string shorter than %zu bytes", key, (long long)i,
+				 stride);
+			lua_pop(L, 2);
+			return -1;
+		}
+		memcpy((char *)base + (size_t)(i - 1) * stride, sv, sl + 1);
+		lua_pop(L, 1);
+	}
+	*n = (uint32_t)len;
+	lua_pop(L, 1);
+	return 0;
+}
+
+static int read_uint(lua_State *L, int t, const char *key, uint32_t lo, uint32_t hi, uint32_t *out, char *err,
+		     size_t errlen)
+{
+	int type = lua_getfield(L, t, key);
+
+	if (type == LUA_TNIL) {
+		lua_pop(L, 1);
+		return 0;
+	}
+	int isint = 0;
+	lua_Integer v = lua_tointegerx(L, -1, &isint);
+	lua_pop(L, 1);
+	if (!isint || v < (lua_Integer)lo || v > (lua_Integer)hi) {
+		snprintf(err, errlen, "tunnel.%s must be an integer in [%u, %u]", key, lo, hi);
+		return -1;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+int lua_read_tunnel(lua_State *L, int idx, struct wg_tunnel_config *tc, char *err, size_t errlen)
+{
+	struct wg_tunnel_config next = *tc;
+	int t = lua_absindex(L, idx);
+
+	if (!lua_istable(L, t)) {
+		snprintf(err, errlen, "before_tunnel must leave a table");
+		return -1;
+	}
+	if (read_list(L, t, "routes", next.include, sizeof(next.include[0]), WG_MAX_ROUTES, &next.n_include, err,
+		      errlen) < 0 ||
+	    read_list(L, t, "no_routes", next.exclude, sizeof(next.exclude[0]), WG_MAX_ROUTES, &next.n_exclude, err,
+		      errlen) < 0 ||
+	    read_list(L, t, "dns", next.dns, sizeof(next.dns[0]), WG_MAX_DNS, &next.n_dns, err, errlen) < 0 ||
+	    read_list(L, t, "split_dns", next.split_dns, sizeof(next.split_dns[0]), WG_MAX_DNS, &next.n_split_dns,
+		      err, errlen) < 0 ||
+	    read_uint(L, t, "mtu", 576, 9000, &next.mtu, err, errlen) < 0 ||
+	    read_uint(L, t, "idle_timeout", 0, 86400 * 30, &next.idle_timeout_s, err, errlen) < 0 ||
+	    read_uint(L, t, "session_timeout", 0, 86400 * 30, &next.session_timeout_s, err, errlen) < 0)
+		return -1;
+	if (lua_getfield(L, t, "default_domain") == LUA_TSTRING) {
+		size_t sl;
+		const char *sv = lua_tolstring(L, -1, &sl);
+		if (sl >= sizeof(next.default_domain)) {
+			lua_pop(L, 1);
+			snprintf(err, errlen, "tunnel.default_domain is too long");
+			return -1;
+		}
+		memcpy(next.default_domain, sv, sl + 1);
+	}
+	lua_pop(L, 1);
+	*tc = next;
+	return 0;
+}
