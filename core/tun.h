@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct wg_tun {
 	int fd;            /* nonblocking, IFF_TUN | IFF_NO_PI */
