@@ -1,0 +1,307 @@
+/* routing-static: address pools and the routes and DNS pushed to clients.
+ *
+ * IPv4 leases come from a bitmap with a rotating cursor: O(1) amortised,
+ * one bit per address (a /12 of 1M addresses costs 128 KiB). The network,
+ * broadcast and first host (the server's TUN address) are never leased.
+ * IPv6 leases are the network plus a 64-bit counter: the space is too large
+ * to run out, so released IPv6 addresses are not reused. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wolfguard/plugin.h>
+
+struct routing {
+	const struct wg_host *host;
+	const struct wg_config *cfg;
+	char net4_text[64], net6_text[64];
+	uint32_t base4;       /* network address, host order */
+	unsigned prefix4;
+	uint64_t size4;       /* addresses in the network */
+	uint64_t *bitmap;     /* 1 = leased or reserved */
+	uint64_t cursor, leased;
+	struct in6_addr base6;
+	unsigned prefix6;
+	bool have6;
+	uint64_t next6;
+};
+
+static const struct wg_option options[] = {
+	{"ipv4-network", WG_OPT_STRING, 0, 0, 0, "10.8.0.0/24", "IPv4 pool, a.b.c.d/len or a.b.c.d/netmask (/8 to /30)"},
+	{"ipv6-network", WG_OPT_STRING, 0, 0, 0, NULL, "IPv6 pool, e.g. fd00:8::/64 (/48 to /120); none by default"},
+	{"routes", WG_OPT_STRING_LIST, 0, 0, 0, NULL, "split-include networks; empty: all traffic through the tunnel"},
+	{"no-routes", WG_OPT_STRING_LIST, 0, 0, 0, NULL, "split-exclude networks"},
+	{"dns", WG_OPT_STRING_LIST, 0, 0, 0, NULL, "DNS servers pushed to clients (at most 4)"},
+	{"split-dns", WG_OPT_STRING_LIST, 0, 0, 0, NULL, "domains resolved through the tunnel only (at most 4)"},
+	{"default-domain", WG_OPT_STRING, 0, 0, 0, NULL, "DNS search domain (overrides the server's)"},
+	{NULL, 0, 0, 0, 0, NULL, NULL},
+};
+
+static int netmask_prefix(const char *mask)
+{
+	struct in_addr a;
+	uint32_t m;
+	int n = 0;
+
+	if (inet_pton(AF_INET, mask, &a) != 1)
+		return -1;
+	for (m = ntohl(a.s_addr); m & 0x80000000u; m <<= 1)
+		n++;
+	return m ? -1 : n;
+}
+
+/* "a.b.c.d/nn" or "a.b.c.d/m.m.m.m" or "x::/nn" -> address and prefix. */
+static int parse_cidr(const char *text, int family, void *addr, unsigned *prefix)
+{
+	char tmp[80];
+	char *slash, *end;
+	long p;
+
+	if (!text || strlen(text) >= sizeof(tmp))
+		return -1;
+	snprintf(tmp, sizeof(tmp), "%s", text);
+	slash = strchr(tmp, '/');
+	if (!slash)
+		return -1;
+	*slash++ = '\0';
+	if (inet_pton(family, tmp, addr) != 1)
+		return -1;
+	if (family == AF_INET && strchr(slash, '.'))
+		p = netmask_prefix(slash);
+	else {
+		p = strtol(slash, &end, 10);
+		if (*end || end == slash)
+			return -1;
+	}
+	if (p < 0 || p > (family == AF_INET ? 32 : 128))
+		return -1;
+	*prefix = (unsigned)p;
+	return 0;
+}
+
+static void mark(struct routing *r, uint64_t i, bool used)
+{
+	if (used)
+		r->bitmap[i / 64] |= 1ull << (i % 64);
+	else
+		r->bitmap[i / 64] &= ~(1ull << (i % 64));
+}
+
+static bool is_marked(const struct routing *r, uint64_t i)
+{
+	return r->bitmap[i / 64] >> (i % 64) & 1;
+}
+
+static int setup_pool4(struct routing *r, const char *text, char *err, size_t errlen)
+{
+	struct in_addr a;
+
+	if (parse_cidr(text, AF_INET, &a, &r->prefix4) < 0 || r->prefix4 < 8 || r->prefix4 > 30) {
+		snprintf(err, errlen, "%s: ipv4-network: \"%s\" is not a network from /8 to /30",
+			 r->host->config_where(r->cfg, "ipv4-network"), text);
+		return -EINVAL;
+	}
+	r->size4 = 1ull << (32 - r->prefix4);
+	r->base4 = ntohl(a.s_addr) & (uint32_t)~(r->size4 - 1);
+	r->bitmap = calloc((size_t)(r->size4 + 63) / 64, sizeof(uint64_t));
+	if (!r->bitmap) {
+		snprintf(err, errlen, "out of memory for a pool of %llu addresses", (unsigned long long)r->size4);
+		return -ENOMEM;
+	}
+	mark(r, 0, true);             /* network */
+	mark(r, 1, true);             /* the server's TUN address */
+	mark(r, r->size4 - 1, true);  /* broadcast */
+	r->cursor = 2;
+	a.s_addr = htonl(r->base4);
+	char addr[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &a, addr, sizeof(addr));
+	snprintf(r->net4_text, sizeof(r->net4_text), "%s/%u", addr, r->prefix4);
+	return 0;
+}
+
+static int setup_pool6(struct routing *r, const char *text, char *err, size_t errlen)
+{
+	if (parse_cidr(text, AF_INET6, &r->base6, &r->prefix6) < 0 || r->prefix6 < 48 || r->prefix6 > 120) {
+		snprintf(err, errlen, "%s: ipv6-network: \"%s\" is not a network from /48 to /120",
+			 r->host->config_where(r->cfg, "ipv6-network"), text);
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < 16; i++) {
+		int keep = (int)r->prefix6 - 8 * (int)i;
+		r->base6.s6_addr[i] &= keep >= 8 ? 0xff : keep <= 0 ? 0 : (uint8_t)(0xff << (8 - keep));
+	}
+	char addr[INET6_ADDRSTRLEN];
+	inet_ntop(AF_INET6, &r->base6, addr, sizeof(addr));
+	snprintf(r->net6_text, sizeof(r->net6_text), "%s/%u", addr, r->prefix6);
+	r->have6 = true;
+	r->next6 = 2; /* ::1 of the network is the server */
+	return 0;
+}
+
+/* Copies a string list option into fixed slots, checking each entry. */
+static int copy_list(struct routing *r, const char *key, void *slots, size_t slot_len, unsigned max, uint32_t *n,
+		     bool is_net, char *err, size_t errlen)
+{
+	const struct wg_host *h = r->host;
+	size_t count = h->config_list_size(r->cfg, key);
+
+	if (count > max) {
+		snprintf(err, errlen, "%s: %s: at most %u entries", h->config_where(r->cfg, key), key, max);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < count; i++) {
+		const char *v = h->config_list_item(r->cfg, key, i);
+		unsigned char tmp[16];
+		unsigned prefix;
+		if (!v || strlen(v) >= slot_len ||
+		    (is_net && parse_cidr(v, strchr(v, ':') ? AF_INET6 : AF_INET, tmp, &prefix) < 0) ||
+		    (!is_net && strcmp(key, "dns") == 0 && inet_pton(strchr(v, ':') ? AF_INET6 : AF_INET, v, tmp) != 1)) {
+			snprintf(err, errlen, "%s: %s: entry %zu \"%s\" is not %s", h->config_where(r->cfg, key), key, i + 1,
+				 v ? v : "", is_net ? "a network (a.b.c.d/len)" : "valid");
+			return -EINVAL;
+		}
+		memcpy((char *)slots + i * slot_len, v, strlen(v) + 1);
+	}
+	if (n)
+		*n = (uint32_t)count;
+	return 0;
+}
+
+/* The pushed settings, checked once at init against a scratch config. */
+static int fill_pushed(struct routing *r, struct wg_tunnel_config *tc, char *err, size_t errlen)
+{
+	const char *dom = r->host->config_string(r->cfg, "default-domain");
+
+	if (copy_list(r, "routes", tc->include, sizeof(tc->include[0]), WG_MAX_ROUTES, &tc->n_include, true, err,
+		      errlen) < 0 ||
+	    copy_list(r, "no-routes", tc->exclude, sizeof(tc->exclude[0]), WG_MAX_ROUTES, &tc->n_exclude, true, err,
+		      errlen) < 0 ||
+	    copy_list(r, "dns", tc->dns, sizeof(tc->dns[0]), WG_MAX_DNS, &tc->n_dns, false, err, errlen) < 0 ||
+	    copy_list(r, "split-dns", tc->split_dns, sizeof(tc->split_dns[0]), WG_MAX_DNS, &tc->n_split_dns, false, err,
+		      errlen) < 0)
+		return -EINVAL;
+	if (dom && *dom)
+		snprintf(tc->default_domain, sizeof(tc->default_domain), "%s", dom);
+	return 0;
+}
+
+static int networks(void *state, char *net4, size_t len4, char *net6, size_t len6)
+{
+	struct routing *r = state;
+
+	snprintf(net4, len4, "%s", r->net4_text);
+	snprintf(net6, len6, "%s", r->have6 ? r->net6_text : "");
+	return 0;
+}
+
+static int lease(void *state, const struct wg_session *s, struct wg_tunnel_config *tc)
+{
+	struct routing *r = state;
+	char err[256];
+
+	(void)s;
+	if (r->leased + 3 >= r->size4)
+		return -EADDRNOTAVAIL;
+	uint64_t i = r->cursor;
+	for (uint64_t tries = 0; tries < r->size4; tries++, i = (i + 1) % r->size4) {
+		/* Skip full words at once: a nearly full pool stays fast. */
+		if (i % 64 == 0 && r->bitmap[i / 64] == ~0ull && i + 64 <= r->size4) {
+			i += 63;
+			tries += 63;
+			continue;
+		}
+		if (!is_marked(r, i))
+			break;
+	}
+	if (is_marked(r, i))
+		return -EADDRNOTAVAIL;
+	mark(r, i, true);
+	r->leased++;
+	r->cursor = (i + 1) % r->size4;
+
+	struct in_addr a = {.s_addr = htonl(r->base4 + (uint32_t)i)};
+	inet_ntop(AF_INET, &a, tc->addr4, sizeof(tc->addr4));
+	a.s_addr = htonl(r->prefix4 ? ~0u << (32 - r->prefix4) : 0);
+	inet_ntop(AF_INET, &a, tc->netmask4, sizeof(tc->netmask4));
+	if (r->have6) {
+		struct in6_addr a6 = r->base6;
+		uint64_t n = r->next6++;
+		for (int k = 15; k >= 8 && n; k--, n >>= 8)
+			a6.s6_addr[k] |= (uint8_t)(n & 0xff);
+		inet_ntop(AF_INET6, &a6, tc->addr6, sizeof(tc->addr6));
+		tc->prefix6 = r->prefix6;
+	}
+	return fill_pushed(r, tc, err, sizeof(err));
+}
+
+static void release(void *state, const struct wg_session *s, const struct wg_tunnel_config *tc)
+{
+	struct routing *r = state;
+	struct in_addr a;
+
+	(void)s;
+	if (!tc->addr4[0] || inet_pton(AF_INET, tc->addr4, &a) != 1)
+		return;
+	uint64_t i = (uint64_t)(ntohl(a.s_addr) - r->base4);
+	if (i < 2 || i >= r->size4 - 1 || !is_marked(r, i))
+		return; /* not ours, or released twice: never free reserved slots */
+	mark(r, i, false);
+	r->leased--;
+}
+
+static int init(const struct wg_host *host, const struct wg_config *cfg, void **state, char *err, size_t errlen)
+{
+	struct routing *r = calloc(1, sizeof(*r));
+	struct wg_tunnel_config *probe;
+	const char *net6 = host->config_string(cfg, "ipv6-network");
+	int rc;
+
+	if (!r)
+		return -ENOMEM;
+	r->host = host;
+	r->cfg = cfg;
+	rc = setup_pool4(r, host->config_string(cfg, "ipv4-network"), err, errlen);
+	if (!rc && net6 && *net6)
+		rc = setup_pool6(r, net6, err, errlen);
+	probe = calloc(1, sizeof(*probe));
+	if (!rc)
+		rc = probe ? fill_pushed(r, probe, err, errlen) : -ENOMEM;
+	free(probe);
+	if (rc < 0) {
+		free(r->bitmap);
+		free(r);
+		return rc;
+	}
+	*state = r;
+	return 0;
+}
+
+static void fini(void *state)
+{
+	struct routing *r = state;
+
+	free(r->bitmap);
+	free(r);
+}
+
+static const struct wg_routing_ops ops = {
+	.struct_size = sizeof(struct wg_routing_ops),
+	.networks = networks,
+	.lease = lease,
+	.release = release,
+};
+
+WG_PLUGIN_DEFINE = {
+	WG_PLUGIN_HEADER,
+	.name = "routing-static",
+	.version = "0.1.0",
+	.description = "IPv4/IPv6 address pools, split routes and DNS from conf.d",
+	.kind = WG_PLUGIN_ROUTING,
+	.options = options,
+	.init = init,
+	.fini = fini,
+	.ops = &ops,
+};
