@@ -9,10 +9,11 @@
 #include "config.h"
 #include "log.h"
 
-/* AEAD suites only: what openconnect and AnyConnect clients negotiate, and
- * what AES-NI makes cheap. TLS 1.3 suites are configured separately by
- * wolfSSL and are all AEAD. */
+/* AEAD suites only, AES-GCM first: AES-NI makes it several times cheaper
+ * than ChaCha20 per byte on the server. wolfSSL picks in this (the server's)
+ * order. */
 static const char default_ciphers[] =
+	"TLS13-AES256-GCM-SHA384:TLS13-AES128-GCM-SHA256:TLS13-CHACHA20-POLY1305-SHA256:"
 	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
 	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
 	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
@@ -79,31 +80,26 @@ fail:
 int wg_tls_cert_pin(const char *cert_file, char *out, size_t outlen)
 {
 	WOLFSSL_X509 *x = wolfSSL_X509_load_certificate_file(cert_file, WOLFSSL_FILETYPE_PEM);
-	WOLFSSL_EVP_PKEY *pk = NULL;
-	unsigned char *der = NULL;
+	unsigned char spki[4096];
+	int spki_len = sizeof(spki);
 	unsigned char hash[WC_SHA256_DIGEST_SIZE];
 	byte b64[64];
 	word32 b64len = sizeof(b64);
-	int rc = -1, len;
+	int rc = -1;
 
 	if (!x)
 		return -1;
-	pk = wolfSSL_X509_get_pubkey(x);
-	if (!pk)
+	/* The SubjectPublicKeyInfo as it appears in the certificate: what
+	 * openconnect hashes for pin-sha256. */
+	if (wolfSSL_X509_get_pubkey_buffer(x, spki, &spki_len) != WOLFSSL_SUCCESS || spki_len <= 0)
 		goto out;
-	len = wolfSSL_i2d_PUBKEY(pk, &der);
-	if (len <= 0)
-		goto out;
-	if (wc_Sha256Hash(der, (word32)len, hash) != 0)
+	if (wc_Sha256Hash(spki, (word32)spki_len, hash) != 0)
 		goto out;
 	if (Base64_Encode_NoNl(hash, sizeof(hash), b64, &b64len) != 0)
 		goto out;
 	if ((size_t)snprintf(out, outlen, "pin-sha256:%.*s", (int)b64len, (char *)b64) < outlen)
 		rc = 0;
 out:
-	if (der)
-		XFREE(der, NULL, DYNAMIC_TYPE_OPENSSL);
-	wolfSSL_EVP_PKEY_free(pk);
 	wolfSSL_X509_free(x);
 	return rc;
 }
