@@ -139,6 +139,9 @@ void wg_conn_accept(struct wg_server *srv, int fd, const struct sockaddr *sa, so
 		wg_conn_close(c, "out of memory");
 		return;
 	}
+	/* The DTLS key is exported from the handshake's secrets at CONNECT;
+	 * wolfSSL frees them after the handshake unless told to keep them. */
+	wolfSSL_KeepArrays(c->ssl);
 	event_add(c->rev, NULL);
 	timer_set(c, HANDSHAKE_TIMEOUT_S);
 	conn_handshake(c);

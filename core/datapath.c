@@ -124,6 +124,8 @@ static void dtls_up(void *arg, void *session, struct wg_dtls_link *link)
 	struct wg_session *s = session;
 
 	(void)arg;
+	if (s->dtls && s->dtls != link)
+		wg_dtls_link_close(s->dtls); /* the client moved to a new address */
 	s->dtls = link;
 	s->last_rx = time(NULL);
 	wg_log(s, WG_LOG_INFO, "DTLS channel up from %s", wg_dtls_link_peer(link));

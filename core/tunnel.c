@@ -208,7 +208,12 @@ void wg_tunnel_connect(struct wg_conn *c, const struct wg_http_request *req, con
 		return;
 	}
 	snprintf(s->client_addr, sizeof(s->client_addr), "%s", c->peer);
-	dtls = srv->dtls && client_offers_psk(req) && wg_tls_export_psk(c->ssl, s->psk) == 0;
+	dtls = srv->dtls && client_offers_psk(req);
+	if (dtls && wg_tls_export_psk(c->ssl, s->psk) < 0) {
+		wg_log(s, WG_LOG_WARN, "cannot export the DTLS key from the TLS session; DTLS off for this session");
+		dtls = false;
+	}
+	wolfSSL_FreeArrays(c->ssl); /* the secrets are not needed any more */
 	if (dtls)
 		wg_session_new_app_id(s);
 	mtu = s->tc.mtu;

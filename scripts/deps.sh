@@ -31,6 +31,10 @@ WOLFSSL_CONFIGURE_FLAGS=(
 	--disable-examples --disable-benchmark --disable-crypttests
 	--disable-oldtls
 )
+# WOLFSSL_STATIC_PSK: openconnect's PSK-NEGOTIATE DTLS offers plain PSK suites
+# (PSK-AES256-GCM-SHA384 first); the key is fresh per session, exported from
+# the TLS session. WOLFSSL_DTLS_CH_FRAG: ClientHellos larger than one datagram.
+WOLFSSL_CFLAGS="-O2 -g -DWOLFSSL_STATIC_PSK -DWOLFSSL_DTLS_CH_FRAG -DHAVE_SECRET_CALLBACK"
 
 die() { echo "deps.sh: error: $*" >&2; exit 1; }
 say() { echo "deps.sh: $*"; }
@@ -128,28 +132,24 @@ install_llhttp() {
 }
 
 wolfssl_cache_key() {
-	printf '%s\n' "$1" "${WOLFSSL_CONFIGURE_FLAGS[@]}" "$(uname -m)" "$(gcc -dumpversion)" | sha256sum | cut -c1-16
+	printf '%s\n' "$1" "${WOLFSSL_CONFIGURE_FLAGS[@]}" "$WOLFSSL_CFLAGS" "$(uname -m)" "$(gcc -dumpversion)" | sha256sum | cut -c1-16
 }
 
 install_wolfssl() {
-	local stamp="$prefix/.wolfssl-key"
-	if [ -f "$stamp" ] && [ -f "$prefix/lib/pkgconfig/wolfssl.pc" ]; then
-		local have_key
-		have_key=$(cat "$stamp")
-		if [ -f "$cache_root/$have_key.tar.gz" ] || [ -d "$prefix/include/wolfssl" ]; then
-			say "wolfSSL: $(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --modversion wolfssl) present in .deps/prefix"
-			return
-		fi
-	fi
-	# Find the version Debian 13 ships, so the cache key names exactly what is built.
-	local version key
+	local stamp="$prefix/.wolfssl-key" version key
+	# The version Debian 13 ships, so the cache key names exactly what is built.
 	version=$(cat "$cache_root/wolfssl-version" 2>/dev/null || true)
-	if [ -z "$version" ] || ! ls "$cache_root"/*.tar.gz >/dev/null 2>&1; then
+	if [ -z "$version" ]; then
 		trixie_apt_update
 		version=$(trixie_apt_cache showsrc wolfssl 2>/dev/null | awk '/^Version:/ && !v {v=$2} END {print v}')
 		[ -n "$version" ] || die "wolfssl source package not found in Debian 13 lists"
 	fi
 	key=$(wolfssl_cache_key "$version")
+	if [ "$(cat "$stamp" 2>/dev/null)" = "$key" ] && [ -f "$prefix/lib/pkgconfig/wolfssl.pc" ]; then
+		say "wolfSSL: $version present in .deps/prefix"
+		return
+	fi
+	rm -rf "$prefix"
 	mkdir -p "$cache_root" "$prefix"
 	if [ -f "$cache_root/$key.tar.gz" ]; then
 		say "wolfSSL $version: restoring cached build $key"
@@ -171,7 +171,7 @@ install_wolfssl() {
 		cd "$src/tree"
 		[ -x configure ] || ./autogen.sh >"$src/autogen.log" 2>&1
 		./configure --prefix="$prefix" "${WOLFSSL_CONFIGURE_FLAGS[@]}" \
-			CFLAGS="-O2 -g -DWOLFSSL_DTLS_CH_FRAG -DHAVE_SECRET_CALLBACK" >"$src/configure.log" 2>&1 \
+			CFLAGS="$WOLFSSL_CFLAGS" >"$src/configure.log" 2>&1 \
 			|| { tail -30 "$src/configure.log" >&2; exit 1; }
 		make -j"$(nproc)" >"$src/make.log" 2>&1 || { tail -30 "$src/make.log" >&2; exit 1; }
 		make install >"$src/install.log" 2>&1
