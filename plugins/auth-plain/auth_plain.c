@@ -90,7 +90,10 @@ static bool hash_matches(const char *password, const char *hash)
 
 	if (!cd)
 		return false;
-	const char *out = crypt_r(password, hash, cd);
+	/* crypt_rn (libxcrypt) rather than crypt_r: it returns NULL on error
+	 * instead of a "*0" string, and sanitizer runtimes do not intercept it
+	 * (their crypt_r interceptor breaks when libcrypt arrives by dlopen). */
+	const char *out = crypt_rn(password, hash, cd, (int)sizeof(*cd));
 	if (out && out[0] != '*' && strlen(out) == strlen(hash)) {
 		unsigned char diff = 0;
 		for (size_t i = 0; hash[i]; i++)
