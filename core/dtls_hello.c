@@ -26,7 +26,7 @@ int wg_dtls_hello_session_id(const uint8_t *pkt, size_t len, uint8_t sid[WG_DTLS
 	if (pkt[3] != 0 || pkt[4] != 0) /* epoch 0: not yet encrypted */
 		return -1;
 	rec_len = (size_t)pkt[11] << 8 | pkt[12];
-	if (rec_len > len - RECORD_HDR)
+	if (rec_len > len - RECORD_HDR || rec_len < HS_HDR) /* the second check keeps rec_len - HS_HDR from wrapping */
 		return -1;
 	const uint8_t *hs = pkt + RECORD_HDR;
 	if (hs[0] != 1) /* client_hello */

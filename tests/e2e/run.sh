@@ -164,7 +164,15 @@ failed=0
 for t in "${TESTS[@]}"; do
 	rm -f "$RUN/why"
 	start=$(date +%s)
-	if "test_$t"; then
+	"test_$t"
+	ok=$?
+	server_stop
+	# Sanitizer builds report leaks only when the server exits.
+	if [ $ok = 0 ] && grep -qE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$RUN/server.log" 2>/dev/null; then
+		grep -m1 -A12 -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$RUN/server.log" >"$RUN/why"
+		ok=1
+	fi
+	if [ $ok = 0 ]; then
 		echo "PASS $t ($(($(date +%s) - start))s)"
 		passed=$((passed + 1))
 	else

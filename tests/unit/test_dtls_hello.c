@@ -56,3 +56,15 @@ Test(dtls_hello, rejects_truncation_and_other_records)
 	pkt[13 + 12 + 34] = 33; /* session id longer than allowed */
 	cr_assert_eq(wg_dtls_hello_session_id(pkt, n, sid, &len), -1);
 }
+
+/* Found by fuzz_dtls_hello: a record length shorter than a handshake
+ * header made the fragment bound wrap around and the copy read past the
+ * datagram. */
+Test(dtls_hello, short_record_length_does_not_wrap)
+{
+	uint8_t pkt[256], sid[32];
+	size_t n = hello(pkt, 32), len;
+
+	pkt[11] = 0, pkt[12] = 5;
+	cr_assert_eq(wg_dtls_hello_session_id(pkt, n, sid, &len), -1);
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (clang, ASan+UBSan) and runs each for a
+# bounded time from its seed corpus, then replays every saved regression
+# input. New corpus entries go to a scratch directory under the build tree,
+# never into the repository. Exits non-zero if any target crashes.
+#
+# Usage: scripts/fuzz.sh [seconds-per-target]   (default 30)
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+secs=${1:-30}
+dir="$top/build-fuzz"
+export PKG_CONFIG_PATH="$top/.deps/prefix/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+command -v clang >/dev/null || { echo "fuzz.sh: clang is missing; run scripts/deps.sh" >&2; exit 1; }
+if [ ! -f "$dir/build.ninja" ]; then
+	CC=clang meson setup "$dir" "$top" -Dfuzz=true -Dtests=false -Db_sanitize=address,undefined \
+		-Db_lundef=false --buildtype=debugoptimized >/dev/null || exit 1
+fi
+ninja -C "$dir" >/dev/null || { ninja -C "$dir"; exit 1; }
+
+declare -A max_len=([fuzz_http]=20000 [fuzz_auth_xml]=8192 [fuzz_cstp]=40000 [fuzz_dtls_hello]=1500
+	[fuzz_config]=4096 [fuzz_ocpasswd]=4096)
+failed=()
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+for target in "${!max_len[@]}"; do
+	bin="$dir/tests/fuzz/$target"
+	scratch="$dir/fuzz-corpus/$target"
+	mkdir -p "$scratch" "$dir/fuzz-artifacts"
+	reg="$top/tests/fuzz/regressions/$target"
+	if [ -d "$reg" ] && [ -n "$(ls -A "$reg")" ]; then
+		if ! "$bin" "$reg"/* >"$dir/$target.regress.log" 2>&1; then
+			echo "fuzz.sh: $target: a regression input crashes again"; tail -20 "$dir/$target.regress.log"
+			failed+=("$target"); continue
+		fi
+	fi
+	if "$bin" -max_total_time="$secs" -max_len="${max_len[$target]}" -timeout=10 -rss_limit_mb=2048 \
+		-artifact_prefix="$dir/fuzz-artifacts/$target-" "$scratch" "$top/tests/fuzz/corpus/$target" \
+		>"$dir/$target.log" 2>&1; then
+		echo "fuzz.sh: $target: $(grep -oE '#[0-9]+ +DONE.*' "$dir/$target.log" | tail -n1 || echo ok)"
+	else
+		echo "fuzz.sh: $target: CRASH (input saved under build-fuzz/fuzz-artifacts)"
+		grep -m1 -A20 -E "ERROR|runtime error" "$dir/$target.log"
+		failed+=("$target")
+	fi
+done
+if [ ${#failed[@]} -gt 0 ]; then
+	echo "fuzz.sh: failed: ${failed[*]}"
+	exit 1
+fi
+echo "fuzz.sh: ${#max_len[@]} targets ran ${secs}s each without a crash"
