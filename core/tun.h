@@ -16,7 +16,9 @@ struct wg_tun {
 /* Creates (or attaches to) the device `name`, sets MTU, assigns addr4/prefix4
  * (e.g. "10.8.0.1", 24) and, if addr6 is non-empty, addr6/prefix6, and brings
  * it up. Returns 0, or a negative errno with a reason in err. Needs
- * CAP_NET_ADMIN. */
+ * CAP_NET_ADMIN. A NULL or empty name means "wolfguard%d"; the kernel fills
+ * in %d, and t->name holds the result. On failure t->fd is -1 and nothing is
+ * left behind. wg_tun_close() may be called twice. */
 int wg_tun_open(struct wg_tun *t, const char *name, unsigned mtu, const char *addr4, unsigned prefix4,
 		const char *addr6, unsigned prefix6, char *err, size_t errlen);
 void wg_tun_close(struct wg_tun *t);

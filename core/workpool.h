@@ -9,11 +9,15 @@ struct wg_workpool;
 
 /* threads: worker count (>= 1). Completions are delivered on `base`. */
 struct wg_workpool *wg_workpool_new(struct event_base *base, unsigned threads);
-/* Runs every queued job to completion and then its done(), so no completion
- * is ever lost, and joins the threads. */
+/* Runs every queued job to completion and then its done() (on the calling
+ * thread), so no completion is ever lost, and joins the threads. Work that a
+ * done() submits while this drains is run and completed too. Must not be
+ * called from inside a done(). */
 void wg_workpool_free(struct wg_workpool *wp);
-/* Queues work(arg) on a thread; done(arg) then runs on the loop. Returns 0,
- * or -ENOMEM / -EAGAIN when the queue is full (bounded: 65536 jobs). */
+/* Queues work(arg) on a thread; done(arg) then runs on the loop (done may be
+ * NULL; arg is the caller's). Callable from any thread. Returns 0, or -ENOMEM /
+ * -EAGAIN when the queue is full (bounded: 65536 jobs whose done() has not
+ * started) or the pool is being freed, or -EINVAL if work is NULL. */
 int wg_workpool_submit(struct wg_workpool *wp, void (*work)(void *arg), void (*done)(void *arg), void *arg);
 
 #endif
