@@ -40,7 +40,7 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
 	/* Raised again at every later check, so a script cannot swallow it with
 	 * pcall and carry on. */
 	if (sb->spent > sb->budget)
-		luaL_error(L, "instruction limit (%ld) exceeded", sb->budget);
+		luaL_error(L, "instruction limit (%I) exceeded", (lua_Integer)sb->budget);
 }
 
 static int lua_wg_time(lua_State *L)

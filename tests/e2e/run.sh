@@ -8,7 +8,7 @@ set -uo pipefail
 
 KIND=${1:-wolfguard}
 shift || true
-ALL_TESTS=(login_dtls cstp_only wrong_password two_clients_isolation cookie_reconnect)
+ALL_TESTS=(login_dtls cstp_only wrong_password two_clients_isolation cookie_reconnect policy_lua)
 TESTS=("$@")
 [ ${#TESTS[@]} -gt 0 ] || TESTS=("${ALL_TESTS[@]}")
 
@@ -156,6 +156,36 @@ test_cookie_reconnect() {
 		fail "a logged-out cookie was accepted"
 		return 1
 	fi
+	check_server_alive
+}
+
+test_policy_lua() {
+	[ "$KIND" = wolfguard ] || return 0
+	wolfguard_conf false
+	echo "{\"plugin\": \"policy-lua\", \"options\": {\"script\": \"$E2E_DIR/policy.lua\", \"max-instructions\": 200000}}" \
+		>"$RUN/conf.d/40-policy-lua.json"
+	add_user carol secret3 sales
+	add_user dave secret4 sales
+	server_start_wolfguard false || return 1
+	# A policy denial reaches the user with the script's message.
+	if client_connect "$NS_CLI1" b bob secret2; then fail "policy let bob in"; return 1; fi
+	grep -q "Bob may not use the VPN today." "$RUN/client-b.log" || fail "denial message not shown to the user" || return 1
+	# A script error and an endless loop deny only that login, with the reason logged.
+	if client_connect "$NS_CLI1" c carol secret3; then fail "a failing script let carol in"; return 1; fi
+	grep -qE "policy-lua: after_auth failed, denying: .*policy.lua:7: carol's rule is broken" "$RUN/server.log" ||
+		fail "script error not logged with file:line" || return 1
+	if client_connect "$NS_CLI1" d dave secret4; then fail "an endless loop let dave in"; return 1; fi
+	grep -q "instruction limit (200000) exceeded" "$RUN/server.log" || fail "loop not cut off by the budget" || return 1
+	# Others still get in, with the routes and split DNS the script added for their group.
+	client_connect "$NS_CLI1" a alice secret1 || fail "alice refused: $(tail -3 "$RUN/client-a.log")" || return 1
+	local i found=
+	for i in 0 1 2; do
+		[ "$(client_env a "CISCO_SPLIT_INC_${i}_ADDR")/$(client_env a "CISCO_SPLIT_INC_${i}_MASKLEN")" = 198.18.0.0/15 ] && found=1
+	done
+	[ -n "$found" ] && [ "$(client_env a CISCO_SPLIT_INC)" = 2 ] || fail "route from the policy script missing" || return 1
+	[ "$(client_env a CISCO_SPLIT_DNS)" = corp.example ] || fail "split DNS from the policy script missing" || return 1
+	ping_ok "$NS_CLI1" 203.0.113.2 || fail "no traffic for the allowed user" || return 1
+	client_disconnect a
 	check_server_alive
 }
 
