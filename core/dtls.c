@@ -1,12 +1,23 @@
 /* The DTLS channel: one UDP socket, many peers, one WOLFSSL per peer fed
  * through custom I/O callbacks (see dtls.h for the model).
  *
- * A datagram from an unknown address creates state only if it is a
- * ClientHello whose session id is a live session's App-ID, and only up to
- * MAX_HANDSHAKES at once, each bounded by HANDSHAKE_TIMEOUT_S. wolfSSL's
- * HelloVerifyRequest cookie exchange stays on; its cookie is computed by
- * cookie_cb from the peer address and a per-process secret, since with
- * custom I/O wolfSSL cannot find the peer itself. */
+ * How a datagram finds its state: srv->links maps the peer address to its
+ * link (half-open or up), one hash lookup per datagram. A datagram from an
+ * unknown address is looked at only if it is a ClientHello whose session id
+ * is a live session's App-ID (cb->lookup); anything else is dropped without
+ * an answer.
+ *
+ * HelloVerifyRequest stays on (wolfSSL 5.7 cannot turn it off for DTLS 1.2)
+ * and we use it as a return-routability check before keeping any state: the
+ * first ClientHello is answered by a throwaway WOLFSSL that shares the
+ * server's cookie secret, and only a ClientHello that comes back with a valid
+ * cookie gets a registered, timed, counted half-open link. The App-ID alone
+ * is not enough for that, since it travels in clear in every ClientHello.
+ *
+ * Lifetime: a link is detached from the maps at once when it dies, but freed
+ * only when no callback into the core is running on it (busy), so the core
+ * may close a link from inside on_packet or on_up. Not thread-safe: one
+ * server belongs to one event loop. */
 #include "dtls.h"
 
 #include <arpa/inet.h>
@@ -19,55 +30,85 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
-#include <wolfssl/wolfcrypt/sha256.h>
 
 #include "dtls_hello.h"
 #include "hashmap.h"
 #include "log.h"
 
-#define MAX_HANDSHAKES 1024
-#define HANDSHAKE_TIMEOUT_S 10
-#define RECV_BURST 64
-#define MAX_RECORD 16384
+#define DEFAULT_MAX_HANDSHAKES 1024
+#define DEFAULT_HANDSHAKE_TIMEOUT_MS 10000
+#define RECV_BURST 64       /* datagrams per wakeup, so other events get a turn */
+#define DATAGRAM_MAX 4096   /* wolfSSL reads at most MTU + 500; larger is dropped */
+#define PLAIN_MAX 16384     /* the largest DTLS record plaintext (RFC 6347) */
+#define COOKIE_SECRET_LEN 32
 
-/* A peer's address as a fixed-size hash key (IPv4 as v4-mapped IPv6). */
+/* CSTP/DTLS packet types (protocol-notes.md 3). */
+enum {
+	PKT_DATA = 0x00,
+	PKT_DPD_REQ = 0x03,
+	PKT_DPD_RESP = 0x04,
+	PKT_DISCONNECT = 0x05,
+	PKT_KEEPALIVE = 0x07,
+};
+
+/* The peer address as a fixed-size hash key (IPv4 as v4-mapped IPv6, so a
+ * dual-stack socket gives one key per peer whichever form it reports). */
 struct peer_key {
 	uint8_t addr[16];
-	uint16_t port;
+	uint16_t port; /* network order */
 } __attribute__((packed));
 
 struct wg_dtls_link {
-	struct wg_dtls_server *srv;
+	struct wg_dtls_server *srv;   /* borrowed */
 	WOLFSSL *ssl;                 /* owned */
+	struct event *timer;          /* owned: handshake retransmit and deadline */
 	struct peer_key key;
 	struct sockaddr_storage peer;
 	socklen_t peer_len;
-	char peer_text[64];
-	void *session;                /* the core's session (borrowed) */
-	uint8_t psk[WG_DTLS_PSK_LEN];
+	char peer_text[INET6_ADDRSTRLEN + 10];
+	void *session;                /* the core's, borrowed */
+	uint8_t app_id[WG_DTLS_APP_ID_LEN];
+	uint8_t psk[WG_DTLS_PSK_LEN]; /* wiped on free */
+	size_t max_payload;           /* set when up */
+	struct timespec deadline;     /* end of the half-open state */
 	bool up;
-	struct event *timer;          /* handshake retransmit / deadline */
-	time_t started;
+	bool registered;              /* in srv->links */
+	bool in_session_map;          /* in srv->by_session */
+	bool sent_hvr;                /* wolfSSL answered statelessly */
+	bool dead;                    /* detached; freed once busy is 0 */
+	unsigned busy;                /* callbacks into the core running on it */
 	const uint8_t *in;            /* the datagram being fed to wolfSSL */
 	size_t in_len;
 };
 
 struct wg_dtls_server {
-	struct event_base *base;
+	struct event_base *base;      /* borrowed */
 	int fd;
 	struct event *ev;
 	WOLFSSL_CTX *ctx;
-	struct wg_hashmap *links;      /* peer_key -> link */
-	unsigned handshakes;
+	struct wg_hashmap *links;      /* peer_key -> link, half-open and up */
+	struct wg_hashmap *by_session; /* session pointer -> its up link */
+	size_t handshakes;             /* registered links not yet up */
+	size_t links_up;
+	unsigned max_handshakes;
+	unsigned timeout_ms;
 	struct wg_dtls_callbacks cb;
 	void *arg;
-	uint8_t cookie_secret[32];
-	uint8_t rx[MAX_RECORD + 512];  /* one datagram */
-	uint8_t tx[MAX_RECORD + 1];    /* one record's plaintext */
+	uint8_t cookie_secret[COOKIE_SECRET_LEN];
+	uint8_t rx[DATAGRAM_MAX];      /* one datagram */
+	uint8_t plain[PLAIN_MAX];      /* one decrypted record */
+	uint8_t tx[PLAIN_MAX];         /* one record to encrypt */
 };
+
+/* The PSK suites GnuTLS offers under openconnect's "-KX-ALL:+PSK" (plain
+ * PSK key exchange only), best first; ECDHE-PSK for other clients. */
+static const char psk_suites[] = "PSK-AES256-GCM-SHA384:PSK-AES128-GCM-SHA256:PSK-CHACHA20-POLY1305:"
+				 "PSK-AES256-CBC-SHA384:PSK-AES128-CBC-SHA256:"
+				 "ECDHE-PSK-CHACHA20-POLY1305:ECDHE-PSK-AES128-CBC-SHA256";
 
 static pthread_once_t wolfssl_once = PTHREAD_ONCE_INIT;
 
@@ -75,6 +116,8 @@ static void wolfssl_init_once(void)
 {
 	wolfSSL_Init();
 }
+
+/* ---- addresses ---------------------------------------------------------- */
 
 static void make_key(const struct sockaddr *sa, struct peer_key *k)
 {
@@ -91,35 +134,61 @@ static void make_key(const struct sockaddr *sa, struct peer_key *k)
 	}
 }
 
-static void peer_text(const struct sockaddr *sa, char *out, size_t len)
+static void format_peer(const struct sockaddr *sa, char *out, size_t len)
 {
 	char host[INET6_ADDRSTRLEN] = "?";
-	int port = 0;
 
 	if (sa->sa_family == AF_INET) {
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, host, sizeof(host));
-		port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
-		snprintf(out, len, "%s:%d", host, port);
+		const struct sockaddr_in *a = (const struct sockaddr_in *)sa;
+		inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
+		snprintf(out, len, "%s:%u", host, ntohs(a->sin_port));
 	} else {
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, host, sizeof(host));
-		port = ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
-		snprintf(out, len, "[%s]:%d", host, port);
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)sa;
+		inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
+		snprintf(out, len, "[%s]:%u", host, ntohs(a->sin6_port));
 	}
 }
 
+/* ---- time --------------------------------------------------------------- */
+
+static struct timespec now_mono(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t;
+}
+
+static long long ms_until(const struct timespec *t)
+{
+	struct timespec n = now_mono();
+
+	return (long long)(t->tv_sec - n.tv_sec) * 1000 + (t->tv_nsec - n.tv_nsec) / 1000000;
+}
+
+/* ---- wolfSSL callbacks -------------------------------------------------- */
+
+/* Hands wolfSSL the datagram at hand, whole, once. */
 static int io_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
 {
 	struct wg_dtls_link *l = ctx;
+	size_t n;
 
 	(void)ssl;
 	if (!l->in)
 		return WOLFSSL_CBIO_ERR_WANT_READ;
-	/* A datagram is read whole or not at all. */
-	size_t n = l->in_len < (size_t)sz ? l->in_len : (size_t)sz;
+	n = l->in_len < (size_t)sz ? l->in_len : (size_t)sz; /* a cut record fails its MAC */
 	memcpy(buf, l->in, n);
 	l->in = NULL;
 	l->in_len = 0;
 	return (int)n;
+}
+
+static bool is_hello_verify_request(const char *buf, int sz)
+{
+	const uint8_t *p = (const uint8_t *)buf;
+
+	return sz > 13 && p[0] == 22 && p[3] == 0 && p[4] == 0 && p[13] == 3;
 }
 
 static int io_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
@@ -128,50 +197,40 @@ static int io_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
 	ssize_t n;
 
 	(void)ssl;
-	n = sendto(l->srv->fd, buf, (size_t)sz, 0, (struct sockaddr *)&l->peer, l->peer_len);
-	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS)
+	if (!l->up && is_hello_verify_request(buf, sz))
+		l->sent_hvr = true;
+	n = sendto(l->srv->fd, buf, (size_t)sz, MSG_DONTWAIT, (struct sockaddr *)&l->peer, l->peer_len);
+	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS && errno != EINTR)
 		return WOLFSSL_CBIO_ERR_GENERAL;
-	return sz; /* a full socket buffer drops the datagram, as the network may */
+	/* A full socket buffer drops the datagram, as the network may; DTLS
+	 * retransmits handshakes and the tunnel tolerates loss. */
+	return sz;
 }
 
-static int cookie_cb(WOLFSSL *ssl, unsigned char *buf, int sz, void *ctx)
-{
-	struct wg_dtls_link *l = ctx;
-	uint8_t digest[WC_SHA256_DIGEST_SIZE];
-	wc_Sha256 sha;
-
-	(void)ssl;
-	if (sz < (int)sizeof(digest))
-		return -1;
-	if (wc_InitSha256(&sha) != 0)
-		return -1;
-	wc_Sha256Update(&sha, l->srv->cookie_secret, sizeof(l->srv->cookie_secret));
-	wc_Sha256Update(&sha, (const byte *)&l->key, sizeof(l->key));
-	wc_Sha256Final(&sha, digest);
-	wc_Sha256Free(&sha);
-	memcpy(buf, digest, sizeof(digest));
-	return (int)sizeof(digest);
-}
-
+/* The identity is not checked: openconnect always sends "psk" (the name
+ * is sent after the ServerHello, too late to pick a session); what binds
+ * the flow to its session is the App-ID in the session id plus this key. */
 static unsigned int psk_cb(WOLFSSL *ssl, const char *identity, unsigned char *key, unsigned int max_len)
 {
 	struct wg_dtls_link *l = wolfSSL_GetIOReadCtx(ssl);
 
-	(void)identity; /* openconnect's identity is fixed; the key is what binds */
+	(void)identity;
 	if (!l || max_len < WG_DTLS_PSK_LEN)
 		return 0;
 	memcpy(key, l->psk, WG_DTLS_PSK_LEN);
 	return WG_DTLS_PSK_LEN;
 }
 
-static void link_free(struct wg_dtls_link *l)
+static const char *ssl_error_text(int err, char *buf, size_t len)
 {
-	struct wg_dtls_server *srv = l->srv;
+	wolfSSL_ERR_error_string_n((unsigned long)err, buf, len);
+	return buf;
+}
 
-	if (wg_hashmap_get(srv->links, &l->key) == l)
-		wg_hashmap_del(srv->links, &l->key);
-	if (!l->up)
-		srv->handshakes--;
+/* ---- link lifetime ------------------------------------------------------ */
+
+static void link_release(struct wg_dtls_link *l)
+{
 	if (l->timer)
 		event_free(l->timer);
 	if (l->ssl)
@@ -180,21 +239,204 @@ static void link_free(struct wg_dtls_link *l)
 	free(l);
 }
 
-/* The link dies from the network side: tell the core, then free. */
-static void link_lost(struct wg_dtls_link *l, const char *why)
+/* Out of every map and count; idempotent. */
+static void link_detach(struct wg_dtls_link *l)
 {
-	wg_log(NULL, WG_LOG_DEBUG, "DTLS %s: %s", l->peer_text, why);
-	if (l->up && l->srv->cb.on_closed)
-		l->srv->cb.on_closed(l->srv->arg, l->session, l);
-	link_free(l);
+	struct wg_dtls_server *srv = l->srv;
+
+	if (l->registered) {
+		if (wg_hashmap_get(srv->links, &l->key) == l)
+			wg_hashmap_del(srv->links, &l->key);
+		if (l->up)
+			srv->links_up--;
+		else
+			srv->handshakes--;
+		l->registered = false;
+	}
+	if (l->in_session_map) {
+		if (wg_hashmap_get(srv->by_session, &l->session) == l)
+			wg_hashmap_del(srv->by_session, &l->session);
+		l->in_session_map = false;
+	}
+	if (l->timer)
+		evtimer_del(l->timer);
 }
 
-static void arm_timer(struct wg_dtls_link *l)
+static void link_destroy(struct wg_dtls_link *l)
 {
-	int t = wolfSSL_dtls_get_current_timeout(l->ssl);
-	struct timeval tv = {.tv_sec = t > 0 ? t : 1};
+	link_detach(l);
+	l->dead = true;
+	if (l->busy == 0)
+		link_release(l);
+}
 
+static void call_begin(struct wg_dtls_link *l)
+{
+	l->busy++;
+}
+
+/* Returns false if the link died during the call (it is then freed). */
+static bool call_end(struct wg_dtls_link *l)
+{
+	if (--l->busy > 0)
+		return !l->dead;
+	if (l->dead) {
+		link_release(l);
+		return false;
+	}
+	return true;
+}
+
+/* The link dies from the network side: tell the core if it knew it. */
+static void link_lost(struct wg_dtls_link *l, const char *why)
+{
+	bool was_up = l->up;
+
+	if (l->dead)
+		return;
+	link_detach(l);
+	l->dead = true; /* wg_dtls_link_close from on_closed is then a no-op */
+	wg_log(NULL, was_up ? WG_LOG_INFO : WG_LOG_DEBUG, "DTLS %s: %s", l->peer_text, why);
+	if (was_up && l->srv->cb.on_closed) {
+		call_begin(l);
+		l->srv->cb.on_closed(l->srv->arg, l->session, l);
+		call_end(l);
+		return;
+	}
+	if (l->busy == 0)
+		link_release(l);
+}
+
+static void handshake_timer(evutil_socket_t fd, short what, void *arg);
+
+static struct wg_dtls_link *link_new(struct wg_dtls_server *srv, const struct sockaddr *sa, socklen_t salen,
+				     const struct peer_key *key, void *session, const uint8_t *app_id,
+				     const uint8_t psk[WG_DTLS_PSK_LEN])
+{
+	struct wg_dtls_link *l = calloc(1, sizeof(*l));
+	struct sockaddr_in6 cookie_peer = {.sin6_family = AF_INET6, .sin6_port = key->port};
+
+	if (!l)
+		return NULL;
+	l->srv = srv;
+	l->key = *key;
+	memcpy(&l->peer, sa, salen);
+	l->peer_len = salen;
+	format_peer(sa, l->peer_text, sizeof(l->peer_text));
+	l->session = session;
+	memcpy(l->app_id, app_id, WG_DTLS_APP_ID_LEN);
+	memcpy(l->psk, psk, WG_DTLS_PSK_LEN);
+	l->timer = evtimer_new(srv->base, handshake_timer, l);
+	l->ssl = wolfSSL_new(srv->ctx);
+	/* The cookie binds the peer address: wolfSSL HMACs the bytes given
+	 * here, so they are built from the key, never from what recvfrom left
+	 * in flow labels or padding. */
+	memcpy(&cookie_peer.sin6_addr, key->addr, 16);
+	if (!l->timer || !l->ssl ||
+	    wolfSSL_DTLS_SetCookieSecret(l->ssl, srv->cookie_secret, sizeof(srv->cookie_secret)) != 0 ||
+	    wolfSSL_dtls_set_peer(l->ssl, &cookie_peer, sizeof(cookie_peer)) != WOLFSSL_SUCCESS) {
+		link_release(l);
+		return NULL;
+	}
+	wolfSSL_SetIOReadCtx(l->ssl, l);
+	wolfSSL_SetIOWriteCtx(l->ssl, l);
+	wolfSSL_dtls_set_using_nonblock(l->ssl, 1);
+#ifdef WOLFSSL_DTLS_MTU
+	/* A 1500-byte path less IP and UDP headers; without this option
+	 * wolfSSL caps datagrams at 1400 bytes (see wg_dtls_link_max_payload). */
+	wolfSSL_dtls_set_mtu(l->ssl, sa->sa_family == AF_INET ? 1500 - 20 - 8 : 1500 - 40 - 8);
+#endif
+	return l;
+}
+
+/* ---- handshake ---------------------------------------------------------- */
+
+static void arm_handshake_timer(struct wg_dtls_link *l)
+{
+	long long left = ms_until(&l->deadline);
+	long long rtx = (long long)wolfSSL_dtls_get_current_timeout(l->ssl) * 1000;
+	long long ms = rtx > 0 && rtx < left ? rtx : left;
+	struct timeval tv;
+
+	if (ms < 1)
+		ms = 1;
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
 	evtimer_add(l->timer, &tv);
+}
+
+/* Returns 1 when the handshake is done, 0 while it goes on, -1 on failure
+ * (logged; the caller frees the link). */
+static int drive_handshake(struct wg_dtls_link *l)
+{
+	int r = wolfSSL_accept(l->ssl);
+	int e;
+	char buf[WOLFSSL_MAX_ERROR_SZ];
+
+	if (r == WOLFSSL_SUCCESS)
+		return 1;
+	e = wolfSSL_get_error(l->ssl, r);
+	if (e == WOLFSSL_ERROR_WANT_READ || e == WOLFSSL_ERROR_WANT_WRITE)
+		return 0;
+	wg_log(NULL, WG_LOG_INFO, "DTLS %s: handshake failed: %s", l->peer_text, ssl_error_text(e, buf, sizeof(buf)));
+	return -1;
+}
+
+/* The session may have ended while the handshake ran: it must still be
+ * live under the same App-ID with the same key. */
+static bool session_still_live(struct wg_dtls_link *l)
+{
+	uint8_t psk[WG_DTLS_PSK_LEN];
+	void *s = l->srv->cb.lookup(l->srv->arg, l->app_id, WG_DTLS_APP_ID_LEN, psk);
+	bool same = s == l->session && memcmp(psk, l->psk, sizeof(psk)) == 0;
+
+	explicit_bzero(psk, sizeof(psk));
+	return same;
+}
+
+static void link_established(struct wg_dtls_link *l)
+{
+	struct wg_dtls_server *srv = l->srv;
+	struct wg_dtls_link *old;
+	int max;
+
+	if (!session_still_live(l)) {
+		link_lost(l, "session ended during the DTLS handshake");
+		return;
+	}
+	evtimer_del(l->timer);
+	l->up = true;
+	srv->handshakes--;
+	srv->links_up++;
+	max = wolfSSL_GetMaxOutputSize(l->ssl);
+	l->max_payload = max > 1 ? (size_t)max - 1 : 0;
+	old = wg_hashmap_get(srv->by_session, &l->session);
+	if (old && old != l)
+		link_lost(old, "replaced by a new DTLS link"); /* roaming */
+	if (wg_hashmap_put(srv->by_session, &l->session, l) < 0) {
+		link_lost(l, "out of memory");
+		return;
+	}
+	l->in_session_map = true;
+	wg_log(NULL, WG_LOG_INFO, "DTLS %s: %s %s up, records up to %zu bytes", l->peer_text,
+	       wolfSSL_get_version(l->ssl), wolfSSL_get_cipher(l->ssl), l->max_payload);
+	if (srv->cb.on_up) {
+		call_begin(l);
+		srv->cb.on_up(srv->arg, l->session, l);
+		call_end(l);
+	}
+}
+
+static void handshake_step(struct wg_dtls_link *l)
+{
+	int r = drive_handshake(l);
+
+	if (r > 0)
+		link_established(l);
+	else if (r == 0)
+		arm_handshake_timer(l);
+	else
+		link_lost(l, "handshake failed");
 }
 
 static void handshake_timer(evutil_socket_t fd, short what, void *arg)
@@ -203,125 +445,36 @@ static void handshake_timer(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (l->up)
-		return;
-	if (time(NULL) - l->started >= HANDSHAKE_TIMEOUT_S) {
+	if (ms_until(&l->deadline) <= 0) {
 		link_lost(l, "handshake timed out");
 		return;
 	}
 	if (wolfSSL_dtls_got_timeout(l->ssl) != WOLFSSL_SUCCESS) {
-		link_lost(l, "handshake failed on retransmit");
+		link_lost(l, "handshake retransmission failed");
 		return;
 	}
-	arm_timer(l);
+	arm_handshake_timer(l);
 }
 
-static struct wg_dtls_link *link_new(struct wg_dtls_server *srv, const struct sockaddr *sa, socklen_t salen,
-				     const struct peer_key *key, void *session, const uint8_t psk[WG_DTLS_PSK_LEN])
-{
-	struct wg_dtls_link *l = calloc(1, sizeof(*l));
-
-	if (!l)
-		return NULL;
-	l->srv = srv;
-	l->key = *key;
-	memcpy(&l->peer, sa, salen);
-	l->peer_len = salen;
-	peer_text(sa, l->peer_text, sizeof(l->peer_text));
-	l->session = session;
-	memcpy(l->psk, psk, WG_DTLS_PSK_LEN);
-	l->started = time(NULL);
-	srv->handshakes++;
-	l->timer = evtimer_new(srv->base, handshake_timer, l);
-	l->ssl = wolfSSL_new(srv->ctx);
-	if (!l->timer || !l->ssl || wg_hashmap_put(srv->links, key, l) < 0) {
-		link_free(l);
-		return NULL;
-	}
-	wolfSSL_SetIOReadCtx(l->ssl, l);
-	wolfSSL_SetIOWriteCtx(l->ssl, l);
-	wolfSSL_SetCookieCtx(l->ssl, l);
-	wolfSSL_dtls_set_using_nonblock(l->ssl, 1);
-	return l;
-}
-
-static void handle_handshake(struct wg_dtls_link *l)
-{
-	int r = wolfSSL_accept(l->ssl);
-
-	if (r == WOLFSSL_SUCCESS) {
-		l->up = true;
-		l->srv->handshakes--;
-		evtimer_del(l->timer);
-		wg_log(NULL, WG_LOG_DEBUG, "DTLS %s: %s %s established", l->peer_text, wolfSSL_get_version(l->ssl),
-		       wolfSSL_get_cipher(l->ssl));
-		if (l->srv->cb.on_up)
-			l->srv->cb.on_up(l->srv->arg, l->session, l);
-		return;
-	}
-	int e = wolfSSL_get_error(l->ssl, r);
-	if (e == WOLFSSL_ERROR_WANT_READ || e == WOLFSSL_ERROR_WANT_WRITE) {
-		arm_timer(l);
-		return;
-	}
-	char buf[WOLFSSL_MAX_ERROR_SZ];
-	link_lost(l, wolfSSL_ERR_error_string((unsigned long)e, buf));
-}
-
-static void handle_records(struct wg_dtls_link *l)
-{
-	struct wg_dtls_server *srv = l->srv;
-	uint8_t rec[MAX_RECORD + 1];
-
-	for (;;) {
-		int n = wolfSSL_read(l->ssl, rec, sizeof(rec));
-		if (n > 0) {
-			uint8_t type = rec[0];
-			if (type == 0x03) { /* DPD-REQ: echo as DPD-RESP, payload unchanged */
-				rec[0] = 0x04;
-				wolfSSL_write(l->ssl, rec, n);
-			} else if ((type == 0x00 || type == 0x05) && srv->cb.on_packet) {
-				srv->cb.on_packet(srv->arg, l->session, type, rec + 1, (size_t)n - 1);
-				if (wg_hashmap_get(srv->links, &l->key) != l)
-					return; /* the core closed the link */
-			}
-			continue;
-		}
-		int e = wolfSSL_get_error(l->ssl, n);
-		if (e == WOLFSSL_ERROR_WANT_READ || e == WOLFSSL_ERROR_WANT_WRITE)
-			return;
-		if (e == WOLFSSL_ERROR_ZERO_RETURN) {
-			link_lost(l, "peer sent close_notify");
-			return;
-		}
-		/* A bad record (replay, bad MAC) is dropped by wolfSSL without
-		 * error in DTLS; anything else ends the link. */
-		char buf[WOLFSSL_MAX_ERROR_SZ];
-		link_lost(l, wolfSSL_ERR_error_string((unsigned long)e, buf));
-		return;
-	}
-}
-
+/* A ClientHello from an address without a link (existing == NULL), or from
+ * the address of an up link whose client starts over. */
 static void new_peer(struct wg_dtls_server *srv, const uint8_t *pkt, size_t len, const struct sockaddr *sa,
-		     socklen_t salen, const struct peer_key *key)
+		     socklen_t salen, const struct peer_key *key, struct wg_dtls_link *existing)
 {
 	uint8_t sid[WG_DTLS_SESSION_ID_MAX], psk[WG_DTLS_PSK_LEN];
 	size_t sid_len;
 	void *session;
 	struct wg_dtls_link *l;
+	int r;
 
 	if (wg_dtls_hello_session_id(pkt, len, sid, &sid_len) < 0 || sid_len != WG_DTLS_APP_ID_LEN)
-		return; /* not a ClientHello for us: stay silent */
-	if (srv->handshakes >= MAX_HANDSHAKES)
+		return; /* not a ClientHello for us: no answer at all */
+	if (srv->handshakes >= srv->max_handshakes)
 		return;
 	session = srv->cb.lookup(srv->arg, sid, sid_len, psk);
-	if (!session) {
-		char who[64];
-		peer_text(sa, who, sizeof(who));
-		wg_log(NULL, WG_LOG_DEBUG, "DTLS %s: ClientHello for no live session; ignored", who);
+	if (!session)
 		return;
-	}
-	l = link_new(srv, sa, salen, key, session, psk);
+	l = link_new(srv, sa, salen, key, session, sid, psk);
 	explicit_bzero(psk, sizeof(psk));
 	if (!l) {
 		wg_log(NULL, WG_LOG_WARN, "DTLS: cannot create a handshake state (out of memory?)");
@@ -329,7 +482,114 @@ static void new_peer(struct wg_dtls_server *srv, const uint8_t *pkt, size_t len,
 	}
 	l->in = pkt;
 	l->in_len = len;
-	handle_handshake(l);
+	r = drive_handshake(l);
+	if (r < 0 || l->sent_hvr) {
+		/* Answered statelessly (or refused): the client comes back
+		 * with the cookie, and a fresh object checks it. */
+		link_release(l);
+		return;
+	}
+	if (existing)
+		link_lost(existing, "the client started a new DTLS handshake");
+	if (wg_hashmap_put(srv->links, key, l) < 0) {
+		link_release(l);
+		return;
+	}
+	l->registered = true;
+	srv->handshakes++;
+	l->deadline = now_mono();
+	l->deadline.tv_sec += srv->timeout_ms / 1000;
+	l->deadline.tv_nsec += (long)(srv->timeout_ms % 1000) * 1000000;
+	if (l->deadline.tv_nsec >= 1000000000) {
+		l->deadline.tv_sec++;
+		l->deadline.tv_nsec -= 1000000000;
+	}
+	if (r > 0)
+		link_established(l);
+	else
+		arm_handshake_timer(l);
+}
+
+/* ---- records after the handshake ---------------------------------------- */
+
+/* Returns false if the link is gone. */
+static bool handle_record(struct wg_dtls_link *l, uint8_t *rec, size_t n)
+{
+	struct wg_dtls_server *srv = l->srv;
+
+	switch (rec[0]) {
+	case PKT_DPD_REQ: /* answered with the same payload, MTU probes included */
+		rec[0] = PKT_DPD_RESP;
+		if (n - 1 <= l->max_payload)
+			wolfSSL_write(l->ssl, rec, (int)n);
+		return true;
+	case PKT_DATA:
+	case PKT_DISCONNECT:
+		if (!srv->cb.on_packet)
+			return true;
+		call_begin(l);
+		srv->cb.on_packet(srv->arg, l->session, rec[0], rec + 1, n - 1);
+		return call_end(l);
+	default: /* KEEPALIVE, DPD-RESP and anything unknown: absorbed */
+		return true;
+	}
+}
+
+static void handle_records(struct wg_dtls_link *l)
+{
+	struct wg_dtls_server *srv = l->srv;
+	char buf[WOLFSSL_MAX_ERROR_SZ];
+
+	for (;;) {
+		int n = wolfSSL_read(l->ssl, srv->plain, sizeof(srv->plain));
+		if (n > 0) {
+			if (!handle_record(l, srv->plain, (size_t)n))
+				return;
+			continue;
+		}
+		int e = wolfSSL_get_error(l->ssl, n);
+		if (e == WOLFSSL_ERROR_WANT_READ || e == WOLFSSL_ERROR_WANT_WRITE)
+			return;
+		if (e == WOLFSSL_ERROR_ZERO_RETURN) {
+			link_lost(l, "peer closed the DTLS link");
+			return;
+		}
+		/* Bad MACs, replays and stray records are dropped inside
+		 * wolfSSL without an error in DTLS; what gets here is fatal
+		 * (an alert from the peer, a broken state). */
+		link_lost(l, ssl_error_text(e, buf, sizeof(buf)));
+		return;
+	}
+}
+
+/* ---- the socket ---------------------------------------------------------- */
+
+static void handle_datagram(struct wg_dtls_server *srv, size_t n, const struct sockaddr *sa, socklen_t salen)
+{
+	struct peer_key key;
+	struct wg_dtls_link *l;
+	uint8_t sid[WG_DTLS_SESSION_ID_MAX];
+	size_t sid_len;
+
+	make_key(sa, &key);
+	l = wg_hashmap_get(srv->links, &key);
+	if (!l) {
+		new_peer(srv, srv->rx, n, sa, salen, &key, NULL);
+		return;
+	}
+	if (l->up && wg_dtls_hello_session_id(srv->rx, n, sid, &sid_len) == 0) {
+		/* Same address, new handshake: the client restarted. The old
+		 * link goes only if the new hello passes the cookie check. */
+		new_peer(srv, srv->rx, n, sa, salen, &key, l);
+		return;
+	}
+	l->in = srv->rx;
+	l->in_len = n;
+	if (l->up)
+		handle_records(l);
+	else
+		handshake_step(l);
+	/* l may be freed here. */
 }
 
 static void on_readable(evutil_socket_t fd, short what, void *arg)
@@ -340,47 +600,72 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	for (int i = 0; i < RECV_BURST; i++) {
 		struct sockaddr_storage ss;
 		socklen_t salen = sizeof(ss);
-		ssize_t n = recvfrom(fd, srv->rx, sizeof(srv->rx), 0, (struct sockaddr *)&ss, &salen);
-		struct peer_key key;
-		struct wg_dtls_link *l;
+		ssize_t n = recvfrom(fd, srv->rx, sizeof(srv->rx), MSG_TRUNC, (struct sockaddr *)&ss, &salen);
 
-		if (n < 0)
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				wg_log(NULL, WG_LOG_DEBUG, "DTLS: recvfrom: %s", strerror(errno));
 			return;
-		if (n == 0)
-			continue;
-		make_key((struct sockaddr *)&ss, &key);
-		l = wg_hashmap_get(srv->links, &key);
-		if (l && l->up) {
-			uint8_t sid[WG_DTLS_SESSION_ID_MAX];
-			size_t sid_len;
-			if (wg_dtls_hello_session_id(srv->rx, (size_t)n, sid, &sid_len) == 0) {
-				/* The client started over from the same port. */
-				link_lost(l, "new handshake from the same address");
-				l = NULL;
-			}
 		}
-		if (!l) {
-			new_peer(srv, srv->rx, (size_t)n, (struct sockaddr *)&ss, salen, &key);
+		if (n == 0 || (size_t)n > sizeof(srv->rx))
+			continue; /* empty, or cut: nothing DTLS can use */
+		if (ss.ss_family != AF_INET && ss.ss_family != AF_INET6)
 			continue;
-		}
-		l->in = srv->rx;
-		l->in_len = (size_t)n;
-		if (l->up)
-			handle_records(l);
-		else
-			handle_handshake(l);
-		/* l may be gone here; its fields are not touched again. */
+		handle_datagram(srv, (size_t)n, (struct sockaddr *)&ss, salen);
 	}
+}
+
+/* ---- server ------------------------------------------------------------- */
+
+static int open_socket(const struct sockaddr *addr, socklen_t addrlen)
+{
+	int one = 1, bufsz = 4 << 20;
+	int fd = socket(addr->sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* Best effort: bursts of tunnel traffic outrun the default buffers. */
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufsz, sizeof(bufsz));
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bufsz, sizeof(bufsz));
+	if (bind(fd, addr, addrlen) < 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+static int make_ctx(struct wg_dtls_server *srv)
+{
+	srv->ctx = wolfSSL_CTX_new(wolfDTLSv1_2_server_method());
+	if (!srv->ctx)
+		return -ENOMEM;
+	/* The callback first: wolfSSL keeps PSK suites only once it knows
+	 * PSK is in use, and without a certificate it needs PSK to serve. */
+	wolfSSL_CTX_set_psk_server_callback(srv->ctx, psk_cb);
+	if (wolfSSL_CTX_set_cipher_list(srv->ctx, psk_suites) != WOLFSSL_SUCCESS) {
+		wg_log(NULL, WG_LOG_ERROR, "DTLS: this wolfSSL has none of the PSK suites %s", psk_suites);
+		return -ENOTSUP;
+	}
+	/* Each flow is a full PSK handshake; the session id is the App-ID,
+	 * never something to resume, so no cache. */
+	wolfSSL_CTX_set_session_cache_mode(srv->ctx, WOLFSSL_SESS_CACHE_OFF);
+	wolfSSL_CTX_SetIORecv(srv->ctx, io_recv);
+	wolfSSL_CTX_SetIOSend(srv->ctx, io_send);
+	return 0;
 }
 
 struct wg_dtls_server *wg_dtls_server_new(struct event_base *base, const struct sockaddr *addr, socklen_t addrlen,
 					  const struct wg_dtls_callbacks *cb, void *arg)
 {
 	struct wg_dtls_server *srv;
-	int one = 1;
-	static const char suites[] = "PSK-AES256-GCM-SHA384:PSK-AES128-GCM-SHA256:PSK-CHACHA20-POLY1305:"
-				     "ECDHE-PSK-AES128-CBC-SHA256:PSK-AES256-CBC-SHA384:PSK-AES128-CBC-SHA256";
+	int r;
 
+	if (!base || !addr || !cb || !cb->lookup || (addr->sa_family != AF_INET && addr->sa_family != AF_INET6)) {
+		wg_log(NULL, WG_LOG_ERROR, "DTLS: bad arguments to wg_dtls_server_new");
+		return NULL;
+	}
 	pthread_once(&wolfssl_once, wolfssl_init_once);
 	srv = calloc(1, sizeof(*srv));
 	if (!srv)
@@ -388,34 +673,30 @@ struct wg_dtls_server *wg_dtls_server_new(struct event_base *base, const struct 
 	srv->base = base;
 	srv->cb = *cb;
 	srv->arg = arg;
-	srv->fd = socket(addr->sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	srv->max_handshakes = DEFAULT_MAX_HANDSHAKES;
+	srv->timeout_ms = DEFAULT_HANDSHAKE_TIMEOUT_MS;
+	srv->fd = open_socket(addr, addrlen);
+	if (srv->fd < 0) {
+		wg_log(NULL, WG_LOG_ERROR, "DTLS: cannot bind the UDP port: %s", strerror(-srv->fd));
+		goto fail;
+	}
 	srv->links = wg_hashmap_new(sizeof(struct peer_key));
-	srv->ctx = wolfSSL_CTX_new(wolfDTLSv1_2_server_method());
-	if (srv->fd < 0 || !srv->links || !srv->ctx || getrandom(srv->cookie_secret, sizeof(srv->cookie_secret), 0) < 0) {
-		wg_log(NULL, WG_LOG_ERROR, "DTLS: cannot set up: %s", strerror(errno));
+	srv->by_session = wg_hashmap_new(sizeof(void *));
+	if (!srv->links || !srv->by_session ||
+	    getrandom(srv->cookie_secret, sizeof(srv->cookie_secret), 0) != sizeof(srv->cookie_secret)) {
+		wg_log(NULL, WG_LOG_ERROR, "DTLS: cannot set up: %s", strerror(errno ? errno : ENOMEM));
 		goto fail;
 	}
-	setsockopt(srv->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	int bufsz = 4 << 20;
-	setsockopt(srv->fd, SOL_SOCKET, SO_RCVBUF, &bufsz, sizeof(bufsz));
-	setsockopt(srv->fd, SOL_SOCKET, SO_SNDBUF, &bufsz, sizeof(bufsz));
-	if (bind(srv->fd, addr, addrlen) < 0) {
-		wg_log(NULL, WG_LOG_ERROR, "DTLS: cannot bind the UDP port: %s", strerror(errno));
+	r = make_ctx(srv);
+	if (r < 0) {
+		wg_log(NULL, WG_LOG_ERROR, "DTLS: cannot create the wolfSSL context: %s", strerror(-r));
 		goto fail;
 	}
-	if (wolfSSL_CTX_set_cipher_list(srv->ctx, suites) != WOLFSSL_SUCCESS) {
-		wg_log(NULL, WG_LOG_ERROR, "DTLS: this wolfSSL has none of the PSK suites %s", suites);
-		goto fail;
-	}
-	/* Set on the context: without it (and without a certificate) wolfSSL
-	 * refuses to create server objects at all. */
-	wolfSSL_CTX_set_psk_server_callback(srv->ctx, psk_cb);
-	wolfSSL_CTX_SetIORecv(srv->ctx, io_recv);
-	wolfSSL_CTX_SetIOSend(srv->ctx, io_send);
-	wolfSSL_CTX_SetGenCookie(srv->ctx, cookie_cb);
 	srv->ev = event_new(base, srv->fd, EV_READ | EV_PERSIST, on_readable, srv);
-	if (!srv->ev || event_add(srv->ev, NULL) < 0)
+	if (!srv->ev || event_add(srv->ev, NULL) < 0) {
+		wg_log(NULL, WG_LOG_ERROR, "DTLS: cannot watch the UDP socket");
 		goto fail;
+	}
 	return srv;
 fail:
 	wg_dtls_server_free(srv);
@@ -430,21 +711,32 @@ static void collect(const void *key, void *value, void *arg)
 	*(*cursor)++ = value;
 }
 
+/* Frees every link without callbacks: the core is tearing down too. */
+static void free_all_links(struct wg_dtls_server *srv)
+{
+	size_t n = wg_hashmap_count(srv->links);
+	struct wg_dtls_link **all, **cursor;
+
+	if (n == 0)
+		return;
+	all = calloc(n, sizeof(*all));
+	if (!all)
+		return; /* cannot happen in practice; links would leak */
+	cursor = all;
+	wg_hashmap_foreach(srv->links, collect, &cursor);
+	for (size_t i = 0; i < n; i++)
+		link_destroy(all[i]);
+	free(all);
+}
+
 void wg_dtls_server_free(struct wg_dtls_server *srv)
 {
 	if (!srv)
 		return;
-	if (srv->links) {
-		size_t n = wg_hashmap_count(srv->links);
-		struct wg_dtls_link **all = calloc(n + 1, sizeof(*all)), **cursor = all;
-		if (all) {
-			wg_hashmap_foreach(srv->links, collect, &cursor);
-			for (size_t i = 0; i < n; i++)
-				link_free(all[i]);
-			free(all);
-		}
-		wg_hashmap_free(srv->links);
-	}
+	if (srv->links && srv->by_session)
+		free_all_links(srv);
+	wg_hashmap_free(srv->links);
+	wg_hashmap_free(srv->by_session);
 	if (srv->ev)
 		event_free(srv->ev);
 	if (srv->ctx)
@@ -466,27 +758,51 @@ int wg_dtls_server_port(const struct wg_dtls_server *srv)
 					     : ((struct sockaddr_in6 *)&ss)->sin6_port);
 }
 
+void wg_dtls_server_set_limits(struct wg_dtls_server *srv, unsigned max_handshakes, unsigned timeout_ms)
+{
+	if (max_handshakes)
+		srv->max_handshakes = max_handshakes;
+	if (timeout_ms)
+		srv->timeout_ms = timeout_ms;
+}
+
+void wg_dtls_server_stats(const struct wg_dtls_server *srv, struct wg_dtls_stats *out)
+{
+	out->links_up = srv->links_up;
+	out->handshakes = srv->handshakes;
+}
+
+/* ---- links, for the core ------------------------------------------------ */
+
 int wg_dtls_send(struct wg_dtls_link *l, uint8_t type, const uint8_t *payload, size_t len)
 {
-	uint8_t *buf = l->srv->tx;
+	uint8_t *buf;
 
-	if (!l->up || len > MAX_RECORD)
+	if (!l || !l->up || l->dead || len > l->max_payload)
 		return -1;
+	buf = l->srv->tx;
 	buf[0] = type;
-	memcpy(buf + 1, payload, len);
-	return wolfSSL_write(l->ssl, buf, (int)len + 1) > 0 ? 0 : -1;
+	if (len)
+		memcpy(buf + 1, payload, len);
+	return wolfSSL_write(l->ssl, buf, (int)len + 1) == (int)len + 1 ? 0 : -1;
 }
 
 void wg_dtls_link_close(struct wg_dtls_link *l)
 {
-	if (!l)
+	if (!l || l->dead)
 		return;
 	if (l->up)
 		wolfSSL_shutdown(l->ssl); /* close_notify, best effort */
-	link_free(l);
+	wg_log(NULL, WG_LOG_INFO, "DTLS %s: closed by the session", l->peer_text);
+	link_destroy(l);
 }
 
 const char *wg_dtls_link_peer(const struct wg_dtls_link *l)
 {
 	return l->peer_text;
+}
+
+size_t wg_dtls_link_max_payload(const struct wg_dtls_link *l)
+{
+	return l && l->up && !l->dead ? l->max_payload : 0;
 }

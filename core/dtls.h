@@ -25,9 +25,13 @@ struct wg_dtls_link; /* one peer's DTLS state */
 #define WG_DTLS_PSK_LEN 32
 #define WG_DTLS_APP_ID_LEN 32
 
+/* Callbacks run on the server's event loop; they may call wg_dtls_send and
+ * wg_dtls_link_close (on any link), never wg_dtls_server_free. */
 struct wg_dtls_callbacks {
 	/* The session whose App-ID this is, with its PSK copied to psk; NULL if
-	 * none (the datagram is then dropped silently). */
+	 * none (the datagram is then dropped silently). Called again when a
+	 * handshake completes: the link comes up only if the same session with
+	 * the same PSK is still there. */
 	void *(*lookup)(void *arg, const uint8_t *app_id, size_t len, uint8_t psk[WG_DTLS_PSK_LEN]);
 	/* Handshake done: the session may now send over link. A session has at
 	 * most one link; a new handshake from a new address replaces the old
@@ -57,5 +61,24 @@ int wg_dtls_send(struct wg_dtls_link *link, uint8_t type, const uint8_t *payload
 void wg_dtls_link_close(struct wg_dtls_link *link);
 /* The peer's address as text ("198.51.100.7:50432"). */
 const char *wg_dtls_link_peer(const struct wg_dtls_link *link);
+
+/* Additions to the lead's contract (additive only). */
+
+/* The largest payload (after the type byte) one record on this link can
+ * carry, bounded by the DTLS MTU wolfSSL enforces; 0 if not up. The core
+ * sizes X-DTLS-MTU with it and sends larger packets over CSTP. */
+size_t wg_dtls_link_max_payload(const struct wg_dtls_link *link);
+
+/* Half-open handshake limits: at most max_handshakes at once (new
+ * ClientHellos beyond it are dropped) and each one ends after timeout_ms.
+ * Defaults: 1024 and 10000. 0 keeps the current value. */
+void wg_dtls_server_set_limits(struct wg_dtls_server *srv, unsigned max_handshakes,
+			       unsigned timeout_ms);
+
+struct wg_dtls_stats {
+	size_t links_up;   /* links past their handshake */
+	size_t handshakes; /* half-open handshakes holding state */
+};
+void wg_dtls_server_stats(const struct wg_dtls_server *srv, struct wg_dtls_stats *out);
 
 #endif

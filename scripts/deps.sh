@@ -23,7 +23,7 @@ cache_root="${WOLFGUARD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/wolfguard}"
 WOLFSSL_CONFIGURE_FLAGS=(
 	--enable-aesni --enable-intelasm --enable-aesgcm-stream
 	--enable-tls13 --enable-dtls --enable-dtls13 --enable-dtlscid
-	--enable-dtls-frag-ch --enable-psk --enable-keying-material
+	--enable-dtls-frag-ch --enable-dtls-mtu --enable-psk --enable-keying-material
 	--enable-session-ticket --enable-secure-renegotiation --enable-sni
 	--enable-alpn --enable-opensslextra --enable-certgen --enable-ecc
 	--enable-supportedcurves --enable-curve25519 --enable-sp --enable-sp-asm

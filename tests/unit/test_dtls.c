@@ -1,0 +1,846 @@
+/* The DTLS channel against real wolfSSL DTLS 1.2 PSK clients on loopback.
+ *
+ * Each client puts its App-ID in the ClientHello's session id as openconnect
+ * does (gnutls_session_set_id). wolfSSL clients send a session id only when
+ * resuming, so the test first gets a real client session from a throwaway
+ * in-memory handshake, overwrites its id with the App-ID and "resumes" it:
+ * our server has no session cache, so it runs a full PSK handshake, and the
+ * id reaches wg_dtls_hello_session_id and the lookup callback for real. */
+#include <criterion/criterion.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <wolfssl/options.h>
+#include <wolfssl/ssl.h>
+
+#include "dtls.h"
+#include "log.h"
+
+/* ---- the fake core ----------------------------------------------------- */
+
+#define MAX_SESS 4
+#define MAX_EVENTS 32
+
+struct fake_session {
+	uint8_t app_id[WG_DTLS_APP_ID_LEN];
+	uint8_t psk[WG_DTLS_PSK_LEN];
+	bool alive;
+	struct wg_dtls_link *link;
+	int ups, closes, packets;
+	uint8_t last_type;
+	uint8_t last[2048];
+	size_t last_len;
+	bool close_on_packet; /* calls wg_dtls_link_close from on_packet */
+};
+
+struct fixture {
+	struct event_base *base;
+	struct wg_dtls_server *srv;
+	struct fake_session sess[MAX_SESS];
+	int lookups;
+	char events[MAX_EVENTS]; /* 'u' up, 'c' closed, in order */
+	int nevents;
+	struct wg_dtls_link *closed_link;
+};
+
+static struct fixture fx;
+
+static void *cb_lookup(void *arg, const uint8_t *app_id, size_t len, uint8_t psk[WG_DTLS_PSK_LEN])
+{
+	struct fixture *f = arg;
+
+	f->lookups++;
+	for (int i = 0; i < MAX_SESS; i++) {
+		struct fake_session *s = &f->sess[i];
+		if (s->alive && len == sizeof(s->app_id) && memcmp(app_id, s->app_id, len) == 0) {
+			memcpy(psk, s->psk, WG_DTLS_PSK_LEN);
+			return s;
+		}
+	}
+	return NULL;
+}
+
+static void note(struct fixture *f, char c)
+{
+	if (f->nevents < MAX_EVENTS - 1)
+		f->events[f->nevents++] = c;
+}
+
+static void cb_up(void *arg, void *session, struct wg_dtls_link *link)
+{
+	struct fake_session *s = session;
+
+	note(arg, 'u');
+	s->ups++;
+	s->link = link;
+}
+
+static void cb_packet(void *arg, void *session, uint8_t type, const uint8_t *payload, size_t len)
+{
+	struct fake_session *s = session;
+
+	(void)arg;
+	s->packets++;
+	s->last_type = type;
+	s->last_len = len < sizeof(s->last) ? len : sizeof(s->last);
+	memcpy(s->last, payload, s->last_len);
+	if (s->close_on_packet && s->link) {
+		wg_dtls_link_close(s->link);
+		s->link = NULL;
+	}
+}
+
+static void cb_closed(void *arg, void *session, struct wg_dtls_link *link)
+{
+	struct fake_session *s = session;
+	struct fixture *f = arg;
+
+	note(f, 'c');
+	s->closes++;
+	f->closed_link = link;
+	if (s->link == link)
+		s->link = NULL;
+}
+
+static const struct wg_dtls_callbacks callbacks = {
+	.lookup = cb_lookup, .on_up = cb_up, .on_packet = cb_packet, .on_closed = cb_closed,
+};
+
+static struct fake_session *add_session(int i, uint8_t seed)
+{
+	struct fake_session *s = &fx.sess[i];
+
+	for (int k = 0; k < 32; k++) {
+		s->app_id[k] = (uint8_t)(seed * 7 + k);
+		s->psk[k] = (uint8_t)(seed * 13 + 3 * k + 1);
+	}
+	s->alive = true;
+	return s;
+}
+
+static void start_server(const char *ip)
+{
+	struct sockaddr_storage ss = {0};
+	socklen_t len;
+
+	if (strchr(ip, ':')) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+		a->sin6_family = AF_INET6;
+		inet_pton(AF_INET6, ip, &a->sin6_addr);
+		len = sizeof(*a);
+	} else {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+		a->sin_family = AF_INET;
+		inet_pton(AF_INET, ip, &a->sin_addr);
+		len = sizeof(*a);
+	}
+	fx.srv = wg_dtls_server_new(fx.base, (struct sockaddr *)&ss, len, &callbacks, &fx);
+	cr_assert_not_null(fx.srv);
+	cr_assert_gt(wg_dtls_server_port(fx.srv), 0);
+}
+
+static void setup(void)
+{
+	memset(&fx, 0, sizeof(fx));
+	wg_log_set_level(WG_LOG_WARN);
+	fx.base = event_base_new();
+	cr_assert_not_null(fx.base);
+	wolfSSL_Init();
+}
+
+static void teardown(void)
+{
+	wg_dtls_server_free(fx.srv);
+	event_base_free(fx.base);
+	wolfSSL_Cleanup();
+}
+
+TestSuite(dtls, .init = setup, .fini = teardown, .timeout = 60);
+
+/* ---- a real client session carrying a chosen session id ---------------- */
+
+struct mem_pipe {
+	uint8_t buf[8][2048];
+	size_t len[8];
+	int head, count;
+};
+
+struct mem_end {
+	struct mem_pipe *in, *out;
+};
+
+static int mem_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
+{
+	struct mem_end *e = ctx;
+	struct mem_pipe *p = e->in;
+	size_t n;
+
+	(void)ssl;
+	if (p->count == 0)
+		return WOLFSSL_CBIO_ERR_WANT_READ;
+	n = p->len[p->head] < (size_t)sz ? p->len[p->head] : (size_t)sz;
+	memcpy(buf, p->buf[p->head], n);
+	p->head = (p->head + 1) % 8;
+	p->count--;
+	return (int)n;
+}
+
+static int mem_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
+{
+	struct mem_end *e = ctx;
+	struct mem_pipe *p = e->out;
+	int slot = (p->head + p->count) % 8;
+
+	(void)ssl;
+	if (p->count == 8 || (size_t)sz > sizeof(p->buf[0]))
+		return sz; /* dropped, as on a network */
+	memcpy(p->buf[slot], buf, (size_t)sz);
+	p->len[slot] = (size_t)sz;
+	p->count++;
+	return sz;
+}
+
+static unsigned int boot_server_psk(WOLFSSL *ssl, const char *id, unsigned char *key, unsigned int max)
+{
+	(void)ssl;
+	(void)id;
+	(void)max;
+	memset(key, 0x5a, 32);
+	return 32;
+}
+
+static unsigned int boot_client_psk(WOLFSSL *ssl, const char *hint, char *id, unsigned int id_max,
+				    unsigned char *key, unsigned int key_max)
+{
+	(void)ssl;
+	(void)hint;
+	(void)key_max;
+	snprintf(id, id_max, "psk");
+	memset(key, 0x5a, 32);
+	return 32;
+}
+
+/* wolfSSL_SESSION_set1_id is not exported by this build (it needs
+ * OPENSSL_ALL), so the id is swapped in wolfSSL's own serialised form:
+ * side (1), born-on (4), timeout (4), id length (1), id. */
+static WOLFSSL_SESSION *with_session_id(WOLFSSL_SESSION *sess, const uint8_t *app_id)
+{
+	unsigned char der[4096], *p = der;
+	const unsigned char *q = der;
+	int len = wolfSSL_i2d_SSL_SESSION(sess, NULL);
+	unsigned int old_len = 0;
+	WOLFSSL_SESSION *out;
+
+	cr_assert(len > 10 + WG_DTLS_APP_ID_LEN && len <= (int)sizeof(der));
+	cr_assert_eq(wolfSSL_i2d_SSL_SESSION(sess, &p), len);
+	wolfSSL_SESSION_get_id(sess, &old_len);
+	cr_assert_eq(der[9], WG_DTLS_APP_ID_LEN, "layout as expected");
+	cr_assert_eq(old_len, WG_DTLS_APP_ID_LEN);
+	memcpy(der + 10, app_id, WG_DTLS_APP_ID_LEN);
+	out = wolfSSL_d2i_SSL_SESSION(NULL, &q, len);
+	cr_assert_not_null(out);
+	wolfSSL_SESSION_free(sess);
+	return out;
+}
+
+/* A set-up DTLS 1.2 client session whose id is app_id. */
+static WOLFSSL_SESSION *session_with_id(const uint8_t *app_id)
+{
+	static struct mem_pipe c2s, s2c;
+	struct mem_end cend = {&s2c, &c2s}, send_ = {&c2s, &s2c};
+	WOLFSSL_CTX *sctx = wolfSSL_CTX_new(wolfDTLSv1_2_server_method());
+	WOLFSSL_CTX *cctx = wolfSSL_CTX_new(wolfDTLSv1_2_client_method());
+	WOLFSSL *s, *c;
+	WOLFSSL_SESSION *sess;
+	bool cdone = false, sdone = false;
+
+	memset(&c2s, 0, sizeof(c2s));
+	memset(&s2c, 0, sizeof(s2c));
+	cr_assert(sctx && cctx);
+	wolfSSL_CTX_set_psk_server_callback(sctx, boot_server_psk);
+	wolfSSL_CTX_set_psk_client_callback(cctx, boot_client_psk);
+	cr_assert_eq(wolfSSL_CTX_set_cipher_list(sctx, "PSK-AES256-GCM-SHA384"), WOLFSSL_SUCCESS);
+	cr_assert_eq(wolfSSL_CTX_set_cipher_list(cctx, "PSK-AES256-GCM-SHA384"), WOLFSSL_SUCCESS);
+	wolfSSL_CTX_SetIORecv(sctx, mem_recv);
+	wolfSSL_CTX_SetIOSend(sctx, mem_send);
+	wolfSSL_CTX_SetIORecv(cctx, mem_recv);
+	wolfSSL_CTX_SetIOSend(cctx, mem_send);
+	s = wolfSSL_new(sctx);
+	c = wolfSSL_new(cctx);
+	wolfSSL_SetIOReadCtx(s, &send_);
+	wolfSSL_SetIOWriteCtx(s, &send_);
+	wolfSSL_SetIOReadCtx(c, &cend);
+	wolfSSL_SetIOWriteCtx(c, &cend);
+	wolfSSL_dtls_set_using_nonblock(s, 1);
+	wolfSSL_dtls_set_using_nonblock(c, 1);
+	for (int i = 0; i < 50 && !(cdone && sdone); i++) {
+		if (!cdone)
+			cdone = wolfSSL_connect(c) == WOLFSSL_SUCCESS;
+		if (!sdone)
+			sdone = wolfSSL_accept(s) == WOLFSSL_SUCCESS;
+	}
+	cr_assert(cdone && sdone, "bootstrap handshake");
+	sess = wolfSSL_get1_session(c);
+	cr_assert_not_null(sess);
+	sess = with_session_id(sess, app_id);
+	wolfSSL_free(c);
+	wolfSSL_free(s);
+	wolfSSL_CTX_free(cctx);
+	wolfSSL_CTX_free(sctx);
+	return sess;
+}
+
+/* ---- test clients on UDP ------------------------------------------------ */
+
+struct client {
+	int fd;
+	WOLFSSL_CTX *ctx;
+	WOLFSSL *ssl;
+	uint8_t psk[WG_DTLS_PSK_LEN];
+	int datagrams_in;
+	bool done, failed;
+	uint16_t port; /* our own, host order */
+};
+
+static int udp_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
+{
+	struct client *c = ctx;
+	ssize_t n = recv(c->fd, buf, (size_t)sz, 0);
+
+	(void)ssl;
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? WOLFSSL_CBIO_ERR_WANT_READ : WOLFSSL_CBIO_ERR_GENERAL;
+	c->datagrams_in++;
+	return (int)n;
+}
+
+static int udp_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
+{
+	struct client *c = ctx;
+
+	(void)ssl;
+	return send(c->fd, buf, (size_t)sz, 0) < 0 ? WOLFSSL_CBIO_ERR_GENERAL : sz;
+}
+
+static unsigned int client_psk(WOLFSSL *ssl, const char *hint, char *id, unsigned int id_max, unsigned char *key,
+			       unsigned int key_max)
+{
+	struct client *c = wolfSSL_GetIOReadCtx(ssl);
+
+	(void)hint;
+	(void)key_max;
+	snprintf(id, id_max, "psk"); /* what openconnect sends */
+	memcpy(key, c->psk, WG_DTLS_PSK_LEN);
+	return WG_DTLS_PSK_LEN;
+}
+
+static struct client *client_new(const char *ip, const uint8_t *app_id, const uint8_t *psk)
+{
+	struct client *c = calloc(1, sizeof(*c));
+	struct sockaddr_storage ss = {0}, me;
+	socklen_t len, melen = sizeof(me);
+	WOLFSSL_SESSION *sess;
+	uint16_t port = (uint16_t)wg_dtls_server_port(fx.srv);
+
+	cr_assert_not_null(c);
+	if (strchr(ip, ':')) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons(port);
+		inet_pton(AF_INET6, ip, &a->sin6_addr);
+		len = sizeof(*a);
+	} else {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+		a->sin_family = AF_INET;
+		a->sin_port = htons(port);
+		inet_pton(AF_INET, ip, &a->sin_addr);
+		len = sizeof(*a);
+	}
+	c->fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	cr_assert_geq(c->fd, 0);
+	cr_assert_eq(connect(c->fd, (struct sockaddr *)&ss, len), 0);
+	cr_assert_eq(getsockname(c->fd, (struct sockaddr *)&me, &melen), 0);
+	c->port = ntohs(me.ss_family == AF_INET ? ((struct sockaddr_in *)&me)->sin_port
+					       : ((struct sockaddr_in6 *)&me)->sin6_port);
+	memcpy(c->psk, psk, WG_DTLS_PSK_LEN);
+	c->ctx = wolfSSL_CTX_new(wolfDTLSv1_2_client_method());
+	cr_assert_not_null(c->ctx);
+	wolfSSL_CTX_set_psk_client_callback(c->ctx, client_psk);
+	cr_assert_eq(wolfSSL_CTX_set_cipher_list(c->ctx, "PSK-AES256-GCM-SHA384:PSK-AES128-GCM-SHA256"),
+		     WOLFSSL_SUCCESS);
+	wolfSSL_CTX_SetIORecv(c->ctx, udp_recv);
+	wolfSSL_CTX_SetIOSend(c->ctx, udp_send);
+	c->ssl = wolfSSL_new(c->ctx);
+	cr_assert_not_null(c->ssl);
+	wolfSSL_SetIOReadCtx(c->ssl, c);
+	wolfSSL_SetIOWriteCtx(c->ssl, c);
+	wolfSSL_dtls_set_using_nonblock(c->ssl, 1);
+	sess = session_with_id(app_id);
+	cr_assert_eq(wolfSSL_set_session(c->ssl, sess), WOLFSSL_SUCCESS);
+	wolfSSL_SESSION_free(sess);
+	return c;
+}
+
+static void client_free(struct client *c)
+{
+	if (!c)
+		return;
+	wolfSSL_free(c->ssl);
+	wolfSSL_CTX_free(c->ctx);
+	close(c->fd);
+	free(c);
+}
+
+static void client_step(struct client *c)
+{
+	int r, e;
+
+	if (c->done || c->failed)
+		return;
+	r = wolfSSL_connect(c->ssl);
+	if (r == WOLFSSL_SUCCESS) {
+		c->done = true;
+		return;
+	}
+	e = wolfSSL_get_error(c->ssl, r);
+	if (e != WOLFSSL_ERROR_WANT_READ && e != WOLFSSL_ERROR_WANT_WRITE)
+		c->failed = true;
+}
+
+/* Runs the server loop and steps the clients until cond holds or ms pass. */
+static bool run_until(bool (*cond)(void *), void *arg, struct client **cs, int n, int ms)
+{
+	struct timespec t0, t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		event_base_loop(fx.base, EVLOOP_NONBLOCK);
+		for (int i = 0; i < n; i++)
+			if (cs[i])
+				client_step(cs[i]);
+		event_base_loop(fx.base, EVLOOP_NONBLOCK);
+		if (cond && cond(arg))
+			return true;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 >= ms)
+			return cond ? cond(arg) : true;
+		usleep(1000);
+	}
+}
+
+static bool client_done(void *arg)
+{
+	return ((struct client *)arg)->done;
+}
+
+static bool both_done(void *arg)
+{
+	struct client **cs = arg;
+	return cs[0]->done && cs[1]->done;
+}
+
+static bool handshake_pending(void *arg)
+{
+	struct wg_dtls_stats st;
+
+	(void)arg;
+	wg_dtls_server_stats(fx.srv, &st);
+	return st.handshakes > 0;
+}
+
+static bool got_packets(void *arg)
+{
+	struct fake_session *s = arg;
+	return s->packets > 0;
+}
+
+static bool got_closed(void *arg)
+{
+	struct fake_session *s = arg;
+	return s->closes > 0;
+}
+
+static struct client *connect_client(struct fake_session *s, const char *ip)
+{
+	struct client *c = client_new(ip, s->app_id, s->psk);
+
+	cr_assert(run_until(client_done, c, &c, 1, 3000), "handshake did not complete");
+	/* The server's last flight may still be on its way. */
+	run_until(NULL, NULL, NULL, 0, 20);
+	return c;
+}
+
+static void client_write(struct client *c, uint8_t type, const void *payload, size_t len)
+{
+	uint8_t buf[2048];
+
+	buf[0] = type;
+	memcpy(buf + 1, payload, len);
+	cr_assert_eq(wolfSSL_write(c->ssl, buf, (int)len + 1), (int)len + 1);
+}
+
+/* One record from the server, or -1 after ms; returns the plaintext size. */
+static int client_read(struct client *c, uint8_t *buf, size_t size, int ms)
+{
+	for (int waited = 0; waited <= ms; waited++) {
+		event_base_loop(fx.base, EVLOOP_NONBLOCK);
+		int n = wolfSSL_read(c->ssl, buf, (int)size);
+		if (n > 0)
+			return n;
+		if (wolfSSL_get_error(c->ssl, n) == WOLFSSL_ERROR_ZERO_RETURN)
+			return 0;
+		usleep(1000);
+	}
+	return -1;
+}
+
+static void raw_send(struct client *c, const void *buf, size_t len)
+{
+	cr_assert_geq(send(c->fd, buf, len, 0), 0);
+}
+
+/* ---- tests --------------------------------------------------------------- */
+
+Test(dtls, handshake_data_both_ways)
+{
+	struct fake_session *s = add_session(0, 1);
+	struct wg_dtls_stats st;
+	uint8_t big[1300], buf[2048];
+	char peer[64];
+	struct client *c;
+
+	start_server("127.0.0.1");
+	c = connect_client(s, "127.0.0.1");
+	cr_assert_eq(s->ups, 1);
+	cr_assert_not_null(s->link);
+	cr_assert_geq(fx.lookups, 2, "lookup at the hello and again at the end");
+	cr_assert_str_eq(wolfSSL_get_cipher_name(c->ssl), "PSK-AES256-GCM-SHA384");
+	snprintf(peer, sizeof(peer), "127.0.0.1:%u", c->port);
+	cr_assert_str_eq(wg_dtls_link_peer(s->link), peer);
+	wg_dtls_server_stats(fx.srv, &st);
+	cr_assert_eq(st.links_up, 1);
+	cr_assert_eq(st.handshakes, 0);
+
+	/* client -> server */
+	client_write(c, 0x00, "\x45\x00hello", 7);
+	cr_assert(run_until(got_packets, s, NULL, 0, 2000));
+	cr_assert_eq(s->last_type, 0x00);
+	cr_assert_eq(s->last_len, 7);
+	cr_assert_eq(memcmp(s->last, "\x45\x00hello", 7), 0);
+
+	/* server -> client, a full-size packet */
+	cr_assert_geq(wg_dtls_link_max_payload(s->link), sizeof(big));
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)i;
+	cr_assert_eq(wg_dtls_send(s->link, 0x00, big, sizeof(big)), 0);
+	cr_assert_eq(client_read(c, buf, sizeof(buf), 2000), (int)sizeof(big) + 1);
+	cr_assert_eq(buf[0], 0x00);
+	cr_assert_eq(memcmp(buf + 1, big, sizeof(big)), 0);
+
+	/* too large for one record: refused, the caller uses CSTP */
+	static uint8_t huge[20000];
+	cr_assert_eq(wg_dtls_send(s->link, 0x00, huge, wg_dtls_link_max_payload(s->link) + 1), -1);
+	cr_assert_eq(wg_dtls_send(s->link, 0x00, huge, sizeof(huge)), -1);
+	client_free(c);
+}
+
+Test(dtls, dpd_keepalive_disconnect)
+{
+	struct fake_session *s = add_session(0, 2);
+	uint8_t buf[2048];
+	struct client *c;
+
+	start_server("127.0.0.1");
+	c = connect_client(s, "127.0.0.1");
+	client_write(c, 0x03, "dpd-42", 6);
+	cr_assert_eq(client_read(c, buf, sizeof(buf), 2000), 7);
+	cr_assert_eq(buf[0], 0x04, "DPD-RESP");
+	cr_assert_eq(memcmp(buf + 1, "dpd-42", 6), 0);
+
+	client_write(c, 0x07, "", 0); /* keepalive: absorbed */
+	client_write(c, 0x04, "x", 1); /* stray DPD-RESP: absorbed */
+	client_write(c, 0x05, "\xb0", 1);
+	cr_assert(run_until(got_packets, s, NULL, 0, 2000));
+	cr_assert_eq(s->packets, 1);
+	cr_assert_eq(s->last_type, 0x05);
+	cr_assert_eq(s->last_len, 1);
+	client_free(c);
+}
+
+Test(dtls, wrong_psk_never_comes_up)
+{
+	struct fake_session *s = add_session(0, 3);
+	uint8_t bad[WG_DTLS_PSK_LEN];
+	struct wg_dtls_stats st;
+	struct client *c, *good;
+
+	start_server("127.0.0.1");
+	wg_dtls_server_set_limits(fx.srv, 0, 400);
+	memcpy(bad, s->psk, sizeof(bad));
+	bad[0] ^= 1;
+	c = client_new("127.0.0.1", s->app_id, bad);
+	cr_assert_not(run_until(client_done, c, &c, 1, 1000));
+	cr_assert_eq(s->ups, 0);
+	cr_assert_eq(s->link, NULL);
+	/* whatever state the failed handshake held is gone by now */
+	run_until(NULL, NULL, NULL, 0, 500);
+	wg_dtls_server_stats(fx.srv, &st);
+	cr_assert_eq(st.handshakes, 0);
+	cr_assert_eq(st.links_up, 0);
+	client_free(c);
+
+	good = connect_client(s, "127.0.0.1");
+	cr_assert_eq(s->ups, 1);
+	client_free(good);
+}
+
+Test(dtls, unknown_app_id_gets_no_answer)
+{
+	struct fake_session *s = add_session(0, 4);
+	uint8_t other[WG_DTLS_APP_ID_LEN];
+	struct wg_dtls_stats st;
+	struct client *c;
+
+	start_server("127.0.0.1");
+	memset(other, 0x77, sizeof(other));
+	c = client_new("127.0.0.1", other, s->psk);
+	cr_assert_not(run_until(client_done, c, &c, 1, 500));
+	cr_assert_geq(fx.lookups, 1, "the hello reached the lookup");
+	cr_assert_eq(c->datagrams_in, 0, "not even a HelloVerifyRequest");
+	wg_dtls_server_stats(fx.srv, &st);
+	cr_assert_eq(st.handshakes, 0);
+	cr_assert_eq(s->ups, 0);
+	client_free(c);
+}
+
+Test(dtls, garbage_is_dropped_and_links_survive)
+{
+	struct fake_session *s = add_session(0, 5);
+	uint8_t junk[1600], buf[2048];
+	struct client *c, *noise;
+	unsigned seed = 12345;
+
+	start_server("127.0.0.1");
+	c = connect_client(s, "127.0.0.1");
+	noise = client_new("127.0.0.1", s->app_id, s->psk); /* its socket only */
+	for (int i = 0; i < 400; i++) {
+		size_t len = (size_t)(rand_r(&seed) % (int)sizeof(junk));
+		for (size_t k = 0; k < len; k++)
+			junk[k] = (uint8_t)rand_r(&seed);
+		if (i % 4 == 0) /* looks like a handshake record at first sight */
+			junk[0] = 22, junk[1] = 0xfe, junk[2] = 0xfd;
+		if (i % 8 == 0 && len > 13) /* and epoch 0 */
+			junk[3] = junk[4] = 0;
+		raw_send(noise, junk, len);
+		raw_send(c, junk, len); /* from the up peer's own address too */
+		if (i % 32 == 0)
+			event_base_loop(fx.base, EVLOOP_NONBLOCK);
+	}
+	raw_send(noise, "", 0);
+	run_until(NULL, NULL, NULL, 0, 100);
+	cr_assert_eq(s->closes, 0, "spoofable junk must not end a link");
+	cr_assert_not_null(s->link);
+	cr_assert_eq(s->packets, 0);
+
+	client_write(c, 0x00, "still", 5);
+	cr_assert(run_until(got_packets, s, NULL, 0, 2000));
+	cr_assert_eq(wg_dtls_send(s->link, 0x00, (const uint8_t *)"here", 4), 0);
+	cr_assert_eq(client_read(c, buf, sizeof(buf), 2000), 5);
+	client_free(noise);
+	client_free(c);
+}
+
+Test(dtls, two_clients_at_once)
+{
+	struct fake_session *a = add_session(0, 6), *b = add_session(1, 7);
+	struct client *cs[2];
+	uint8_t buf[2048];
+	struct wg_dtls_stats st;
+
+	start_server("127.0.0.1");
+	cs[0] = client_new("127.0.0.1", a->app_id, a->psk);
+	cs[1] = client_new("127.0.0.1", b->app_id, b->psk);
+	cr_assert(run_until(both_done, cs, cs, 2, 3000));
+	run_until(NULL, NULL, NULL, 0, 20);
+	cr_assert_eq(a->ups, 1);
+	cr_assert_eq(b->ups, 1);
+	cr_assert_neq(a->link, b->link);
+	wg_dtls_server_stats(fx.srv, &st);
+	cr_assert_eq(st.links_up, 2);
+
+	client_write(cs[1], 0x00, "from-b", 6);
+	client_write(cs[0], 0x00, "from-a", 6);
+	cr_assert(run_until(got_packets, a, NULL, 0, 2000));
+	cr_assert(run_until(got_packets, b, NULL, 0, 2000));
+	cr_assert_eq(memcmp(a->last, "from-a", 6), 0);
+	cr_assert_eq(memcmp(b->last, "from-b", 6), 0);
+	cr_assert_eq(wg_dtls_send(a->link, 0x00, (const uint8_t *)"to-a", 4), 0);
+	cr_assert_eq(wg_dtls_send(b->link, 0x00, (const uint8_t *)"to-b", 4), 0);
+	cr_assert_eq(client_read(cs[0], buf, sizeof(buf), 2000), 5);
+	cr_assert_eq(memcmp(buf + 1, "to-a", 4), 0);
+	cr_assert_eq(client_read(cs[1], buf, sizeof(buf), 2000), 5);
+	cr_assert_eq(memcmp(buf + 1, "to-b", 4), 0);
+	client_free(cs[0]);
+	client_free(cs[1]);
+}
+
+Test(dtls, roaming_replaces_the_old_link)
+{
+	struct fake_session *s = add_session(0, 8);
+	struct client *c1, *c2;
+	struct wg_dtls_link *old;
+	struct wg_dtls_stats st;
+
+	start_server("127.0.0.1");
+	c1 = connect_client(s, "127.0.0.1");
+	old = s->link;
+	c2 = connect_client(s, "127.0.0.1"); /* new source port */
+	cr_assert_eq(s->ups, 2);
+	cr_assert_eq(s->closes, 1);
+	cr_assert_eq(fx.closed_link, old);
+	cr_assert_str_eq(fx.events, "ucu", "closed before the new link is up");
+	cr_assert_neq(s->link, old);
+	wg_dtls_server_stats(fx.srv, &st);
+	cr_assert_eq(st.links_up, 1);
+
+	client_write(c1, 0x00, "old", 3); /* the old address has no link now */
+	client_write(c2, 0x00, "new", 3);
+	cr_assert(run_until(got_packets, s, NULL, 0, 2000));
+	run_until(NULL, NULL, NULL, 0, 50);
+	cr_assert_eq(s->packets, 1);
+	cr_assert_eq(memcmp(s->last, "new", 3), 0);
+	client_free(c1);
+	client_free(c2);
+}
+
+Test(dtls, close_notify_from_peer)
+{
+	struct fake_session *s = add_session(0, 9);
+	struct wg_dtls_stats st;
+	struct client *c;
+
+	start_server("127.0.0.1");
+	c = connect_client(s, "127.0.0.1");
+	wolfSSL_shutdown(c->ssl);
+	cr_assert(run_until(got_closed, s, NULL, 0, 2000));
+	cr_assert_eq(s->link, NULL);
+	wg_dtls_server_stats(fx.srv, &st);
+	cr_assert_eq(st.links_up, 0);
+	client_free(c);
+}
+
+Test(dtls, closed_by_the_session_even_from_a_callback)
+{
+	struct fake_session *s = add_session(0, 10);
+	uint8_t buf[64];
+	struct wg_dtls_stats st;
+	struct client *c;
+
+	start_server("127.0.0.1");
+	c = connect_client(s, "127.0.0.1");
+	s->close_on_packet = true;
+	client_write(c, 0x00, "bye", 3);
+	client_write(c, 0x00, "late", 4); /* reaches no link */
+	cr_assert(run_until(got_packets, s, NULL, 0, 2000));
+	run_until(NULL, NULL, NULL, 0, 50);
+	cr_assert_eq(s->packets, 1);
+	cr_assert_eq(s->closes, 0, "no on_closed for a close the session asked for");
+	cr_assert_eq(client_read(c, buf, sizeof(buf), 1000), 0, "close_notify reached the client");
+	wg_dtls_server_stats(fx.srv, &st);
+	cr_assert_eq(st.links_up, 0);
+	client_free(c);
+}
+
+Test(dtls, half_open_handshakes_are_bounded_and_time_out)
+{
+	struct fake_session *s = add_session(0, 11);
+	struct wg_dtls_stats st;
+	struct client *stuck, *next;
+
+	start_server("127.0.0.1");
+	wg_dtls_server_set_limits(fx.srv, 1, 300);
+	/* A client that passes the cookie check and then goes silent. */
+	stuck = client_new("127.0.0.1", s->app_id, s->psk);
+	cr_assert(run_until(handshake_pending, NULL, &stuck, 1, 2000));
+	s->alive = true;
+
+	next = client_new("127.0.0.1", s->app_id, s->psk);
+	client_step(next); /* its ClientHello meets a full table */
+	run_until(NULL, NULL, NULL, 0, 100);
+	cr_assert_eq(next->datagrams_in, 0);
+	wg_dtls_server_stats(fx.srv, &st);
+	cr_assert_eq(st.handshakes, 1);
+
+	run_until(NULL, NULL, NULL, 0, 400); /* the stuck one times out */
+	wg_dtls_server_stats(fx.srv, &st);
+	cr_assert_eq(st.handshakes, 0);
+	cr_assert_eq(s->ups, 0);
+
+	wolfSSL_dtls_got_timeout(next->ssl); /* its retransmission now gets in */
+	cr_assert(run_until(client_done, next, &next, 1, 3000));
+	run_until(NULL, NULL, NULL, 0, 20);
+	cr_assert_eq(s->ups, 1);
+	client_free(stuck);
+	client_free(next);
+}
+
+Test(dtls, session_gone_during_handshake)
+{
+	struct fake_session *s = add_session(0, 12);
+	struct wg_dtls_stats st;
+	struct client *c;
+
+	start_server("127.0.0.1");
+	c = client_new("127.0.0.1", s->app_id, s->psk);
+	cr_assert(run_until(handshake_pending, NULL, &c, 1, 2000));
+	s->alive = false; /* the session ends before the handshake does */
+	run_until(NULL, NULL, &c, 1, 500);
+	cr_assert_eq(s->ups, 0);
+	wg_dtls_server_stats(fx.srv, &st);
+	cr_assert_eq(st.handshakes, 0);
+	cr_assert_eq(st.links_up, 0);
+	client_free(c);
+}
+
+Test(dtls, ipv6_loopback)
+{
+	struct fake_session *s = add_session(0, 13);
+	struct client *c;
+	char peer[64];
+	int probe = socket(AF_INET6, SOCK_DGRAM, 0);
+	struct sockaddr_in6 lo = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+
+	if (probe < 0 || bind(probe, (struct sockaddr *)&lo, sizeof(lo)) < 0) {
+		if (probe >= 0)
+			close(probe);
+		cr_skip_test("no IPv6 loopback here");
+	}
+	close(probe);
+	start_server("::1");
+	c = connect_client(s, "::1");
+	cr_assert_eq(s->ups, 1);
+	snprintf(peer, sizeof(peer), "[::1]:%u", c->port);
+	cr_assert_str_eq(wg_dtls_link_peer(s->link), peer);
+	client_write(c, 0x00, "v6", 2);
+	cr_assert(run_until(got_packets, s, NULL, 0, 2000));
+	client_free(c);
+}
+
+Test(dtls, bad_arguments)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct wg_dtls_callbacks none = {0};
+
+	cr_assert_null(wg_dtls_server_new(fx.base, (struct sockaddr *)&a, sizeof(a), &none, NULL));
+	cr_assert_eq(wg_dtls_send(NULL, 0, NULL, 0), -1);
+	cr_assert_eq(wg_dtls_link_max_payload(NULL), 0);
+}
