@@ -22,6 +22,7 @@
 #include "auth_xml.h"
 #include "conn.h"
 #include "hashmap.h"
+#include "hex.h"
 #include "http_parser.h"
 #include "log.h"
 #include "policy.h"
@@ -54,17 +55,6 @@ struct wg_auth {
 static const struct wg_auth_ops *auth_ops(struct wg_server *srv)
 {
 	return srv->auth->desc->ops;
-}
-
-static void hexify(const uint8_t *in, size_t n, char *out)
-{
-	static const char d[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = d[in[i] >> 4];
-		out[2 * i + 1] = d[in[i] & 15];
-	}
-	out[2 * n] = '\0';
 }
 
 static void auth_free(struct wg_auth *a)
@@ -149,7 +139,7 @@ static struct wg_auth *auth_new(struct wg_server *srv, struct wg_conn *c)
 		auth_free(a);
 		return NULL;
 	}
-	hexify(a->ctx, sizeof(a->ctx), a->ctx_hex);
+	wg_hex_encode(a->ctx, sizeof(a->ctx), a->ctx_hex);
 	evtimer_add(a->expire, &tv);
 	return a;
 }
@@ -159,14 +149,9 @@ static struct wg_auth *auth_find(struct wg_server *srv, const struct wg_http_req
 	char hex[2 * CONTEXT_LEN + 2];
 	uint8_t key[CONTEXT_LEN];
 
-	if (wg_http_cookie(req, "webvpncontext", hex, sizeof(hex)) != 2 * CONTEXT_LEN)
+	if (wg_http_cookie(req, "webvpncontext", hex, sizeof(hex)) != 2 * CONTEXT_LEN ||
+	    wg_hex_decode(hex, key, sizeof(key)) < 0)
 		return NULL;
-	for (size_t i = 0; i < CONTEXT_LEN; i++) {
-		unsigned v;
-		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
-			return NULL;
-		key[i] = (uint8_t)v;
-	}
 	return wg_hashmap_get(srv->by_context, key);
 }
 
@@ -268,25 +253,15 @@ void wg_auth_conn_gone(struct wg_conn *c)
 		auth_drop(a); /* nobody left to tell the answer to */
 }
 
-static void free_one(const void *key, void *value, void *arg)
-{
-	struct wg_auth ***cursor = arg;
-
-	(void)key;
-	*(*cursor)++ = value;
-}
-
 void wg_auth_end_all(struct wg_server *srv)
 {
-	size_t n = wg_hashmap_count(srv->by_context);
-	struct wg_auth **all = calloc(n + 1, sizeof(*all)), **cursor = all;
+	size_t n;
+	void **all = wg_hashmap_values(srv->by_context, &n);
 
-	if (!all)
-		return;
-	wg_hashmap_foreach(srv->by_context, free_one, &cursor);
 	for (size_t i = 0; i < n; i++) {
-		all[i]->pending = all[i]->pending && auth_ops(srv)->cancel; /* plugins are going away */
-		auth_drop(all[i]);
+		struct wg_auth *a = all[i];
+		a->pending = a->pending && auth_ops(srv)->cancel; /* plugins are going away */
+		auth_drop(a);
 	}
 	free(all);
 }

@@ -703,27 +703,12 @@ fail:
 	return NULL;
 }
 
-static void collect(const void *key, void *value, void *arg)
-{
-	struct wg_dtls_link ***cursor = arg;
-
-	(void)key;
-	*(*cursor)++ = value;
-}
-
 /* Frees every link without callbacks: the core is tearing down too. */
 static void free_all_links(struct wg_dtls_server *srv)
 {
-	size_t n = wg_hashmap_count(srv->links);
-	struct wg_dtls_link **all, **cursor;
+	size_t n;
+	void **all = wg_hashmap_values(srv->links, &n);
 
-	if (n == 0)
-		return;
-	all = calloc(n, sizeof(*all));
-	if (!all)
-		return; /* cannot happen in practice; links would leak */
-	cursor = all;
-	wg_hashmap_foreach(srv->links, collect, &cursor);
 	for (size_t i = 0; i < n; i++)
 		link_destroy(all[i]);
 	free(all);

@@ -270,3 +270,25 @@ void wg_hashmap_stats(const struct wg_hashmap *m, struct wg_hashmap_stats *out)
 			out->max_probe = dist;
 	}
 }
+
+static void append_value(const void *key, void *value, void *arg)
+{
+	void ***cursor = arg;
+
+	(void)key;
+	*(*cursor)++ = value;
+}
+
+void **wg_hashmap_values(const struct wg_hashmap *m, size_t *n)
+{
+	void **all, **cursor;
+
+	*n = wg_hashmap_count(m);
+	if (*n == 0 || !(all = calloc(*n, sizeof(*all)))) {
+		*n = 0;
+		return NULL;
+	}
+	cursor = all;
+	wg_hashmap_foreach(m, append_value, &cursor);
+	return all;
+}

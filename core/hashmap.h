@@ -32,4 +32,9 @@ struct wg_hashmap_stats {
 };
 void wg_hashmap_stats(const struct wg_hashmap *m, struct wg_hashmap_stats *out);
 
+/* A malloc'd copy of all values (*n of them), for callers that must change
+ * the map while visiting every entry (ending all sessions, say). NULL when
+ * the map is empty or memory is short; the caller frees the array. */
+void **wg_hashmap_values(const struct wg_hashmap *m, size_t *n);
+
 #endif

@@ -15,40 +15,13 @@
 #include "cstp_frame.h"
 #include "dtls.h"
 #include "hashmap.h"
+#include "hex.h"
 #include "log.h"
 #include "policy.h"
 #include "server.h"
 #include "tunnel.h"
 
 static void session_timer_cb(evutil_socket_t fd, short what, void *arg);
-
-static void hex_encode(const uint8_t *in, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
-static int hex_decode(const char *in, uint8_t *out, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		int v = 0;
-		for (int k = 0; k < 2; k++) {
-			char ch = in[2 * i + k];
-			int d = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
-								 : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
-			if (d < 0)
-				return -1;
-			v = v * 16 + d;
-		}
-		out[i] = (uint8_t)v;
-	}
-	return in[2 * n] == '\0' ? 0 : -1;
-}
 
 static int random_bytes(void *buf, size_t n)
 {
@@ -126,7 +99,7 @@ struct wg_session *wg_session_new(struct wg_server *srv, const char *user, const
 
 void wg_session_cookie_hex(const struct wg_session *s, char out[2 * WG_COOKIE_LEN + 1])
 {
-	hex_encode(s->cookie, WG_COOKIE_LEN, out);
+	wg_hex_encode(s->cookie, WG_COOKIE_LEN, out);
 }
 
 struct wg_session *wg_session_by_cookie(struct wg_server *srv, const char *cookie_hex)
@@ -135,7 +108,7 @@ struct wg_session *wg_session_by_cookie(struct wg_server *srv, const char *cooki
 
 	/* The cookie is 256 random bits, so a lookup's timing says nothing
 	 * useful about any other cookie. */
-	if (!cookie_hex || strlen(cookie_hex) != 2 * WG_COOKIE_LEN || hex_decode(cookie_hex, key, sizeof(key)) < 0)
+	if (!cookie_hex || strlen(cookie_hex) != 2 * WG_COOKIE_LEN || wg_hex_decode(cookie_hex, key, sizeof(key)) < 0)
 		return NULL;
 	struct wg_session *s = wg_hashmap_get(srv->by_cookie, key);
 	return s && !s->ending ? s : NULL;
@@ -270,22 +243,11 @@ void wg_session_end(struct wg_session *s, const char *reason)
 	free(s);
 }
 
-static void collect(const void *key, void *value, void *arg)
-{
-	struct wg_session ***cursor = arg;
-
-	(void)key;
-	*(*cursor)++ = value;
-}
-
 void wg_session_end_all(struct wg_server *srv, const char *reason)
 {
-	size_t n = wg_hashmap_count(srv->by_cookie);
-	struct wg_session **all = calloc(n + 1, sizeof(*all)), **cursor = all;
+	size_t n;
+	void **all = wg_hashmap_values(srv->by_cookie, &n);
 
-	if (!all)
-		return;
-	wg_hashmap_foreach(srv->by_cookie, collect, &cursor);
 	for (size_t i = 0; i < n; i++)
 		wg_session_end(all[i], reason);
 	free(all);

@@ -15,6 +15,7 @@
 #include "cstp_frame.h"
 #include "datapath.h"
 #include "dtls.h"
+#include "hex.h"
 #include "http_parser.h"
 #include "log.h"
 #include "policy.h"
@@ -141,13 +142,8 @@ static void build_headers(struct hdrbuf *h, struct wg_session *s, const struct w
 	if (srv->banner && *srv->banner)
 		add(h, "X-CSTP-Banner: %s\r\n", srv->banner);
 	if (dtls) {
-		char hex[65];
-		static const char d[] = "0123456789abcdef";
-		for (int i = 0; i < 32; i++) {
-			hex[2 * i] = d[s->app_id[i] >> 4];
-			hex[2 * i + 1] = d[s->app_id[i] & 15];
-		}
-		hex[64] = '\0';
+		char hex[2 * sizeof(s->app_id) + 1];
+		wg_hex_encode(s->app_id, sizeof(s->app_id), hex);
 		add(h, "X-DTLS-App-ID: %s\r\n", hex);
 		add(h, "X-DTLS-Port: %d\r\n", srv->udp_port);
 		add(h, "X-DTLS-CipherSuite: PSK-NEGOTIATE\r\n");
