@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -30,11 +31,41 @@ static struct wg_session *owner_of(struct wg_server *srv, const uint8_t *pkt, si
 	return NULL;
 }
 
+/* A token bucket: refilled at the limit, with 200 ms (at least 64 KiB) of
+ * burst so TCP inside the tunnel sees a steady rate, not stalls. Packets
+ * over the limit are dropped, as a shaping router would. */
+static bool rate_allows(struct wg_rate *r, uint32_t kbps, size_t len)
+{
+	struct timespec ts;
+	double per_us, burst;
+	uint64_t now;
+
+	if (!kbps)
+		return true;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+	per_us = kbps * 125.0 / 1e6; /* kbit/s -> bytes per microsecond */
+	burst = kbps * 125.0 / 5 > 65536 ? kbps * 125.0 / 5 : 65536;
+	if (r->last_us == 0)
+		r->tokens = burst;
+	else
+		r->tokens += (double)(now - r->last_us) * per_us;
+	if (r->tokens > burst)
+		r->tokens = burst;
+	r->last_us = now;
+	if (r->tokens < (double)len)
+		return false;
+	r->tokens -= (double)len;
+	return true;
+}
+
 /* frame points at WG_CSTP_HEADER_LEN bytes of headroom, then the packet. */
 static void send_to_client(struct wg_session *s, uint8_t *frame, size_t len)
 {
 	uint8_t *pkt = frame + WG_CSTP_HEADER_LEN;
 
+	if (!rate_allows(&s->rate_out, s->tc.rate_limit_kbps, len))
+		return;
 	if (s->dtls) {
 		/* DTLS records carry a 1-byte type before the packet. */
 		if (wg_dtls_send(s->dtls, WG_CSTP_DATA, pkt, len) == 0)
@@ -97,6 +128,8 @@ void wg_datapath_from_client(struct wg_session *s, const uint8_t *pkt, size_t le
 	} else {
 		return;
 	}
+	if (!rate_allows(&s->rate_in, s->tc.rate_limit_kbps, len))
+		return;
 	s->rx_bytes += len;
 	s->rx_pkts++;
 	if (wg_tun_write(&srv->tun, pkt, len) < 0 && errno != EAGAIN)

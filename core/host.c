@@ -3,10 +3,13 @@
 #include "host.h"
 
 #include <event2/event.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "auth.h"
 #include "config.h"
+#include "hashmap.h"
 #include "log.h"
 #include "server.h"
 #include "session.h"
@@ -97,6 +100,53 @@ static const char *host_session_get(const struct wg_session *s, const char *attr
 	return wg_session_attr(s, attr);
 }
 
+static void host_session_foreach(void (*cb)(const struct wg_session *sess, void *arg), void *arg)
+{
+	struct wg_server *srv = wg_server_current();
+	size_t n;
+	void **all;
+	uint8_t (*cookies)[WG_COOKIE_LEN];
+
+	if (!srv || !cb)
+		return;
+	all = wg_hashmap_values(srv->by_cookie, &n);
+	if (!all)
+		return;
+	/* Cookies, not pointers, carry over the loop: a callback may end its
+	 * session, and a session that is gone is then simply not found. */
+	cookies = malloc(n * sizeof(*cookies));
+	if (cookies) {
+		for (size_t i = 0; i < n; i++)
+			memcpy(cookies[i], ((struct wg_session *)all[i])->cookie, WG_COOKIE_LEN);
+		for (size_t i = 0; i < n; i++) {
+			struct wg_session *s = wg_hashmap_get(srv->by_cookie, cookies[i]);
+			if (s && !s->ending)
+				cb(s, arg);
+		}
+		explicit_bzero(cookies, n * sizeof(*cookies));
+	}
+	free(cookies);
+	free(all);
+}
+
+static void host_session_disconnect(const struct wg_session *s, const char *reason)
+{
+	/* Sessions are handed to plugins as const so that only the host
+	 * changes them; this is the host doing so on the plugin's request. */
+	if (s)
+		wg_session_end((struct wg_session *)s, reason && *reason ? reason : "disconnected by policy");
+}
+
+static void host_session_set_group(const struct wg_session *s, const char *group)
+{
+	struct wg_session *m = (struct wg_session *)s;
+
+	if (!m || !group)
+		return;
+	snprintf(m->group, sizeof(m->group), "%s", group);
+	wg_log(s, WG_LOG_INFO, "group set to %s by policy", m->group[0] ? m->group : "-");
+}
+
 static const struct wg_host host_table = {
 	.abi_version = WG_ABI_VERSION,
 	.struct_size = sizeof(struct wg_host),
@@ -119,6 +169,9 @@ static const struct wg_host host_table = {
 	.auth_succeed = wg_auth_host_succeed,
 	.auth_fail = wg_auth_host_fail,
 	.auth_set_attr = wg_auth_host_set_attr,
+	.session_foreach = host_session_foreach,
+	.session_disconnect = host_session_disconnect,
+	.session_set_group = host_session_set_group,
 };
 
 const struct wg_host *wg_host_table(void)

@@ -51,6 +51,9 @@ struct wg_session {
 	struct wg_dtls_link *dtls;   /* current DTLS link, or NULL */
 	struct event *timer;         /* idle / linger / session-timeout checks */
 
+	/* Token buckets for tc.rate_limit_kbps, one per direction. */
+	struct wg_rate { double tokens; uint64_t last_us; } rate_in, rate_out;
+
 	time_t created, last_rx, disconnected_at;
 	uint64_t rx_bytes, tx_bytes, rx_pkts, tx_pkts;
 	bool ending;

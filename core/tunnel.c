@@ -241,6 +241,8 @@ void wg_tunnel_connect(struct wg_conn *c, const struct wg_http_request *req, con
 	s->last_rx = time(NULL);
 	wg_log(s, WG_LOG_INFO, "tunnel up over TLS%s, address %s%s%s, MTU %u", dtls ? " (DTLS offered)" : "",
 	       s->tc.addr4[0] ? s->tc.addr4 : "-", s->tc.addr6[0] ? " " : "", s->tc.addr6, mtu);
+	if (s->tc.rate_limit_kbps)
+		wg_log(s, WG_LOG_INFO, "rate limited to %u kbit/s each way", s->tc.rate_limit_kbps);
 	wg_conn_enter_cstp(c, s, extra, extra_len);
 }
 

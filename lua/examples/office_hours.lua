@@ -1,5 +1,6 @@
 -- Allow logins only on weekdays between 07:00 and 19:00 (server local time),
--- except for members of the "oncall" group.
+-- except for members of the "oncall" group. With policy-lua's
+-- "reevaluate-interval" set, sessions still open at closing time are ended.
 local OPEN_HOUR, CLOSE_HOUR = 7, 19
 
 function after_auth(session)
@@ -13,3 +14,5 @@ function after_auth(session)
   end
   return false, string.format("VPN access is open Monday to Friday, %02d:00-%02d:00.", OPEN_HOUR, CLOSE_HOUR)
 end
+
+reevaluate = after_auth

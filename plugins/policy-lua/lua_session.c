@@ -2,6 +2,7 @@
 #include "lua_session.h"
 
 #include <lauxlib.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -30,6 +31,20 @@ static int session_attr(lua_State *L)
 	return 1;
 }
 
+/* session.set_group(name): the policy picks or overrides the group. */
+static int session_set_group(lua_State *L)
+{
+	const struct wg_host *host = lua_touserdata(L, lua_upvalueindex(1));
+	const struct wg_session *s = lua_touserdata(L, lua_upvalueindex(2));
+	size_t len;
+	const char *group = luaL_checklstring(L, 1, &len);
+
+	if (len == 0 || len > 127)
+		return luaL_error(L, "set_group: a group name is 1 to 127 bytes");
+	host->session_set_group(s, group);
+	return 0;
+}
+
 void lua_push_session(lua_State *L, const struct wg_host *host, const struct wg_session *s)
 {
 	lua_createtable(L, 0, 12);
@@ -48,6 +63,12 @@ void lua_push_session(lua_State *L, const struct wg_host *host, const struct wg_
 	lua_pushlightuserdata(L, (void *)s);
 	lua_pushcclosure(L, session_attr, 2);
 	lua_setfield(L, -2, "attr");
+	if (WG_HOST_HAS(host, session_set_group)) {
+		lua_pushlightuserdata(L, (void *)host);
+		lua_pushlightuserdata(L, (void *)s);
+		lua_pushcclosure(L, session_set_group, 2);
+		lua_setfield(L, -2, "set_group");
+	}
 }
 
 static void push_list(lua_State *L, const char *key, const void *base, size_t stride, unsigned n)
@@ -72,6 +93,10 @@ void lua_push_tunnel(lua_State *L, const struct wg_tunnel_config *tc)
 	lua_pushinteger(L, tc->session_timeout_s), lua_setfield(L, -2, "session_timeout");
 	set_str(L, "default_domain", tc->default_domain);
 	set_str(L, "address", tc->addr4);
+	if (tc->struct_size >= offsetof(struct wg_tunnel_config, rate_limit_kbps) + sizeof(tc->rate_limit_kbps)) {
+		lua_pushinteger(L, tc->rate_limit_kbps);
+		lua_setfield(L, -2, "rate_limit_kbps");
+	}
 }
 
 /* Reads an array of strings at t[key] into fixed slots. */
@@ -152,6 +177,9 @@ int lua_read_tunnel(lua_State *L, int idx, struct wg_tunnel_config *tc, char *er
 	    read_uint(L, t, "mtu", 576, 9000, &next.mtu, err, errlen) < 0 ||
 	    read_uint(L, t, "idle_timeout", 0, 86400 * 30, &next.idle_timeout_s, err, errlen) < 0 ||
 	    read_uint(L, t, "session_timeout", 0, 86400 * 30, &next.session_timeout_s, err, errlen) < 0)
+		return -1;
+	if (tc->struct_size >= offsetof(struct wg_tunnel_config, rate_limit_kbps) + sizeof(tc->rate_limit_kbps) &&
+	    read_uint(L, t, "rate_limit_kbps", 0, 100000000, &next.rate_limit_kbps, err, errlen) < 0)
 		return -1;
 	if (lua_getfield(L, t, "default_domain") == LUA_TSTRING) {
 		size_t sl;

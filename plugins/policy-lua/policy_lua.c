@@ -23,12 +23,15 @@ struct policy {
 	const struct wg_host *host;
 	struct lsb sb;
 	long max_instructions;
+	struct wg_timer *reeval; /* periodic reevaluate(), or NULL */
 };
 
 static const struct wg_option options[] = {
 	{"script", WG_OPT_STRING, WG_OPT_REQUIRED, 0, 0, NULL, "the policy script (Lua 5.4)"},
 	{"max-instructions", WG_OPT_INT, 0, 1000, 1000000000, "1000000", "VM instructions one hook call may run"},
 	{"max-memory-kb", WG_OPT_INT, 0, 256, 1048576, "8192", "memory the script's state may hold, KiB"},
+	{"reevaluate-interval", WG_OPT_INT, 0, 0, 86400, "0",
+	 "seconds between calls of reevaluate(session) for every session; 0: never"},
 	{NULL, 0, 0, 0, 0, NULL, NULL},
 };
 
@@ -131,6 +134,32 @@ static void on_disconnect(void *state, const struct wg_session *s, uint64_t byte
 		p->host->log(s, WG_LOG_ERROR, "policy-lua: on_disconnect failed: %s", err);
 }
 
+/* reevaluate(session) -> false, "reason" ends that session. An error keeps
+ * the session: a broken script must not disconnect everybody. */
+static void reeval_one(const struct wg_session *s, void *arg)
+{
+	struct policy *p = arg;
+	char err[512], msg[256];
+
+	if (!lsb_get_function(&p->sb, "reevaluate"))
+		return;
+	lua_push_session(p->sb.L, p->host, s);
+	if (lsb_pcall(&p->sb, 1, 2, p->max_instructions, err, sizeof(err)) < 0) {
+		p->host->log(s, WG_LOG_ERROR, "policy-lua: reevaluate failed, session kept: %s", err);
+		return;
+	}
+	if (verdict(p, s, "reevaluate", msg, sizeof(msg)) < 0)
+		p->host->session_disconnect(s, msg);
+}
+
+static void reeval_tick(void *arg)
+{
+	struct policy *p = arg;
+
+	maybe_reload(p);
+	p->host->session_foreach(reeval_one, p);
+}
+
 static int init(const struct wg_host *host, const struct wg_config *cfg, void **state, char *err, size_t errlen)
 {
 	struct policy *p = calloc(1, sizeof(*p));
@@ -146,6 +175,16 @@ static int init(const struct wg_host *host, const struct wg_config *cfg, void **
 		free(p);
 		return -EINVAL;
 	}
+	int64_t every = host->config_int(cfg, "reevaluate-interval");
+	if (every > 0) {
+		if (!WG_HOST_HAS(host, session_foreach) || !WG_HOST_HAS(host, session_disconnect)) {
+			lsb_close(&p->sb);
+			free(p);
+			snprintf(err, errlen, "reevaluate-interval needs a newer server (no session_foreach)");
+			return -ENOTSUP;
+		}
+		p->reeval = host->timer_add((uint32_t)every * 1000, 1, reeval_tick, p);
+	}
 	*state = p;
 	return 0;
 }
@@ -154,6 +193,8 @@ static void fini(void *state)
 {
 	struct policy *p = state;
 
+	if (p->reeval)
+		p->host->timer_del(p->reeval);
 	lsb_close(&p->sb);
 	free(p);
 }

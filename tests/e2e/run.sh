@@ -8,7 +8,7 @@ set -uo pipefail
 
 KIND=${1:-wolfguard}
 shift || true
-ALL_TESTS=(login_dtls cstp_only wrong_password two_clients_isolation cookie_reconnect policy_lua)
+ALL_TESTS=(login_dtls cstp_only wrong_password two_clients_isolation cookie_reconnect policy_lua lua_examples)
 TESTS=("$@")
 [ ${#TESTS[@]} -gt 0 ] || TESTS=("${ALL_TESTS[@]}")
 
@@ -186,6 +186,73 @@ test_policy_lua() {
 	[ "$(client_env a CISCO_SPLIT_DNS)" = corp.example ] || fail "split DNS from the policy script missing" || return 1
 	ping_ok "$NS_CLI1" 203.0.113.2 || fail "no traffic for the allowed user" || return 1
 	client_disconnect a
+	check_server_alive
+}
+
+# Starts wolfguard with policy-lua running SCRIPT (extra options as JSON).
+start_with_policy() { # script [extra-options-json]
+	server_stop
+	wolfguard_conf false
+	echo "{\"plugin\": \"policy-lua\", \"options\": {\"script\": \"$1\"${2:+, $2}}}" >"$RUN/conf.d/40-policy-lua.json"
+	server_start_wolfguard false
+}
+
+test_lua_examples() {
+	[ "$KIND" = wolfguard ] || return 0
+	local ex="$TOP/lua/examples"
+	add_user gina secret5 guests
+	add_user olga secret6 oncall
+	add_user sam secret7 sales
+
+	# deny_platform.lua: the platform the client reports decides.
+	start_with_policy "$ex/deny_platform.lua" || return 1
+	if client_connect "$NS_CLI1" m sam secret7 --os=android; then fail "android client admitted"; return 1; fi
+	grep -q "Mobile devices may not use this VPN (android)." "$RUN/client-m.log" || fail "platform denial not shown" || return 1
+	client_connect "$NS_CLI1" l sam secret7 --os=linux-64 || fail "linux client refused" || return 1
+	client_disconnect l
+
+	# group_routes.lua: engineering gets its routes and split DNS.
+	start_with_policy "$ex/group_routes.lua" || return 1
+	client_connect "$NS_CLI1" a alice secret1 || fail "alice refused" || return 1
+	grep -q "^CISCO_SPLIT_INC_[0-9]*_ADDR=198.18.0.0$" "$RUN/env-a" && [ "$(client_env a CISCO_SPLIT_DNS)" = corp.example ] ||
+		fail "group routes not pushed" || return 1
+	client_disconnect a
+
+	# office_hours.lua: on-call always; others only in office hours (same clock as the server).
+	start_with_policy "$ex/office_hours.lua" || return 1
+	client_connect "$NS_CLI1" o olga secret6 || fail "on-call user refused" || return 1
+	client_disconnect o
+	local dow hour open=no
+	dow=$(date +%u) hour=$((10#$(date +%H)))
+	[ "$dow" -le 5 ] && [ "$hour" -ge 7 ] && [ "$hour" -lt 19 ] && open=yes
+	if client_connect "$NS_CLI1" s sam secret7; then
+		[ $open = yes ] || fail "admitted outside office hours" || return 1
+		client_disconnect s
+	else
+		[ $open = no ] || fail "refused in office hours" || return 1
+		grep -q "VPN access is open Monday to Friday" "$RUN/client-s.log" || fail "hours message not shown" || return 1
+	fi
+
+	# session_limits.lua: guests are held to 20 Mbit/s each way.
+	start_with_policy "$ex/session_limits.lua" || return 1
+	client_connect "$NS_CLI1" g gina secret5 || fail "guest refused" || return 1
+	local up down
+	up=$(iperf_mbps "$NS_CLI1" 3)
+	down=$(iperf_mbps "$NS_CLI1" 3 -R)
+	echo "   guest rate limit 20 Mbit/s: measured up ${up:-0}, down ${down:-0} Mbit/s"
+	[ "${up:-0}" -ge 10 ] && [ "${up:-0}" -le 24 ] && [ "${down:-0}" -ge 10 ] && [ "${down:-0}" -le 24 ] ||
+		fail "rate limit not applied: up ${up:-0} down ${down:-0} Mbit/s" || return 1
+	[ "$(client_env g INTERNAL_IP4_MTU)" -le 1280 ] || fail "guest MTU not lowered" || return 1
+	client_disconnect g
+
+	# reevaluate(): a session the policy no longer allows is ended.
+	start_with_policy "$E2E_DIR/policy_reevaluate.lua" '"reevaluate-interval": 1' || return 1
+	client_connect "$NS_CLI1" b bob secret2 || fail "bob refused at login" || return 1
+	local pid
+	pid=$(client_pid b)
+	wait_for 10 sh -c "! kill -0 $pid" || fail "reevaluate did not end bob's session" || return 1
+	grep -q "session ended: Re-evaluated: bob's access was withdrawn." "$RUN/server.log" ||
+		fail "reason not logged" || return 1
 	check_server_alive
 }
 

@@ -155,7 +155,20 @@ struct wg_host {
 	void (*auth_fail)(struct wg_auth *a, const char *user_message, const char *log_reason);
 	/* Attributes learnt by the backend (RADIUS/LDAP), seen by policy hooks. */
 	void (*auth_set_attr)(struct wg_auth *a, const char *key, const char *value);
+
+	/* --- appended; a plugin checks struct_size before calling these --- */
+	/* Calls cb for every session alive when the call starts. cb may end the
+	 * session it was given (session_disconnect), and no other. */
+	void (*session_foreach)(void (*cb)(const struct wg_session *sess, void *arg), void *arg);
+	/* Ends a session: the client gets a DISCONNECT carrying the reason. */
+	void (*session_disconnect)(const struct wg_session *sess, const char *reason);
+	/* Sets the session's group (e.g. a policy's choice after login). */
+	void (*session_set_group)(const struct wg_session *sess, const char *group);
 };
+
+/* True when the host's table is long enough to hold member m. */
+#define WG_HOST_HAS(host, m) \
+	((host)->struct_size >= offsetof(struct wg_host, m) + sizeof((host)->m) && (host)->m != NULL)
 
 /* ---------------------------------------------------------------------- */
 /* The descriptor every plugin exports.                                   */
@@ -227,6 +240,8 @@ struct wg_tunnel_config {
 	char default_domain[128];
 	uint32_t idle_timeout_s, session_timeout_s; /* 0: none */
 	uint32_t dpd_s, keepalive_s;
+	/* Appended in the same ABI version; check struct_size before use. */
+	uint32_t rate_limit_kbps; /* each direction; 0: unlimited */
 };
 
 struct wg_routing_ops {
