@@ -296,6 +296,15 @@ const char *wg_session_attr(const struct wg_session *s, const char *name)
 		return s->tc.addr6[0] ? s->tc.addr6 : NULL;
 	if (strcmp(name, WG_SESS_USER_AGENT) == 0)
 		return s->user_agent;
+	if (strcmp(name, WG_SESS_GROUPS) == 0) {
+		/* Valid until the next call on this thread: callers copy it. */
+		static __thread char joined[WG_MAX_GROUPS * 129];
+		size_t len = 0;
+		joined[0] = '\0';
+		for (unsigned i = 0; i < s->n_groups && s->groups[i]; i++)
+			len += (size_t)snprintf(joined + len, sizeof(joined) - len, "%s%s", i ? "," : "", s->groups[i]);
+		return joined;
+	}
 	for (unsigned i = 0; i < s->n_attrs; i++)
 		if (strcmp(s->attrs[i].key, name) == 0)
 			return s->attrs[i].value;

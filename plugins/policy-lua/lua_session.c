@@ -45,6 +45,24 @@ static int session_set_group(lua_State *L)
 	return 0;
 }
 
+/* session.groups: every group of the user, as a list. */
+static void push_groups(lua_State *L, const char *joined)
+{
+	lua_Integer n = 0;
+
+	lua_createtable(L, 4, 0);
+	while (joined && *joined) {
+		const char *comma = strchr(joined, ',');
+		size_t len = comma ? (size_t)(comma - joined) : strlen(joined);
+		if (len) {
+			lua_pushlstring(L, joined, len);
+			lua_rawseti(L, -2, ++n);
+		}
+		joined += len + (comma ? 1 : 0);
+	}
+	lua_setfield(L, -2, "groups");
+}
+
 void lua_push_session(lua_State *L, const struct wg_host *host, const struct wg_session *s)
 {
 	lua_createtable(L, 0, 12);
@@ -59,6 +77,7 @@ void lua_push_session(lua_State *L, const struct wg_host *host, const struct wg_
 	set_str(L, "address6", host->session_get(s, WG_SESS_ADDR6));
 	lua_pushinteger(L, (lua_Integer)time(NULL));
 	lua_setfield(L, -2, "time");
+	push_groups(L, host->session_get(s, WG_SESS_GROUPS));
 	lua_pushlightuserdata(L, (void *)host);
 	lua_pushlightuserdata(L, (void *)s);
 	lua_pushcclosure(L, session_attr, 2);

@@ -13,7 +13,7 @@ function after_auth(session)
 end
 
 function before_tunnel(session, tunnel)
-  if session.group == "engineering" then
+  if session.groups[1] == "engineering" and #session.groups == 1 then
     table.insert(tunnel.routes, "198.18.0.0/15")
     tunnel.split_dns = { "corp.example" }
   end

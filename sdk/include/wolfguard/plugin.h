@@ -105,6 +105,7 @@ struct wg_auth_field; /* defined with the auth kind below */
 #define WG_SESS_ADDR4 "address-ipv4"
 #define WG_SESS_ADDR6 "address-ipv6"
 #define WG_SESS_USER_AGENT "user-agent"
+#define WG_SESS_GROUPS "groups" /* all of the user's groups, comma-separated */
 
 struct wg_host {
 	uint32_t abi_version; /* WG_ABI_VERSION of the host */
