@@ -14,6 +14,7 @@
 
 #include "auth.h"
 #include "conn.h"
+#include "control.h"
 #include "datapath.h"
 #include "dtls.h"
 #include "hashmap.h"
@@ -277,6 +278,12 @@ int wg_server_init(struct wg_server *srv, struct wg_conf *conf)
 		wg_log(NULL, WG_LOG_ERROR, "DTLS: cannot serve UDP port %lld", (long long)wg_config_int(srv->scfg, "udp-port"));
 		return -1;
 	}
+	const char *ctl_path = wg_config_string(srv->scfg, "control-socket");
+	if (ctl_path && *ctl_path) {
+		srv->control = wg_control_start(srv, ctl_path, wg_config_string(srv->scfg, "control-socket-mode"));
+		if (!srv->control)
+			return -1;
+	}
 	wg_log(NULL, WG_LOG_NOTICE, "listening on %s port %lld (TLS)%s", wg_config_string(srv->scfg, "listen"),
 	       (long long)wg_config_int(srv->scfg, "port"), srv->dtls ? " and UDP for DTLS" : "; DTLS off");
 	return 0;
@@ -309,6 +316,8 @@ void wg_server_fini(struct wg_server *srv)
 		wg_auth_end_all(srv);
 	if (srv->base)
 		wg_conn_free_all(srv);
+	if (srv->control)
+		wg_control_stop(srv->control);
 	if (srv->dtls)
 		wg_dtls_server_free(srv->dtls);
 	if (srv->pool)

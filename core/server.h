@@ -20,6 +20,7 @@ struct event;
 struct wg_hashmap;
 struct wg_workpool;
 struct wg_dtls_server;
+struct wg_control;
 
 struct wg_server {
 	struct event_base *base;
@@ -36,6 +37,7 @@ struct wg_server {
 	struct event *accept_ev, *tun_ev, *sig_int, *sig_term, *sig_hup;
 	struct wg_tun tun;
 	struct wg_dtls_server *dtls;    /* NULL when DTLS is off */
+	struct wg_control *control;     /* NULL when the control socket is off */
 	int udp_port;                   /* the DTLS port announced to clients */
 
 	/* Lookup tables; values are borrowed struct wg_session / wg_auth. */

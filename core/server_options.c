@@ -25,6 +25,8 @@ const struct wg_option wg_server_options[] = {
 	{"default-domain", WG_OPT_STRING, 0, 0, 0, NULL, "DNS search domain pushed to clients"},
 	{"plugin-dir", WG_OPT_STRING, 0, 0, 0, NULL, "where plugins are found by name; default: the installed plugin directory"},
 	{"isolate-clients", WG_OPT_BOOL, 0, 0, 0, "true", "drop packets from one VPN client to another"},
+	{"control-socket", WG_OPT_STRING, 0, 0, 0, "/run/wolfguard/control.sock", "Unix socket for wolfguardctl; \"\" turns it off"},
+	{"control-socket-mode", WG_OPT_STRING, 0, 0, 0, "0600", "permissions of the control socket (octal)"},
 	{"log-level", WG_OPT_STRING, 0, 0, 0, "info", "lines above this level (error, warn, notice, info, debug) are not produced at all"},
 	{"server-name", WG_OPT_STRING, 0, 0, 0, "wolfguard", "name shown in the login form"},
 	{NULL, 0, 0, 0, 0, NULL, NULL},

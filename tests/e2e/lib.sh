@@ -87,7 +87,8 @@ wolfguard_conf() { # isolate(true|false) [extra json files...]
 	cat >"$c/00-server.json" <<JSON
 {"server": {"listen": "0.0.0.0", "port": 443, "udp-port": 443,
   "certificate": "$RUN/cert.pem", "private-key": "$RUN/key.pem",
-  "isolate-clients": $1, "cookie-lifetime": 120, "log-level": "${WG_LOG_LEVEL:-info}"}}
+  "isolate-clients": $1, "cookie-lifetime": 120, "log-level": "${WG_LOG_LEVEL:-info}",
+  "control-socket": "$RUN/control.sock"}}
 JSON
 	echo '{"plugin": "log-stderr", "options": {"level": "debug"}}' >"$c/10-log-stderr.json"
 	echo "{\"plugin\": \"auth-plain\", \"options\": {\"password-file\": \"$RUN/ocpasswd\"}}" >"$c/20-auth-plain.json"

@@ -8,7 +8,7 @@ set -uo pipefail
 
 KIND=${1:-wolfguard}
 shift || true
-ALL_TESTS=(login_dtls cstp_only wrong_password two_clients_isolation cookie_reconnect policy_lua lua_examples)
+ALL_TESTS=(login_dtls cstp_only wrong_password two_clients_isolation cookie_reconnect policy_lua lua_examples control)
 TESTS=("$@")
 [ ${#TESTS[@]} -gt 0 ] || TESTS=("${ALL_TESTS[@]}")
 
@@ -253,6 +253,33 @@ test_lua_examples() {
 	wait_for 10 sh -c "! kill -0 $pid" || fail "reevaluate did not end bob's session" || return 1
 	grep -q "session ended: Re-evaluated: bob's access was withdrawn." "$RUN/server.log" ||
 		fail "reason not logged" || return 1
+	check_server_alive
+}
+
+ctl() { "$(dirname "${WOLFGUARD_BIN:-$TOP/build/core/wolfguard}")/../tools/wolfguardctl" -s "$RUN/control.sock" "$@"; }
+
+test_control() {
+	[ "$KIND" = wolfguard ] || return 0
+	start_server false || return 1
+	client_connect "$NS_CLI1" a alice secret1 || fail "alice: no tunnel" || return 1
+	client_connect "$NS_CLI2" b bob secret2 || fail "bob: no tunnel" || return 1
+	local out
+	out=$(ctl list) || fail "wolfguardctl list failed" || return 1
+	echo "$out" | grep -q "^[0-9]* *alice .*$(client_env a INTERNAL_IP4_ADDRESS)" &&
+		echo "$out" | grep -q "^[0-9]* *bob .*$(client_env b INTERNAL_IP4_ADDRESS)" &&
+		echo "$out" | grep -q "^2 sessions$" || fail "list does not show both sessions: $out" || return 1
+	out=$(ctl --json show alice) || fail "show alice failed" || return 1
+	echo "$out" | grep -q '"user": "alice"' && ! echo "$out" | grep -q '"user": "bob"' ||
+		fail "show alice: $out" || return 1
+	ctl status | grep -q "auth-plain" || fail "status lacks the plugin list" || return 1
+	ctl disconnect bob | grep -q "^1 session(s) disconnected" || fail "disconnect bob failed" || return 1
+	local pid
+	pid=$(client_pid b)
+	wait_for 10 sh -c "! kill -0 $pid" || fail "bob's client still running" || return 1
+	ping_ok "$NS_CLI1" 203.0.113.2 || fail "alice lost her tunnel when bob was disconnected" || return 1
+	ctl list | grep -q "^1 session$" || fail "bob still listed" || return 1
+	ctl show nobody | grep -q "^0 sessions$" || fail "show of an unknown user" || return 1
+	ctl reload >/dev/null 2>&1 && { fail "reload claimed success"; return 1; }
 	check_server_alive
 }
 

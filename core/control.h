@@ -1,0 +1,14 @@
+/* The control socket: a Unix stream socket answering one JSON request per
+ * connection with one JSON object (see control_proto.h, wolfguardctl). */
+#ifndef WG_CONTROL_H
+#define WG_CONTROL_H
+
+struct wg_server;
+struct wg_control;
+
+/* Listens on path with the given mode ("0600"). NULL and a logged reason
+ * on failure. */
+struct wg_control *wg_control_start(struct wg_server *srv, const char *path, const char *mode);
+void wg_control_stop(struct wg_control *ctl);
+
+#endif

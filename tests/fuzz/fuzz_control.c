@@ -1,0 +1,19 @@
+/* Control-socket requests. */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "control_proto.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct wg_control_req req;
+	char err[256];
+
+	if (wg_control_parse((const char *)data, size, &req, err, sizeof(err)) == 0 &&
+	    (strlen(req.user) >= sizeof(req.user) || strlen(req.id) >= sizeof(req.id)))
+		__builtin_trap();
+	return 0;
+}
