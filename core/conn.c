@@ -1,10 +1,12 @@
 /* A client's TCP connection: TLS handshake, HTTP requests, then CSTP.
  *
- * wolfSSL drives the socket directly (nonblocking). Plaintext to send is
- * written straight through when nothing is queued; otherwise it waits in an
- * evbuffer. When wolfSSL_write answers WANT_WRITE it has already taken the
- * record, and must be called again with the same bytes: `inflight` remembers
- * how long that head chunk was.
+ * wolfSSL reads the nonblocking socket itself, but writes through
+ * conn_io_send(): what the socket does not take at once is kept, as
+ * ciphertext, in c->out and written when the socket is writable. wolfSSL
+ * therefore never holds unsent output and never answers WANT_WRITE, which
+ * keeps its retry-with-the-same-bytes rule (easy to break when reads and
+ * writes interleave) out of the picture. Back-pressure is the length of
+ * c->out: past MAX_BACKLOG, data packets are dropped as a full queue would.
  *
  * A connection is never freed inside one of its own callbacks' callees:
  * wg_conn_close() marks it CLOSING, detaches it from its session and login,
@@ -31,13 +33,12 @@
 #define READ_CHUNK 16384
 #define READ_BURST 32                 /* records per wakeup, so one client cannot starve others */
 #define WRITE_CHUNK 16384             /* one TLS record at most */
-#define MAX_BACKLOG (4u << 20)        /* queued plaintext before data packets are dropped */
+#define MAX_BACKLOG (4u << 20)        /* queued ciphertext before data packets are dropped */
 #define HANDSHAKE_TIMEOUT_S 20
 #define CSTP_MAX_FRAME (8 + 16384)
 
 struct conn_priv {
 	struct wg_conn pub;
-	size_t inflight;              /* length of the head chunk wolfSSL holds */
 	struct evbuffer *stash;       /* request bytes that arrived while busy */
 };
 
@@ -61,6 +62,30 @@ static void peer_to_text(const struct sockaddr *sa, char *out, size_t len)
 	else if (sa->sa_family == AF_INET6)
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, host, sizeof(host));
 	snprintf(out, len, "%s", host);
+}
+
+/* wolfSSL's output: straight to the socket, the rest queued in c->out. */
+static int conn_io_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
+{
+	struct wg_conn *c = ctx;
+	ssize_t n = 0;
+
+	(void)ssl;
+	if (evbuffer_get_length(c->out) == 0) {
+		n = send(c->fd, buf, (size_t)sz, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				return errno == EPIPE || errno == ECONNRESET ? WOLFSSL_CBIO_ERR_CONN_RST
+									     : WOLFSSL_CBIO_ERR_GENERAL;
+			n = 0;
+		}
+		if (n == sz)
+			return sz;
+	}
+	if (evbuffer_add(c->out, buf + n, (size_t)(sz - n)) < 0)
+		return WOLFSSL_CBIO_ERR_GENERAL;
+	event_add(c->wev, NULL);
+	return sz;
 }
 
 static void timer_set(struct wg_conn *c, unsigned seconds)
@@ -139,6 +164,8 @@ void wg_conn_accept(struct wg_server *srv, int fd, const struct sockaddr *sa, so
 		wg_conn_close(c, "out of memory");
 		return;
 	}
+	wolfSSL_SSLSetIOSend(c->ssl, conn_io_send);
+	wolfSSL_SetIOWriteCtx(c->ssl, c);
 	/* The DTLS key is exported from the handshake's secrets at CONNECT;
 	 * wolfSSL frees them after the handshake unless told to keep them. */
 	wolfSSL_KeepArrays(c->ssl);
@@ -232,56 +259,53 @@ size_t wg_conn_backlog(const struct wg_conn *c)
 	return evbuffer_get_length(c->out);
 }
 
-int wg_conn_send(struct wg_conn *c, const void *data, size_t len)
+/* Encrypts plaintext into records; conn_io_send takes the ciphertext. */
+static int conn_write_plain(struct wg_conn *c, const void *data, size_t len)
 {
-	if (c->state == WG_CONN_CLOSING)
-		return -1;
-	if (evbuffer_get_length(c->out) == 0 && c->state != WG_CONN_TLS && len <= WRITE_CHUNK) {
-		int n = wolfSSL_write(c->ssl, data, (int)len);
-		if (n == (int)len)
-			return 0;
-		int e = wolfSSL_get_error(c->ssl, n);
-		if (e != WOLFSSL_ERROR_WANT_WRITE && e != WOLFSSL_ERROR_WANT_READ) {
+	const uint8_t *p = data;
+
+	while (len > 0) {
+		int chunk = len > WRITE_CHUNK ? WRITE_CHUNK : (int)len;
+		int n = wolfSSL_write(c->ssl, p, chunk);
+		if (n <= 0) {
 			char buf[WOLFSSL_MAX_ERROR_SZ];
-			wg_conn_close(c, wolfSSL_ERR_error_string((unsigned long)e, buf));
+			wg_conn_close(c, wolfSSL_ERR_error_string((unsigned long)wolfSSL_get_error(c->ssl, n), buf));
 			return -1;
 		}
-		/* wolfSSL holds this record: the retry must present the same bytes. */
-		priv(c)->inflight = len;
-		evbuffer_add(c->out, data, len);
-		event_add(c->wev, NULL);
-		return 0;
+		p += n;
+		len -= (size_t)n;
 	}
-	if (evbuffer_get_length(c->out) + len > MAX_BACKLOG)
-		return -1; /* the client is not reading; drop like a full queue */
-	evbuffer_add(c->out, data, len);
-	return conn_flush(c);
+	return 0;
 }
 
+int wg_conn_send(struct wg_conn *c, const void *data, size_t len)
+{
+	if (c->state == WG_CONN_CLOSING || c->state == WG_CONN_TLS)
+		return -1;
+	if (evbuffer_get_length(c->out) > MAX_BACKLOG)
+		return -1; /* the client is not reading; drop like a full queue */
+	return conn_write_plain(c, data, len);
+}
+
+/* The socket is writable: move queued ciphertext out. */
 static int conn_flush(struct wg_conn *c)
 {
-	size_t avail;
-
-	if (c->state == WG_CONN_TLS)
+	while (evbuffer_get_length(c->out) > 0) {
+		int n = evbuffer_write(c->out, c->fd);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+				event_add(c->wev, NULL);
+				return 0;
+			}
+			wg_conn_close(c, "connection lost while sending");
+			return -1;
+		}
+		if (n == 0)
+			break;
+	}
+	if (evbuffer_get_length(c->out) > 0) {
+		event_add(c->wev, NULL);
 		return 0;
-	while ((avail = evbuffer_get_length(c->out)) > 0) {
-		size_t chunk = priv(c)->inflight ? priv(c)->inflight : (avail < WRITE_CHUNK ? avail : WRITE_CHUNK);
-		unsigned char *p = evbuffer_pullup(c->out, (ssize_t)chunk);
-		int n = wolfSSL_write(c->ssl, p, (int)chunk);
-		if (n > 0) {
-			evbuffer_drain(c->out, (size_t)n);
-			priv(c)->inflight = 0;
-			continue;
-		}
-		int e = wolfSSL_get_error(c->ssl, n);
-		if (e == WOLFSSL_ERROR_WANT_WRITE || e == WOLFSSL_ERROR_WANT_READ) {
-			priv(c)->inflight = chunk;
-			event_add(c->wev, NULL);
-			return 0;
-		}
-		char buf[WOLFSSL_MAX_ERROR_SZ];
-		wg_conn_close(c, wolfSSL_ERR_error_string((unsigned long)e, buf));
-		return -1;
 	}
 	if (c->close_after_flush) {
 		wg_conn_close(c, "response sent");
@@ -306,15 +330,12 @@ int wg_conn_http_reply(struct wg_conn *c, const char *status, const char *conten
 			 status, content_type ? "Content-Type: " : "", content_type ? content_type : "",
 			 content_type ? "\r\n" : "", body_len, c->close_after_flush ? "Connection: close\r\n" : "");
 
-	if (n < 0 || (size_t)n >= sizeof(head))
+	if (n < 0 || (size_t)n >= sizeof(head) || c->state == WG_CONN_CLOSING)
 		return -1;
 	/* Extra headers go before the blank line: splice them in. */
-	evbuffer_add(c->out, head, (size_t)n - 2);
-	if (headers)
-		evbuffer_add(c->out, headers, strlen(headers));
-	evbuffer_add(c->out, "\r\n", 2);
-	if (body_len)
-		evbuffer_add(c->out, body, body_len);
+	if (conn_write_plain(c, head, (size_t)n - 2) < 0 || (headers && conn_write_plain(c, headers, strlen(headers)) < 0) ||
+	    conn_write_plain(c, "\r\n", 2) < 0 || (body_len && conn_write_plain(c, body, body_len) < 0))
+		return -1;
 	return conn_flush(c);
 }
 
@@ -495,11 +516,9 @@ static void conn_on_write(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (c->state == WG_CONN_TLS) {
-		conn_handshake(c);
+	if (conn_flush(c) < 0 || c->state == WG_CONN_CLOSING)
 		return;
-	}
-	if (conn_flush(c) == 0 && c->state != WG_CONN_CLOSING && !c->busy && wolfSSL_pending(c->ssl) > 0)
+	if (c->state != WG_CONN_TLS && !c->busy && wolfSSL_pending(c->ssl) > 0)
 		conn_read_tls(c);
 }
 
