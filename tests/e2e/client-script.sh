@@ -16,6 +16,12 @@ connect)
 		ip route add "$a/$m" dev "$TUNDEV" 2>/dev/null
 		i=$((i + 1))
 	done
+	# openconnect gives the IPv6 address with its prefix in INTERNAL_IP6_NETMASK.
+	if [ -n "$INTERNAL_IP6_NETMASK" ]; then
+		ip -6 addr add "$INTERNAL_IP6_NETMASK" dev "$TUNDEV" nodad 2>/dev/null
+	elif [ -n "$INTERNAL_IP6_ADDRESS" ]; then
+		ip -6 addr add "$INTERNAL_IP6_ADDRESS/128" dev "$TUNDEV" nodad 2>/dev/null
+	fi
 	tag=${TUNDEV#tun-}
 	env | grep -E '^(INTERNAL_|CISCO_)' | sort >"$LAB_RUN_DIR/env-$tag.tmp" &&
 		mv "$LAB_RUN_DIR/env-$tag.tmp" "$LAB_RUN_DIR/env-$tag"

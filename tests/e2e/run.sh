@@ -8,7 +8,7 @@ set -uo pipefail
 
 KIND=${1:-wolfguard}
 shift || true
-ALL_TESTS=(login_dtls cstp_only wrong_password two_clients_isolation cookie_reconnect policy_lua lua_examples control)
+ALL_TESTS=(login_dtls cstp_only wrong_password two_clients_isolation cookie_reconnect policy_lua lua_examples control rsa_ipv6)
 TESTS=("$@")
 [ ${#TESTS[@]} -gt 0 ] || TESTS=("${ALL_TESTS[@]}")
 
@@ -280,6 +280,33 @@ test_control() {
 	ctl list | grep -q "^1 session$" || fail "bob still listed" || return 1
 	ctl show nobody | grep -q "^0 sessions$" || fail "show of an unknown user" || return 1
 	ctl reload >/dev/null 2>&1 && { fail "reload claimed success"; return 1; }
+	check_server_alive
+}
+
+test_rsa_ipv6() {
+	[ "$KIND" = wolfguard ] || return 0
+	# An RSA certificate, and an IPv6 pool beside the IPv4 one.
+	openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=vpn.test \
+		-keyout "$RUN/key.pem" -out "$RUN/cert.pem" 2>/dev/null
+	PIN="pin-sha256:$(openssl x509 -in "$RUN/cert.pem" -pubkey -noout | openssl pkey -pubin -outform der |
+		openssl dgst -sha256 -binary | base64)"
+	wolfguard_conf false
+	cat >"$RUN/conf.d/30-routing-static.json" <<JSON
+{"plugin": "routing-static", "options": {"ipv4-network": "10.8.0.0/24", "ipv6-network": "fd00:8::/64",
+  "routes": ["203.0.113.0/24"]}}
+JSON
+	server_start_wolfguard false || return 1
+	[ "$("$(dirname "${WOLFGUARD_BIN:-$TOP/build/core/wolfguard}")/wolfguard" --print-pin "$RUN/cert.pem")" = "$PIN" ] ||
+		fail "--print-pin disagrees with openssl for an RSA key" || return 1
+	client_connect "$NS_CLI1" a alice secret1 || fail "no tunnel with an RSA certificate" || return 1
+	local a6
+	a6=$(client_env a INTERNAL_IP6_ADDRESS)
+	[ -z "$a6" ] && a6=$(client_env a INTERNAL_IP6_NETMASK)
+	[[ $a6 == fd00:8::* ]] || fail "no IPv6 address from the pool: '$a6'" || return 1
+	ping_ok "$NS_CLI1" 203.0.113.2 || fail "IPv4 ping failed" || return 1
+	wait_for 5 ip netns exec "$NS_CLI1" ping -6 -c 1 -W 1 fd00:8::1 || fail "IPv6 ping to the server failed" || return 1
+	client_disconnect a
+	make_certs
 	check_server_alive
 }
 
