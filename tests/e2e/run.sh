@@ -1,192 +1,288 @@
 #!/usr/bin/env bash
-# End-to-end tests: the real openconnect client against a VPN server in
-# network namespaces. Usage (root): tests/e2e/run.sh [wolfguard|ocserv] [test...]
-# Prints "PASS name (Ns)" / "FAIL name: reason" per test and a final
-# "N passed, M failed" line; exits non-zero on any failure.
+# End-to-end tests: the real openconnect client against a VPN server in the
+# network-namespace lab of tests/e2e/lib.sh (see tests/e2e/README.md).
+#
+# Usage (root): tests/e2e/run.sh [ocserv|wolfguard] [test-name...]
+# Prints "PASS name (Ns)" or "FAIL name: reason" per test, then exactly
+# "N passed, M failed"; exits non-zero if any test failed. Each test starts
+# a fresh server; the lab (namespaces, certificates) is built once per run
+# and torn down on exit, interrupt or failure.
+#
+# The common tests run against both servers; the wolfguard-only ones
+# (isolation, Lua policy, control socket, IPv6 pool) only with wolfguard.
+# Knobs: MIN_MBPS (default 20) is the least iperf3 throughput that counts as
+# a working tunnel; LAB_KEEP=1 keeps the run directory with all logs (it is
+# always kept after a failure).
 set -uo pipefail
+# shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 KIND=${1:-wolfguard}
 shift || true
-ALL_TESTS=(login_dtls cstp_only wrong_password two_clients_isolation cookie_reconnect policy_lua lua_examples control rsa_ipv6)
-TESTS=("$@")
+case "$KIND" in ocserv | wolfguard) ;; *) echo "usage: $0 [ocserv|wolfguard] [test-name...]" >&2; exit 2 ;; esac
+ALL_TESTS=(login_pool pushed_config ping_lan dtls_iperf cstp_udp_blocked cstp_no_dtls wrong_password
+	two_clients cookie_reconnect rsa_cert)
+# ocserv has no switch that stops clients reaching each other, and the rest
+# are wolfguard features.
+[ "$KIND" = ocserv ] || ALL_TESTS+=(two_clients_isolated policy_lua lua_examples control ipv6_pool)
+# Names of the earlier version of this suite, so existing commands keep working.
+declare -A OLD_NAMES=([login_dtls]="pushed_config dtls_iperf" [cstp_only]=cstp_udp_blocked
+	[two_clients_isolation]="two_clients two_clients_isolated" [rsa_ipv6]="rsa_cert ipv6_pool")
+TESTS=()
+for t in "$@"; do
+	# shellcheck disable=SC2206 # the old names expand to lists
+	TESTS+=(${OLD_NAMES[$t]:-$t})
+done
 [ ${#TESTS[@]} -gt 0 ] || TESTS=("${ALL_TESTS[@]}")
+MIN_MBPS=${MIN_MBPS:-20}
 
 [ "$(id -u)" = 0 ] || { echo "run.sh: needs root (network namespaces)" >&2; exit 1; }
-for tool in openconnect iperf3 nft ip; do
-	command -v $tool >/dev/null || { echo "run.sh: $tool is missing; run scripts/deps.sh" >&2; exit 1; }
+for tool in openconnect iperf3 nft ip ss openssl; do
+	command -v "$tool" >/dev/null || { echo "run.sh: $tool is missing; run scripts/deps.sh" >&2; exit 1; }
 done
+[ "$KIND" != ocserv ] || command -v ocserv >/dev/null || { echo "run.sh: ocserv is missing" >&2; exit 1; }
+
 trap lab_down EXIT
-trap 'exit 130' INT TERM
-lab_up
+trap 'exit 130' INT TERM HUP
 
-fail() { echo "$*" >"$RUN/why"; return 1; }
+# fail REASON: records why the current test failed; always returns 1, so
+# tests read `check || fail "why" || return 1`.
+fail() {
+	echo "$*" >"$RUN/why"
+	return 1
+}
 
-start_server() { # isolate
+start_server() { # [isolate-clients]
 	rm -rf "$RUN/conf.d"
-	"server_start_$KIND" "$1"
+	server_start "$KIND" "$@" || fail "$KIND did not start: $(tail -n 3 "$RUN/server.log" | tr '\n' ' ')"
 }
 
-# iperf3 through the tunnel from NS to the LAN host; prints Mbit/s.
-iperf_mbps() { # ns seconds [-R]
-	ip netns exec "$NS_LAN" timeout 30 iperf3 -s -1 >/dev/null 2>&1 &
-	local srv=$!
-	wait_for 5 sh -c "ip netns exec $NS_LAN ss -ltn | grep -q ':5201 '"
-	ip netns exec "$1" timeout $(($2 + 15)) iperf3 -c 203.0.113.2 -t "$2" -f m ${3:-} 2>/dev/null |
-		awk '/receiver/ {print int($7)}'
-	wait "$srv" 2>/dev/null
+connect_or_fail() { # client_connect args...; the failure reason quotes the client's last words
+	local tag=$1 a prev=''
+	client_connect "$@" && return 0
+	for a in "$@"; do
+		[ "$prev" = --tag ] && tag=$a
+		prev=$a
+	done
+	fail "no tunnel for $1: $(grep -v '^$' "$(client_log "$tag")" | tail -n 2 | tr '\n' ' ')"
 }
 
-check_server_alive() {
-	kill -0 "$SERVER_PID" 2>/dev/null || fail "server died: $(tail -5 "$RUN/server.log")"
-	! grep -qE "AddressSanitizer|runtime error|LeakSanitizer" "$RUN/server.log" || fail "sanitizer report in server log"
+address_in_pool() { # address
+	[[ $1 =~ ^10\.8\.0\.([0-9]+)$ ]] && [ "${BASH_REMATCH[1]}" -ge 2 ] && [ "${BASH_REMATCH[1]}" -le 254 ]
 }
 
-ping_ok() { # ns target
-	ip netns exec "$1" ping -c 3 -i 0.2 -W 2 "$2" >/dev/null 2>&1
+# iperf3 both directions through the tunnel of the client in NS; fails
+# unless both reach MIN_MBPS. Sets UP and DOWN (Mbit/s).
+iperf_both() { # label [ns]
+	local ns=${2:-$NS_CLI}
+	UP=$(iperf_mbps "$ns" 3)
+	DOWN=$(iperf_mbps "$ns" 3 -R)
+	echo "   $1: client->LAN ${UP:-0} Mbit/s, LAN->client ${DOWN:-0} Mbit/s"
+	[ "${UP:-0}" -ge "$MIN_MBPS" ] && [ "${DOWN:-0}" -ge "$MIN_MBPS" ] ||
+		fail "$1 throughput below $MIN_MBPS Mbit/s: up ${UP:-none} down ${DOWN:-none}"
 }
 
-test_login_dtls() {
-	start_server false || return 1
-	client_connect "$NS_CLI1" a alice secret1 || fail "no tunnel: $(tail -3 "$RUN/client-a.log")" || return 1
+# --- tests against both servers ---------------------------------------------------
+
+# A password login gets an address from the pool, set on the tun device;
+# a disconnect removes the device and calls the script.
+test_login_pool() {
+	start_server || return 1
+	connect_or_fail alice secret1 || return 1
 	local addr
-	addr=$(client_env a INTERNAL_IP4_ADDRESS)
-	[[ $addr =~ ^10\.8\.0\.([0-9]+)$ ]] && [ "${BASH_REMATCH[1]}" -ge 2 ] && [ "${BASH_REMATCH[1]}" -le 254 ] ||
-		fail "address '$addr' is not in the pool" || return 1
-	[ "$(client_env a CISCO_SPLIT_INC_0_ADDR)/$(client_env a CISCO_SPLIT_INC_0_MASKLEN)" = 203.0.113.0/24 ] ||
-		fail "pushed route missing" || return 1
-	[ "$(client_env a INTERNAL_IP4_DNS)" = 203.0.113.53 ] || fail "DNS not pushed" || return 1
-	[ "$(client_env a CISCO_SPLIT_DNS)" = example.test ] || fail "split DNS not pushed" || return 1
-	wait_for 10 grep -q "Established DTLS connection" "$RUN/client-a.log" || fail "DTLS not established" || return 1
-	ping_ok "$NS_CLI1" 203.0.113.2 || fail "ping to the LAN host failed" || return 1
-	local up down
-	up=$(iperf_mbps "$NS_CLI1" 3)
-	down=$(iperf_mbps "$NS_CLI1" 3 -R)
-	echo "   DTLS iperf3: client->LAN ${up:-0} Mbit/s, LAN->client ${down:-0} Mbit/s"
-	[ "${up:-0}" -ge 20 ] && [ "${down:-0}" -ge 20 ] || fail "throughput too low: up ${up:-0} down ${down:-0} Mbit/s" || return 1
-	grep -q "Established DTLS" "$RUN/client-a.log" && ! grep -q "DTLS handshake failed" "$RUN/client-a.log" ||
-		fail "DTLS dropped during the transfer" || return 1
-	client_disconnect a
-	wait_for 5 grep -q "session ended: client disconnected" "$RUN/server.log" || [ "$KIND" = ocserv ] ||
-		fail "server did not see the disconnect" || return 1
-	check_server_alive
+	addr=$(client_env alice INTERNAL_IP4_ADDRESS)
+	address_in_pool "$addr" || fail "address '$addr' is not in $POOL_NET" || return 1
+	ip -n "$NS_CLI" -4 addr show dev tun-alice | grep -q "inet $addr/32" || fail "tun-alice lacks $addr" || return 1
+	[ "$(client_env alice INTERNAL_IP4_NETMASK)" = 255.255.255.0 ] ||
+		fail "netmask '$(client_env alice INTERNAL_IP4_NETMASK)', want 255.255.255.0" || return 1
+	client_disconnect alice
+	! ip -n "$NS_CLI" link show tun-alice >/dev/null 2>&1 || fail "tun-alice still there after disconnect" || return 1
+	grep -qx disconnect "$RUN/events-alice" || fail "client script not called for disconnect" || return 1
 }
 
-test_cstp_only() {
-	start_server false || return 1
-	ip netns exec "$NS_SRV" nft add table inet e2e
-	ip netns exec "$NS_SRV" nft add chain inet e2e input '{ type filter hook input priority 0; }'
-	ip netns exec "$NS_SRV" nft add rule inet e2e input udp dport 443 drop
-	client_connect "$NS_CLI1" a alice secret1 || fail "no tunnel over TLS: $(tail -3 "$RUN/client-a.log")" || return 1
-	ping_ok "$NS_CLI1" 203.0.113.2 || fail "ping over CSTP failed" || return 1
-	local up down
-	up=$(iperf_mbps "$NS_CLI1" 3)
-	down=$(iperf_mbps "$NS_CLI1" 3 -R)
-	echo "   CSTP iperf3: client->LAN ${up:-0} Mbit/s, LAN->client ${down:-0} Mbit/s"
-	[ "${up:-0}" -ge 20 ] && [ "${down:-0}" -ge 20 ] || fail "throughput too low: up ${up:-0} down ${down:-0}" || return 1
-	! grep -q "Established DTLS connection" "$RUN/client-a.log" || fail "DTLS came up although UDP is blocked" || return 1
-	client_disconnect a
-	ip netns exec "$NS_SRV" nft delete table inet e2e
-	check_server_alive
+# The route, DNS server and split-DNS domain arrive at the client script,
+# and the route is installed; the host's resolv.conf is untouched.
+test_pushed_config() {
+	local resolv_before route
+	resolv_before=$(cksum </etc/resolv.conf 2>/dev/null)
+	start_server || return 1
+	connect_or_fail alice secret1 || return 1
+	[ "$(client_env alice CISCO_SPLIT_INC)" = 1 ] ||
+		fail "CISCO_SPLIT_INC='$(client_env alice CISCO_SPLIT_INC)', want 1" || return 1
+	route="$(client_env alice CISCO_SPLIT_INC_0_ADDR)/$(client_env alice CISCO_SPLIT_INC_0_MASKLEN)"
+	[ "$route" = "$PUSHED_ROUTE" ] || fail "pushed route '$route', want $PUSHED_ROUTE" || return 1
+	[ "$(client_env alice INTERNAL_IP4_DNS)" = "$PUSHED_DNS" ] ||
+		fail "DNS '$(client_env alice INTERNAL_IP4_DNS)', want $PUSHED_DNS" || return 1
+	[ "$(client_env alice CISCO_SPLIT_DNS)" = "$PUSHED_SPLIT_DNS" ] ||
+		fail "split DNS '$(client_env alice CISCO_SPLIT_DNS)', want $PUSHED_SPLIT_DNS" || return 1
+	ip -n "$NS_CLI" route show "$PUSHED_ROUTE" | grep -q "dev tun-alice" || fail "route not installed" || return 1
+	[ "$(cksum </etc/resolv.conf 2>/dev/null)" = "$resolv_before" ] || fail "/etc/resolv.conf changed" || return 1
 }
 
+# The LAN host answers through the tunnel, and only through it; it sees the
+# client's pool address (no NAT).
+test_ping_lan() {
+	start_server || return 1
+	! ping_ok "$NS_CLI" "$LAN_ADDR" || fail "LAN host reachable without the VPN: the lab is wrong" || return 1
+	connect_or_fail alice secret1 || return 1
+	ip -n "$NS_CLI" route get "$LAN_ADDR" | grep -q "dev tun-alice" || fail "LAN not routed via tun-alice" || return 1
+	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "no ping reply from $LAN_ADDR through the tunnel" || return 1
+	local addr
+	addr=$(client_env alice INTERNAL_IP4_ADDRESS)
+	ping_ok "$NS_LAN" "$addr" || fail "LAN host cannot reach the client at $addr" || return 1
+}
+
+# DTLS carries the data: openconnect says so, and the UDP 443 counter in
+# the server namespace grows with the transfer while TCP 443 stays quiet.
+test_dtls_iperf() {
+	start_server || return 1
+	nft_setup || fail "nft setup failed" || return 1
+	connect_or_fail alice secret1 || return 1
+	client_wait_dtls alice 10 || fail "no 'Established DTLS connection' from openconnect" || return 1
+	local tcp0 udp0 tcp1 udp1
+	tcp0=$(nft_count tcp) udp0=$(nft_count udp)
+	iperf_both "DTLS iperf3" || return 1
+	tcp1=$(nft_count tcp) udp1=$(nft_count udp)
+	echo "   packets to port 443 during the transfer: udp $((udp1 - udp0)), tcp $((tcp1 - tcp0))"
+	[ $((udp1 - udp0)) -ge 1000 ] && [ $((tcp1 - tcp0)) -lt 200 ] ||
+		fail "data did not go over DTLS: udp $((udp1 - udp0)) tcp $((tcp1 - tcp0)) packets" || return 1
+	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "tunnel gone after the transfer" || return 1
+}
+
+# UDP 443 dropped in the server namespace: the client falls back to CSTP
+# (TLS over TCP) and everything still works.
+test_cstp_udp_blocked() {
+	start_server || return 1
+	nft_setup block-udp || fail "nft setup failed" || return 1
+	connect_or_fail alice secret1 || return 1
+	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "no ping over CSTP" || return 1
+	local tcp0 tcp1
+	tcp0=$(nft_count tcp)
+	iperf_both "CSTP (UDP blocked) iperf3" || return 1
+	tcp1=$(nft_count tcp)
+	[ $((tcp1 - tcp0)) -ge 1000 ] || fail "only $((tcp1 - tcp0)) TCP packets for the transfer" || return 1
+	[ "$(nft_count udp)" -ge 1 ] || fail "the client never tried DTLS, so the test proves nothing" || return 1
+	! grep -q "Established DTLS connection" "$(client_log alice)" || fail "DTLS came up although UDP is blocked" || return 1
+	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "tunnel gone after the transfer" || return 1
+}
+
+# --no-dtls: CSTP only, and not one packet to UDP 443.
+test_cstp_no_dtls() {
+	start_server || return 1
+	nft_setup || fail "nft setup failed" || return 1
+	connect_or_fail alice secret1 --no-dtls || return 1
+	iperf_both "CSTP (--no-dtls) iperf3" || return 1
+	[ "$(nft_count udp)" = 0 ] || fail "$(nft_count udp) UDP packets although DTLS is off" || return 1
+	! grep -q "Established DTLS connection" "$(client_log alice)" || fail "DTLS came up with --no-dtls" || return 1
+}
+
+# A wrong password is refused: openconnect exits non-zero, no tunnel; the
+# right password still works afterwards.
 test_wrong_password() {
-	start_server false || return 1
-	if client_connect "$NS_CLI1" a alice wrong-password; then
+	start_server || return 1
+	if client_connect alice wrong-password; then
 		fail "a wrong password got a tunnel"
 		return 1
 	fi
-	local pid
-	pid=$(client_pid a)
-	wait_for 10 sh -c "! kill -0 $pid" || fail "client still running after refusal" || return 1
-	wait "$pid"
-	[ $? -ne 0 ] || fail "openconnect exited 0 after a wrong password" || return 1
+	local rc
+	rc=$(client_exit_code alice 15)
+	[ "$rc" != running ] || fail "openconnect still running after the refusal" || return 1
+	[ "$rc" != 0 ] || fail "openconnect exited 0 after a wrong password" || return 1
+	! ip -n "$NS_CLI" link show tun-alice >/dev/null 2>&1 || fail "tun-alice exists after a refused login" || return 1
+	[ ! -e "$RUN/env-alice" ] || fail "client script was called for connect" || return 1
+	if client_connect bob secret1; then fail "bob got in with alice's password"; return 1; fi
+	[ "$(client_exit_code bob 15)" != 0 ] || fail "openconnect exited 0 for bob with a wrong password" || return 1
 	[ "$KIND" = ocserv ] || grep -q 'login failed for user "alice": wrong password' "$RUN/server.log" ||
 		fail "no log line with the reason" || return 1
-	check_server_alive
+	connect_or_fail alice secret1 || return 1
 }
 
-test_two_clients_isolation() {
+# Two clients at once (two namespaces): distinct pool addresses, and with
+# client isolation off they reach each other through the server.
+test_two_clients() {
 	start_server false || return 1
-	client_connect "$NS_CLI1" a alice secret1 || fail "client a: no tunnel" || return 1
-	client_connect "$NS_CLI2" b bob secret2 || fail "client b: no tunnel" || return 1
+	connect_or_fail alice secret1 || return 1
+	connect_or_fail bob secret2 --ns "$NS_CLI2" || return 1
 	local a b
-	a=$(client_env a INTERNAL_IP4_ADDRESS)
-	b=$(client_env b INTERNAL_IP4_ADDRESS)
-	[ -n "$a" ] && [ -n "$b" ] && [ "$a" != "$b" ] || fail "addresses not distinct: '$a' '$b'" || return 1
-	ping_ok "$NS_CLI1" "$b" || fail "client a cannot reach client b with isolation off" || return 1
-	client_disconnect a
-	client_disconnect b
-	[ "$KIND" = ocserv ] && return 0 # ocserv isolates through its own options; not compared here
-	server_stop
-	start_server true || return 1
-	client_connect "$NS_CLI1" a alice secret1 || fail "client a: no tunnel (isolated)" || return 1
-	client_connect "$NS_CLI2" b bob secret2 || fail "client b: no tunnel (isolated)" || return 1
-	b=$(client_env b INTERNAL_IP4_ADDRESS)
-	! ping_ok "$NS_CLI1" "$b" || fail "client a reached client b with isolate-clients on" || return 1
-	ping_ok "$NS_CLI1" 203.0.113.2 || fail "isolated client cannot reach the LAN" || return 1
-	client_disconnect a
-	client_disconnect b
-	check_server_alive
+	a=$(client_env alice INTERNAL_IP4_ADDRESS)
+	b=$(client_env bob INTERNAL_IP4_ADDRESS)
+	address_in_pool "$a" && address_in_pool "$b" || fail "addresses '$a' '$b' not both in the pool" || return 1
+	[ "$a" != "$b" ] || fail "both clients got $a" || return 1
+	ping_ok "$NS_CLI" "$b" || fail "alice ($a) cannot ping bob ($b)" || return 1
+	ping_ok "$NS_CLI2" "$a" || fail "bob ($b) cannot ping alice ($a)" || return 1
+	ping_ok "$NS_CLI2" "$LAN_ADDR" || fail "bob cannot reach the LAN" || return 1
+	# One leaving does not disturb the other.
+	client_disconnect bob
+	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "alice lost her tunnel when bob left" || return 1
 }
 
+# openconnect --authenticate yields a cookie; two connections with it (the
+# first dropped with SIGHUP, which keeps the session) get the same address.
+# (ocserv keeps the address through predictable-ips; wolfguard keeps the
+# session's lease for cookie-lifetime.) wolfguard: after a real logout
+# (SIGINT, the client sends BYE) the cookie is refused.
 test_cookie_reconnect() {
-	start_server false || return 1
+	start_server || return 1
 	local out cookie a1 a2
-	out=$(printf 'secret1\n' | ip netns exec "$NS_CLI1" timeout 20 openconnect --authenticate --non-inter \
-		--passwd-on-stdin -u alice --servercert "$PIN" 198.51.100.1 2>/dev/null)
+	out=$(in_ns "$NS_CLI" timeout 20 openconnect --authenticate --non-inter --passwd-on-stdin -u alice \
+		--servercert "$PIN" "https://$SRV_ADDR/" <<<secret1 2>"$RUN/authenticate.log")
 	cookie=$(printf '%s\n' "$out" | sed -n "s/^COOKIE='\(.*\)'$/\1/p")
-	[ -n "$cookie" ] || fail "--authenticate printed no cookie" || return 1
-	client_connect "$NS_CLI1" a alice unused -C "$cookie" || fail "cookie login failed" || return 1
-	a1=$(client_env a INTERNAL_IP4_ADDRESS)
-	# The client's network drops: no DISCONNECT reaches the server.
-	client_disconnect a KILL
-	ip -n "$NS_CLI1" link del tun-a 2>/dev/null
-	wait_for 10 grep -q "session kept" "$RUN/server.log" || [ "$KIND" = ocserv ] ||
-		fail "server did not keep the session" || return 1
-	client_connect "$NS_CLI1" a alice unused -C "$cookie" || fail "reconnect with the cookie failed" || return 1
-	a2=$(client_env a INTERNAL_IP4_ADDRESS)
+	[ -n "$cookie" ] || fail "--authenticate printed no COOKIE: $(tail -n 2 "$RUN/authenticate.log" | tr '\n' ' ')" || return 1
+	connect_or_fail alice - --cookie "$cookie" || return 1
+	a1=$(client_env alice INTERNAL_IP4_ADDRESS)
+	address_in_pool "$a1" || fail "cookie login address '$a1' not in the pool" || return 1
+	client_disconnect alice --keep-session
+	connect_or_fail alice - --cookie "$cookie" || return 1
+	a2=$(client_env alice INTERNAL_IP4_ADDRESS)
 	[ "$a1" = "$a2" ] || fail "address changed on reconnect: $a1 -> $a2" || return 1
-	ping_ok "$NS_CLI1" 203.0.113.2 || fail "no traffic after reconnect" || return 1
-	client_disconnect a
-	# After a real disconnect the cookie is dead.
-	wait_for 5 grep -q "session ended: client disconnected" "$RUN/server.log" || [ "$KIND" = ocserv ] ||
-		fail "disconnect not seen" || return 1
-	if client_connect "$NS_CLI1" c alice unused -C "$cookie"; then
-		fail "a logged-out cookie was accepted"
+	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "no traffic after the reconnect" || return 1
+	client_disconnect alice
+	# ocserv 1.1.6 treats the client's BYE as a temporary close and honours
+	# the cookie until cookie-timeout (observed; its persistent-cookies
+	# option is off), so only wolfguard is held to "logout kills the cookie".
+	if [ "$KIND" = ocserv ]; then
+		echo "   (ocserv: cookie after logout not checked; ocserv keeps it for cookie-timeout)"
+		return 0
+	fi
+	if client_connect alice - --cookie "$cookie" --tag after; then
+		fail "the cookie still worked after logout"
 		return 1
 	fi
-	check_server_alive
+	[ "$(client_exit_code after 15)" != 0 ] || fail "openconnect exited 0 with a logged-out cookie" || return 1
 }
 
-test_policy_lua() {
-	[ "$KIND" = wolfguard ] || return 0
-	wolfguard_conf false
-	echo "{\"plugin\": \"policy-lua\", \"options\": {\"script\": \"$E2E_DIR/policy.lua\", \"max-instructions\": 200000}}" \
-		>"$RUN/conf.d/40-policy-lua.json"
-	add_user carol secret3 sales
-	add_user dave secret4 sales
-	server_start_wolfguard false || return 1
-	# A policy denial reaches the user with the script's message.
-	if client_connect "$NS_CLI1" b bob secret2; then fail "policy let bob in"; return 1; fi
-	grep -q "Bob may not use the VPN today." "$RUN/client-b.log" || fail "denial message not shown to the user" || return 1
-	# A script error and an endless loop deny only that login, with the reason logged.
-	if client_connect "$NS_CLI1" c carol secret3; then fail "a failing script let carol in"; return 1; fi
-	grep -qE "policy-lua: after_auth failed, denying: .*policy.lua:7: carol's rule is broken" "$RUN/server.log" ||
-		fail "script error not logged with file:line" || return 1
-	if client_connect "$NS_CLI1" d dave secret4; then fail "an endless loop let dave in"; return 1; fi
-	grep -q "instruction limit (200000) exceeded" "$RUN/server.log" || fail "loop not cut off by the budget" || return 1
-	# Others still get in, with the routes and split DNS the script added for their group.
-	client_connect "$NS_CLI1" a alice secret1 || fail "alice refused: $(tail -3 "$RUN/client-a.log")" || return 1
-	local i found=
-	for i in 0 1 2; do
-		[ "$(client_env a "CISCO_SPLIT_INC_${i}_ADDR")/$(client_env a "CISCO_SPLIT_INC_${i}_MASKLEN")" = 198.18.0.0/15 ] && found=1
-	done
-	[ -n "$found" ] && [ "$(client_env a CISCO_SPLIT_INC)" = 2 ] || fail "route from the policy script missing" || return 1
-	[ "$(client_env a CISCO_SPLIT_DNS)" = corp.example ] || fail "split DNS from the policy script missing" || return 1
-	ping_ok "$NS_CLI1" 203.0.113.2 || fail "no traffic for the allowed user" || return 1
-	client_disconnect a
-	check_server_alive
+# The RSA certificate: pinned, verified against the lab CA by name, and a
+# wrong pin is refused.
+test_rsa_cert() {
+	use_cert rsa
+	start_server || return 1
+	if [ "$KIND" = wolfguard ]; then
+		[ "$("$(wolfguard_bin)" --print-pin "$RUN/server-rsa.crt" 2>/dev/null)" = "$PIN" ] ||
+			fail "wolfguard --print-pin disagrees with openssl for the RSA key" || return 1
+	fi
+	connect_or_fail alice secret1 || return 1
+	grep -q "Connected to HTTPS on .*RSA" "$(client_log alice)" || fail "TLS did not use the RSA certificate" || return 1
+	client_disconnect alice
+	connect_or_fail alice secret1 --cafile --tag ca || return 1
+	client_disconnect ca
+	PIN=$(pin_of "$RUN/server-ecdsa.key")
+	if client_connect alice secret1 --tag pin; then fail "a wrong pin was accepted"; return 1; fi
+	[ "$(client_exit_code pin 15)" != 0 ] || fail "openconnect exited 0 with a wrong pin" || return 1
+	grep -qi "certificate" "$(client_log pin)" || fail "no certificate complaint from openconnect" || return 1
+}
+
+# --- wolfguard only ---------------------------------------------------------------
+
+# isolate-clients on: the two clients cannot reach each other, but both
+# reach the LAN.
+test_two_clients_isolated() {
+	start_server true || return 1
+	connect_or_fail alice secret1 || return 1
+	connect_or_fail bob secret2 --ns "$NS_CLI2" || return 1
+	local b
+	b=$(client_env bob INTERNAL_IP4_ADDRESS)
+	ping_ok "$NS_CLI" "$LAN_ADDR" && ping_ok "$NS_CLI2" "$LAN_ADDR" || fail "an isolated client cannot reach the LAN" || return 1
+	! ping_ok "$NS_CLI" "$b" || fail "alice reached bob ($b) with isolate-clients on" || return 1
 }
 
 # Starts wolfguard with policy-lua running SCRIPT (extra options as JSON).
@@ -194,147 +290,163 @@ start_with_policy() { # script [extra-options-json]
 	server_stop
 	wolfguard_conf false
 	echo "{\"plugin\": \"policy-lua\", \"options\": {\"script\": \"$1\"${2:+, $2}}}" >"$RUN/conf.d/40-policy-lua.json"
-	server_start_wolfguard false
+	server_start_wolfguard false || fail "wolfguard did not start with $1"
+}
+
+test_policy_lua() {
+	add_user carol secret3 sales
+	add_user dave secret4 sales
+	start_with_policy "$E2E_DIR/policy.lua" '"max-instructions": 200000' || return 1
+	# A policy denial reaches the user with the script's message.
+	if client_connect bob secret2; then fail "policy let bob in"; return 1; fi
+	grep -q "Bob may not use the VPN today." "$(client_log bob)" || fail "denial message not shown to the user" || return 1
+	# A script error and an endless loop deny only that login, with the reason logged.
+	if client_connect carol secret3; then fail "a failing script let carol in"; return 1; fi
+	grep -qE "policy-lua: after_auth failed, denying: .*policy.lua:7: carol's rule is broken" "$RUN/server.log" ||
+		fail "script error not logged with file:line" || return 1
+	if client_connect dave secret4; then fail "an endless loop let dave in"; return 1; fi
+	grep -q "instruction limit (200000) exceeded" "$RUN/server.log" || fail "loop not cut off by the budget" || return 1
+	# Others still get in, with the routes and split DNS the script added for their group.
+	connect_or_fail alice secret1 || return 1
+	grep -q "^CISCO_SPLIT_INC_[0-9]*_ADDR=198.18.0.0$" "$RUN/env-alice" && [ "$(client_env alice CISCO_SPLIT_INC)" = 2 ] ||
+		fail "route from the policy script missing" || return 1
+	[ "$(client_env alice CISCO_SPLIT_DNS)" = corp.example ] || fail "split DNS from the policy script missing" || return 1
+	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "no traffic for the allowed user" || return 1
 }
 
 test_lua_examples() {
-	[ "$KIND" = wolfguard ] || return 0
-	local ex="$TOP/lua/examples"
+	local ex="$TOP/lua/examples" up down
 	add_user gina secret5 guests
 	add_user olga secret6 oncall
 	add_user sam secret7 sales
 
 	# deny_platform.lua: the platform the client reports decides.
 	start_with_policy "$ex/deny_platform.lua" || return 1
-	if client_connect "$NS_CLI1" m sam secret7 --os=android; then fail "android client admitted"; return 1; fi
-	grep -q "Mobile devices may not use this VPN (android)." "$RUN/client-m.log" || fail "platform denial not shown" || return 1
-	client_connect "$NS_CLI1" l sam secret7 --os=linux-64 || fail "linux client refused" || return 1
+	if client_connect sam secret7 --tag m -- --os=android; then fail "android client admitted"; return 1; fi
+	grep -q "Mobile devices may not use this VPN (android)." "$(client_log m)" || fail "platform denial not shown" || return 1
+	connect_or_fail sam secret7 --tag l -- --os=linux-64 || return 1
 	client_disconnect l
 
 	# group_routes.lua: engineering gets its routes and split DNS.
 	start_with_policy "$ex/group_routes.lua" || return 1
-	client_connect "$NS_CLI1" a alice secret1 || fail "alice refused" || return 1
-	grep -q "^CISCO_SPLIT_INC_[0-9]*_ADDR=198.18.0.0$" "$RUN/env-a" && [ "$(client_env a CISCO_SPLIT_DNS)" = corp.example ] ||
+	connect_or_fail alice secret1 || return 1
+	grep -q "^CISCO_SPLIT_INC_[0-9]*_ADDR=198.18.0.0$" "$RUN/env-alice" && [ "$(client_env alice CISCO_SPLIT_DNS)" = corp.example ] ||
 		fail "group routes not pushed" || return 1
-	client_disconnect a
+	client_disconnect alice
 
 	# office_hours.lua: on-call always; others only in office hours (same clock as the server).
 	start_with_policy "$ex/office_hours.lua" || return 1
-	client_connect "$NS_CLI1" o olga secret6 || fail "on-call user refused" || return 1
-	client_disconnect o
+	connect_or_fail olga secret6 || return 1
+	client_disconnect olga
 	local dow hour open=no
 	dow=$(date +%u) hour=$((10#$(date +%H)))
 	[ "$dow" -le 5 ] && [ "$hour" -ge 7 ] && [ "$hour" -lt 19 ] && open=yes
-	if client_connect "$NS_CLI1" s sam secret7; then
+	if client_connect sam secret7; then
 		[ $open = yes ] || fail "admitted outside office hours" || return 1
-		client_disconnect s
+		client_disconnect sam
 	else
 		[ $open = no ] || fail "refused in office hours" || return 1
-		grep -q "VPN access is open Monday to Friday" "$RUN/client-s.log" || fail "hours message not shown" || return 1
+		grep -q "VPN access is open Monday to Friday" "$(client_log sam)" || fail "hours message not shown" || return 1
 	fi
 
 	# session_limits.lua: guests are held to 20 Mbit/s each way.
 	start_with_policy "$ex/session_limits.lua" || return 1
-	client_connect "$NS_CLI1" g gina secret5 || fail "guest refused" || return 1
-	local up down
-	up=$(iperf_mbps "$NS_CLI1" 3)
-	down=$(iperf_mbps "$NS_CLI1" 3 -R)
+	connect_or_fail gina secret5 || return 1
+	up=$(iperf_mbps "$NS_CLI" 3)
+	down=$(iperf_mbps "$NS_CLI" 3 -R)
 	echo "   guest rate limit 20 Mbit/s: measured up ${up:-0}, down ${down:-0} Mbit/s"
 	[ "${up:-0}" -ge 10 ] && [ "${up:-0}" -le 24 ] && [ "${down:-0}" -ge 10 ] && [ "${down:-0}" -le 24 ] ||
 		fail "rate limit not applied: up ${up:-0} down ${down:-0} Mbit/s" || return 1
-	[ "$(client_env g INTERNAL_IP4_MTU)" -le 1280 ] || fail "guest MTU not lowered" || return 1
-	client_disconnect g
+	[ "$(client_env gina INTERNAL_IP4_MTU)" -le 1280 ] || fail "guest MTU not lowered" || return 1
+	client_disconnect gina
 
 	# reevaluate(): a session the policy no longer allows is ended.
 	start_with_policy "$E2E_DIR/policy_reevaluate.lua" '"reevaluate-interval": 1' || return 1
-	client_connect "$NS_CLI1" b bob secret2 || fail "bob refused at login" || return 1
-	local pid
-	pid=$(client_pid b)
-	wait_for 10 sh -c "! kill -0 $pid" || fail "reevaluate did not end bob's session" || return 1
+	connect_or_fail bob secret2 || return 1
+	[ "$(client_exit_code bob 10)" != running ] || fail "reevaluate did not end bob's session" || return 1
 	grep -q "session ended: Re-evaluated: bob's access was withdrawn." "$RUN/server.log" ||
 		fail "reason not logged" || return 1
-	check_server_alive
 }
 
-ctl() { "$(dirname "${WOLFGUARD_BIN:-$TOP/build/core/wolfguard}")/../tools/wolfguardctl" -s "$RUN/control.sock" "$@"; }
+ctl() { "$(dirname "$(wolfguard_bin)")/../tools/wolfguardctl" -s "$RUN/control.sock" "$@"; }
 
 test_control() {
-	[ "$KIND" = wolfguard ] || return 0
 	start_server false || return 1
-	client_connect "$NS_CLI1" a alice secret1 || fail "alice: no tunnel" || return 1
-	client_connect "$NS_CLI2" b bob secret2 || fail "bob: no tunnel" || return 1
+	connect_or_fail alice secret1 || return 1
+	connect_or_fail bob secret2 --ns "$NS_CLI2" || return 1
 	local out
 	out=$(ctl list) || fail "wolfguardctl list failed" || return 1
-	echo "$out" | grep -q "^[0-9]* *alice .*$(client_env a INTERNAL_IP4_ADDRESS)" &&
-		echo "$out" | grep -q "^[0-9]* *bob .*$(client_env b INTERNAL_IP4_ADDRESS)" &&
+	echo "$out" | grep -q "^[0-9]* *alice .*$(client_env alice INTERNAL_IP4_ADDRESS)" &&
+		echo "$out" | grep -q "^[0-9]* *bob .*$(client_env bob INTERNAL_IP4_ADDRESS)" &&
 		echo "$out" | grep -q "^2 sessions$" || fail "list does not show both sessions: $out" || return 1
 	out=$(ctl --json show alice) || fail "show alice failed" || return 1
 	echo "$out" | grep -q '"user": "alice"' && ! echo "$out" | grep -q '"user": "bob"' ||
 		fail "show alice: $out" || return 1
 	ctl status | grep -q "auth-plain" || fail "status lacks the plugin list" || return 1
 	ctl disconnect bob | grep -q "^1 session(s) disconnected" || fail "disconnect bob failed" || return 1
-	local pid
-	pid=$(client_pid b)
-	wait_for 10 sh -c "! kill -0 $pid" || fail "bob's client still running" || return 1
-	ping_ok "$NS_CLI1" 203.0.113.2 || fail "alice lost her tunnel when bob was disconnected" || return 1
+	[ "$(client_exit_code bob 10)" != running ] || fail "bob's client still running" || return 1
+	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "alice lost her tunnel when bob was disconnected" || return 1
 	ctl list | grep -q "^1 session$" || fail "bob still listed" || return 1
 	ctl show nobody | grep -q "^0 sessions$" || fail "show of an unknown user" || return 1
-	ctl reload >/dev/null 2>&1 && { fail "reload claimed success"; return 1; }
-	check_server_alive
+	! ctl reload >/dev/null 2>&1 || fail "reload claimed success" || return 1
 }
 
-test_rsa_ipv6() {
-	[ "$KIND" = wolfguard ] || return 0
-	# An RSA certificate, and an IPv6 pool beside the IPv4 one.
-	openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=vpn.test \
-		-keyout "$RUN/key.pem" -out "$RUN/cert.pem" 2>/dev/null
-	PIN="pin-sha256:$(openssl x509 -in "$RUN/cert.pem" -pubkey -noout | openssl pkey -pubin -outform der |
-		openssl dgst -sha256 -binary | base64)"
+# An IPv6 pool (documentation prefix) beside the IPv4 one.
+test_ipv6_pool() {
 	wolfguard_conf false
 	cat >"$RUN/conf.d/30-routing-static.json" <<JSON
-{"plugin": "routing-static", "options": {"ipv4-network": "10.8.0.0/24", "ipv6-network": "fd00:8::/64",
-  "routes": ["203.0.113.0/24"]}}
+{"plugin": "routing-static", "options": {"ipv4-network": "$POOL_NET", "ipv6-network": "2001:db8:8::/64",
+  "routes": ["$PUSHED_ROUTE"]}}
 JSON
-	server_start_wolfguard false || return 1
-	[ "$("$(dirname "${WOLFGUARD_BIN:-$TOP/build/core/wolfguard}")/wolfguard" --print-pin "$RUN/cert.pem")" = "$PIN" ] ||
-		fail "--print-pin disagrees with openssl for an RSA key" || return 1
-	client_connect "$NS_CLI1" a alice secret1 || fail "no tunnel with an RSA certificate" || return 1
+	server_start_wolfguard false || fail "wolfguard did not start" || return 1
+	connect_or_fail alice secret1 || return 1
 	local a6
-	a6=$(client_env a INTERNAL_IP6_ADDRESS)
-	[ -z "$a6" ] && a6=$(client_env a INTERNAL_IP6_NETMASK)
-	[[ $a6 == fd00:8::* ]] || fail "no IPv6 address from the pool: '$a6'" || return 1
-	ping_ok "$NS_CLI1" 203.0.113.2 || fail "IPv4 ping failed" || return 1
-	wait_for 5 ip netns exec "$NS_CLI1" ping -6 -c 1 -W 1 fd00:8::1 || fail "IPv6 ping to the server failed" || return 1
-	client_disconnect a
-	make_certs
-	check_server_alive
+	a6=$(client_env alice INTERNAL_IP6_ADDRESS)
+	[ -n "$a6" ] || a6=$(client_env alice INTERNAL_IP6_NETMASK)
+	[[ $a6 == 2001:db8:8::* ]] || fail "no IPv6 address from the pool: '$a6'" || return 1
+	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "IPv4 ping failed" || return 1
+	wait_for 5 in_ns "$NS_CLI" ping -6 -c 1 -W 1 2001:db8:8::1 || fail "IPv6 ping to the server failed" || return 1
 }
 
-passed=0
-failed=0
+# --- runner ---------------------------------------------------------------------
+
 for t in "${TESTS[@]}"; do
-	rm -f "$RUN/why"
+	declare -F "test_$t" >/dev/null || { echo "run.sh: no test named $t (have: ${ALL_TESTS[*]})" >&2; exit 2; }
+done
+lab_up || exit 1
+echo "e2e: $KIND, openconnect $(openconnect --version 2>&1 | awk 'NR == 1 {print $NF}'), lab $LAB_PFX, logs in $RUN"
+
+passed=0 failed=0
+for t in "${TESTS[@]}"; do
+	rm -f "$RUN/why" "$RUN"/env-* "$RUN"/events-* "$RUN"/client-*.log
 	start=$(date +%s)
 	"test_$t"
 	ok=$?
-	server_stop
-	# Sanitizer builds report leaks only when the server exits.
-	if [ $ok = 0 ] && grep -qE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$RUN/server.log" 2>/dev/null; then
-		grep -m1 -A12 -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$RUN/server.log" >"$RUN/why"
+	# A server that died during the test fails it, whatever the test saw.
+	if [ $ok = 0 ] && ! server_alive; then
+		fail "the server died: $(tail -n 3 "$RUN/server.log" | tr '\n' ' ')"
 		ok=1
 	fi
+	client_disconnect_all
+	server_stop
+	# Sanitizer builds of wolfguard report leaks only when the server exits.
+	if [ $ok = 0 ] && grep -qE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$RUN/server.log"; then
+		fail "sanitizer report: $(grep -m1 -A12 -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$RUN/server.log")"
+		ok=1
+	fi
+	use_cert ecdsa
 	if [ $ok = 0 ]; then
 		echo "PASS $t ($(($(date +%s) - start))s)"
 		passed=$((passed + 1))
 	else
-		echo "FAIL $t: $(cat "$RUN/why" 2>/dev/null || echo 'see logs')"
-		[ -f "$RUN/server.log" ] && tail -n 15 "$RUN/server.log" | sed 's/^/   server: /'
+		echo "FAIL $t: $(cat "$RUN/why" 2>/dev/null || echo "no reason recorded; see $RUN")"
+		tail -n 8 "$RUN/server.log" 2>/dev/null | sed 's/^/   server: /'
 		failed=$((failed + 1))
+		# Keep the logs of a failed test for a look afterwards.
+		mkdir -p "$RUN/failed-$t"
+		cp "$RUN"/*.log "$RUN"/env-* "$RUN"/events-* "$RUN/failed-$t/" 2>/dev/null
+		LAB_KEEP=1
 	fi
-	for p in "${CLIENT_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
-	CLIENT_PIDS=()
-	server_stop
-	ip netns exec "$NS_SRV" nft delete table inet e2e 2>/dev/null
 done
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
