@@ -106,6 +106,27 @@ struct wg_auth_field; /* defined with the auth kind below */
 #define WG_SESS_ADDR6 "address-ipv6"
 #define WG_SESS_USER_AGENT "user-agent"
 #define WG_SESS_GROUPS "groups" /* all of the user's groups, comma-separated */
+/* "attr:<key>": the last value a backend set with auth_set_attr(key). */
+#define WG_SESS_ATTR_PREFIX "attr:"
+
+/* Attribute keys (auth_set_attr) that the host itself applies to the
+ * session's tunnel before policy hooks run; any other key is only carried
+ * for policy scripts and for the plugin's own later use (e.g. RADIUS Class
+ * echoed in accounting). Values are text. */
+#define WG_ATTR_FRAMED_IPV4 "framed-ipv4"         /* lease this address if the pool has it */
+#define WG_ATTR_ROUTE "route"                     /* may repeat: split-include "10.1.0.0/16" */
+#define WG_ATTR_DNS "dns"                         /* may repeat: a DNS server */
+#define WG_ATTR_SESSION_TIMEOUT "session-timeout" /* seconds */
+#define WG_ATTR_IDLE_TIMEOUT "idle-timeout"       /* seconds */
+
+/* Counters of a session, as host->session_stats fills them. */
+struct wg_session_stats {
+	uint32_t struct_size;
+	uint64_t bytes_in, bytes_out; /* in: from the client; out: to it */
+	uint64_t pkts_in, pkts_out;
+	int64_t login_time;          /* unix seconds of the successful login */
+	uint64_t duration_s;         /* since login */
+};
 
 struct wg_host {
 	uint32_t abi_version; /* WG_ABI_VERSION of the host */
@@ -165,6 +186,16 @@ struct wg_host {
 	void (*session_disconnect)(const struct wg_session *sess, const char *reason);
 	/* Sets the session's group (e.g. a policy's choice after login). */
 	void (*session_set_group)(const struct wg_session *sess, const char *group);
+
+	/* Fills *out (out->struct_size set by the caller, as in every stats
+	 * struct); returns 0, or -1 for a session that is gone. */
+	int (*session_stats)(const struct wg_session *sess, struct wg_session_stats *out);
+	/* The verified client certificate of a login: what is "cn", "email"
+	 * (first rfc822Name SAN, else the subject's emailAddress), "dns" (first
+	 * DNS SAN), "ou", "subject", "issuer" or "serial" (hex). NULL when the
+	 * client sent no certificate, it did not verify against the server's
+	 * ca-file/crl-file, or the field is absent. */
+	const char *(*auth_cert)(const struct wg_auth *a, const char *what);
 };
 
 /* True when the host's table is long enough to hold member m. */
@@ -204,6 +235,12 @@ struct wg_auth_field {
 	uint32_t type;     /* enum wg_field_type */
 };
 
+/* Every enabled auth plugin is one step of the login chain, in conf.d
+ * order (e.g. 15-auth-cert then 20-auth-radius). Each step must succeed;
+ * the first failure denies. A later step sees the user name an earlier step
+ * established through auth_username() and should only ask for what it still
+ * needs (an OTP, say); succeeding with a different name fails the login.
+ * The session's groups are the union of the steps' groups. */
 struct wg_auth_ops {
 	uint32_t struct_size;
 	/* A new login: usually prompts for username and password. */
@@ -214,6 +251,18 @@ struct wg_auth_ops {
 	 * the plugin must not touch `a` once cancel() returns. May be NULL if
 	 * the plugin never answers later than the call that started a step. */
 	void (*cancel)(void *state, struct wg_auth *a);
+
+	/* --- appended; the host checks struct_size before calling these --- */
+	/* Accounting, for every session this plugin took part in logging in.
+	 * session_start: the tunnel came up for the first time (addresses are
+	 * known). session_stop: the session ended for good (logout, timeout,
+	 * admin disconnect, server stop); st is final and reason is text. The
+	 * plugin may keep `s` from start until stop returns. Neither may block:
+	 * use run_blocking, whose pending work the host finishes before fini().
+	 * Either may be NULL. */
+	void (*session_start)(void *state, const struct wg_session *s);
+	void (*session_stop)(void *state, const struct wg_session *s, const struct wg_session_stats *st,
+			     const char *reason);
 };
 
 /* ---- WG_PLUGIN_ROUTING ------------------------------------------------- */
