@@ -52,6 +52,9 @@ DEBIAN_PACKAGES=(
 	# run and test peers
 	openconnect ocserv iperf3 iproute2 iputils-ping nftables procps
 	openssl ca-certificates psmisc
+	# auth backends the end-to-end tests start on loopback, and confinement
+	freeradius freeradius-utils slapd ldap-utils libpam-modules libpam-oath oathtool
+	libseccomp-dev
 )
 
 install_debian_packages() {
@@ -64,8 +67,8 @@ install_debian_packages() {
 		return
 	fi
 	say "installing Debian packages: ${missing[*]}"
-	apt-get update -q >/dev/null || die "apt-get update failed: check the machine's apt sources and network"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null \
+	apt-get update -o DPkg::Lock::Timeout=600 -q >/dev/null || die "apt-get update failed: check the machine's apt sources and network"
+	DEBIAN_FRONTEND=noninteractive apt-get install -o DPkg::Lock::Timeout=600 -y -q --no-install-recommends "${missing[@]}" >/dev/null \
 		|| die "apt-get install failed for: ${missing[*]}"
 	# ocserv's package starts a system service; wolfguard's tests and benchmarks run their own.
 	if command -v systemctl >/dev/null && systemctl is-active --quiet ocserv 2>/dev/null; then
