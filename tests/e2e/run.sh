@@ -25,6 +25,16 @@ ALL_TESTS=(login_pool pushed_config ping_lan dtls_iperf cstp_udp_blocked cstp_no
 # ocserv has no switch that stops clients reaching each other, and the rest
 # are wolfguard features.
 [ "$KIND" = ocserv ] || ALL_TESTS+=(two_clients_isolated policy_lua lua_examples control ipv6_pool)
+# Each area keeps its tests in tests/e2e/tests-<area>.sh. Such a file defines
+# test_<name> functions and appends their names to WOLFGUARD_TESTS; they run
+# against wolfguard only, after the common ones.
+WOLFGUARD_TESTS=()
+for f in "$(dirname "$0")"/tests-*.sh; do
+	[ -e "$f" ] || continue
+	# shellcheck source=/dev/null
+	. "$f"
+done
+[ "$KIND" = ocserv ] || ALL_TESTS+=("${WOLFGUARD_TESTS[@]}")
 # Names of the earlier version of this suite, so existing commands keep working.
 declare -A OLD_NAMES=([login_dtls]="pushed_config dtls_iperf" [cstp_only]=cstp_udp_blocked
 	[two_clients_isolation]="two_clients two_clients_isolated" [rsa_ipv6]="rsa_cert ipv6_pool")
