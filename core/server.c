@@ -153,7 +153,27 @@ static int setup_plugins(struct wg_server *srv)
 		wg_log(NULL, WG_LOG_INFO, "plugin %s %s (%s) loaded from %s", p->desc->name,
 		       p->desc->version ? p->desc->version : "?", wg_plugin_kind_name(p->desc->kind), p->path);
 	}
-	srv->auth = wg_plugins_find_kind(&srv->plugins, WG_PLUGIN_AUTH);
+	srv->n_auth = 0;
+	for (size_t i = 0; i < srv->plugins.n; i++) {
+		struct wg_loaded_plugin *p = &srv->plugins.v[i];
+		if (!p->initialized || p->desc->kind != WG_PLUGIN_AUTH)
+			continue;
+		if (srv->n_auth == WG_MAX_AUTH_STEPS) {
+			wg_log(NULL, WG_LOG_ERROR, "more than %d auth plugins enabled in %s", WG_MAX_AUTH_STEPS,
+			       srv->conf->dir);
+			return -1;
+		}
+		srv->auth_chain[srv->n_auth++] = p;
+	}
+	srv->auth = srv->n_auth ? srv->auth_chain[0] : NULL;
+	if (srv->n_auth > 1) {
+		char chain[256] = "";
+		size_t len = 0;
+		for (unsigned i = 0; i < srv->n_auth && len < sizeof(chain); i++)
+			len += (size_t)snprintf(chain + len, sizeof(chain) - len, "%s%s", i ? " -> " : "",
+						srv->auth_chain[i]->desc->name);
+		wg_log(NULL, WG_LOG_INFO, "login chain: %s (every step must succeed)", chain);
+	}
 	srv->routing = wg_plugins_find_kind(&srv->plugins, WG_PLUGIN_ROUTING);
 	if (!srv->auth) {
 		wg_log(NULL, WG_LOG_ERROR, "no auth plugin enabled in %s (e.g. a file {\"plugin\": \"auth-plain\", ...})",

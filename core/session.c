@@ -126,6 +126,51 @@ static int parse_addr6(const char *text, uint8_t out[16])
 	return inet_pton(AF_INET6, tmp, out) == 1 ? 0 : -1;
 }
 
+/* Timeouts an auth backend set (RADIUS Session-Timeout, say) replace the
+ * server's defaults; the routing plugin and policy may still change them. */
+static void apply_backend_timeouts(const struct wg_session *s, struct wg_tunnel_config *tc)
+{
+	for (unsigned i = 0; i < s->n_attrs; i++) {
+		const struct wg_attr *at = &s->attrs[i];
+		char *end;
+		unsigned long v;
+		bool session = strcmp(at->key, WG_ATTR_SESSION_TIMEOUT) == 0;
+		if (!session && strcmp(at->key, WG_ATTR_IDLE_TIMEOUT) != 0)
+			continue;
+		errno = 0;
+		v = strtoul(at->value, &end, 10);
+		if (errno || end == at->value || *end || v > 86400UL * 365) {
+			wg_log(s, WG_LOG_WARN, "ignoring %s \"%s\" from the auth backend: not a number of seconds", at->key,
+			       at->value);
+			continue;
+		}
+		*(session ? &tc->session_timeout_s : &tc->idle_timeout_s) = (uint32_t)v;
+	}
+}
+
+/* Routes and DNS servers from the auth backend (RADIUS Framed-Route, say)
+ * are added to what the routing plugin gave. */
+static void apply_backend_routes(const struct wg_session *s, struct wg_tunnel_config *tc)
+{
+	for (unsigned i = 0; i < s->n_attrs; i++) {
+		const struct wg_attr *at = &s->attrs[i];
+		if (strcmp(at->key, WG_ATTR_ROUTE) == 0) {
+			if (tc->n_include >= WG_MAX_ROUTES || strlen(at->value) >= sizeof(tc->include[0].net)) {
+				wg_log(s, WG_LOG_WARN, "route %s from the auth backend dropped: too many or too long", at->value);
+				continue;
+			}
+			snprintf(tc->include[tc->n_include++].net, sizeof(tc->include[0].net), "%s", at->value);
+		} else if (strcmp(at->key, WG_ATTR_DNS) == 0) {
+			if (tc->n_dns >= WG_MAX_DNS || strlen(at->value) >= sizeof(tc->dns[0])) {
+				wg_log(s, WG_LOG_WARN, "DNS server %s from the auth backend dropped: too many or too long",
+				       at->value);
+				continue;
+			}
+			snprintf(tc->dns[tc->n_dns++], sizeof(tc->dns[0]), "%s", at->value);
+		}
+	}
+}
+
 int wg_session_lease(struct wg_session *s)
 {
 	struct wg_server *srv = s->srv;
@@ -146,12 +191,14 @@ int wg_session_lease(struct wg_session *s)
 	tc->prefix6 = 128;
 	if (srv->default_domain)
 		snprintf(tc->default_domain, sizeof(tc->default_domain), "%s", srv->default_domain);
+	apply_backend_timeouts(s, tc);
 	rc = ops->lease(srv->routing->state, s, tc);
 	if (rc < 0) {
 		wg_log(s, WG_LOG_WARN, "no address for the session: %s", rc == -EADDRNOTAVAIL ? "pool exhausted" : strerror(-rc));
 		return rc;
 	}
 	s->leased = true;
+	apply_backend_routes(s, tc);
 	if (tc->addr4[0]) {
 		if (inet_pton(AF_INET, tc->addr4, &a4) != 1) {
 			wg_log(s, WG_LOG_ERROR, "routing plugin gave an invalid IPv4 address \"%s\"", tc->addr4);
@@ -175,6 +222,47 @@ int wg_session_lease(struct wg_session *s)
 		s->has_addr6 = true;
 	}
 	return 0;
+}
+
+void wg_session_stats(const struct wg_session *s, struct wg_session_stats *out)
+{
+	time_t now = time(NULL);
+
+	memset(out, 0, sizeof(*out));
+	out->struct_size = sizeof(*out);
+	out->bytes_in = s->rx_bytes;
+	out->bytes_out = s->tx_bytes;
+	out->pkts_in = s->rx_pkts;
+	out->pkts_out = s->tx_pkts;
+	out->login_time = (int64_t)s->created;
+	out->duration_s = now > s->created ? (uint64_t)(now - s->created) : 0;
+}
+
+void wg_session_tunnel_up(struct wg_session *s)
+{
+	if (s->acct_started)
+		return;
+	s->acct_started = true;
+	for (unsigned i = 0; i < s->n_auth_steps; i++) {
+		const struct wg_auth_ops *ops = s->auth_steps[i]->desc->ops;
+		if (WG_OPS_HAS(ops, session_start))
+			ops->session_start(s->auth_steps[i]->state, s);
+	}
+}
+
+/* Accounting stop: only for sessions whose start was told. */
+static void accounting_stop(struct wg_session *s, const char *reason)
+{
+	struct wg_session_stats st;
+
+	if (!s->acct_started)
+		return;
+	wg_session_stats(s, &st);
+	for (unsigned i = 0; i < s->n_auth_steps; i++) {
+		const struct wg_auth_ops *ops = s->auth_steps[i]->desc->ops;
+		if (WG_OPS_HAS(ops, session_stop))
+			ops->session_stop(s->auth_steps[i]->state, s, &st, reason);
+	}
 }
 
 void wg_session_new_app_id(struct wg_session *s)
@@ -205,6 +293,7 @@ void wg_session_end(struct wg_session *s, const char *reason)
 	       (unsigned long long)s->rx_bytes, (unsigned long long)s->rx_pkts, (unsigned long long)s->tx_bytes,
 	       (unsigned long long)s->tx_pkts);
 	wg_policy_on_disconnect(srv, s);
+	accounting_stop(s, reason);
 	if (s->cstp) {
 		struct wg_conn *c = s->cstp;
 		uint8_t msg[128];
@@ -305,10 +394,13 @@ const char *wg_session_attr(const struct wg_session *s, const char *name)
 			len += (size_t)snprintf(joined + len, sizeof(joined) - len, "%s%s", i ? "," : "", s->groups[i]);
 		return joined;
 	}
+	if (strncmp(name, WG_SESS_ATTR_PREFIX, strlen(WG_SESS_ATTR_PREFIX)) == 0)
+		name += strlen(WG_SESS_ATTR_PREFIX);
+	const char *last = NULL;
 	for (unsigned i = 0; i < s->n_attrs; i++)
 		if (strcmp(s->attrs[i].key, name) == 0)
-			return s->attrs[i].value;
-	return NULL;
+			last = s->attrs[i].value;
+	return last;
 }
 
 static void describe(const struct wg_session *s, struct wg_log_context *out)

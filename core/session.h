@@ -10,6 +10,8 @@
 #include <time.h>
 #include <wolfguard/plugin.h>
 
+#include "loader.h"
+
 struct wg_server;
 struct wg_conn;
 struct wg_dtls_link;
@@ -54,6 +56,12 @@ struct wg_session {
 	/* Token buckets for tc.rate_limit_kbps, one per direction. */
 	struct wg_rate { double tokens; uint64_t last_us; } rate_in, rate_out;
 
+	/* The auth plugins that logged this session in: told of its start
+	 * and end for accounting. */
+	struct wg_loaded_plugin *auth_steps[WG_MAX_AUTH_STEPS];
+	unsigned n_auth_steps;
+	bool acct_started;
+
 	time_t created, last_rx, disconnected_at;
 	uint64_t rx_bytes, tx_bytes, rx_pkts, tx_pkts;
 	bool ending;
@@ -69,6 +77,11 @@ void wg_session_cookie_hex(const struct wg_session *s, char out[2 * WG_COOKIE_LE
 
 /* Leases addresses through the routing plugin and registers them. */
 int wg_session_lease(struct wg_session *s);
+/* The tunnel is up (CONNECT answered): accounting starts the first time. */
+void wg_session_tunnel_up(struct wg_session *s);
+/* Counters for host->session_stats. */
+void wg_session_stats(const struct wg_session *s, struct wg_session_stats *out);
+
 /* A new DTLS App-ID for the current connection. */
 void wg_session_new_app_id(struct wg_session *s);
 

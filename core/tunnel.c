@@ -243,6 +243,9 @@ void wg_tunnel_connect(struct wg_conn *c, const struct wg_http_request *req, con
 	       s->tc.addr4[0] ? s->tc.addr4 : "-", s->tc.addr6[0] ? " " : "", s->tc.addr6, mtu);
 	if (s->tc.rate_limit_kbps)
 		wg_log(s, WG_LOG_INFO, "rate limited to %u kbit/s each way", s->tc.rate_limit_kbps);
+	/* Before the first frame: a DISCONNECT among the bytes already read
+	 * may end the session inside wg_conn_enter_cstp. */
+	wg_session_tunnel_up(s);
 	wg_conn_enter_cstp(c, s, extra, extra_len);
 }
 

@@ -197,15 +197,46 @@ static int networks(void *state, char *net4, size_t len4, char *net6, size_t len
 	return 0;
 }
 
+/* The pool slot of the address an auth backend asked for (RADIUS
+ * Framed-IP-Address), or -1 to lease from the pool as usual: when there is
+ * none, or it is outside the pool, reserved or taken (logged). */
+static int64_t framed_slot(struct routing *r, const struct wg_session *s)
+{
+	const char *want = r->host->session_get(s, WG_SESS_ATTR_PREFIX WG_ATTR_FRAMED_IPV4);
+	struct in_addr a;
+
+	if (!want || !*want)
+		return -1;
+	if (inet_pton(AF_INET, want, &a) != 1) {
+		r->host->log(s, WG_LOG_WARN, "framed address \"%s\" is not an IPv4 address; leasing from the pool", want);
+		return -1;
+	}
+	uint64_t i = (uint64_t)(uint32_t)(ntohl(a.s_addr) - r->base4);
+	if (i < 2 || i >= r->size4 - 1) {
+		r->host->log(s, WG_LOG_WARN, "framed address %s is outside the pool %s (or reserved); leasing from the pool",
+			     want, r->net4_text);
+		return -1;
+	}
+	if (is_marked(r, i)) {
+		r->host->log(s, WG_LOG_WARN, "framed address %s is in use; leasing from the pool", want);
+		return -1;
+	}
+	return (int64_t)i;
+}
+
 static int lease(void *state, const struct wg_session *s, struct wg_tunnel_config *tc)
 {
 	struct routing *r = state;
 	char err[256];
 
-	(void)s;
 	if (r->leased + 3 >= r->size4)
 		return -EADDRNOTAVAIL;
 	uint64_t i = r->cursor;
+	int64_t wanted = framed_slot(r, s);
+	if (wanted >= 0) {
+		i = (uint64_t)wanted;
+		goto take;
+	}
 	for (uint64_t tries = 0; tries < r->size4; tries++, i = (i + 1) % r->size4) {
 		/* Skip full words at once: a nearly full pool stays fast. */
 		if (i % 64 == 0 && r->bitmap[i / 64] == ~0ull && i + 64 <= r->size4) {
@@ -218,6 +249,7 @@ static int lease(void *state, const struct wg_session *s, struct wg_tunnel_confi
 	}
 	if (is_marked(r, i))
 		return -EADDRNOTAVAIL;
+take:
 	mark(r, i, true);
 	r->leased++;
 	r->cursor = (i + 1) % r->size4;

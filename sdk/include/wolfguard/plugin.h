@@ -202,6 +202,11 @@ struct wg_host {
 #define WG_HOST_HAS(host, m) \
 	((host)->struct_size >= offsetof(struct wg_host, m) + sizeof((host)->m) && (host)->m != NULL)
 
+/* True when a plugin's ops table (whose first member is struct_size) is long
+ * enough to hold member m and sets it. The host uses it for appended ops. */
+#define WG_OPS_HAS(ops, m) \
+	((ops)->struct_size >= offsetof(__typeof__(*(ops)), m) + sizeof((ops)->m) && (ops)->m != NULL)
+
 /* ---------------------------------------------------------------------- */
 /* The descriptor every plugin exports.                                   */
 
