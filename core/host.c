@@ -161,6 +161,16 @@ static int host_session_stats(const struct wg_session *s, struct wg_session_stat
 	return 0;
 }
 
+static void host_session_set_attr(const struct wg_session *s, const char *key, const char *value)
+{
+	if (!s || !key || !*key || !value)
+		return;
+	if (wg_session_set_attr((struct wg_session *)s, key, value) < 0)
+		wg_log(s, WG_LOG_WARN, "attribute %s not set: too many attributes or out of memory", key);
+	else
+		wg_log(s, WG_LOG_DEBUG, "attribute %s set to \"%s\"", key, value);
+}
+
 static const struct wg_host host_table = {
 	.abi_version = WG_ABI_VERSION,
 	.struct_size = sizeof(struct wg_host),
@@ -188,6 +198,7 @@ static const struct wg_host host_table = {
 	.session_set_group = host_session_set_group,
 	.session_stats = host_session_stats,
 	.auth_cert = wg_auth_host_cert,
+	.session_set_attr = host_session_set_attr,
 };
 
 const struct wg_host *wg_host_table(void)

@@ -403,6 +403,31 @@ const char *wg_session_attr(const struct wg_session *s, const char *name)
 	return last;
 }
 
+int wg_session_set_attr(struct wg_session *s, const char *key, const char *value)
+{
+	bool repeats = strcmp(key, WG_ATTR_ROUTE) == 0 || strcmp(key, WG_ATTR_DNS) == 0;
+	char *v = strdup(value);
+
+	if (!v)
+		return -1;
+	for (unsigned i = 0; i < s->n_attrs && !repeats; i++) {
+		if (strcmp(s->attrs[i].key, key) == 0) {
+			free(s->attrs[i].value);
+			s->attrs[i].value = v;
+			return 0;
+		}
+	}
+	char *k = s->n_attrs < WG_MAX_ATTRS ? strdup(key) : NULL;
+	if (!k) {
+		free(v);
+		return -1;
+	}
+	s->attrs[s->n_attrs].key = k;
+	s->attrs[s->n_attrs].value = v;
+	s->n_attrs++;
+	return 0;
+}
+
 static void describe(const struct wg_session *s, struct wg_log_context *out)
 {
 	out->user = s->user;

@@ -92,6 +92,10 @@ void wg_session_end(struct wg_session *s, const char *reason);
 /* Ends every session (server stop). */
 void wg_session_end_all(struct wg_server *srv, const char *reason);
 
+/* Sets a backend/policy attribute: WG_ATTR_ROUTE and WG_ATTR_DNS add a
+ * value, any other key replaces its value. Returns 0 or -1 (full, no memory). */
+int wg_session_set_attr(struct wg_session *s, const char *key, const char *value);
+
 /* For log lines and host->session_get. */
 const char *wg_session_attr(const struct wg_session *s, const char *name);
 void wg_session_install_log_describer(void);

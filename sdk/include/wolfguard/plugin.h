@@ -118,6 +118,8 @@ struct wg_auth_field; /* defined with the auth kind below */
 #define WG_ATTR_DNS "dns"                         /* may repeat: a DNS server */
 #define WG_ATTR_SESSION_TIMEOUT "session-timeout" /* seconds */
 #define WG_ATTR_IDLE_TIMEOUT "idle-timeout"       /* seconds */
+/* Read by the routing plugin when it leases (routing-static: a named pool). */
+#define WG_ATTR_POOL "pool"
 
 /* Counters of a session, as host->session_stats fills them. */
 struct wg_session_stats {
@@ -196,6 +198,10 @@ struct wg_host {
 	 * client sent no certificate, it did not verify against the server's
 	 * ca-file/crl-file, or the field is absent. */
 	const char *(*auth_cert)(const struct wg_auth *a, const char *what);
+	/* Sets a session attribute as auth_set_attr does during login (e.g. a
+	 * policy's WG_ATTR_POOL or WG_ATTR_FRAMED_IPV4 in after_auth: the lease
+	 * is made when the tunnel first comes up, after after_auth). */
+	void (*session_set_attr)(const struct wg_session *sess, const char *key, const char *value);
 };
 
 /* True when the host's table is long enough to hold member m. */
