@@ -171,34 +171,28 @@ static void apply_backend_routes(const struct wg_session *s, struct wg_tunnel_co
 	}
 }
 
-int wg_session_lease(struct wg_session *s)
+static void keep_scalars(struct wg_session *s, const struct wg_tunnel_config *tc)
+{
+	struct wg_session_tc *k = &s->tc;
+
+	snprintf(k->addr4, sizeof(k->addr4), "%s", tc->addr4);
+	snprintf(k->netmask4, sizeof(k->netmask4), "%s", tc->netmask4);
+	snprintf(k->addr6, sizeof(k->addr6), "%s", tc->addr6);
+	k->prefix6 = tc->prefix6;
+	k->mtu = tc->mtu;
+	k->dpd_s = tc->dpd_s;
+	k->keepalive_s = tc->keepalive_s;
+	k->idle_timeout_s = tc->idle_timeout_s;
+	k->session_timeout_s = tc->session_timeout_s;
+	k->rate_limit_kbps = tc->rate_limit_kbps;
+}
+
+/* Records the leased addresses in the lookup tables. */
+static int register_addresses(struct wg_session *s, const struct wg_tunnel_config *tc)
 {
 	struct wg_server *srv = s->srv;
-	const struct wg_routing_ops *ops = srv->routing->desc->ops;
-	struct wg_tunnel_config *tc = &s->tc;
 	struct in_addr a4;
-	int rc;
 
-	if (s->leased)
-		return 0;
-	memset(tc, 0, sizeof(*tc));
-	tc->struct_size = sizeof(*tc);
-	tc->mtu = srv->mtu;
-	tc->dpd_s = srv->dpd;
-	tc->keepalive_s = srv->keepalive;
-	tc->idle_timeout_s = srv->idle_timeout;
-	tc->session_timeout_s = srv->session_timeout;
-	tc->prefix6 = 128;
-	if (srv->default_domain)
-		snprintf(tc->default_domain, sizeof(tc->default_domain), "%s", srv->default_domain);
-	apply_backend_timeouts(s, tc);
-	rc = ops->lease(srv->routing->state, s, tc);
-	if (rc < 0) {
-		wg_log(s, WG_LOG_WARN, "no address for the session: %s", rc == -EADDRNOTAVAIL ? "pool exhausted" : strerror(-rc));
-		return rc;
-	}
-	s->leased = true;
-	apply_backend_routes(s, tc);
 	if (tc->addr4[0]) {
 		if (inet_pton(AF_INET, tc->addr4, &a4) != 1) {
 			wg_log(s, WG_LOG_ERROR, "routing plugin gave an invalid IPv4 address \"%s\"", tc->addr4);
@@ -222,6 +216,76 @@ int wg_session_lease(struct wg_session *s)
 		s->has_addr6 = true;
 	}
 	return 0;
+}
+
+static int setup_tunnel(struct wg_session *s, struct wg_tunnel_config *tc, char *denial, size_t denial_len)
+{
+	struct wg_server *srv = s->srv;
+	const struct wg_routing_ops *ops = srv->routing->desc->ops;
+	int rc;
+
+	tc->struct_size = sizeof(*tc);
+	tc->mtu = srv->mtu;
+	tc->dpd_s = srv->dpd;
+	tc->keepalive_s = srv->keepalive;
+	tc->idle_timeout_s = srv->idle_timeout;
+	tc->session_timeout_s = srv->session_timeout;
+	tc->prefix6 = 128;
+	if (srv->default_domain)
+		snprintf(tc->default_domain, sizeof(tc->default_domain), "%s", srv->default_domain);
+	apply_backend_timeouts(s, tc);
+	rc = ops->lease(srv->routing->state, s, tc);
+	if (rc < 0) {
+		wg_log(s, WG_LOG_WARN, "no address for the session: %s", rc == -EADDRNOTAVAIL ? "pool exhausted" : strerror(-rc));
+		return rc;
+	}
+	s->leased = true;
+	keep_scalars(s, tc); /* the lease is released from these at the end */
+	apply_backend_routes(s, tc);
+	rc = register_addresses(s, tc);
+	if (rc < 0)
+		return rc;
+	if (wg_policy_before_tunnel(srv, s, tc, denial, denial_len) < 0)
+		return -EPERM;
+	/* A policy may change the MTU, timeouts, limits and lists; the
+	 * addresses stay those leased. */
+	snprintf(tc->addr4, sizeof(tc->addr4), "%s", s->tc.addr4);
+	snprintf(tc->addr6, sizeof(tc->addr6), "%s", s->tc.addr6);
+	keep_scalars(s, tc);
+	s->pushed = wg_tunnel_render_pushed(tc);
+	return s->pushed ? 0 : -ENOMEM;
+}
+
+int wg_session_setup_tunnel(struct wg_session *s, char *denial, size_t denial_len)
+{
+	struct wg_tunnel_config *tc;
+	int rc;
+
+	if (s->leased)
+		return 0;
+	tc = calloc(1, sizeof(*tc));
+	if (!tc)
+		return -ENOMEM;
+	rc = setup_tunnel(s, tc, denial, denial_len);
+	free(tc);
+	return rc;
+}
+
+/* The routing plugin takes its lease back given the addresses it leased. */
+static void release_lease(struct wg_session *s)
+{
+	struct wg_server *srv = s->srv;
+	struct wg_tunnel_config tc;
+
+	if (!s->leased || !srv->routing)
+		return;
+	memset(&tc, 0, sizeof(tc));
+	tc.struct_size = sizeof(tc);
+	snprintf(tc.addr4, sizeof(tc.addr4), "%s", s->tc.addr4);
+	snprintf(tc.netmask4, sizeof(tc.netmask4), "%s", s->tc.netmask4);
+	snprintf(tc.addr6, sizeof(tc.addr6), "%s", s->tc.addr6);
+	tc.prefix6 = s->tc.prefix6;
+	((const struct wg_routing_ops *)srv->routing->desc->ops)->release(srv->routing->state, s, &tc);
 }
 
 void wg_session_stats(const struct wg_session *s, struct wg_session_stats *out)
@@ -310,8 +374,8 @@ void wg_session_end(struct wg_session *s, const char *reason)
 		wg_dtls_link_close(s->dtls);
 		s->dtls = NULL;
 	}
-	if (s->leased && srv->routing)
-		((const struct wg_routing_ops *)srv->routing->desc->ops)->release(srv->routing->state, s, &s->tc);
+	release_lease(s);
+	free(s->pushed);
 	if (s->addr4)
 		wg_hashmap_del(srv->by_addr4, &s->addr4);
 	if (s->has_addr6)

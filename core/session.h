@@ -25,6 +25,15 @@ struct wg_attr {
 	char *key, *value; /* owned */
 };
 
+/* What the client was given, kept small: the full struct wg_tunnel_config
+ * (about 10 KB of route and DNS slots) exists only while a tunnel is being
+ * set up; its lists then live on as the rendered header lines `pushed`. */
+struct wg_session_tc {
+	char addr4[16], netmask4[16], addr6[48];
+	uint32_t prefix6, mtu, dpd_s, keepalive_s;
+	uint32_t idle_timeout_s, session_timeout_s, rate_limit_kbps;
+};
+
 struct wg_session {
 	struct wg_server *srv;
 	uint64_t id;
@@ -43,7 +52,8 @@ struct wg_session {
 	bool app_id_set;
 	uint8_t psk[32];             /* DTLS PSK of the current connection */
 
-	struct wg_tunnel_config tc;  /* what the client was given */
+	struct wg_session_tc tc;     /* what the client was given */
+	char *pushed;                /* owned: X-CSTP-* lines for DNS, domain, routes */
 	bool leased;
 	uint32_t addr4;              /* network order, 0 when none */
 	uint8_t addr6[16];
@@ -75,8 +85,11 @@ struct wg_session *wg_session_new(struct wg_server *srv, const char *user, const
 struct wg_session *wg_session_by_cookie(struct wg_server *srv, const char *cookie_hex);
 void wg_session_cookie_hex(const struct wg_session *s, char out[2 * WG_COOKIE_LEN + 1]);
 
-/* Leases addresses through the routing plugin and registers them. */
-int wg_session_lease(struct wg_session *s);
+/* The first CONNECT of a session: leases its addresses through the routing
+ * plugin, applies the auth backend's attributes and runs the policies'
+ * before_tunnel. Returns 0; -EPERM when a policy denied (its message in
+ * denial); another negative errno when there is no address. */
+int wg_session_setup_tunnel(struct wg_session *s, char *denial, size_t denial_len);
 /* The tunnel is up (CONNECT answered): accounting starts the first time. */
 void wg_session_tunnel_up(struct wg_session *s);
 /* Counters for host->session_stats. */
