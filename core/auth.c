@@ -12,7 +12,9 @@
  * (auth-timeout). */
 #include "auth.h"
 
+#include <errno.h>
 #include <event2/event.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,9 +56,15 @@ struct wg_auth {
 	char *groups[WG_MAX_GROUPS]; /* owned: groups of the steps done so far */
 	unsigned n_groups;
 	struct wg_client_cert *cert; /* owned, or NULL: no client certificate */
+	/* After the chain: the policies and the lease, possibly answered later. */
+	struct wg_policy_run policy;
+	bool in_policy;            /* the run is under way */
+	bool dropped;              /* the client is gone: end the session when it returns */
 	struct event *expire;      /* owned */
 	struct event *restart;     /* owned: deferred start() after a failure */
 };
+
+static void policy_finished(struct wg_policy_run *run, int rc);
 
 /* The plugin that holds the conversation's current step. */
 static struct wg_loaded_plugin *step_plugin(const struct wg_auth *a)
@@ -112,6 +120,15 @@ static void auth_free(struct wg_auth *a)
 /* Forgets a conversation; a plugin still holding it is told first. */
 static void auth_drop(struct wg_auth *a)
 {
+	if (a->in_policy) {
+		/* A policy holds the session: forget the client, keep the memory
+		 * until the run finishes (policy_finished frees it). */
+		if (a->conn && a->conn->auth == a)
+			a->conn->auth = NULL;
+		a->conn = NULL;
+		a->dropped = true;
+		return;
+	}
 	if (a->pending) {
 		const struct wg_auth_ops *ops = step_ops(a);
 		if (!ops->cancel) {
@@ -350,7 +367,7 @@ void wg_auth_host_prompt(struct wg_auth *a, const char *message, const struct wg
 	char body[FORM_BUF], cookie[160];
 	struct wg_conn *c;
 
-	if (!a->pending)
+	if (!a->pending || a->in_policy)
 		return; /* a second answer to one step: ignore */
 	c = step_done(a);
 	if (!c)
@@ -405,7 +422,7 @@ void wg_auth_host_fail(struct wg_auth *a, const char *user_message, const char *
 {
 	struct wg_conn *c;
 
-	if (!a->pending)
+	if (!a->pending || a->in_policy)
 		return;
 	c = step_done(a);
 	a->failures++;
@@ -441,10 +458,8 @@ void wg_auth_host_succeed(struct wg_auth *a, const char *username, const char *c
 	struct wg_server *srv = a->srv;
 	struct wg_conn *c;
 	struct wg_session *s;
-	char cookie_hex[2 * WG_COOKIE_LEN + 1], headers[512], body[2048];
-	int len;
 
-	if (!a->pending)
+	if (!a->pending || a->in_policy)
 		return;
 	if (!a->conn) {
 		step_done(a);
@@ -501,10 +516,65 @@ void wg_auth_host_succeed(struct wg_auth *a, const char *username, const char *c
 	for (unsigned i = 0; i < srv->n_auth; i++)
 		s->auth_steps[i] = srv->auth_chain[i];
 	s->n_auth_steps = srv->n_auth;
-	char denial[256] = "";
-	if (wg_policy_after_auth(srv, s, denial, sizeof(denial)) < 0) {
+	a->policy = (struct wg_policy_run){
+		.srv = srv,
+		.plugins = &srv->plugins,
+		.s = s,
+		.tc = calloc(1, sizeof(struct wg_tunnel_config)),
+		.finish = policy_finished,
+	};
+	if (!a->policy.tc) {
+		wg_session_end(s, "out of memory");
+		c = step_done(a);
+		reply_error(c, "503 Service Unavailable");
+		auth_drop(a);
+		return;
+	}
+	a->in_policy = true;
+	wg_session_hold(s);
+	wg_policy_run_start(&a->policy);
+}
+
+/* The policies and the lease are done (see policy.h); a->pending is still
+ * set, so the client's connection waits for this answer. */
+static void policy_finished(struct wg_policy_run *run, int rc)
+{
+	struct wg_auth *a = (struct wg_auth *)((char *)run - offsetof(struct wg_auth, policy));
+	struct wg_server *srv = a->srv;
+	struct wg_session *s = run->s;
+	struct wg_conn *c;
+	char cookie_hex[2 * WG_COOKIE_LEN + 1], headers[512], body[2048];
+	int len;
+
+	a->in_policy = false;
+	/* An end requested while the policies ran (an administrator's
+	 * disconnect, say) wins over whatever they decided. */
+	bool ended = wg_session_release_hold(s);
+	if (ended)
+		wg_session_end(s, s->end_reason);
+	else if (rc == 0)
+		rc = wg_session_tunnel_ready(s, run->tc);
+	free(run->tc);
+	run->tc = NULL;
+	run->s = NULL;
+	if (a->dropped) {
+		if (!ended)
+			wg_session_end(s, "the client left during login");
+		a->pending = false;
+		auth_free(a);
+		return;
+	}
+	if (rc == -EPERM && !ended) {
 		wg_session_end(s, "denied by policy");
-		wg_auth_host_fail(a, denial, "denied by policy");
+		wg_auth_host_fail(a, run->msg, "denied by policy");
+		return;
+	}
+	if (rc < 0 || ended) {
+		if (!ended)
+			wg_session_end(s, rc == -EADDRNOTAVAIL ? "no address available" : "tunnel set-up failed");
+		c = step_done(a);
+		reply_error(c, "503 Service Unavailable");
+		auth_drop(a);
 		return;
 	}
 	c = step_done(a);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "policy.h"
 #include "config.h"
 #include "hashmap.h"
 #include "log.h"
@@ -171,6 +172,15 @@ static void host_session_set_attr(const struct wg_session *s, const char *key, c
 		wg_log(s, WG_LOG_DEBUG, "attribute %s set to \"%s\"", key, value);
 }
 
+static int host_session_attr_at(const struct wg_session *s, size_t i, const char **key, const char **value)
+{
+	if (!s || i >= s->n_attrs || !key || !value)
+		return -1;
+	*key = s->attrs[i].key;
+	*value = s->attrs[i].value;
+	return 0;
+}
+
 static const struct wg_host host_table = {
 	.abi_version = WG_ABI_VERSION,
 	.struct_size = sizeof(struct wg_host),
@@ -199,6 +209,8 @@ static const struct wg_host host_table = {
 	.session_stats = host_session_stats,
 	.auth_cert = wg_auth_host_cert,
 	.session_set_attr = host_session_set_attr,
+	.session_attr_at = host_session_attr_at,
+	.policy_done = wg_policy_host_done,
 };
 
 const struct wg_host *wg_host_table(void)

@@ -39,7 +39,7 @@ static size_t host_ops_size(uint32_t kind)
 	case WG_PLUGIN_AUTH: return offsetof(struct wg_auth_ops, session_start);
 	case WG_PLUGIN_ROUTING: return sizeof(struct wg_routing_ops);
 	case WG_PLUGIN_LOG: return sizeof(struct wg_log_ops);
-	case WG_PLUGIN_POLICY: return sizeof(struct wg_policy_ops);
+	case WG_PLUGIN_POLICY: return offsetof(struct wg_policy_ops, after_auth_async);
 	}
 	return 0;
 }

@@ -218,12 +218,15 @@ static int register_addresses(struct wg_session *s, const struct wg_tunnel_confi
 	return 0;
 }
 
-static int setup_tunnel(struct wg_session *s, struct wg_tunnel_config *tc, char *denial, size_t denial_len)
+int wg_session_lease_begin(struct wg_session *s, struct wg_tunnel_config *tc)
 {
 	struct wg_server *srv = s->srv;
 	const struct wg_routing_ops *ops = srv->routing->desc->ops;
 	int rc;
 
+	if (s->leased)
+		return 0;
+	memset(tc, 0, sizeof(*tc));
 	tc->struct_size = sizeof(*tc);
 	tc->mtu = srv->mtu;
 	tc->dpd_s = srv->dpd;
@@ -242,33 +245,34 @@ static int setup_tunnel(struct wg_session *s, struct wg_tunnel_config *tc, char 
 	s->leased = true;
 	keep_scalars(s, tc); /* the lease is released from these at the end */
 	apply_backend_routes(s, tc);
-	rc = register_addresses(s, tc);
-	if (rc < 0)
-		return rc;
-	if (wg_policy_before_tunnel(srv, s, tc, denial, denial_len) < 0)
-		return -EPERM;
+	return register_addresses(s, tc);
+}
+
+int wg_session_tunnel_ready(struct wg_session *s, const struct wg_tunnel_config *tc)
+{
+	char addr4[sizeof(s->tc.addr4)], addr6[sizeof(s->tc.addr6)];
+
 	/* A policy may change the MTU, timeouts, limits and lists; the
 	 * addresses stay those leased. */
-	snprintf(tc->addr4, sizeof(tc->addr4), "%s", s->tc.addr4);
-	snprintf(tc->addr6, sizeof(tc->addr6), "%s", s->tc.addr6);
+	memcpy(addr4, s->tc.addr4, sizeof(addr4));
+	memcpy(addr6, s->tc.addr6, sizeof(addr6));
 	keep_scalars(s, tc);
+	memcpy(s->tc.addr4, addr4, sizeof(addr4));
+	memcpy(s->tc.addr6, addr6, sizeof(addr6));
+	free(s->pushed);
 	s->pushed = wg_tunnel_render_pushed(tc);
 	return s->pushed ? 0 : -ENOMEM;
 }
 
-int wg_session_setup_tunnel(struct wg_session *s, char *denial, size_t denial_len)
+void wg_session_hold(struct wg_session *s)
 {
-	struct wg_tunnel_config *tc;
-	int rc;
+	s->held = true;
+}
 
-	if (s->leased)
-		return 0;
-	tc = calloc(1, sizeof(*tc));
-	if (!tc)
-		return -ENOMEM;
-	rc = setup_tunnel(s, tc, denial, denial_len);
-	free(tc);
-	return rc;
+bool wg_session_release_hold(struct wg_session *s)
+{
+	s->held = false;
+	return s->end_reason != NULL;
 }
 
 /* The routing plugin takes its lease back given the addresses it leased. */
@@ -352,6 +356,12 @@ void wg_session_end(struct wg_session *s, const char *reason)
 
 	if (s->ending)
 		return;
+	if (s->held) {
+		/* A policy call holds the session: it ends when the call returns. */
+		if (!s->end_reason)
+			s->end_reason = strdup(reason);
+		return;
+	}
 	s->ending = true;
 	wg_log(s, WG_LOG_INFO, "session ended: %s (rx %llu bytes / %llu packets, tx %llu bytes / %llu packets)", reason,
 	       (unsigned long long)s->rx_bytes, (unsigned long long)s->rx_pkts, (unsigned long long)s->tx_bytes,
@@ -376,6 +386,7 @@ void wg_session_end(struct wg_session *s, const char *reason)
 	}
 	release_lease(s);
 	free(s->pushed);
+	free(s->end_reason);
 	if (s->addr4)
 		wg_hashmap_del(srv->by_addr4, &s->addr4);
 	if (s->has_addr6)

@@ -75,6 +75,8 @@ struct wg_session {
 	time_t created, last_rx, disconnected_at;
 	uint64_t rx_bytes, tx_bytes, rx_pkts, tx_pkts;
 	bool ending;
+	bool held;                   /* a policy call holds it: see wg_session_hold */
+	char *end_reason;            /* owned: an end requested while held */
 };
 
 /* Creates a session for a successful login; owns copies of everything. */
@@ -85,11 +87,19 @@ struct wg_session *wg_session_new(struct wg_server *srv, const char *user, const
 struct wg_session *wg_session_by_cookie(struct wg_server *srv, const char *cookie_hex);
 void wg_session_cookie_hex(const struct wg_session *s, char out[2 * WG_COOKIE_LEN + 1]);
 
-/* The first CONNECT of a session: leases its addresses through the routing
- * plugin, applies the auth backend's attributes and runs the policies'
- * before_tunnel. Returns 0; -EPERM when a policy denied (its message in
- * denial); another negative errno when there is no address. */
-int wg_session_setup_tunnel(struct wg_session *s, char *denial, size_t denial_len);
+/* At login, between the policies' after_auth and before_tunnel: fills tc
+ * with the server's defaults, leases addresses through the routing plugin,
+ * applies the auth backend's attributes and registers the addresses.
+ * Returns 0 or a negative errno (no address). */
+int wg_session_lease_begin(struct wg_session *s, struct wg_tunnel_config *tc);
+/* After before_tunnel: keeps what the client is given (small) from tc. */
+int wg_session_tunnel_ready(struct wg_session *s, const struct wg_tunnel_config *tc);
+
+/* While a policy holds a session (held), wg_session_end only records the
+ * request; releasing the hold returns true when an end was requested, and
+ * the caller then ends it with s->end_reason. */
+void wg_session_hold(struct wg_session *s);
+bool wg_session_release_hold(struct wg_session *s);
 /* The tunnel is up (CONNECT answered): accounting starts the first time. */
 void wg_session_tunnel_up(struct wg_session *s);
 /* Counters for host->session_stats. */

@@ -211,18 +211,10 @@ void wg_tunnel_connect(struct wg_conn *c, const struct wg_http_request *req, con
 		wg_dtls_link_close(s->dtls);
 		s->dtls = NULL;
 	}
-	/* The first CONNECT sets the tunnel up; a reconnect with the cookie
-	 * gets the same configuration again. */
-	char denial[256] = "";
-	int rc = wg_session_setup_tunnel(s, denial, sizeof(denial));
-	if (rc == -EPERM) {
-		refuse(c, "403 Forbidden", denial);
-		wg_session_end(s, "tunnel denied by policy");
-		return;
-	}
-	if (rc < 0) {
-		refuse(c, "503 Service Unavailable", "no address available");
-		wg_session_end(s, "no address available");
+	/* The login leased the addresses and ran the policies; every CONNECT
+	 * of the session (reconnects too) gets that configuration. */
+	if (!s->pushed) {
+		refuse(c, "503 Service Unavailable", "the session has no tunnel configuration");
 		return;
 	}
 	snprintf(s->client_addr, sizeof(s->client_addr), "%s", c->peer);

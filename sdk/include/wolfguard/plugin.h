@@ -93,6 +93,7 @@ struct wg_session;  /* an authenticated user's VPN session               */
 struct wg_auth;     /* one login attempt, alive from start to its answer */
 struct wg_timer;
 struct wg_auth_field; /* defined with the auth kind below */
+struct wg_policy_call; /* one asynchronous policy hook call */
 
 /* ---------------------------------------------------------------------- */
 /* What a plugin may ask of the host.                                     */
@@ -202,6 +203,15 @@ struct wg_host {
 	 * policy's WG_ATTR_POOL or WG_ATTR_FRAMED_IPV4 in after_auth: the lease
 	 * is made when the tunnel first comes up, after after_auth). */
 	void (*session_set_attr)(const struct wg_session *sess, const char *key, const char *value);
+	/* The i-th attribute of a session (from 0), for copying them all:
+	 * returns 0 with *key and *value set, or -1 past the last one. */
+	int (*session_attr_at)(const struct wg_session *sess, size_t i, const char **key, const char **value);
+	/* The answer to an asynchronous policy hook (see wg_policy_ops):
+	 * verdict 0 allows, non-zero denies with `message` shown to the user.
+	 * Exactly once per call, from the loop thread (e.g. in run_blocking's
+	 * done()); the call, its session and tunnel config are not to be
+	 * touched afterwards. */
+	void (*policy_done)(struct wg_policy_call *call, int verdict, const char *message);
 };
 
 /* True when the host's table is long enough to hold member m. */
@@ -348,6 +358,19 @@ struct wg_policy_ops {
 			     char *msg, size_t msglen);
 	void (*on_disconnect)(void *state, const struct wg_session *s, uint64_t bytes_in,
 			      uint64_t bytes_out, uint64_t duration_s);
+
+	/* --- appended; the host checks struct_size before calling these --- */
+	/* Asynchronous forms of after_auth and before_tunnel, for policies that
+	 * take time (a script, a lookup): when set, the host calls them instead
+	 * of the synchronous forms and its loop goes on serving everyone else.
+	 * The plugin answers with host->policy_done(call, ...). Until it does,
+	 * the session and tc stay valid (a session ended meanwhile is freed only
+	 * after the answer), the client waits for its login reply, and nothing
+	 * else changes tc. Both run at login, in that order, after the auth chain
+	 * succeeded: after_auth, then the address lease, then before_tunnel. */
+	void (*after_auth_async)(void *state, const struct wg_session *s, struct wg_policy_call *call);
+	void (*before_tunnel_async)(void *state, const struct wg_session *s, struct wg_tunnel_config *tc,
+				    struct wg_policy_call *call);
 };
 
 #ifdef __cplusplus
