@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <time.h>
 
 static void set_str(lua_State *L, const char *key, const char *value)
@@ -15,14 +16,28 @@ static void set_str(lua_State *L, const char *key, const char *value)
 	lua_setfield(L, -2, key);
 }
 
-/* session.attr(name): an attribute from the auth backend (RADIUS/LDAP) or a
- * session property, or nil. Upvalues: host, session (light userdata). */
+/* The closures of a session table reach its snapshot through this box; the
+ * box is emptied when the hook returns, so a script that kept the table
+ * gets an error instead of touching freed memory. */
+struct snap_ref {
+	struct lua_snap *snap;
+};
+
+static struct lua_snap *live_snap(lua_State *L)
+{
+	struct snap_ref *ref = lua_touserdata(L, lua_upvalueindex(1));
+
+	if (!ref || !ref->snap)
+		luaL_error(L, "this session table belongs to a hook call that has returned");
+	return ref->snap;
+}
+
+/* session.attr(name): an attribute from the auth backend (RADIUS/LDAP), or
+ * nil. */
 static int session_attr(lua_State *L)
 {
-	const struct wg_host *host = lua_touserdata(L, lua_upvalueindex(1));
-	const struct wg_session *s = lua_touserdata(L, lua_upvalueindex(2));
-	const char *name = luaL_checkstring(L, 1);
-	const char *v = host->session_get(s, name);
+	struct lua_snap *snap = live_snap(L);
+	const char *v = lua_snap_attr(snap, luaL_checkstring(L, 1));
 
 	if (v)
 		lua_pushstring(L, v);
@@ -31,35 +46,24 @@ static int session_attr(lua_State *L)
 	return 1;
 }
 
-/* session.set_group(name): the policy picks or overrides the group. */
-static int session_set_group(lua_State *L)
+/* session.set_group / set_pool / set_address(value): recorded, applied by
+ * the plugin on the loop's thread after the hook. Upvalue 2: which one. */
+static int session_setter(lua_State *L)
 {
-	const struct wg_host *host = lua_touserdata(L, lua_upvalueindex(1));
-	const struct wg_session *s = lua_touserdata(L, lua_upvalueindex(2));
-	size_t len;
-	const char *group = luaL_checklstring(L, 1, &len);
-
-	if (len == 0 || len > 127)
-		return luaL_error(L, "set_group: a group name is 1 to 127 bytes");
-	host->session_set_group(s, group);
-	return 0;
-}
-
-/* session.set_pool(name) / session.set_address("10.8.0.50"): where the
- * lease comes from. Only meaningful in after_auth: the address is leased
- * when the tunnel first comes up, before before_tunnel runs. Upvalues: host,
- * session, and the attribute key. */
-static int session_set_lease_attr(lua_State *L)
-{
-	const struct wg_host *host = lua_touserdata(L, lua_upvalueindex(1));
-	const struct wg_session *s = lua_touserdata(L, lua_upvalueindex(2));
-	const char *key = lua_tostring(L, lua_upvalueindex(3));
+	struct lua_snap *snap = live_snap(L);
+	lua_Integer which = lua_tointeger(L, lua_upvalueindex(2));
 	size_t len;
 	const char *value = luaL_checklstring(L, 1, &len);
+	char **slot = which == 0 ? &snap->set_group : which == 1 ? &snap->set_pool : &snap->set_address;
+	static const char *const names[] = {"set_group", "set_pool", "set_address"};
 
-	if (len == 0 || len > 63)
-		return luaL_error(L, "%s: the value is 1 to 63 bytes", key);
-	host->session_set_attr(s, key, value);
+	if (len == 0 || len > (which == 0 ? 127u : 63u) || memchr(value, '\0', len))
+		return luaL_error(L, "%s: the value is 1 to %d bytes of text", names[which], which == 0 ? 127 : 63);
+	char *copy = strdup(value);
+	if (!copy)
+		return luaL_error(L, "%s: out of memory", names[which]);
+	free(*slot);
+	*slot = copy;
 	return 0;
 }
 
@@ -81,44 +85,53 @@ static void push_groups(lua_State *L, const char *joined)
 	lua_setfield(L, -2, "groups");
 }
 
-void lua_push_session(lua_State *L, const struct wg_host *host, const struct wg_session *s)
+void lua_push_session(lua_State *L, struct lua_snap *snap)
 {
-	lua_createtable(L, 0, 12);
-	set_str(L, "user", host->session_get(s, WG_SESS_USER));
-	set_str(L, "group", host->session_get(s, WG_SESS_GROUP));
-	set_str(L, "session_id", host->session_get(s, WG_SESS_ID));
-	set_str(L, "client_address", host->session_get(s, WG_SESS_CLIENT_ADDR));
-	set_str(L, "user_agent", host->session_get(s, WG_SESS_USER_AGENT));
-	set_str(L, "client_version", host->session_get(s, "client-version"));
-	set_str(L, "platform", host->session_get(s, "client-platform"));
-	set_str(L, "address", host->session_get(s, WG_SESS_ADDR4));
-	set_str(L, "address6", host->session_get(s, WG_SESS_ADDR6));
-	lua_pushinteger(L, (lua_Integer)time(NULL));
+	static const char *const setters[] = {"set_group", "set_pool", "set_address"};
+
+	lua_createtable(L, 0, 16);
+	set_str(L, "user", snap->user);
+	set_str(L, "group", snap->group);
+	set_str(L, "session_id", snap->session_id);
+	set_str(L, "client_address", snap->client_address);
+	set_str(L, "user_agent", snap->user_agent);
+	set_str(L, "client_version", snap->client_version);
+	set_str(L, "platform", snap->platform);
+	set_str(L, "address", snap->address);
+	set_str(L, "address6", snap->address6);
+	lua_pushinteger(L, (lua_Integer)snap->time);
 	lua_setfield(L, -2, "time");
-	push_groups(L, host->session_get(s, WG_SESS_GROUPS));
-	lua_pushlightuserdata(L, (void *)host);
-	lua_pushlightuserdata(L, (void *)s);
-	lua_pushcclosure(L, session_attr, 2);
-	lua_setfield(L, -2, "attr");
-	if (WG_HOST_HAS(host, session_set_group)) {
-		lua_pushlightuserdata(L, (void *)host);
-		lua_pushlightuserdata(L, (void *)s);
-		lua_pushcclosure(L, session_set_group, 2);
-		lua_setfield(L, -2, "set_group");
+	push_groups(L, snap->groups);
+
+	struct snap_ref *ref = lua_newuserdatauv(L, sizeof(*ref), 0);
+	ref->snap = snap;
+	snap->lua_ref = ref;
+	/* Anchored until lua_session_done, so the box outlives the call even if
+	 * the script drops every reference to the table. */
+	lua_pushvalue(L, -1);
+	lua_rawsetp(L, LUA_REGISTRYINDEX, snap);
+	lua_pushvalue(L, -1);
+	lua_pushcclosure(L, session_attr, 1);
+	lua_setfield(L, -3, "attr");
+	for (lua_Integer i = 0; i < 3; i++) {
+		lua_pushvalue(L, -1);
+		lua_pushinteger(L, i);
+		lua_pushcclosure(L, session_setter, 2);
+		lua_setfield(L, -3, setters[i]);
 	}
-	if (WG_HOST_HAS(host, session_set_attr)) {
-		static const struct { const char *fn, *key; } setters[] = {
-			{"set_pool", WG_ATTR_POOL},
-			{"set_address", WG_ATTR_FRAMED_IPV4},
-		};
-		for (size_t i = 0; i < sizeof(setters) / sizeof(setters[0]); i++) {
-			lua_pushlightuserdata(L, (void *)host);
-			lua_pushlightuserdata(L, (void *)s);
-			lua_pushstring(L, setters[i].key);
-			lua_pushcclosure(L, session_set_lease_attr, 3);
-			lua_setfield(L, -2, setters[i].fn);
-		}
-	}
+	lua_pop(L, 1); /* the box */
+}
+
+void lua_session_done(lua_State *L, struct lua_snap *snap)
+{
+	struct snap_ref *ref = snap->lua_ref;
+
+	if (!ref)
+		return;
+	ref->snap = NULL;
+	snap->lua_ref = NULL;
+	lua_pushnil(L);
+	lua_rawsetp(L, LUA_REGISTRYINDEX, snap);
 }
 
 static void push_list(lua_State *L, const char *key, const void *base, size_t stride, unsigned n)

@@ -58,3 +58,45 @@ LUA
 	grep -q 'no pool named "nonexistent"' "$RUN/server.log" || fail "the unknown pool was not logged" || return 1
 	ping_ok "$NS_CLI2" "$LAN_ADDR" || fail "bob lost the LAN" || return 1
 }
+
+# A slow policy script runs on a worker thread: while carol's after_auth
+# burns CPU for seconds, alice's tunnel keeps answering pings at once and
+# bob logs in and gets his tunnel before carol's login is decided.
+WOLFGUARD_TESTS+=(policy_off_loop)
+test_policy_off_loop() {
+	wolfguard_conf false
+	cat >"$RUN/slow.lua" <<'LUA'
+function after_auth(session)
+  if session.user == "carol" then
+    local x = 0
+    for i = 1, 250000000 do x = x + i end
+  end
+  return true
+end
+LUA
+	add_user carol secret3 sales
+	echo "{\"plugin\": \"policy-lua\", \"options\": {\"script\": \"$RUN/slow.lua\", \"max-instructions\": 1000000000}}" \
+		>"$RUN/conf.d/40-policy-lua.json"
+	server_start_wolfguard false || fail "wolfguard did not start" || return 1
+	connect_or_fail alice secret1 || return 1
+	local t0 t_bob t_carol rtt
+	t0=$(date +%s%N)
+	client_connect carol secret3 --ns "$NS_CLI2" --tag carol >/dev/null 2>&1 &
+	local carol_job=$!
+	# Notes when carol's tunnel is configured (bounded: 60 s).
+	(for _ in $(seq 600); do [ -s "$RUN/env-carol" ] && break; sleep 0.1; done; date +%s%N >"$RUN/carol-done") &
+	local watcher=$!
+	sleep 0.2
+	connect_or_fail bob secret2 --ns "$NS_CLI2" || return 1
+	t_bob=$((($(date +%s%N) - t0) / 1000000))
+	# Pings through alice's tunnel while carol's script runs.
+	rtt=$(in_ns "$NS_CLI" ping -c 10 -i 0.1 -W 1 "$LAN_ADDR" | awk -F/ '/^rtt/ {print $6}')
+	wait "$carol_job" || fail "carol's slow login failed: $(tail -n 2 "$(client_log carol)" | tr '\n' ' ')" || return 1
+	wait "$watcher"
+	t_carol=$((($(cat "$RUN/carol-done") - t0) / 1000000))
+	echo "   alice's max ping rtt during carol's policy: ${rtt:-none} ms; bob's login done after ${t_bob} ms; carol's after ~${t_carol} ms"
+	[ -n "$rtt" ] && awk -v r="$rtt" 'BEGIN {exit !(r < 50)}' ||
+		fail "alice's tunnel stalled while a policy ran: max rtt ${rtt:-lost} ms" || return 1
+	[ "$t_carol" -ge 2000 ] || fail "carol's policy took only ${t_carol} ms: the test proves nothing" || return 1
+	[ "$t_bob" -lt "$t_carol" ] || fail "bob's login (${t_bob} ms) waited for carol's policy (${t_carol} ms)" || return 1
+}
