@@ -18,13 +18,16 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include "auth_xml.h"
 #include "conn.h"
+#include "gen.h"
 #include "hashmap.h"
 #include "hex.h"
 #include "http_parser.h"
 #include "log.h"
+#include "login_limits.h"
 #include "policy.h"
 #include "server.h"
 #include "session.h"
@@ -50,11 +53,20 @@ struct wg_auth {
 	unsigned failures;
 	struct event *expire;      /* owned */
 	struct event *restart;     /* owned: deferred start() after a failure */
+	struct wg_gen *gen;        /* the configuration the login began in (a reference) */
+	struct timespec step_start; /* when the plugin got the current step (metrics) */
 };
 
-static const struct wg_auth_ops *auth_ops(struct wg_server *srv)
+/* The auth plugin of the configuration the login began in: a reload does
+ * not hand a conversation to a plugin instance that never saw its start. */
+static struct wg_loaded_plugin *auth_plugin(const struct wg_auth *a)
 {
-	return srv->auth->desc->ops;
+	return a->gen ? a->gen->auth : a->srv->auth;
+}
+
+static const struct wg_auth_ops *auth_ops(const struct wg_auth *a)
+{
+	return auth_plugin(a)->desc->ops;
 }
 
 static void auth_free(struct wg_auth *a)
@@ -66,6 +78,7 @@ static void auth_free(struct wg_auth *a)
 		event_free(a->expire);
 	if (a->restart)
 		event_free(a->restart);
+	wg_gen_unref(a->gen);
 	for (unsigned i = 0; i < a->n_attrs; i++) {
 		free(a->attrs[i].key);
 		free(a->attrs[i].value);
@@ -80,7 +93,7 @@ static void auth_free(struct wg_auth *a)
 static void auth_drop(struct wg_auth *a)
 {
 	if (a->pending) {
-		const struct wg_auth_ops *ops = auth_ops(a->srv);
+		const struct wg_auth_ops *ops = auth_ops(a);
 		if (!ops->cancel) {
 			/* The plugin may still answer: keep the memory, unlink the client. */
 			if (a->conn && a->conn->auth == a)
@@ -88,7 +101,7 @@ static void auth_drop(struct wg_auth *a)
 			a->conn = NULL;
 			return;
 		}
-		ops->cancel(a->srv->auth->state, a);
+		ops->cancel(auth_plugin(a)->state, a);
 		a->pending = false;
 	}
 	auth_free(a);
@@ -119,7 +132,8 @@ static void auth_restart_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	a->pending = true;
 	memset(a->msg, 0, sizeof(*a->msg));
-	auth_ops(a->srv)->start(a->srv->auth->state, a);
+	clock_gettime(CLOCK_MONOTONIC, &a->step_start);
+	auth_ops(a)->start(auth_plugin(a)->state, a);
 }
 
 static struct wg_auth *auth_new(struct wg_server *srv, struct wg_conn *c)
@@ -130,6 +144,7 @@ static struct wg_auth *auth_new(struct wg_server *srv, struct wg_conn *c)
 	if (!a)
 		return NULL;
 	a->srv = srv;
+	a->gen = wg_gen_ref(srv->gen);
 	a->msg = calloc(1, sizeof(*a->msg));
 	a->expire = evtimer_new(srv->base, auth_expired, a);
 	a->restart = evtimer_new(srv->base, auth_restart_cb, a);
@@ -167,6 +182,7 @@ static void attach(struct wg_auth *a, struct wg_conn *c)
 	c->auth = a;
 	c->busy = true;
 	a->pending = true;
+	clock_gettime(CLOCK_MONOTONIC, &a->step_start);
 }
 
 void wg_auth_handle(struct wg_conn *c, const struct wg_http_request *req)
@@ -216,7 +232,7 @@ void wg_auth_handle(struct wg_conn *c, const struct wg_http_request *req)
 		if (msg->group_select[0])
 			snprintf(a->group_select, sizeof(a->group_select), "%s", msg->group_select);
 		attach(a, c);
-		auth_ops(srv)->cont(srv->auth->state, a);
+		auth_ops(a)->cont(auth_plugin(a)->state, a);
 		return;
 	}
 	if (a)
@@ -238,7 +254,9 @@ void wg_auth_handle(struct wg_conn *c, const struct wg_http_request *req)
 		wg_auth_host_set_attr(a, "client-platform", msg->platform[0] ? msg->platform : msg->device_id);
 	free(msg);
 	attach(a, c);
-	auth_ops(srv)->start(srv->auth->state, a);
+	if (wg_login_defer(srv, a->client_addr, a->restart, &a->pending))
+		return; /* recent failures from this address: start() after a delay */
+	auth_ops(a)->start(auth_plugin(a)->state, a);
 }
 
 void wg_auth_conn_gone(struct wg_conn *c)
@@ -260,7 +278,7 @@ void wg_auth_end_all(struct wg_server *srv)
 
 	for (size_t i = 0; i < n; i++) {
 		struct wg_auth *a = all[i];
-		a->pending = a->pending && auth_ops(srv)->cancel; /* plugins are going away */
+		a->pending = a->pending && auth_ops(a)->cancel; /* plugins are going away */
 		auth_drop(a);
 	}
 	free(all);
@@ -329,6 +347,7 @@ void wg_auth_host_fail(struct wg_auth *a, const char *user_message, const char *
 		return;
 	c = step_done(a);
 	a->failures++;
+	unsigned delay_ms = wg_login_failed(a->srv, a->client_addr, auth_plugin(a)->desc->name, &a->step_start);
 	wg_log(NULL, WG_LOG_NOTICE, "%s: login failed for user \"%s\": %s", a->client_addr,
 	       a->username[0] ? a->username : "?", log_reason ? log_reason : "no reason given");
 	if (!c || a->failures >= MAX_FAILURES) {
@@ -343,7 +362,7 @@ void wg_auth_host_fail(struct wg_auth *a, const char *user_message, const char *
 	a->username[0] = '\0';
 	attach(a, c);
 	a->pending = false; /* restart_cb sets it when start() runs */
-	struct timeval now = {0, 0};
+	struct timeval now = {delay_ms / 1000, (delay_ms % 1000) * 1000}; /* slows guessing */
 	evtimer_add(a->restart, &now);
 }
 
@@ -362,6 +381,7 @@ void wg_auth_host_succeed(struct wg_auth *a, const char *username, const char *c
 		auth_drop(a);
 		return;
 	}
+	wg_login_succeeded(srv, auth_plugin(a)->desc->name, &a->step_start);
 	if (srv->max_clients && srv->n_sessions >= srv->max_clients) {
 		wg_log(NULL, WG_LOG_WARN, "%s: login of %s refused: server full (max-clients %u)", a->client_addr,
 		       username, srv->max_clients);
@@ -378,6 +398,7 @@ void wg_auth_host_succeed(struct wg_auth *a, const char *username, const char *c
 		auth_drop(a);
 		return;
 	}
+	wg_gen_assign(&s->gen, a->gen); /* served by the plugins that logged it in */
 	char denial[256] = "";
 	if (wg_policy_after_auth(srv, s, denial, sizeof(denial)) < 0) {
 		wg_session_end(s, "denied by policy");

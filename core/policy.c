@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "gen.h"
 #include "loader.h"
 #include "log.h"
 #include "server.h"
@@ -16,10 +17,19 @@ static void default_message(char *msg, size_t msglen)
 		snprintf(msg, msglen, "Access denied by policy.");
 }
 
+/* The policy instances of the session's own configuration generation: a
+ * reload does not hand existing sessions to new scripts. */
+static const struct wg_plugins *plugins_of(const struct wg_server *srv, const struct wg_session *s)
+{
+	return s && s->gen ? &s->gen->plugins : &srv->plugins;
+}
+
 int wg_policy_after_auth(struct wg_server *srv, const struct wg_session *s, char *msg, size_t msglen)
 {
-	for (size_t i = 0; i < srv->plugins.n; i++) {
-		const struct wg_loaded_plugin *p = &srv->plugins.v[i];
+	const struct wg_plugins *ps = plugins_of(srv, s);
+
+	for (size_t i = 0; i < ps->n; i++) {
+		const struct wg_loaded_plugin *p = &ps->v[i];
 		const struct wg_policy_ops *ops = p->desc->ops;
 		if (p->desc->kind != WG_PLUGIN_POLICY || !p->initialized || !ops->after_auth)
 			continue;
@@ -37,8 +47,10 @@ int wg_policy_after_auth(struct wg_server *srv, const struct wg_session *s, char
 int wg_policy_before_tunnel(struct wg_server *srv, const struct wg_session *s, struct wg_tunnel_config *tc,
 			    char *msg, size_t msglen)
 {
-	for (size_t i = 0; i < srv->plugins.n; i++) {
-		const struct wg_loaded_plugin *p = &srv->plugins.v[i];
+	const struct wg_plugins *ps = plugins_of(srv, s);
+
+	for (size_t i = 0; i < ps->n; i++) {
+		const struct wg_loaded_plugin *p = &ps->v[i];
 		const struct wg_policy_ops *ops = p->desc->ops;
 		if (p->desc->kind != WG_PLUGIN_POLICY || !p->initialized || !ops->before_tunnel)
 			continue;
@@ -56,9 +68,10 @@ int wg_policy_before_tunnel(struct wg_server *srv, const struct wg_session *s, s
 void wg_policy_on_disconnect(struct wg_server *srv, const struct wg_session *s)
 {
 	time_t now = time(NULL);
+	const struct wg_plugins *ps = plugins_of(srv, s);
 
-	for (size_t i = 0; i < srv->plugins.n; i++) {
-		const struct wg_loaded_plugin *p = &srv->plugins.v[i];
+	for (size_t i = 0; i < ps->n; i++) {
+		const struct wg_loaded_plugin *p = &ps->v[i];
 		const struct wg_policy_ops *ops = p->desc->ops;
 		if (p->desc->kind != WG_PLUGIN_POLICY || !p->initialized || !ops->on_disconnect)
 			continue;

@@ -14,9 +14,11 @@
 #include "conn.h"
 #include "cstp_frame.h"
 #include "dtls.h"
+#include "gen.h"
 #include "hashmap.h"
 #include "hex.h"
 #include "log.h"
+#include "metrics.h"
 #include "policy.h"
 #include "server.h"
 #include "tunnel.h"
@@ -75,11 +77,13 @@ struct wg_session *wg_session_new(struct wg_server *srv, const char *user, const
 		s->n_attrs++;
 	}
 	s->created = s->last_rx = time(NULL);
+	s->gen = wg_gen_ref(srv->gen);
 	s->timer = evtimer_new(srv->base, session_timer_cb, s);
 	if (!s->timer || random_bytes(s->cookie, sizeof(s->cookie)) < 0 ||
 	    wg_hashmap_put(srv->by_cookie, s->cookie, s) < 0) {
 		if (s->timer)
 			event_free(s->timer);
+		wg_gen_unref(s->gen);
 		for (unsigned i = 0; i < s->n_groups; i++)
 			free(s->groups[i]);
 		for (unsigned i = 0; i < s->n_attrs; i++) {
@@ -129,7 +133,6 @@ static int parse_addr6(const char *text, uint8_t out[16])
 int wg_session_lease(struct wg_session *s)
 {
 	struct wg_server *srv = s->srv;
-	const struct wg_routing_ops *ops = srv->routing->desc->ops;
 	struct wg_tunnel_config *tc = &s->tc;
 	struct in_addr a4;
 	int rc;
@@ -146,7 +149,7 @@ int wg_session_lease(struct wg_session *s)
 	tc->prefix6 = 128;
 	if (srv->default_domain)
 		snprintf(tc->default_domain, sizeof(tc->default_domain), "%s", srv->default_domain);
-	rc = ops->lease(srv->routing->state, s, tc);
+	rc = wg_gen_lease(s, tc);
 	if (rc < 0) {
 		wg_log(s, WG_LOG_WARN, "no address for the session: %s", rc == -EADDRNOTAVAIL ? "pool exhausted" : strerror(-rc));
 		return rc;
@@ -221,8 +224,7 @@ void wg_session_end(struct wg_session *s, const char *reason)
 		wg_dtls_link_close(s->dtls);
 		s->dtls = NULL;
 	}
-	if (s->leased && srv->routing)
-		((const struct wg_routing_ops *)srv->routing->desc->ops)->release(srv->routing->state, s, &s->tc);
+	wg_gen_release(s);
 	if (s->addr4)
 		wg_hashmap_del(srv->by_addr4, &s->addr4);
 	if (s->has_addr6)
@@ -231,7 +233,9 @@ void wg_session_end(struct wg_session *s, const char *reason)
 		wg_hashmap_del(srv->by_app_id, s->app_id);
 	wg_hashmap_del(srv->by_cookie, s->cookie);
 	srv->n_sessions--;
+	wg_metrics_session_ended(s->rx_bytes, s->tx_bytes, s->rx_pkts, s->tx_pkts);
 	event_free(s->timer);
+	wg_gen_unref(s->gen);
 	for (unsigned i = 0; i < s->n_groups; i++)
 		free(s->groups[i]);
 	for (unsigned i = 0; i < s->n_attrs; i++) {

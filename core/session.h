@@ -13,6 +13,7 @@
 struct wg_server;
 struct wg_conn;
 struct wg_dtls_link;
+struct wg_gen;
 struct event;
 
 #define WG_COOKIE_LEN 32
@@ -53,6 +54,10 @@ struct wg_session {
 
 	/* Token buckets for tc.rate_limit_kbps, one per direction. */
 	struct wg_rate { double tokens; uint64_t last_us; } rate_in, rate_out;
+
+	/* The configuration generation the session began in: its plugin
+	 * instances serve the session to its end (see gen.h). A reference. */
+	struct wg_gen *gen;
 
 	time_t created, last_rx, disconnected_at;
 	uint64_t rx_bytes, tx_bytes, rx_pkts, tx_pkts;
