@@ -19,7 +19,8 @@ struct ban_entry {
 	time_t window_start;
 	time_t last_seen;       /* last failure or ban, for eviction */
 	time_t banned_until;    /* 0: not banned */
-	time_t refused_logged;  /* last "refused" log line */
+	time_t refused_logged;  /* last "refused" log line, if logged_once */
+	bool logged_once;
 	bool manual;
 };
 
@@ -226,9 +227,10 @@ bool wg_ban_note_refused(struct wg_ban_table *t, const char *addr, time_t now)
 	struct ban_entry *e = lookup(t, addr, false, now, &err);
 
 	t->refused_total++;
-	if (!e || now < e->refused_logged + REFUSED_LOG_INTERVAL_S)
+	if (!e || (e->logged_once && now < e->refused_logged + REFUSED_LOG_INTERVAL_S))
 		return false;
 	e->refused_logged = now;
+	e->logged_once = true;
 	return true;
 }
 
