@@ -147,8 +147,8 @@ int wg_reload(struct wg_server *srv, char *msg, size_t msglen)
 	}
 	free(err);
 	const struct wg_config *old = srv->scfg;
-	snprintf(msg, msglen, "configuration generation %u in use for new logins; %u session%s keep%s theirs", g->number,
-		 srv->n_sessions, srv->n_sessions == 1 ? "" : "s", srv->n_sessions == 1 ? "s" : "");
+	snprintf(msg, msglen, "configuration generation %u in use for new logins; existing sessions (%u) keep the one they began with",
+		 g->number, srv->n_sessions);
 	warn_restart_keys(old, g->conf->server, msg, msglen);
 	wg_gen_make_current(srv, g); /* old stays alive while sessions use it */
 	if (wg_server_apply_settings(srv, why, sizeof(why)) < 0) /* checked in prepare(): not expected */
