@@ -20,14 +20,17 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include "auth_xml.h"
 #include "client_cert.h"
 #include "conn.h"
+#include "gen.h"
 #include "hashmap.h"
 #include "hex.h"
 #include "http_parser.h"
 #include "log.h"
+#include "login_limits.h"
 #include "policy.h"
 #include "server.h"
 #include "session.h"
@@ -62,6 +65,8 @@ struct wg_auth {
 	bool dropped;              /* the client is gone: end the session when it returns */
 	struct event *expire;      /* owned */
 	struct event *restart;     /* owned: deferred start() after a failure */
+	struct wg_gen *gen;        /* the configuration the login began in (a reference) */
+	struct timespec step_start; /* when the plugin got the current step (metrics) */
 };
 
 static void policy_finished(struct wg_policy_run *run, int rc);
@@ -69,7 +74,14 @@ static void policy_finished(struct wg_policy_run *run, int rc);
 /* The plugin that holds the conversation's current step. */
 static struct wg_loaded_plugin *step_plugin(const struct wg_auth *a)
 {
-	return a->srv->auth_chain[a->step];
+	/* The chain of the configuration the login began in: a reload does
+	 * not hand a conversation to plugin instances that never saw it. */
+	return a->gen ? a->gen->auth_chain[a->step] : a->srv->auth_chain[a->step];
+}
+
+static unsigned chain_length(const struct wg_auth *a)
+{
+	return a->gen ? a->gen->n_auth : a->srv->n_auth;
 }
 
 static const struct wg_auth_ops *step_ops(const struct wg_auth *a)
@@ -107,6 +119,7 @@ static void auth_free(struct wg_auth *a)
 		event_free(a->restart);
 	forget_groups(a);
 	free(a->cert);
+	wg_gen_unref(a->gen);
 	for (unsigned i = 0; i < a->n_attrs; i++) {
 		free(a->attrs[i].key);
 		free(a->attrs[i].value);
@@ -172,6 +185,7 @@ static void auth_restart_cb(evutil_socket_t fd, short what, void *arg)
 	/* Each step starts from an empty form: a later step never sees the
 	 * password typed for an earlier one. */
 	explicit_bzero(a->msg, sizeof(*a->msg));
+	clock_gettime(CLOCK_MONOTONIC, &a->step_start);
 	step_ops(a)->start(step_plugin(a)->state, a);
 }
 
@@ -183,6 +197,7 @@ static struct wg_auth *auth_new(struct wg_server *srv, struct wg_conn *c)
 	if (!a)
 		return NULL;
 	a->srv = srv;
+	a->gen = wg_gen_ref(srv->gen);
 	a->msg = calloc(1, sizeof(*a->msg));
 	a->expire = evtimer_new(srv->base, auth_expired, a);
 	a->restart = evtimer_new(srv->base, auth_restart_cb, a);
@@ -235,6 +250,7 @@ static void attach(struct wg_auth *a, struct wg_conn *c)
 	c->auth = a;
 	c->busy = true;
 	a->pending = true;
+	clock_gettime(CLOCK_MONOTONIC, &a->step_start);
 }
 
 void wg_auth_handle(struct wg_conn *c, const struct wg_http_request *req)
@@ -315,6 +331,9 @@ void wg_auth_handle(struct wg_conn *c, const struct wg_http_request *req)
 		wg_auth_host_set_attr(a, "client-platform", msg->platform[0] ? msg->platform : msg->device_id);
 	free(msg);
 	attach(a, c);
+	if (wg_login_defer(srv, a->client_addr, a->restart, &a->pending))
+		return; /* recent failures from this address: start() after a delay */
+	clock_gettime(CLOCK_MONOTONIC, &a->step_start);
 	step_ops(a)->start(step_plugin(a)->state, a);
 }
 
@@ -426,6 +445,7 @@ void wg_auth_host_fail(struct wg_auth *a, const char *user_message, const char *
 		return;
 	c = step_done(a);
 	a->failures++;
+	unsigned delay_ms = wg_login_failed(a->srv, a->client_addr, step_plugin(a)->desc->name, &a->step_start);
 	wg_log(NULL, WG_LOG_NOTICE, "%s: login failed for user \"%s\": %s", a->client_addr,
 	       a->username[0] ? a->username : "?", log_reason ? log_reason : "no reason given");
 	if (c && !a->answered) {
@@ -449,7 +469,7 @@ void wg_auth_host_fail(struct wg_auth *a, const char *user_message, const char *
 	forget_groups(a);
 	attach(a, c);
 	a->pending = false; /* restart_cb sets it when start() runs */
-	struct timeval now = {0, 0};
+	struct timeval now = {delay_ms / 1000, (delay_ms % 1000) * 1000}; /* slows guessing */
 	evtimer_add(a->restart, &now);
 }
 
@@ -480,13 +500,15 @@ void wg_auth_host_succeed(struct wg_auth *a, const char *username, const char *c
 		wg_auth_host_fail(a, "Login failed.", "the auth plugin accepted a login without a user name");
 		return;
 	}
+	wg_login_succeeded(srv, step_plugin(a)->desc->name, &a->step_start);
 	collect_groups(a, groups);
-	if (a->step + 1 < srv->n_auth) {
+	if (a->step + 1 < chain_length(a)) {
 		/* On to the next step of the chain, on the same connection. */
 		c = step_done(a);
 		a->step++;
 		wg_log(NULL, WG_LOG_INFO, "%s: user \"%s\" passed %s; next step %s", a->client_addr, a->username,
-		       srv->auth_chain[a->step - 1]->desc->name, step_plugin(a)->desc->name);
+		       a->gen ? a->gen->auth_chain[a->step - 1]->desc->name : srv->auth_chain[a->step - 1]->desc->name,
+		       step_plugin(a)->desc->name);
 		attach(a, c);
 		a->pending = false; /* restart_cb sets it when start() runs */
 		struct timeval now = {0, 0};
@@ -513,12 +535,13 @@ void wg_auth_host_succeed(struct wg_auth *a, const char *username, const char *c
 		auth_drop(a);
 		return;
 	}
-	for (unsigned i = 0; i < srv->n_auth; i++)
-		s->auth_steps[i] = srv->auth_chain[i];
-	s->n_auth_steps = srv->n_auth;
+	wg_gen_assign(&s->gen, a->gen); /* served by the plugins that logged it in */
+	s->n_auth_steps = chain_length(a);
+	for (unsigned i = 0; i < s->n_auth_steps; i++)
+		s->auth_steps[i] = a->gen ? a->gen->auth_chain[i] : srv->auth_chain[i];
 	a->policy = (struct wg_policy_run){
 		.srv = srv,
-		.plugins = &srv->plugins,
+		.plugins = s->gen ? &s->gen->plugins : &srv->plugins,
 		.s = s,
 		.tc = calloc(1, sizeof(struct wg_tunnel_config)),
 		.finish = policy_finished,

@@ -17,9 +17,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ban.h"
 #include "control_proto.h"
+#include "gen.h"
 #include "hashmap.h"
 #include "log.h"
+#include "metrics.h"
+#include "metrics_http.h"
+#include "reload.h"
 #include "server.h"
 #include "session.h"
 
@@ -60,16 +65,33 @@ static void client_free(struct ctl_client *c)
 	free(c);
 }
 
+/* "established": packets flow over DTLS; "offered": the tunnel is up over
+ * TLS and DTLS was offered but is not (yet) up; "off": no DTLS for it. */
+static const char *dtls_state(const struct wg_session *s)
+{
+	if (s->dtls)
+		return "established";
+	return s->cstp && s->srv->dtls ? "offered" : "off";
+}
+
 static json_t *session_json(const struct wg_session *s, time_t now)
 {
-	return json_pack("{s:s, s:s, s:s?, s:s, s:s?, s:s?, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:s}",
-			 "id", s->id_str, "user", s->user, "group", s->group[0] ? s->group : NULL,
+	json_t *groups = json_array();
+	for (unsigned i = 0; i < s->n_groups; i++)
+		if (s->groups[i])
+			json_array_append_new(groups, json_string(s->groups[i]));
+	return json_pack("{s:s, s:s, s:s?, s:o, s:s, s:s?, s:s?, s:s, s:b, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:s, "
+			 "s:s?, s:s?, s:I}",
+			 "id", s->id_str, "user", s->user, "group", s->group[0] ? s->group : NULL, "groups", groups,
 			 "client_address", s->client_addr, "vpn_address", s->tc.addr4[0] ? s->tc.addr4 : NULL,
 			 "vpn_address6", s->tc.addr6[0] ? s->tc.addr6 : NULL,
 			 "tunnel", s->cstp ? "connected" : "waiting-for-reconnect", "dtls", s->dtls != NULL,
-			 "rx_bytes", (json_int_t)s->rx_bytes, "tx_bytes", (json_int_t)s->tx_bytes,
-			 "rx_packets", (json_int_t)s->rx_pkts, "tx_packets", (json_int_t)s->tx_pkts,
-			 "uptime_s", (json_int_t)(now - s->created), "user_agent", s->user_agent);
+			 "dtls_state", dtls_state(s), "rx_bytes", (json_int_t)s->rx_bytes, "tx_bytes",
+			 (json_int_t)s->tx_bytes, "rx_packets", (json_int_t)s->rx_pkts, "tx_packets",
+			 (json_int_t)s->tx_pkts, "uptime_s", (json_int_t)(now - s->created), "login_time",
+			 (json_int_t)s->created, "user_agent", s->user_agent, "client_version",
+			 wg_session_attr(s, "client-version"), "client_platform", wg_session_attr(s, "client-platform"),
+			 "config_generation", (json_int_t)(s->gen ? s->gen->number : 0));
 }
 
 static bool matches(const struct wg_session *s, const struct wg_control_req *req)
@@ -88,9 +110,85 @@ static json_t *do_status(struct wg_control *ctl)
 							 d->version ? d->version : "?", "kind",
 							 wg_plugin_kind_name(d->kind)));
 	}
-	return json_pack("{s:b, s:s, s:I, s:I, s:I, s:o}", "ok", 1, "version", WG_VERSION, "uptime_s",
+	struct wg_metrics m;
+	uint64_t ok = 0, failed = 0;
+	wg_metrics_snapshot(srv, &m);
+	for (unsigned i = 0; i < m.n_backends; i++) {
+		ok += m.backends[i].success;
+		failed += m.backends[i].failure;
+	}
+	json_t *counters = json_pack(
+		"{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "logins_ok", (json_int_t)ok,
+		"logins_failed", (json_int_t)failed, "bans_active", (json_int_t)m.bans_active, "bans_total",
+		(json_int_t)m.bans_total, "ban_refused_connections", (json_int_t)m.ban_refused,
+		"ban_tracked_addresses", (json_int_t)m.ban_tracked, "rx_bytes", (json_int_t)m.rx_bytes, "tx_bytes",
+		(json_int_t)m.tx_bytes, "rx_packets", (json_int_t)m.rx_packets, "tx_packets", (json_int_t)m.tx_packets,
+		"reloads_ok", (json_int_t)m.reloads_ok, "reloads_failed", (json_int_t)m.reloads_failed, "sessions_dtls",
+		(json_int_t)m.sessions_dtls, "sessions_cstp", (json_int_t)m.sessions_cstp);
+	unsigned alive = 0;
+	for (const struct wg_gen *g = srv->gens; g; g = g->next)
+		alive++;
+	return json_pack("{s:b, s:s, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "ok", 1, "version", WG_VERSION, "uptime_s",
 			 (json_int_t)(time(NULL) - ctl->started), "sessions", (json_int_t)srv->n_sessions,
-			 "unauthenticated_connections", (json_int_t)srv->n_conns_unauth, "plugins", plugins);
+			 "unauthenticated_connections", (json_int_t)srv->n_conns_unauth, "config_generation",
+			 (json_int_t)(srv->gen ? srv->gen->number : 0), "config_generations_alive", (json_int_t)alive,
+			 "counters", counters, "plugins", plugins);
+}
+
+static json_t *do_reload(struct wg_control *ctl)
+{
+	char msg[4096];
+
+	if (wg_reload(ctl->srv, msg, sizeof(msg)) < 0)
+		return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
+	return json_pack("{s:b, s:s, s:I}", "ok", 1, "message", msg, "config_generation",
+			 (json_int_t)ctl->srv->gen->number);
+}
+
+static json_t *error_reply(const char *why);
+
+static json_t *do_ban(struct wg_control *ctl, const struct wg_control_req *req)
+{
+	struct wg_server *srv = ctl->srv;
+	char canon[64];
+	unsigned secs = req->seconds ? (unsigned)req->seconds : srv->ban_time;
+
+	if (wg_ban_canonical(req->addr, canon, sizeof(canon)) < 0)
+		return error_reply("\"addr\" is not an IPv4 or IPv6 address");
+	int rc = wg_ban_add(srv->bans, canon, secs, time(NULL));
+	if (rc < 0)
+		return error_reply(rc == -ENOSPC ? "the ban table is full (ban-max-entries)" : "cannot ban that address");
+	wg_log(NULL, WG_LOG_NOTICE, "%s: banned for %u s by the administrator", canon, secs);
+	return json_pack("{s:b, s:s, s:I}", "ok", 1, "addr", canon, "seconds", (json_int_t)secs);
+}
+
+static json_t *do_unban(struct wg_control *ctl, const struct wg_control_req *req)
+{
+	char canon[64];
+
+	if (wg_ban_canonical(req->addr, canon, sizeof(canon)) < 0)
+		return error_reply("\"addr\" is not an IPv4 or IPv6 address");
+	int rc = wg_ban_remove(ctl->srv->bans, canon, time(NULL));
+	if (rc > 0)
+		wg_log(NULL, WG_LOG_NOTICE, "%s: unbanned by the administrator", canon);
+	return json_pack("{s:b, s:s, s:b}", "ok", 1, "addr", canon, "was_banned", rc > 0);
+}
+
+static void ban_json(const struct wg_ban_info *b, void *arg)
+{
+	time_t now = time(NULL);
+	json_array_append_new(arg, json_pack("{s:s, s:I, s:I, s:I, s:s}", "addr", b->addr, "until", (json_int_t)b->until,
+					     "remaining_s", (json_int_t)(b->until > now ? b->until - now : 0), "failures",
+					     (json_int_t)b->failures, "reason",
+					     b->manual ? "administrator" : "failed logins"));
+}
+
+static json_t *do_bans(struct wg_control *ctl)
+{
+	json_t *list = json_array();
+
+	wg_ban_foreach(ctl->srv->bans, time(NULL), ban_json, list);
+	return json_pack("{s:b, s:o}", "ok", 1, "bans", list);
 }
 
 static json_t *do_sessions(struct wg_control *ctl, const struct wg_control_req *req)
@@ -147,8 +245,16 @@ static json_t *handle(struct wg_control *ctl, const char *buf, size_t len)
 		return do_sessions(ctl, &req);
 	case WG_CTL_DISCONNECT:
 		return do_disconnect(ctl, &req);
+	case WG_CTL_RELOAD:
+		return do_reload(ctl);
+	case WG_CTL_BAN:
+		return do_ban(ctl, &req);
+	case WG_CTL_UNBAN:
+		return do_unban(ctl, &req);
+	case WG_CTL_BANS:
+		return do_bans(ctl);
 	default:
-		return error_reply("reload is not implemented yet; restart the server to apply a new conf.d");
+		return error_reply("unknown command");
 	}
 }
 

@@ -9,11 +9,27 @@
 static const struct {
 	const char *name;
 	int cmd;
-	int needs_selector;
+	int needs_selector; /* "user" or "id" */
+	int needs_addr;
 } commands[] = {
-	{"status", WG_CTL_STATUS, 0}, {"list", WG_CTL_LIST, 0}, {"show", WG_CTL_SHOW, 1},
-	{"disconnect", WG_CTL_DISCONNECT, 1}, {"reload", WG_CTL_RELOAD, 0},
+	{"status", WG_CTL_STATUS, 0, 0}, {"list", WG_CTL_LIST, 0, 0}, {"show", WG_CTL_SHOW, 1, 0},
+	{"disconnect", WG_CTL_DISCONNECT, 1, 0}, {"reload", WG_CTL_RELOAD, 0, 0}, {"ban", WG_CTL_BAN, 0, 1},
+	{"unban", WG_CTL_UNBAN, 0, 1}, {"bans", WG_CTL_BANS, 0, 0},
 };
+
+static int copy_seconds(json_t *root, long long *out, char *err, size_t errlen)
+{
+	json_t *v = json_object_get(root, "seconds");
+
+	if (!v)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > WG_CONTROL_MAX_BAN_S) {
+		snprintf(err, errlen, "\"seconds\" must be an integer from 1 to %d", WG_CONTROL_MAX_BAN_S);
+		return -1;
+	}
+	*out = json_integer_value(v);
+	return 0;
+}
 
 static int copy_string(json_t *root, const char *key, char *dst, size_t dstlen, char *err, size_t errlen)
 {
@@ -58,8 +74,14 @@ int wg_control_parse(const char *buf, size_t len, struct wg_control_req *out, ch
 			continue;
 		out->cmd = commands[i].cmd;
 		if (copy_string(root, "user", out->user, sizeof(out->user), err, errlen) < 0 ||
-		    copy_string(root, "id", out->id, sizeof(out->id), err, errlen) < 0)
+		    copy_string(root, "id", out->id, sizeof(out->id), err, errlen) < 0 ||
+		    copy_string(root, "addr", out->addr, sizeof(out->addr), err, errlen) < 0 ||
+		    copy_seconds(root, &out->seconds, err, errlen) < 0)
 			goto out;
+		if (commands[i].needs_addr && !out->addr[0]) {
+			snprintf(err, errlen, "\"%s\" needs \"addr\"", name);
+			goto out;
+		}
 		if (commands[i].needs_selector && !out->user[0] && !out->id[0]) {
 			snprintf(err, errlen, "\"%s\" needs \"user\" or \"id\"", name);
 			goto out;
@@ -67,7 +89,7 @@ int wg_control_parse(const char *buf, size_t len, struct wg_control_req *out, ch
 		rc = 0;
 		goto out;
 	}
-	snprintf(err, errlen, "unknown or missing \"cmd\" (status, list, show, disconnect, reload)");
+	snprintf(err, errlen, "unknown or missing \"cmd\" (status, list, show, disconnect, reload, ban, unban, bans)");
 out:
 	json_decref(root);
 	return rc;

@@ -264,15 +264,12 @@ int wg_plugins_load(const struct wg_conf *conf, struct wg_plugins *out, struct w
 	return 0;
 }
 
-/* fini() in reverse order of init. Log sinks go first: no line may reach
- * a plugin that is being (or has been) shut down. */
+/* fini() in reverse order of init. This set's log sinks go first: no line
+ * may reach a plugin that is being (or has been) shut down. Only its own:
+ * after a reload another set's sinks are the live ones. */
 static void fini_all(struct wg_plugins *ps)
 {
-	bool any_log = false;
-	for (size_t i = 0; i < ps->n; i++)
-		any_log |= ps->v[i].initialized && ps->v[i].desc->kind == WG_PLUGIN_LOG;
-	if (any_log)
-		wg_log_clear_sinks();
+	wg_plugins_remove_sinks(ps);
 	for (size_t i = ps->n; i-- > 0;) {
 		struct wg_loaded_plugin *p = &ps->v[i];
 		if (!p->initialized)
@@ -282,6 +279,13 @@ static void fini_all(struct wg_plugins *ps)
 		p->initialized = false;
 		p->state = NULL;
 	}
+}
+
+void wg_plugins_remove_sinks(struct wg_plugins *ps)
+{
+	for (size_t i = 0; i < ps->n; i++)
+		if (ps->v[i].initialized && ps->v[i].desc->kind == WG_PLUGIN_LOG)
+			wg_log_remove_sink(ps->v[i].desc->ops, ps->v[i].state);
 }
 
 int wg_plugins_init(struct wg_plugins *ps, const struct wg_host *host, struct wg_err *err)

@@ -48,7 +48,9 @@ int wg_plugins_load(const struct wg_conf *conf, struct wg_plugins *out, struct w
  * sink (wg_log_add_sink). On failure: "<conf file>: <plugin>: init failed:
  * <reason>" added to err, what was initialised is fini'd, returns -1. */
 int wg_plugins_init(struct wg_plugins *ps, const struct wg_host *host, struct wg_err *err);
-/* Log sinks cleared, fini() in reverse order, then dlclose. */
+/* This set's log plugins stop being sinks (a reload retires them). */
+void wg_plugins_remove_sinks(struct wg_plugins *ps);
+/* This set's log sinks removed, fini() in reverse order, then dlclose. */
 void wg_plugins_unload(struct wg_plugins *ps);
 
 /* The first initialised plugin of a kind, or NULL. */

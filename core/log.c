@@ -80,6 +80,19 @@ int wg_log_add_sink(const struct wg_log_ops *ops, void *state)
 	return rc;
 }
 
+void wg_log_remove_sink(const struct wg_log_ops *ops, void *state)
+{
+	pthread_mutex_lock(&sink_lock);
+	for (size_t i = 0; i < n_sinks; i++) {
+		if (sinks[i].ops == ops && sinks[i].state == state) {
+			memmove(&sinks[i], &sinks[i + 1], (n_sinks - i - 1) * sizeof(sinks[0]));
+			n_sinks--;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&sink_lock);
+}
+
 void wg_log_clear_sinks(void)
 {
 	/* Taking the lock waits for any write in progress, so the caller may

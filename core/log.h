@@ -34,6 +34,8 @@ const char *wg_log_level_name(int level);
  * sinks (-ENOSPC). Thread-safe. */
 int wg_log_add_sink(const struct wg_log_ops *ops, void *state);
 void wg_log_clear_sinks(void);
+/* Unregisters one sink (a log plugin of a configuration being retired). */
+void wg_log_remove_sink(const struct wg_log_ops *ops, void *state);
 
 /* How log.c learns a session's context without depending on session.c. */
 struct wg_log_context {

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "gen.h"
 #include "loader.h"
 #include "log.h"
 #include "server.h"
@@ -19,6 +20,13 @@ enum { PH_AFTER_AUTH, PH_BEFORE_TUNNEL, PH_DONE };
 static struct wg_policy_call *as_call(struct wg_policy_run *r)
 {
 	return (struct wg_policy_call *)r;
+}
+
+/* The policy instances of the session's own configuration generation: a
+ * reload does not hand existing sessions to new scripts. */
+static const struct wg_plugins *plugins_of(const struct wg_server *srv, const struct wg_session *s)
+{
+	return s && s->gen ? &s->gen->plugins : &srv->plugins;
 }
 
 static const struct wg_loaded_plugin *next_policy(struct wg_policy_run *r)
@@ -123,9 +131,10 @@ void wg_policy_host_done(struct wg_policy_call *call, int verdict, const char *m
 void wg_policy_on_disconnect(struct wg_server *srv, const struct wg_session *s)
 {
 	time_t now = time(NULL);
+	const struct wg_plugins *ps = plugins_of(srv, s);
 
-	for (size_t i = 0; i < srv->plugins.n; i++) {
-		const struct wg_loaded_plugin *p = &srv->plugins.v[i];
+	for (size_t i = 0; i < ps->n; i++) {
+		const struct wg_loaded_plugin *p = &ps->v[i];
 		const struct wg_policy_ops *ops = p->desc->ops;
 		if (p->desc->kind != WG_PLUGIN_POLICY || !p->initialized || !ops->on_disconnect)
 			continue;

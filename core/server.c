@@ -10,17 +10,24 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "auth.h"
+#include "ban.h"
 #include "conn.h"
 #include "control.h"
 #include "datapath.h"
 #include "dtls.h"
 #include "fd_limit.h"
+#include "gen.h"
 #include "hashmap.h"
 #include "host.h"
 #include "log.h"
+#include "login_limits.h"
+#include "metrics.h"
+#include "metrics_http.h"
+#include "reload.h"
 #include "server_options.h"
 #include "session.h"
 #include "tls.h"
@@ -28,6 +35,9 @@
 
 #define ACCEPT_BURST 64
 #define WORKER_THREADS 4
+#define BAN_EXPIRE_S 60
+#define STOP_TICK_MS 50
+#define STOP_MAX_TICKS 40 /* 2 s for the DISCONNECTs to leave */
 
 static __thread struct wg_server *current;
 
@@ -36,9 +46,31 @@ struct wg_server *wg_server_current(void)
 	return current;
 }
 
-static void read_settings(struct wg_server *srv)
+int wg_server_apply_settings(struct wg_server *srv, char *why, size_t whylen)
 {
 	const struct wg_config *c = srv->scfg;
+	int level = wg_log_level_from_name(wg_config_string(c, "log-level"));
+
+	if (level < 0) {
+		snprintf(why, whylen, "%s: log-level: expected error, warn, notice, info or debug",
+			 wg_config_where(c, "log-level"));
+		return -1;
+	}
+	struct wg_ban_limits lim = {
+		.failures = (unsigned)wg_config_int(c, "ban-failures"),
+		.window_s = (unsigned)wg_config_int(c, "ban-window"),
+		.ban_s = (unsigned)wg_config_int(c, "ban-time"),
+		.max_entries = (unsigned)wg_config_int(c, "ban-max-entries"),
+	};
+	if (!srv->bans && !(srv->bans = wg_ban_new(&lim))) {
+		snprintf(why, whylen, "out of memory for the ban table");
+		return -1;
+	}
+	wg_ban_set_limits(srv->bans, &lim);
+	srv->ban_failures = lim.failures;
+	srv->ban_window = lim.window_s;
+	srv->ban_time = lim.ban_s;
+	wg_log_set_level(level);
 
 	srv->cookie_lifetime = (unsigned)wg_config_int(c, "cookie-lifetime");
 	srv->auth_timeout = (unsigned)wg_config_int(c, "auth-timeout");
@@ -53,6 +85,16 @@ static void read_settings(struct wg_server *srv)
 	srv->banner = wg_config_string(c, "banner");
 	srv->default_domain = wg_config_string(c, "default-domain");
 	srv->server_name = wg_config_string(c, "server-name");
+	return 0;
+}
+
+static bool sockaddr_text(const struct sockaddr_storage *ss, char *out, size_t len)
+{
+	if (ss->ss_family == AF_INET)
+		return inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, out, (socklen_t)len) != NULL;
+	if (ss->ss_family == AF_INET6)
+		return inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, out, (socklen_t)len) != NULL;
+	return false;
 }
 
 static void accept_resume(evutil_socket_t fd, short what, void *arg)
@@ -97,6 +139,11 @@ static void on_accept(evutil_socket_t fd, short what, void *arg)
 				accept_pause(srv, errno);
 			return;
 		}
+		char peer[INET6_ADDRSTRLEN];
+		if (sockaddr_text(&ss, peer, sizeof(peer)) && wg_login_banned(srv, peer)) {
+			close(cfd); /* before any TLS work: a banned address costs nothing */
+			continue;
+		}
 		wg_conn_accept(srv, cfd, (struct sockaddr *)&ss, len);
 	}
 }
@@ -114,11 +161,22 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 
 	(void)what;
 	if (sig == SIGHUP) {
-		wg_log(NULL, WG_LOG_NOTICE, "SIGHUP: live reload is not implemented yet; configuration unchanged");
+		char msg[4096];
+		wg_log(NULL, WG_LOG_NOTICE, "SIGHUP: reloading %s", srv->conf->dir);
+		wg_reload(srv, msg, sizeof(msg)); /* logs the outcome itself */
 		return;
 	}
 	wg_log(NULL, WG_LOG_NOTICE, "%s: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	wg_server_stop(srv);
+}
+
+static void on_ban_expire(evutil_socket_t fd, short what, void *arg)
+{
+	struct wg_server *srv = arg;
+
+	(void)fd;
+	(void)what;
+	wg_ban_expire(srv->bans, time(NULL));
 }
 
 static int parse_listen(const char *host, int port, struct sockaddr_storage *ss, socklen_t *len)
@@ -167,55 +225,51 @@ static int open_listener(struct wg_server *srv)
 	return srv->accept_ev && event_add(srv->accept_ev, NULL) == 0 ? 0 : -1;
 }
 
+/* Generation 1: the conf.d read at start with its plugins. */
+static void log_auth_chain(const struct wg_gen *g)
+{
+	char chain[256] = "";
+	size_t len = 0;
+
+	if (g->n_auth < 2)
+		return;
+	for (unsigned i = 0; i < g->n_auth && len < sizeof(chain); i++)
+		len += (size_t)snprintf(chain + len, sizeof(chain) - len, "%s%s", i ? " -> " : "",
+					g->auth_chain[i]->desc->name);
+	wg_log(NULL, WG_LOG_INFO, "login chain: %s (every step must succeed)", chain);
+}
+
 static int setup_plugins(struct wg_server *srv)
 {
 	struct wg_err err;
+	struct wg_plugins ps;
+	struct wg_loaded_plugin *auth, *routing;
+	char why[256] = "out of memory";
 
 	wg_err_init(&err);
-	if (wg_plugins_load(srv->conf, &srv->plugins, &err) < 0 ||
-	    wg_plugins_init(&srv->plugins, wg_host_table(), &err) < 0) {
-		wg_log(NULL, WG_LOG_ERROR, "plugins:\n%s", err.text);
-		return -1;
+	if (wg_plugins_load(srv->conf, &ps, &err) < 0)
+		goto fail;
+	if (wg_plugins_init(&ps, wg_host_table(), &err) < 0) {
+		wg_plugins_unload(&ps);
+		goto fail;
 	}
-	for (size_t i = 0; i < srv->plugins.n; i++) {
-		struct wg_loaded_plugin *p = &srv->plugins.v[i];
+	for (size_t i = 0; i < ps.n; i++) {
+		struct wg_loaded_plugin *p = &ps.v[i];
 		wg_log(NULL, WG_LOG_INFO, "plugin %s %s (%s) loaded from %s", p->desc->name,
 		       p->desc->version ? p->desc->version : "?", wg_plugin_kind_name(p->desc->kind), p->path);
 	}
-	srv->n_auth = 0;
-	for (size_t i = 0; i < srv->plugins.n; i++) {
-		struct wg_loaded_plugin *p = &srv->plugins.v[i];
-		if (!p->initialized || p->desc->kind != WG_PLUGIN_AUTH)
-			continue;
-		if (srv->n_auth == WG_MAX_AUTH_STEPS) {
-			wg_log(NULL, WG_LOG_ERROR, "more than %d auth plugins enabled in %s", WG_MAX_AUTH_STEPS,
-			       srv->conf->dir);
-			return -1;
-		}
-		srv->auth_chain[srv->n_auth++] = p;
-	}
-	srv->auth = srv->n_auth ? srv->auth_chain[0] : NULL;
-	if (srv->n_auth > 1) {
-		char chain[256] = "";
-		size_t len = 0;
-		for (unsigned i = 0; i < srv->n_auth && len < sizeof(chain); i++)
-			len += (size_t)snprintf(chain + len, sizeof(chain) - len, "%s%s", i ? " -> " : "",
-						srv->auth_chain[i]->desc->name);
-		wg_log(NULL, WG_LOG_INFO, "login chain: %s (every step must succeed)", chain);
-	}
-	srv->routing = wg_plugins_find_kind(&srv->plugins, WG_PLUGIN_ROUTING);
-	if (!srv->auth) {
-		wg_log(NULL, WG_LOG_ERROR, "no auth plugin enabled in %s (e.g. a file {\"plugin\": \"auth-plain\", ...})",
-		       srv->conf->dir);
+	struct wg_gen *g = NULL;
+	if (wg_gen_pick(&ps, &auth, &routing, why, sizeof(why)) < 0 || !(g = wg_gen_new(srv, srv->conf, &ps))) {
+		wg_log(NULL, WG_LOG_ERROR, "%s: %s", srv->conf->dir, why);
+		wg_plugins_unload(&ps);
 		return -1;
 	}
-	if (!srv->routing) {
-		wg_log(NULL, WG_LOG_ERROR,
-		       "no routing plugin enabled in %s (e.g. a file {\"plugin\": \"routing-static\", ...})",
-		       srv->conf->dir);
-		return -1;
-	}
+	wg_gen_make_current(srv, g);
+	log_auth_chain(g);
 	return 0;
+fail:
+	wg_log(NULL, WG_LOG_ERROR, "plugins:\n%s", err.text);
+	return -1;
 }
 
 static int setup_tun(struct wg_server *srv)
@@ -293,14 +347,11 @@ int wg_server_init(struct wg_server *srv, struct wg_conf *conf)
 		wg_log(NULL, WG_LOG_ERROR, "configuration:\n%s", err.text);
 		return -1;
 	}
-	read_settings(srv);
-	int level = wg_log_level_from_name(wg_config_string(srv->scfg, "log-level"));
-	if (level < 0) {
-		wg_log(NULL, WG_LOG_ERROR, "%s: log-level: expected error, warn, notice, info or debug",
-		       wg_config_where(srv->scfg, "log-level"));
+	if (wg_server_apply_settings(srv, why, sizeof(why)) < 0) {
+		wg_log(NULL, WG_LOG_ERROR, "%s", why);
 		return -1;
 	}
-	wg_log_set_level(level);
+	wg_metrics_counters(); /* start time */
 	srv->base = event_base_new();
 	srv->by_cookie = wg_hashmap_new(WG_COOKIE_LEN);
 	srv->by_addr4 = wg_hashmap_new(4);
@@ -338,6 +389,16 @@ int wg_server_init(struct wg_server *srv, struct wg_conf *conf)
 		if (!srv->control)
 			return -1;
 	}
+	if (wg_config_int(srv->scfg, "metrics-port") != 0) {
+		srv->metrics = wg_metrics_http_start(srv, wg_config_string(srv->scfg, "metrics-listen"),
+						     (int)wg_config_int(srv->scfg, "metrics-port"));
+		if (!srv->metrics)
+			return -1;
+	}
+	srv->ban_ev = event_new(srv->base, -1, EV_PERSIST, on_ban_expire, srv);
+	struct timeval every = {.tv_sec = BAN_EXPIRE_S};
+	if (!srv->ban_ev || event_add(srv->ban_ev, &every) < 0)
+		return -1;
 	wg_log(NULL, WG_LOG_NOTICE, "listening on %s port %lld (TLS)%s", wg_config_string(srv->scfg, "listen"),
 	       (long long)wg_config_int(srv->scfg, "port"), srv->dtls ? " and UDP for DTLS" : "; DTLS off");
 	return 0;
@@ -348,36 +409,78 @@ int wg_server_run(struct wg_server *srv)
 	return event_base_dispatch(srv->base) < 0 ? -1 : 0;
 }
 
+static bool output_pending(struct wg_server *srv)
+{
+	for (struct wg_conn *c = srv->conns; c; c = c->next)
+		if (wg_conn_backlog(c) > 0)
+			return true;
+	return false;
+}
+
+/* The loop ends once every connection's queued output (the DISCONNECTs)
+ * has gone to the kernel, or after STOP_MAX_TICKS. */
+static void on_stop_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct wg_server *srv = arg;
+	struct timeval tick = {0, STOP_TICK_MS * 1000};
+
+	(void)fd;
+	(void)what;
+	if (++srv->stop_ticks >= STOP_MAX_TICKS || !output_pending(srv))
+		event_base_loopexit(srv->base, NULL);
+	else
+		evtimer_add(srv->stop_ev, &tick);
+}
+
 void wg_server_stop(struct wg_server *srv)
 {
-	struct timeval grace = {.tv_sec = 0, .tv_usec = 300000};
+	struct timeval tick = {0, STOP_TICK_MS * 1000};
 
 	if (srv->stopping)
 		return;
 	srv->stopping = true;
 	if (srv->accept_ev)
 		event_del(srv->accept_ev);
-	/* Clients get a DISCONNECT so they do not try to reconnect. */
-	wg_session_end_all(srv, "server shutting down");
-	event_base_loopexit(srv->base, &grace);
+	/* Clients get a DISCONNECT so they do not try to reconnect, and every
+	 * session's end reaches the plugins (accounting stops). */
+	wg_session_end_all(srv, "server shutdown");
+	srv->stop_ev = evtimer_new(srv->base, on_stop_tick, srv);
+	if (!srv->stop_ev || evtimer_add(srv->stop_ev, &tick) < 0)
+		event_base_loopexit(srv->base, NULL);
 }
 
 void wg_server_fini(struct wg_server *srv)
 {
+	/* Sessions end (plugins hear of each), logins are dropped, queued
+	 * plugin work finishes, and only then are plugins finalised. */
 	if (srv->by_cookie)
-		wg_session_end_all(srv, "server shutting down");
+		wg_session_end_all(srv, "server shutdown");
 	if (srv->by_context)
 		wg_auth_end_all(srv);
 	if (srv->base)
 		wg_conn_free_all(srv);
 	if (srv->control)
 		wg_control_stop(srv->control);
+	if (srv->metrics)
+		wg_metrics_http_stop(srv->metrics);
 	if (srv->dtls)
 		wg_dtls_server_free(srv->dtls);
 	if (srv->pool)
 		wg_workpool_free(srv->pool);
-	wg_plugins_unload(&srv->plugins);
+	if (srv->gen_counter)
+		wg_gen_collect(srv, true);
+	else
+		wg_conf_free(srv->conf); /* no generation took it over */
+	srv->conf = NULL;
+	memset(&srv->plugins, 0, sizeof(srv->plugins));
 	wg_log_clear_sinks();
+	if (srv->gc_ev)
+		event_free(srv->gc_ev);
+	if (srv->ban_ev)
+		event_free(srv->ban_ev);
+	if (srv->stop_ev)
+		event_free(srv->stop_ev);
+	wg_ban_free(srv->bans);
 	if (srv->accept_ev)
 		event_free(srv->accept_ev);
 	if (srv->tun_ev)
@@ -401,6 +504,5 @@ void wg_server_fini(struct wg_server *srv)
 	wg_hashmap_free(srv->by_context);
 	if (srv->base)
 		event_base_free(srv->base);
-	wg_conf_free(srv->conf);
 	current = NULL;
 }

@@ -7,6 +7,7 @@
 #define WG_SERVER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
@@ -21,11 +22,22 @@ struct wg_hashmap;
 struct wg_workpool;
 struct wg_dtls_server;
 struct wg_control;
+struct wg_gen;
+struct wg_ban_table;
+struct wg_metrics_http;
 
 struct wg_server {
 	struct event_base *base;
-	struct wg_conf *conf;           /* owned */
-	struct wg_plugins plugins;      /* owned */
+	/* The current configuration generation (gen.h) and every generation
+	 * not yet freed. conf, plugins, auth and routing below are borrowed
+	 * from the current one (plugins is a copy of gen->plugins, never
+	 * unloaded through srv); before the first generation exists, conf is
+	 * owned. */
+	struct wg_gen *gen, *gens;
+	unsigned gen_counter;
+	struct event *gc_ev;            /* frees unused generations */
+	struct wg_conf *conf;
+	struct wg_plugins plugins;
 	const struct wg_config *scfg;   /* conf->server */
 	WOLFSSL_CTX *tls;               /* owned */
 	struct wg_workpool *pool;       /* owned */
@@ -42,6 +54,11 @@ struct wg_server {
 	struct wg_dtls_server *dtls;    /* NULL when DTLS is off */
 	struct wg_control *control;     /* NULL when the control socket is off */
 	int udp_port;                   /* the DTLS port announced to clients */
+	struct wg_metrics_http *metrics; /* NULL when metrics-port is 0 */
+	struct wg_ban_table *bans;      /* owned; survives reloads */
+	struct event *ban_ev;           /* expires ban entries every minute */
+	struct event *stop_ev;          /* graceful stop: waits for DISCONNECTs to leave */
+	int stop_ticks;
 
 	/* Lookup tables; values are borrowed struct wg_session / wg_auth. */
 	struct wg_hashmap *by_cookie;   /* 32-byte cookie -> session */
@@ -57,6 +74,7 @@ struct wg_server {
 	/* Settings read once from the server section. */
 	unsigned cookie_lifetime, auth_timeout, idle_timeout, session_timeout;
 	unsigned dpd, keepalive, mtu, max_clients, max_unauth;
+	unsigned ban_failures, ban_window, ban_time;
 	bool isolate;
 	const char *banner, *default_domain, *server_name;
 	uint32_t net4, mask4;           /* pool network, host order (0 if none) */
@@ -76,6 +94,9 @@ int wg_server_run(struct wg_server *srv);
 void wg_server_fini(struct wg_server *srv);
 /* Begins a graceful stop: sessions are told, then the loop ends. */
 void wg_server_stop(struct wg_server *srv);
+/* Re-reads the settings of srv->scfg (at start and after a reload). Returns
+ * 0, or -1 with a reason in why. */
+int wg_server_apply_settings(struct wg_server *srv, char *why, size_t whylen);
 
 /* The worker of the calling thread (for host functions that have no other
  * context, like timers). */

@@ -31,6 +31,12 @@ const struct wg_option wg_server_options[] = {
 	{"control-socket", WG_OPT_STRING, 0, 0, 0, "/run/wolfguard/control.sock", "Unix socket for wolfguardctl; \"\" turns it off"},
 	{"control-socket-mode", WG_OPT_STRING, 0, 0, 0, "0600", "permissions of the control socket (octal)"},
 	{"log-level", WG_OPT_STRING, 0, 0, 0, "info", "lines above this level (error, warn, notice, info, debug) are not produced at all"},
+	{"ban-failures", WG_OPT_INT, 0, 0, 100000, "10", "failed logins from one address within ban-window that ban it; 0: never ban"},
+	{"ban-window", WG_OPT_INT, 0, 1, 86400, "300", "seconds in which ban-failures failures ban an address"},
+	{"ban-time", WG_OPT_INT, 0, 1, 86400 * 30, "600", "seconds an address stays banned after too many failed logins"},
+	{"ban-max-entries", WG_OPT_INT, 0, 16, 10000000, "16384", "client addresses the ban table tracks at most (memory bound)"},
+	{"metrics-listen", WG_OPT_STRING, 0, 0, 0, "127.0.0.1", "address of the Prometheus /metrics listener (plain HTTP)"},
+	{"metrics-port", WG_OPT_INT, 0, 0, 65535, "0", "TCP port of the /metrics listener; 0: off"},
 	{"server-name", WG_OPT_STRING, 0, 0, 0, "wolfguard", "name shown in the login form"},
 	{NULL, 0, 0, 0, 0, NULL, NULL},
 };

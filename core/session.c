@@ -14,9 +14,11 @@
 #include "conn.h"
 #include "cstp_frame.h"
 #include "dtls.h"
+#include "gen.h"
 #include "hashmap.h"
 #include "hex.h"
 #include "log.h"
+#include "metrics.h"
 #include "policy.h"
 #include "server.h"
 #include "tunnel.h"
@@ -75,11 +77,13 @@ struct wg_session *wg_session_new(struct wg_server *srv, const char *user, const
 		s->n_attrs++;
 	}
 	s->created = s->last_rx = time(NULL);
+	s->gen = wg_gen_ref(srv->gen);
 	s->timer = evtimer_new(srv->base, session_timer_cb, s);
 	if (!s->timer || random_bytes(s->cookie, sizeof(s->cookie)) < 0 ||
 	    wg_hashmap_put(srv->by_cookie, s->cookie, s) < 0) {
 		if (s->timer)
 			event_free(s->timer);
+		wg_gen_unref(s->gen);
 		for (unsigned i = 0; i < s->n_groups; i++)
 			free(s->groups[i]);
 		for (unsigned i = 0; i < s->n_attrs; i++) {
@@ -221,7 +225,6 @@ static int register_addresses(struct wg_session *s, const struct wg_tunnel_confi
 int wg_session_lease_begin(struct wg_session *s, struct wg_tunnel_config *tc)
 {
 	struct wg_server *srv = s->srv;
-	const struct wg_routing_ops *ops = srv->routing->desc->ops;
 	int rc;
 
 	if (s->leased)
@@ -237,7 +240,7 @@ int wg_session_lease_begin(struct wg_session *s, struct wg_tunnel_config *tc)
 	if (srv->default_domain)
 		snprintf(tc->default_domain, sizeof(tc->default_domain), "%s", srv->default_domain);
 	apply_backend_timeouts(s, tc);
-	rc = ops->lease(srv->routing->state, s, tc);
+	rc = wg_gen_lease(s, tc); /* the routing plugin of the session's generation */
 	if (rc < 0) {
 		wg_log(s, WG_LOG_WARN, "no address for the session: %s", rc == -EADDRNOTAVAIL ? "pool exhausted" : strerror(-rc));
 		return rc;
@@ -275,21 +278,19 @@ bool wg_session_release_hold(struct wg_session *s)
 	return s->end_reason != NULL;
 }
 
-/* The routing plugin takes its lease back given the addresses it leased. */
+/* The routing plugin takes its lease back given the addresses it leased
+ * (and other generations' parked leases of those addresses go too). */
 static void release_lease(struct wg_session *s)
 {
-	struct wg_server *srv = s->srv;
 	struct wg_tunnel_config tc;
 
-	if (!s->leased || !srv->routing)
-		return;
 	memset(&tc, 0, sizeof(tc));
 	tc.struct_size = sizeof(tc);
 	snprintf(tc.addr4, sizeof(tc.addr4), "%s", s->tc.addr4);
 	snprintf(tc.netmask4, sizeof(tc.netmask4), "%s", s->tc.netmask4);
 	snprintf(tc.addr6, sizeof(tc.addr6), "%s", s->tc.addr6);
 	tc.prefix6 = s->tc.prefix6;
-	((const struct wg_routing_ops *)srv->routing->desc->ops)->release(srv->routing->state, s, &tc);
+	wg_gen_release(s, &tc);
 }
 
 void wg_session_stats(const struct wg_session *s, struct wg_session_stats *out)
@@ -395,7 +396,9 @@ void wg_session_end(struct wg_session *s, const char *reason)
 		wg_hashmap_del(srv->by_app_id, s->app_id);
 	wg_hashmap_del(srv->by_cookie, s->cookie);
 	srv->n_sessions--;
+	wg_metrics_session_ended(s->rx_bytes, s->tx_bytes, s->rx_pkts, s->tx_pkts);
 	event_free(s->timer);
+	wg_gen_unref(s->gen);
 	for (unsigned i = 0; i < s->n_groups; i++)
 		free(s->groups[i]);
 	for (unsigned i = 0; i < s->n_attrs; i++) {

@@ -15,6 +15,7 @@
 struct wg_server;
 struct wg_conn;
 struct wg_dtls_link;
+struct wg_gen;
 struct event;
 
 #define WG_COOKIE_LEN 32
@@ -71,6 +72,9 @@ struct wg_session {
 	struct wg_loaded_plugin *auth_steps[WG_MAX_AUTH_STEPS];
 	unsigned n_auth_steps;
 	bool acct_started;
+	/* The configuration generation the session began in: its plugin
+	 * instances serve the session to its end (see gen.h). A reference. */
+	struct wg_gen *gen;
 
 	time_t created, last_rx, disconnected_at;
 	uint64_t rx_bytes, tx_bytes, rx_pkts, tx_pkts;

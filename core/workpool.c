@@ -262,3 +262,11 @@ void wg_workpool_free(struct wg_workpool *wp)
 	free(wp->threads);
 	free(wp);
 }
+
+bool wg_workpool_idle(struct wg_workpool *wp)
+{
+	pthread_mutex_lock(&wp->lock);
+	bool idle = wp->pending == 0;
+	pthread_mutex_unlock(&wp->lock);
+	return idle;
+}

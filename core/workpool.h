@@ -4,6 +4,8 @@
 #ifndef WG_WORKPOOL_H
 #define WG_WORKPOOL_H
 
+#include <stdbool.h>
+
 struct event_base;
 struct wg_workpool;
 
@@ -18,6 +20,9 @@ void wg_workpool_free(struct wg_workpool *wp);
  * NULL; arg is the caller's). Callable from any thread. Returns 0, or -ENOMEM /
  * -EAGAIN when the queue is full (bounded: 65536 jobs whose done() has not
  * started) or the pool is being freed, or -EINVAL if work is NULL. */
+/* True when no job is queued, running, or waiting for its done(): plugin
+ * state that queued work may be finalised. Loop thread. */
+bool wg_workpool_idle(struct wg_workpool *wp);
 int wg_workpool_submit(struct wg_workpool *wp, void (*work)(void *arg), void (*done)(void *arg), void *arg);
 
 #endif

@@ -51,7 +51,7 @@ DEBIAN_PACKAGES=(
 	libldap-dev libcriterion-dev libcrypt-dev
 	# run and test peers
 	openconnect ocserv iperf3 iproute2 iputils-ping nftables procps
-	openssl ca-certificates psmisc
+	openssl ca-certificates psmisc jq curl
 	# auth backends the end-to-end tests start on loopback, and confinement
 	freeradius freeradius-utils slapd ldap-utils libpam-modules libpam-oath oathtool
 	libseccomp-dev

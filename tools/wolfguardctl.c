@@ -1,9 +1,10 @@
 /* wolfguardctl: talks to a running wolfguard over its control socket.
  * Human-readable tables by default; --json prints the server's reply as is
- * (always one valid JSON object). Exit status: 0 ok, 1 the server said no,
- * 2 usage, 3 cannot reach the server. */
+ * (always one valid JSON object, also for errors found here). Exit status:
+ * 0 ok, 1 the server said no, 2 usage, 3 cannot reach the server. */
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +23,10 @@ static void usage(FILE *out)
 		     "  list                   all sessions\n"
 		     "  show USER|ID           sessions of a user, or one session by id\n"
 		     "  disconnect USER|ID     end those sessions (clients get a DISCONNECT)\n"
-		     "  reload                 apply a changed conf.d (not implemented yet)\n"
+		     "  reload                 apply a changed conf.d (new logins; sessions keep theirs)\n"
+		     "  ban ADDR [SECONDS]     refuse connections from a client address (default: ban-time)\n"
+		     "  unban ADDR             lift a ban (and forget the address's failed logins)\n"
+		     "  bans                   banned addresses\n"
 		     "SOCKET defaults to " DEFAULT_SOCKET ".\n");
 }
 
@@ -96,6 +100,42 @@ static void human_bytes(json_int_t b, char *out, size_t len)
 	snprintf(out, len, u ? "%.1f %s" : "%.0f %s", v, units[u]);
 }
 
+static void print_session_details(json_t *s)
+{
+	char rx[32], tx[32];
+	json_t *g;
+	size_t i;
+
+	human_bytes(json_integer_value(json_object_get(s, "rx_bytes")), rx, sizeof(rx));
+	human_bytes(json_integer_value(json_object_get(s, "tx_bytes")), tx, sizeof(tx));
+	printf("session %s\n  user            %s\n  group           %s\n  groups         ", str(s, "id"), str(s, "user"),
+	       str(s, "group"));
+	json_array_foreach(json_object_get(s, "groups"), i, g)
+		printf(" %s", json_string_value(g));
+	printf("%s\n", json_array_size(json_object_get(s, "groups")) ? "" : " -");
+	printf("  client address  %s\n  VPN address     %s %s\n  tunnel          %s\n  DTLS            %s\n", str(s, "client_address"),
+	       str(s, "vpn_address"), json_string_value(json_object_get(s, "vpn_address6")) ? str(s, "vpn_address6") : "",
+	       str(s, "tunnel"), str(s, "dtls_state"));
+	printf("  received        %s (%lld packets)\n  sent            %s (%lld packets)\n", rx,
+	       (long long)json_integer_value(json_object_get(s, "rx_packets")), tx,
+	       (long long)json_integer_value(json_object_get(s, "tx_packets")));
+	printf("  uptime          %llds\n  client          %s (version %s, %s)\n  configuration   generation %lld\n",
+	       (long long)json_integer_value(json_object_get(s, "uptime_s")), str(s, "user_agent"), str(s, "client_version"),
+	       str(s, "client_platform"), (long long)json_integer_value(json_object_get(s, "config_generation")));
+}
+
+static void print_bans(json_t *reply)
+{
+	json_t *list = json_object_get(reply, "bans"), *b;
+	size_t i;
+
+	printf("%-40s %10s %8s %s\n", "ADDRESS", "REMAINING", "FAILURES", "REASON");
+	json_array_foreach(list, i, b)
+		printf("%-40s %9llds %8lld %s\n", str(b, "addr"), (long long)json_integer_value(json_object_get(b, "remaining_s")),
+		       (long long)json_integer_value(json_object_get(b, "failures")), str(b, "reason"));
+	printf("%zu ban%s\n", json_array_size(list), json_array_size(list) == 1 ? "" : "s");
+}
+
 static void print_sessions(json_t *reply)
 {
 	json_t *list = json_object_get(reply, "sessions"), *s;
@@ -127,11 +167,87 @@ static void print_human(const char *cmd, json_t *reply)
 		       (long long)json_integer_value(json_object_get(reply, "unauthenticated_connections")));
 		json_array_foreach(json_object_get(reply, "plugins"), i, p)
 			printf("  %-16s %-8s %s\n", str(p, "name"), str(p, "kind"), str(p, "version"));
+		json_t *c = json_object_get(reply, "counters");
+		printf("configuration generation %lld (%lld alive)\n", (long long)json_integer_value(json_object_get(reply, "config_generation")),
+		       (long long)json_integer_value(json_object_get(reply, "config_generations_alive")));
+		printf("logins: %lld ok, %lld failed; bans: %lld active, %lld total, %lld connections refused\n",
+		       (long long)json_integer_value(json_object_get(c, "logins_ok")),
+		       (long long)json_integer_value(json_object_get(c, "logins_failed")),
+		       (long long)json_integer_value(json_object_get(c, "bans_active")),
+		       (long long)json_integer_value(json_object_get(c, "bans_total")),
+		       (long long)json_integer_value(json_object_get(c, "ban_refused_connections")));
 	} else if (strcmp(cmd, "disconnect") == 0) {
 		printf("%lld session(s) disconnected\n", (long long)json_integer_value(json_object_get(reply, "disconnected")));
+	} else if (strcmp(cmd, "reload") == 0) {
+		printf("%s\n", str(reply, "message"));
+	} else if (strcmp(cmd, "ban") == 0) {
+		printf("%s banned for %llds\n", str(reply, "addr"), (long long)json_integer_value(json_object_get(reply, "seconds")));
+	} else if (strcmp(cmd, "unban") == 0) {
+		printf("%s %s\n", str(reply, "addr"), json_is_true(json_object_get(reply, "was_banned")) ? "unbanned" : "was not banned");
+	} else if (strcmp(cmd, "bans") == 0) {
+		print_bans(reply);
+	} else if (strcmp(cmd, "show") == 0) {
+		json_t *s;
+		size_t i;
+		json_array_foreach(json_object_get(reply, "sessions"), i, s)
+			print_session_details(s);
+		size_t n = json_array_size(json_object_get(reply, "sessions"));
+		printf("%zu session%s\n", n, n == 1 ? "" : "s");
 	} else {
 		print_sessions(reply);
 	}
+}
+
+/* For --json: even a failure found here is one JSON object on stdout. */
+static void print_json_error(const char *why)
+{
+	json_t *o = json_pack("{s:b, s:s}", "ok", 0, "error", why);
+	char *out = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
+
+	printf("%s\n", out ? out : "{\"ok\": false}");
+	free(out);
+	json_decref(o);
+}
+
+static bool all_digits(const char *s)
+{
+	return *s && strspn(s, "0123456789") == strlen(s);
+}
+
+/* The request for a command line, or NULL when the arguments do not fit. */
+static json_t *build_request(const char *cmd, int nargs, char **args)
+{
+	static const struct {
+		const char *name;
+		int min, max;
+	} table[] = {
+		{"status", 0, 0}, {"list", 0, 0}, {"reload", 0, 0}, {"bans", 0, 0}, {"show", 1, 1},
+		{"disconnect", 1, 1}, {"ban", 1, 2}, {"unban", 1, 1},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if (strcmp(cmd, table[i].name) == 0)
+			break;
+	if (i == sizeof(table) / sizeof(table[0]) || nargs < table[i].min || nargs > table[i].max)
+		return NULL;
+	json_t *req = json_pack("{s:s}", "cmd", cmd);
+	if (!req)
+		return NULL;
+	if (strcmp(cmd, "show") == 0 || strcmp(cmd, "disconnect") == 0) {
+		/* A selector made only of digits is a session id; anything else a user. */
+		json_object_set_new(req, all_digits(args[0]) ? "id" : "user", json_string(args[0]));
+	} else if (strcmp(cmd, "ban") == 0 || strcmp(cmd, "unban") == 0) {
+		json_object_set_new(req, "addr", json_string(args[0]));
+		if (nargs == 2) {
+			if (!all_digits(args[1]) || strlen(args[1]) > 9) {
+				json_decref(req);
+				return NULL;
+			}
+			json_object_set_new(req, "seconds", json_integer(strtoll(args[1], NULL, 10)));
+		}
+	}
+	return req;
 }
 
 int main(int argc, char **argv)
@@ -156,33 +272,43 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind >= argc) {
-		usage(stderr);
+		if (as_json)
+			print_json_error("no command given");
+		else
+			usage(stderr);
 		return 2;
 	}
 	const char *cmd = argv[optind];
-	const char *target = optind + 1 < argc ? argv[optind + 1] : NULL;
-	int needs_target = strcmp(cmd, "show") == 0 || strcmp(cmd, "disconnect") == 0;
-	if ((needs_target && !target) || (!needs_target && target) || optind + 2 < argc) {
-		usage(stderr);
+	int nargs = argc - optind - 1;
+	char **args = argv + optind + 1;
+	json_t *req = build_request(cmd, nargs, args);
+	if (!req) {
+		if (as_json)
+			print_json_error("usage: see wolfguardctl --help");
+		else
+			usage(stderr);
 		return 2;
 	}
-	/* A selector made only of digits is a session id; anything else a user. */
-	json_t *req = json_pack("{s:s}", "cmd", cmd);
-	if (target)
-		json_object_set_new(req, strspn(target, "0123456789") == strlen(target) ? "id" : "user",
-				    json_string(target));
 	char *text = json_dumps(req, JSON_COMPACT);
 	json_decref(req);
 	char *answer = text ? exchange(path, text) : NULL;
 	free(text);
 	if (!answer) {
-		fprintf(stderr, "wolfguardctl: cannot talk to %s: %s\n", path, strerror(errno));
+		char why[512];
+		snprintf(why, sizeof(why), "cannot talk to %s: %s", path, strerror(errno));
+		if (as_json)
+			print_json_error(why);
+		else
+			fprintf(stderr, "wolfguardctl: %s\n", why);
 		return 3;
 	}
 	json_error_t jerr;
 	json_t *reply = json_loads(answer, 0, &jerr);
 	if (!reply) {
-		fprintf(stderr, "wolfguardctl: the server's reply is not JSON: %s\n", jerr.text);
+		if (as_json)
+			print_json_error("the server's reply is not JSON");
+		else
+			fprintf(stderr, "wolfguardctl: the server's reply is not JSON: %s\n", jerr.text);
 		free(answer);
 		return 3;
 	}

@@ -371,8 +371,12 @@ test_lua_examples() {
 	client_disconnect gina
 
 	# reevaluate(): a session the policy no longer allows is ended.
+	# The check runs every second, so it may end bob's session before or
+	# after his client has configured the tunnel: both are a pass, as long
+	# as he was admitted and then ended by reevaluate().
 	start_with_policy "$E2E_DIR/policy_reevaluate.lua" '"reevaluate-interval": 1' || return 1
-	connect_or_fail bob secret2 || return 1
+	client_connect bob secret2 || true
+	grep -q "\[bob@.*session created" "$RUN/server.log" || fail "bob was not admitted at login" || return 1
 	[ "$(client_exit_code bob 10)" != running ] || fail "reevaluate did not end bob's session" || return 1
 	grep -q "session ended: Re-evaluated: bob's access was withdrawn." "$RUN/server.log" ||
 		fail "reason not logged" || return 1
@@ -398,7 +402,7 @@ test_control() {
 	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "alice lost her tunnel when bob was disconnected" || return 1
 	ctl list | grep -q "^1 session$" || fail "bob still listed" || return 1
 	ctl show nobody | grep -q "^0 sessions$" || fail "show of an unknown user" || return 1
-	! ctl reload >/dev/null 2>&1 || fail "reload claimed success" || return 1
+	ctl reload >/dev/null || fail "reload of an unchanged conf.d failed" || return 1
 }
 
 # An IPv6 pool (documentation prefix) beside the IPv4 one.

@@ -13,7 +13,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[256];
 
 	if (wg_control_parse((const char *)data, size, &req, err, sizeof(err)) == 0 &&
-	    (strlen(req.user) >= sizeof(req.user) || strlen(req.id) >= sizeof(req.id)))
+	    (strlen(req.user) >= sizeof(req.user) || strlen(req.id) >= sizeof(req.id) ||
+	     strlen(req.addr) >= sizeof(req.addr) || req.seconds < 0 || req.seconds > WG_CONTROL_MAX_BAN_S))
 		__builtin_trap();
 	return 0;
 }

@@ -1,0 +1,307 @@
+/* The ban table: a hash table from a 16-byte address key to a small entry.
+ * IPv4 addresses are stored IPv4-mapped, so both spellings are one key. */
+#include "ban.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hashmap.h"
+
+#define REFUSED_LOG_INTERVAL_S 10
+
+struct ban_entry {
+	uint8_t key[16];
+	char addr[INET6_ADDRSTRLEN];
+	unsigned failures;      /* within the window that began at window_start */
+	time_t window_start;
+	time_t last_seen;       /* last failure or ban, for eviction */
+	time_t banned_until;    /* 0: not banned */
+	time_t refused_logged;  /* last "refused" log line, if logged_once */
+	bool logged_once;
+	bool manual;
+};
+
+struct wg_ban_table {
+	struct wg_hashmap *map; /* key -> struct ban_entry (owned) */
+	struct wg_ban_limits lim;
+	uint64_t failures_total, bans_total, refused_total;
+};
+
+static int parse_key(const char *text, uint8_t key[16], char *canon, size_t canon_len)
+{
+	struct in_addr a4;
+
+	if (!text)
+		return -1;
+	if (inet_pton(AF_INET, text, &a4) == 1) {
+		memset(key, 0, 10);
+		key[10] = key[11] = 0xff;
+		memcpy(key + 12, &a4, 4);
+	} else if (inet_pton(AF_INET6, text, key) != 1) {
+		return -1;
+	}
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	const char *ok = memcmp(key, mapped, sizeof(mapped)) == 0 ? inet_ntop(AF_INET, key + 12, canon, (socklen_t)canon_len)
+								   : inet_ntop(AF_INET6, key, canon, (socklen_t)canon_len);
+	return ok ? 0 : -1;
+}
+
+int wg_ban_canonical(const char *text, char *out, size_t outlen)
+{
+	uint8_t key[16];
+
+	return parse_key(text, key, out, outlen);
+}
+
+static void fix_limits(struct wg_ban_limits *lim)
+{
+	if (lim->max_entries == 0)
+		lim->max_entries = 1;
+	if (lim->window_s == 0)
+		lim->window_s = 1;
+}
+
+struct wg_ban_table *wg_ban_new(const struct wg_ban_limits *lim)
+{
+	struct wg_ban_table *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->lim = *lim;
+	fix_limits(&t->lim);
+	t->map = wg_hashmap_new(16);
+	if (!t->map) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+static void free_entry(const void *key, void *value, void *arg)
+{
+	(void)key;
+	(void)arg;
+	free(value);
+}
+
+void wg_ban_free(struct wg_ban_table *t)
+{
+	if (!t)
+		return;
+	wg_hashmap_foreach(t->map, free_entry, NULL);
+	wg_hashmap_free(t->map);
+	free(t);
+}
+
+void wg_ban_set_limits(struct wg_ban_table *t, const struct wg_ban_limits *lim)
+{
+	t->lim = *lim;
+	fix_limits(&t->lim);
+}
+
+static bool banned(const struct ban_entry *e, time_t now)
+{
+	return e->banned_until > now;
+}
+
+static bool in_window(const struct wg_ban_table *t, const struct ban_entry *e, time_t now)
+{
+	return e->failures && now < e->window_start + (time_t)t->lim.window_s;
+}
+
+static bool expired(const struct wg_ban_table *t, const struct ban_entry *e, time_t now)
+{
+	return !banned(e, now) && !in_window(t, e, now);
+}
+
+void wg_ban_expire(struct wg_ban_table *t, time_t now)
+{
+	size_t n;
+	void **all = wg_hashmap_values(t->map, &n);
+
+	for (size_t i = 0; i < n; i++) {
+		struct ban_entry *e = all[i];
+		if (expired(t, e, now)) {
+			wg_hashmap_del(t->map, e->key);
+			free(e);
+		}
+	}
+	free(all);
+}
+
+/* Room for one more entry: expired ones go first, then the unbanned entry
+ * seen longest ago. False when every entry is an active ban. */
+static bool make_room(struct wg_ban_table *t, time_t now)
+{
+	if (wg_hashmap_count(t->map) < t->lim.max_entries)
+		return true;
+	wg_ban_expire(t, now);
+	size_t n;
+	void **all = wg_hashmap_values(t->map, &n);
+	struct ban_entry *oldest = NULL;
+	for (size_t i = 0; n >= t->lim.max_entries && i < n; i++) {
+		struct ban_entry *e = all[i];
+		if (!banned(e, now) && (!oldest || e->last_seen < oldest->last_seen))
+			oldest = e;
+	}
+	free(all);
+	if (wg_hashmap_count(t->map) < t->lim.max_entries)
+		return true;
+	if (!oldest)
+		return false;
+	wg_hashmap_del(t->map, oldest->key);
+	free(oldest);
+	return true;
+}
+
+static struct ban_entry *lookup(struct wg_ban_table *t, const char *addr, bool create, time_t now, int *err)
+{
+	uint8_t key[16];
+	char canon[INET6_ADDRSTRLEN];
+	struct ban_entry *e;
+
+	*err = 0;
+	if (parse_key(addr, key, canon, sizeof(canon)) < 0) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	e = wg_hashmap_get(t->map, key);
+	if (e || !create)
+		return e;
+	if (!make_room(t, now)) {
+		*err = -ENOSPC;
+		return NULL;
+	}
+	e = calloc(1, sizeof(*e));
+	if (!e) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	memcpy(e->key, key, sizeof(key));
+	snprintf(e->addr, sizeof(e->addr), "%s", canon);
+	if (wg_hashmap_put(t->map, e->key, e) < 0) {
+		free(e);
+		*err = -ENOMEM;
+		return NULL;
+	}
+	return e;
+}
+
+int wg_ban_failure(struct wg_ban_table *t, const char *addr, time_t now)
+{
+	int err;
+	struct ban_entry *e = lookup(t, addr, true, now, &err);
+
+	if (!e)
+		return err == -EINVAL ? -1 : 0;
+	t->failures_total++;
+	if (!in_window(t, e, now)) {
+		e->failures = 0;
+		e->window_start = now;
+	}
+	e->failures++;
+	e->last_seen = now;
+	if (t->lim.failures && e->failures >= t->lim.failures && !banned(e, now)) {
+		e->banned_until = now + (time_t)t->lim.ban_s;
+		e->manual = false;
+		t->bans_total++;
+		return 1;
+	}
+	return 0;
+}
+
+unsigned wg_ban_remaining(struct wg_ban_table *t, const char *addr, time_t now)
+{
+	int err;
+	struct ban_entry *e = lookup(t, addr, false, now, &err);
+
+	return e && banned(e, now) ? (unsigned)(e->banned_until - now) : 0;
+}
+
+bool wg_ban_note_refused(struct wg_ban_table *t, const char *addr, time_t now)
+{
+	int err;
+	struct ban_entry *e = lookup(t, addr, false, now, &err);
+
+	t->refused_total++;
+	if (!e || (e->logged_once && now < e->refused_logged + REFUSED_LOG_INTERVAL_S))
+		return false;
+	e->refused_logged = now;
+	e->logged_once = true;
+	return true;
+}
+
+unsigned wg_ban_delay_ms(struct wg_ban_table *t, const char *addr, time_t now)
+{
+	int err;
+	struct ban_entry *e = lookup(t, addr, false, now, &err);
+
+	if (!e || !in_window(t, e, now))
+		return 0;
+	unsigned shift = e->failures - 1 < 16 ? e->failures - 1 : 16;
+	unsigned long ms = (unsigned long)WG_BAN_DELAY_BASE_MS << shift;
+	return ms > WG_BAN_DELAY_MAX_MS ? WG_BAN_DELAY_MAX_MS : (unsigned)ms;
+}
+
+int wg_ban_add(struct wg_ban_table *t, const char *addr, unsigned seconds, time_t now)
+{
+	int err;
+	struct ban_entry *e;
+
+	if (seconds == 0)
+		return -EINVAL;
+	e = lookup(t, addr, true, now, &err);
+	if (!e)
+		return err;
+	e->banned_until = now + (time_t)seconds;
+	e->manual = true;
+	e->last_seen = now;
+	t->bans_total++;
+	return 0;
+}
+
+int wg_ban_remove(struct wg_ban_table *t, const char *addr, time_t now)
+{
+	int err;
+	struct ban_entry *e = lookup(t, addr, false, 0, &err);
+
+	if (err)
+		return err;
+	if (!e)
+		return 0;
+	bool was = banned(e, now);
+	wg_hashmap_del(t->map, e->key);
+	free(e);
+	return was ? 1 : 0;
+}
+
+size_t wg_ban_foreach(struct wg_ban_table *t, time_t now, void (*fn)(const struct wg_ban_info *b, void *arg),
+		      void *arg)
+{
+	size_t n, count = 0;
+	void **all = wg_hashmap_values(t->map, &n);
+
+	for (size_t i = 0; i < n; i++) {
+		const struct ban_entry *e = all[i];
+		if (!banned(e, now))
+			continue;
+		struct wg_ban_info info = {e->addr, e->banned_until, e->failures, e->manual};
+		if (fn)
+			fn(&info, arg);
+		count++;
+	}
+	free(all);
+	return count;
+}
+
+void wg_ban_stats(struct wg_ban_table *t, time_t now, struct wg_ban_stats *out)
+{
+	out->failures_total = t->failures_total;
+	out->bans_total = t->bans_total;
+	out->refused_total = t->refused_total;
+	out->tracked = wg_hashmap_count(t->map);
+	out->active = wg_ban_foreach(t, now, NULL, NULL);
+}
