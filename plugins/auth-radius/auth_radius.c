@@ -489,7 +489,11 @@ static void cont(void *state, struct wg_auth *a)
 		return;
 	}
 	if (l->challenged) {
+		/* AnyConnect clients post every password-type field as
+		 * <password>, whatever the form named it. */
 		secret = host->auth_field(a, "answer");
+		if (!secret)
+			secret = host->auth_field(a, "password");
 		if (!secret) {
 			host->auth_prompt(a, l->prompt, answer_fields);
 			return;
