@@ -12,7 +12,9 @@
  * (auth-timeout). */
 #include "auth.h"
 
+#include <errno.h>
 #include <event2/event.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,7 @@
 #include <sys/random.h>
 
 #include "auth_xml.h"
+#include "client_cert.h"
 #include "conn.h"
 #include "hashmap.h"
 #include "hex.h"
@@ -48,13 +51,49 @@ struct wg_auth {
 	struct wg_attr attrs[WG_MAX_ATTRS];
 	unsigned n_attrs;
 	unsigned failures;
+	unsigned step;             /* index into srv->auth_chain */
+	bool answered;             /* the user filled a form since the last (re)start */
+	char *groups[WG_MAX_GROUPS]; /* owned: groups of the steps done so far */
+	unsigned n_groups;
+	struct wg_client_cert *cert; /* owned, or NULL: no client certificate */
+	/* After the chain: the policies and the lease, possibly answered later. */
+	struct wg_policy_run policy;
+	bool in_policy;            /* the run is under way */
+	bool dropped;              /* the client is gone: end the session when it returns */
 	struct event *expire;      /* owned */
 	struct event *restart;     /* owned: deferred start() after a failure */
 };
 
-static const struct wg_auth_ops *auth_ops(struct wg_server *srv)
+static void policy_finished(struct wg_policy_run *run, int rc);
+
+/* The plugin that holds the conversation's current step. */
+static struct wg_loaded_plugin *step_plugin(const struct wg_auth *a)
 {
-	return srv->auth->desc->ops;
+	return a->srv->auth_chain[a->step];
+}
+
+static const struct wg_auth_ops *step_ops(const struct wg_auth *a)
+{
+	return step_plugin(a)->desc->ops;
+}
+
+static void forget_groups(struct wg_auth *a)
+{
+	for (unsigned i = 0; i < a->n_groups; i++)
+		free(a->groups[i]);
+	a->n_groups = 0;
+}
+
+/* Adds a step's groups to the ones collected so far, without duplicates. */
+static void collect_groups(struct wg_auth *a, const char *const *groups)
+{
+	for (unsigned i = 0; groups && groups[i] && a->n_groups < WG_MAX_GROUPS; i++) {
+		bool seen = false;
+		for (unsigned j = 0; j < a->n_groups && !seen; j++)
+			seen = strcmp(a->groups[j], groups[i]) == 0;
+		if (!seen && (a->groups[a->n_groups] = strdup(groups[i])) != NULL)
+			a->n_groups++;
+	}
 }
 
 static void auth_free(struct wg_auth *a)
@@ -66,6 +105,8 @@ static void auth_free(struct wg_auth *a)
 		event_free(a->expire);
 	if (a->restart)
 		event_free(a->restart);
+	forget_groups(a);
+	free(a->cert);
 	for (unsigned i = 0; i < a->n_attrs; i++) {
 		free(a->attrs[i].key);
 		free(a->attrs[i].value);
@@ -79,8 +120,17 @@ static void auth_free(struct wg_auth *a)
 /* Forgets a conversation; a plugin still holding it is told first. */
 static void auth_drop(struct wg_auth *a)
 {
+	if (a->in_policy) {
+		/* A policy holds the session: forget the client, keep the memory
+		 * until the run finishes (policy_finished frees it). */
+		if (a->conn && a->conn->auth == a)
+			a->conn->auth = NULL;
+		a->conn = NULL;
+		a->dropped = true;
+		return;
+	}
 	if (a->pending) {
-		const struct wg_auth_ops *ops = auth_ops(a->srv);
+		const struct wg_auth_ops *ops = step_ops(a);
 		if (!ops->cancel) {
 			/* The plugin may still answer: keep the memory, unlink the client. */
 			if (a->conn && a->conn->auth == a)
@@ -88,7 +138,7 @@ static void auth_drop(struct wg_auth *a)
 			a->conn = NULL;
 			return;
 		}
-		ops->cancel(a->srv->auth->state, a);
+		ops->cancel(step_plugin(a)->state, a);
 		a->pending = false;
 	}
 	auth_free(a);
@@ -118,8 +168,11 @@ static void auth_restart_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	a->pending = true;
-	memset(a->msg, 0, sizeof(*a->msg));
-	auth_ops(a->srv)->start(a->srv->auth->state, a);
+	a->answered = false;
+	/* Each step starts from an empty form: a later step never sees the
+	 * password typed for an earlier one. */
+	explicit_bzero(a->msg, sizeof(*a->msg));
+	step_ops(a)->start(step_plugin(a)->state, a);
 }
 
 static struct wg_auth *auth_new(struct wg_server *srv, struct wg_conn *c)
@@ -134,6 +187,11 @@ static struct wg_auth *auth_new(struct wg_server *srv, struct wg_conn *c)
 	a->expire = evtimer_new(srv->base, auth_expired, a);
 	a->restart = evtimer_new(srv->base, auth_restart_cb, a);
 	snprintf(a->client_addr, sizeof(a->client_addr), "%s", c->peer);
+	if (c->ssl) {
+		struct wg_client_cert cert;
+		if (wg_client_cert_read(c->ssl, &cert) && (a->cert = malloc(sizeof(cert))) != NULL)
+			*a->cert = cert;
+	}
 	if (!a->msg || !a->expire || !a->restart || getrandom(a->ctx, sizeof(a->ctx), 0) != sizeof(a->ctx) ||
 	    wg_hashmap_put(srv->by_context, a->ctx, a) < 0) {
 		auth_free(a);
@@ -153,6 +211,16 @@ static struct wg_auth *auth_find(struct wg_server *srv, const struct wg_http_req
 	    wg_hex_decode(hex, key, sizeof(key)) < 0)
 		return NULL;
 	return wg_hashmap_get(srv->by_context, key);
+}
+
+static bool same_certificate(const struct wg_auth *a, const struct wg_conn *c)
+{
+	struct wg_client_cert now;
+	bool has = c->ssl && wg_client_cert_read(c->ssl, &now);
+
+	if (!a->cert || !has)
+		return !a->cert && !has;
+	return wg_client_cert_same(a->cert, &now);
 }
 
 static void reply_error(struct wg_conn *c, const char *status)
@@ -206,6 +274,14 @@ void wg_auth_handle(struct wg_conn *c, const struct wg_http_request *req)
 		reply_error(c, "409 Conflict");
 		return;
 	}
+	if (a && msg->type != WG_XML_INIT && !same_certificate(a, c)) {
+		/* Another certificate (or none) than the login started with:
+		 * what earlier steps proved is not about this client. */
+		wg_log(NULL, WG_LOG_NOTICE, "%s: login step with a different client certificate; starting over", c->peer);
+		auth_drop(a);
+		a = NULL;
+		msg->type = WG_XML_INIT;
+	}
 	if (a && msg->type != WG_XML_INIT) {
 		explicit_bzero(a->msg, sizeof(*a->msg));
 		free(a->msg);
@@ -216,7 +292,8 @@ void wg_auth_handle(struct wg_conn *c, const struct wg_http_request *req)
 		if (msg->group_select[0])
 			snprintf(a->group_select, sizeof(a->group_select), "%s", msg->group_select);
 		attach(a, c);
-		auth_ops(srv)->cont(srv->auth->state, a);
+		a->answered = true;
+		step_ops(a)->cont(step_plugin(a)->state, a);
 		return;
 	}
 	if (a)
@@ -238,7 +315,7 @@ void wg_auth_handle(struct wg_conn *c, const struct wg_http_request *req)
 		wg_auth_host_set_attr(a, "client-platform", msg->platform[0] ? msg->platform : msg->device_id);
 	free(msg);
 	attach(a, c);
-	auth_ops(srv)->start(srv->auth->state, a);
+	step_ops(a)->start(step_plugin(a)->state, a);
 }
 
 void wg_auth_conn_gone(struct wg_conn *c)
@@ -260,7 +337,7 @@ void wg_auth_end_all(struct wg_server *srv)
 
 	for (size_t i = 0; i < n; i++) {
 		struct wg_auth *a = all[i];
-		a->pending = a->pending && auth_ops(srv)->cancel; /* plugins are going away */
+		a->pending = a->pending && step_ops(a)->cancel; /* plugins are going away */
 		auth_drop(a);
 	}
 	free(all);
@@ -290,7 +367,7 @@ void wg_auth_host_prompt(struct wg_auth *a, const char *message, const struct wg
 	char body[FORM_BUF], cookie[160];
 	struct wg_conn *c;
 
-	if (!a->pending)
+	if (!a->pending || a->in_policy)
 		return; /* a second answer to one step: ignore */
 	c = step_done(a);
 	if (!c)
@@ -321,16 +398,43 @@ void wg_auth_host_prompt(struct wg_auth *a, const char *message, const struct wg
 	wg_conn_request_done(c);
 }
 
+/* A final answer the client shows: a form with the reason and nothing to
+ * fill in, on a connection that then closes. */
+static void reply_refusal(struct wg_auth *a, struct wg_conn *c, const char *user_message)
+{
+	char body[FORM_BUF];
+	struct wg_xml_form form = {
+		.title = a->srv->server_name,
+		.message = "Login refused.",
+		.error = user_message && *user_message ? user_message : "Login failed.",
+		.action = "/auth",
+	};
+	int len = wg_auth_xml_request(body, sizeof(body), &form);
+
+	c->close_after_flush = true;
+	if (len < 0)
+		wg_conn_http_reply(c, "401 Unauthorized", NULL, NULL, NULL, 0);
+	else
+		wg_conn_http_reply(c, "200 OK", "text/xml", NULL, body, (size_t)len);
+}
+
 void wg_auth_host_fail(struct wg_auth *a, const char *user_message, const char *log_reason)
 {
 	struct wg_conn *c;
 
-	if (!a->pending)
+	if (!a->pending || a->in_policy)
 		return;
 	c = step_done(a);
 	a->failures++;
 	wg_log(NULL, WG_LOG_NOTICE, "%s: login failed for user \"%s\": %s", a->client_addr,
 	       a->username[0] ? a->username : "?", log_reason ? log_reason : "no reason given");
+	if (c && !a->answered) {
+		/* The step refused before the user typed anything (no client
+		 * certificate, say): asking again cannot help, so say why once. */
+		reply_refusal(a, c, user_message);
+		auth_drop(a);
+		return;
+	}
 	if (!c || a->failures >= MAX_FAILURES) {
 		if (c) {
 			reply_error(c, "401 Unauthorized");
@@ -341,6 +445,8 @@ void wg_auth_host_fail(struct wg_auth *a, const char *user_message, const char *
 	/* Ask again, with the reason shown above the new form. */
 	snprintf(a->error, sizeof(a->error), "%s", user_message && *user_message ? user_message : "Login failed.");
 	a->username[0] = '\0';
+	a->step = 0; /* the whole chain again */
+	forget_groups(a);
 	attach(a, c);
 	a->pending = false; /* restart_cb sets it when start() runs */
 	struct timeval now = {0, 0};
@@ -352,14 +458,39 @@ void wg_auth_host_succeed(struct wg_auth *a, const char *username, const char *c
 	struct wg_server *srv = a->srv;
 	struct wg_conn *c;
 	struct wg_session *s;
-	char cookie_hex[2 * WG_COOKIE_LEN + 1], headers[512], body[2048];
-	int len;
 
-	if (!a->pending)
+	if (!a->pending || a->in_policy)
 		return;
 	if (!a->conn) {
 		step_done(a);
 		auth_drop(a);
+		return;
+	}
+	if (username && *username && a->username[0] && strcmp(username, a->username) != 0) {
+		/* A step vouched for another user than the one the login is for. */
+		char why[320];
+		snprintf(why, sizeof(why), "%s accepted \"%s\", but the login is for \"%s\"", step_plugin(a)->desc->name,
+			 username, a->username);
+		wg_auth_host_fail(a, "Login failed.", why);
+		return;
+	}
+	if (username && *username)
+		snprintf(a->username, sizeof(a->username), "%s", username);
+	if (!a->username[0]) {
+		wg_auth_host_fail(a, "Login failed.", "the auth plugin accepted a login without a user name");
+		return;
+	}
+	collect_groups(a, groups);
+	if (a->step + 1 < srv->n_auth) {
+		/* On to the next step of the chain, on the same connection. */
+		c = step_done(a);
+		a->step++;
+		wg_log(NULL, WG_LOG_INFO, "%s: user \"%s\" passed %s; next step %s", a->client_addr, a->username,
+		       srv->auth_chain[a->step - 1]->desc->name, step_plugin(a)->desc->name);
+		attach(a, c);
+		a->pending = false; /* restart_cb sets it when start() runs */
+		struct timeval now = {0, 0};
+		evtimer_add(a->restart, &now);
 		return;
 	}
 	if (srv->max_clients && srv->n_sessions >= srv->max_clients) {
@@ -370,18 +501,80 @@ void wg_auth_host_succeed(struct wg_auth *a, const char *username, const char *c
 		auth_drop(a);
 		return;
 	}
-	s = wg_session_new(srv, username && *username ? username : a->username, groups, a->group_select,
-			   a->client_addr, a->user_agent, a->attrs, a->n_attrs);
+	const char *all_groups[WG_MAX_GROUPS + 1];
+	for (unsigned i = 0; i < a->n_groups; i++)
+		all_groups[i] = a->groups[i];
+	all_groups[a->n_groups] = NULL;
+	s = wg_session_new(srv, a->username, all_groups, a->group_select, a->client_addr, a->user_agent, a->attrs,
+			   a->n_attrs);
 	if (!s) {
 		c = step_done(a);
 		reply_error(c, "503 Service Unavailable");
 		auth_drop(a);
 		return;
 	}
-	char denial[256] = "";
-	if (wg_policy_after_auth(srv, s, denial, sizeof(denial)) < 0) {
+	for (unsigned i = 0; i < srv->n_auth; i++)
+		s->auth_steps[i] = srv->auth_chain[i];
+	s->n_auth_steps = srv->n_auth;
+	a->policy = (struct wg_policy_run){
+		.srv = srv,
+		.plugins = &srv->plugins,
+		.s = s,
+		.tc = calloc(1, sizeof(struct wg_tunnel_config)),
+		.finish = policy_finished,
+	};
+	if (!a->policy.tc) {
+		wg_session_end(s, "out of memory");
+		c = step_done(a);
+		reply_error(c, "503 Service Unavailable");
+		auth_drop(a);
+		return;
+	}
+	a->in_policy = true;
+	wg_session_hold(s);
+	wg_policy_run_start(&a->policy);
+}
+
+/* The policies and the lease are done (see policy.h); a->pending is still
+ * set, so the client's connection waits for this answer. */
+static void policy_finished(struct wg_policy_run *run, int rc)
+{
+	struct wg_auth *a = (struct wg_auth *)((char *)run - offsetof(struct wg_auth, policy));
+	struct wg_server *srv = a->srv;
+	struct wg_session *s = run->s;
+	struct wg_conn *c;
+	char cookie_hex[2 * WG_COOKIE_LEN + 1], headers[512], body[2048];
+	int len;
+
+	a->in_policy = false;
+	/* An end requested while the policies ran (an administrator's
+	 * disconnect, say) wins over whatever they decided. */
+	bool ended = wg_session_release_hold(s);
+	if (ended)
+		wg_session_end(s, s->end_reason);
+	else if (rc == 0)
+		rc = wg_session_tunnel_ready(s, run->tc);
+	free(run->tc);
+	run->tc = NULL;
+	run->s = NULL;
+	if (a->dropped) {
+		if (!ended)
+			wg_session_end(s, "the client left during login");
+		a->pending = false;
+		auth_free(a);
+		return;
+	}
+	if (rc == -EPERM && !ended) {
 		wg_session_end(s, "denied by policy");
-		wg_auth_host_fail(a, denial, "denied by policy");
+		wg_auth_host_fail(a, run->msg, "denied by policy");
+		return;
+	}
+	if (rc < 0 || ended) {
+		if (!ended)
+			wg_session_end(s, rc == -EADDRNOTAVAIL ? "no address available" : "tunnel set-up failed");
+		c = step_done(a);
+		reply_error(c, "503 Service Unavailable");
+		auth_drop(a);
 		return;
 	}
 	c = step_done(a);
@@ -402,7 +595,9 @@ void wg_auth_host_set_attr(struct wg_auth *a, const char *key, const char *value
 {
 	if (!key || !value)
 		return;
-	for (unsigned i = 0; i < a->n_attrs; i++) {
+	/* Routes and DNS servers may repeat; any other key keeps its last value. */
+	bool repeats = strcmp(key, WG_ATTR_ROUTE) == 0 || strcmp(key, WG_ATTR_DNS) == 0;
+	for (unsigned i = 0; i < a->n_attrs && !repeats; i++) {
 		if (strcmp(a->attrs[i].key, key) == 0) {
 			char *v = strdup(value);
 			if (v) {
@@ -437,4 +632,9 @@ const char *wg_auth_host_client_addr(const struct wg_auth *a)
 const char *wg_auth_host_username(const struct wg_auth *a)
 {
 	return a->username[0] ? a->username : NULL;
+}
+
+const char *wg_auth_host_cert(const struct wg_auth *a, const char *what)
+{
+	return wg_client_cert_get(a->cert, what);
 }

@@ -27,6 +27,7 @@ const char *wg_auth_host_username(const struct wg_auth *a);
 void wg_auth_host_prompt(struct wg_auth *a, const char *message, const struct wg_auth_field *fields);
 void wg_auth_host_succeed(struct wg_auth *a, const char *username, const char *const *groups);
 void wg_auth_host_fail(struct wg_auth *a, const char *user_message, const char *log_reason);
+const char *wg_auth_host_cert(const struct wg_auth *a, const char *what);
 void wg_auth_host_set_attr(struct wg_auth *a, const char *key, const char *value);
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "policy.h"
 #include "config.h"
 #include "hashmap.h"
 #include "log.h"
@@ -147,6 +148,39 @@ static void host_session_set_group(const struct wg_session *s, const char *group
 	wg_log(s, WG_LOG_INFO, "group set to %s by policy", m->group[0] ? m->group : "-");
 }
 
+static int host_session_stats(const struct wg_session *s, struct wg_session_stats *out)
+{
+	struct wg_session_stats st;
+
+	if (!s || !out || out->struct_size < sizeof(out->struct_size))
+		return -1;
+	/* Fill the host's view, then copy only as much as the plugin knows. */
+	wg_session_stats(s, &st);
+	size_t n = out->struct_size < sizeof(st) ? out->struct_size : sizeof(st);
+	memcpy((char *)out + sizeof(out->struct_size), (char *)&st + sizeof(st.struct_size),
+	       n - sizeof(out->struct_size));
+	return 0;
+}
+
+static void host_session_set_attr(const struct wg_session *s, const char *key, const char *value)
+{
+	if (!s || !key || !*key || !value)
+		return;
+	if (wg_session_set_attr((struct wg_session *)s, key, value) < 0)
+		wg_log(s, WG_LOG_WARN, "attribute %s not set: too many attributes or out of memory", key);
+	else
+		wg_log(s, WG_LOG_DEBUG, "attribute %s set to \"%s\"", key, value);
+}
+
+static int host_session_attr_at(const struct wg_session *s, size_t i, const char **key, const char **value)
+{
+	if (!s || i >= s->n_attrs || !key || !value)
+		return -1;
+	*key = s->attrs[i].key;
+	*value = s->attrs[i].value;
+	return 0;
+}
+
 static const struct wg_host host_table = {
 	.abi_version = WG_ABI_VERSION,
 	.struct_size = sizeof(struct wg_host),
@@ -172,6 +206,11 @@ static const struct wg_host host_table = {
 	.session_foreach = host_session_foreach,
 	.session_disconnect = host_session_disconnect,
 	.session_set_group = host_session_set_group,
+	.session_stats = host_session_stats,
+	.auth_cert = wg_auth_host_cert,
+	.session_set_attr = host_session_set_attr,
+	.session_attr_at = host_session_attr_at,
+	.policy_done = wg_policy_host_done,
 };
 
 const struct wg_host *wg_host_table(void)

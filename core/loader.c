@@ -4,6 +4,7 @@
 #include "loader.h"
 
 #include <dlfcn.h>
+#include <stddef.h>
 #include <errno.h>
 #include <link.h>
 #include <stdio.h>
@@ -28,15 +29,17 @@ const char *wg_plugin_kind_name(uint32_t kind)
 	return "unknown";
 }
 
-/* The host's size of each kind's ops struct: a plugin's table must be at
- * least this large (a larger one comes from a newer SDK and is fine). */
+/* The least size of each kind's ops struct: its size in the first SDK of
+ * this ABI version. Members appended since are optional and the host checks
+ * a plugin's struct_size before calling them (WG_OPS_HAS); a larger table
+ * comes from a newer SDK and is fine. */
 static size_t host_ops_size(uint32_t kind)
 {
 	switch (kind) {
-	case WG_PLUGIN_AUTH: return sizeof(struct wg_auth_ops);
+	case WG_PLUGIN_AUTH: return offsetof(struct wg_auth_ops, session_start);
 	case WG_PLUGIN_ROUTING: return sizeof(struct wg_routing_ops);
 	case WG_PLUGIN_LOG: return sizeof(struct wg_log_ops);
-	case WG_PLUGIN_POLICY: return sizeof(struct wg_policy_ops);
+	case WG_PLUGIN_POLICY: return offsetof(struct wg_policy_ops, after_auth_async);
 	}
 	return 0;
 }

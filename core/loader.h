@@ -11,6 +11,9 @@
 #include "config.h"
 #include "err.h"
 
+/* The most auth plugins a login chain may have. */
+#define WG_MAX_AUTH_STEPS 8
+
 struct wg_loaded_plugin {
 	const struct wg_plugin *desc; /* inside the mapped object; valid until close */
 	void *handle;                 /* dlopen handle (owned) */

@@ -1,8 +1,11 @@
-/* Runs the policy plugins' hooks. An absent hook is a NULL and costs
- * nothing; a plugin that denies without a message gets a generic one. */
+/* Runs the policy plugins' hooks at login (see policy.h) and at disconnect.
+ * An absent hook costs nothing; a plugin that denies without a message gets
+ * a generic one. */
 #include "policy.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "loader.h"
@@ -10,47 +13,111 @@
 #include "server.h"
 #include "session.h"
 
-static void default_message(char *msg, size_t msglen)
+enum { PH_AFTER_AUTH, PH_BEFORE_TUNNEL, PH_DONE };
+
+/* The call handle a plugin holds is the run itself, opaque to it. */
+static struct wg_policy_call *as_call(struct wg_policy_run *r)
 {
-	if (msglen && !msg[0])
-		snprintf(msg, msglen, "Access denied by policy.");
+	return (struct wg_policy_call *)r;
 }
 
-int wg_policy_after_auth(struct wg_server *srv, const struct wg_session *s, char *msg, size_t msglen)
+static const struct wg_loaded_plugin *next_policy(struct wg_policy_run *r)
 {
-	for (size_t i = 0; i < srv->plugins.n; i++) {
-		const struct wg_loaded_plugin *p = &srv->plugins.v[i];
-		const struct wg_policy_ops *ops = p->desc->ops;
-		if (p->desc->kind != WG_PLUGIN_POLICY || !p->initialized || !ops->after_auth)
-			continue;
-		if (msglen)
-			msg[0] = '\0';
-		if (ops->after_auth(p->state, s, msg, msglen) != 0) {
-			default_message(msg, msglen);
-			wg_log(s, WG_LOG_NOTICE, "login denied by policy %s: %s", p->desc->name, msg);
-			return -1;
-		}
+	while (r->next < r->plugins->n) {
+		const struct wg_loaded_plugin *p = &r->plugins->v[r->next++];
+		if (p->desc->kind == WG_PLUGIN_POLICY && p->initialized)
+			return p;
 	}
-	return 0;
+	return NULL;
 }
 
-int wg_policy_before_tunnel(struct wg_server *srv, const struct wg_session *s, struct wg_tunnel_config *tc,
-			    char *msg, size_t msglen)
+static void finish(struct wg_policy_run *r, int rc)
 {
-	for (size_t i = 0; i < srv->plugins.n; i++) {
-		const struct wg_loaded_plugin *p = &srv->plugins.v[i];
-		const struct wg_policy_ops *ops = p->desc->ops;
-		if (p->desc->kind != WG_PLUGIN_POLICY || !p->initialized || !ops->before_tunnel)
-			continue;
-		if (msglen)
-			msg[0] = '\0';
-		if (ops->before_tunnel(p->state, s, tc, msg, msglen) != 0) {
-			default_message(msg, msglen);
-			wg_log(s, WG_LOG_NOTICE, "tunnel denied by policy %s: %s", p->desc->name, msg);
-			return -1;
-		}
+	if (rc == -EPERM) {
+		if (!r->msg[0])
+			snprintf(r->msg, sizeof(r->msg), "Access denied by policy.");
+		wg_log(r->s, WG_LOG_NOTICE, "%s denied by policy %s: %s",
+		       r->phase == PH_AFTER_AUTH ? "login" : "tunnel", r->current, r->msg);
 	}
-	return 0;
+	r->phase = PH_DONE;
+	r->finish(r, rc);
+}
+
+/* Calls one hook; returns true when it answered (verdict in r->denied). */
+static bool call_hook(struct wg_policy_run *r, const struct wg_loaded_plugin *p)
+{
+	const struct wg_policy_ops *ops = p->desc->ops;
+	bool after = r->phase == PH_AFTER_AUTH;
+
+	r->current = p->desc->name;
+	r->msg[0] = '\0';
+	if (after ? WG_OPS_HAS(ops, after_auth_async) : WG_OPS_HAS(ops, before_tunnel_async)) {
+		r->waiting = true;
+		r->in_dispatch = true;
+		if (after)
+			ops->after_auth_async(p->state, r->s, as_call(r));
+		else
+			ops->before_tunnel_async(p->state, r->s, r->tc, as_call(r));
+		r->in_dispatch = false;
+		return !r->waiting;
+	}
+	if (after && ops->after_auth)
+		r->denied = ops->after_auth(p->state, r->s, r->msg, sizeof(r->msg)) != 0;
+	else if (!after && ops->before_tunnel)
+		r->denied = ops->before_tunnel(p->state, r->s, r->tc, r->msg, sizeof(r->msg)) != 0;
+	return true;
+}
+
+static void run(struct wg_policy_run *r)
+{
+	for (;;) {
+		if (r->denied) {
+			finish(r, -EPERM);
+			return;
+		}
+		const struct wg_loaded_plugin *p = next_policy(r);
+		if (!p && r->phase == PH_AFTER_AUTH) {
+			int rc = wg_session_lease_begin(r->s, r->tc);
+			if (rc < 0) {
+				finish(r, rc);
+				return;
+			}
+			r->phase = PH_BEFORE_TUNNEL;
+			r->next = 0;
+			continue;
+		}
+		if (!p) {
+			finish(r, 0);
+			return;
+		}
+		if (!call_hook(r, p))
+			return; /* policy_done resumes */
+	}
+}
+
+void wg_policy_run_start(struct wg_policy_run *r)
+{
+	r->phase = PH_AFTER_AUTH;
+	r->next = 0;
+	r->waiting = r->in_dispatch = r->denied = false;
+	r->current = "-";
+	r->msg[0] = '\0';
+	run(r);
+}
+
+void wg_policy_host_done(struct wg_policy_call *call, int verdict, const char *message)
+{
+	struct wg_policy_run *r = (struct wg_policy_run *)call;
+
+	if (!r || !r->waiting) {
+		wg_log(NULL, WG_LOG_ERROR, "policy plugin %s answered a call twice; ignored", r ? r->current : "?");
+		return;
+	}
+	r->waiting = false;
+	r->denied = verdict != 0;
+	snprintf(r->msg, sizeof(r->msg), "%s", r->denied && message ? message : "");
+	if (!r->in_dispatch)
+		run(r);
 }
 
 void wg_policy_on_disconnect(struct wg_server *srv, const struct wg_session *s)

@@ -17,6 +17,7 @@
 #include "control.h"
 #include "datapath.h"
 #include "dtls.h"
+#include "fd_limit.h"
 #include "hashmap.h"
 #include "host.h"
 #include "log.h"
@@ -54,6 +55,34 @@ static void read_settings(struct wg_server *srv)
 	srv->server_name = wg_config_string(c, "server-name");
 }
 
+static void accept_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct wg_server *srv = arg;
+
+	(void)fd;
+	(void)what;
+	if (!srv->stopping)
+		event_add(srv->accept_ev, NULL);
+}
+
+/* Out of file descriptors: the pending connection stays queued and the
+ * listener would fire again at once, so stop accepting for 100 ms instead
+ * of spinning (and say so at most once a second). */
+static void accept_pause(struct wg_server *srv, int err)
+{
+	static time_t last_said;
+	time_t now = time(NULL);
+	struct timeval pause = {.tv_sec = 0, .tv_usec = 100000};
+
+	if (now != last_said) {
+		last_said = now;
+		wg_log(NULL, WG_LOG_ERROR, "accept: %s with %u sessions; new connections wait (raise LimitNOFILE)",
+		       strerror(err), srv->n_sessions);
+	}
+	event_del(srv->accept_ev);
+	event_base_once(srv->base, -1, EV_TIMEOUT, accept_resume, srv, &pause);
+}
+
 static void on_accept(evutil_socket_t fd, short what, void *arg)
 {
 	struct wg_server *srv = arg;
@@ -65,7 +94,7 @@ static void on_accept(evutil_socket_t fd, short what, void *arg)
 		int cfd = accept4(fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd < 0) {
 			if (errno == EMFILE || errno == ENFILE)
-				wg_log(NULL, WG_LOG_ERROR, "accept: %s (raise the file descriptor limit)", strerror(errno));
+				accept_pause(srv, errno);
 			return;
 		}
 		wg_conn_accept(srv, cfd, (struct sockaddr *)&ss, len);
@@ -130,7 +159,7 @@ static int open_listener(struct wg_server *srv)
 	setsockopt(srv->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	/* Each future worker binds its own socket to the same port. */
 	setsockopt(srv->listen_fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-	if (bind(srv->listen_fd, (struct sockaddr *)&ss, len) < 0 || listen(srv->listen_fd, 1024) < 0) {
+	if (bind(srv->listen_fd, (struct sockaddr *)&ss, len) < 0 || listen(srv->listen_fd, SOMAXCONN) < 0) {
 		wg_log(NULL, WG_LOG_ERROR, "cannot listen on %s port %d: %s", host, port, strerror(errno));
 		return -1;
 	}
@@ -153,7 +182,27 @@ static int setup_plugins(struct wg_server *srv)
 		wg_log(NULL, WG_LOG_INFO, "plugin %s %s (%s) loaded from %s", p->desc->name,
 		       p->desc->version ? p->desc->version : "?", wg_plugin_kind_name(p->desc->kind), p->path);
 	}
-	srv->auth = wg_plugins_find_kind(&srv->plugins, WG_PLUGIN_AUTH);
+	srv->n_auth = 0;
+	for (size_t i = 0; i < srv->plugins.n; i++) {
+		struct wg_loaded_plugin *p = &srv->plugins.v[i];
+		if (!p->initialized || p->desc->kind != WG_PLUGIN_AUTH)
+			continue;
+		if (srv->n_auth == WG_MAX_AUTH_STEPS) {
+			wg_log(NULL, WG_LOG_ERROR, "more than %d auth plugins enabled in %s", WG_MAX_AUTH_STEPS,
+			       srv->conf->dir);
+			return -1;
+		}
+		srv->auth_chain[srv->n_auth++] = p;
+	}
+	srv->auth = srv->n_auth ? srv->auth_chain[0] : NULL;
+	if (srv->n_auth > 1) {
+		char chain[256] = "";
+		size_t len = 0;
+		for (unsigned i = 0; i < srv->n_auth && len < sizeof(chain); i++)
+			len += (size_t)snprintf(chain + len, sizeof(chain) - len, "%s%s", i ? " -> " : "",
+						srv->auth_chain[i]->desc->name);
+		wg_log(NULL, WG_LOG_INFO, "login chain: %s (every step must succeed)", chain);
+	}
 	srv->routing = wg_plugins_find_kind(&srv->plugins, WG_PLUGIN_ROUTING);
 	if (!srv->auth) {
 		wg_log(NULL, WG_LOG_ERROR, "no auth plugin enabled in %s (e.g. a file {\"plugin\": \"auth-plain\", ...})",
@@ -272,6 +321,11 @@ int wg_server_init(struct wg_server *srv, struct wg_conf *conf)
 	}
 	if (wg_tls_cert_pin(wg_config_string(srv->scfg, "certificate"), pin, sizeof(pin)) == 0)
 		wg_log(NULL, WG_LOG_NOTICE, "server certificate %s", pin);
+	/* A TLS socket per session, a DTLS one per connected link, and room
+	 * for logins in progress. */
+	unsigned long fds = wg_fd_limit_raise(1048576);
+	wg_log(NULL, fds < 65536 ? WG_LOG_WARN : WG_LOG_INFO, "open file limit %lu%s", fds,
+	       fds < 65536 ? ": fewer than 32K concurrent sessions possible (raise LimitNOFILE)" : "");
 	if (setup_tun(srv) < 0 || open_listener(srv) < 0 || setup_signals(srv) < 0)
 		return -1;
 	if (wg_config_int(srv->scfg, "udp-port") != 0 && wg_datapath_start_dtls(srv) < 0) {

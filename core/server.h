@@ -30,7 +30,10 @@ struct wg_server {
 	WOLFSSL_CTX *tls;               /* owned */
 	struct wg_workpool *pool;       /* owned */
 
-	struct wg_loaded_plugin *auth;     /* borrowed from plugins */
+	struct wg_loaded_plugin *auth;     /* borrowed: the first login step */
+	/* Every auth plugin, in conf.d order: the steps of each login. */
+	struct wg_loaded_plugin *auth_chain[WG_MAX_AUTH_STEPS];
+	unsigned n_auth;
 	struct wg_loaded_plugin *routing;  /* borrowed from plugins */
 
 	int listen_fd;

@@ -126,32 +126,73 @@ static int parse_addr6(const char *text, uint8_t out[16])
 	return inet_pton(AF_INET6, tmp, out) == 1 ? 0 : -1;
 }
 
-int wg_session_lease(struct wg_session *s)
+/* Timeouts an auth backend set (RADIUS Session-Timeout, say) replace the
+ * server's defaults; the routing plugin and policy may still change them. */
+static void apply_backend_timeouts(const struct wg_session *s, struct wg_tunnel_config *tc)
+{
+	for (unsigned i = 0; i < s->n_attrs; i++) {
+		const struct wg_attr *at = &s->attrs[i];
+		char *end;
+		unsigned long v;
+		bool session = strcmp(at->key, WG_ATTR_SESSION_TIMEOUT) == 0;
+		if (!session && strcmp(at->key, WG_ATTR_IDLE_TIMEOUT) != 0)
+			continue;
+		errno = 0;
+		v = strtoul(at->value, &end, 10);
+		if (errno || end == at->value || *end || v > 86400UL * 365) {
+			wg_log(s, WG_LOG_WARN, "ignoring %s \"%s\" from the auth backend: not a number of seconds", at->key,
+			       at->value);
+			continue;
+		}
+		*(session ? &tc->session_timeout_s : &tc->idle_timeout_s) = (uint32_t)v;
+	}
+}
+
+/* Routes and DNS servers from the auth backend (RADIUS Framed-Route, say)
+ * are added to what the routing plugin gave. */
+static void apply_backend_routes(const struct wg_session *s, struct wg_tunnel_config *tc)
+{
+	for (unsigned i = 0; i < s->n_attrs; i++) {
+		const struct wg_attr *at = &s->attrs[i];
+		if (strcmp(at->key, WG_ATTR_ROUTE) == 0) {
+			if (tc->n_include >= WG_MAX_ROUTES || strlen(at->value) >= sizeof(tc->include[0].net)) {
+				wg_log(s, WG_LOG_WARN, "route %s from the auth backend dropped: too many or too long", at->value);
+				continue;
+			}
+			snprintf(tc->include[tc->n_include++].net, sizeof(tc->include[0].net), "%s", at->value);
+		} else if (strcmp(at->key, WG_ATTR_DNS) == 0) {
+			if (tc->n_dns >= WG_MAX_DNS || strlen(at->value) >= sizeof(tc->dns[0])) {
+				wg_log(s, WG_LOG_WARN, "DNS server %s from the auth backend dropped: too many or too long",
+				       at->value);
+				continue;
+			}
+			snprintf(tc->dns[tc->n_dns++], sizeof(tc->dns[0]), "%s", at->value);
+		}
+	}
+}
+
+static void keep_scalars(struct wg_session *s, const struct wg_tunnel_config *tc)
+{
+	struct wg_session_tc *k = &s->tc;
+
+	snprintf(k->addr4, sizeof(k->addr4), "%s", tc->addr4);
+	snprintf(k->netmask4, sizeof(k->netmask4), "%s", tc->netmask4);
+	snprintf(k->addr6, sizeof(k->addr6), "%s", tc->addr6);
+	k->prefix6 = tc->prefix6;
+	k->mtu = tc->mtu;
+	k->dpd_s = tc->dpd_s;
+	k->keepalive_s = tc->keepalive_s;
+	k->idle_timeout_s = tc->idle_timeout_s;
+	k->session_timeout_s = tc->session_timeout_s;
+	k->rate_limit_kbps = tc->rate_limit_kbps;
+}
+
+/* Records the leased addresses in the lookup tables. */
+static int register_addresses(struct wg_session *s, const struct wg_tunnel_config *tc)
 {
 	struct wg_server *srv = s->srv;
-	const struct wg_routing_ops *ops = srv->routing->desc->ops;
-	struct wg_tunnel_config *tc = &s->tc;
 	struct in_addr a4;
-	int rc;
 
-	if (s->leased)
-		return 0;
-	memset(tc, 0, sizeof(*tc));
-	tc->struct_size = sizeof(*tc);
-	tc->mtu = srv->mtu;
-	tc->dpd_s = srv->dpd;
-	tc->keepalive_s = srv->keepalive;
-	tc->idle_timeout_s = srv->idle_timeout;
-	tc->session_timeout_s = srv->session_timeout;
-	tc->prefix6 = 128;
-	if (srv->default_domain)
-		snprintf(tc->default_domain, sizeof(tc->default_domain), "%s", srv->default_domain);
-	rc = ops->lease(srv->routing->state, s, tc);
-	if (rc < 0) {
-		wg_log(s, WG_LOG_WARN, "no address for the session: %s", rc == -EADDRNOTAVAIL ? "pool exhausted" : strerror(-rc));
-		return rc;
-	}
-	s->leased = true;
 	if (tc->addr4[0]) {
 		if (inet_pton(AF_INET, tc->addr4, &a4) != 1) {
 			wg_log(s, WG_LOG_ERROR, "routing plugin gave an invalid IPv4 address \"%s\"", tc->addr4);
@@ -177,6 +218,121 @@ int wg_session_lease(struct wg_session *s)
 	return 0;
 }
 
+int wg_session_lease_begin(struct wg_session *s, struct wg_tunnel_config *tc)
+{
+	struct wg_server *srv = s->srv;
+	const struct wg_routing_ops *ops = srv->routing->desc->ops;
+	int rc;
+
+	if (s->leased)
+		return 0;
+	memset(tc, 0, sizeof(*tc));
+	tc->struct_size = sizeof(*tc);
+	tc->mtu = srv->mtu;
+	tc->dpd_s = srv->dpd;
+	tc->keepalive_s = srv->keepalive;
+	tc->idle_timeout_s = srv->idle_timeout;
+	tc->session_timeout_s = srv->session_timeout;
+	tc->prefix6 = 128;
+	if (srv->default_domain)
+		snprintf(tc->default_domain, sizeof(tc->default_domain), "%s", srv->default_domain);
+	apply_backend_timeouts(s, tc);
+	rc = ops->lease(srv->routing->state, s, tc);
+	if (rc < 0) {
+		wg_log(s, WG_LOG_WARN, "no address for the session: %s", rc == -EADDRNOTAVAIL ? "pool exhausted" : strerror(-rc));
+		return rc;
+	}
+	s->leased = true;
+	keep_scalars(s, tc); /* the lease is released from these at the end */
+	apply_backend_routes(s, tc);
+	return register_addresses(s, tc);
+}
+
+int wg_session_tunnel_ready(struct wg_session *s, const struct wg_tunnel_config *tc)
+{
+	char addr4[sizeof(s->tc.addr4)], addr6[sizeof(s->tc.addr6)];
+
+	/* A policy may change the MTU, timeouts, limits and lists; the
+	 * addresses stay those leased. */
+	memcpy(addr4, s->tc.addr4, sizeof(addr4));
+	memcpy(addr6, s->tc.addr6, sizeof(addr6));
+	keep_scalars(s, tc);
+	memcpy(s->tc.addr4, addr4, sizeof(addr4));
+	memcpy(s->tc.addr6, addr6, sizeof(addr6));
+	free(s->pushed);
+	s->pushed = wg_tunnel_render_pushed(tc);
+	return s->pushed ? 0 : -ENOMEM;
+}
+
+void wg_session_hold(struct wg_session *s)
+{
+	s->held = true;
+}
+
+bool wg_session_release_hold(struct wg_session *s)
+{
+	s->held = false;
+	return s->end_reason != NULL;
+}
+
+/* The routing plugin takes its lease back given the addresses it leased. */
+static void release_lease(struct wg_session *s)
+{
+	struct wg_server *srv = s->srv;
+	struct wg_tunnel_config tc;
+
+	if (!s->leased || !srv->routing)
+		return;
+	memset(&tc, 0, sizeof(tc));
+	tc.struct_size = sizeof(tc);
+	snprintf(tc.addr4, sizeof(tc.addr4), "%s", s->tc.addr4);
+	snprintf(tc.netmask4, sizeof(tc.netmask4), "%s", s->tc.netmask4);
+	snprintf(tc.addr6, sizeof(tc.addr6), "%s", s->tc.addr6);
+	tc.prefix6 = s->tc.prefix6;
+	((const struct wg_routing_ops *)srv->routing->desc->ops)->release(srv->routing->state, s, &tc);
+}
+
+void wg_session_stats(const struct wg_session *s, struct wg_session_stats *out)
+{
+	time_t now = time(NULL);
+
+	memset(out, 0, sizeof(*out));
+	out->struct_size = sizeof(*out);
+	out->bytes_in = s->rx_bytes;
+	out->bytes_out = s->tx_bytes;
+	out->pkts_in = s->rx_pkts;
+	out->pkts_out = s->tx_pkts;
+	out->login_time = (int64_t)s->created;
+	out->duration_s = now > s->created ? (uint64_t)(now - s->created) : 0;
+}
+
+void wg_session_tunnel_up(struct wg_session *s)
+{
+	if (s->acct_started)
+		return;
+	s->acct_started = true;
+	for (unsigned i = 0; i < s->n_auth_steps; i++) {
+		const struct wg_auth_ops *ops = s->auth_steps[i]->desc->ops;
+		if (WG_OPS_HAS(ops, session_start))
+			ops->session_start(s->auth_steps[i]->state, s);
+	}
+}
+
+/* Accounting stop: only for sessions whose start was told. */
+static void accounting_stop(struct wg_session *s, const char *reason)
+{
+	struct wg_session_stats st;
+
+	if (!s->acct_started)
+		return;
+	wg_session_stats(s, &st);
+	for (unsigned i = 0; i < s->n_auth_steps; i++) {
+		const struct wg_auth_ops *ops = s->auth_steps[i]->desc->ops;
+		if (WG_OPS_HAS(ops, session_stop))
+			ops->session_stop(s->auth_steps[i]->state, s, &st, reason);
+	}
+}
+
 void wg_session_new_app_id(struct wg_session *s)
 {
 	if (s->app_id_set)
@@ -200,11 +356,18 @@ void wg_session_end(struct wg_session *s, const char *reason)
 
 	if (s->ending)
 		return;
+	if (s->held) {
+		/* A policy call holds the session: it ends when the call returns. */
+		if (!s->end_reason)
+			s->end_reason = strdup(reason);
+		return;
+	}
 	s->ending = true;
 	wg_log(s, WG_LOG_INFO, "session ended: %s (rx %llu bytes / %llu packets, tx %llu bytes / %llu packets)", reason,
 	       (unsigned long long)s->rx_bytes, (unsigned long long)s->rx_pkts, (unsigned long long)s->tx_bytes,
 	       (unsigned long long)s->tx_pkts);
 	wg_policy_on_disconnect(srv, s);
+	accounting_stop(s, reason);
 	if (s->cstp) {
 		struct wg_conn *c = s->cstp;
 		uint8_t msg[128];
@@ -221,8 +384,9 @@ void wg_session_end(struct wg_session *s, const char *reason)
 		wg_dtls_link_close(s->dtls);
 		s->dtls = NULL;
 	}
-	if (s->leased && srv->routing)
-		((const struct wg_routing_ops *)srv->routing->desc->ops)->release(srv->routing->state, s, &s->tc);
+	release_lease(s);
+	free(s->pushed);
+	free(s->end_reason);
 	if (s->addr4)
 		wg_hashmap_del(srv->by_addr4, &s->addr4);
 	if (s->has_addr6)
@@ -305,10 +469,38 @@ const char *wg_session_attr(const struct wg_session *s, const char *name)
 			len += (size_t)snprintf(joined + len, sizeof(joined) - len, "%s%s", i ? "," : "", s->groups[i]);
 		return joined;
 	}
+	if (strncmp(name, WG_SESS_ATTR_PREFIX, strlen(WG_SESS_ATTR_PREFIX)) == 0)
+		name += strlen(WG_SESS_ATTR_PREFIX);
+	const char *last = NULL;
 	for (unsigned i = 0; i < s->n_attrs; i++)
 		if (strcmp(s->attrs[i].key, name) == 0)
-			return s->attrs[i].value;
-	return NULL;
+			last = s->attrs[i].value;
+	return last;
+}
+
+int wg_session_set_attr(struct wg_session *s, const char *key, const char *value)
+{
+	bool repeats = strcmp(key, WG_ATTR_ROUTE) == 0 || strcmp(key, WG_ATTR_DNS) == 0;
+	char *v = strdup(value);
+
+	if (!v)
+		return -1;
+	for (unsigned i = 0; i < s->n_attrs && !repeats; i++) {
+		if (strcmp(s->attrs[i].key, key) == 0) {
+			free(s->attrs[i].value);
+			s->attrs[i].value = v;
+			return 0;
+		}
+	}
+	char *k = s->n_attrs < WG_MAX_ATTRS ? strdup(key) : NULL;
+	if (!k) {
+		free(v);
+		return -1;
+	}
+	s->attrs[s->n_attrs].key = k;
+	s->attrs[s->n_attrs].value = v;
+	s->n_attrs++;
+	return 0;
 }
 
 static void describe(const struct wg_session *s, struct wg_log_context *out)

@@ -10,6 +10,8 @@
 #include <time.h>
 #include <wolfguard/plugin.h>
 
+#include "loader.h"
+
 struct wg_server;
 struct wg_conn;
 struct wg_dtls_link;
@@ -21,6 +23,15 @@ struct event;
 
 struct wg_attr {
 	char *key, *value; /* owned */
+};
+
+/* What the client was given, kept small: the full struct wg_tunnel_config
+ * (about 10 KB of route and DNS slots) exists only while a tunnel is being
+ * set up; its lists then live on as the rendered header lines `pushed`. */
+struct wg_session_tc {
+	char addr4[16], netmask4[16], addr6[48];
+	uint32_t prefix6, mtu, dpd_s, keepalive_s;
+	uint32_t idle_timeout_s, session_timeout_s, rate_limit_kbps;
 };
 
 struct wg_session {
@@ -41,7 +52,8 @@ struct wg_session {
 	bool app_id_set;
 	uint8_t psk[32];             /* DTLS PSK of the current connection */
 
-	struct wg_tunnel_config tc;  /* what the client was given */
+	struct wg_session_tc tc;     /* what the client was given */
+	char *pushed;                /* owned: X-CSTP-* lines for DNS, domain, routes */
 	bool leased;
 	uint32_t addr4;              /* network order, 0 when none */
 	uint8_t addr6[16];
@@ -54,9 +66,17 @@ struct wg_session {
 	/* Token buckets for tc.rate_limit_kbps, one per direction. */
 	struct wg_rate { double tokens; uint64_t last_us; } rate_in, rate_out;
 
+	/* The auth plugins that logged this session in: told of its start
+	 * and end for accounting. */
+	struct wg_loaded_plugin *auth_steps[WG_MAX_AUTH_STEPS];
+	unsigned n_auth_steps;
+	bool acct_started;
+
 	time_t created, last_rx, disconnected_at;
 	uint64_t rx_bytes, tx_bytes, rx_pkts, tx_pkts;
 	bool ending;
+	bool held;                   /* a policy call holds it: see wg_session_hold */
+	char *end_reason;            /* owned: an end requested while held */
 };
 
 /* Creates a session for a successful login; owns copies of everything. */
@@ -67,8 +87,24 @@ struct wg_session *wg_session_new(struct wg_server *srv, const char *user, const
 struct wg_session *wg_session_by_cookie(struct wg_server *srv, const char *cookie_hex);
 void wg_session_cookie_hex(const struct wg_session *s, char out[2 * WG_COOKIE_LEN + 1]);
 
-/* Leases addresses through the routing plugin and registers them. */
-int wg_session_lease(struct wg_session *s);
+/* At login, between the policies' after_auth and before_tunnel: fills tc
+ * with the server's defaults, leases addresses through the routing plugin,
+ * applies the auth backend's attributes and registers the addresses.
+ * Returns 0 or a negative errno (no address). */
+int wg_session_lease_begin(struct wg_session *s, struct wg_tunnel_config *tc);
+/* After before_tunnel: keeps what the client is given (small) from tc. */
+int wg_session_tunnel_ready(struct wg_session *s, const struct wg_tunnel_config *tc);
+
+/* While a policy holds a session (held), wg_session_end only records the
+ * request; releasing the hold returns true when an end was requested, and
+ * the caller then ends it with s->end_reason. */
+void wg_session_hold(struct wg_session *s);
+bool wg_session_release_hold(struct wg_session *s);
+/* The tunnel is up (CONNECT answered): accounting starts the first time. */
+void wg_session_tunnel_up(struct wg_session *s);
+/* Counters for host->session_stats. */
+void wg_session_stats(const struct wg_session *s, struct wg_session_stats *out);
+
 /* A new DTLS App-ID for the current connection. */
 void wg_session_new_app_id(struct wg_session *s);
 
@@ -78,6 +114,10 @@ void wg_session_detached(struct wg_session *s);
 void wg_session_end(struct wg_session *s, const char *reason);
 /* Ends every session (server stop). */
 void wg_session_end_all(struct wg_server *srv, const char *reason);
+
+/* Sets a backend/policy attribute: WG_ATTR_ROUTE and WG_ATTR_DNS add a
+ * value, any other key replaces its value. Returns 0 or -1 (full, no memory). */
+int wg_session_set_attr(struct wg_session *s, const char *key, const char *value);
 
 /* For log lines and host->session_get. */
 const char *wg_session_attr(const struct wg_session *s, const char *name);

@@ -20,6 +20,45 @@ static const char default_ciphers[] =
 	"DHE-RSA-AES256-GCM-SHA384:DHE-RSA-AES128-GCM-SHA256:"
 	"AES256-GCM-SHA384:AES128-GCM-SHA256";
 
+/* Client certificates: asked for only when a ca-file is configured. An
+ * invalid or revoked certificate fails the handshake; a missing one fails it
+ * only with client-certificate "required", otherwise the login goes on
+ * without one and an auth-cert step refuses it there with a message. */
+static int client_cert_setup(WOLFSSL_CTX *ctx, const struct wg_config *scfg, char *err, size_t errlen)
+{
+	const char *ca = wg_config_string(scfg, "ca-file");
+	const char *crl = wg_config_string(scfg, "crl-file");
+	const char *mode = wg_config_string(scfg, "client-certificate");
+	int verify = WOLFSSL_VERIFY_PEER;
+
+	if (!ca) {
+		if (crl || mode) {
+			snprintf(err, errlen, "%s: %s needs ca-file", wg_config_where(scfg, crl ? "crl-file" : "client-certificate"),
+				 crl ? "crl-file" : "client-certificate");
+			return -1;
+		}
+		return 0;
+	}
+	if (mode && strcmp(mode, "required") == 0)
+		verify |= WOLFSSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+	else if (mode && strcmp(mode, "optional") != 0) {
+		snprintf(err, errlen, "%s: client-certificate: must be \"optional\" or \"required\"",
+			 wg_config_where(scfg, "client-certificate"));
+		return -1;
+	}
+	if (wolfSSL_CTX_load_verify_locations(ctx, ca, NULL) != WOLFSSL_SUCCESS) {
+		snprintf(err, errlen, "%s: ca-file: cannot load PEM certificates from %s", wg_config_where(scfg, "ca-file"), ca);
+		return -1;
+	}
+	if (crl && (wolfSSL_CTX_EnableCRL(ctx, WOLFSSL_CRL_CHECKALL) != WOLFSSL_SUCCESS ||
+		    wolfSSL_CTX_LoadCRLFile(ctx, crl, WOLFSSL_FILETYPE_PEM) != WOLFSSL_SUCCESS)) {
+		snprintf(err, errlen, "%s: crl-file: cannot load a PEM CRL from %s", wg_config_where(scfg, "crl-file"), crl);
+		return -1;
+	}
+	wolfSSL_CTX_set_verify(ctx, verify, NULL);
+	return 0;
+}
+
 WOLFSSL_CTX *wg_tls_ctx_new(const struct wg_config *scfg, char *err, size_t errlen)
 {
 	const char *cert = wg_config_string(scfg, "certificate");
@@ -68,6 +107,8 @@ WOLFSSL_CTX *wg_tls_ctx_new(const struct wg_config *scfg, char *err, size_t errl
 			 ciphers ? ciphers : default_ciphers);
 		goto fail;
 	}
+	if (client_cert_setup(ctx, scfg, err, errlen) < 0)
+		goto fail;
 	/* Clients that reconnect after a network change resume their TLS
 	 * session instead of a full handshake. */
 	wolfSSL_CTX_set_session_cache_mode(ctx, WOLFSSL_SESS_CACHE_SERVER);

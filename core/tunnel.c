@@ -4,6 +4,7 @@
 #include "tunnel.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <event2/buffer.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,7 +97,7 @@ static void build_headers(struct hdrbuf *h, struct wg_session *s, const struct w
 			  unsigned mtu)
 {
 	struct wg_server *srv = s->srv;
-	const struct wg_tunnel_config *tc = &s->tc;
+	const struct wg_session_tc *tc = &s->tc;
 	const char *types = wg_http_header(req, "X-CSTP-Address-Type");
 	bool want6 = !types || strcasestr(types, "IPv6");
 	bool want4 = !types || strcasestr(types, "IPv4");
@@ -113,17 +114,8 @@ static void build_headers(struct hdrbuf *h, struct wg_session *s, const struct w
 		else
 			add(h, "X-CSTP-Address-IP6: %s/%u\r\n", tc->addr6, tc->prefix6 ? tc->prefix6 : 128);
 	}
-	for (unsigned i = 0; i < tc->n_dns && i < WG_MAX_DNS; i++)
-		add(h, "X-CSTP-DNS: %s\r\n", tc->dns[i]);
-	for (unsigned i = 0; i < tc->n_split_dns && i < WG_MAX_DNS; i++)
-		add(h, "X-CSTP-Split-DNS: %s\r\n", tc->split_dns[i]);
-	if (tc->default_domain[0])
-		add(h, "X-CSTP-Default-Domain: %s\r\n", tc->default_domain);
-	for (unsigned i = 0; i < tc->n_include && i < WG_MAX_ROUTES; i++)
-		add_route(h, "X-CSTP-Split-Include", tc->include[i].net);
-	for (unsigned i = 0; i < tc->n_exclude && i < WG_MAX_ROUTES; i++)
-		add_route(h, "X-CSTP-Split-Exclude", tc->exclude[i].net);
-	add(h, "X-CSTP-Tunnel-All-DNS: %s\r\n", tc->n_split_dns ? "false" : "true");
+	if (s->pushed)
+		add(h, "%s", s->pushed);
 	add(h, "X-CSTP-Keep: true\r\n");
 	add(h, "X-CSTP-DPD: %u\r\n", tc->dpd_s);
 	add(h, "X-CSTP-Keepalive: %u\r\n", tc->keepalive_s);
@@ -152,6 +144,33 @@ static void build_headers(struct hdrbuf *h, struct wg_session *s, const struct w
 		add(h, "X-DTLS-Rekey-Method: none\r\n");
 		add(h, "X-DTLS-MTU: %u\r\n", mtu);
 	}
+}
+
+char *wg_tunnel_render_pushed(const struct wg_tunnel_config *tc)
+{
+	struct hdrbuf *h = malloc(sizeof(*h));
+	char *out = NULL;
+
+	if (!h)
+		return NULL;
+	h->len = 0;
+	h->overflow = false;
+	h->text[0] = '\0';
+	for (unsigned i = 0; i < tc->n_dns && i < WG_MAX_DNS; i++)
+		add(h, "X-CSTP-DNS: %s\r\n", tc->dns[i]);
+	for (unsigned i = 0; i < tc->n_split_dns && i < WG_MAX_DNS; i++)
+		add(h, "X-CSTP-Split-DNS: %s\r\n", tc->split_dns[i]);
+	if (tc->default_domain[0])
+		add(h, "X-CSTP-Default-Domain: %s\r\n", tc->default_domain);
+	for (unsigned i = 0; i < tc->n_include && i < WG_MAX_ROUTES; i++)
+		add_route(h, "X-CSTP-Split-Include", tc->include[i].net);
+	for (unsigned i = 0; i < tc->n_exclude && i < WG_MAX_ROUTES; i++)
+		add_route(h, "X-CSTP-Split-Exclude", tc->exclude[i].net);
+	add(h, "X-CSTP-Tunnel-All-DNS: %s\r\n", tc->n_split_dns ? "false" : "true");
+	if (!h->overflow)
+		out = strdup(h->text);
+	free(h);
+	return out;
 }
 
 static void refuse(struct wg_conn *c, const char *status, const char *why)
@@ -192,15 +211,10 @@ void wg_tunnel_connect(struct wg_conn *c, const struct wg_http_request *req, con
 		wg_dtls_link_close(s->dtls);
 		s->dtls = NULL;
 	}
-	if (wg_session_lease(s) < 0) {
-		refuse(c, "503 Service Unavailable", "no address available");
-		wg_session_end(s, "no address available");
-		return;
-	}
-	char denial[256] = "";
-	if (wg_policy_before_tunnel(srv, s, &s->tc, denial, sizeof(denial)) < 0) {
-		refuse(c, "403 Forbidden", denial);
-		wg_session_end(s, "tunnel denied by policy");
+	/* The login leased the addresses and ran the policies; every CONNECT
+	 * of the session (reconnects too) gets that configuration. */
+	if (!s->pushed) {
+		refuse(c, "503 Service Unavailable", "the session has no tunnel configuration");
 		return;
 	}
 	snprintf(s->client_addr, sizeof(s->client_addr), "%s", c->peer);
@@ -243,6 +257,9 @@ void wg_tunnel_connect(struct wg_conn *c, const struct wg_http_request *req, con
 	       s->tc.addr4[0] ? s->tc.addr4 : "-", s->tc.addr6[0] ? " " : "", s->tc.addr6, mtu);
 	if (s->tc.rate_limit_kbps)
 		wg_log(s, WG_LOG_INFO, "rate limited to %u kbit/s each way", s->tc.rate_limit_kbps);
+	/* Before the first frame: a DISCONNECT among the bytes already read
+	 * may end the session inside wg_conn_enter_cstp. */
+	wg_session_tunnel_up(s);
 	wg_conn_enter_cstp(c, s, extra, extra_len);
 }
 

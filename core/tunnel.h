@@ -18,6 +18,10 @@ void wg_tunnel_connect(struct wg_conn *c, const struct wg_http_request *req, con
  * consumed (a partial frame is left for the caller to keep), or -1 when the
  * connection must close (reason logged). */
 long wg_tunnel_cstp_input(struct wg_conn *c, const uint8_t *buf, size_t len);
+struct wg_tunnel_config;
+/* The X-CSTP-* lines for tc's DNS servers, split DNS, default domain and
+ * routes, rendered once per session (malloc'd; NULL when out of memory). */
+char *wg_tunnel_render_pushed(const struct wg_tunnel_config *tc);
 /* Sends one CSTP frame on the session's connection. */
 int wg_tunnel_cstp_send(struct wg_conn *c, uint8_t type, const uint8_t *payload, size_t len);
 

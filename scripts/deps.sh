@@ -27,7 +27,7 @@ WOLFSSL_CONFIGURE_FLAGS=(
 	--enable-session-ticket --enable-secure-renegotiation --enable-sni
 	--enable-alpn --enable-opensslextra --enable-certgen --enable-ecc
 	--enable-supportedcurves --enable-curve25519 --enable-sp --enable-sp-asm
-	--enable-harden --enable-sessioncerts --enable-crl
+	--enable-harden --enable-crl
 	--disable-examples --disable-benchmark --disable-crypttests
 	--disable-oldtls
 )

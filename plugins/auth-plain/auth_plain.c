@@ -166,22 +166,36 @@ static void verify_done(void *arg)
 	free(j);
 }
 
+static const struct wg_auth_field password_field[] = {
+	{"password", "Password:", WG_FIELD_PASSWORD},
+	{NULL, NULL, 0},
+};
+
+/* After an earlier step of the chain (a certificate, say) named the user,
+ * only the password is asked for. */
+static void ask(struct plain *p, struct wg_auth *a)
+{
+	if (p->host->auth_username(a))
+		p->host->auth_prompt(a, "Please enter your password.", password_field);
+	else
+		p->host->auth_prompt(a, "Please enter your username and password.", login_fields);
+}
+
 static void start(void *state, struct wg_auth *a)
 {
-	struct plain *p = state;
-
-	p->host->auth_prompt(a, "Please enter your username and password.", login_fields);
+	ask(state, a);
 }
 
 static void cont(void *state, struct wg_auth *a)
 {
 	struct plain *p = state;
-	const char *user = p->host->auth_field(a, "username");
+	const char *known = p->host->auth_username(a);
+	const char *user = known ? known : p->host->auth_field(a, "username");
 	const char *password = p->host->auth_field(a, "password");
 	struct job *j;
 
 	if (!user || !*user || !password) {
-		p->host->auth_prompt(a, "Please enter your username and password.", login_fields);
+		ask(p, a);
 		return;
 	}
 	if (strlen(user) >= sizeof(j->user) || strlen(password) >= sizeof(j->password) || strchr(user, ':') ||

@@ -45,6 +45,24 @@ static int session_set_group(lua_State *L)
 	return 0;
 }
 
+/* session.set_pool(name) / session.set_address("10.8.0.50"): where the
+ * lease comes from. Only meaningful in after_auth: the address is leased
+ * when the tunnel first comes up, before before_tunnel runs. Upvalues: host,
+ * session, and the attribute key. */
+static int session_set_lease_attr(lua_State *L)
+{
+	const struct wg_host *host = lua_touserdata(L, lua_upvalueindex(1));
+	const struct wg_session *s = lua_touserdata(L, lua_upvalueindex(2));
+	const char *key = lua_tostring(L, lua_upvalueindex(3));
+	size_t len;
+	const char *value = luaL_checklstring(L, 1, &len);
+
+	if (len == 0 || len > 63)
+		return luaL_error(L, "%s: the value is 1 to 63 bytes", key);
+	host->session_set_attr(s, key, value);
+	return 0;
+}
+
 /* session.groups: every group of the user, as a list. */
 static void push_groups(lua_State *L, const char *joined)
 {
@@ -87,6 +105,19 @@ void lua_push_session(lua_State *L, const struct wg_host *host, const struct wg_
 		lua_pushlightuserdata(L, (void *)s);
 		lua_pushcclosure(L, session_set_group, 2);
 		lua_setfield(L, -2, "set_group");
+	}
+	if (WG_HOST_HAS(host, session_set_attr)) {
+		static const struct { const char *fn, *key; } setters[] = {
+			{"set_pool", WG_ATTR_POOL},
+			{"set_address", WG_ATTR_FRAMED_IPV4},
+		};
+		for (size_t i = 0; i < sizeof(setters) / sizeof(setters[0]); i++) {
+			lua_pushlightuserdata(L, (void *)host);
+			lua_pushlightuserdata(L, (void *)s);
+			lua_pushstring(L, setters[i].key);
+			lua_pushcclosure(L, session_set_lease_attr, 3);
+			lua_setfield(L, -2, setters[i].fn);
+		}
 	}
 }
 

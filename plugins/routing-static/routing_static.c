@@ -23,6 +23,16 @@ struct routing {
 	uint64_t size4;       /* addresses in the network */
 	uint64_t *bitmap;     /* 1 = leased or reserved */
 	uint64_t cursor, leased;
+	/* Named pools: sub-ranges of the network for some users only (by
+	 * group, or chosen by a policy or backend). The default pool is the
+	 * network without them, so firewall rules can rely on the ranges. */
+	struct named_pool {
+		char name[64];
+		uint64_t lo, hi;   /* slots [lo, hi) of the network */
+		uint64_t cursor;
+	} *pools;
+	unsigned n_pools;
+	uint64_t *in_named;   /* 1 = slot belongs to a named pool */
 	struct in6_addr base6;
 	unsigned prefix6;
 	bool have6;
@@ -34,6 +44,7 @@ static const struct wg_option options[] = {
 	{"ipv6-network", WG_OPT_STRING, 0, 0, 0, NULL, "IPv6 pool, e.g. fd00:8::/64 (/48 to /120); none by default"},
 	{"routes", WG_OPT_STRING_LIST, 0, 0, 0, NULL, "split-include networks; empty: all traffic through the tunnel"},
 	{"no-routes", WG_OPT_STRING_LIST, 0, 0, 0, NULL, "split-exclude networks"},
+	{"pools", WG_OPT_STRING_LIST, 0, 0, 0, NULL, "named sub-pools \"name=10.8.0.128/25\" inside ipv4-network, used by sessions of the group of that name or whose policy/backend picks it"},
 	{"dns", WG_OPT_STRING_LIST, 0, 0, 0, NULL, "DNS servers pushed to clients (at most 4)"},
 	{"split-dns", WG_OPT_STRING_LIST, 0, 0, 0, NULL, "domains resolved through the tunnel only (at most 4)"},
 	{"default-domain", WG_OPT_STRING, 0, 0, 0, NULL, "DNS search domain (overrides the server's)"},
@@ -122,6 +133,71 @@ static int setup_pool4(struct routing *r, const char *text, char *err, size_t er
 	return 0;
 }
 
+static bool in_named(const struct routing *r, uint64_t i)
+{
+	return r->in_named && (r->in_named[i / 64] >> (i % 64) & 1);
+}
+
+static struct named_pool *pool_named(struct routing *r, const char *name)
+{
+	for (unsigned k = 0; name && k < r->n_pools; k++)
+		if (strcmp(r->pools[k].name, name) == 0)
+			return &r->pools[k];
+	return NULL;
+}
+
+/* "name=a.b.c.d/len" entries: each inside the network, none overlapping. */
+static int setup_named_pools(struct routing *r, char *err, size_t errlen)
+{
+	size_t n = r->host->config_list_size(r->cfg, "pools");
+	const char *where = r->host->config_where(r->cfg, "pools");
+
+	if (n == 0)
+		return 0;
+	r->pools = calloc(n, sizeof(*r->pools));
+	r->in_named = calloc((size_t)(r->size4 + 63) / 64, sizeof(uint64_t));
+	if (!r->pools || !r->in_named) {
+		snprintf(err, errlen, "out of memory for %zu pools", n);
+		return -ENOMEM;
+	}
+	for (size_t k = 0; k < n; k++) {
+		const char *item = r->host->config_list_item(r->cfg, "pools", k);
+		const char *eq = strchr(item, '=');
+		struct named_pool *p = &r->pools[k];
+		struct in_addr a;
+		unsigned prefix;
+		if (!eq || eq == item || (size_t)(eq - item) >= sizeof(p->name) ||
+		    parse_cidr(eq + 1, AF_INET, &a, &prefix) < 0 || prefix < r->prefix4 || prefix > 31) {
+			snprintf(err, errlen, "%s: pools: \"%s\" is not name=a.b.c.d/len with a network inside %s", where, item,
+				 r->net4_text);
+			return -EINVAL;
+		}
+		uint64_t size = 1ull << (32 - prefix);
+		uint32_t start = ntohl(a.s_addr);
+		if ((start & (uint32_t)(size - 1)) != 0 || (start & ~(uint32_t)(r->size4 - 1)) != r->base4) {
+			snprintf(err, errlen, "%s: pools: %s is %s (host bits set)", where, item,
+				 (start & ~(uint32_t)(r->size4 - 1)) != r->base4 ? "outside ipv4-network" : "not a network address");
+			return -EINVAL;
+		}
+		memcpy(p->name, item, (size_t)(eq - item));
+		if (pool_named(r, p->name)) {
+			snprintf(err, errlen, "%s: pools: the name %s is used twice", where, p->name);
+			return -EINVAL;
+		}
+		p->lo = p->cursor = start - r->base4;
+		p->hi = p->lo + size;
+		for (uint64_t i = p->lo; i < p->hi; i++) {
+			if (in_named(r, i)) {
+				snprintf(err, errlen, "%s: pools: %s overlaps another pool", where, item);
+				return -EINVAL;
+			}
+			r->in_named[i / 64] |= 1ull << (i % 64);
+		}
+		r->n_pools++;
+	}
+	return 0;
+}
+
 static int setup_pool6(struct routing *r, const char *text, char *err, size_t errlen)
 {
 	if (parse_cidr(text, AF_INET6, &r->base6, &r->prefix6) < 0 || r->prefix6 < 48 || r->prefix6 > 120) {
@@ -197,30 +273,95 @@ static int networks(void *state, char *net4, size_t len4, char *net6, size_t len
 	return 0;
 }
 
+/* The pool slot of the address an auth backend asked for (RADIUS
+ * Framed-IP-Address), or -1 to lease from the pool as usual: when there is
+ * none, or it is outside the pool, reserved or taken (logged). */
+static int64_t framed_slot(struct routing *r, const struct wg_session *s)
+{
+	const char *want = r->host->session_get(s, WG_SESS_ATTR_PREFIX WG_ATTR_FRAMED_IPV4);
+	struct in_addr a;
+
+	if (!want || !*want)
+		return -1;
+	if (inet_pton(AF_INET, want, &a) != 1) {
+		r->host->log(s, WG_LOG_WARN, "framed address \"%s\" is not an IPv4 address; leasing from the pool", want);
+		return -1;
+	}
+	uint64_t i = (uint64_t)(uint32_t)(ntohl(a.s_addr) - r->base4);
+	if (i < 2 || i >= r->size4 - 1) {
+		r->host->log(s, WG_LOG_WARN, "framed address %s is outside the pool %s (or reserved); leasing from the pool",
+			     want, r->net4_text);
+		return -1;
+	}
+	if (is_marked(r, i)) {
+		r->host->log(s, WG_LOG_WARN, "framed address %s is in use; leasing from the pool", want);
+		return -1;
+	}
+	return (int64_t)i;
+}
+
+/* A free slot in [lo, hi) from *cursor on, skipping named pools' slots when
+ * `skip_named`; -1 when there is none. Full words are skipped at once, so a
+ * nearly full pool stays fast. */
+static int64_t find_free(const struct routing *r, uint64_t lo, uint64_t hi, uint64_t *cursor, bool skip_named)
+{
+	uint64_t n = hi - lo, i = *cursor >= lo && *cursor < hi ? *cursor : lo;
+
+	for (uint64_t tries = 0; tries < n; tries++) {
+		uint64_t used = r->bitmap[i / 64] | (skip_named && r->in_named ? r->in_named[i / 64] : 0);
+		if (i % 64 == 0 && used == ~0ull && i + 64 <= hi) {
+			tries += 63;
+			i += 64;
+		} else if (!(used >> (i % 64) & 1)) {
+			*cursor = i + 1 < hi ? i + 1 : lo;
+			return (int64_t)i;
+		} else
+			i++;
+		if (i >= hi)
+			i = lo;
+	}
+	return -1;
+}
+
+/* The slot for a new lease: the framed address if usable; else from the
+ * pool the session's "pool" attribute names (an unknown name is refused,
+ * not silently widened), else from the pool named like its group, else
+ * from the default pool. */
+static int64_t choose_slot(struct routing *r, const struct wg_session *s)
+{
+	int64_t i = framed_slot(r, s);
+	if (i >= 0)
+		return i;
+	const char *asked = r->host->session_get(s, WG_SESS_ATTR_PREFIX WG_ATTR_POOL);
+	struct named_pool *p = pool_named(r, asked);
+	if (asked && *asked && !p) {
+		r->host->log(s, WG_LOG_WARN, "no pool named \"%s\" (see routing-static's pools); no address", asked);
+		return -1;
+	}
+	if (!p)
+		p = pool_named(r, r->host->session_get(s, WG_SESS_GROUP));
+	if (p) {
+		i = find_free(r, p->lo, p->hi, &p->cursor, false);
+		if (i < 0)
+			r->host->log(s, WG_LOG_WARN, "pool %s is exhausted", p->name);
+		return i;
+	}
+	return find_free(r, 0, r->size4, &r->cursor, true);
+}
+
 static int lease(void *state, const struct wg_session *s, struct wg_tunnel_config *tc)
 {
 	struct routing *r = state;
 	char err[256];
 
-	(void)s;
 	if (r->leased + 3 >= r->size4)
 		return -EADDRNOTAVAIL;
-	uint64_t i = r->cursor;
-	for (uint64_t tries = 0; tries < r->size4; tries++, i = (i + 1) % r->size4) {
-		/* Skip full words at once: a nearly full pool stays fast. */
-		if (i % 64 == 0 && r->bitmap[i / 64] == ~0ull && i + 64 <= r->size4) {
-			i += 63;
-			tries += 63;
-			continue;
-		}
-		if (!is_marked(r, i))
-			break;
-	}
-	if (is_marked(r, i))
+	int64_t slot = choose_slot(r, s);
+	if (slot < 0)
 		return -EADDRNOTAVAIL;
+	uint64_t i = (uint64_t)slot;
 	mark(r, i, true);
 	r->leased++;
-	r->cursor = (i + 1) % r->size4;
 
 	struct in_addr a = {.s_addr = htonl(r->base4 + (uint32_t)i)};
 	inet_ntop(AF_INET, &a, tc->addr4, sizeof(tc->addr4));
@@ -264,6 +405,8 @@ static int init(const struct wg_host *host, const struct wg_config *cfg, void **
 	r->host = host;
 	r->cfg = cfg;
 	rc = setup_pool4(r, host->config_string(cfg, "ipv4-network"), err, errlen);
+	if (!rc)
+		rc = setup_named_pools(r, err, errlen);
 	if (!rc && net6 && *net6)
 		rc = setup_pool6(r, net6, err, errlen);
 	probe = calloc(1, sizeof(*probe));
@@ -272,6 +415,8 @@ static int init(const struct wg_host *host, const struct wg_config *cfg, void **
 	free(probe);
 	if (rc < 0) {
 		free(r->bitmap);
+		free(r->in_named);
+		free(r->pools);
 		free(r);
 		return rc;
 	}
@@ -284,6 +429,8 @@ static void fini(void *state)
 	struct routing *r = state;
 
 	free(r->bitmap);
+	free(r->in_named);
+	free(r->pools);
 	free(r);
 }
 

@@ -1,6 +1,7 @@
 /* The plugin loader against small plugins that each keep or break one rule
  * of the ABI (tests/unit/plugins/test_plugin.c). */
 #include <criterion/criterion.h>
+#include <stddef.h>
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -108,8 +109,22 @@ Test(loader, short_ops_table_is_refused)
 	char reason[256];
 	snprintf(reason, sizeof(reason),
 		 "auth ops are 4 bytes, expected at least %zu: built against an older SDK?",
-		 sizeof(struct wg_auth_ops));
+		 offsetof(struct wg_auth_ops, session_start));
 	expect_refusal("test-short-ops", "test-short-ops", reason);
+}
+
+/* Members appended to an ops table within one ABI version are optional: a
+ * plugin built before them still loads, and the host never calls them. */
+Test(loader, ops_table_without_appended_members_loads)
+{
+	char *path = fixture_test_plugin("test-first-ops");
+	struct wg_loaded_plugin lp;
+	cr_assert_eq(wg_plugin_open(path, "test-first-ops", &lp, &err), 0, "%s", err.text);
+	const struct wg_auth_ops *ops = lp.desc->ops;
+	cr_assert(!WG_OPS_HAS(ops, session_start));
+	cr_assert(!WG_OPS_HAS(ops, session_stop));
+	wg_plugin_close(&lp);
+	free(path);
 }
 
 Test(loader, missing_required_callback_is_refused)

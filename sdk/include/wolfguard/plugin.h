@@ -93,6 +93,7 @@ struct wg_session;  /* an authenticated user's VPN session               */
 struct wg_auth;     /* one login attempt, alive from start to its answer */
 struct wg_timer;
 struct wg_auth_field; /* defined with the auth kind below */
+struct wg_policy_call; /* one asynchronous policy hook call */
 
 /* ---------------------------------------------------------------------- */
 /* What a plugin may ask of the host.                                     */
@@ -118,6 +119,8 @@ struct wg_auth_field; /* defined with the auth kind below */
 #define WG_ATTR_DNS "dns"                         /* may repeat: a DNS server */
 #define WG_ATTR_SESSION_TIMEOUT "session-timeout" /* seconds */
 #define WG_ATTR_IDLE_TIMEOUT "idle-timeout"       /* seconds */
+/* Read by the routing plugin when it leases (routing-static: a named pool). */
+#define WG_ATTR_POOL "pool"
 
 /* Counters of a session, as host->session_stats fills them. */
 struct wg_session_stats {
@@ -196,11 +199,29 @@ struct wg_host {
 	 * client sent no certificate, it did not verify against the server's
 	 * ca-file/crl-file, or the field is absent. */
 	const char *(*auth_cert)(const struct wg_auth *a, const char *what);
+	/* Sets a session attribute as auth_set_attr does during login (e.g. a
+	 * policy's WG_ATTR_POOL or WG_ATTR_FRAMED_IPV4 in after_auth: the lease
+	 * is made when the tunnel first comes up, after after_auth). */
+	void (*session_set_attr)(const struct wg_session *sess, const char *key, const char *value);
+	/* The i-th attribute of a session (from 0), for copying them all:
+	 * returns 0 with *key and *value set, or -1 past the last one. */
+	int (*session_attr_at)(const struct wg_session *sess, size_t i, const char **key, const char **value);
+	/* The answer to an asynchronous policy hook (see wg_policy_ops):
+	 * verdict 0 allows, non-zero denies with `message` shown to the user.
+	 * Exactly once per call, from the loop thread (e.g. in run_blocking's
+	 * done()); the call, its session and tunnel config are not to be
+	 * touched afterwards. */
+	void (*policy_done)(struct wg_policy_call *call, int verdict, const char *message);
 };
 
 /* True when the host's table is long enough to hold member m. */
 #define WG_HOST_HAS(host, m) \
 	((host)->struct_size >= offsetof(struct wg_host, m) + sizeof((host)->m) && (host)->m != NULL)
+
+/* True when a plugin's ops table (whose first member is struct_size) is long
+ * enough to hold member m and sets it. The host uses it for appended ops. */
+#define WG_OPS_HAS(ops, m) \
+	((ops)->struct_size >= offsetof(__typeof__(*(ops)), m) + sizeof((ops)->m) && (ops)->m != NULL)
 
 /* ---------------------------------------------------------------------- */
 /* The descriptor every plugin exports.                                   */
@@ -337,6 +358,19 @@ struct wg_policy_ops {
 			     char *msg, size_t msglen);
 	void (*on_disconnect)(void *state, const struct wg_session *s, uint64_t bytes_in,
 			      uint64_t bytes_out, uint64_t duration_s);
+
+	/* --- appended; the host checks struct_size before calling these --- */
+	/* Asynchronous forms of after_auth and before_tunnel, for policies that
+	 * take time (a script, a lookup): when set, the host calls them instead
+	 * of the synchronous forms and its loop goes on serving everyone else.
+	 * The plugin answers with host->policy_done(call, ...). Until it does,
+	 * the session and tc stay valid (a session ended meanwhile is freed only
+	 * after the answer), the client waits for its login reply, and nothing
+	 * else changes tc. Both run at login, in that order, after the auth chain
+	 * succeeded: after_auth, then the address lease, then before_tunnel. */
+	void (*after_auth_async)(void *state, const struct wg_session *s, struct wg_policy_call *call);
+	void (*before_tunnel_async)(void *state, const struct wg_session *s, struct wg_tunnel_config *tc,
+				    struct wg_policy_call *call);
 };
 
 #ifdef __cplusplus
