@@ -244,23 +244,26 @@ uint32_t radius_terminate_cause(const char *reason)
 		const char *word;
 		uint32_t cause;
 	} map[] = {
+		/* the host's reasons (core/session.c, tunnel.c, control.c,
+		 * server.c), then common wordings of other hosts */
 		{"idle", 4},            /* Idle-Timeout */
 		{"session timeout", 5}, /* Session-Timeout */
 		{"session-timeout", 5},
-		{"expired", 5},
-		{"admin", 6}, /* Admin-Reset */
-		{"control", 6},
-		{"server stop", 11}, /* NAS-Reboot */
+		{"administrator", 6}, /* Admin-Reset */
+		{"admin", 6},
+		{"shutting down", 11}, /* NAS-Reboot */
+		{"server stop", 11},
 		{"shutdown", 11},
-		{"shutting down", 11},
-		{"logout", 1}, /* User-Request */
-		{"logged out", 1},
-		{"user request", 1},
-		{"client disconnect", 1},
-		{"dead peer", 2}, /* Lost-Carrier */
+		{"cookie expired", 2}, /* Lost-Carrier: gone without a word, never came back */
+		{"dead peer", 2},
 		{"dpd", 2},
 		{"lost", 2},
-		{"cookie", 2},
+		{"left", 2},
+		{"client disconnected", 1}, /* User-Request */
+		{"client terminated", 1},
+		{"logout", 1},
+		{"logged out", 1},
+		{"user request", 1},
 	};
 
 	if (!reason)

@@ -57,7 +57,7 @@ int radius_group_attr_parse(const char *name);
 /* Acct-Terminate-Cause (RFC 2866 5.10) for the host's text reason of a
  * session's end: user logout -> User-Request, idle/session timeouts,
  * admin disconnect -> Admin-Reset, server stop -> NAS-Reboot, a client that
- * vanished -> Lost-Carrier; anything else -> NAS-Request. */
+ * vanished -> Lost-Carrier; anything else (policy, errors) -> NAS-Request. */
 uint32_t radius_terminate_cause(const char *reason);
 
 #endif

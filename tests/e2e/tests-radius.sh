@@ -172,11 +172,11 @@ _radius_accounting() {
 	wait_for 10 sh -c "grep -q 'Acct-Status-Type = Stop' '$RUN/radius/acct/detail'" || fail "no Accounting Stop" || return 1
 	stop=$(detail_record Stop)
 	[ "$(detail_value "$stop" Acct-Session-Id)" = "$id" ] || fail "Stop for another session" || return 1
-	[ "$(detail_value "$stop" Acct-Input-Octets)" -gt 20000 ] 2>/dev/null ||
-		fail "Stop Acct-Input-Octets '$(detail_value "$stop" Acct-Input-Octets)', want > 20000 after the pings" || return 1
-	[ "$(detail_value "$stop" Acct-Output-Octets)" -gt 20000 ] 2>/dev/null ||
+	[ "$(detail_value "$stop" Acct-Input-Octets)" -gt 15000 ] 2>/dev/null ||
+		fail "Stop Acct-Input-Octets '$(detail_value "$stop" Acct-Input-Octets)', want > 15000 after the pings" || return 1
+	[ "$(detail_value "$stop" Acct-Output-Octets)" -gt 15000 ] 2>/dev/null ||
 		fail "Stop Acct-Output-Octets '$(detail_value "$stop" Acct-Output-Octets)'" || return 1
-	[ "$(detail_value "$stop" Acct-Input-Packets)" -ge 23 ] 2>/dev/null || fail "Stop Acct-Input-Packets too low" || return 1
+	[ "$(detail_value "$stop" Acct-Input-Packets)" -ge 20 ] 2>/dev/null || fail "Stop Acct-Input-Packets too low" || return 1
 	[ -n "$(detail_value "$stop" Acct-Session-Time)" ] || fail "Stop lacks Acct-Session-Time" || return 1
 	[ "$(detail_value "$stop" Acct-Terminate-Cause)" = User-Request ] ||
 		fail "Acct-Terminate-Cause '$(detail_value "$stop" Acct-Terminate-Cause)', want User-Request" || return 1
