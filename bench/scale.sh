@@ -12,8 +12,9 @@
 #   --concurrency set-ups in flight (default 100)
 #   --idle        seconds of idle CPU measurement with all sessions held (default 20)
 #   --settle      seconds between the end of the ramp and the measurements (default 5)
-#   --server-nofile  RLIMIT_NOFILE the servers start with (default 1048576;
-#                 "keep" leaves the shell's limit, to show where it breaks)
+#   --server-nofile  RLIMIT_NOFILE (soft and hard) the servers start with
+#                 (default: the shell's hard limit; raising it past that needs
+#                 CAP_SYS_RESOURCE; "keep" leaves the shell's soft limit)
 #   --no-perf     do not profile the idle servers
 #
 # Everything runs inside ONE network namespace this script creates: both
@@ -32,7 +33,7 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 BENCH_BIN=${BENCH_BIN:-$TOP/build/tools/wolfguard-bench}
 WOLFGUARD_BIN=${WOLFGUARD_BIN:-$TOP/build/core/wolfguard}
 SIZES=100,1000,10000 WG_SIZES=100000 SERVERS="ocserv wolfguard"
-CONC=100 IDLE=20 SETTLE=5 SRV_NOFILE=1048576 PERF=1
+CONC=100 IDLE=20 SETTLE=5 SRV_NOFILE=$(ulimit -Hn) PERF=1
 USER_NAME=bench USER_PASS=bench-secret-1 USER_GROUP=bench
 POOL_NET=10.64.0.0 POOL_LEN=12 POOL_MASK=255.240.0.0
 
@@ -108,7 +109,8 @@ kernel_limits() {
 	printf 'pid_max %s, threads-max %s, file-max %s, nr_open %s, somaxconn %s (in the namespace)\n' \
 		"$(cat /proc/sys/kernel/pid_max)" "$(cat /proc/sys/kernel/threads-max)" "$(cat /proc/sys/fs/file-max)" \
 		"$(cat /proc/sys/fs/nr_open)" "$(in_ns cat /proc/sys/net/core/somaxconn)"
-	printf 'shell RLIMIT_NOFILE %s/%s, servers start with %s\n' "$(ulimit -Sn)" "$(ulimit -Hn)" "$SRV_NOFILE"
+	printf 'shell RLIMIT_NOFILE %s/%s, servers start with %s; CAP_SYS_RESOURCE %s\n' "$(ulimit -Sn)" "$(ulimit -Hn)" \
+		"$SRV_NOFILE" "$( (($(awk '/CapEff/ {print "0x" $2}' /proc/self/status) >> 24 & 1)) && echo yes || echo no)"
 }
 kernel_limits | tee "$RUN/limits.txt" >&2
 

@@ -25,6 +25,8 @@ struct wgb_config {
 	uint32_t src_base;       /* first source address, host order */
 	unsigned src_count;      /* sources used round-robin */
 	unsigned sessions, concurrency;
+	unsigned procs;           /* client processes sharing the sessions */
+	unsigned index_base;      /* first session index of this process */
 	unsigned conn_timeout_s;  /* per set-up */
 	unsigned setup_timeout_s; /* whole ramp */
 	unsigned settle_s, idle_s;
@@ -37,23 +39,34 @@ struct wgb_config {
 	struct wgb_login login;
 };
 
+/* Shared between the coordinating parent and the client processes
+ * (MAP_SHARED, mapped before fork). */
+struct wgb_shared {
+	volatile int stop; /* set by the parent: children close and exit */
+	struct wgb_stats stats[]; /* one per client process */
+};
+
+/* One client process: its slice of the sessions and its event loop. */
 struct wgb_run {
 	struct wgb_config cfg;
+	struct wgb_shared *shared;
 	struct event_base *base;
 	WOLFSSL_CTX *ctx;
-	struct wgb_stats stats;
+	struct wgb_stats *stats; /* this process's entry in shared */
 	struct wgb_conn **conns; /* by index, NULL once closed */
 	unsigned next_index;
 	int ramp_over;           /* no more set-ups are started */
 	struct event *kick;      /* starts set-ups outside of callbacks */
-	/* measurements */
+};
+
+/* What the parent measured; printed by report.c. */
+struct wgb_result {
+	const struct wgb_config *cfg;
+	struct wgb_stats stats; /* the children's, merged */
 	int have_server;
-	struct wgb_proc_sample srv_before, srv_held;
-	uint64_t idle_ticks_start, idle_ticks_end;
-	unsigned idle_nprocs;
-	uint64_t t_ramp_end_us, t_idle_start_us, t_idle_end_us;
-	struct rusage self_idle_start, self_idle_end;
-	uint64_t self_rss_kib;
+	struct wgb_proc_sample srv_before, srv_held, bench_held;
+	uint64_t idle_ticks_start, idle_ticks_end, bench_ticks_start, bench_ticks_end;
+	uint64_t t_idle_start_us, t_idle_end_us;
 	unsigned held_at_sample, held_at_end;
 	rlim_t nofile;
 };
@@ -71,7 +84,10 @@ void wgb_conn_free(struct wgb_conn *c);
  * start the next one. */
 void wgb_setup_ended(struct wgb_run *run);
 
+/* client.c: runs one client process's slice; returns its exit status. */
+int wgb_client_main(struct wgb_run *run);
+
 /* report.c */
-void wgb_report(struct wgb_run *run);
+void wgb_report(struct wgb_result *res);
 
 #endif

@@ -78,8 +78,8 @@ int wgb_conn_abort_setup(struct wgb_conn *c, const char *why)
 {
 	if (c->stage == WGB_STAGE_HELD)
 		return 0;
-	wgb_stats_fail(&c->run->stats, c->stage, 1, why);
-	c->run->stats.in_flight--;
+	wgb_stats_fail(c->run->stats, c->stage, 1, why);
+	c->run->stats->in_flight--;
 	conn_release(c);
 	return 1;
 }
@@ -102,12 +102,12 @@ static void conn_fail(struct wgb_conn *c, int timeout, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	wgb_stats_fail(&run->stats, c->stage, timeout, why);
+	wgb_stats_fail(run->stats, c->stage, timeout, why);
 	if (run->cfg.verbose)
 		fprintf(stderr, "wolfguard-bench: session %u failed at %s: %s\n", c->idx, wgb_stage_name(c->stage), why);
 	conn_release(c);
 	if (was_setup) {
-		run->stats.in_flight--;
+		run->stats->in_flight--;
 		wgb_setup_ended(run);
 	}
 }
@@ -197,9 +197,9 @@ static void on_frame(void *arg, uint8_t type, const uint8_t *payload, size_t len
 {
 	struct wgb_conn *c = arg;
 
-	c->run->stats.frames_rx++;
+	c->run->stats->frames_rx++;
 	if (type == WGB_CSTP_DPD_REQ) {
-		c->run->stats.dpd_answered++;
+		c->run->stats->dpd_answered++;
 		send_frame(c, WGB_CSTP_DPD_RESP, payload, len);
 	}
 }
@@ -226,8 +226,8 @@ static int tunnel_up(struct wgb_conn *c, const struct wgb_http_resp *r)
 		      : run->cfg.keepalive_s ? run->cfg.keepalive_s
 		      : tp.keepalive_s ? tp.keepalive_s : 30;
 	c->stage = WGB_STAGE_HELD;
-	run->stats.in_flight--;
-	wgb_stats_established(&run->stats, c->t_start, wgb_now_us());
+	run->stats->in_flight--;
+	wgb_stats_established(run->stats, c->t_start, wgb_now_us());
 	if (rest && wgb_cstp_feed(&c->rx, (uint8_t *)c->rbuf + r->header_len, rest, on_frame, c, e, sizeof(e)) < 0) {
 		conn_fail(c, 0, "%s", e);
 		wgb_setup_ended(run);
@@ -451,10 +451,10 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	if (run->cfg.data_every_s && c->tun_addr) {
 		uint8_t pkt[128];
 		size_t n = wgb_ipv4_echo(pkt, sizeof(pkt), c->tun_addr, run->cfg.data_dst, (uint16_t)c->idx, c->seq++);
-		run->stats.data_tx++;
+		run->stats->data_tx++;
 		send_frame(c, WGB_CSTP_DATA, pkt, n);
 	} else {
-		run->stats.keepalives_tx++;
+		run->stats->keepalives_tx++;
 		send_frame(c, WGB_CSTP_KEEPALIVE, NULL, 0);
 	}
 	arm_timer(c, c->period_s * 1000u);
@@ -467,11 +467,11 @@ void wgb_conn_start(struct wgb_run *run, unsigned idx)
 	struct sockaddr_in src = {.sin_family = AF_INET};
 	int one = 1;
 
-	run->stats.attempted++;
-	run->stats.in_flight++;
+	run->stats->attempted++;
+	run->stats->in_flight++;
 	if (!c) {
-		run->stats.in_flight--;
-		wgb_stats_fail(&run->stats, WGB_STAGE_TCP, 0, "out of memory");
+		run->stats->in_flight--;
+		wgb_stats_fail(run->stats, WGB_STAGE_TCP, 0, "out of memory");
 		wgb_setup_ended(run);
 		return;
 	}
@@ -480,8 +480,8 @@ void wgb_conn_start(struct wgb_run *run, unsigned idx)
 	c->stage = WGB_STAGE_TCP;
 	c->t_start = wgb_now_us();
 	run->conns[idx] = c;
-	if (!run->stats.t_first_start_us)
-		run->stats.t_first_start_us = c->t_start;
+	if (!run->stats->t_first_start_us)
+		run->stats->t_first_start_us = c->t_start;
 	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
 	if (c->fd < 0) {
 		conn_fail(c, 0, "socket: %s", strerror(errno));
@@ -491,7 +491,7 @@ void wgb_conn_start(struct wgb_run *run, unsigned idx)
 	 * the full 4-tuple: ~28K ports per source instead of per machine. */
 	setsockopt(c->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	src.sin_addr.s_addr = htonl(cfg->src_base + idx % cfg->src_count);
+	src.sin_addr.s_addr = htonl(cfg->src_base + (cfg->index_base + idx) % cfg->src_count);
 	if (bind(c->fd, (struct sockaddr *)&src, sizeof(src)) < 0) {
 		conn_fail(c, 0, "bind %s: %s", inet_ntoa(src.sin_addr), strerror(errno));
 		return;

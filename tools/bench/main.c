@@ -7,29 +7,26 @@
 #include "bench.h"
 #include "clock.h"
 
-#include <wolfssl/options.h>
-#include <wolfssl/ssl.h>
-
 #include <arpa/inet.h>
 #include <errno.h>
-#include <event2/event.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
-static struct event *progress_ev, *phase_ev, *deadline_ev;
-static volatile int phase; /* 0 ramp, 1 settle, 2 idle measurement */
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: wolfguard-bench --server ADDR[:PORT] --user NAME --password PASS [options]\n"
 		"  -n, --sessions N        sessions to open (default 100)\n"
-		"  -c, --concurrency N     set-ups in flight at once (default 64)\n"
+		"  -c, --concurrency N     set-ups in flight at once, all processes together (default 64)\n"
+		"      --procs N           client processes (default: enough for the fd limit)\n"
 		"      --group NAME        group to pick when the server offers a group list\n"
 		"      --host NAME         Host header (default: the server address)\n"
 		"      --src NET           source addresses, round-robin (default 127.1.0.0/16)\n"
@@ -102,8 +99,8 @@ static void parse_src(struct wgb_config *cfg, const char *v)
 	cfg->src_count = count > 65536 ? 65536 : count;
 }
 
-/* fds: one per session plus a few; raise the soft limit, and the hard one
- * when allowed (root). */
+/* fds: one per session plus a few, per process; raise the soft limit, and
+ * the hard one when allowed (CAP_SYS_RESOURCE). */
 static rlim_t raise_nofile(unsigned sessions)
 {
 	struct rlimit rl;
@@ -121,110 +118,58 @@ static rlim_t raise_nofile(unsigned sessions)
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	getrlimit(RLIMIT_NOFILE, &rl);
-	if (rl.rlim_cur < need)
-		fprintf(stderr, "wolfguard-bench: WARNING: only %llu file descriptors for %u sessions\n",
-			(unsigned long long)rl.rlim_cur, sessions);
 	return rl.rlim_cur;
 }
 
-static unsigned held(const struct wgb_run *run)
+
+static struct wgb_shared *shared;
+static unsigned nprocs;
+
+static void sum_live(struct wgb_stats *t)
 {
-	return run->stats.established - run->stats.failed[WGB_STAGE_HELD];
-}
-
-static void start_phase_timer(struct wgb_run *run, unsigned secs)
-{
-	struct timeval tv = {secs, 0};
-	evtimer_add(phase_ev, &tv);
-}
-
-static void ramp_done(struct wgb_run *run)
-{
-	static int finished;
-
-	if (finished)
-		return;
-	finished = 1;
-	run->ramp_over = 1;
-	run->t_ramp_end_us = wgb_now_us();
-	evtimer_del(deadline_ev);
-	phase = 1;
-	fprintf(stderr, "wolfguard-bench: ramp over: %u established, %u failed; settling %u s\n",
-		run->stats.established, wgb_stats_failed_total(&run->stats), run->cfg.settle_s);
-	start_phase_timer(run, run->cfg.settle_s);
-}
-
-static void on_kick(evutil_socket_t fd, short what, void *arg)
-{
-	struct wgb_run *run = arg;
-
-	while (!run->ramp_over && run->stats.in_flight < run->cfg.concurrency && run->next_index < run->cfg.sessions)
-		wgb_conn_start(run, run->next_index++);
-	if (!run->ramp_over && run->next_index >= run->cfg.sessions && run->stats.in_flight == 0)
-		ramp_done(run);
-}
-
-void wgb_setup_ended(struct wgb_run *run)
-{
-	/* Not started from here: this runs inside a connection's callback. */
-	event_active(run->kick, EV_TIMEOUT, 0);
-}
-
-static void on_deadline(evutil_socket_t fd, short what, void *arg)
-{
-	struct wgb_run *run = arg;
-
-	fprintf(stderr, "wolfguard-bench: --setup-timeout %u s reached, %u set-ups still in flight are failed\n",
-		run->cfg.setup_timeout_s, run->stats.in_flight);
-	run->ramp_over = 1;
-	for (unsigned i = 0; i < run->next_index; i++)
-		if (run->conns[i])
-			wgb_conn_abort_setup(run->conns[i], "set-up still running at --setup-timeout");
-	ramp_done(run);
-}
-
-static void on_phase(evutil_socket_t fd, short what, void *arg)
-{
-	struct wgb_run *run = arg;
-
-	if (phase == 1) {
-		run->held_at_sample = held(run);
-		if (run->cfg.server_pid) {
-			run->have_server = wgb_proc_sample(run->cfg.server_pid, &run->srv_held) == 0;
-			wgb_proc_cpu(run->cfg.server_pid, &run->idle_ticks_start, &run->idle_nprocs);
-		}
-		run->self_rss_kib = wgb_self_rss_kib();
-		getrusage(RUSAGE_SELF, &run->self_idle_start);
-		run->t_idle_start_us = wgb_now_us();
-		fprintf(stderr, "wolfguard-bench: %u held; server PSS %llu KiB in %u processes; idle CPU over %u s\n",
-			run->held_at_sample, (unsigned long long)run->srv_held.pss_kib, run->srv_held.nprocs,
-			run->cfg.idle_s);
-		phase = 2;
-		start_phase_timer(run, run->cfg.idle_s);
-		return;
+	memset(t, 0, sizeof(*t));
+	for (unsigned k = 0; k < nprocs; k++) {
+		const struct wgb_stats *s = &shared->stats[k];
+		t->attempted += s->attempted;
+		t->established += s->established;
+		t->in_flight += s->in_flight;
+		for (int i = 0; i < WGB_STAGE_COUNT; i++)
+			t->failed[i] += s->failed[i];
 	}
-	run->t_idle_end_us = wgb_now_us();
-	getrusage(RUSAGE_SELF, &run->self_idle_end);
-	if (run->cfg.server_pid)
-		wgb_proc_cpu(run->cfg.server_pid, &run->idle_ticks_end, &run->idle_nprocs);
-	run->held_at_end = held(run);
-	event_base_loopbreak(run->base);
 }
 
-static void on_progress(evutil_socket_t fd, short what, void *arg)
+static unsigned held_now(void)
 {
-	struct wgb_run *run = arg;
-	static uint64_t last_us;
-	static unsigned last_est;
-	uint64_t now = wgb_now_us();
+	struct wgb_stats t;
+	sum_live(&t);
+	return t.established - t.failed[WGB_STAGE_HELD];
+}
 
-	if (phase == 0 && last_us)
-		fprintf(stderr, "wolfguard-bench: %u/%u established (%.0f/s), %u in flight, %u failed, %u held\n",
-			run->stats.established, run->cfg.sessions,
-			(double)(run->stats.established - last_est) * 1e6 / (double)(now - last_us), run->stats.in_flight,
-			wgb_stats_failed_total(&run->stats), held(run));
-	last_us = now;
-	last_est = run->stats.established;
+
+static void nap_ms(unsigned ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+static int children_alive(pid_t *pids)
+{
+	int alive = 0;
+	for (unsigned k = 0; k < nprocs; k++) {
+		if (pids[k] > 0 && waitpid(pids[k], NULL, WNOHANG) == pids[k])
+			pids[k] = -pids[k]; /* reaped early: crashed or failed to start */
+		alive += pids[k] > 0;
+	}
+	return alive;
+}
+
+/* Every process either tried all its sessions or is gone. */
+static int all_ramped(const pid_t *pids)
+{
+	for (unsigned k = 0; k < nprocs; k++)
+		if (pids[k] > 0 && !shared->stats[k].ramp_done)
+			return 0;
+	return 1;
 }
 
 int main(int argc, char **argv)
@@ -239,119 +184,200 @@ int main(int argc, char **argv)
 		{"keepalive", required_argument, NULL, 5},   {"data-every", required_argument, NULL, 6},
 		{"data-dst", required_argument, NULL, 7},    {"offer-dtls", no_argument, NULL, 8},
 		{"tls12", no_argument, NULL, 9},             {"server-pid", required_argument, NULL, 10},
-		{"label", required_argument, NULL, 11},      {"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0},
+		{"label", required_argument, NULL, 11},      {"procs", required_argument, NULL, 12},
+		{"verbose", no_argument, NULL, 'v'},         {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
-	static struct wgb_run run;
-	struct wgb_config *cfg = &run.cfg;
+	static struct wgb_config cfg;
+	static struct wgb_result res;
 	const char *server = NULL;
+	uint32_t *latency;
+	pid_t *pids;
+	size_t shared_len;
 	int o, rc = 0;
 
-	cfg->sessions = 100;
-	cfg->concurrency = 64;
-	cfg->conn_timeout_s = 30;
-	cfg->setup_timeout_s = 600;
-	cfg->settle_s = 5;
-	cfg->idle_s = 10;
-	cfg->label = "";
-	inet_pton(AF_INET, "192.0.2.1", &cfg->data_dst);
-	parse_src(cfg, "127.1.0.0/16");
+	cfg.sessions = 100;
+	cfg.concurrency = 64;
+	cfg.conn_timeout_s = 30;
+	cfg.setup_timeout_s = 600;
+	cfg.settle_s = 5;
+	cfg.idle_s = 10;
+	cfg.label = "";
+	inet_pton(AF_INET, "192.0.2.1", &cfg.data_dst);
+	parse_src(&cfg, "127.1.0.0/16");
 	while ((o = getopt_long(argc, argv, "s:u:p:g:H:n:c:S:vh", opts, NULL)) != -1) {
 		switch (o) {
 		case 's': server = optarg; break;
-		case 'u': cfg->login.user = optarg; break;
-		case 'p': cfg->login.password = optarg; break;
-		case 'g': cfg->login.group = optarg; break;
-		case 'H': snprintf(cfg->host, sizeof(cfg->host), "%s", optarg); break;
-		case 'n': cfg->sessions = parse_uint("--sessions", optarg, 1, 2000000); break;
-		case 'c': cfg->concurrency = parse_uint("--concurrency", optarg, 1, 100000); break;
-		case 'S': parse_src(cfg, optarg); break;
-		case 1: cfg->conn_timeout_s = parse_uint("--conn-timeout", optarg, 1, 3600); break;
-		case 2: cfg->setup_timeout_s = parse_uint("--setup-timeout", optarg, 1, 86400); break;
-		case 3: cfg->settle_s = parse_uint("--settle", optarg, 0, 3600); break;
-		case 4: cfg->idle_s = parse_uint("--idle", optarg, 1, 3600); break;
-		case 5: cfg->keepalive_s = parse_uint("--keepalive", optarg, 1, 3600); break;
-		case 6: cfg->data_every_s = parse_uint("--data-every", optarg, 1, 3600); break;
+		case 'u': cfg.login.user = optarg; break;
+		case 'p': cfg.login.password = optarg; break;
+		case 'g': cfg.login.group = optarg; break;
+		case 'H': snprintf(cfg.host, sizeof(cfg.host), "%s", optarg); break;
+		case 'n': cfg.sessions = parse_uint("--sessions", optarg, 1, 2000000); break;
+		case 'c': cfg.concurrency = parse_uint("--concurrency", optarg, 1, 100000); break;
+		case 'S': parse_src(&cfg, optarg); break;
+		case 1: cfg.conn_timeout_s = parse_uint("--conn-timeout", optarg, 1, 3600); break;
+		case 2: cfg.setup_timeout_s = parse_uint("--setup-timeout", optarg, 1, 86400); break;
+		case 3: cfg.settle_s = parse_uint("--settle", optarg, 0, 3600); break;
+		case 4: cfg.idle_s = parse_uint("--idle", optarg, 1, 3600); break;
+		case 5: cfg.keepalive_s = parse_uint("--keepalive", optarg, 1, 3600); break;
+		case 6: cfg.data_every_s = parse_uint("--data-every", optarg, 1, 3600); break;
 		case 7:
-			if (inet_pton(AF_INET, optarg, &cfg->data_dst) != 1) {
+			if (inet_pton(AF_INET, optarg, &cfg.data_dst) != 1) {
 				fprintf(stderr, "wolfguard-bench: --data-dst wants an IPv4 address\n");
 				return 2;
 			}
 			break;
-		case 8: cfg->offer_dtls = 1; break;
-		case 9: cfg->tls12 = 1; break;
-		case 10: cfg->server_pid = (pid_t)parse_uint("--server-pid", optarg, 1, 1u << 30); break;
-		case 11: cfg->label = optarg; break;
-		case 'v': cfg->verbose = 1; break;
+		case 8: cfg.offer_dtls = 1; break;
+		case 9: cfg.tls12 = 1; break;
+		case 10: cfg.server_pid = (pid_t)parse_uint("--server-pid", optarg, 1, 1u << 30); break;
+		case 11: cfg.label = optarg; break;
+		case 12: cfg.procs = parse_uint("--procs", optarg, 1, 256); break;
+		case 'v': cfg.verbose = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind != argc || !server || !cfg->login.user || !cfg->login.password) {
+	if (optind != argc || !server || !cfg.login.user || !cfg.login.password) {
 		usage(stderr);
 		return 2;
 	}
-	parse_server(cfg, server);
-	cfg->login.host = cfg->host;
-	if (cfg->server_pid && kill(cfg->server_pid, 0) < 0) {
-		fprintf(stderr, "wolfguard-bench: --server-pid %d: %s\n", (int)cfg->server_pid, strerror(errno));
+	parse_server(&cfg, server);
+	cfg.login.host = cfg.host;
+	if (cfg.server_pid && kill(cfg.server_pid, 0) < 0) {
+		fprintf(stderr, "wolfguard-bench: --server-pid %d: %s\n", (int)cfg.server_pid, strerror(errno));
 		return 2;
 	}
-
 	signal(SIGPIPE, SIG_IGN);
-	srandom((unsigned)getpid());
-	run.nofile = raise_nofile(cfg->sessions);
-	if (wgb_stats_init(&run.stats, cfg->sessions) < 0 || !(run.conns = calloc(cfg->sessions, sizeof(*run.conns)))) {
+
+	/* One process holds at most its fd limit in sessions: without
+	 * CAP_SYS_RESOURCE the hard limit may be far below the target, so the
+	 * sessions are spread over enough processes. */
+	res.nofile = raise_nofile(cfg.sessions);
+	if (!cfg.procs) {
+		rlim_t per = res.nofile > 164 ? res.nofile - 100 : 64;
+		cfg.procs = (unsigned)((cfg.sessions + per - 1) / per);
+	}
+	nprocs = cfg.procs < cfg.sessions ? cfg.procs : cfg.sessions;
+	if ((rlim_t)(cfg.sessions / nprocs + 1) + 64 > res.nofile)
+		fprintf(stderr, "wolfguard-bench: WARNING: %llu file descriptors per process for %u sessions\n",
+			(unsigned long long)res.nofile, cfg.sessions / nprocs + 1);
+
+	shared_len = sizeof(*shared) + nprocs * sizeof(struct wgb_stats) + (size_t)cfg.sessions * sizeof(uint32_t);
+	shared = mmap(NULL, shared_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	pids = calloc(nprocs, sizeof(*pids));
+	res.stats.latency_us = calloc(cfg.sessions, sizeof(uint32_t));
+	if (shared == MAP_FAILED || !pids || !res.stats.latency_us) {
 		fprintf(stderr, "wolfguard-bench: out of memory\n");
 		return 1;
 	}
-	wolfSSL_Init();
-	run.ctx = wolfSSL_CTX_new(cfg->tls12 ? wolfTLSv1_2_client_method() : wolfSSLv23_client_method());
-	if (!run.ctx) {
-		fprintf(stderr, "wolfguard-bench: wolfSSL_CTX_new failed\n");
+	res.stats.cap_latency = cfg.sessions;
+	latency = (uint32_t *)((char *)shared + sizeof(*shared) + nprocs * sizeof(struct wgb_stats));
+	res.cfg = &cfg;
+	if (cfg.server_pid && wgb_proc_sample(cfg.server_pid, &res.srv_before) < 0) {
+		fprintf(stderr, "wolfguard-bench: cannot read /proc/%d\n", (int)cfg.server_pid);
 		return 1;
 	}
-	/* The bench measures the server, not certificate checking. */
-	wolfSSL_CTX_set_verify(run.ctx, WOLFSSL_VERIFY_NONE, NULL);
-	wolfSSL_CTX_set_session_cache_mode(run.ctx, WOLFSSL_SESS_CACHE_OFF);
 
-	struct event_config *ec = event_config_new();
-	event_config_set_flag(ec, EVENT_BASE_FLAG_NOLOCK);
-	run.base = event_base_new_with_config(ec);
-	event_config_free(ec);
-	if (!run.base) {
-		fprintf(stderr, "wolfguard-bench: event_base_new failed\n");
-		return 1;
+	fflush(NULL);
+	for (unsigned k = 0, first = 0; k < nprocs; k++) {
+		unsigned n = cfg.sessions / nprocs + (k < cfg.sessions % nprocs);
+		struct wgb_stats *st = &shared->stats[k];
+
+		st->latency_us = latency + first;
+		st->cap_latency = n;
+		pids[k] = fork();
+		if (pids[k] < 0) {
+			fprintf(stderr, "wolfguard-bench: fork: %s\n", strerror(errno));
+			shared->stop = 1;
+			nprocs = k;
+			break;
+		}
+		if (pids[k] == 0) {
+			static struct wgb_run run;
+			run.cfg = cfg;
+			run.cfg.sessions = n;
+			run.cfg.index_base = first;
+			run.cfg.concurrency = cfg.concurrency / nprocs + (k < cfg.concurrency % nprocs);
+			if (!run.cfg.concurrency)
+				run.cfg.concurrency = 1;
+			run.shared = shared;
+			run.stats = st;
+			_exit(wgb_client_main(&run));
+		}
+		first += n;
 	}
-	run.kick = event_new(run.base, -1, 0, on_kick, &run);
-	phase_ev = evtimer_new(run.base, on_phase, &run);
-	deadline_ev = evtimer_new(run.base, on_deadline, &run);
-	progress_ev = event_new(run.base, -1, EV_PERSIST, on_progress, &run);
-	struct timeval sec = {1, 0}, dl = {cfg->setup_timeout_s, 0};
-	evtimer_add(progress_ev, &sec);
-	evtimer_add(deadline_ev, &dl);
 
-	if (cfg->server_pid && wgb_proc_sample(cfg->server_pid, &run.srv_before) < 0) {
-		fprintf(stderr, "wolfguard-bench: cannot read /proc/%d\n", (int)cfg->server_pid);
-		return 1;
+	/* Ramp: progress once a second until every process tried all its
+	 * sessions (each bounded by --setup-timeout), or all died. */
+	uint64_t last_us = wgb_now_us();
+	unsigned last_est = 0;
+	for (unsigned tick = 0; !all_ramped(pids) && children_alive(pids); tick++) {
+		nap_ms(100);
+		if (tick % 10 == 9) {
+			struct wgb_stats t;
+			uint64_t now = wgb_now_us();
+			sum_live(&t);
+			fprintf(stderr, "wolfguard-bench: %u/%u established (%.0f/s), %u in flight, %u failed, %u held\n",
+				t.established, cfg.sessions, (double)(t.established - last_est) * 1e6 / (double)(now - last_us),
+				t.in_flight, wgb_stats_failed_total(&t), t.established - t.failed[WGB_STAGE_HELD]);
+			last_us = now;
+			last_est = t.established;
+		}
 	}
-	event_active(run.kick, EV_TIMEOUT, 0);
-	event_base_dispatch(run.base);
+	{
+		struct wgb_stats t;
+		sum_live(&t);
+		fprintf(stderr, "wolfguard-bench: ramp over: %u established, %u failed; settling %u s\n", t.established,
+			wgb_stats_failed_total(&t), cfg.settle_s);
+	}
+	for (unsigned i = 0; i < cfg.settle_s * 10 && children_alive(pids); i++)
+		nap_ms(100);
 
-	wgb_report(&run);
-	if (run.held_at_end < cfg->sessions)
+	/* All held: memory, then CPU over --idle seconds. */
+	res.held_at_sample = held_now();
+	if (cfg.server_pid)
+		res.have_server = wgb_proc_sample(cfg.server_pid, &res.srv_held) == 0;
+	wgb_proc_sample(getpid(), &res.bench_held);
+	res.t_idle_start_us = wgb_now_us();
+	if (cfg.server_pid) {
+		unsigned np;
+		wgb_proc_cpu(cfg.server_pid, &res.idle_ticks_start, &np);
+	}
+	{
+		unsigned np;
+		wgb_proc_cpu(getpid(), &res.bench_ticks_start, &np);
+	}
+	fprintf(stderr, "wolfguard-bench: %u held; server PSS %llu KiB in %u processes; idle CPU over %u s\n",
+		res.held_at_sample, (unsigned long long)res.srv_held.pss_kib, res.srv_held.nprocs, cfg.idle_s);
+	for (unsigned i = 0; i < cfg.idle_s * 10 && children_alive(pids); i++)
+		nap_ms(100);
+	res.t_idle_end_us = wgb_now_us();
+	if (cfg.server_pid) {
+		unsigned np;
+		if (wgb_proc_cpu(cfg.server_pid, &res.idle_ticks_end, &np) < 0)
+			res.have_server = 0;
+	}
+	{
+		unsigned np;
+		wgb_proc_cpu(getpid(), &res.bench_ticks_end, &np);
+	}
+	res.held_at_end = held_now();
+
+	shared->stop = 1;
+	for (unsigned k = 0; k < nprocs; k++) {
+		int status;
+		if (pids[k] > 0 && waitpid(pids[k], &status, 0) == pids[k] && (!WIFEXITED(status) || WEXITSTATUS(status)))
+			fprintf(stderr, "wolfguard-bench: client process %u ended with status %d\n", k, status);
+		if (pids[k] < 0)
+			fprintf(stderr, "wolfguard-bench: client process %u ended early\n", k);
+		wgb_stats_merge(&res.stats, &shared->stats[k]);
+	}
+	res.stats.in_flight = 0;
+	wgb_report(&res);
+	if (res.held_at_end < cfg.sessions)
 		rc = 3;
-
-	for (unsigned i = 0; i < cfg->sessions; i++)
-		wgb_conn_free(run.conns[i]);
-	free(run.conns);
-	event_free(run.kick);
-	event_free(phase_ev);
-	event_free(deadline_ev);
-	event_free(progress_ev);
-	event_base_free(run.base);
-	wolfSSL_CTX_free(run.ctx);
-	wolfSSL_Cleanup();
-	wgb_stats_free(&run.stats);
+	free(res.stats.latency_us);
+	free(pids);
+	munmap(shared, shared_len);
 	return rc;
 }

@@ -5,11 +5,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static double tv_s(const struct timeval *tv)
-{
-	return (double)tv->tv_sec + (double)tv->tv_usec / 1e6;
-}
-
 /* JSON string body: escapes quotes, backslashes and control bytes. */
 static void json_str(FILE *f, const char *s)
 {
@@ -26,10 +21,10 @@ static void json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-void wgb_report(struct wgb_run *run)
+void wgb_report(struct wgb_result *run)
 {
 	struct wgb_stats *st = &run->stats;
-	const struct wgb_config *cfg = &run->cfg;
+	const struct wgb_config *cfg = run->cfg;
 	double ramp_s = st->t_last_established_us > st->t_first_start_us
 				? (double)(st->t_last_established_us - st->t_first_start_us) / 1e6
 				: 0;
@@ -47,13 +42,11 @@ void wgb_report(struct wgb_run *run)
 		pss_delta = (long long)run->srv_held.pss_kib - (long long)run->srv_before.pss_kib;
 		pss_per = (double)pss_delta / run->held_at_sample;
 	}
-	if (idle_s > 0)
-		self_cpu = (tv_s(&run->self_idle_end.ru_utime) + tv_s(&run->self_idle_end.ru_stime) -
-			    tv_s(&run->self_idle_start.ru_utime) - tv_s(&run->self_idle_start.ru_stime)) /
-			   idle_s * 100.0;
+	if (idle_s > 0 && run->bench_ticks_end >= run->bench_ticks_start)
+		self_cpu = (double)(run->bench_ticks_end - run->bench_ticks_start) / (double)hz / idle_s * 100.0;
 
-	printf("\nwolfguard-bench %s: %u sessions against %s:%u, %u set-ups in flight\n", cfg->label, cfg->sessions,
-	       cfg->host, ntohs(cfg->server.sin_port), cfg->concurrency);
+	printf("\nwolfguard-bench %s: %u sessions against %s:%u, %u set-ups in flight, %u client processes\n",
+	       cfg->label, cfg->sessions, cfg->host, ntohs(cfg->server.sin_port), cfg->concurrency, cfg->procs);
 	printf("  %-40s %u\n", "attempted", st->attempted);
 	printf("  %-40s %u\n", "established", st->established);
 	printf("  %-40s %u\n", "held when sampled", run->held_at_sample);
@@ -71,8 +64,8 @@ void wgb_report(struct wgb_run *run)
 		printf("  %-40s %.1f\n", "server PSS per held session (KiB)", pss_per);
 		printf("  %-40s %.2f over %.0f s\n", "server CPU % idle, all held", srv_cpu, idle_s);
 	}
-	printf("  %-40s %.2f, RSS %llu KiB\n", "bench CPU % in the same window", self_cpu,
-	       (unsigned long long)run->self_rss_kib);
+	printf("  %-40s %.2f, PSS %llu KiB\n", "bench CPU % in the same window", self_cpu,
+	       (unsigned long long)run->bench_held.pss_kib);
 	printf("  %-40s %llu keepalives, %llu data, %llu DPD answered, %llu frames in\n", "tunnel traffic",
 	       (unsigned long long)st->keepalives_tx, (unsigned long long)st->data_tx,
 	       (unsigned long long)st->dpd_answered, (unsigned long long)st->frames_rx);
@@ -103,9 +96,9 @@ void wgb_report(struct wgb_run *run)
 		       "\"pss_kib_per_session\":%.2f,\"cpu_idle_pct\":%.3f,\"idle_s\":%.1f}",
 		       (int)cfg->server_pid, run->srv_held.nprocs, (unsigned long long)run->srv_before.pss_kib,
 		       (unsigned long long)run->srv_held.pss_kib, pss_per, srv_cpu, idle_s);
-	printf(",\"bench\":{\"cpu_idle_pct\":%.3f,\"rss_kib\":%llu,\"nofile\":%llu,\"keepalives\":%llu,"
+	printf(",\"bench\":{\"procs\":%u,\"cpu_idle_pct\":%.3f,\"pss_kib\":%llu,\"nofile\":%llu,\"keepalives\":%llu,"
 	       "\"data\":%llu,\"dpd_answered\":%llu}}\n",
-	       self_cpu, (unsigned long long)run->self_rss_kib, (unsigned long long)run->nofile,
+	       cfg->procs, self_cpu, (unsigned long long)run->bench_held.pss_kib, (unsigned long long)run->nofile,
 	       (unsigned long long)st->keepalives_tx, (unsigned long long)st->data_tx,
 	       (unsigned long long)st->dpd_answered);
 	fflush(stdout);

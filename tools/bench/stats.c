@@ -78,3 +78,26 @@ unsigned wgb_stats_failed_total(const struct wgb_stats *st)
 		t += st->failed[i];
 	return t;
 }
+
+void wgb_stats_merge(struct wgb_stats *dst, const struct wgb_stats *src)
+{
+	dst->attempted += src->attempted;
+	dst->established += src->established;
+	dst->in_flight += src->in_flight;
+	for (int i = 0; i < WGB_STAGE_COUNT; i++) {
+		dst->failed[i] += src->failed[i];
+		dst->timed_out[i] += src->timed_out[i];
+		if (!dst->first_error[i][0])
+			memcpy(dst->first_error[i], src->first_error[i], sizeof(dst->first_error[i]));
+	}
+	for (size_t i = 0; i < src->n_latency && dst->n_latency < dst->cap_latency; i++)
+		dst->latency_us[dst->n_latency++] = src->latency_us[i];
+	if (src->t_first_start_us && (!dst->t_first_start_us || src->t_first_start_us < dst->t_first_start_us))
+		dst->t_first_start_us = src->t_first_start_us;
+	if (src->t_last_established_us > dst->t_last_established_us)
+		dst->t_last_established_us = src->t_last_established_us;
+	dst->frames_rx += src->frames_rx;
+	dst->dpd_answered += src->dpd_answered;
+	dst->keepalives_tx += src->keepalives_tx;
+	dst->data_tx += src->data_tx;
+}

@@ -28,6 +28,7 @@ struct wgb_stats {
 	size_t n_latency, cap_latency;
 	uint64_t t_first_start_us, t_last_established_us;
 	uint64_t frames_rx, dpd_answered, keepalives_tx, data_tx;
+	volatile int ramp_done; /* this process started every set-up it will */
 };
 
 int wgb_stats_init(struct wgb_stats *st, unsigned expected);
@@ -36,6 +37,8 @@ void wgb_stats_fail(struct wgb_stats *st, enum wgb_stage stage, int timeout, con
 void wgb_stats_established(struct wgb_stats *st, uint64_t start_us, uint64_t now_us);
 /* Percentile (0..100) of the setup latencies in microseconds; 0 if none.
  * Sorts the array in place. */
+/* Adds src's counters and latencies into dst (dst->latency_us must have room). */
+void wgb_stats_merge(struct wgb_stats *dst, const struct wgb_stats *src);
 uint32_t wgb_stats_latency_pct(struct wgb_stats *st, double pct);
 unsigned wgb_stats_failed_total(const struct wgb_stats *st);
 
