@@ -15,6 +15,8 @@
 #   --server-nofile  RLIMIT_NOFILE (soft and hard) the servers start with
 #                 (default: the shell's hard limit; raising it past that needs
 #                 CAP_SYS_RESOURCE; "keep" leaves the shell's soft limit)
+#   --max-setup S cap on one ramp (default 1800; set-ups still running then fail)
+#   --conn-timeout S  per set-up (default 60)
 #   --no-perf     do not profile the idle servers
 #
 # Everything runs inside ONE network namespace this script creates: both
@@ -33,11 +35,11 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 BENCH_BIN=${BENCH_BIN:-$TOP/build/tools/wolfguard-bench}
 WOLFGUARD_BIN=${WOLFGUARD_BIN:-$TOP/build/core/wolfguard}
 SIZES=100,1000,10000 WG_SIZES=100000 SERVERS="ocserv wolfguard"
-CONC=100 IDLE=20 SETTLE=5 SRV_NOFILE=$(ulimit -Hn) PERF=1
+CONC=100 IDLE=20 SETTLE=5 MAX_SETUP=1800 CONN_TO=60 SRV_NOFILE=$(ulimit -Hn) PERF=1
 USER_NAME=bench USER_PASS=bench-secret-1 USER_GROUP=bench
 POOL_NET=10.64.0.0 POOL_LEN=12 POOL_MASK=255.240.0.0
 
-usage() { sed -n '4,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '4,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--sizes) SIZES=${2-}; shift ;;
@@ -47,6 +49,8 @@ while [ $# -gt 0 ]; do
 	--idle) IDLE=${2-}; shift ;;
 	--settle) SETTLE=${2-}; shift ;;
 	--server-nofile) SRV_NOFILE=${2-}; shift ;;
+	--max-setup) MAX_SETUP=${2-}; shift ;;
+	--conn-timeout) CONN_TO=${2-}; shift ;;
 	--no-perf) PERF=0 ;;
 	*) usage ;;
 	esac
@@ -54,7 +58,7 @@ while [ $# -gt 0 ]; do
 done
 num_list() { [[ -z $1 || $1 =~ ^[0-9]+(,[0-9]+)*$ ]]; }
 num_list "$SIZES" && num_list "$WG_SIZES" || usage
-[[ $CONC =~ ^[0-9]+$ && $IDLE =~ ^[0-9]+$ && $SETTLE =~ ^[0-9]+$ ]] || usage
+[[ $CONC =~ ^[0-9]+$ && $IDLE =~ ^[0-9]+$ && $SETTLE =~ ^[0-9]+$ && $MAX_SETUP =~ ^[0-9]+$ && $CONN_TO =~ ^[0-9]+$ ]] || usage
 [[ $SRV_NOFILE = keep || $SRV_NOFILE =~ ^[0-9]+$ ]] || usage
 [ "$(id -u)" = 0 ] || { echo "$0: needs root (network namespace)" >&2; exit 1; }
 [ -x "$BENCH_BIN" ] || { echo "$0: $BENCH_BIN missing: bash scripts/build.sh release" >&2; exit 1; }
@@ -248,13 +252,23 @@ evidence() {
 		echo "== sockets: $(in_ns ss -Htn state established | wc -l) established TCP in the namespace"
 	} >"$out" 2>&1
 	if [ "$PERF" = 1 ] && command -v perf >/dev/null && [ "$secs" -ge 4 ]; then
-		timeout $((secs + 10)) perf record -q -F 499 -g -o "$RUN/$tag.perf.data" -p "$SERVER_PID" -- sleep $((secs - 2)) \
+		timeout $((secs + 10)) perf record -q -F 499 -o "$RUN/$tag.perf.data" -p "$SERVER_PID" -- sleep $((secs - 2)) \
 			>/dev/null 2>&1 &&
 			{
-				echo "== perf: idle server, $((secs - 2)) s, 499 Hz, by symbol"
+				echo "== perf: idle server, $((secs - 2)) s, 499 Hz, flat, by symbol"
 				perf report -q -i "$RUN/$tag.perf.data" --no-children --sort comm,dso,sym --stdio 2>/dev/null |
 					grep -v '^$' | grep -E '^ +[0-9]' | head -n 25
 			} >>"$out" 2>&1
+	fi
+	# glibc's own account of the heap (in use vs. held from the system),
+	# printed by the server to its stderr; wolfguard only (one process).
+	if [[ $tag == wolfguard-* ]] && command -v gdb >/dev/null; then
+		timeout 30 gdb -p "$SERVER_PID" -batch -ex 'call (void) malloc_stats()' >/dev/null 2>&1
+		sleep 0.5
+		{
+			echo "== glibc malloc_stats() of the server (from its log)"
+			grep -E '^(Arena|system bytes|in use bytes|Total|max mmap)' "$RUN/$tag.server.log" | tail -n 40
+		} >>"$out" 2>&1
 	fi
 }
 
@@ -267,10 +281,10 @@ bench_one() {
 	note "=== $kind, $n sessions"
 	server_start "$kind" "$tag" || { echo "{\"label\":\"$tag\",\"error\":\"server did not start\"}" >>"$RESULTS"; return 1; }
 	setup_to=$((n / 40 + 120))
-	[ $setup_to -le 1800 ] || setup_to=1800
+	[ $setup_to -le "$MAX_SETUP" ] || setup_to=$MAX_SETUP
 	total=$((setup_to + SETTLE + IDLE + 120))
 	in_ns timeout --kill-after=10 "$total" "$BENCH_BIN" --server 127.0.0.1:443 --user "$USER_NAME" \
-		--password "$USER_PASS" -n "$n" -c "$CONC" --src 127.1.0.0/16 --conn-timeout 60 \
+		--password "$USER_PASS" -n "$n" -c "$CONC" --src 127.1.0.0/16 --conn-timeout "$CONN_TO" \
 		--setup-timeout "$setup_to" --settle "$SETTLE" --idle "$IDLE" --server-pid "$SERVER_PID" \
 		--label "$tag" >"$RUN/$tag.bench.out" 2>"$RUN/$tag.bench.err" &
 	bpid=$!
