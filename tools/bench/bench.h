@@ -1,0 +1,93 @@
+/* wolfguard-bench: what the parts share. One process, one libevent loop,
+ * many nonblocking connections, each an OpenConnect client (conn.c); the
+ * driver (main.c) keeps `concurrency` set-ups in flight, then holds the
+ * sessions and samples the server (procstat.c); report.c prints. */
+#ifndef WGB_BENCH_H
+#define WGB_BENCH_H
+
+#include "auth_flow.h"
+#include "procstat.h"
+#include "stats.h"
+
+#include <netinet/in.h>
+#include <stdint.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+struct event_base;
+struct event;
+struct wgb_conn;
+typedef struct WOLFSSL_CTX WOLFSSL_CTX;
+
+struct wgb_config {
+	struct sockaddr_in server;
+	char host[64];           /* Host header and group-access URL */
+	uint32_t src_base;       /* first source address, host order */
+	unsigned src_count;      /* sources used round-robin */
+	unsigned sessions, concurrency;
+	unsigned procs;           /* client processes sharing the sessions */
+	unsigned index_base;      /* first session index of this process */
+	unsigned conn_timeout_s;  /* per set-up */
+	unsigned setup_timeout_s; /* whole ramp */
+	unsigned settle_s, idle_s;
+	unsigned keepalive_s;     /* 0: the server's X-CSTP-Keepalive */
+	unsigned data_every_s;    /* 0: no traffic; else one ICMP echo per session per period */
+	uint32_t data_dst;        /* network order */
+	int offer_dtls, tls12, verbose;
+	pid_t server_pid;         /* 0: no server sampling */
+	const char *label;
+	struct wgb_login login;
+};
+
+/* Shared between the coordinating parent and the client processes
+ * (MAP_SHARED, mapped before fork). */
+struct wgb_shared {
+	volatile int stop; /* set by the parent: children close and exit */
+	struct wgb_stats stats[]; /* one per client process */
+};
+
+/* One client process: its slice of the sessions and its event loop. */
+struct wgb_run {
+	struct wgb_config cfg;
+	struct wgb_shared *shared;
+	struct event_base *base;
+	WOLFSSL_CTX *ctx;
+	struct wgb_stats *stats; /* this process's entry in shared */
+	struct wgb_conn **conns; /* by index, NULL once closed */
+	unsigned next_index;
+	int ramp_over;           /* no more set-ups are started */
+	struct event *kick;      /* starts set-ups outside of callbacks */
+};
+
+/* What the parent measured; printed by report.c. */
+struct wgb_result {
+	const struct wgb_config *cfg;
+	struct wgb_stats stats; /* the children's, merged */
+	int have_server;
+	struct wgb_proc_sample srv_before, srv_held, bench_held;
+	uint64_t idle_ticks_start, idle_ticks_end, bench_ticks_start, bench_ticks_end;
+	uint64_t t_idle_start_us, t_idle_end_us;
+	unsigned held_at_sample, held_at_end;
+	rlim_t nofile;
+};
+
+/* conn.c */
+/* Starts set-up number idx (source address, TCP connect); failures are
+ * counted and reported through wgb_conn_closed. */
+void wgb_conn_start(struct wgb_run *run, unsigned idx);
+/* A connection still setting up is failed (a timeout at its stage) and
+ * freed; returns 1 then, 0 for a held session (left alone). */
+int wgb_conn_abort_setup(struct wgb_conn *c, const char *why);
+/* Tears a connection down without counting anything (end of run). */
+void wgb_conn_free(struct wgb_conn *c);
+/* Called by conn.c whenever a set-up ends (either way), so the driver can
+ * start the next one. */
+void wgb_setup_ended(struct wgb_run *run);
+
+/* client.c: runs one client process's slice; returns its exit status. */
+int wgb_client_main(struct wgb_run *run);
+
+/* report.c */
+void wgb_report(struct wgb_result *res);
+
+#endif
