@@ -35,6 +35,7 @@ struct job {
 	char password[1024];
 	/* results, written by the worker */
 	int ok;
+	int server_error;        /* the server could not check: not the user's fault */
 	const char *reason;
 	struct ocpasswd_entry entry;
 };
@@ -58,7 +59,8 @@ static char *read_file(const char *path, size_t *len, const char **why)
 	size_t got = 0;
 
 	if (fd < 0) {
-		*why = "password file unreadable";
+		*why = errno == EMFILE || errno == ENFILE ? "password file not opened: out of file descriptors"
+							   : "password file unreadable";
 		return NULL;
 	}
 	if (fstat(fd, &st) < 0 || st.st_size < 0 || (size_t)st.st_size > MAX_FILE) {
@@ -116,6 +118,7 @@ static void verify_work(void *arg)
 
 	if (!buf) {
 		j->reason = why;
+		j->server_error = 1;
 		hash_matches(j->password, DECOY_HASH);
 		return;
 	}
@@ -159,7 +162,9 @@ static void verify_done(void *arg)
 			groups[j->entry.n_groups] = NULL;
 			host->auth_succeed(j->a, j->entry.user, groups);
 		} else {
-			host->auth_fail(j->a, "Login failed.", j->reason);
+			host->auth_fail(j->a, j->server_error ? "The server cannot check passwords now; try again later."
+							      : "Login failed.",
+					j->reason);
 		}
 	}
 	explicit_bzero(j, sizeof(*j));
