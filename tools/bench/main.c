@@ -3,7 +3,7 @@
  * --concurrency set-ups in flight), holds them with CSTP keepalives and DPD
  * answers, and reports set-up rate and latency, failures by stage, and,
  * given --server-pid, the server's PSS per session and its CPU while idle
- * with every session held. See docs/scale.md. */
+ * with every session held. See docs/benchmarks.md. */
 #include "bench.h"
 #include "clock.h"
 
