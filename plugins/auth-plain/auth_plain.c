@@ -123,17 +123,17 @@ static void verify_work(void *arg)
 		return;
 	}
 	found = ocpasswd_find(buf, len, j->user, &j->entry, &bad);
+	if (!found || j->entry.locked) {
+		/* Cost what a real user costs: the file's own hash settings
+		 * (yescrypt is ~10x SHA-512 crypt), so timing does not tell which
+		 * users exist. The result is thrown away. */
+		char decoy[OCPASSWD_FIELD_MAX];
+		hash_matches(j->password, ocpasswd_sample_hash(buf, len, decoy, sizeof(decoy)) ? decoy : DECOY_HASH);
+		j->reason = found ? "account locked" : "unknown user";
+		free(buf);
+		return;
+	}
 	free(buf);
-	if (!found) {
-		hash_matches(j->password, DECOY_HASH);
-		j->reason = "unknown user";
-		return;
-	}
-	if (j->entry.locked) {
-		hash_matches(j->password, DECOY_HASH);
-		j->reason = "account locked";
-		return;
-	}
 	j->ok = hash_matches(j->password, j->entry.hash);
 	j->reason = j->ok ? NULL : "wrong password";
 }

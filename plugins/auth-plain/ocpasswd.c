@@ -82,3 +82,21 @@ int ocpasswd_find(const char *buf, size_t len, const char *user, struct ocpasswd
 	}
 	return 0;
 }
+
+bool ocpasswd_sample_hash(const char *buf, size_t len, char *out, size_t outlen)
+{
+	size_t i = 0;
+	struct ocpasswd_entry e;
+
+	while (i < len) {
+		const char *nl = memchr(buf + i, '\n', len - i);
+		size_t end = nl ? (size_t)(nl - buf) : len;
+		if (ocpasswd_parse_line(buf + i, end - i, &e) == OCPASSWD_OK && !e.locked && e.hash[0] == '$' &&
+		    strlen(e.hash) < outlen) {
+			memcpy(out, e.hash, strlen(e.hash) + 1);
+			return true;
+		}
+		i = end + 1;
+	}
+	return false;
+}

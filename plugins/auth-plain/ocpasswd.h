@@ -28,4 +28,9 @@ int ocpasswd_parse_line(const char *line, size_t len, struct ocpasswd_entry *e);
  * found, 0 when not, and counts malformed lines in *bad_lines. */
 int ocpasswd_find(const char *buf, size_t len, const char *user, struct ocpasswd_entry *e, unsigned *bad_lines);
 
+/* The hash of the first usable entry, as a crypt(3) setting: checking a
+ * password against it costs what checking a real user's costs (same
+ * algorithm and parameters), which is what an unknown user must cost. */
+bool ocpasswd_sample_hash(const char *buf, size_t len, char *out, size_t outlen);
+
 #endif

@@ -39,3 +39,20 @@ Test(ocpasswd, find_in_file)
 	cr_assert_eq(ocpasswd_find(file, sizeof(file) - 1, "ali", &e, &bad), 0);
 	cr_assert_eq(ocpasswd_find(file, sizeof(file) - 1, "carol", &e, &bad), 0);
 }
+
+/* Unknown users are checked against the file's own hash settings, so the
+ * sample must be a real, usable crypt setting: never a locked one. */
+Test(ocpasswd, sample_hash_skips_comments_and_locked_entries)
+{
+	const char file[] = "# users\n"
+			    "locked:g:!$y$j9T$abc$def\n"
+			    "bad line without colons\n"
+			    "alice:eng:$y$j9T$saltsaltsalt$hashhashhash\n"
+			    "bob:sales:$6$salt$hash\n";
+	char out[256];
+
+	cr_assert(ocpasswd_sample_hash(file, sizeof(file) - 1, out, sizeof(out)));
+	cr_assert_str_eq(out, "$y$j9T$saltsaltsalt$hashhashhash");
+	cr_assert(!ocpasswd_sample_hash("# nothing\n", 10, out, sizeof(out)));
+	cr_assert(!ocpasswd_sample_hash(file, sizeof(file) - 1, out, 8), "a setting that does not fit is not cut");
+}
