@@ -117,6 +117,15 @@ static int setup_pool4(struct routing *r, const char *text, char *err, size_t er
 	}
 	r->size4 = 1ull << (32 - r->prefix4);
 	r->base4 = ntohl(a.s_addr) & (uint32_t)~(r->size4 - 1);
+	if (r->base4 != ntohl(a.s_addr)) {
+		/* "10.8.0.1/24" is ambiguous (the server's address? the pool?): ask. */
+		struct in_addr net = {.s_addr = htonl(r->base4)};
+		char want[INET_ADDRSTRLEN];
+		inet_ntop(AF_INET, &net, want, sizeof(want));
+		snprintf(err, errlen, "%s: ipv4-network: \"%s\" has host bits set; the network is %s/%u",
+			 r->host->config_where(r->cfg, "ipv4-network"), text, want, r->prefix4);
+		return -EINVAL;
+	}
 	r->bitmap = calloc((size_t)(r->size4 + 63) / 64, sizeof(uint64_t));
 	if (!r->bitmap) {
 		snprintf(err, errlen, "out of memory for a pool of %llu addresses", (unsigned long long)r->size4);
