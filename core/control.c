@@ -373,6 +373,10 @@ struct wg_control *wg_control_start(struct wg_server *srv, const char *path, con
 		wg_log(NULL, WG_LOG_ERROR, "control-socket-mode \"%s\" is not an octal mode like 0660", mode);
 		goto fail;
 	}
+	if (!path || !*path) {
+		wg_log(NULL, WG_LOG_ERROR, "control-socket: no path");
+		goto fail;
+	}
 	if (strlen(path) >= sizeof(sa.sun_path)) {
 		wg_log(NULL, WG_LOG_ERROR, "control-socket path too long: %s", path);
 		goto fail;
