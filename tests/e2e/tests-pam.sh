@@ -1,0 +1,138 @@
+# shellcheck shell=bash
+# auth-pam end-to-end tests, sourced by tests/e2e/run.sh (wolfguard only).
+#
+# Each test writes a PAM service file of its own into /etc/pam.d/ (a name
+# unique to this run) from a template in tests/e2e/pam/, with the user
+# databases it needs under $RUN/pam: a Berkeley DB for pam_userdb (db_load)
+# and an OATH users file for pam_oath (HOTP codes from oathtool). The service
+# file is removed when the test ends, passed, failed or interrupted.
+
+PAM_SERVICE=
+PAM_DIR=
+# A 20-byte HOTP key (hex) and alice's counter in the users file.
+PAM_OATH_KEY=3132333435363738393031323334353637383930
+
+pam_cleanup() {
+	[ -z "$PAM_SERVICE" ] || rm -f "/etc/pam.d/$PAM_SERVICE"
+	PAM_SERVICE=
+	return 0
+}
+
+# pam_setup TEMPLATE: the service file from tests/e2e/pam/TEMPLATE, and the
+# user databases: alice/alice-pass (no unix account) and daemon/daemon-pass
+# (the system's daemon user, whose unix groups auth-pam reports).
+pam_setup() {
+	local user pass
+	command -v db_load >/dev/null || { log "db_load is missing (db-util); run scripts/deps.sh"; return 1; }
+	command -v oathtool >/dev/null || { log "oathtool is missing; run scripts/deps.sh"; return 1; }
+	PAM_DIR=$RUN/pam
+	rm -rf "$PAM_DIR" && mkdir -p "$PAM_DIR" || return 1
+	# pam_userdb with crypt=crypt: keys are user names, values crypt(3) hashes.
+	: >"$PAM_DIR/users.txt"
+	for user in alice daemon; do
+		pass=$user-pass
+		printf '%s\n%s\n' "$user" "$(openssl passwd -6 -salt "wg$user" "$pass")" >>"$PAM_DIR/users.txt"
+	done
+	db_load -T -t hash -f "$PAM_DIR/users.txt" "$PAM_DIR/users.db" || { log "db_load failed"; return 1; }
+	# HOTP, counter 0; pam_oath rewrites this file as the counter moves.
+	echo "HOTP alice - $PAM_OATH_KEY 0" >"$PAM_DIR/users.oath"
+	chmod 600 "$PAM_DIR/users.oath"
+	PAM_SERVICE=wolfguard-e2e-$$-$RANDOM
+	sed -e "s|@DIR@|$PAM_DIR|g" "$E2E_DIR/pam/$1" >"/etc/pam.d/$PAM_SERVICE" || return 1
+}
+
+# pam_run TEMPLATE BODY...: BODY with the service in place; the service file
+# goes away whatever BODY did (an interrupt included: the EXIT trap of
+# run.sh is widened for the duration).
+pam_run() {
+	local template=$1 rc
+	shift
+	trap 'pam_cleanup; lab_down' EXIT
+	if ! pam_setup "$template"; then
+		fail "PAM test setup failed"
+		pam_cleanup
+		trap lab_down EXIT
+		return 1
+	fi
+	"$@"
+	rc=$?
+	pam_cleanup
+	trap lab_down EXIT
+	return $rc
+}
+
+# pam_wolfguard [MORE-OPTIONS-JSON]: wolfguard with auth-pam in place of
+# auth-plain, using this test's service.
+pam_wolfguard() {
+	rm -rf "$RUN/conf.d"
+	wolfguard_conf false
+	rm -f "$RUN/conf.d/20-auth-plain.json"
+	cat >"$RUN/conf.d/20-auth-pam.json" <<JSON
+{"plugin": "auth-pam", "options": {"service": "$PAM_SERVICE"${1:+, $1}}}
+JSON
+	server_start wolfguard || fail "wolfguard did not start: $(tail -n 3 "$RUN/server.log" | tr '\n' ' ')"
+}
+
+# pam_hotp COUNTER: alice's HOTP code at that counter.
+pam_hotp() { oathtool --hotp -d 6 -c "$1" "$PAM_OATH_KEY"; }
+
+# pam_userdb alone: alice logs in with one form (the password typed there
+# answers PAM's prompt) and reaches the LAN; daemon gets the unix groups of
+# the system's daemon account.
+_pam_password() {
+	pam_wolfguard || return 1
+	connect_or_fail alice alice-pass || return 1
+	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "no traffic through the PAM-authenticated tunnel" || return 1
+	grep -q "auth-pam: $CLI_ADDR.*: user \"alice\" authenticated by PAM service \"$PAM_SERVICE\"" "$RUN/server.log" ||
+		fail "no log line of alice's PAM success" || return 1
+	connect_or_fail daemon daemon-pass --ns "$NS_CLI2" || return 1
+	local group
+	group=$(id -gn daemon)
+	grep -q "session created (group $group)" "$RUN/server.log" || fail "daemon's unix group $group not applied" || return 1
+}
+test_pam_password() { pam_run userdb _pam_password; }
+
+# A wrong password and an unknown user are refused; the PAM error string and
+# the client's address reach the log, the user sees a generic message.
+_pam_wrong_password() {
+	pam_wolfguard || return 1
+	if client_connect alice wrong-pass; then fail "a wrong password got a tunnel"; return 1; fi
+	[ "$(client_exit_code alice 15)" != 0 ] || fail "openconnect exited 0 after a refused login" || return 1
+	grep -q "login failed for user \"alice\": PAM service \"$PAM_SERVICE\": pam_authenticate: Authentication failure (client $CLI_ADDR" \
+		"$RUN/server.log" || fail "no log line with the PAM error and the client address" || return 1
+	grep -q 'Login failed' "$(client_log alice)" || fail "the user did not see the failure message" || return 1
+	if client_connect mallory whatever --tag m; then fail "an unknown user got a tunnel"; return 1; fi
+	grep -q "login failed for user \"mallory\": PAM service \"$PAM_SERVICE\": pam_authenticate:" "$RUN/server.log" ||
+		fail "unknown user not logged" || return 1
+	connect_or_fail alice alice-pass || return 1
+}
+test_pam_wrong_password() { pam_run userdb _pam_wrong_password; }
+
+# pam_userdb, then pam_oath as a second PAM prompt: the form shows PAM's
+# prompt text; the right HOTP code admits alice, a wrong one is refused.
+_pam_two_prompts() {
+	pam_wolfguard || return 1
+	connect_or_fail alice alice-pass -- --form-entry "main:answer=$(pam_hotp 0)" || return 1
+	grep -q 'One-time password (OATH) for' "$(client_log alice)" || fail "PAM's OTP prompt not shown" || return 1
+	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "no traffic after the two-prompt login" || return 1
+	client_disconnect alice
+	# The code of counter 0 is spent: 000000 (not the next code) is refused.
+	local wrong=000000
+	[ "$(pam_hotp 1)" != $wrong ] && [ "$(pam_hotp 2)" != $wrong ] || wrong=999999
+	if client_connect alice alice-pass --tag a2 -- --form-entry "main:answer=$wrong"; then
+		fail "a wrong OTP got a tunnel"
+		return 1
+	fi
+	grep -q "login failed for user \"alice\": PAM service \"$PAM_SERVICE\": pam_authenticate: Authentication failure (client $CLI_ADDR" \
+		"$RUN/server.log" || fail "wrong OTP not logged with the PAM error" || return 1
+	# A wrong password fails at the first module, before any OTP prompt.
+	if client_connect alice wrong-pass --tag a3 -- --form-entry "main:answer=$(pam_hotp 1)"; then
+		fail "a wrong password with a right OTP got a tunnel"
+		return 1
+	fi
+	grep -q 'One-time password' "$(client_log a3)" && { fail "OTP asked after a wrong password (requisite)"; return 1; }
+	connect_or_fail alice alice-pass --tag a4 -- --form-entry "main:answer=$(pam_hotp 1)" || return 1
+}
+test_pam_two_prompts() { pam_run userdb-oath _pam_two_prompts; }
+
+WOLFGUARD_TESTS+=(pam_password pam_wrong_password pam_two_prompts)
