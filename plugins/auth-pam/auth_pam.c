@@ -244,6 +244,9 @@ static void waiter_done(void *arg)
 	if (t->joined) {
 		if (t->a)
 			deliver_result(t);
+		else
+			t->p->host->log(NULL, WG_LOG_INFO, "auth-pam: %s: PAM transaction of user \"%s\" ended after its "
+					"login was cancelled", t->client_addr, t->user);
 		txn_free(t);
 		return;
 	}
@@ -413,10 +416,14 @@ static void cont(void *state, struct wg_auth *a)
 
 static void cancel(void *state, struct wg_auth *a)
 {
-	struct pam_txn *t = txn_find(state, a);
+	struct auth_pam *p = state;
+	struct pam_txn *t = txn_find(p, a);
 
-	if (t)
-		txn_abandon(t);
+	if (!t)
+		return;
+	p->host->log(NULL, WG_LOG_NOTICE, "auth-pam: %s: login ended; PAM transaction of user \"%s\" cancelled",
+		     t->client_addr, t->user);
+	txn_abandon(t);
 }
 
 /* --- configuration ----------------------------------------------------------- */

@@ -61,15 +61,21 @@ pam_run() {
 	return $rc
 }
 
-# pam_wolfguard [MORE-OPTIONS-JSON]: wolfguard with auth-pam in place of
-# auth-plain, using this test's service.
+# pam_wolfguard [MORE-OPTIONS-JSON [SERVER-KEY=JSON...]]: wolfguard with
+# auth-pam in place of auth-plain, using this test's service.
 pam_wolfguard() {
+	local more=${1:-}
+	shift || true
 	rm -rf "$RUN/conf.d"
 	wolfguard_conf false
 	rm -f "$RUN/conf.d/20-auth-plain.json"
 	cat >"$RUN/conf.d/20-auth-pam.json" <<JSON
-{"plugin": "auth-pam", "options": {"service": "$PAM_SERVICE"${1:+, $1}}}
+{"plugin": "auth-pam", "options": {"service": "$PAM_SERVICE"${more:+, $more}}}
 JSON
+	while [ $# -gt 0 ]; do
+		server_conf_set "${1%%=*}" "${1#*=}" || return 1
+		shift
+	done
 	server_start wolfguard || fail "wolfguard did not start: $(tail -n 3 "$RUN/server.log" | tr '\n' ' ')"
 }
 
@@ -135,4 +141,75 @@ _pam_two_prompts() {
 }
 test_pam_two_prompts() { pam_run userdb-oath _pam_two_prompts; }
 
-WOLFGUARD_TESTS+=(pam_password pam_wrong_password pam_two_prompts)
+# A client that leaves a PAM prompt unanswered holds one of
+# max-conversations (1 here) until conversation-timeout (5 s) ends its
+# transaction; meanwhile another login gets "Server busy", afterwards it
+# gets in.
+_pam_abandoned() {
+	pam_wolfguard '"max-conversations": 1, "conversation-timeout": 5' || return 1
+	# openconnect without an answer for the OTP field gives up at the prompt.
+	if client_connect alice alice-pass --tag quitter; then fail "a login without the OTP got a tunnel"; return 1; fi
+	grep -q 'One-time password (OATH) for' "$(client_log quitter)" || fail "PAM's OTP prompt not reached" || return 1
+	if client_connect alice alice-pass --tag busy --ns "$NS_CLI2" -- --form-entry "main:answer=$(pam_hotp 0)"; then
+		fail "a second PAM transaction beyond max-conversations 1 got a tunnel"
+		return 1
+	fi
+	grep -q 'max-conversations (1) PAM transactions already in flight' "$RUN/server.log" ||
+		fail "no busy refusal logged" || return 1
+	grep -q 'Server busy' "$(client_log busy)" || fail "the busy client was not told" || return 1
+	wait_for 10 grep -q 'did not answer the PAM prompt within 5 s; transaction abandoned' "$RUN/server.log" ||
+		fail "the unanswered transaction was not abandoned" || return 1
+	connect_or_fail alice alice-pass --tag late -- --form-entry "main:answer=$(pam_hotp 0)" || return 1
+}
+test_pam_abandoned() { pam_run userdb-oath _pam_abandoned; }
+
+# A login that ends while PAM works (a module sleeping 8 s, beyond the
+# server's auth-timeout of 5 s) is cancelled: the server answers the client,
+# the plugin's thread finishes the stack without answering and frees the
+# only conversation slot for the next login.
+_pam_cancel() {
+	printf '#!/bin/sh\n[ ! -e %s/slow ] || sleep 8\nexit 0\n' "$PAM_DIR" >"$PAM_DIR/slow.sh"
+	chmod 755 "$PAM_DIR/slow.sh"
+	touch "$PAM_DIR/slow"
+	pam_wolfguard '"max-conversations": 1' auth-timeout=5 || return 1
+	if client_connect alice alice-pass --tag slow; then fail "a login that outlived auth-timeout got a tunnel"; return 1; fi
+	wait_for 10 grep -q 'auth-pam: .*login ended; PAM transaction of user "alice" cancelled' "$RUN/server.log" ||
+		fail "the transaction was not cancelled" || return 1
+	grep -q 'user "alice" authenticated by PAM' "$RUN/server.log" && { fail "a cancelled login was answered"; return 1; }
+	rm -f "$PAM_DIR/slow"
+	wait_for 10 grep -q 'auth-pam: .*PAM transaction of user "alice" ended after its login' "$RUN/server.log" ||
+		fail "the cancelled transaction's thread was not collected" || return 1
+	connect_or_fail alice alice-pass --tag after || return 1
+}
+test_pam_cancel() { pam_run userdb-slow _pam_cancel; }
+
+# After auth-cert named the user, auth-pam does not ask for the name: the
+# first form is PAM's own password prompt for the certificate's user.
+_pam_after_cert() {
+	client_cert alice "/CN=alice/OU=engineering" || fail "cannot make a client certificate" || return 1
+	rm -rf "$RUN/conf.d"
+	wolfguard_conf false
+	server_conf_set ca-file "\"$RUN/ca.pem\""
+	rm -f "$RUN/conf.d/20-auth-plain.json"
+	cat >"$RUN/conf.d/15-auth-cert.json" <<JSON
+{"plugin": "auth-cert", "options": {"user-from": "cn", "group-from-ou": true}}
+JSON
+	cat >"$RUN/conf.d/20-auth-pam.json" <<JSON
+{"plugin": "auth-pam", "options": {"service": "$PAM_SERVICE"}}
+JSON
+	server_start_wolfguard false || fail "wolfguard did not start: $(tail -n 3 "$RUN/server.log" | tr '\n' ' ')" || return 1
+	# shellcheck disable=SC2046 # the two options split on purpose
+	connect_or_fail alice unused -- $(cert_args alice) --form-entry main:answer=alice-pass || return 1
+	grep -q 'Please enter your username' "$(client_log alice)" && { fail "auth-pam asked for the user name again"; return 1; }
+	grep -q 'user "alice" passed auth-cert; next step auth-pam' "$RUN/server.log" || fail "chain step not logged" || return 1
+	grep -q 'session created (group engineering)' "$RUN/server.log" || fail "the certificate's group is missing" || return 1
+	# The certificate's user with a wrong PAM password is refused.
+	# shellcheck disable=SC2046
+	if client_connect alice unused --tag wrong -- $(cert_args alice) --form-entry main:answer=bad-pass; then
+		fail "alice's certificate with a wrong PAM password got a tunnel"
+		return 1
+	fi
+}
+test_pam_after_cert() { pam_run userdb _pam_after_cert; }
+
+WOLFGUARD_TESTS+=(pam_password pam_wrong_password pam_two_prompts pam_abandoned pam_cancel pam_after_cert)
