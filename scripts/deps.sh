@@ -53,7 +53,7 @@ DEBIAN_PACKAGES=(
 	openconnect ocserv iperf3 iproute2 iputils-ping nftables procps
 	openssl ca-certificates psmisc jq curl
 	# auth backends the end-to-end tests start on loopback, and confinement
-	freeradius freeradius-utils slapd ldap-utils libpam-modules libpam-oath oathtool
+	freeradius freeradius-utils slapd ldap-utils libpam-modules libpam-oath oathtool db-util
 	libseccomp-dev
 )
 

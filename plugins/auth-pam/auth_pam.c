@@ -1,0 +1,509 @@
+/* auth-pam: logins checked by a PAM service (pam_authenticate, and by
+ * default pam_acct_mgmt), with every prompt of the PAM stack (a password,
+ * then an OTP, say) shown to the user as a form step.
+ *
+ * Threads. A PAM transaction blocks, and its conversation function must
+ * wait for a human between prompts, so each transaction in flight has a
+ * dedicated thread (pam_conv.c; at most max-conversations of them) that
+ * sleeps on a condition variable while a form is out. Host calls happen
+ * only here, on the loop thread. The bridge from the PAM thread back to the
+ * loop is a "waiter" job of host->run_blocking, queued by the loop whenever
+ * the PAM thread has work to do (the transaction started, or answers were
+ * handed to it): its work() sleeps on the transaction's condition variable
+ * until the thread publishes an event (a prompt, or the end of the
+ * transaction, in which case it also joins the thread), and its done()
+ * delivers that event on the loop. work() waits at most WAIT_SLICE_MS and
+ * done() queues a new waiter when nothing happened, so a slow PAM module
+ * lends out a shared worker only in short slices, and while a form waits
+ * for the user no worker is held at all. The plugin cannot be woken from a
+ * foreign thread otherwise: run_blocking and timer_add work only on the
+ * loop thread.
+ *
+ * Ending. cancel() (the client went away during a step), the
+ * conversation-timeout (the client went away while a form was out: the
+ * host does not tell) and fini() set `cancelled`: the conversation function
+ * then answers PAM_CONV_ERR, the PAM stack fails, pam_end runs and the
+ * thread exits; a waiter (or fini) joins it and frees the transaction. */
+#include <errno.h>
+#include <security/pam_appl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <wolfguard/plugin.h>
+
+#include "pam_txn.h"
+
+#define WAIT_SLICE_MS 200
+#define THREAD_WAIT_MARGIN_S 30 /* the thread's own bound beyond conversation-timeout */
+
+struct auth_pam {
+	const struct wg_host *host;
+	char service[128];
+	bool account_check;
+	bool unix_groups;
+	unsigned max_conversations;
+	unsigned conversation_timeout_s;
+	struct pam_txn *txns; /* every transaction not yet freed (loop only) */
+	unsigned n_txns;
+};
+
+static const struct wg_option options[] = {
+	{"service", WG_OPT_STRING, 0, 0, 0, "wolfguard", "PAM service name: the stack in /etc/pam.d/<service>"},
+	{"account-check", WG_OPT_BOOL, 0, 0, 0, "true", "also run pam_acct_mgmt (expired or locked accounts)"},
+	{"groups-from", WG_OPT_STRING, 0, 0, 0, "unix",
+	 "\"unix\": the user's unix groups (getgrouplist), \"none\": no groups"},
+	{"max-conversations", WG_OPT_INT, 0, 1, 4096, "64",
+	 "PAM transactions in flight at once (one thread each); further logins get \"Server busy\""},
+	{"conversation-timeout", WG_OPT_INT, 0, 5, 3600, "120",
+	 "seconds a PAM prompt waits for the user's answer before the transaction is abandoned"},
+	{NULL, 0, 0, 0, 0, NULL, NULL},
+};
+
+static const struct wg_auth_field login_fields[] = {
+	{"username", "Username:", WG_FIELD_TEXT},
+	{"password", "Password:", WG_FIELD_PASSWORD},
+	{NULL, NULL, 0},
+};
+
+/* Form field names of PAM's prompts: "answer", then "answer2".. when one
+ * conversation call asks several things at once. */
+static const char *const answer_names[PAM_TXN_MAX_FIELDS] = {"answer", "answer2", "answer3", "answer4"};
+
+static void waiter_work(void *arg);
+static void waiter_done(void *arg);
+
+/* --- transactions ----------------------------------------------------------- */
+
+static struct pam_txn *txn_find(struct auth_pam *p, const struct wg_auth *a)
+{
+	for (struct pam_txn *t = p->txns; t; t = t->next)
+		if (t->a == a)
+			return t;
+	return NULL;
+}
+
+static void txn_free(struct pam_txn *t)
+{
+	struct auth_pam *p = t->p;
+
+	for (struct pam_txn **pp = &p->txns; *pp; pp = &(*pp)->next) {
+		if (*pp == t) {
+			*pp = t->next;
+			p->n_txns--;
+			break;
+		}
+	}
+	if (t->timer)
+		p->host->timer_del(t->timer);
+	pthread_cond_destroy(&t->cond);
+	pthread_mutex_destroy(&t->lock);
+	explicit_bzero(t, sizeof(*t));
+	free(t);
+}
+
+static int waiter_queue(struct pam_txn *t)
+{
+	if (t->waiting)
+		return 0;
+	if (t->p->host->run_blocking(waiter_work, waiter_done, t) < 0)
+		return -1;
+	t->waiting = true;
+	return 0;
+}
+
+/* Ends a transaction whose conversation is gone or given up: the PAM
+ * thread is told, and a waiter collects it. Never touches t->a. When no
+ * waiter can be queued the transaction stays listed; the next waiter that
+ * can be queued (reap_stragglers) or fini() collects it. */
+static void txn_abandon(struct pam_txn *t)
+{
+	t->a = NULL;
+	if (t->timer) {
+		t->p->host->timer_del(t->timer);
+		t->timer = NULL;
+	}
+	pthread_mutex_lock(&t->lock);
+	t->cancelled = true;
+	pthread_cond_broadcast(&t->cond);
+	pthread_mutex_unlock(&t->lock);
+	if (waiter_queue(t) < 0)
+		t->p->host->log(NULL, WG_LOG_WARN, "auth-pam: worker queue full; an abandoned PAM transaction "
+				"is collected later");
+}
+
+static void reap_stragglers(struct auth_pam *p)
+{
+	for (struct pam_txn *t = p->txns; t; t = t->next)
+		if (!t->a && !t->waiting)
+			waiter_queue(t);
+}
+
+static void conversation_timeout(void *arg)
+{
+	struct pam_txn *t = arg;
+
+	t->timer = NULL; /* a one-shot timer is freed by the host after this */
+	t->p->host->log(NULL, WG_LOG_NOTICE, "auth-pam: %s: user \"%s\" did not answer the PAM prompt within %u s; "
+			"transaction abandoned", t->client_addr, t->user, t->p->conversation_timeout_s);
+	/* The host may already have freed the conversation (its auth-timeout):
+	 * t->a is not touched again. */
+	txn_abandon(t);
+}
+
+/* --- the bridge: waiting for the PAM thread off the loop ------------------- */
+
+static void waiter_work(void *arg)
+{
+	struct pam_txn *t = arg;
+	struct timespec deadline;
+	enum pam_txn_event ev;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_nsec += (long)WAIT_SLICE_MS * 1000000L;
+	deadline.tv_sec += deadline.tv_nsec / 1000000000L;
+	deadline.tv_nsec %= 1000000000L;
+	pthread_mutex_lock(&t->lock);
+	while (t->event == PAM_EV_NONE)
+		if (pthread_cond_timedwait(&t->cond, &t->lock, &deadline) == ETIMEDOUT)
+			break;
+	ev = t->event;
+	pthread_mutex_unlock(&t->lock);
+	/* DONE is the thread's last act: the join returns at once. */
+	if (ev == PAM_EV_DONE && !t->joined) {
+		pthread_join(t->thread, NULL);
+		t->joined = true;
+	}
+}
+
+static void deliver_prompt(struct pam_txn *t)
+{
+	const struct wg_host *host = t->p->host;
+	struct wg_auth_field fields[PAM_TXN_MAX_FIELDS + 1];
+	char message[PAM_TXN_MESSAGE];
+	char labels[PAM_TXN_MAX_FIELDS][PAM_TXN_LABEL];
+	unsigned n;
+
+	pthread_mutex_lock(&t->lock);
+	n = t->n_fields;
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(labels[i], sizeof(labels[i]), "%s", t->fields[i].label[0] ? t->fields[i].label : "Response:");
+		fields[i].name = answer_names[i];
+		fields[i].label = labels[i];
+		fields[i].type = t->fields[i].echo ? WG_FIELD_TEXT : WG_FIELD_PASSWORD;
+	}
+	snprintf(message, sizeof(message), "%s", t->message);
+	t->message[0] = '\0';
+	t->event = PAM_EV_NONE;
+	pthread_mutex_unlock(&t->lock);
+	fields[n] = (struct wg_auth_field){NULL, NULL, 0};
+	/* The form is out: no worker waits for this transaction now, only the
+	 * timer that gives up on a user who never answers. */
+	t->timer = host->timer_add(t->p->conversation_timeout_s * 1000u, 0, conversation_timeout, t);
+	if (!t->timer) {
+		host->auth_fail(t->a, "Server busy, try again.", "auth-pam: cannot arm the conversation timer");
+		txn_abandon(t);
+		return;
+	}
+	/* Clients show the form's message, not always the labels of fields
+	 * they fill from their command line: without PAM info lines, PAM's
+	 * (first) prompt text is the message. */
+	host->auth_prompt(t->a, message[0] ? message : labels[0], fields);
+}
+
+static void deliver_result(struct pam_txn *t)
+{
+	const struct wg_host *host = t->p->host;
+	const char *groups[PAM_TXN_MAX_GROUPS + 1];
+	char why[PAM_TXN_REASON + PAM_TXN_MESSAGE + 256];
+
+	/* The thread has been joined: no lock needed any more. */
+	if (t->rc == PAM_SUCCESS) {
+		for (unsigned i = 0; i < t->n_groups; i++)
+			groups[i] = t->groups[i];
+		groups[t->n_groups] = NULL;
+		host->log(NULL, WG_LOG_INFO, "auth-pam: %s: user \"%s\" authenticated by PAM service \"%s\" (%u group(s))",
+			  t->client_addr, t->final_user, t->service, t->n_groups);
+		host->auth_succeed(t->a, t->final_user, groups);
+		return;
+	}
+	snprintf(why, sizeof(why), "PAM service \"%s\": %s (client %s)%s%s", t->service, t->reason, t->client_addr,
+		 t->message[0] ? "; PAM said: " : "", t->message);
+	for (char *c = why; *c; c++)
+		if (*c == '\n')
+			*c = ' ';
+	host->auth_fail(t->a, "Login failed.", why);
+}
+
+static void waiter_done(void *arg)
+{
+	struct pam_txn *t = arg;
+	enum pam_txn_event ev;
+
+	t->waiting = false;
+	if (t->joined) {
+		if (t->a)
+			deliver_result(t);
+		else
+			t->p->host->log(NULL, WG_LOG_INFO, "auth-pam: %s: PAM transaction of user \"%s\" ended after its "
+					"login was cancelled", t->client_addr, t->user);
+		txn_free(t);
+		return;
+	}
+	pthread_mutex_lock(&t->lock);
+	ev = t->event;
+	if (ev == PAM_EV_PROMPT && !t->a)
+		t->event = PAM_EV_NONE; /* nobody to ask; the thread sees `cancelled` */
+	pthread_mutex_unlock(&t->lock);
+	if (ev == PAM_EV_PROMPT && t->a) {
+		deliver_prompt(t);
+		return;
+	}
+	/* Still working (or finishing after a cancel): wait another slice. */
+	if (waiter_queue(t) < 0) {
+		if (t->a)
+			t->p->host->auth_fail(t->a, "Server busy, try again.", "auth-pam: worker queue full");
+		txn_abandon(t);
+	}
+}
+
+/* --- the login steps ----------------------------------------------------------- */
+
+static bool printable(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return false;
+	return true;
+}
+
+/* Starts a PAM transaction for `user`; `password` (may be NULL) answers
+ * the stack's first echo-off prompt. */
+static void txn_begin(struct auth_pam *p, struct wg_auth *a, const char *user, const char *password)
+{
+	const struct wg_host *host = p->host;
+	const char *addr = host->auth_client_addr(a);
+	struct pam_txn *t;
+	char why[256];
+	int rc;
+
+	if (strlen(user) >= PAM_TXN_USER || !printable(user) || (password && strlen(password) >= PAM_TXN_ANSWER)) {
+		host->auth_fail(a, "Login failed.", "auth-pam: user name or password too long or with control characters");
+		return;
+	}
+	if (p->n_txns >= p->max_conversations) {
+		snprintf(why, sizeof(why), "auth-pam: max-conversations (%u) PAM transactions already in flight",
+			 p->max_conversations);
+		host->auth_fail(a, "Server busy, try again.", why);
+		return;
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t) {
+		host->auth_fail(a, "Server busy, try again.", "auth-pam: out of memory");
+		return;
+	}
+	pthread_mutex_init(&t->lock, NULL);
+	pthread_cond_init(&t->cond, NULL);
+	t->p = p;
+	t->a = a;
+	snprintf(t->service, sizeof(t->service), "%s", p->service);
+	snprintf(t->user, sizeof(t->user), "%s", user);
+	snprintf(t->client_addr, sizeof(t->client_addr), "%s", addr ? addr : "?");
+	t->account_check = p->account_check;
+	t->unix_groups = p->unix_groups;
+	t->answer_wait_s = (int)p->conversation_timeout_s + THREAD_WAIT_MARGIN_S;
+	if (password) {
+		t->has_first_password = true;
+		snprintf(t->first_password, sizeof(t->first_password), "%s", password);
+	}
+	t->next = p->txns;
+	p->txns = t;
+	p->n_txns++;
+	rc = pam_txn_spawn(t);
+	if (rc != 0) {
+		snprintf(why, sizeof(why), "auth-pam: cannot start a PAM thread: %s", strerror(rc));
+		host->auth_fail(a, "Server busy, try again.", why);
+		txn_free(t);
+		return;
+	}
+	if (waiter_queue(t) < 0) {
+		host->auth_fail(a, "Server busy, try again.", "auth-pam: worker queue full");
+		txn_abandon(t);
+	}
+}
+
+static void start(void *state, struct wg_auth *a)
+{
+	struct auth_pam *p = state;
+	struct pam_txn *old = txn_find(p, a);
+	const char *known = p->host->auth_username(a);
+
+	reap_stragglers(p);
+	if (old)
+		txn_abandon(old); /* the chain started over for this conversation */
+	/* In a chain, an earlier step may have established who this is: PAM
+	 * then asks only what its stack needs. */
+	if (known && *known) {
+		txn_begin(p, a, known, NULL);
+		return;
+	}
+	p->host->auth_prompt(a, "Please enter your username and password.", login_fields);
+}
+
+/* Hands the user's answers to the waiting PAM thread. */
+static void answer_prompt(struct auth_pam *p, struct pam_txn *t, struct wg_auth *a)
+{
+	const struct wg_host *host = p->host;
+	const char *values[PAM_TXN_MAX_FIELDS];
+	unsigned n;
+
+	pthread_mutex_lock(&t->lock);
+	n = t->n_fields;
+	pthread_mutex_unlock(&t->lock);
+	for (unsigned i = 0; i < n; i++) {
+		values[i] = host->auth_field(a, answer_names[i]);
+		/* AnyConnect clients post a lone password-type field as <password>. */
+		if (!values[i] && i == 0)
+			values[i] = host->auth_field(a, "password");
+		if (!values[i] || strlen(values[i]) >= PAM_TXN_ANSWER) {
+			host->auth_fail(a, "Login failed.", "auth-pam: answer to the PAM prompt missing or too long");
+			txn_abandon(t);
+			return;
+		}
+	}
+	if (t->timer) {
+		host->timer_del(t->timer);
+		t->timer = NULL;
+	}
+	pthread_mutex_lock(&t->lock);
+	for (unsigned i = 0; i < n; i++)
+		snprintf(t->answers[i], sizeof(t->answers[i]), "%s", values[i]);
+	t->answered = true;
+	pthread_cond_broadcast(&t->cond);
+	pthread_mutex_unlock(&t->lock);
+	if (waiter_queue(t) < 0) {
+		host->auth_fail(a, "Server busy, try again.", "auth-pam: worker queue full");
+		txn_abandon(t);
+	}
+}
+
+static void cont(void *state, struct wg_auth *a)
+{
+	struct auth_pam *p = state;
+	struct pam_txn *t = txn_find(p, a);
+	const char *user, *password;
+
+	if (t && !t->waiting) {
+		answer_prompt(p, t, a);
+		return;
+	}
+	if (t) {
+		/* The host sends one step at a time: this cannot happen. */
+		p->host->auth_fail(a, "Login failed.", "auth-pam: answer while PAM was still working");
+		txn_abandon(t);
+		return;
+	}
+	user = p->host->auth_username(a);
+	if (!user || !*user)
+		user = p->host->auth_field(a, "username");
+	password = p->host->auth_field(a, "password");
+	if (!user || !*user || !password) {
+		start(state, a);
+		return;
+	}
+	txn_begin(p, a, user, password);
+}
+
+static void cancel(void *state, struct wg_auth *a)
+{
+	struct auth_pam *p = state;
+	struct pam_txn *t = txn_find(p, a);
+
+	if (!t)
+		return;
+	p->host->log(NULL, WG_LOG_NOTICE, "auth-pam: %s: login ended; PAM transaction of user \"%s\" cancelled",
+		     t->client_addr, t->user);
+	txn_abandon(t);
+}
+
+/* --- configuration ----------------------------------------------------------- */
+
+static int init(const struct wg_host *host, const struct wg_config *cfg, void **state, char *err, size_t errlen)
+{
+	const char *service = host->config_string(cfg, "service");
+	const char *groups = host->config_string(cfg, "groups-from");
+	struct auth_pam *p;
+	char path[256];
+
+	if (!service || !*service || strlen(service) >= sizeof(p->service) || strchr(service, '/') ||
+	    !printable(service) || strcmp(service, ".") == 0 || strcmp(service, "..") == 0) {
+		snprintf(err, errlen, "%s: service: must be 1 to %zu characters, no '/' or control characters",
+			 host->config_where(cfg, "service"), sizeof(p->service) - 1);
+		return -EINVAL;
+	}
+	if (!groups || (strcmp(groups, "unix") != 0 && strcmp(groups, "none") != 0)) {
+		snprintf(err, errlen, "%s: groups-from: \"%s\" is not \"unix\" or \"none\"",
+			 host->config_where(cfg, "groups-from"), groups ? groups : "");
+		return -EINVAL;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	p->host = host;
+	snprintf(p->service, sizeof(p->service), "%s", service);
+	p->account_check = host->config_bool(cfg, "account-check");
+	p->unix_groups = strcmp(groups, "unix") == 0;
+	p->max_conversations = (unsigned)host->config_int(cfg, "max-conversations");
+	p->conversation_timeout_s = (unsigned)host->config_int(cfg, "conversation-timeout");
+	/* Without its own file PAM uses /etc/pam.d/other (usually deny-all). */
+	snprintf(path, sizeof(path), "/etc/pam.d/%s", service);
+	if (access(path, R_OK) < 0 && access("/etc/pam.conf", R_OK) < 0)
+		host->log(NULL, WG_LOG_WARN, "auth-pam: %s: no %s: PAM will use the \"other\" stack",
+			  host->config_where(cfg, "service"), path);
+	host->log(NULL, WG_LOG_INFO, "auth-pam: service \"%s\", account check %s, groups from %s, "
+		  "at most %u conversations, %u s per prompt", p->service, p->account_check ? "on" : "off",
+		  groups, p->max_conversations, p->conversation_timeout_s);
+	*state = p;
+	return 0;
+}
+
+static void fini(void *state)
+{
+	struct auth_pam *p = state;
+
+	/* The host finished every run_blocking job before fini, so no waiter
+	 * refers to a transaction; the ones left wait for a user or were
+	 * abandoned without a waiter. Cancel and join them all. */
+	while (p->txns) {
+		struct pam_txn *t = p->txns;
+		pthread_mutex_lock(&t->lock);
+		t->cancelled = true;
+		pthread_cond_broadcast(&t->cond);
+		pthread_mutex_unlock(&t->lock);
+		if (t->thread_started && !t->joined)
+			pthread_join(t->thread, NULL);
+		txn_free(t);
+	}
+	free(p);
+}
+
+static const struct wg_auth_ops ops = {
+	.struct_size = sizeof(struct wg_auth_ops),
+	.start = start,
+	.cont = cont,
+	.cancel = cancel,
+};
+
+WG_PLUGIN_DEFINE = {
+	WG_PLUGIN_HEADER,
+	.name = "auth-pam",
+	.version = "0.1.0",
+	.description = "logins checked by a PAM service; every PAM prompt is a form step",
+	.kind = WG_PLUGIN_AUTH,
+	.options = options,
+	.init = init,
+	.fini = fini,
+	.ops = &ops,
+};
