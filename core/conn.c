@@ -452,12 +452,21 @@ static int conn_cstp_input(struct wg_conn *c, const uint8_t *buf, size_t len)
 	return 0;
 }
 
+/* A client may send its next request before the answer to the last one;
+ * more than this while one is pending is not a client, it is a flood. */
+#define STASH_MAX (64 * 1024)
+
 static int conn_input(struct wg_conn *c, const uint8_t *buf, size_t len)
 {
 	if (c->state == WG_CONN_HTTP) {
 		size_t used = conn_http_input(c, buf, len);
-		if (c->state == WG_CONN_HTTP && used < len && c->busy)
+		if (c->state == WG_CONN_HTTP && used < len && c->busy) {
+			if (evbuffer_get_length(priv(c)->stash) + (len - used) > STASH_MAX) {
+				wg_conn_close(c, "too much data sent while a request was being answered");
+				return -1;
+			}
 			evbuffer_add(priv(c)->stash, buf + used, len - used);
+		}
 		return c->state == WG_CONN_CLOSING ? -1 : 0;
 	}
 	if (c->state == WG_CONN_CSTP)
@@ -469,8 +478,12 @@ static void conn_read_tls(struct wg_conn *c)
 {
 	uint8_t buf[READ_CHUNK];
 
+	/* Reading goes on while a request is being answered (busy): bytes
+	 * that arrive meanwhile wait in the stash, and a client that goes away
+	 * is noticed at once, so its login is cancelled instead of the read
+	 * event firing again and again until the answer. */
 	for (int i = 0; i < READ_BURST; i++) {
-		if (c->busy || c->state == WG_CONN_CLOSING)
+		if (c->state == WG_CONN_CLOSING)
 			return;
 		int n = wolfSSL_read(c->ssl, buf, sizeof(buf));
 		if (n > 0) {
@@ -518,7 +531,7 @@ static void conn_on_write(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (conn_flush(c) < 0 || c->state == WG_CONN_CLOSING)
 		return;
-	if (c->state != WG_CONN_TLS && !c->busy && wolfSSL_pending(c->ssl) > 0)
+	if (c->state != WG_CONN_TLS && wolfSSL_pending(c->ssl) > 0)
 		conn_read_tls(c);
 }
 

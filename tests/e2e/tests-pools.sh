@@ -100,3 +100,32 @@ LUA
 	[ "$t_carol" -ge 2000 ] || fail "carol's policy took only ${t_carol} ms: the test proves nothing" || return 1
 	[ "$t_bob" -lt "$t_carol" ] || fail "bob's login (${t_bob} ms) waited for carol's policy (${t_carol} ms)" || return 1
 }
+
+# A client that goes away while its login's policy runs: the server notices
+# at once (it keeps reading while a request is answered), and when the
+# policy returns, the session it made is ended, not left holding an address.
+WOLFGUARD_TESTS+=(policy_client_leaves)
+test_policy_client_leaves() {
+	wolfguard_conf false
+	cat >"$RUN/slow.lua" <<'LUA'
+function after_auth(session)
+  local x = 0
+  for i = 1, 150000000 do x = x + i end
+  return true
+end
+LUA
+	echo "{\"plugin\": \"policy-lua\", \"options\": {\"script\": \"$RUN/slow.lua\", \"max-instructions\": 1000000000}}" \
+		>"$RUN/conf.d/40-policy-lua.json"
+	server_start_wolfguard false || fail "wolfguard did not start" || return 1
+	client_connect alice secret1 >/dev/null 2>&1 &
+	local job=$!
+	wait_for 10 grep -q "session created" "$RUN/server.log" || fail "the login did not reach the policy" || return 1
+	kill -9 "$(client_pid alice 2>/dev/null)" 2>/dev/null || pkill -9 -f "openconnect.*tun-alice"
+	wait "$job" 2>/dev/null
+	wait_for 15 grep -q "session ended: the client left during login" "$RUN/server.log" ||
+		fail "the session of a client that left was not ended: $(grep alice "$RUN/server.log" | tail -n 2 | tr '\n' ' ')" || return 1
+	server_alive || fail "the server died" || return 1
+	local n
+	n=$(ctl --json list | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["sessions"]))' 2>/dev/null)
+	[ "$n" = 0 ] || fail "sessions left after the client left: $n" || return 1
+}
