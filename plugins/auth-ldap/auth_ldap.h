@@ -74,6 +74,7 @@ struct ldap_result {
 	char dn[LDAP_DN_MAX];
 	char groups[LDAP_MAX_GROUPS][LDAP_VALUE_MAX];
 	unsigned n_groups;
+	unsigned n_mapped; /* groups[0 .. n_mapped) came from group-map */
 	struct ldap_value values[LDAP_MAX_VALUES];
 	unsigned n_values;
 	unsigned dropped_values; /* binary, too long, or past LDAP_MAX_VALUES */
@@ -97,7 +98,8 @@ int ldap_expand(const char *tmpl, const char *user, int (*escape_u)(const char *
 
 /* The wolfguard group of an LDAP group given by DN (or plain name):
  * group-map by DN, then by CN, else the CN (the value itself when it is
- * not a DN). Returns -1 when nothing usable comes out. */
+ * not a DN). Returns 1 when group-map named it, 0 when the CN did, -1 when
+ * nothing usable comes out. */
 int ldap_group_name(const struct ldap_plugin *p, const char *group, char *out, size_t outlen);
 
 #endif

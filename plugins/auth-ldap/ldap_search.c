@@ -136,7 +136,7 @@ int ldap_group_name(const struct ldap_plugin *p, const char *group, char *out, s
 
 	if (mapped) {
 		snprintf(out, outlen, "%s", mapped);
-		return 0;
+		return 1;
 	}
 	/* A DN names the group by its first RDN's value (the CN, usually);
 	 * anything that does not parse as a DN is a plain name already. */
@@ -155,7 +155,9 @@ int ldap_group_name(const struct ldap_plugin *p, const char *group, char *out, s
 	if (mapped)
 		first[0] = '\0';
 	snprintf(out, outlen, "%s", mapped ? mapped : first);
-	return out[0] && printable(out, strlen(out)) && strlen(out) < outlen ? 0 : -1;
+	if (!out[0] || !printable(out, strlen(out)) || strlen(out) >= outlen)
+		return -1;
+	return mapped ? 1 : 0;
 }
 
 /* --- results ----------------------------------------------------------------- */
@@ -178,8 +180,10 @@ static void trace_add(struct ldap_result *r, const char *fmt, ...)
 static void add_group(const struct ldap_plugin *p, struct ldap_result *r, const char *ldap_group)
 {
 	char name[LDAP_VALUE_MAX];
+	int mapped = ldap_group_name(p, ldap_group, name, sizeof(name));
+	unsigned at;
 
-	if (ldap_group_name(p, ldap_group, name, sizeof(name)) < 0) {
+	if (mapped < 0) {
 		r->dropped_values++;
 		return;
 	}
@@ -190,7 +194,13 @@ static void add_group(const struct ldap_plugin *p, struct ldap_result *r, const 
 		r->dropped_values++;
 		return;
 	}
-	snprintf(r->groups[r->n_groups++], sizeof(r->groups[0]), "%s", name);
+	/* Groups named by group-map come first (the first group is the
+	 * session's unless the client picks one), each class in the order
+	 * the directory returned them. */
+	at = mapped ? r->n_mapped++ : r->n_groups;
+	memmove(r->groups[at + 1], r->groups[at], (r->n_groups - at) * sizeof(r->groups[0]));
+	snprintf(r->groups[at], sizeof(r->groups[0]), "%s", name);
+	r->n_groups++;
 }
 
 static void add_value(struct ldap_result *r, const char *key, const struct berval *v)
@@ -260,6 +270,16 @@ static void describe(LDAP *ld, int rc, char *out, size_t outlen)
 		ldap_memfree(diag);
 }
 
+/* With ldaps:// the first operation also does the TLS handshake, whose
+ * failure libldap reports as "Can't contact LDAP server". */
+static const char *tls_hint(const char *uri, int rc)
+{
+	return rc == LDAP_SERVER_DOWN && strncasecmp(uri, "ldaps://", 8) == 0 ?
+		       " (or the TLS handshake failed: is the certificate signed by a CA of ca-file and issued for "
+		       "the host of the URI?)" :
+		       "";
+}
+
 static int simple_bind(LDAP *ld, const char *dn, const char *password)
 {
 	struct berval cred = {.bv_len = strlen(password), .bv_val = (char *)password};
@@ -298,7 +318,11 @@ static LDAP *open_server(const struct ldap_plugin *p, const char *uri, struct ld
 		rc = ldap_start_tls_s(ld, NULL, NULL);
 		if (rc != LDAP_SUCCESS) {
 			describe(ld, rc, why, sizeof(why));
-			trace_add(r, "%s: StartTLS failed: %s", uri, why);
+			/* libldap's diagnostic for a failed handshake is often just
+			 * "(unknown error code)": name the usual causes. */
+			trace_add(r, "%s: StartTLS failed: %s%s", uri, why,
+				  rc == LDAP_CONNECT_ERROR ? "; TLS handshake failed: is the server's certificate signed by a CA "
+							     "of ca-file and issued for the host of the URI?" : "");
 			ldap_unbind_ext_s(ld, NULL, NULL);
 			/* TLS that cannot be set up makes this server unusable,
 			 * like one that does not answer: try the next. */
@@ -383,7 +407,7 @@ static enum step direct_bind(const struct ldap_plugin *p, LDAP *ld, const char *
 	rc = simple_bind(ld, r->dn, password);
 	if (rc != LDAP_SUCCESS) {
 		describe(ld, rc, why, sizeof(why));
-		trace_add(r, "%s: bind as \"%s\": %s", uri, r->dn, why);
+		trace_add(r, "%s: bind as \"%s\": %s%s", uri, r->dn, why, tls_hint(uri, rc));
 		if (unreachable(rc)) {
 			r->outcome = LDAP_OUT_UNREACHABLE;
 			return STEP_NEXT_SERVER;
@@ -428,7 +452,7 @@ static enum step search_bind(const struct ldap_plugin *p, LDAP *ld, const char *
 		rc = simple_bind(ld, p->bind_dn, p->bind_password ? p->bind_password : "");
 		if (rc != LDAP_SUCCESS) {
 			describe(ld, rc, why, sizeof(why));
-			trace_add(r, "%s: bind as the search account \"%s\": %s", uri, p->bind_dn, why);
+			trace_add(r, "%s: bind as the search account \"%s\": %s%s", uri, p->bind_dn, why, tls_hint(uri, rc));
 			r->outcome = unreachable(rc) ? LDAP_OUT_UNREACHABLE : LDAP_OUT_ERROR;
 			return unreachable(rc) ? STEP_NEXT_SERVER : STEP_DONE;
 		}
@@ -495,6 +519,7 @@ static void reset_found(struct ldap_result *r)
 {
 	r->dn[0] = '\0';
 	r->n_groups = 0;
+	r->n_mapped = 0;
 	r->n_values = 0;
 	r->dropped_values = 0;
 }
