@@ -6,7 +6,10 @@
  * libldap's synchronous calls block, so each login's directory work runs
  * on a host worker thread (run_blocking, ldap_search.c); the loop only
  * builds jobs and applies their answers. */
+/* dladdr: _GNU_SOURCE comes from the build */
+#include <dlfcn.h>
 #include <errno.h>
+#include <ldap.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -435,6 +438,20 @@ static int read_attributes(struct ldap_plugin *p, const struct wg_config *cfg, c
 	return 0;
 }
 
+/* libldap sets up process-wide state once (options read from ldap.conf,
+ * the TLS library's global init) and never frees it. The host unloads a
+ * plugin when its configuration generation retires; were libldap unloaded
+ * with it, every reload would lose that state (and LeakSanitizer reports
+ * it). So libldap stays loaded for the life of the process. */
+static void pin_libldap(const struct wg_host *host)
+{
+	Dl_info info;
+
+	if (!dladdr((void *)ldap_initialize, &info) || !info.dli_fname ||
+	    !dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE))
+		host->log(NULL, WG_LOG_WARN, "auth-ldap: could not keep libldap loaded: %s", dlerror());
+}
+
 static void fini(void *state);
 
 static int init(const struct wg_host *host, const struct wg_config *cfg, void **state, char *err, size_t errlen)
@@ -448,6 +465,7 @@ static int init(const struct wg_host *host, const struct wg_config *cfg, void **
 	p->host = host;
 	pthread_mutex_init(&p->lock, NULL);
 	*state = NULL;
+	pin_libldap(host);
 	p->starttls = host->config_bool(cfg, "starttls");
 	p->timeout_s = (int)host->config_int(cfg, "timeout");
 	p->dead_time_s = (int)host->config_int(cfg, "dead-time");
