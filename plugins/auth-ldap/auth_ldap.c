@@ -158,6 +158,8 @@ static void auth_done(void *arg)
 			size_t used = strlen(groups);
 			snprintf(groups + used, sizeof(groups) - used, "%s%s", i ? "," : "", r->groups[i]);
 		}
+		if (r->trace[0]) /* an earlier server failed, or a limit was hit */
+			host->log(NULL, WG_LOG_WARN, "auth-ldap: user \"%s\": %s", l->user, r->trace);
 		host->log(NULL, WG_LOG_INFO, "auth-ldap: user \"%s\" accepted as \"%s\" (groups: %s)", l->user, r->dn,
 			  r->n_groups ? groups : "none");
 		apply_accept(p, l, r);

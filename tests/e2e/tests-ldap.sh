@@ -9,6 +9,7 @@
 
 LDAP_PORT=13890
 LDAP_DEAD_PORT=13899 # nothing listens here: the "dead" server
+LDAP_HOLE_PORT=13898 # SYNs to this port are dropped: a server that never answers
 LDAP_ROOTPW=wg-lab-ldap-root
 LDAP_PID=
 LDAP_URI="ldap://127.0.0.1:$LDAP_PORT/"
@@ -55,6 +56,7 @@ ldap_start() {
 }
 
 ldap_stop() {
+	in_ns "$NS_SRV" nft delete table inet ldaplab 2>/dev/null
 	[ -n "$LDAP_PID" ] || return 0
 	kill -TERM "$LDAP_PID" 2>/dev/null
 	wait_for 5 sh -c "! kill -0 $LDAP_PID" || kill -KILL "$LDAP_PID" 2>/dev/null
@@ -240,4 +242,49 @@ _ldap_starttls() {
 }
 test_ldap_starttls() { ldap_run _ldap_starttls; }
 
-WOLFGUARD_TESTS+=(ldap_bind_login ldap_search_bind ldap_wrong_password ldap_empty_password ldap_starttls)
+# A server that never answers (its SYNs dropped) listed first: the login
+# fails over after the timeout, the event loop keeps serving meanwhile
+# (the control socket answers at once), and the next login skips the dead
+# server (dead-time) instead of waiting again.
+_ldap_dead_server() {
+	in_ns "$NS_SRV" nft -f - <<NFT || fail "nft rule failed" || return 1
+table inet ldaplab {
+	chain input {
+		type filter hook input priority 0;
+		tcp dport $LDAP_HOLE_PORT drop
+	}
+}
+NFT
+	ldap_wolfguard "\"uri\": [\"ldap://127.0.0.1:$LDAP_HOLE_PORT/\", \"$LDAP_URI\"], \"bind-dn-template\": \"uid=%u,$LDAP_PEOPLE\",
+	  \"timeout\": 3, \"dead-time\": 60" || return 1
+	local t0 t2 ctl_ms bg
+	# While alice's login waits for the dead server, the loop must answer:
+	# a control request 1 s into the login, timed in the background.
+	(
+		sleep 1
+		t1=$(date +%s%N)
+		ctl_json list >/dev/null && echo $((($(date +%s%N) - t1) / 1000000)) >"$RUN/ldap/ctl-ms"
+	) &
+	bg=$!
+	t0=$(date +%s%N)
+	connect_or_fail alice secret1 || { wait "$bg"; return 1; }
+	t2=$((($(date +%s%N) - t0) / 1000000))
+	wait "$bg"
+	ctl_ms=$(cat "$RUN/ldap/ctl-ms" 2>/dev/null)
+	[ -n "$ctl_ms" ] || fail "control socket did not answer during the stalled login" || return 1
+	echo "   ctl list during the stalled login: ${ctl_ms} ms; alice's login with failover: ${t2} ms"
+	[ "$ctl_ms" -lt 1000 ] || fail "control socket took ${ctl_ms} ms during the stalled login" || return 1
+	[ "$t2" -ge 3000 ] || fail "alice's login took ${t2} ms: the dead server was not tried first?" || return 1
+	grep -q "auth-ldap: user \"alice\" accepted" "$RUN/server.log" || fail "no accept" || return 1
+	grep -q "auth-ldap: user \"alice\": ldap://127.0.0.1:$LDAP_HOLE_PORT/: bind as \"uid=alice,$LDAP_PEOPLE\": Can't contact LDAP server" \
+		"$RUN/server.log" || fail "the unreachable server was not logged" || return 1
+	# bob: the dead server is now tried last, so no timeout to wait for.
+	t0=$(date +%s%N)
+	connect_or_fail bob secret2 --ns "$NS_CLI2" || return 1
+	t2=$((($(date +%s%N) - t0) / 1000000))
+	echo "   bob's login after the dead server was marked: ${t2} ms"
+	[ "$t2" -lt 3000 ] || fail "bob's login took ${t2} ms: the dead server was asked again" || return 1
+}
+test_ldap_dead_server() { ldap_run _ldap_dead_server; }
+
+WOLFGUARD_TESTS+=(ldap_bind_login ldap_search_bind ldap_wrong_password ldap_empty_password ldap_starttls ldap_dead_server)
