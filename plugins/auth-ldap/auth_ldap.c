@@ -253,7 +253,8 @@ static void cont(void *state, struct wg_auth *a)
 		login_free(l);
 		return;
 	}
-	snprintf(l->user, sizeof(l->user), "%s", user);
+	if (!l->user_given) /* else user is l->user already */
+		snprintf(l->user, sizeof(l->user), "%s", user);
 	/* An empty password would be an unauthenticated bind (RFC 4513
 	 * 5.1.2), which servers may answer with success: never send one. */
 	if (!*password) {

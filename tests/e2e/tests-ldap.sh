@@ -287,4 +287,35 @@ NFT
 }
 test_ldap_dead_server() { ldap_run _ldap_dead_server; }
 
-WOLFGUARD_TESTS+=(ldap_bind_login ldap_search_bind ldap_wrong_password ldap_empty_password ldap_starttls ldap_dead_server)
+# In a chain after auth-cert, auth-ldap checks the password of the user the
+# certificate names, asking only for the password (client_cert, cert_args and
+# server_conf_set come from tests-auth.sh).
+_ldap_cert_chain() {
+	declare -F client_cert >/dev/null || fail "tests-auth.sh helpers missing" || return 1
+	client_cert alice "/CN=alice/OU=engineering" || fail "cannot make a client certificate" || return 1
+	server_stop
+	ldap_wolfguard "$LDAP_DIRECT" || return 1
+	server_stop
+	server_conf_set ca-file "\"$RUN/ca.pem\""
+	echo '{"plugin": "auth-cert", "options": {"user-from": "cn"}}' >"$RUN/conf.d/15-auth-cert.json"
+	server_start wolfguard || fail "wolfguard did not start with the chain: $(tail -n 3 "$RUN/server.log" | tr '\n' ' ')" ||
+		return 1
+	grep -q "login chain: auth-cert -> auth-ldap" "$RUN/server.log" || fail "the chain was not announced" || return 1
+	# alice's certificate with bob's password: LDAP checks alice.
+	# shellcheck disable=SC2046
+	! client_connect alice secret2 --tag wrong -- $(cert_args alice) ||
+		fail "alice's certificate with bob's password got a tunnel" || return 1
+	grep -q "login failed for user \"alice\": invalid credentials ($LDAP_URI: bind as \"uid=alice,$LDAP_PEOPLE\"" \
+		"$RUN/server.log" || fail "the LDAP step did not check alice" || return 1
+	# shellcheck disable=SC2046
+	connect_or_fail alice secret1 -- $(cert_args alice) || return 1
+	grep -q 'user "alice" passed auth-cert; next step auth-ldap' "$RUN/server.log" ||
+		fail "the server did not log the chain's steps" || return 1
+	grep -q 'Please enter your password\.' "$(client_log alice)" && ! grep -q 'Please enter your username and password' "$(client_log alice)" ||
+		fail "auth-ldap asked for the user name again" || return 1
+	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "no ping to the LAN host" || return 1
+}
+test_ldap_cert_chain() { ldap_run _ldap_cert_chain; }
+
+WOLFGUARD_TESTS+=(ldap_bind_login ldap_search_bind ldap_wrong_password ldap_empty_password ldap_starttls ldap_dead_server
+	ldap_cert_chain)
