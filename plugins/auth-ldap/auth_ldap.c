@@ -455,11 +455,28 @@ static void pin_libldap(const struct wg_host *host)
 		host->log(NULL, WG_LOG_WARN, "auth-ldap: could not keep libldap loaded: %s", dlerror());
 }
 
+/* GnuTLS-built libldap accepts a CA file holding no certificate (and then
+ * trusts nothing); say so at load time instead. */
+static bool has_pem_certificate(const char *path)
+{
+	char line[256];
+	bool found = false;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strncmp(line, "-----BEGIN CERTIFICATE-----", 27) == 0;
+	fclose(f);
+	return found;
+}
+
 static void fini(void *state);
 
 static int init(const struct wg_host *host, const struct wg_config *cfg, void **state, char *err, size_t errlen)
 {
 	struct ldap_plugin *p = calloc(1, sizeof(*p));
+	char why[512];
 
 	if (!p) {
 		snprintf(err, errlen, "out of memory");
@@ -485,6 +502,15 @@ static int init(const struct wg_host *host, const struct wg_config *cfg, void **
 		goto fail;
 	if (p->ca_file && access(p->ca_file, R_OK) != 0) {
 		snprintf(err, errlen, "%s: ca-file: %s: %s", host->config_where(cfg, "ca-file"), p->ca_file, strerror(errno));
+		goto fail;
+	}
+	if (p->ca_file && !has_pem_certificate(p->ca_file)) {
+		snprintf(err, errlen, "%s: ca-file: %s holds no PEM certificate", host->config_where(cfg, "ca-file"),
+			 p->ca_file);
+		goto fail;
+	}
+	if (ldap_check_settings(p, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "%s: %s", host->config_where(cfg, strncmp(why, "uri", 3) == 0 ? "uri" : "ca-file"), why);
 		goto fail;
 	}
 	if (!p->bind_dn_template == !p->search_base) {

@@ -84,6 +84,11 @@ struct ldap_result {
  * thread. The password must not be empty (the caller refuses that). */
 void ldap_authenticate(struct ldap_plugin *p, const char *user, const char *password, struct ldap_result *r);
 
+/* At init, on the loop thread: every URI parses, and a TLS context can be
+ * made with the TLS settings (which also does libldap's one-time global
+ * set-up before any worker runs). Returns -1 with the reason in err. */
+int ldap_check_settings(const struct ldap_plugin *p, char *err, size_t errlen);
+
 /* Escapes for a DN attribute value (RFC 4514) and for a filter assertion
  * value (RFC 4515). Return -1 when out does not hold the result. */
 int ldap_escape_dn_value(const char *in, char *out, size_t outlen);

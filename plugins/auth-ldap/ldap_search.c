@@ -333,6 +333,36 @@ static LDAP *open_server(const struct ldap_plugin *p, const char *uri, struct ld
 	return ld;
 }
 
+int ldap_check_settings(const struct ldap_plugin *p, char *err, size_t errlen)
+{
+	int demand = LDAP_OPT_X_TLS_DEMAND, zero = 0, rc;
+	bool tls = p->starttls || p->ca_file;
+
+	for (unsigned i = 0; i < p->n_servers; i++) {
+		LDAP *ld = NULL;
+		rc = ldap_initialize(&ld, p->servers[i].uri);
+		if (rc != LDAP_SUCCESS) {
+			snprintf(err, errlen, "uri[%u]: \"%s\": %s", i, p->servers[i].uri, ldap_err2string(rc));
+			return -1;
+		}
+		tls = tls || strncasecmp(p->servers[i].uri, "ldaps://", 8) == 0;
+		/* The first TLS context is made here, on the loop thread, so
+		 * libldap's and the TLS library's one-time global set-up never
+		 * races between workers; it also proves ca-file loads. */
+		if (i == 0 && tls &&
+		    (ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand) != LDAP_OPT_SUCCESS ||
+		     (p->ca_file && ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, p->ca_file) != LDAP_OPT_SUCCESS) ||
+		     ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero) != LDAP_OPT_SUCCESS)) {
+			ldap_unbind_ext_s(ld, NULL, NULL);
+			snprintf(err, errlen, "ca-file: libldap cannot make a TLS context from \"%s\" (not PEM certificates?)",
+				 p->ca_file ? p->ca_file : "the system trust store");
+			return -1;
+		}
+		ldap_unbind_ext_s(ld, NULL, NULL);
+	}
+	return 0;
+}
+
 /* A search bounded in time and size; *res is set even on errors. */
 static int search(const struct ldap_plugin *p, LDAP *ld, const char *base, int scope, const char *filter,
 		  char **attrs, int sizelimit, LDAPMessage **res)

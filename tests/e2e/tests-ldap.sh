@@ -94,11 +94,11 @@ LDAP_DIRECT="\"uri\": [\"$LDAP_URI\"], \"bind-dn-template\": \"uid=%u,$LDAP_PEOP
 LDAP_SEARCH="\"uri\": [\"$LDAP_URI\"], \"search-base\": \"$LDAP_PEOPLE\", \"search-filter\": \"(&(objectClass=inetOrgPerson)(uid=%u))\",
   \"bind-dn\": \"cn=vpn-reader,ou=services,dc=example,dc=org\", \"bind-password\": \"reader-secret\", \"timeout\": 3"
 
-ctl_json() { "$(dirname "$(wolfguard_bin)")/../tools/wolfguardctl" -s "$RUN/control.sock" --json "$@"; }
+ldap_ctl_json() { "$(dirname "$(wolfguard_bin)")/../tools/wolfguardctl" -s "$RUN/control.sock" --json "$@"; }
 
 # The groups of USER's session as "a,b" (wolfguardctl --json show).
-session_groups() {
-	ctl_json show "$1" | jq -r '[.. | objects | select(.user? == "'"$1"'") | .groups[]] | join(",")' 2>/dev/null
+ldap_session_groups() {
+	ldap_ctl_json show "$1" | jq -r '[.. | objects | select(.user? == "'"$1"'") | .groups[]] | join(",")' 2>/dev/null
 }
 
 # Direct bind as uid=alice: a tunnel with traffic; her groups come from
@@ -133,7 +133,7 @@ LUA
 	grep -q "auth-ldap: user \"alice\" accepted as \"uid=alice,$LDAP_PEOPLE\"" "$RUN/server.log" ||
 		fail "no accept line in the log" || return 1
 	grep -q "BIND dn=\"uid=alice,$LDAP_PEOPLE\" method=128" "$RUN/slapd.log" || fail "slapd saw no bind as alice" || return 1
-	groups=$(session_groups alice | tr , '\n' | sort | paste -sd,)
+	groups=$(ldap_session_groups alice | tr , '\n' | sort | paste -sd,)
 	[ "$groups" = "staff,vpn-engineers" ] || fail "alice's groups from memberOf: '$groups', want staff and vpn-engineers" ||
 		return 1
 	# bob lacks departmentNumber: the policy, reading the LDAP attributes, refuses him.
@@ -153,8 +153,8 @@ _ldap_search_bind() {
 	connect_or_fail alice secret1 || return 1
 	local out groups
 	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "no ping reply through alice's tunnel" || return 1
-	out=$(ctl_json show alice) || fail "wolfguardctl show alice failed" || return 1
-	groups=$(session_groups alice)
+	out=$(ldap_ctl_json show alice) || fail "wolfguardctl show alice failed" || return 1
+	groups=$(ldap_session_groups alice)
 	[ "$groups" = "engineering,staff" ] && [ "$(echo "$out" | jq -r '.. | objects | select(.user? == "alice") | .group')" = engineering ] ||
 		fail "alice's groups '$groups' (want engineering,staff; group engineering): $out" || return 1
 	grep -q 'BIND dn="cn=vpn-reader,ou=services,dc=example,dc=org" method=128' "$RUN/slapd.log" ||
@@ -162,7 +162,7 @@ _ldap_search_bind() {
 	grep -q 'SRCH base="ou=people,dc=example,dc=org" scope=2 deref=0 filter="(&(objectClass=inetOrgPerson)(uid=alice))"' \
 		"$RUN/slapd.log" || fail "slapd saw no user search" || return 1
 	connect_or_fail bob secret2 --ns "$NS_CLI2" || return 1
-	groups=$(session_groups bob)
+	groups=$(ldap_session_groups bob)
 	[ "$groups" = staff ] || fail "bob's groups '$groups', want staff" || return 1
 	# "*" must be searched as a literal asterisk (\2a), matching no one.
 	if client_connect '*' secret1 --tag star; then fail "user name * got a tunnel"; return 1; fi
@@ -231,6 +231,13 @@ _ldap_starttls() {
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj "/CN=another CA" \
 		-keyout "$RUN/ldap/other-ca.key" -out "$RUN/ldap/other-ca.pem" 2>>"$RUN/ldap/openssl.log" ||
 		fail "could not make the other CA" || return 1
+	# A ca-file that holds no certificate stops the server at start (plugin init).
+	if ldap_wolfguard "$LDAP_DIRECT, \"starttls\": true, \"ca-file\": \"$RUN/ldap/slapd.conf\"" 2>/dev/null; then
+		fail "a ca-file without certificates was accepted"
+		return 1
+	fi
+	grep -q "ca-file: $RUN/ldap/slapd.conf holds no PEM certificate" "$RUN/server.log" ||
+		fail "no ca-file error in the server log: $(tail -n 2 "$RUN/server.log")" || return 1
 	ldap_wolfguard "$LDAP_DIRECT, \"starttls\": true, \"ca-file\": \"$RUN/ldap/other-ca.pem\"" || return 1
 	local binds_before
 	binds_before=$(grep -c "BIND dn=\"uid=alice,$LDAP_PEOPLE\"" "$RUN/slapd.log")
@@ -263,7 +270,7 @@ NFT
 	(
 		sleep 1
 		t1=$(date +%s%N)
-		ctl_json list >/dev/null && echo $((($(date +%s%N) - t1) / 1000000)) >"$RUN/ldap/ctl-ms"
+		ldap_ctl_json list >/dev/null && echo $((($(date +%s%N) - t1) / 1000000)) >"$RUN/ldap/ctl-ms"
 	) &
 	bg=$!
 	t0=$(date +%s%N)
