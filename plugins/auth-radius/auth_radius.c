@@ -512,7 +512,8 @@ static void cont(void *state, struct wg_auth *a)
 			login_free(l);
 			return;
 		}
-		snprintf(l->user, sizeof(l->user), "%s", user);
+		if (user != l->user) /* an earlier step's name is there already */
+			snprintf(l->user, sizeof(l->user), "%s", user);
 	}
 	if (strlen(secret) > RADIUS_PASSWORD_MAX) {
 		host->auth_fail(a, "Login failed.", "password longer than RADIUS carries (112 bytes)");

@@ -1,0 +1,599 @@
+/* auth-ldap: logins checked against an LDAP directory with libldap, by a
+ * direct bind as the user (bind-dn-template) or by search then bind; groups
+ * from an attribute of the user's entry and/or a group search, mapped to
+ * wolfguard groups; chosen attributes handed to the session for policy.
+ *
+ * libldap's synchronous calls block, so each login's directory work runs
+ * on a host worker thread (run_blocking, ldap_search.c); the loop only
+ * builds jobs and applies their answers. */
+/* dladdr: _GNU_SOURCE comes from the build */
+#include <dlfcn.h>
+#include <errno.h>
+#include <ldap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "auth_ldap.h"
+
+#define LOGIN_MAX_AGE_S 900 /* forget a conversation the client abandoned */
+
+static const struct wg_option options[] = {
+	{"uri", WG_OPT_STRING_LIST, WG_OPT_REQUIRED, 0, 0, NULL,
+	 "LDAP servers in failover order: \"ldap://host[:port]/\" or \"ldaps://host[:port]/\""},
+	{"starttls", WG_OPT_BOOL, 0, 0, 0, "false", "upgrade ldap:// connections with StartTLS (required to succeed)"},
+	{"ca-file", WG_OPT_STRING, 0, 0, 0, NULL,
+	 "PEM file of the CA(s) that sign the servers' certificates (default: the system's trust store)"},
+	{"bind-dn-template", WG_OPT_STRING, 0, 0, 0, NULL,
+	 "direct bind as the user: a DN with %u for the user name, e.g. \"uid=%u,ou=people,dc=example,dc=org\""},
+	{"search-base", WG_OPT_STRING, 0, 0, 0, NULL, "search then bind: where users are searched (subtree)"},
+	{"search-filter", WG_OPT_STRING, 0, 0, 0, "(uid=%u)", "search then bind: the filter finding one user, %u the name"},
+	{"bind-dn", WG_OPT_STRING, 0, 0, 0, NULL, "the search account's DN (absent: anonymous search)"},
+	{"bind-password", WG_OPT_STRING, 0, 0, 0, NULL, "the search account's password"},
+	{"group-attribute", WG_OPT_STRING, 0, 0, 0, NULL, "attribute of the user's entry naming groups, e.g. memberOf"},
+	{"group-base", WG_OPT_STRING, 0, 0, 0, NULL, "where groups are searched (subtree); absent: no group search"},
+	{"group-filter", WG_OPT_STRING, 0, 0, 0, "(&(objectClass=groupOfNames)(member=%d))",
+	 "the filter of the user's groups, %d the user's DN"},
+	{"group-map", WG_OPT_STRING_LIST, 0, 0, 0, NULL,
+	 "\"LDAP-GROUP-DN-OR-CN=wolfguard-group\"; unmapped groups are named by their CN"},
+	{"attributes", WG_OPT_STRING_LIST, 0, 0, 0, NULL,
+	 "attributes of the user's entry copied into the session (policy scripts read them)"},
+	{"timeout", WG_OPT_INT, 0, 1, 60, "5", "seconds for connecting to a server and for each operation"},
+	{"dead-time", WG_OPT_INT, 0, 0, 3600, "60",
+	 "seconds a server that could not be reached is tried only after the others"},
+	{NULL, 0, 0, 0, 0, NULL, NULL},
+};
+
+static const struct wg_auth_field login_fields[] = {
+	{"username", "Username:", WG_FIELD_TEXT},
+	{"password", "Password:", WG_FIELD_PASSWORD},
+	{NULL, NULL, 0},
+};
+
+static const struct wg_auth_field password_fields[] = {
+	{"password", "Password:", WG_FIELD_PASSWORD},
+	{NULL, NULL, 0},
+};
+
+struct auth_job;
+
+/* One login conversation, from start() until its final answer. */
+struct login {
+	struct ldap_plugin *p;
+	struct wg_auth *a;
+	struct login *next;
+	time_t started;
+	char user[LDAP_USER_MAX + 1];
+	bool user_given; /* by an earlier step of the chain */
+	struct auth_job *job; /* in flight, or NULL */
+};
+
+struct auth_job {
+	struct ldap_plugin *p;
+	struct login *login; /* NULL once the conversation is gone */
+	char user[LDAP_USER_MAX + 1];
+	char password[LDAP_PASSWORD_MAX + 1];
+	struct ldap_result result; /* written by the worker */
+};
+
+/* --- the login conversation ---------------------------------------------- */
+
+static void login_free(struct login *l)
+{
+	struct ldap_plugin *p = l->p;
+
+	for (struct login **pp = &p->logins; *pp; pp = &(*pp)->next) {
+		if (*pp == l) {
+			*pp = l->next;
+			break;
+		}
+	}
+	if (l->job)
+		l->job->login = NULL; /* its answer will be dropped */
+	explicit_bzero(l, sizeof(*l));
+	free(l);
+}
+
+static struct login *login_find(struct ldap_plugin *p, const struct wg_auth *a)
+{
+	for (struct login *l = p->logins; l; l = l->next)
+		if (l->a == a)
+			return l;
+	return NULL;
+}
+
+static bool acceptable_user(const char *u)
+{
+	size_t n = strlen(u);
+
+	if (n == 0 || n > LDAP_USER_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)u[i] < 0x20 || u[i] == 0x7f)
+			return false;
+	return true;
+}
+
+static void auth_work(void *arg)
+{
+	struct auth_job *j = arg;
+
+	ldap_authenticate(j->p, j->user, j->password, &j->result);
+	explicit_bzero(j->password, sizeof(j->password));
+}
+
+static void apply_accept(struct ldap_plugin *p, struct login *l, const struct ldap_result *r)
+{
+	const struct wg_host *host = p->host;
+	const char *groups[LDAP_MAX_GROUPS + 1];
+
+	host->auth_set_attr(l->a, "ldap-dn", r->dn);
+	for (unsigned i = 0; i < r->n_values; i++)
+		host->auth_set_attr(l->a, r->values[i].key, r->values[i].value);
+	if (r->dropped_values)
+		host->log(NULL, WG_LOG_WARN, "auth-ldap: user \"%s\": ignored %u attribute or group value(s) "
+			  "(binary, longer than %d bytes, or too many)", l->user, r->dropped_values, LDAP_VALUE_MAX - 1);
+	for (unsigned i = 0; i < r->n_groups; i++)
+		groups[i] = r->groups[i];
+	groups[r->n_groups] = NULL;
+	host->auth_succeed(l->a, l->user, groups);
+}
+
+static void auth_done(void *arg)
+{
+	struct auth_job *j = arg;
+	struct login *l = j->login;
+	struct ldap_plugin *p = j->p;
+	const struct wg_host *host = p->host;
+	const struct ldap_result *r = &j->result;
+	char why[LDAP_TRACE_MAX + 64], groups[256] = "";
+
+	if (!l)
+		goto out; /* the client went away meanwhile */
+	l->job = NULL;
+	switch (r->outcome) {
+	case LDAP_OUT_OK:
+		for (unsigned i = 0; i < r->n_groups; i++) {
+			size_t used = strlen(groups);
+			snprintf(groups + used, sizeof(groups) - used, "%s%s", i ? "," : "", r->groups[i]);
+		}
+		if (r->trace[0]) /* an earlier server failed, or a limit was hit */
+			host->log(NULL, WG_LOG_WARN, "auth-ldap: user \"%s\": %s", l->user, r->trace);
+		host->log(NULL, WG_LOG_INFO, "auth-ldap: user \"%s\" accepted as \"%s\" (groups: %s)", l->user, r->dn,
+			  r->n_groups ? groups : "none");
+		apply_accept(p, l, r);
+		break;
+	case LDAP_OUT_REJECTED:
+		snprintf(why, sizeof(why), "invalid credentials (%s)", r->trace);
+		host->auth_fail(l->a, "Login failed.", why);
+		break;
+	case LDAP_OUT_UNREACHABLE:
+		snprintf(why, sizeof(why), "no LDAP server reachable (%s)", r->trace);
+		host->auth_fail(l->a, "Login failed. Try again later.", why);
+		break;
+	default:
+		snprintf(why, sizeof(why), "LDAP error (%s)", r->trace);
+		host->auth_fail(l->a, "Login failed. Try again later.", why);
+		break;
+	}
+	login_free(l);
+out:
+	explicit_bzero(j, sizeof(*j));
+	free(j);
+}
+
+/* Forgets conversations whose client went away while a form was shown:
+ * the host only tells us about those it drops while we hold the step. */
+static void purge_old_logins(struct ldap_plugin *p)
+{
+	time_t now = time(NULL);
+	struct login *l = p->logins, *next;
+
+	for (; l; l = next) {
+		next = l->next;
+		if (!l->job && now - l->started > LOGIN_MAX_AGE_S)
+			login_free(l);
+	}
+}
+
+static void start(void *state, struct wg_auth *a)
+{
+	struct ldap_plugin *p = state;
+	struct login *l = login_find(p, a);
+	const char *known;
+
+	purge_old_logins(p);
+	if (l)
+		login_free(l); /* a new conversation, or a retry */
+	l = calloc(1, sizeof(*l));
+	if (!l) {
+		p->host->auth_fail(a, "Server busy, try again.", "out of memory");
+		return;
+	}
+	l->p = p;
+	l->a = a;
+	l->started = time(NULL);
+	l->next = p->logins;
+	p->logins = l;
+	/* In a chain, an earlier step may have established who this is. */
+	known = p->host->auth_username(a);
+	if (known && *known && acceptable_user(known)) {
+		snprintf(l->user, sizeof(l->user), "%s", known);
+		l->user_given = true;
+		p->host->auth_prompt(a, "Please enter your password.", password_fields);
+		return;
+	}
+	p->host->auth_prompt(a, "Please enter your username and password.", login_fields);
+}
+
+static void cont(void *state, struct wg_auth *a)
+{
+	struct ldap_plugin *p = state;
+	const struct wg_host *host = p->host;
+	struct login *l = login_find(p, a);
+	const char *user, *password;
+	struct auth_job *j;
+
+	if (!l || l->job) {
+		/* No start() seen for this conversation (or a step in flight):
+		 * begin again rather than guess. */
+		start(state, a);
+		return;
+	}
+	user = l->user_given ? l->user : host->auth_field(a, "username");
+	password = host->auth_field(a, "password");
+	if (!user || !*user || !password) {
+		host->auth_prompt(a, l->user_given ? "Please enter your password." :
+			"Please enter your username and password.", l->user_given ? password_fields : login_fields);
+		return;
+	}
+	if (!acceptable_user(user)) {
+		host->auth_fail(a, "Login failed.", "user name too long or with control characters");
+		login_free(l);
+		return;
+	}
+	if (!l->user_given) /* else user is l->user already */
+		snprintf(l->user, sizeof(l->user), "%s", user);
+	/* An empty password would be an unauthenticated bind (RFC 4513
+	 * 5.1.2), which servers may answer with success: never send one. */
+	if (!*password) {
+		host->auth_fail(a, "Login failed.", "empty password refused before any LDAP bind");
+		login_free(l);
+		return;
+	}
+	if (strlen(password) > LDAP_PASSWORD_MAX) {
+		host->auth_fail(a, "Login failed.", "password longer than 1024 bytes");
+		login_free(l);
+		return;
+	}
+	j = calloc(1, sizeof(*j));
+	if (!j) {
+		host->auth_fail(a, "Server busy, try again.", "out of memory");
+		login_free(l);
+		return;
+	}
+	j->p = p;
+	j->login = l;
+	snprintf(j->user, sizeof(j->user), "%s", l->user);
+	snprintf(j->password, sizeof(j->password), "%s", password);
+	l->job = j;
+	if (host->run_blocking(auth_work, auth_done, j) < 0) {
+		l->job = NULL;
+		explicit_bzero(j, sizeof(*j));
+		free(j);
+		host->auth_fail(a, "Server busy, try again.", "worker queue full");
+		login_free(l);
+	}
+}
+
+static void cancel(void *state, struct wg_auth *a)
+{
+	struct ldap_plugin *p = state;
+	struct login *l = login_find(p, a);
+
+	if (l)
+		login_free(l);
+}
+
+/* --- configuration --------------------------------------------------------- */
+
+static int dup_option(const struct wg_host *host, const struct wg_config *cfg, const char *key, char **out,
+		      char *err, size_t errlen)
+{
+	const char *v = host->config_string(cfg, key);
+
+	*out = NULL;
+	if (!v)
+		return 0;
+	if (!*v) {
+		snprintf(err, errlen, "%s: %s: must not be empty", host->config_where(cfg, key), key);
+		return -1;
+	}
+	*out = strdup(v);
+	if (!*out) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* A template may use only the placeholders given in `allowed` (and %%). */
+static int check_template(const struct wg_host *host, const struct wg_config *cfg, const char *key,
+			  const char *tmpl, const char *allowed, char *err, size_t errlen)
+{
+	bool used = false;
+
+	for (const char *s = tmpl; *s; s++) {
+		if (*s != '%')
+			continue;
+		s++;
+		if (*s == '%')
+			continue;
+		if (!*s || !strchr(allowed, *s)) {
+			snprintf(err, errlen, "%s: %s: \"%%%c\" is not a placeholder here (only %%%s and %%%%)",
+				 host->config_where(cfg, key), key, *s ? *s : ' ', allowed);
+			return -1;
+		}
+		used = true;
+	}
+	if (!used) {
+		snprintf(err, errlen, "%s: %s: must contain %s", host->config_where(cfg, key), key,
+			 allowed[0] == 'u' ? "%u" : "%d");
+		return -1;
+	}
+	return 0;
+}
+
+static int read_uris(struct ldap_plugin *p, const struct wg_config *cfg, char *err, size_t errlen)
+{
+	const struct wg_host *host = p->host;
+	size_t n = host->config_list_size(cfg, "uri");
+
+	if (n == 0 || n > LDAP_MAX_URIS) {
+		snprintf(err, errlen, "%s: uri: give 1 to %d URIs", host->config_where(cfg, "uri"), LDAP_MAX_URIS);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *u = host->config_list_item(cfg, "uri", i);
+		bool ldaps = strncasecmp(u, "ldaps://", 8) == 0;
+		if (!ldaps && strncasecmp(u, "ldap://", 7) != 0) {
+			snprintf(err, errlen, "%s: uri[%zu]: \"%s\" is not an ldap:// or ldaps:// URI",
+				 host->config_where(cfg, "uri"), i, u);
+			return -1;
+		}
+		if (ldaps && p->starttls) {
+			snprintf(err, errlen, "%s: uri[%zu]: \"%s\" is already TLS; starttls is for ldap:// URIs",
+				 host->config_where(cfg, "uri"), i, u);
+			return -1;
+		}
+		if (strpbrk(u, " ,")) {
+			snprintf(err, errlen, "%s: uri[%zu]: one URI per list item", host->config_where(cfg, "uri"), i);
+			return -1;
+		}
+		p->servers[i].uri = strdup(u);
+		if (!p->servers[i].uri) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		p->n_servers++;
+	}
+	return 0;
+}
+
+static int read_group_map(struct ldap_plugin *p, const struct wg_config *cfg, char *err, size_t errlen)
+{
+	const struct wg_host *host = p->host;
+	size_t n = host->config_list_size(cfg, "group-map");
+
+	if (n == 0)
+		return 0;
+	p->group_map = calloc(n, sizeof(*p->group_map));
+	if (!p->group_map) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *item = host->config_list_item(cfg, "group-map", i);
+		/* The last '=' splits: a DN on the left has '=' of its own. */
+		const char *eq = strrchr(item, '=');
+		if (!eq || eq == item || !eq[1]) {
+			snprintf(err, errlen, "%s: group-map[%zu]: \"%s\" is not \"LDAP-GROUP=wolfguard-group\"",
+				 host->config_where(cfg, "group-map"), i, item);
+			return -1;
+		}
+		p->group_map[i].ldap = strndup(item, (size_t)(eq - item));
+		p->group_map[i].wolfguard = strdup(eq + 1);
+		p->n_group_map++;
+		if (!p->group_map[i].ldap || !p->group_map[i].wolfguard) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int read_attributes(struct ldap_plugin *p, const struct wg_config *cfg, char *err, size_t errlen)
+{
+	const struct wg_host *host = p->host;
+	size_t n = host->config_list_size(cfg, "attributes");
+
+	if (n > LDAP_MAX_ATTRS) {
+		snprintf(err, errlen, "%s: attributes: at most %d", host->config_where(cfg, "attributes"), LDAP_MAX_ATTRS);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *a = host->config_list_item(cfg, "attributes", i);
+		size_t len = strlen(a);
+		if (len == 0 || len >= sizeof(((struct ldap_value *)0)->key) ||
+		    strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-;") != len) {
+			snprintf(err, errlen, "%s: attributes[%zu]: \"%s\" is not an attribute name",
+				 host->config_where(cfg, "attributes"), i, a);
+			return -1;
+		}
+		p->attributes[i] = strdup(a);
+		if (!p->attributes[i]) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		p->n_attributes++;
+	}
+	return 0;
+}
+
+/* libldap sets up process-wide state once (options read from ldap.conf,
+ * the TLS library's global init) and never frees it. The host unloads a
+ * plugin when its configuration generation retires; were libldap unloaded
+ * with it, every reload would lose that state (and LeakSanitizer reports
+ * it). So libldap stays loaded for the life of the process. */
+static void pin_libldap(const struct wg_host *host)
+{
+	Dl_info info;
+
+	if (!dladdr((void *)ldap_initialize, &info) || !info.dli_fname ||
+	    !dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE))
+		host->log(NULL, WG_LOG_WARN, "auth-ldap: could not keep libldap loaded: %s", dlerror());
+}
+
+/* GnuTLS-built libldap accepts a CA file holding no certificate (and then
+ * trusts nothing); say so at load time instead. */
+static bool has_pem_certificate(const char *path)
+{
+	char line[256];
+	bool found = false;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strncmp(line, "-----BEGIN CERTIFICATE-----", 27) == 0;
+	fclose(f);
+	return found;
+}
+
+static void fini(void *state);
+
+static int init(const struct wg_host *host, const struct wg_config *cfg, void **state, char *err, size_t errlen)
+{
+	struct ldap_plugin *p = calloc(1, sizeof(*p));
+	char why[512];
+
+	if (!p) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	p->host = host;
+	pthread_mutex_init(&p->lock, NULL);
+	*state = NULL;
+	pin_libldap(host);
+	p->starttls = host->config_bool(cfg, "starttls");
+	p->timeout_s = (int)host->config_int(cfg, "timeout");
+	p->dead_time_s = (int)host->config_int(cfg, "dead-time");
+	if (read_uris(p, cfg, err, errlen) < 0 || dup_option(host, cfg, "ca-file", &p->ca_file, err, errlen) < 0 ||
+	    dup_option(host, cfg, "bind-dn-template", &p->bind_dn_template, err, errlen) < 0 ||
+	    dup_option(host, cfg, "search-base", &p->search_base, err, errlen) < 0 ||
+	    dup_option(host, cfg, "search-filter", &p->search_filter, err, errlen) < 0 ||
+	    dup_option(host, cfg, "bind-dn", &p->bind_dn, err, errlen) < 0 ||
+	    dup_option(host, cfg, "bind-password", &p->bind_password, err, errlen) < 0 ||
+	    dup_option(host, cfg, "group-attribute", &p->group_attribute, err, errlen) < 0 ||
+	    dup_option(host, cfg, "group-base", &p->group_base, err, errlen) < 0 ||
+	    dup_option(host, cfg, "group-filter", &p->group_filter, err, errlen) < 0 ||
+	    read_group_map(p, cfg, err, errlen) < 0 || read_attributes(p, cfg, err, errlen) < 0)
+		goto fail;
+	if (p->ca_file && access(p->ca_file, R_OK) != 0) {
+		snprintf(err, errlen, "%s: ca-file: %s: %s", host->config_where(cfg, "ca-file"), p->ca_file, strerror(errno));
+		goto fail;
+	}
+	if (p->ca_file && !has_pem_certificate(p->ca_file)) {
+		snprintf(err, errlen, "%s: ca-file: %s holds no PEM certificate", host->config_where(cfg, "ca-file"),
+			 p->ca_file);
+		goto fail;
+	}
+	if (ldap_check_settings(p, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "%s: %s", host->config_where(cfg, strncmp(why, "uri", 3) == 0 ? "uri" : "ca-file"), why);
+		goto fail;
+	}
+	if (!p->bind_dn_template == !p->search_base) {
+		snprintf(err, errlen, "give either bind-dn-template (direct bind) or search-base (search then bind)");
+		goto fail;
+	}
+	if (p->bind_dn_template &&
+	    check_template(host, cfg, "bind-dn-template", p->bind_dn_template, "u", err, errlen) < 0)
+		goto fail;
+	if (p->search_base && check_template(host, cfg, "search-filter", p->search_filter, "u", err, errlen) < 0)
+		goto fail;
+	if (p->bind_dn_template && (p->bind_dn || p->bind_password)) {
+		snprintf(err, errlen, "%s: bind-dn and bind-password are for search then bind, not with bind-dn-template",
+			 host->config_where(cfg, p->bind_dn ? "bind-dn" : "bind-password"));
+		goto fail;
+	}
+	if (!p->bind_dn != !p->bind_password) {
+		snprintf(err, errlen, "%s: bind-dn and bind-password go together",
+			 host->config_where(cfg, p->bind_dn ? "bind-dn" : "bind-password"));
+		goto fail;
+	}
+	if (p->group_base && check_template(host, cfg, "group-filter", p->group_filter, "d", err, errlen) < 0)
+		goto fail;
+	host->log(NULL, WG_LOG_INFO, "auth-ldap: %u server(s), %s%s%s, at most %d s per login when all are down",
+		  p->n_servers, p->bind_dn_template ? "direct bind" : "search then bind",
+		  p->starttls ? ", StartTLS" : "", p->group_base ? ", group search" : "",
+		  (int)p->n_servers * p->timeout_s * (p->starttls ? 2 : 1));
+	*state = p;
+	return 0;
+fail:
+	fini(p);
+	return -EINVAL;
+}
+
+static void fini(void *state)
+{
+	struct ldap_plugin *p = state;
+
+	if (!p)
+		return;
+	/* The host finished every run_blocking job before fini. */
+	while (p->logins)
+		login_free(p->logins);
+	for (unsigned i = 0; i < LDAP_MAX_URIS; i++)
+		free(p->servers[i].uri);
+	for (size_t i = 0; i < p->n_group_map; i++) {
+		free(p->group_map[i].ldap);
+		free(p->group_map[i].wolfguard);
+	}
+	free(p->group_map);
+	for (size_t i = 0; i < LDAP_MAX_ATTRS; i++)
+		free(p->attributes[i]);
+	if (p->bind_password) {
+		explicit_bzero(p->bind_password, strlen(p->bind_password));
+		free(p->bind_password);
+	}
+	free(p->ca_file);
+	free(p->bind_dn_template);
+	free(p->search_base);
+	free(p->search_filter);
+	free(p->bind_dn);
+	free(p->group_attribute);
+	free(p->group_base);
+	free(p->group_filter);
+	pthread_mutex_destroy(&p->lock);
+	free(p);
+}
+
+static const struct wg_auth_ops ops = {
+	.struct_size = sizeof(struct wg_auth_ops),
+	.start = start,
+	.cont = cont,
+	.cancel = cancel,
+};
+
+WG_PLUGIN_DEFINE = {
+	WG_PLUGIN_HEADER,
+	.name = "auth-ldap",
+	.version = "0.1.0",
+	.description = "logins checked against an LDAP directory (libldap): direct or search-then-bind, groups, attributes",
+	.kind = WG_PLUGIN_AUTH,
+	.options = options,
+	.init = init,
+	.fini = fini,
+	.ops = &ops,
+};
