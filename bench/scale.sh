@@ -67,6 +67,9 @@ note() { echo "scale: $*" >&2; }
 
 NS=wgscale$$x$RANDOM
 RUN=$(mktemp -d "/tmp/wgscale.XXXXXX") || exit 1
+# wolfguard serves as nobody once set up (its sandbox) and reads the
+# password file then: the run's throwaway files are world-readable.
+chmod 755 "$RUN"
 chmod 755 "$RUN" # ocserv's workers (user nobody) use files in it
 SERVER_PID=
 NS_MADE=

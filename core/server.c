@@ -20,6 +20,8 @@
 #include "datapath.h"
 #include "dtls.h"
 #include "fd_limit.h"
+#include "privdrop.h"
+#include "sandbox_seccomp.h"
 #include "gen.h"
 #include "hashmap.h"
 #include "host.h"
@@ -329,6 +331,33 @@ static int setup_signals(struct wg_server *srv)
 	return 0;
 }
 
+/* Everything that needs root is done: drop it, then confine the system
+ * calls (see docs/security.md). */
+static int confine(struct wg_server *srv)
+{
+	const char *mode = wg_config_string(srv->scfg, "sandbox");
+	const char *user = wg_config_string(srv->scfg, "user"), *group = wg_config_string(srv->scfg, "group");
+	char why[256];
+
+	if (strcmp(mode, "off") == 0) {
+		wg_log(NULL, WG_LOG_WARN, "sandbox off: the server keeps root and every system call");
+		return 0;
+	}
+	if (strcmp(mode, "on") != 0 && strcmp(mode, "log") != 0) {
+		wg_log(NULL, WG_LOG_ERROR, "%s: sandbox: must be \"on\", \"log\" or \"off\", not \"%s\"",
+		       wg_config_where(srv->scfg, "sandbox"), mode);
+		return -1;
+	}
+	if (wg_privdrop(user, group, why, sizeof(why)) < 0 ||
+	    wg_sandbox_install(strcmp(mode, "log") == 0, why, sizeof(why)) < 0) {
+		wg_log(NULL, WG_LOG_ERROR, "sandbox: %s", why);
+		return -1;
+	}
+	wg_log(NULL, WG_LOG_INFO, "sandbox: running as %s:%s (uid %u), no_new_privs, seccomp %s", user, group,
+	       (unsigned)geteuid(), strcmp(mode, "log") == 0 ? "logging calls outside the list" : "enforcing");
+	return 0;
+}
+
 int wg_server_init(struct wg_server *srv, struct wg_conf *conf)
 {
 	struct wg_err err;
@@ -398,6 +427,8 @@ int wg_server_init(struct wg_server *srv, struct wg_conf *conf)
 	srv->ban_ev = event_new(srv->base, -1, EV_PERSIST, on_ban_expire, srv);
 	struct timeval every = {.tv_sec = BAN_EXPIRE_S};
 	if (!srv->ban_ev || event_add(srv->ban_ev, &every) < 0)
+		return -1;
+	if (confine(srv) < 0)
 		return -1;
 	wg_log(NULL, WG_LOG_NOTICE, "listening on %s port %lld (TLS)%s", wg_config_string(srv->scfg, "listen"),
 	       (long long)wg_config_int(srv->scfg, "port"), srv->dtls ? " and UDP for DTLS" : "; DTLS off");

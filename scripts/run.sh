@@ -14,7 +14,13 @@ state=${WOLFGUARD_STATE:-/var/lib/wolfguard}
 "$top/scripts/deps.sh"
 "$top/scripts/build.sh" release
 
-install -d -m 0700 "$state"
+# After set-up the server drops root and runs as this system user (see
+# docs/security.md); it reads the password file at every login, so that file
+# is group-readable by it. The private key is read before the drop and stays
+# root's alone.
+id -u wolfguard >/dev/null 2>&1 ||
+	useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin wolfguard
+install -d -m 0750 -o root -g wolfguard "$state"
 if [ ! -f "$state/server-cert.pem" ]; then
 	echo "run.sh: first start: creating a self-signed certificate in $state"
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 825 \
@@ -26,10 +32,13 @@ if [ ! -f "$state/ocpasswd" ]; then
 	pw=$(head -c 18 /dev/urandom | base64 | tr -d '/+=' | head -c 16)
 	hash=$(openssl passwd -6 "$pw")
 	printf 'vpnuser:*:%s\n' "$hash" >"$state/ocpasswd"
-	chmod 0600 "$state/ocpasswd"
+	chown root:wolfguard "$state/ocpasswd"
+	chmod 0640 "$state/ocpasswd"
 	echo "run.sh: first start: created user 'vpnuser' with password: $pw"
 	echo "run.sh: (add users with ocpasswd -c $state/ocpasswd NAME; the format is ocserv's)"
 fi
+# (Also for a password file made before the server dropped root.)
+chgrp wolfguard "$state" "$state/ocpasswd" && chmod g+rx "$state" && chmod g+r,o-rwx "$state/ocpasswd"
 pin=$("$top/build/core/wolfguard" --print-pin "$state/server-cert.pem")
 echo "run.sh: server certificate $pin"
 echo "run.sh: connect with: openconnect --servercert $pin <this host>"

@@ -73,6 +73,9 @@ in_ns() { # ns command...
 
 lab_up() {
 	RUN=$(mktemp -d "/tmp/wgt-lab.$LAB_ID.XXXXXX") || return 1
+	# The server reads password files, scripts and conf.d here after it
+	# dropped root (to nobody): the lab's throwaway files are world-readable.
+	chmod 755 "$RUN"
 	chmod 755 "$RUN" # ocserv's workers (user nobody) use the socket in it
 	local ns
 	for ns in "$NS_SRV" "$NS_CLI" "$NS_CLI2" "$NS_LAN"; do
@@ -356,6 +359,7 @@ wolfguard_conf() { # [isolate-clients: true|false]
 {"server": {"listen": "$SRV_ADDR", "port": 443, "udp-port": 443,
   "certificate": "$RUN/server-$CERT_TYPE.pem", "private-key": "$RUN/server-$CERT_TYPE.key",
   "isolate-clients": ${1:-false}, "cookie-lifetime": 120, "log-level": "${WG_LOG_LEVEL:-info}",
+  "user": "nobody", "group": "nogroup", "sandbox": "${WG_SANDBOX:-on}",
   "control-socket": "$RUN/control.sock"}}
 JSON
 	cat >"$c/10-log-stderr.json" <<JSON
