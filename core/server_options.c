@@ -38,6 +38,7 @@ const struct wg_option wg_server_options[] = {
 	{"metrics-listen", WG_OPT_STRING, 0, 0, 0, "127.0.0.1", "address of the Prometheus /metrics listener (plain HTTP)"},
 	{"metrics-port", WG_OPT_INT, 0, 0, 65535, "0", "TCP port of the /metrics listener; 0: off"},
 	{"server-name", WG_OPT_STRING, 0, 0, 0, "wolfguard", "name shown in the login form"},
+	{"allow-roaming", WG_OPT_BOOL, 0, 0, 0, "true", "a session cookie may be used from another client address (openconnect reconnects after an address change)"},
 	{"user", WG_OPT_STRING, 0, 0, 0, "nobody", "unprivileged user the server runs as once set up (started as root)"},
 	{"group", WG_OPT_STRING, 0, 0, 0, "nogroup", "its group"},
 	{"sandbox", WG_OPT_STRING, 0, 0, 0, "on", "\"on\": drop to user/group and confine system calls with seccomp after set-up; \"log\": the same, but calls outside the list are only recorded by the kernel; \"off\": stay root, unconfined"},

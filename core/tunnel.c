@@ -20,6 +20,7 @@
 #include "http_parser.h"
 #include "log.h"
 #include "policy.h"
+#include "roaming.h"
 #include "server.h"
 #include "session.h"
 #include "tls.h"
@@ -197,6 +198,12 @@ void wg_tunnel_connect(struct wg_conn *c, const struct wg_http_request *req, con
 	explicit_bzero(cookie, sizeof(cookie));
 	if (!s) {
 		refuse(c, "401 Unauthorized", "session cookie unknown or expired");
+		return;
+	}
+	if (!wg_roaming_allowed(srv, s->client_addr, c->peer)) {
+		wg_log(s, WG_LOG_WARN, "%s: cookie of a session from %s refused (allow-roaming is false)", c->peer,
+		       s->client_addr);
+		refuse(c, "401 Unauthorized", "session cookie presented from another address");
 		return;
 	}
 	if (s->cstp) {
