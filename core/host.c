@@ -9,6 +9,7 @@
 
 #include "auth.h"
 #include "policy.h"
+#include "privsep.h"
 #include "config.h"
 #include "hashmap.h"
 #include "log.h"
@@ -211,6 +212,8 @@ static const struct wg_host host_table = {
 	.session_set_attr = host_session_set_attr,
 	.session_attr_at = host_session_attr_at,
 	.policy_done = wg_policy_host_done,
+	.open_append = wg_priv_open_append,
+	.pam_authenticate = wg_priv_pam_auth,
 };
 
 const struct wg_host *wg_host_table(void)

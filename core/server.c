@@ -21,6 +21,7 @@
 #include "dtls.h"
 #include "fd_limit.h"
 #include "privdrop.h"
+#include "privsep.h"
 #include "sandbox_seccomp.h"
 #include "gen.h"
 #include "hashmap.h"
@@ -348,12 +349,16 @@ static int confine(struct wg_server *srv)
 		       wg_config_where(srv->scfg, "sandbox"), mode);
 		return -1;
 	}
-	if (wg_privdrop(user, group, why, sizeof(why)) < 0 ||
+	/* The helper is forked while still root: it keeps root for the few
+	 * requests that need it (PAM over /etc/shadow, reopening log files),
+	 * and removes the control socket when the server ends. */
+	if ((geteuid() == 0 && wg_privsep_start(wg_config_string(srv->scfg, "control-socket"), why, sizeof(why)) < 0) ||
+	    wg_privdrop(user, group, why, sizeof(why)) < 0 ||
 	    wg_sandbox_install(strcmp(mode, "log") == 0, why, sizeof(why)) < 0) {
 		wg_log(NULL, WG_LOG_ERROR, "sandbox: %s", why);
 		return -1;
 	}
-	wg_log(NULL, WG_LOG_INFO, "sandbox: running as %s:%s (uid %u), no_new_privs, seccomp %s", user, group,
+	wg_log(NULL, WG_LOG_INFO, "sandbox: running as %s:%s (uid %u), no_new_privs, seccomp %s; privileged helper for PAM and log files", user, group,
 	       (unsigned)geteuid(), strcmp(mode, "log") == 0 ? "logging calls outside the list" : "enforcing");
 	return 0;
 }
@@ -535,5 +540,6 @@ void wg_server_fini(struct wg_server *srv)
 	wg_hashmap_free(srv->by_context);
 	if (srv->base)
 		event_base_free(srv->base);
+	wg_privsep_stop(); /* the helper removes the control socket and exits */
 	current = NULL;
 }

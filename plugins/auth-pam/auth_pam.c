@@ -46,6 +46,22 @@ struct auth_pam {
 	unsigned conversation_timeout_s;
 	struct pam_txn *txns; /* every transaction not yet freed (loop only) */
 	unsigned n_txns;
+	bool privileged;      /* password checks through the host's root helper */
+	struct priv_job *priv_jobs; /* in flight on workers (loop only) */
+};
+
+/* A password check run as root by the host's privileged helper, for
+ * stacks that need root (pam_unix reading /etc/shadow) while the server
+ * itself runs unprivileged. One step: user and password, no further
+ * prompts (the helper answers every hidden prompt with the password). */
+struct priv_job {
+	struct auth_pam *p;
+	struct wg_auth *a; /* NULL once the login is cancelled */
+	struct priv_job *next;
+	char user[PAM_TXN_USER], password[PAM_TXN_ANSWER], client_addr[64];
+	int rc;
+	char msg[256];
+	struct pam_txn *groups; /* only its group list is used */
 };
 
 static const struct wg_option options[] = {
@@ -55,6 +71,8 @@ static const struct wg_option options[] = {
 	 "\"unix\": the user's unix groups (getgrouplist), \"none\": no groups"},
 	{"max-conversations", WG_OPT_INT, 0, 1, 4096, "64",
 	 "PAM transactions in flight at once (one thread each); further logins get \"Server busy\""},
+	{"privileged", WG_OPT_BOOL, 0, 0, 0, "false",
+	 "run the check as root in the server's privileged helper (for pam_unix and /etc/shadow): one password step, no further prompts"},
 	{"conversation-timeout", WG_OPT_INT, 0, 5, 3600, "120",
 	 "seconds a PAM prompt waits for the user's answer before the transaction is abandoned"},
 	{NULL, 0, 0, 0, 0, NULL, NULL},
@@ -332,6 +350,74 @@ static void txn_begin(struct auth_pam *p, struct wg_auth *a, const char *user, c
 	}
 }
 
+static void priv_work(void *arg)
+{
+	struct priv_job *j = arg;
+
+	j->rc = j->p->host->pam_authenticate(j->p->service, j->user, j->password, j->msg, sizeof(j->msg));
+	explicit_bzero(j->password, sizeof(j->password));
+	if (j->rc == 0 && j->p->unix_groups)
+		pam_txn_unix_groups(j->groups, j->user);
+}
+
+static void priv_done(void *arg)
+{
+	struct priv_job *j = arg;
+	const struct wg_host *host = j->p->host;
+
+	for (struct priv_job **pp = &j->p->priv_jobs; *pp; pp = &(*pp)->next)
+		if (*pp == j) {
+			*pp = j->next;
+			break;
+		}
+	if (j->a && j->rc == 0) {
+		const char *groups[PAM_TXN_MAX_GROUPS + 1];
+		for (unsigned i = 0; i < j->groups->n_groups; i++)
+			groups[i] = j->groups->groups[i];
+		groups[j->groups->n_groups] = NULL;
+		host->log(NULL, WG_LOG_INFO, "auth-pam: %s: user \"%s\" authenticated by PAM service \"%s\" (privileged helper)",
+			  j->client_addr, j->user, j->p->service);
+		host->auth_succeed(j->a, j->user, groups);
+	} else if (j->a) {
+		char why[512];
+		snprintf(why, sizeof(why), "PAM service \"%s\" (privileged helper): %s (client %s)", j->p->service,
+			 j->rc > 0 ? (j->msg[0] ? j->msg : "denied") : strerror(-j->rc), j->client_addr);
+		host->auth_fail(j->a, "Login failed.", why);
+	}
+	free(j->groups);
+	free(j);
+}
+
+static void priv_begin(struct auth_pam *p, struct wg_auth *a, const char *user, const char *password)
+{
+	struct priv_job *j;
+
+	if (strlen(user) >= PAM_TXN_USER || !printable(user) || strlen(password) >= PAM_TXN_ANSWER) {
+		p->host->auth_fail(a, "Login failed.", "auth-pam: user name or password too long or with control characters");
+		return;
+	}
+	j = calloc(1, sizeof(*j));
+	if (!j || !(j->groups = calloc(1, sizeof(*j->groups)))) {
+		free(j);
+		p->host->auth_fail(a, "Server busy, try again.", "auth-pam: out of memory");
+		return;
+	}
+	j->p = p;
+	j->a = a;
+	snprintf(j->user, sizeof(j->user), "%s", user);
+	snprintf(j->password, sizeof(j->password), "%s", password);
+	snprintf(j->client_addr, sizeof(j->client_addr), "%s", p->host->auth_client_addr(a));
+	j->next = p->priv_jobs;
+	p->priv_jobs = j;
+	if (p->host->run_blocking(priv_work, priv_done, j) < 0) {
+		p->priv_jobs = j->next;
+		explicit_bzero(j->password, sizeof(j->password));
+		free(j->groups);
+		free(j);
+		p->host->auth_fail(a, "Server busy, try again.", "auth-pam: worker queue full");
+	}
+}
+
 static void start(void *state, struct wg_auth *a)
 {
 	struct auth_pam *p = state;
@@ -343,11 +429,12 @@ static void start(void *state, struct wg_auth *a)
 		txn_abandon(old); /* the chain started over for this conversation */
 	/* In a chain, an earlier step may have established who this is: PAM
 	 * then asks only what its stack needs. */
-	if (known && *known) {
+	if (known && *known && !p->privileged) {
 		txn_begin(p, a, known, NULL);
 		return;
 	}
-	p->host->auth_prompt(a, "Please enter your username and password.", login_fields);
+	p->host->auth_prompt(a, known && *known ? "Please enter your password." : "Please enter your username and password.",
+			     known && *known ? login_fields + 1 : login_fields);
 }
 
 /* Hands the user's answers to the waiting PAM thread. */
@@ -411,7 +498,10 @@ static void cont(void *state, struct wg_auth *a)
 		start(state, a);
 		return;
 	}
-	txn_begin(p, a, user, password);
+	if (p->privileged)
+		priv_begin(p, a, user, password);
+	else
+		txn_begin(p, a, user, password);
 }
 
 static void cancel(void *state, struct wg_auth *a)
@@ -419,6 +509,9 @@ static void cancel(void *state, struct wg_auth *a)
 	struct auth_pam *p = state;
 	struct pam_txn *t = txn_find(p, a);
 
+	for (struct priv_job *j = p->priv_jobs; j; j = j->next)
+		if (j->a == a)
+			j->a = NULL; /* its answer, when it comes, goes nowhere */
 	if (!t)
 		return;
 	p->host->log(NULL, WG_LOG_NOTICE, "auth-pam: %s: login ended; PAM transaction of user \"%s\" cancelled",
@@ -457,6 +550,13 @@ static int init(const struct wg_host *host, const struct wg_config *cfg, void **
 	p->unix_groups = strcmp(groups, "unix") == 0;
 	p->max_conversations = (unsigned)host->config_int(cfg, "max-conversations");
 	p->conversation_timeout_s = (unsigned)host->config_int(cfg, "conversation-timeout");
+	p->privileged = host->config_bool(cfg, "privileged");
+	if (p->privileged && !WG_HOST_HAS(host, pam_authenticate)) {
+		free(p);
+		snprintf(err, errlen, "%s: privileged: this server has no privileged PAM helper (too old)",
+			 host->config_where(cfg, "privileged"));
+		return -ENOTSUP;
+	}
 	/* Without its own file PAM uses /etc/pam.d/other (usually deny-all). */
 	snprintf(path, sizeof(path), "/etc/pam.d/%s", service);
 	if (access(path, R_OK) < 0 && access("/etc/pam.conf", R_OK) < 0)

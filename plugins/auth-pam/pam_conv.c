@@ -147,7 +147,7 @@ fail:
 
 /* The user's unix groups (getgrouplist), primary group first. A user PAM
  * knows but the system does not (pam_userdb) simply has none. */
-static void unix_groups(struct pam_txn *t, const char *user)
+void pam_txn_unix_groups(struct pam_txn *t, const char *user)
 {
 	struct passwd pw, *found = NULL;
 	char buf[4096];
@@ -204,7 +204,7 @@ static void *txn_main(void *arg)
 	/* The groups are written before DONE is published under the lock, and
 	 * the loop reads them only after seeing DONE. */
 	if (rc == PAM_SUCCESS && t->unix_groups)
-		unix_groups(t, user);
+		pam_txn_unix_groups(t, user);
 	pthread_mutex_lock(&t->lock);
 	t->rc = rc;
 	snprintf(t->reason, sizeof(t->reason), "%s", reason);

@@ -81,4 +81,7 @@ struct pam_txn {
 /* Starts the transaction's thread. Returns 0 or an errno value. */
 int pam_txn_spawn(struct pam_txn *t);
 
+/* Fills t->groups with the user's unix groups (getgrouplist). */
+void pam_txn_unix_groups(struct pam_txn *t, const char *user);
+
 #endif

@@ -25,7 +25,16 @@ struct log_json {
 
 static int open_log(struct log_json *st)
 {
-	int fd = open(st->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+	/* Through the host when it can: after the privilege drop the log
+	 * directory is usually not writable, and the host's privileged helper
+	 * reopens the file after rotation. */
+	int fd = WG_HOST_HAS(st->host, open_append)
+			 ? st->host->open_append(st->path)
+			 : open(st->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+	if (fd < 0 && WG_HOST_HAS(st->host, open_append)) {
+		errno = -fd;
+		fd = -1;
+	}
 	struct stat sb;
 	if (fd < 0 || fstat(fd, &sb) < 0) {
 		int e = errno;

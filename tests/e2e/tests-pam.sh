@@ -226,3 +226,26 @@ JSON
 test_pam_after_cert() { pam_run userdb _pam_after_cert; }
 
 WOLFGUARD_TESTS+=(pam_password pam_wrong_password pam_two_prompts pam_abandoned pam_cancel pam_after_cert)
+
+# A PAM stack that needs root after the server dropped it: the password
+# database is root's alone (0600), as /etc/shadow is. Checked in the server
+# (nobody) it fails; with "privileged": true the server's root helper runs
+# the transaction, over its length-checked socket, and alice gets in.
+_pam_privileged() {
+	chmod 600 "$PAM_DIR/users.db" && chown root:root "$PAM_DIR/users.db" || return 1
+	pam_wolfguard || return 1
+	! client_connect alice alice-pass --tag direct ||
+		fail "a root-only database was readable by the unprivileged server" || return 1
+	grep -q 'login failed for user "alice": PAM service' "$RUN/server.log" ||
+		fail "the in-process failure was not logged" || return 1
+	server_stop
+	pam_wolfguard '"privileged": true' || return 1
+	connect_or_fail alice alice-pass || return 1
+	grep -q 'authenticated by PAM service .* (privileged helper)' "$RUN/server.log" ||
+		fail "the helper did not authenticate alice" || return 1
+	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "no ping to the LAN host" || return 1
+	! client_connect alice wrong-pass --tag wrong || fail "a wrong password passed the helper" || return 1
+	grep -q '(privileged helper): .*client' "$RUN/server.log" || fail "the helper's refusal was not logged" || return 1
+}
+test_pam_privileged() { pam_run userdb _pam_privileged; }
+WOLFGUARD_TESTS+=(pam_privileged)

@@ -212,6 +212,20 @@ struct wg_host {
 	 * done()); the call, its session and tunnel config are not to be
 	 * touched afterwards. */
 	void (*policy_done)(struct wg_policy_call *call, int verdict, const char *message);
+
+	/* What needs root after the server dropped its privileges (see
+	 * docs/security.md), done by the host's privileged helper. */
+	/* Opens path for appending (O_CREAT, mode 0640); returns an fd or
+	 * -errno. A path opened this way during init (before the drop) may be
+	 * reopened later, e.g. after log rotation; no other path can be. */
+	int (*open_append)(const char *path);
+	/* PAM authentication (pam_authenticate + pam_acct_mgmt) of user with
+	 * password under service (a name in /etc/pam.d), run as root by the
+	 * helper: pam_unix can read /etc/shadow. Blocks: call from
+	 * run_blocking() work. Returns 0 accepted, 1 denied (msg: PAM's
+	 * reason), or -errno. */
+	int (*pam_authenticate)(const char *service, const char *user, const char *password, char *msg,
+				size_t msglen);
 };
 
 /* True when the host's table is long enough to hold member m. */
