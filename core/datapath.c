@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "conn.h"
+#include "client_packet.h"
 #include "cstp_frame.h"
 #include "dtls.h"
 #include "hashmap.h"
@@ -114,20 +115,15 @@ static bool in_pool4(const struct wg_server *srv, const uint8_t *addr)
 void wg_datapath_from_client(struct wg_session *s, const uint8_t *pkt, size_t len)
 {
 	struct wg_server *srv = s->srv;
+	struct wg_packet_owner owner = {.addr4 = s->addr4, .has_addr6 = s->has_addr6};
+	const uint8_t *dst;
+	int family;
 
-	if (len >= 20 && (pkt[0] >> 4) == 4) {
-		if (!s->addr4 || memcmp(pkt + 12, &s->addr4, 4) != 0)
-			return; /* spoofed or stale source address */
-		if (srv->isolate && in_pool4(srv, pkt + 16))
-			return;
-	} else if (len >= 40 && (pkt[0] >> 4) == 6) {
-		if (!s->has_addr6 || memcmp(pkt + 8, s->addr6, 16) != 0)
-			return;
-		if (srv->isolate && wg_hashmap_get(srv->by_addr6, pkt + 24))
-			return;
-	} else {
-		return;
-	}
+	memcpy(owner.addr6, s->addr6, sizeof(owner.addr6));
+	if (wg_client_packet_check(pkt, len, &owner, &family, &dst) != WG_PACKET_OK)
+		return; /* malformed, spoofed or a stale source address: dropped */
+	if (srv->isolate && (family == 4 ? in_pool4(srv, dst) : wg_hashmap_get(srv->by_addr6, dst) != NULL))
+		return; /* to another client, with isolate-clients on */
 	if (!rate_allows(&s->rate_in, s->tc.rate_limit_kbps, len))
 		return;
 	s->rx_bytes += len;

@@ -35,6 +35,7 @@
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
 
+#include "client_packet.h"
 #include "dtls_hello.h"
 #include "hashmap.h"
 #include "log.h"
@@ -517,22 +518,23 @@ static bool handle_record(struct wg_dtls_link *l, uint8_t *rec, size_t n)
 {
 	struct wg_dtls_server *srv = l->srv;
 
-	switch (rec[0]) {
-	case PKT_DPD_REQ: /* answered with the same payload, MTU probes included */
+	switch (wg_dtls_payload_kind(rec, n)) {
+	case WG_DTLS_DPD_REQ: /* answered with the same payload, MTU probes included */
 		rec[0] = PKT_DPD_RESP;
 		if (n - 1 <= l->max_payload)
 			wolfSSL_write(l->ssl, rec, (int)n);
 		return true;
-	case PKT_DATA:
-	case PKT_DISCONNECT:
+	case WG_DTLS_DATA:
+	case WG_DTLS_DISCONNECT:
 		if (!srv->cb.on_packet)
 			return true;
 		call_begin(l);
 		srv->cb.on_packet(srv->arg, l->session, rec[0], rec + 1, n - 1);
 		return call_end(l);
-	default: /* KEEPALIVE, DPD-RESP and anything unknown: absorbed */
+	case WG_DTLS_IGNORED: /* KEEPALIVE, DPD-RESP and anything unknown: absorbed */
 		return true;
 	}
+	return true;
 }
 
 static void handle_records(struct wg_dtls_link *l)
