@@ -75,8 +75,7 @@ lab_up() {
 	RUN=$(mktemp -d "/tmp/wgt-lab.$LAB_ID.XXXXXX") || return 1
 	# The server reads password files, scripts and conf.d here after it
 	# dropped root (to nobody): the lab's throwaway files are world-readable.
-	chmod 755 "$RUN"
-	chmod 755 "$RUN" # ocserv's workers (user nobody) use the socket in it
+	chmod 755 "$RUN" # ocserv's workers (user nobody) use the socket in it too
 	local ns
 	for ns in "$NS_SRV" "$NS_CLI" "$NS_CLI2" "$NS_LAN"; do
 		ip netns add "$ns" || { log "lab_up: cannot create namespace $ns (name taken?)"; return 1; }

@@ -120,7 +120,11 @@ LUA
 	client_connect alice secret1 >/dev/null 2>&1 &
 	local job=$!
 	wait_for 10 grep -q "session created" "$RUN/server.log" || fail "the login did not reach the policy" || return 1
-	kill -9 "$(client_pid alice 2>/dev/null)" 2>/dev/null || pkill -9 -f "openconnect.*tun-alice"
+	# The client runs in this lab's client namespace: kill it there only.
+	local p
+	for p in $(ip netns pids "$NS_CLI"); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = openconnect ] && kill -9 "$p"
+	done
 	wait "$job" 2>/dev/null
 	wait_for 15 grep -q "session ended: the client left during login" "$RUN/server.log" ||
 		fail "the session of a client that left was not ended: $(grep alice "$RUN/server.log" | tail -n 2 | tr '\n' ' ')" || return 1
