@@ -7,9 +7,8 @@ WOLFGUARD_TESTS+=(sandbox_confined sandbox_off)
 # status_field PID NAME: a field of /proc/PID/status.
 status_field() { awk -v f="$2:" '$1 == f {print $2}' "/proc/$1/status"; }
 
-wolfguard_pid() { # the wolfguard process (the launcher may be a wrapper)
-	pgrep -f -n "$(wolfguard_bin) -c $RUN/conf.d"
-}
+# The server's main process: the launcher execs into it (lib.sh).
+wolfguard_pid() { echo "$SERVER_PID"; }
 
 test_sandbox_confined() {
 	start_server false || return 1
@@ -32,6 +31,11 @@ test_sandbox_confined() {
 	done
 	[ "$bad" = 0 ] || fail "$bad threads without the seccomp filter" || return 1
 	grep -q "sandbox: running as nobody:nogroup" "$RUN/server.log" || fail "the drop was not logged" || return 1
+	# Its privileged helper, a child, is the one process that stays root.
+	local helper
+	helper=$(pgrep -P "$pid" | head -n 1)
+	[ -n "$helper" ] && [ "$(status_field "$helper" Uid)" = 0 ] || fail "no root helper process" || return 1
+	echo "   privileged helper: pid $helper, uid 0"
 }
 
 # "off" keeps root, says so, and still works (for debugging).
