@@ -170,7 +170,9 @@ void wg_conn_accept(struct wg_server *srv, int fd, const struct sockaddr *sa, so
 	 * wolfSSL frees them after the handshake unless told to keep them. */
 	wolfSSL_KeepArrays(c->ssl);
 	event_add(c->rev, NULL);
-	timer_set(c, HANDSHAKE_TIMEOUT_S);
+	/* auth-timeout bounds the whole pre-login life, so a connection that
+	 * never finishes (or never starts) its handshake is not kept longer. */
+	timer_set(c, srv->auth_timeout < HANDSHAKE_TIMEOUT_S ? srv->auth_timeout : HANDSHAKE_TIMEOUT_S);
 	conn_handshake(c);
 }
 
