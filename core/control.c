@@ -357,35 +357,28 @@ static void on_accept(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-struct wg_control *wg_control_start(struct wg_server *srv, const char *path, const char *mode)
+int wg_control_listen(const char *path, const char *mode)
 {
-	struct wg_control *ctl = calloc(1, sizeof(*ctl));
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	char *end;
 	long perm = strtol(mode ? mode : "0600", &end, 8);
 
-	if (!ctl)
-		return NULL;
-	ctl->srv = srv;
-	ctl->fd = -1;
-	ctl->started = time(NULL);
 	if (*end || perm < 0 || perm > 0777) {
 		wg_log(NULL, WG_LOG_ERROR, "control-socket-mode \"%s\" is not an octal mode like 0660", mode);
-		goto fail;
+		return -1;
 	}
 	if (!path || !*path) {
 		wg_log(NULL, WG_LOG_ERROR, "control-socket: no path");
-		goto fail;
+		return -1;
 	}
 	if (strlen(path) >= sizeof(sa.sun_path)) {
 		wg_log(NULL, WG_LOG_ERROR, "control-socket path too long: %s", path);
-		goto fail;
+		return -1;
 	}
-	snprintf(ctl->path, sizeof(ctl->path), "%s", path);
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	/* The directory is ours to create (e.g. /run/wolfguard); a stale
 	 * socket from a previous run is replaced. */
-	char dir[sizeof(ctl->path)];
+	char dir[sizeof(sa.sun_path)];
 	snprintf(dir, sizeof(dir), "%s", path);
 	char *slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
@@ -393,18 +386,35 @@ struct wg_control *wg_control_start(struct wg_server *srv, const char *path, con
 		mkdir(dir, 0755);
 	}
 	unlink(path);
-	ctl->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	mode_t old = umask(0777 & ~(mode_t)perm);
-	int rc = ctl->fd < 0 ? -1 : bind(ctl->fd, (struct sockaddr *)&sa, sizeof(sa));
+	int rc = fd < 0 ? -1 : bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
-	if (rc < 0 || chmod(path, (mode_t)perm) < 0 || listen(ctl->fd, 16) < 0) {
+	if (rc < 0 || chmod(path, (mode_t)perm) < 0 || listen(fd, 16) < 0) {
 		wg_log(NULL, WG_LOG_ERROR, "control socket %s: %s", path, strerror(errno));
-		goto fail;
+		if (fd >= 0)
+			close(fd);
+		return -1;
 	}
+	wg_log(NULL, WG_LOG_INFO, "control socket %s (mode %04lo)", path, perm);
+	return fd;
+}
+
+struct wg_control *wg_control_start(struct wg_server *srv, const char *path, const char *mode)
+{
+	struct wg_control *ctl = calloc(1, sizeof(*ctl));
+
+	if (!ctl)
+		return NULL;
+	ctl->srv = srv;
+	ctl->started = time(NULL);
+	ctl->fd = wg_control_listen(path, mode);
+	if (ctl->fd < 0)
+		goto fail;
+	snprintf(ctl->path, sizeof(ctl->path), "%s", path);
 	ctl->ev = event_new(srv->base, ctl->fd, EV_READ | EV_PERSIST, on_accept, ctl);
 	if (!ctl->ev || event_add(ctl->ev, NULL) < 0)
 		goto fail;
-	wg_log(NULL, WG_LOG_INFO, "control socket %s (mode %04lo)", path, perm);
 	return ctl;
 fail:
 	wg_control_stop(ctl);

@@ -10,5 +10,8 @@ struct wg_control;
  * on failure. */
 struct wg_control *wg_control_start(struct wg_server *srv, const char *path, const char *mode);
 void wg_control_stop(struct wg_control *ctl);
+/* The listening socket alone (nonblocking): creates the directory, replaces
+ * a stale socket, applies the octal mode. fd, or -1 after logging why. */
+int wg_control_listen(const char *path, const char *mode);
 
 #endif

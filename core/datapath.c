@@ -196,29 +196,17 @@ static const struct wg_dtls_callbacks dtls_callbacks = {
 int wg_datapath_start_dtls(struct wg_server *srv)
 {
 	const char *listen = wg_config_string(srv->scfg, "listen");
-	int port = (int)wg_config_int(srv->scfg, "udp-port");
 	struct sockaddr_storage ss;
 	socklen_t len;
 
-	memset(&ss, 0, sizeof(ss));
-	if (!listen)
-		listen = "0.0.0.0";
-	if (strchr(listen, ':')) {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons((uint16_t)port);
-		if (inet_pton(AF_INET6, listen, &a->sin6_addr) != 1)
-			return -1;
-		len = sizeof(*a);
-	} else {
-		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-		a->sin_family = AF_INET;
-		a->sin_port = htons((uint16_t)port);
-		if (inet_pton(AF_INET, listen, &a->sin_addr) != 1)
-			return -1;
-		len = sizeof(*a);
-	}
-	srv->dtls = wg_dtls_server_new(srv->base, (struct sockaddr *)&ss, len, &dtls_callbacks, srv);
+	if (wg_server_parse_listen(listen ? listen : "0.0.0.0", (int)wg_config_int(srv->scfg, "udp-port"), &ss, &len) < 0)
+		return -1;
+	if (srv->worker.udp_fd >= 0) {
+		/* A worker process: its socket of the SO_REUSEPORT group. */
+		srv->dtls = wg_dtls_server_new_on(srv->base, srv->worker.udp_fd, &dtls_callbacks, srv);
+		srv->worker.udp_fd = -1; /* taken over, even on failure */
+	} else
+		srv->dtls = wg_dtls_server_new(srv->base, (struct sockaddr *)&ss, len, &dtls_callbacks, srv);
 	if (!srv->dtls)
 		return -1;
 	srv->udp_port = wg_dtls_server_port(srv->dtls);

@@ -661,27 +661,42 @@ static int make_ctx(struct wg_dtls_server *srv)
 struct wg_dtls_server *wg_dtls_server_new(struct event_base *base, const struct sockaddr *addr, socklen_t addrlen,
 					  const struct wg_dtls_callbacks *cb, void *arg)
 {
-	struct wg_dtls_server *srv;
-	int r;
-
 	if (!base || !addr || !cb || !cb->lookup || (addr->sa_family != AF_INET && addr->sa_family != AF_INET6)) {
 		wg_log(NULL, WG_LOG_ERROR, "DTLS: bad arguments to wg_dtls_server_new");
 		return NULL;
 	}
+	int fd = open_socket(addr, addrlen);
+	if (fd < 0) {
+		wg_log(NULL, WG_LOG_ERROR, "DTLS: cannot bind the UDP port: %s", strerror(-fd));
+		return NULL;
+	}
+	return wg_dtls_server_new_on(base, fd, cb, arg);
+}
+
+struct wg_dtls_server *wg_dtls_server_new_on(struct event_base *base, int fd, const struct wg_dtls_callbacks *cb,
+					     void *arg)
+{
+	struct wg_dtls_server *srv;
+	int r;
+
+	if (!base || fd < 0 || !cb || !cb->lookup) {
+		wg_log(NULL, WG_LOG_ERROR, "DTLS: bad arguments to wg_dtls_server_new_on");
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
 	pthread_once(&wolfssl_once, wolfssl_init_once);
 	srv = calloc(1, sizeof(*srv));
-	if (!srv)
+	if (!srv) {
+		close(fd);
 		return NULL;
+	}
 	srv->base = base;
 	srv->cb = *cb;
 	srv->arg = arg;
 	srv->max_handshakes = DEFAULT_MAX_HANDSHAKES;
 	srv->timeout_ms = DEFAULT_HANDSHAKE_TIMEOUT_MS;
-	srv->fd = open_socket(addr, addrlen);
-	if (srv->fd < 0) {
-		wg_log(NULL, WG_LOG_ERROR, "DTLS: cannot bind the UDP port: %s", strerror(-srv->fd));
-		goto fail;
-	}
+	srv->fd = fd;
 	srv->links = wg_hashmap_new(sizeof(struct peer_key));
 	srv->by_session = wg_hashmap_new(sizeof(void *));
 	if (!srv->links || !srv->by_session ||

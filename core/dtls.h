@@ -48,6 +48,10 @@ struct wg_dtls_callbacks {
  * the reason on failure. */
 struct wg_dtls_server *wg_dtls_server_new(struct event_base *base, const struct sockaddr *addr,
 					  socklen_t addrlen, const struct wg_dtls_callbacks *cb, void *arg);
+/* Serves an already bound UDP socket (a worker's SO_REUSEPORT socket); takes
+ * fd over, closing it on failure. */
+struct wg_dtls_server *wg_dtls_server_new_on(struct event_base *base, int fd, const struct wg_dtls_callbacks *cb,
+					     void *arg);
 void wg_dtls_server_free(struct wg_dtls_server *srv);
 /* The UDP port actually bound (useful when 0 was asked for). */
 int wg_dtls_server_port(const struct wg_dtls_server *srv);

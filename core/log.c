@@ -197,6 +197,14 @@ static void mark_truncated(char *msg, size_t size)
 	memcpy(msg + end, "...", 4);
 }
 
+/* "core", or "core.w3" in worker 3 of several, so lines say which process. */
+static char core_source[24] = "core";
+
+void wg_log_set_core_source(const char *name)
+{
+	snprintf(core_source, sizeof(core_source), "%s", name);
+}
+
 void wg_vlog_from(const char *source, const struct wg_session *s, int level, const char *fmt,
 		  va_list ap)
 {
@@ -220,7 +228,7 @@ void wg_vlog_from(const char *source, const struct wg_session *s, int level, con
 		.struct_size = sizeof(rec),
 		.level = level,
 		.time_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000,
-		.source = source ? source : "core",
+		.source = source ? source : core_source,
 		.message = msg,
 		.user = ctx.user,
 		.client_addr = ctx.client_addr,
@@ -254,13 +262,13 @@ void wg_log_from(const char *source, const struct wg_session *s, int level, cons
 
 void wg_vlog(const struct wg_session *s, int level, const char *fmt, va_list ap)
 {
-	wg_vlog_from("core", s, level, fmt, ap);
+	wg_vlog_from(NULL, s, level, fmt, ap);
 }
 
 void wg_log(const struct wg_session *s, int level, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	wg_vlog_from("core", s, level, fmt, ap);
+	wg_vlog_from(NULL, s, level, fmt, ap);
 	va_end(ap);
 }

@@ -25,6 +25,8 @@ void wg_vlog_from(const char *source, const struct wg_session *s, int level, con
 
 /* Lines above this level are dropped before reaching any sink. */
 void wg_log_set_level(int level);
+/* The source named on the core's own lines (default "core"). */
+void wg_log_set_core_source(const char *name);
 int wg_log_level_from_name(const char *name); /* "info" -> WG_LOG_INFO, -1 if unknown */
 const char *wg_log_level_name(int level);
 

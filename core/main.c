@@ -9,7 +9,9 @@
 #include "check_config.h"
 #include "config.h"
 #include "log.h"
+#include "master.h"
 #include "server.h"
+#include "server_options.h"
 #include "tls.h"
 
 #define DEFAULT_CONF_DIR "/etc/wolfguard/conf.d"
@@ -78,10 +80,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s", err.text);
 		return 1;
 	}
+	/* Several workers: the master forks them (each sets itself up). */
+	if (wg_config_validate(conf->server, wg_server_options, &err) == 0 && wg_config_int(conf->server, "workers") > 1)
+		return wg_master_run(conf);
 	wolfSSL_Init();
 	struct wg_server *srv = calloc(1, sizeof(*srv));
 	int rc = 1;
-	if (srv && wg_server_init(srv, conf) == 0)
+	if (srv && wg_server_init(srv, conf, NULL) == 0)
 		rc = wg_server_run(srv) == 0 ? 0 : 1;
 	else if (!srv)
 		wg_conf_free(conf);

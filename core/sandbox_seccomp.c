@@ -5,11 +5,13 @@
  * - files: password files read at every login, scripts and conf.d read at
  *   a reload, plugins dlopen()ed at a reload, log files reopened.
  * Not on it, among others: execve (nothing is run), ptrace (outside
- * sanitizer builds), mount, module loading, bpf, keyctl, setuid and friends
+ * sanitizer builds), mount, module loading, bpf (but map updates for a
+ * worker of several), keyctl, setuid and friends
  * (the drop is done), chroot, reboot. */
 #include "sandbox_seccomp.h"
 
 #include <errno.h>
+#include <linux/bpf.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -82,7 +84,18 @@ static void on_sigsys(int sig, siginfo_t *info, void *ctx)
 	raise(sig);
 }
 
-int wg_sandbox_install(bool log_only, char *err, size_t errlen)
+/* A worker of several updates the shared address -> worker BPF map as it
+ * leases and releases addresses (steer.h): bpf() with those two commands
+ * only, never loading programs or making maps. */
+static int allow_bpf_map_updates(scmp_filter_ctx f)
+{
+	int nr = seccomp_syscall_resolve_name("bpf");
+	int rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, nr, 1, SCMP_A0(SCMP_CMP_EQ, BPF_MAP_UPDATE_ELEM));
+
+	return rc < 0 ? rc : seccomp_rule_add(f, SCMP_ACT_ALLOW, nr, 1, SCMP_A0(SCMP_CMP_EQ, BPF_MAP_DELETE_ELEM));
+}
+
+int wg_sandbox_install(bool log_only, bool bpf_map_updates, char *err, size_t errlen)
 {
 	scmp_filter_ctx f = seccomp_init(log_only ? SCMP_ACT_LOG : SCMP_ACT_TRAP);
 	int rc;
@@ -106,6 +119,11 @@ int wg_sandbox_install(bool log_only, char *err, size_t errlen)
 			seccomp_release(f);
 			return -1;
 		}
+	}
+	if (bpf_map_updates && (rc = allow_bpf_map_updates(f)) < 0) {
+		snprintf(err, errlen, "seccomp: allowing bpf map updates: %s", strerror(-rc));
+		seccomp_release(f);
+		return -1;
 	}
 	/* Every thread (the worker pool runs already) gets the filter. */
 	rc = seccomp_attr_set(f, SCMP_FLTATR_CTL_TSYNC, 1);

@@ -10,7 +10,8 @@
 /* log_only: a call outside the list is allowed and recorded by the kernel
  * (audit/dmesg: "type=1326 ... syscall=N"); otherwise the process is
  * stopped, after a line naming the call's number on stderr. Returns 0, or
- * -1 with the reason in err. */
-int wg_sandbox_install(bool log_only, char *err, size_t errlen);
+ * -1 with the reason in err. bpf_map_updates: also allow bpf() map updates
+ * and deletes (a worker of several, steer.h). */
+int wg_sandbox_install(bool log_only, bool bpf_map_updates, char *err, size_t errlen);
 
 #endif

@@ -84,6 +84,12 @@ int wg_server_apply_settings(struct wg_server *srv, char *why, size_t whylen)
 	srv->mtu = (unsigned)wg_config_int(c, "mtu");
 	srv->max_clients = (unsigned)wg_config_int(c, "max-clients");
 	srv->max_unauth = (unsigned)wg_config_int(c, "max-unauthenticated");
+	/* Server-wide limits are shared out between the worker processes. */
+	if (srv->worker.count > 1) {
+		unsigned n = srv->worker.count;
+		srv->max_clients = srv->max_clients ? (srv->max_clients + n - 1) / n : 0;
+		srv->max_unauth = srv->max_unauth ? (srv->max_unauth + n - 1) / n : 0;
+	}
 	srv->isolate = wg_config_bool(c, "isolate-clients");
 	srv->banner = wg_config_string(c, "banner");
 	srv->default_domain = wg_config_string(c, "default-domain");
@@ -182,7 +188,7 @@ static void on_ban_expire(evutil_socket_t fd, short what, void *arg)
 	wg_ban_expire(srv->bans, time(NULL));
 }
 
-static int parse_listen(const char *host, int port, struct sockaddr_storage *ss, socklen_t *len)
+int wg_server_parse_listen(const char *host, int port, struct sockaddr_storage *ss, socklen_t *len)
 {
 	memset(ss, 0, sizeof(*ss));
 	if (strchr(host, ':')) {
@@ -209,20 +215,24 @@ static int open_listener(struct wg_server *srv)
 
 	if (!host)
 		host = "0.0.0.0";
-	if (parse_listen(host, port, &ss, &len) < 0) {
+	if (wg_server_parse_listen(host, port, &ss, &len) < 0) {
 		wg_log(NULL, WG_LOG_ERROR, "%s: listen: \"%s\" is not an IP address", wg_config_where(srv->scfg, "listen"),
 		       host);
 		return -1;
 	}
-	srv->listen_fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (srv->listen_fd < 0)
-		return -1;
-	setsockopt(srv->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	/* Each future worker binds its own socket to the same port. */
-	setsockopt(srv->listen_fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-	if (bind(srv->listen_fd, (struct sockaddr *)&ss, len) < 0 || listen(srv->listen_fd, SOMAXCONN) < 0) {
-		wg_log(NULL, WG_LOG_ERROR, "cannot listen on %s port %d: %s", host, port, strerror(errno));
-		return -1;
+	if (srv->worker.listen_fd >= 0) {
+		/* A worker process: the master bound it in the SO_REUSEPORT group. */
+		srv->listen_fd = srv->worker.listen_fd;
+		srv->worker.listen_fd = -1;
+	} else {
+		srv->listen_fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (srv->listen_fd < 0)
+			return -1;
+		setsockopt(srv->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(srv->listen_fd, (struct sockaddr *)&ss, len) < 0 || listen(srv->listen_fd, SOMAXCONN) < 0) {
+			wg_log(NULL, WG_LOG_ERROR, "cannot listen on %s port %d: %s", host, port, strerror(errno));
+			return -1;
+		}
 	}
 	srv->accept_ev = event_new(srv->base, srv->listen_fd, EV_READ | EV_PERSIST, on_accept, srv);
 	return srv->accept_ev && event_add(srv->accept_ev, NULL) == 0 ? 0 : -1;
@@ -299,15 +309,29 @@ static int setup_tun(struct wg_server *srv)
 		srv->mask4 = prefix4 ? ~0u << (32 - prefix4) : 0;
 		srv->net4 = ntohl(a.s_addr) & srv->mask4;
 	}
-	if (wg_tun_open(&srv->tun, wg_config_string(srv->scfg, "tun-device"), srv->mtu, host4, prefix4, host6, prefix6,
-			err, sizeof(err)) < 0) {
+	const char *dev = wg_config_string(srv->scfg, "tun-device");
+	const struct wg_worker *w = &srv->worker;
+	wg_tun_use_multi_queue(w->count > 1);
+	if (w->index > 0) {
+		/* Worker 0 created and configured the device; this adds a queue. */
+		if (wg_tun_attach_queue(&srv->tun, dev, srv->mtu, err, sizeof(err)) < 0) {
+			wg_log(NULL, WG_LOG_ERROR, "TUN device: %s", err);
+			return -1;
+		}
+	} else if (wg_tun_open(&srv->tun, dev, srv->mtu, host4, prefix4, host6, prefix6, err, sizeof(err)) < 0 ||
+		   (w->count > 1 && wg_steer_attach_tun(w->steer, srv->tun.fd, err, sizeof(err)) < 0)) {
 		wg_log(NULL, WG_LOG_ERROR, "TUN device: %s", err);
 		return -1;
 	}
 	srv->tun_ev = event_new(srv->base, srv->tun.fd, EV_READ | EV_PERSIST, on_tun, srv);
 	if (!srv->tun_ev || event_add(srv->tun_ev, NULL) < 0)
 		return -1;
-	wg_log(NULL, WG_LOG_INFO, "TUN %s up: %s/%u%s%s", srv->tun.name, host4, prefix4, host6[0] ? " " : "", host6);
+	if (w->count > 1)
+		wg_log(NULL, WG_LOG_INFO, "TUN %s queue %u of %u: %s/%u%s%s", srv->tun.name, w->index, w->count, host4,
+		       prefix4, host6[0] ? " " : "", host6);
+	else
+		wg_log(NULL, WG_LOG_INFO, "TUN %s up: %s/%u%s%s", srv->tun.name, host4, prefix4, host6[0] ? " " : "",
+		       host6);
 
 	FILE *f = fopen("/proc/sys/net/ipv4/ip_forward", "r");
 	if (f) {
@@ -352,9 +376,9 @@ static int confine(struct wg_server *srv)
 	/* The helper is forked while still root: it keeps root for the few
 	 * requests that need it (PAM over /etc/shadow, reopening log files),
 	 * and removes the control socket when the server ends. */
-	if ((geteuid() == 0 && wg_privsep_start(wg_config_string(srv->scfg, "control-socket"), why, sizeof(why)) < 0) ||
+	if ((geteuid() == 0 && wg_privsep_start(srv->ctl_path, why, sizeof(why)) < 0) ||
 	    wg_privdrop(user, group, why, sizeof(why)) < 0 ||
-	    wg_sandbox_install(strcmp(mode, "log") == 0, why, sizeof(why)) < 0) {
+	    wg_sandbox_install(strcmp(mode, "log") == 0, srv->worker.count > 1, why, sizeof(why)) < 0) {
 		wg_log(NULL, WG_LOG_ERROR, "sandbox: %s", why);
 		return -1;
 	}
@@ -363,7 +387,21 @@ static int confine(struct wg_server *srv)
 	return 0;
 }
 
-int wg_server_init(struct wg_server *srv, struct wg_conf *conf)
+/* The control socket this process serves: a worker of several answers the
+ * master on a path of its own. */
+static void set_ctl_path(struct wg_server *srv)
+{
+	const char *path = wg_config_string(srv->scfg, "control-socket");
+
+	if (!path || !*path)
+		return;
+	if (srv->worker.count > 1)
+		snprintf(srv->ctl_path, sizeof(srv->ctl_path), "%s%s%u", path, WG_WORKER_CTL_SUFFIX, srv->worker.index);
+	else
+		snprintf(srv->ctl_path, sizeof(srv->ctl_path), "%s", path);
+}
+
+int wg_server_init(struct wg_server *srv, struct wg_conf *conf, const struct wg_worker *worker)
 {
 	struct wg_err err;
 	char why[512], pin[128];
@@ -373,8 +411,15 @@ int wg_server_init(struct wg_server *srv, struct wg_conf *conf)
 	srv->tun.fd = -1;
 	srv->conf = conf;
 	srv->scfg = conf->server;
+	if (worker)
+		srv->worker = *worker;
+	else
+		srv->worker = (struct wg_worker){.index = 0, .count = 1, .listen_fd = -1, .udp_fd = -1};
+	/* Session ids are index, index + count, ...: unique across workers. */
+	srv->next_session_id = srv->worker.index;
 	current = srv;
 	wg_session_install_log_describer();
+	set_ctl_path(srv);
 
 	wg_err_init(&err);
 	if (wg_config_validate(conf->server, wg_server_options, &err) < 0) {
@@ -417,15 +462,17 @@ int wg_server_init(struct wg_server *srv, struct wg_conf *conf)
 		wg_log(NULL, WG_LOG_ERROR, "DTLS: cannot serve UDP port %lld", (long long)wg_config_int(srv->scfg, "udp-port"));
 		return -1;
 	}
-	const char *ctl_path = wg_config_string(srv->scfg, "control-socket");
-	if (ctl_path && *ctl_path) {
-		srv->control = wg_control_start(srv, ctl_path, wg_config_string(srv->scfg, "control-socket-mode"));
+	if (srv->ctl_path[0]) {
+		/* A worker's socket is for the master only. */
+		srv->control = wg_control_start(srv, srv->ctl_path, srv->worker.count > 1 ? "0600" :
+					       wg_config_string(srv->scfg, "control-socket-mode"));
 		if (!srv->control)
 			return -1;
 	}
 	if (wg_config_int(srv->scfg, "metrics-port") != 0) {
+		/* Each worker process serves its own counters, on port + index. */
 		srv->metrics = wg_metrics_http_start(srv, wg_config_string(srv->scfg, "metrics-listen"),
-						     (int)wg_config_int(srv->scfg, "metrics-port"));
+						     (int)(wg_config_int(srv->scfg, "metrics-port") + srv->worker.index));
 		if (!srv->metrics)
 			return -1;
 	}
@@ -529,6 +576,10 @@ void wg_server_fini(struct wg_server *srv)
 		event_free(srv->sig_hup);
 	if (srv->listen_fd >= 0)
 		close(srv->listen_fd);
+	if (srv->worker.listen_fd >= 0)
+		close(srv->worker.listen_fd);
+	if (srv->worker.udp_fd >= 0)
+		close(srv->worker.udp_fd);
 	if (srv->tun.fd >= 0)
 		wg_tun_close(&srv->tun);
 	if (srv->tls)

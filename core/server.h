@@ -1,20 +1,22 @@
-/* One worker: an event loop with its listener, TUN device, DTLS socket and
+/* One worker: an event loop with its listener, TUN queue, DTLS socket and
  * the tables that tie cookies, VPN addresses and DTLS App-IDs to sessions.
- * Today there is one worker; everything a session touches lives here, so a
- * second worker is a second struct wg_server with its own SO_REUSEPORT
- * listener and TUN queue. */
+ * Everything a session touches lives here. With "workers" above 1 each
+ * worker is a process of its own (master.h), and the kernel steers clients
+ * and VPN addresses to the worker that owns them (steer.h). */
 #ifndef WG_SERVER_H
 #define WG_SERVER_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
 
 #include "config.h"
 #include "loader.h"
 #include "tun.h"
+#include "worker.h"
 
 struct event_base;
 struct event;
@@ -82,14 +84,18 @@ struct wg_server {
 	unsigned prefix6;
 	bool have_net6;
 	bool stopping;
+	/* Which worker this is: index 0 of 1 unless the master started it. */
+	struct wg_worker worker;
+	char ctl_path[256];             /* the control socket this worker serves */
 
 	/* Scratch for one packet on the data path (no per-packet malloc). */
 	uint8_t pkt[65536];
 };
 
-/* Sets up everything from a loaded conf (takes ownership of conf). Returns
- * 0, or -1 after logging why. */
-int wg_server_init(struct wg_server *srv, struct wg_conf *conf);
+/* Sets up everything from a loaded conf (takes ownership of conf). worker
+ * is NULL for a single-process server, else what the master gave this
+ * worker. Returns 0, or -1 after logging why. */
+int wg_server_init(struct wg_server *srv, struct wg_conf *conf, const struct wg_worker *worker);
 int wg_server_run(struct wg_server *srv);
 void wg_server_fini(struct wg_server *srv);
 /* Begins a graceful stop: sessions are told, then the loop ends. */
@@ -97,6 +103,10 @@ void wg_server_stop(struct wg_server *srv);
 /* Re-reads the settings of srv->scfg (at start and after a reload). Returns
  * 0, or -1 with a reason in why. */
 int wg_server_apply_settings(struct wg_server *srv, char *why, size_t whylen);
+
+/* "listen" text and a port as a socket address: 0, or -1 when host is not
+ * an IPv4 or IPv6 address. */
+int wg_server_parse_listen(const char *host, int port, struct sockaddr_storage *ss, socklen_t *len);
 
 /* The worker of the calling thread (for host functions that have no other
  * context, like timers). */

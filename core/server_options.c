@@ -22,6 +22,7 @@ const struct wg_option wg_server_options[] = {
 	{"keepalive", WG_OPT_INT, 0, 0, 3600, "32", "keepalive interval pushed to clients, seconds"},
 	{"mtu", WG_OPT_INT, 0, 576, 9000, "1400", "tunnel MTU"},
 	{"tun-device", WG_OPT_STRING, 0, 0, 0, "wolfguard0", "name of the one TUN device all sessions share"},
+	{"workers", WG_OPT_INT, 0, 1, 64, "1", "server processes sharing the ports and the TUN device (multi-queue); each holds its own sessions and file descriptors"},
 	{"max-clients", WG_OPT_INT, 0, 0, 10000000, "0", "maximum concurrent sessions; 0: unlimited"},
 	{"max-unauthenticated", WG_OPT_INT, 0, 1, 1000000, "1024", "cap on connections that have not logged in yet"},
 	{"banner", WG_OPT_STRING, 0, 0, 0, NULL, "text shown by clients after login"},

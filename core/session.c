@@ -57,7 +57,7 @@ struct wg_session *wg_session_new(struct wg_server *srv, const char *user, const
 	if (!s)
 		return NULL;
 	s->srv = srv;
-	s->id = ++srv->next_session_id;
+	s->id = (srv->next_session_id += srv->worker.count);
 	snprintf(s->id_str, sizeof(s->id_str), "%llu", (unsigned long long)s->id);
 	snprintf(s->user, sizeof(s->user), "%s", user);
 	snprintf(s->client_addr, sizeof(s->client_addr), "%s", client_addr ? client_addr : "");

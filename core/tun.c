@@ -22,6 +22,14 @@
 #define TX_QUEUE_LEN 1000          /* the TUN default of 500 drops bursts from fast clients */
 #define IPV6_MIN_MTU 1280          /* below this the kernel disables IPv6 on the link */
 
+/* Set by wg_tun_use_multi_queue() in worker processes (see steer.h). */
+static bool multi_queue;
+
+void wg_tun_use_multi_queue(bool on)
+{
+	multi_queue = on;
+}
+
 /* One ioctl on a throwaway socket of `family` (interface ioctls need one). */
 static int ifreq_ioctl(int family, unsigned long req, void *arg)
 {
@@ -105,10 +113,9 @@ static int create_device(struct wg_tun *t, const char *name, char *err, size_t e
 		return rc;
 	}
 	ifreq_init(&ifr, name);
-	/* One queue for now. For one reader per core this becomes
-	 * IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE, with TUNSETIFF repeated on one
-	 * fd per worker (same name) to attach each queue. */
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	/* With several workers each one attaches its own queue: TUNSETIFF with
+	 * the same name and IFF_MULTI_QUEUE on one fd per worker. */
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (multi_queue ? IFF_MULTI_QUEUE : 0);
 	if (ioctl(t->fd, TUNSETIFF, &ifr) < 0) {
 		rc = -errno;
 		snprintf(err, errlen, "cannot create TUN device %s: %s%s", name, strerror(-rc),
@@ -187,6 +194,23 @@ fail:
 	/* Closing the only fd of a non-persistent TUN device deletes it. */
 	wg_tun_close(t);
 	return rc;
+}
+
+int wg_tun_attach_queue(struct wg_tun *t, const char *name, unsigned mtu, char *err, size_t errlen)
+{
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	t->fd = -1;
+	if (!name || !*name || strchr(name, '%') || strlen(name) >= IFNAMSIZ) {
+		snprintf(err, errlen, "a TUN device shared by several workers needs a fixed name (tun-device), not \"%s\"",
+			 name ? name : "");
+		return -EINVAL;
+	}
+	if ((rc = create_device(t, name, err, errlen)) < 0)
+		return rc;
+	t->mtu = mtu;
+	return 0;
 }
 
 void wg_tun_close(struct wg_tun *t)

@@ -3,6 +3,7 @@
 #ifndef WG_TUN_H
 #define WG_TUN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -22,6 +23,13 @@ struct wg_tun {
 int wg_tun_open(struct wg_tun *t, const char *name, unsigned mtu, const char *addr4, unsigned prefix4,
 		const char *addr6, unsigned prefix6, char *err, size_t errlen);
 void wg_tun_close(struct wg_tun *t);
+
+/* Several worker processes: the device is created multi-queue, by the first
+ * worker through wg_tun_open(); every other worker attaches one more queue
+ * of the device `name` (already configured and up). Queues are numbered in
+ * the order they are attached. */
+void wg_tun_use_multi_queue(bool on);
+int wg_tun_attach_queue(struct wg_tun *t, const char *name, unsigned mtu, char *err, size_t errlen);
 
 /* One packet each; -1 with errno EAGAIN when nothing is ready / the queue is
  * full. No allocation. */
