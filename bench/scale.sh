@@ -4,7 +4,7 @@
 #
 # Usage (root): bench/scale.sh [--sizes 100,1000,10000] [--wg-sizes 100000]
 #               [--servers "ocserv wolfguard"] [--concurrency N] [--idle S]
-#               [--settle S] [--server-nofile N|keep] [--no-perf]
+#               [--settle S] [--server-nofile N|keep] [--wg-workers N|auto] [--no-perf]
 #
 #   --sizes       session counts run against every server (default 100,1000,10000)
 #   --wg-sizes    extra counts run against wolfguard only (default 100000; "" for none)
@@ -17,6 +17,9 @@
 #                 CAP_SYS_RESOURCE; "keep" leaves the shell's soft limit)
 #   --max-setup S cap on one ramp (default 1800; set-ups still running then fail)
 #   --conn-timeout S  per set-up (default 60)
+#   --wg-workers  wolfguard's "workers" (processes); default auto: one per
+#                 15 000 sessions, so no process needs more descriptors than
+#                 this machine's hard limit of 20 000 allows
 #   --no-perf     do not profile the idle servers
 #
 # Everything runs inside ONE network namespace this script creates: both
@@ -35,11 +38,11 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 BENCH_BIN=${BENCH_BIN:-$TOP/build/tools/wolfguard-bench}
 WOLFGUARD_BIN=${WOLFGUARD_BIN:-$TOP/build/core/wolfguard}
 SIZES=100,1000,10000 WG_SIZES=100000 SERVERS="ocserv wolfguard"
-CONC=100 IDLE=20 SETTLE=5 MAX_SETUP=1800 CONN_TO=60 SRV_NOFILE=$(ulimit -Hn) PERF=1
+CONC=100 IDLE=20 SETTLE=5 MAX_SETUP=1800 CONN_TO=60 SRV_NOFILE=$(ulimit -Hn) PERF=1 WG_WORKERS=auto
 USER_NAME=bench USER_PASS=bench-secret-1 USER_GROUP=bench
 POOL_NET=10.64.0.0 POOL_LEN=12 POOL_MASK=255.240.0.0
 
-usage() { sed -n '4,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '4,23p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--sizes) SIZES=${2-}; shift ;;
@@ -51,6 +54,7 @@ while [ $# -gt 0 ]; do
 	--server-nofile) SRV_NOFILE=${2-}; shift ;;
 	--max-setup) MAX_SETUP=${2-}; shift ;;
 	--conn-timeout) CONN_TO=${2-}; shift ;;
+	--wg-workers) WG_WORKERS=${2-}; shift ;;
 	--no-perf) PERF=0 ;;
 	*) usage ;;
 	esac
@@ -60,6 +64,7 @@ num_list() { [[ -z $1 || $1 =~ ^[0-9]+(,[0-9]+)*$ ]]; }
 num_list "$SIZES" && num_list "$WG_SIZES" || usage
 [[ $CONC =~ ^[0-9]+$ && $IDLE =~ ^[0-9]+$ && $SETTLE =~ ^[0-9]+$ && $MAX_SETUP =~ ^[0-9]+$ && $CONN_TO =~ ^[0-9]+$ ]] || usage
 [[ $SRV_NOFILE = keep || $SRV_NOFILE =~ ^[0-9]+$ ]] || usage
+[[ $WG_WORKERS = auto || $WG_WORKERS =~ ^[0-9]+$ ]] || usage
 [ "$(id -u)" = 0 ] || { echo "$0: needs root (network namespace)" >&2; exit 1; }
 [ -x "$BENCH_BIN" ] || { echo "$0: $BENCH_BIN missing: bash scripts/build.sh release" >&2; exit 1; }
 
@@ -154,7 +159,12 @@ log-level = 1
 CONF
 }
 
-wolfguard_conf() {
+# workers_for SESSIONS: wolfguard's process count for a run.
+workers_for() {
+	if [ "$WG_WORKERS" = auto ]; then echo $((($1 + 14999) / 15000)); else echo "$WG_WORKERS"; fi
+}
+
+wolfguard_conf() { # WORKERS
 	local c=$RUN/conf.d
 	rm -rf "$c" && mkdir -p "$c"
 	cat >"$c/00-server.json" <<JSON
@@ -162,7 +172,7 @@ wolfguard_conf() {
   "certificate": "$RUN/cert.pem", "private-key": "$RUN/key.pem",
   "isolate-clients": false, "cookie-lifetime": 300, "idle-timeout": 0, "auth-timeout": 240,
   "keepalive": 32, "dpd": 90, "max-clients": 0, "max-unauthenticated": 100000,
-  "log-level": "notice", "control-socket": "$RUN/control.sock"}}
+  "log-level": "notice", "control-socket": "$RUN/control.sock", "workers": ${1:-1}}}
 JSON
 	cat >"$c/10-log-stderr.json" <<JSON
 {"plugin": "log-stderr", "options": {"level": "notice"}}
@@ -177,10 +187,10 @@ JSON
 
 listening() { in_ns ss -Hltn 'sport = :443' | grep -q .; }
 
-# server_start KIND TAG: the server in the namespace, its RLIMIT_NOFILE set
-# first; SERVER_PID is its main process.
+# server_start KIND TAG [WORKERS]: the server in the namespace, its
+# RLIMIT_NOFILE set first; SERVER_PID is its main process.
 server_start() {
-	local kind=$1 tag=$2 plugdir i
+	local kind=$1 tag=$2 workers=${3:-1} plugdir i
 	local lim=()
 	[ "$SRV_NOFILE" = keep ] || lim=(prlimit "--nofile=$SRV_NOFILE:$SRV_NOFILE")
 	case "$kind" in
@@ -191,7 +201,7 @@ server_start() {
 	wolfguard)
 		[ -x "$WOLFGUARD_BIN" ] || { note "$WOLFGUARD_BIN missing"; return 1; }
 		plugdir=${WOLFGUARD_PLUGIN_DIR:-$(cd "$(dirname "$WOLFGUARD_BIN")/../plugins" && pwd)}
-		wolfguard_conf
+		wolfguard_conf "$workers"
 		WOLFGUARD_PLUGIN_DIR=$plugdir timeout 10 "$WOLFGUARD_BIN" --check-config "$RUN/conf.d" >"$RUN/check.log" 2>&1 ||
 			{ note "wolfguard --check-config failed:"; cat "$RUN/check.log" >&2; return 1; }
 		WOLFGUARD_PLUGIN_DIR=$plugdir "${lim[@]}" ip netns exec "$NS" "$WOLFGUARD_BIN" -c "$RUN/conf.d" \
@@ -280,9 +290,13 @@ RESULTS=$RUN/results.jsonl
 
 # bench_one KIND SESSIONS: one fresh server, one bench run, evidence.
 bench_one() {
-	local kind=$1 n=$2 tag="$1-$2" setup_to total bpid i
-	note "=== $kind, $n sessions"
-	server_start "$kind" "$tag" || { echo "{\"label\":\"$tag\",\"error\":\"server did not start\"}" >>"$RESULTS"; return 1; }
+	local kind=$1 n=$2 tag="$1-$2" setup_to total bpid i workers=1
+	if [ "$kind" = wolfguard ]; then
+		workers=$(workers_for "$n")
+		[ "$workers" = 1 ] || tag="$tag-w$workers"
+	fi
+	note "=== $kind, $n sessions$([ "$kind" = wolfguard ] && echo ", workers: $workers")"
+	server_start "$kind" "$tag" "$workers" || { echo "{\"label\":\"$tag\",\"error\":\"server did not start\"}" >>"$RESULTS"; return 1; }
 	setup_to=$((n / 40 + 120))
 	[ $setup_to -le "$MAX_SETUP" ] || setup_to=$MAX_SETUP
 	total=$((setup_to + SETTLE + IDLE + 120))

@@ -250,7 +250,7 @@ struct elsewhere {
 	struct elsewhere *next;
 };
 
-#define MAX_CROSS_WORKER_TRIES 256
+#define MAX_CROSS_WORKER_TRIES 1024
 
 static struct wg_loaded_plugin *routing_of(struct wg_session *s)
 {

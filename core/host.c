@@ -182,6 +182,14 @@ static int host_session_attr_at(const struct wg_session *s, size_t i, const char
 	return 0;
 }
 
+static void host_worker_slot(unsigned *index, unsigned *count)
+{
+	const struct wg_server *srv = wg_server_current();
+
+	*index = srv ? srv->worker.index : 0;
+	*count = srv ? srv->worker.count : 1;
+}
+
 static const struct wg_host host_table = {
 	.abi_version = WG_ABI_VERSION,
 	.struct_size = sizeof(struct wg_host),
@@ -214,6 +222,7 @@ static const struct wg_host host_table = {
 	.policy_done = wg_policy_host_done,
 	.open_append = wg_priv_open_append,
 	.pam_authenticate = wg_priv_pam_auth,
+	.worker_slot = host_worker_slot,
 };
 
 const struct wg_host *wg_host_table(void)

@@ -37,6 +37,10 @@ struct routing {
 	unsigned prefix6;
 	bool have6;
 	uint64_t next6;
+	/* With several worker processes (host->worker_slot) this instance is
+	 * worker `worker` of `workers`: it leases from its own share of each
+	 * pool first, and IPv6 host numbers worker, worker + workers, ... */
+	unsigned worker, workers;
 };
 
 static const struct wg_option options[] = {
@@ -222,7 +226,7 @@ static int setup_pool6(struct routing *r, const char *text, char *err, size_t er
 	inet_ntop(AF_INET6, &r->base6, addr, sizeof(addr));
 	snprintf(r->net6_text, sizeof(r->net6_text), "%s/%u", addr, r->prefix6);
 	r->have6 = true;
-	r->next6 = 2; /* ::1 of the network is the server */
+	r->next6 = 2 + r->worker; /* ::1 of the network is the server */
 	return 0;
 }
 
@@ -332,6 +336,19 @@ static int64_t find_free(const struct routing *r, uint64_t lo, uint64_t hi, uint
 	return -1;
 }
 
+/* A free slot of [lo, hi): from this worker's share of the range first, so
+ * that workers seldom offer the same address; then anywhere in it. */
+static int64_t find_free_shared(const struct routing *r, uint64_t lo, uint64_t hi, uint64_t *cursor, bool skip_named)
+{
+	if (r->workers > 1) {
+		uint64_t n = hi - lo, slo = lo + n * r->worker / r->workers, shi = lo + n * (r->worker + 1) / r->workers;
+		int64_t i = shi > slo ? find_free(r, slo, shi, cursor, skip_named) : -1;
+		if (i >= 0)
+			return i;
+	}
+	return find_free(r, lo, hi, cursor, skip_named);
+}
+
 /* The slot for a new lease: the framed address if usable; else from the
  * pool the session's "pool" attribute names (an unknown name is refused,
  * not silently widened), else from the pool named like its group, else
@@ -350,12 +367,12 @@ static int64_t choose_slot(struct routing *r, const struct wg_session *s)
 	if (!p)
 		p = pool_named(r, r->host->session_get(s, WG_SESS_GROUP));
 	if (p) {
-		i = find_free(r, p->lo, p->hi, &p->cursor, false);
+		i = find_free_shared(r, p->lo, p->hi, &p->cursor, false);
 		if (i < 0)
 			r->host->log(s, WG_LOG_WARN, "pool %s is exhausted", p->name);
 		return i;
 	}
-	return find_free(r, 0, r->size4, &r->cursor, true);
+	return find_free_shared(r, 0, r->size4, &r->cursor, true);
 }
 
 static int lease(void *state, const struct wg_session *s, struct wg_tunnel_config *tc)
@@ -378,7 +395,8 @@ static int lease(void *state, const struct wg_session *s, struct wg_tunnel_confi
 	inet_ntop(AF_INET, &a, tc->netmask4, sizeof(tc->netmask4));
 	if (r->have6) {
 		struct in6_addr a6 = r->base6;
-		uint64_t n = r->next6++;
+		uint64_t n = r->next6;
+		r->next6 += r->workers;
 		for (int k = 15; k >= 8 && n; k--, n >>= 8)
 			a6.s6_addr[k] |= (uint8_t)(n & 0xff);
 		inet_ntop(AF_INET6, &a6, tc->addr6, sizeof(tc->addr6));
@@ -413,6 +431,12 @@ static int init(const struct wg_host *host, const struct wg_config *cfg, void **
 		return -ENOMEM;
 	r->host = host;
 	r->cfg = cfg;
+	r->worker = 0;
+	r->workers = 1;
+	if (WG_HOST_HAS(host, worker_slot))
+		host->worker_slot(&r->worker, &r->workers);
+	if (r->workers == 0 || r->worker >= r->workers)
+		r->worker = 0, r->workers = 1;
 	rc = setup_pool4(r, host->config_string(cfg, "ipv4-network"), err, errlen);
 	if (!rc)
 		rc = setup_named_pools(r, err, errlen);

@@ -226,6 +226,13 @@ struct wg_host {
 	 * reason), or -errno. */
 	int (*pam_authenticate)(const char *service, const char *user, const char *password, char *msg,
 				size_t msglen);
+
+	/* With "workers" above 1 the server is several processes, each with its
+	 * own plugin instances; this one is worker *index of *count (0 of 1
+	 * otherwise). A routing plugin leases from its own share of a pool
+	 * first, so workers rarely offer the same address (the host refuses an
+	 * address another worker holds and asks again). */
+	void (*worker_slot)(unsigned *index, unsigned *count);
 };
 
 /* True when the host's table is long enough to hold member m. */
