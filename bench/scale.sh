@@ -336,14 +336,17 @@ done
 
 echo
 cat "$RUN/limits.txt"
-printf '%-18s %9s %9s %10s %9s %10s %9s  %s\n' run sessions held "setups/s" "p99 ms" "PSS/sess" "CPU% idle" "first failure"
+printf '%-20s %9s %9s %10s %9s %10s %9s %11s  %s\n' run sessions held "setups/s" "p99 ms" "PSS/sess" "CPU% idle" "CPU ms/set" "first failure"
 jq -r '[.label, (.sessions // "-"), (.held // "-"), (.setup_rate // "-"), (.latency_ms.p99 // "-"),
-	(.server.pss_kib_per_session // "-"), (.server.cpu_idle_pct // "-"),
+	(.server.pss_kib_per_session // "-"), (.server.cpu_idle_pct // "-"), (.server.cpu_ms_per_setup // "-"),
 	((.first_error // {}) | to_entries | map(.key + ": " + .value) | join("; ")) + (.error // "")] | @tsv' "$RESULTS" |
-	while IFS=$'\t' read -r l s h r p pss cpu why; do
-		printf '%-18s %9s %9s %10.1f %9.1f %10.1f %9.2f  %s\n' "$l" "$s" "$h" "${r/-/0}" "${p/-/0}" "${pss/-/0}" "${cpu/-/0}" "$why"
+	while IFS=$'\t' read -r l s h r p pss cpu cps why; do
+		printf '%-20s %9s %9s %10.1f %9.1f %10.1f %9.2f %11.2f  %s\n' "$l" "$s" "$h" "${r/-/0}" "${p/-/0}" "${pss/-/0}" \
+			"${cpu/-/0}" "${cps/-/0}" "$why"
 	done
 echo "(PSS/sess: KiB of server PSS added per held session, summed over the server's processes;"
-echo " CPU% idle: server processes' CPU over ${IDLE} s with every session held, keepalives running, 100 = one core)"
+echo " CPU% idle: server processes' CPU over ${IDLE} s with every session held, keepalives running, 100 = one core;"
+echo " CPU ms/set: server processes' CPU from before the ramp to all held, per set-up: the server's cost of one"
+echo " login + tunnel, independent of what else shares the machine)"
 echo "JSON lines:"
 cat "$RESULTS"

@@ -3,6 +3,7 @@
 #include "check_config.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "config.h"
 #include "err.h"
@@ -30,6 +31,16 @@ static void print_summary(FILE *out, const struct wg_plugins *ps)
 		fprintf(out, "note: no routing plugin is enabled: sessions get no addresses\n");
 }
 
+/* Several workers share one TUN device by name, so the kernel may not pick it. */
+static void check_workers(const struct wg_config *c, struct wg_err *err)
+{
+	const char *dev = wg_config_string(c, "tun-device");
+
+	if (wg_config_int(c, "workers") > 1 && (!dev || strchr(dev, '%')))
+		wg_err_add(err, "%s: tun-device: \"%s\": several workers need a fixed device name, without %%d",
+			   wg_config_where(c, "tun-device"), dev ? dev : "");
+}
+
 int wg_check_config(const char *dir, FILE *out)
 {
 	struct wg_err *err = malloc(sizeof(*err));
@@ -42,7 +53,8 @@ int wg_check_config(const char *dir, FILE *out)
 	struct wg_plugins ps = {0};
 	if (wg_conf_load(dir, &conf, err) == 0) {
 		/* Both, so that one run reports every problem. */
-		wg_config_validate(conf->server, wg_server_options, err);
+		if (wg_config_validate(conf->server, wg_server_options, err) == 0)
+			check_workers(conf->server, err);
 		wg_plugins_load(conf, &ps, err);
 	}
 	int rc = err->count == 0 ? 0 : 1;

@@ -33,7 +33,7 @@ void wgb_report(struct wgb_result *run)
 	double p99 = wgb_stats_latency_pct(st, 99) / 1e3, pmax = wgb_stats_latency_pct(st, 100) / 1e3;
 	double idle_s = (double)(run->t_idle_end_us - run->t_idle_start_us) / 1e6;
 	long hz = sysconf(_SC_CLK_TCK);
-	double srv_cpu = -1, pss_per = -1, self_cpu = -1;
+	double srv_cpu = -1, pss_per = -1, self_cpu = -1, setup_cpu_ms = -1;
 	long long pss_delta = 0;
 
 	if (run->have_server && idle_s > 0 && run->idle_ticks_end >= run->idle_ticks_start)
@@ -42,6 +42,12 @@ void wgb_report(struct wgb_result *run)
 		pss_delta = (long long)run->srv_held.pss_kib - (long long)run->srv_before.pss_kib;
 		pss_per = (double)pss_delta / run->held_at_sample;
 	}
+	/* The server's CPU from before the ramp until every session is held
+	 * (settle included), per set-up: what one login + tunnel costs it,
+	 * whatever else the shared machine was doing. */
+	if (run->have_server && st->established && run->srv_held.cpu_ticks >= run->srv_before.cpu_ticks)
+		setup_cpu_ms = (double)(run->srv_held.cpu_ticks - run->srv_before.cpu_ticks) * 1e3 / (double)hz /
+			       st->established;
 	if (idle_s > 0 && run->bench_ticks_end >= run->bench_ticks_start)
 		self_cpu = (double)(run->bench_ticks_end - run->bench_ticks_start) / (double)hz / idle_s * 100.0;
 
@@ -63,6 +69,7 @@ void wgb_report(struct wgb_result *run)
 		       (unsigned long long)run->srv_before.pss_kib, (unsigned long long)run->srv_held.pss_kib);
 		printf("  %-40s %.1f\n", "server PSS per held session (KiB)", pss_per);
 		printf("  %-40s %.2f over %.0f s\n", "server CPU % idle, all held", srv_cpu, idle_s);
+		printf("  %-40s %.2f\n", "server CPU ms per set-up (ramp)", setup_cpu_ms);
 	}
 	printf("  %-40s %.2f, PSS %llu KiB\n", "bench CPU % in the same window", self_cpu,
 	       (unsigned long long)run->bench_held.pss_kib);
@@ -93,9 +100,9 @@ void wgb_report(struct wgb_result *run)
 	       ramp_s, rate, p50, p90, p99, pmax);
 	if (run->have_server)
 		printf(",\"server\":{\"pid\":%d,\"procs\":%u,\"pss_kib_before\":%llu,\"pss_kib_held\":%llu,"
-		       "\"pss_kib_per_session\":%.2f,\"cpu_idle_pct\":%.3f,\"idle_s\":%.1f}",
+		       "\"pss_kib_per_session\":%.2f,\"cpu_idle_pct\":%.3f,\"idle_s\":%.1f,\"cpu_ms_per_setup\":%.3f}",
 		       (int)cfg->server_pid, run->srv_held.nprocs, (unsigned long long)run->srv_before.pss_kib,
-		       (unsigned long long)run->srv_held.pss_kib, pss_per, srv_cpu, idle_s);
+		       (unsigned long long)run->srv_held.pss_kib, pss_per, srv_cpu, idle_s, setup_cpu_ms);
 	printf(",\"bench\":{\"procs\":%u,\"cpu_idle_pct\":%.3f,\"pss_kib\":%llu,\"nofile\":%llu,\"keepalives\":%llu,"
 	       "\"data\":%llu,\"dpd_answered\":%llu}}\n",
 	       cfg->procs, self_cpu, (unsigned long long)run->bench_held.pss_kib, (unsigned long long)run->nofile,
