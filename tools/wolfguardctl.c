@@ -167,6 +167,9 @@ static void print_human(const char *cmd, json_t *reply)
 		       (long long)json_integer_value(json_object_get(reply, "unauthenticated_connections")));
 		json_array_foreach(json_object_get(reply, "plugins"), i, p)
 			printf("  %-16s %-8s %s\n", str(p, "name"), str(p, "kind"), str(p, "version"));
+		if (json_is_integer(json_object_get(reply, "workers")))
+			printf("worker processes: %lld (sessions and counters summed over all)\n",
+			       (long long)json_integer_value(json_object_get(reply, "workers")));
 		json_t *c = json_object_get(reply, "counters");
 		printf("configuration generation %lld (%lld alive)\n", (long long)json_integer_value(json_object_get(reply, "config_generation")),
 		       (long long)json_integer_value(json_object_get(reply, "config_generations_alive")));
