@@ -55,6 +55,7 @@ struct wg_auth {
 	unsigned n_attrs;
 	unsigned failures;
 	unsigned step;             /* index into srv->auth_chain */
+	uint32_t took_part;        /* bit i: start() ran for chain step i (conversation_end owed) */
 	bool answered;             /* the user filled a form since the last (re)start */
 	char *groups[WG_MAX_GROUPS]; /* owned: groups of the steps done so far */
 	unsigned n_groups;
@@ -71,12 +72,18 @@ struct wg_auth {
 
 static void policy_finished(struct wg_policy_run *run, int rc);
 
-/* The plugin that holds the conversation's current step. */
-static struct wg_loaded_plugin *step_plugin(const struct wg_auth *a)
+/* Step i of the conversation's chain. */
+static struct wg_loaded_plugin *chain_plugin(const struct wg_auth *a, unsigned i)
 {
 	/* The chain of the configuration the login began in: a reload does
 	 * not hand a conversation to plugin instances that never saw it. */
-	return a->gen ? a->gen->auth_chain[a->step] : a->srv->auth_chain[a->step];
+	return a->gen ? a->gen->auth_chain[i] : a->srv->auth_chain[i];
+}
+
+/* The plugin that holds the conversation's current step. */
+static struct wg_loaded_plugin *step_plugin(const struct wg_auth *a)
+{
+	return chain_plugin(a, a->step);
 }
 
 static unsigned chain_length(const struct wg_auth *a)
@@ -108,8 +115,46 @@ static void collect_groups(struct wg_auth *a, const char *const *groups)
 	}
 }
 
+/* Calls the current step's start(); from then on its plugin may keep
+ * state for `a` and is owed a conversation_end. */
+static void step_start(struct wg_auth *a)
+{
+	clock_gettime(CLOCK_MONOTONIC, &a->step_start);
+	a->took_part |= 1u << a->step;
+	step_ops(a)->start(step_plugin(a)->state, a);
+}
+
+/* Tells every plugin whose start() ran for `a` that the conversation is
+ * over, so each frees its per-login state in one place. The mask is
+ * cleared first: even if this is reached again, nobody hears it twice. */
+static void tell_conversation_end(struct wg_auth *a)
+{
+	uint32_t took = a->took_part;
+
+	a->took_part = 0;
+	for (unsigned i = 0; i < chain_length(a); i++) {
+		struct wg_loaded_plugin *lp = chain_plugin(a, i);
+		const struct wg_auth_ops *ops = lp->desc->ops;
+		if ((took & (1u << i)) && WG_OPS_HAS(ops, conversation_end))
+			ops->conversation_end(lp->state, a);
+	}
+}
+
+/* A plugin whose pending step the host may abandon without waiting for
+ * its answer: it can be told to stop (cancel) or to forget `a` (the
+ * conversation_end that every end is followed by). */
+static bool step_abandonable(const struct wg_auth *a)
+{
+	const struct wg_auth_ops *ops = step_ops(a);
+
+	return ops->cancel || WG_OPS_HAS(ops, conversation_end);
+}
+
 static void auth_free(struct wg_auth *a)
 {
+	/* Plugins first, while `a` is intact and the generation holding
+	 * their instances is still referenced. */
+	tell_conversation_end(a);
 	wg_hashmap_del(a->srv->by_context, a->ctx);
 	if (a->conn && a->conn->auth == a)
 		a->conn->auth = NULL;
@@ -130,7 +175,8 @@ static void auth_free(struct wg_auth *a)
 	free(a);
 }
 
-/* Forgets a conversation; a plugin still holding it is told first. */
+/* Forgets a conversation; a plugin still holding it is told first
+ * (cancel), then every plugin that took part (conversation_end). */
 static void auth_drop(struct wg_auth *a)
 {
 	if (a->in_policy) {
@@ -144,14 +190,15 @@ static void auth_drop(struct wg_auth *a)
 	}
 	if (a->pending) {
 		const struct wg_auth_ops *ops = step_ops(a);
-		if (!ops->cancel) {
+		if (!step_abandonable(a)) {
 			/* The plugin may still answer: keep the memory, unlink the client. */
 			if (a->conn && a->conn->auth == a)
 				a->conn->auth = NULL;
 			a->conn = NULL;
 			return;
 		}
-		ops->cancel(step_plugin(a)->state, a);
+		if (ops->cancel)
+			ops->cancel(step_plugin(a)->state, a);
 		a->pending = false;
 	}
 	auth_free(a);
@@ -185,8 +232,7 @@ static void auth_restart_cb(evutil_socket_t fd, short what, void *arg)
 	/* Each step starts from an empty form: a later step never sees the
 	 * password typed for an earlier one. */
 	explicit_bzero(a->msg, sizeof(*a->msg));
-	clock_gettime(CLOCK_MONOTONIC, &a->step_start);
-	step_ops(a)->start(step_plugin(a)->state, a);
+	step_start(a);
 }
 
 static struct wg_auth *auth_new(struct wg_server *srv, struct wg_conn *c)
@@ -333,8 +379,7 @@ void wg_auth_handle(struct wg_conn *c, const struct wg_http_request *req)
 	attach(a, c);
 	if (wg_login_defer(srv, a->client_addr, a->restart, &a->pending))
 		return; /* recent failures from this address: start() after a delay */
-	clock_gettime(CLOCK_MONOTONIC, &a->step_start);
-	step_ops(a)->start(step_plugin(a)->state, a);
+	step_start(a);
 }
 
 void wg_auth_conn_gone(struct wg_conn *c)
@@ -356,7 +401,9 @@ void wg_auth_end_all(struct wg_server *srv)
 
 	for (size_t i = 0; i < n; i++) {
 		struct wg_auth *a = all[i];
-		a->pending = a->pending && step_ops(a)->cancel; /* plugins are going away */
+		/* Plugins are going away: a step whose plugin can be neither
+		 * cancelled nor told of the end is forgotten all the same. */
+		a->pending = a->pending && step_abandonable(a);
 		auth_drop(a);
 	}
 	free(all);

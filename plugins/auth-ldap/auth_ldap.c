@@ -17,8 +17,6 @@
 
 #include "auth_ldap.h"
 
-#define LOGIN_MAX_AGE_S 900 /* forget a conversation the client abandoned */
-
 static const struct wg_option options[] = {
 	{"uri", WG_OPT_STRING_LIST, WG_OPT_REQUIRED, 0, 0, NULL,
 	 "LDAP servers in failover order: \"ldap://host[:port]/\" or \"ldaps://host[:port]/\""},
@@ -58,12 +56,9 @@ static const struct wg_auth_field password_fields[] = {
 
 struct auth_job;
 
-/* One login conversation, from start() until its final answer. */
+/* One login conversation, from its first start() until conversation_end. */
 struct login {
-	struct ldap_plugin *p;
-	struct wg_auth *a;
-	struct login *next;
-	time_t started;
+	struct login_entry entry; /* first: the table's link, entry.a the conversation */
 	char user[LDAP_USER_MAX + 1];
 	bool user_given; /* by an earlier step of the chain */
 	struct auth_job *job; /* in flight, or NULL */
@@ -81,14 +76,6 @@ struct auth_job {
 
 static void login_free(struct login *l)
 {
-	struct ldap_plugin *p = l->p;
-
-	for (struct login **pp = &p->logins; *pp; pp = &(*pp)->next) {
-		if (*pp == l) {
-			*pp = l->next;
-			break;
-		}
-	}
 	if (l->job)
 		l->job->login = NULL; /* its answer will be dropped */
 	explicit_bzero(l, sizeof(*l));
@@ -97,10 +84,7 @@ static void login_free(struct login *l)
 
 static struct login *login_find(struct ldap_plugin *p, const struct wg_auth *a)
 {
-	for (struct login *l = p->logins; l; l = l->next)
-		if (l->a == a)
-			return l;
-	return NULL;
+	return (struct login *)login_table_find(&p->logins, a);
 }
 
 static bool acceptable_user(const char *u)
@@ -128,16 +112,16 @@ static void apply_accept(struct ldap_plugin *p, struct login *l, const struct ld
 	const struct wg_host *host = p->host;
 	const char *groups[LDAP_MAX_GROUPS + 1];
 
-	host->auth_set_attr(l->a, "ldap-dn", r->dn);
+	host->auth_set_attr(l->entry.a, "ldap-dn", r->dn);
 	for (unsigned i = 0; i < r->n_values; i++)
-		host->auth_set_attr(l->a, r->values[i].key, r->values[i].value);
+		host->auth_set_attr(l->entry.a, r->values[i].key, r->values[i].value);
 	if (r->dropped_values)
 		host->log(NULL, WG_LOG_WARN, "auth-ldap: user \"%s\": ignored %u attribute or group value(s) "
 			  "(binary, longer than %d bytes, or too many)", l->user, r->dropped_values, LDAP_VALUE_MAX - 1);
 	for (unsigned i = 0; i < r->n_groups; i++)
 		groups[i] = r->groups[i];
 	groups[r->n_groups] = NULL;
-	host->auth_succeed(l->a, l->user, groups);
+	host->auth_succeed(l->entry.a, l->user, groups);
 }
 
 static void auth_done(void *arg)
@@ -166,56 +150,52 @@ static void auth_done(void *arg)
 		break;
 	case LDAP_OUT_REJECTED:
 		snprintf(why, sizeof(why), "invalid credentials (%s)", r->trace);
-		host->auth_fail(l->a, "Login failed.", why);
+		host->auth_fail(l->entry.a, "Login failed.", why);
 		break;
 	case LDAP_OUT_UNREACHABLE:
 		snprintf(why, sizeof(why), "no LDAP server reachable (%s)", r->trace);
-		host->auth_fail(l->a, "Login failed. Try again later.", why);
+		host->auth_fail(l->entry.a, "Login failed. Try again later.", why);
 		break;
 	default:
 		snprintf(why, sizeof(why), "LDAP error (%s)", r->trace);
-		host->auth_fail(l->a, "Login failed. Try again later.", why);
+		host->auth_fail(l->entry.a, "Login failed. Try again later.", why);
 		break;
 	}
-	login_free(l);
 out:
 	explicit_bzero(j, sizeof(*j));
 	free(j);
 }
 
-/* Forgets conversations whose client went away while a form was shown:
- * the host only tells us about those it drops while we hold the step. */
-static void purge_old_logins(struct ldap_plugin *p)
+/* The conversation's login, made on its first start(); a later start()
+ * (the chain began again after a failure) begins it afresh in place. */
+static struct login *login_begin(struct ldap_plugin *p, struct wg_auth *a)
 {
-	time_t now = time(NULL);
-	struct login *l = p->logins, *next;
+	struct login *l = login_find(p, a);
 
-	for (; l; l = next) {
-		next = l->next;
-		if (!l->job && now - l->started > LOGIN_MAX_AGE_S)
-			login_free(l);
+	if (!l) {
+		if (!(l = calloc(1, sizeof(*l))))
+			return NULL;
+		login_table_add(&p->logins, &l->entry, a);
+		return l;
 	}
+	if (l->job)
+		l->job->login = NULL; /* cannot happen: the host sends one step at a time */
+	struct login_entry entry = l->entry;
+	explicit_bzero(l, sizeof(*l));
+	l->entry = entry;
+	return l;
 }
 
 static void start(void *state, struct wg_auth *a)
 {
 	struct ldap_plugin *p = state;
-	struct login *l = login_find(p, a);
+	struct login *l = login_begin(p, a);
 	const char *known;
 
-	purge_old_logins(p);
-	if (l)
-		login_free(l); /* a new conversation, or a retry */
-	l = calloc(1, sizeof(*l));
 	if (!l) {
 		p->host->auth_fail(a, "Server busy, try again.", "out of memory");
 		return;
 	}
-	l->p = p;
-	l->a = a;
-	l->started = time(NULL);
-	l->next = p->logins;
-	p->logins = l;
 	/* In a chain, an earlier step may have established who this is. */
 	known = p->host->auth_username(a);
 	if (known && *known && acceptable_user(known)) {
@@ -250,7 +230,6 @@ static void cont(void *state, struct wg_auth *a)
 	}
 	if (!acceptable_user(user)) {
 		host->auth_fail(a, "Login failed.", "user name too long or with control characters");
-		login_free(l);
 		return;
 	}
 	if (!l->user_given) /* else user is l->user already */
@@ -259,18 +238,15 @@ static void cont(void *state, struct wg_auth *a)
 	 * 5.1.2), which servers may answer with success: never send one. */
 	if (!*password) {
 		host->auth_fail(a, "Login failed.", "empty password refused before any LDAP bind");
-		login_free(l);
 		return;
 	}
 	if (strlen(password) > LDAP_PASSWORD_MAX) {
 		host->auth_fail(a, "Login failed.", "password longer than 1024 bytes");
-		login_free(l);
 		return;
 	}
 	j = calloc(1, sizeof(*j));
 	if (!j) {
 		host->auth_fail(a, "Server busy, try again.", "out of memory");
-		login_free(l);
 		return;
 	}
 	j->p = p;
@@ -283,14 +259,16 @@ static void cont(void *state, struct wg_auth *a)
 		explicit_bzero(j, sizeof(*j));
 		free(j);
 		host->auth_fail(a, "Server busy, try again.", "worker queue full");
-		login_free(l);
 	}
 }
 
-static void cancel(void *state, struct wg_auth *a)
+/* The host tells of every end of a conversation this plugin started,
+ * including one whose directory work is still running (the host does not
+ * wait for it: its answer is dropped). */
+static void conversation_end(void *state, struct wg_auth *a)
 {
 	struct ldap_plugin *p = state;
-	struct login *l = login_find(p, a);
+	struct login *l = (struct login *)login_table_take(&p->logins, a);
 
 	if (l)
 		login_free(l);
@@ -551,9 +529,11 @@ static void fini(void *state)
 
 	if (!p)
 		return;
-	/* The host finished every run_blocking job before fini. */
-	while (p->logins)
-		login_free(p->logins);
+	/* The host finished every run_blocking job before fini and ended
+	 * every conversation, so this only matters for an older host that
+	 * does not call conversation_end. */
+	for (struct login *l; (l = (struct login *)login_table_pop(&p->logins));)
+		login_free(l);
 	for (unsigned i = 0; i < LDAP_MAX_URIS; i++)
 		free(p->servers[i].uri);
 	for (size_t i = 0; i < p->n_group_map; i++) {
@@ -583,7 +563,7 @@ static const struct wg_auth_ops ops = {
 	.struct_size = sizeof(struct wg_auth_ops),
 	.start = start,
 	.cont = cont,
-	.cancel = cancel,
+	.conversation_end = conversation_end,
 };
 
 WG_PLUGIN_DEFINE = {

@@ -9,6 +9,8 @@
 #include <time.h>
 #include <wolfguard/plugin.h>
 
+#include "../common/login_table.h"
+
 #define LDAP_MAX_URIS 8
 #define LDAP_MAX_GROUPS 32
 #define LDAP_MAX_ATTRS 16  /* configured `attributes` */
@@ -28,8 +30,6 @@ struct group_map_entry {
 	char *ldap;      /* a group's DN or CN, compared case-insensitively */
 	char *wolfguard; /* the wolfguard group it becomes */
 };
-
-struct login;
 
 /* Read-only after init except the servers' dead_until. Worker threads read
  * it concurrently. */
@@ -51,7 +51,7 @@ struct ldap_plugin {
 	size_t n_attributes;
 	int timeout_s;
 	int dead_time_s;
-	struct login *logins; /* loop thread only */
+	struct login_table logins; /* conversations in progress (struct login); loop thread only */
 };
 
 /* What became of one login's directory work. */

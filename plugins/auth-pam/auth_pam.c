@@ -19,11 +19,15 @@
  * foreign thread otherwise: run_blocking and timer_add work only on the
  * loop thread.
  *
- * Ending. cancel() (the client went away during a step), the
- * conversation-timeout (the client went away while a form was out: the
- * host does not tell) and fini() set `cancelled`: the conversation function
- * then answers PAM_CONV_ERR, the PAM stack fails, pam_end runs and the
- * thread exits; a waiter (or fini) joins it and frees the transaction. */
+ * Ending. conversation_end() (the host tells of every end of a login this
+ * plugin started: client gone, auth-timeout, started over, a later step
+ * failed, server stop; PAM may be working or a form may be out), the
+ * conversation-timeout (a form waited too long for its answer) and fini()
+ * set `cancelled`: the conversation function then answers PAM_CONV_ERR,
+ * the PAM stack fails, pam_end runs and the thread exits; a waiter (or
+ * fini) joins it and frees the transaction. A transaction is unlinked from
+ * its conversation (entry.a = NULL) before the loop answers the host, as
+ * an answer may end the conversation at once. */
 #include <errno.h>
 #include <security/pam_appl.h>
 #include <stdio.h>
@@ -44,10 +48,10 @@ struct auth_pam {
 	bool unix_groups;
 	unsigned max_conversations;
 	unsigned conversation_timeout_s;
-	struct pam_txn *txns; /* every transaction not yet freed (loop only) */
+	struct login_table txns; /* every transaction not yet freed (struct pam_txn; loop only) */
 	unsigned n_txns;
 	bool privileged;      /* password checks through the host's root helper */
-	struct priv_job *priv_jobs; /* in flight on workers (loop only) */
+	struct login_table priv_jobs; /* in flight on workers (struct priv_job; loop only) */
 };
 
 /* A password check run as root by the host's privileged helper, for
@@ -55,9 +59,8 @@ struct auth_pam {
  * itself runs unprivileged. One step: user and password, no further
  * prompts (the helper answers every hidden prompt with the password). */
 struct priv_job {
+	struct login_entry entry; /* first (login_table casts); entry.a NULL once the login ended */
 	struct auth_pam *p;
-	struct wg_auth *a; /* NULL once the login is cancelled */
-	struct priv_job *next;
 	char user[PAM_TXN_USER], password[PAM_TXN_ANSWER], client_addr[64];
 	int rc;
 	char msg[256];
@@ -95,23 +98,15 @@ static void waiter_done(void *arg);
 
 static struct pam_txn *txn_find(struct auth_pam *p, const struct wg_auth *a)
 {
-	for (struct pam_txn *t = p->txns; t; t = t->next)
-		if (t->a == a)
-			return t;
-	return NULL;
+	return (struct pam_txn *)login_table_find(&p->txns, a);
 }
 
 static void txn_free(struct pam_txn *t)
 {
 	struct auth_pam *p = t->p;
 
-	for (struct pam_txn **pp = &p->txns; *pp; pp = &(*pp)->next) {
-		if (*pp == t) {
-			*pp = t->next;
-			p->n_txns--;
-			break;
-		}
-	}
+	login_table_remove(&p->txns, &t->entry);
+	p->n_txns--;
 	if (t->timer)
 		p->host->timer_del(t->timer);
 	pthread_cond_destroy(&t->cond);
@@ -131,12 +126,13 @@ static int waiter_queue(struct pam_txn *t)
 }
 
 /* Ends a transaction whose conversation is gone or given up: the PAM
- * thread is told, and a waiter collects it. Never touches t->a. When no
+ * thread is told, and a waiter collects it. Never touches the host's
+ * conversation (the caller answers it, if at all, afterwards). When no
  * waiter can be queued the transaction stays listed; the next waiter that
  * can be queued (reap_stragglers) or fini() collects it. */
 static void txn_abandon(struct pam_txn *t)
 {
-	t->a = NULL;
+	t->entry.a = NULL;
 	if (t->timer) {
 		t->p->host->timer_del(t->timer);
 		t->timer = NULL;
@@ -152,9 +148,9 @@ static void txn_abandon(struct pam_txn *t)
 
 static void reap_stragglers(struct auth_pam *p)
 {
-	for (struct pam_txn *t = p->txns; t; t = t->next)
-		if (!t->a && !t->waiting)
-			waiter_queue(t);
+	for (struct login_entry *e = p->txns.head; e; e = e->next)
+		if (!e->a && !((struct pam_txn *)e)->waiting)
+			waiter_queue((struct pam_txn *)e);
 }
 
 static void conversation_timeout(void *arg)
@@ -164,8 +160,9 @@ static void conversation_timeout(void *arg)
 	t->timer = NULL; /* a one-shot timer is freed by the host after this */
 	t->p->host->log(NULL, WG_LOG_NOTICE, "auth-pam: %s: user \"%s\" did not answer the PAM prompt within %u s; "
 			"transaction abandoned", t->client_addr, t->user, t->p->conversation_timeout_s);
-	/* The host may already have freed the conversation (its auth-timeout):
-	 * t->a is not touched again. */
+	/* The conversation goes on (it ends at the host's auth-timeout, or
+	 * when the client comes back and fails the step): only the PAM side,
+	 * and its slot of max-conversations, is given up now. */
 	txn_abandon(t);
 }
 
@@ -197,6 +194,7 @@ static void waiter_work(void *arg)
 static void deliver_prompt(struct pam_txn *t)
 {
 	const struct wg_host *host = t->p->host;
+	struct wg_auth *a = t->entry.a;
 	struct wg_auth_field fields[PAM_TXN_MAX_FIELDS + 1];
 	char message[PAM_TXN_MESSAGE];
 	char labels[PAM_TXN_MAX_FIELDS][PAM_TXN_LABEL];
@@ -219,17 +217,17 @@ static void deliver_prompt(struct pam_txn *t)
 	 * timer that gives up on a user who never answers. */
 	t->timer = host->timer_add(t->p->conversation_timeout_s * 1000u, 0, conversation_timeout, t);
 	if (!t->timer) {
-		host->auth_fail(t->a, "Server busy, try again.", "auth-pam: cannot arm the conversation timer");
 		txn_abandon(t);
+		host->auth_fail(a, "Server busy, try again.", "auth-pam: cannot arm the conversation timer");
 		return;
 	}
 	/* Clients show the form's message, not always the labels of fields
 	 * they fill from their command line: without PAM info lines, PAM's
 	 * (first) prompt text is the message. */
-	host->auth_prompt(t->a, message[0] ? message : labels[0], fields);
+	host->auth_prompt(a, message[0] ? message : labels[0], fields);
 }
 
-static void deliver_result(struct pam_txn *t)
+static void deliver_result(struct pam_txn *t, struct wg_auth *a)
 {
 	const struct wg_host *host = t->p->host;
 	const char *groups[PAM_TXN_MAX_GROUPS + 1];
@@ -242,7 +240,7 @@ static void deliver_result(struct pam_txn *t)
 		groups[t->n_groups] = NULL;
 		host->log(NULL, WG_LOG_INFO, "auth-pam: %s: user \"%s\" authenticated by PAM service \"%s\" (%u group(s))",
 			  t->client_addr, t->final_user, t->service, t->n_groups);
-		host->auth_succeed(t->a, t->final_user, groups);
+		host->auth_succeed(a, t->final_user, groups);
 		return;
 	}
 	snprintf(why, sizeof(why), "PAM service \"%s\": %s (client %s)%s%s", t->service, t->reason, t->client_addr,
@@ -250,7 +248,7 @@ static void deliver_result(struct pam_txn *t)
 	for (char *c = why; *c; c++)
 		if (*c == '\n')
 			*c = ' ';
-	host->auth_fail(t->a, "Login failed.", why);
+	host->auth_fail(a, "Login failed.", why);
 }
 
 static void waiter_done(void *arg)
@@ -260,8 +258,13 @@ static void waiter_done(void *arg)
 
 	t->waiting = false;
 	if (t->joined) {
-		if (t->a)
-			deliver_result(t);
+		struct wg_auth *a = t->entry.a;
+		/* Unlinked before answering: the answer may end the conversation,
+		 * whose conversation_end must not find this transaction, freed
+		 * right below. */
+		t->entry.a = NULL;
+		if (a)
+			deliver_result(t, a);
 		else
 			t->p->host->log(NULL, WG_LOG_INFO, "auth-pam: %s: PAM transaction of user \"%s\" ended after its "
 					"login was cancelled", t->client_addr, t->user);
@@ -270,18 +273,19 @@ static void waiter_done(void *arg)
 	}
 	pthread_mutex_lock(&t->lock);
 	ev = t->event;
-	if (ev == PAM_EV_PROMPT && !t->a)
+	if (ev == PAM_EV_PROMPT && !t->entry.a)
 		t->event = PAM_EV_NONE; /* nobody to ask; the thread sees `cancelled` */
 	pthread_mutex_unlock(&t->lock);
-	if (ev == PAM_EV_PROMPT && t->a) {
+	if (ev == PAM_EV_PROMPT && t->entry.a) {
 		deliver_prompt(t);
 		return;
 	}
 	/* Still working (or finishing after a cancel): wait another slice. */
 	if (waiter_queue(t) < 0) {
-		if (t->a)
-			t->p->host->auth_fail(t->a, "Server busy, try again.", "auth-pam: worker queue full");
+		struct wg_auth *a = t->entry.a;
 		txn_abandon(t);
+		if (a)
+			t->p->host->auth_fail(a, "Server busy, try again.", "auth-pam: worker queue full");
 	}
 }
 
@@ -323,7 +327,6 @@ static void txn_begin(struct auth_pam *p, struct wg_auth *a, const char *user, c
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_cond_init(&t->cond, NULL);
 	t->p = p;
-	t->a = a;
 	snprintf(t->service, sizeof(t->service), "%s", p->service);
 	snprintf(t->user, sizeof(t->user), "%s", user);
 	snprintf(t->client_addr, sizeof(t->client_addr), "%s", addr ? addr : "?");
@@ -334,19 +337,18 @@ static void txn_begin(struct auth_pam *p, struct wg_auth *a, const char *user, c
 		t->has_first_password = true;
 		snprintf(t->first_password, sizeof(t->first_password), "%s", password);
 	}
-	t->next = p->txns;
-	p->txns = t;
+	login_table_add(&p->txns, &t->entry, a);
 	p->n_txns++;
 	rc = pam_txn_spawn(t);
 	if (rc != 0) {
 		snprintf(why, sizeof(why), "auth-pam: cannot start a PAM thread: %s", strerror(rc));
-		host->auth_fail(a, "Server busy, try again.", why);
 		txn_free(t);
+		host->auth_fail(a, "Server busy, try again.", why);
 		return;
 	}
 	if (waiter_queue(t) < 0) {
-		host->auth_fail(a, "Server busy, try again.", "auth-pam: worker queue full");
 		txn_abandon(t);
+		host->auth_fail(a, "Server busy, try again.", "auth-pam: worker queue full");
 	}
 }
 
@@ -364,25 +366,22 @@ static void priv_done(void *arg)
 {
 	struct priv_job *j = arg;
 	const struct wg_host *host = j->p->host;
+	struct wg_auth *a = j->entry.a;
 
-	for (struct priv_job **pp = &j->p->priv_jobs; *pp; pp = &(*pp)->next)
-		if (*pp == j) {
-			*pp = j->next;
-			break;
-		}
-	if (j->a && j->rc == 0) {
+	login_table_remove(&j->p->priv_jobs, &j->entry);
+	if (a && j->rc == 0) {
 		const char *groups[PAM_TXN_MAX_GROUPS + 1];
 		for (unsigned i = 0; i < j->groups->n_groups; i++)
 			groups[i] = j->groups->groups[i];
 		groups[j->groups->n_groups] = NULL;
 		host->log(NULL, WG_LOG_INFO, "auth-pam: %s: user \"%s\" authenticated by PAM service \"%s\" (privileged helper)",
 			  j->client_addr, j->user, j->p->service);
-		host->auth_succeed(j->a, j->user, groups);
-	} else if (j->a) {
+		host->auth_succeed(a, j->user, groups);
+	} else if (a) {
 		char why[512];
 		snprintf(why, sizeof(why), "PAM service \"%s\" (privileged helper): %s (client %s)", j->p->service,
 			 j->rc > 0 ? (j->msg[0] ? j->msg : "denied") : strerror(-j->rc), j->client_addr);
-		host->auth_fail(j->a, "Login failed.", why);
+		host->auth_fail(a, "Login failed.", why);
 	}
 	free(j->groups);
 	free(j);
@@ -403,14 +402,12 @@ static void priv_begin(struct auth_pam *p, struct wg_auth *a, const char *user, 
 		return;
 	}
 	j->p = p;
-	j->a = a;
 	snprintf(j->user, sizeof(j->user), "%s", user);
 	snprintf(j->password, sizeof(j->password), "%s", password);
 	snprintf(j->client_addr, sizeof(j->client_addr), "%s", p->host->auth_client_addr(a));
-	j->next = p->priv_jobs;
-	p->priv_jobs = j;
+	login_table_add(&p->priv_jobs, &j->entry, a);
 	if (p->host->run_blocking(priv_work, priv_done, j) < 0) {
-		p->priv_jobs = j->next;
+		login_table_remove(&p->priv_jobs, &j->entry);
 		explicit_bzero(j->password, sizeof(j->password));
 		free(j->groups);
 		free(j);
@@ -426,7 +423,7 @@ static void start(void *state, struct wg_auth *a)
 
 	reap_stragglers(p);
 	if (old)
-		txn_abandon(old); /* the chain started over for this conversation */
+		txn_abandon(old); /* start() again: the chain began anew after a failure */
 	/* In a chain, an earlier step may have established who this is: PAM
 	 * then asks only what its stack needs. */
 	if (known && *known && !p->privileged) {
@@ -453,8 +450,8 @@ static void answer_prompt(struct auth_pam *p, struct pam_txn *t, struct wg_auth 
 		if (!values[i] && i == 0)
 			values[i] = host->auth_field(a, "password");
 		if (!values[i] || strlen(values[i]) >= PAM_TXN_ANSWER) {
-			host->auth_fail(a, "Login failed.", "auth-pam: answer to the PAM prompt missing or too long");
 			txn_abandon(t);
+			host->auth_fail(a, "Login failed.", "auth-pam: answer to the PAM prompt missing or too long");
 			return;
 		}
 	}
@@ -469,8 +466,8 @@ static void answer_prompt(struct auth_pam *p, struct pam_txn *t, struct wg_auth 
 	pthread_cond_broadcast(&t->cond);
 	pthread_mutex_unlock(&t->lock);
 	if (waiter_queue(t) < 0) {
-		host->auth_fail(a, "Server busy, try again.", "auth-pam: worker queue full");
 		txn_abandon(t);
+		host->auth_fail(a, "Server busy, try again.", "auth-pam: worker queue full");
 	}
 }
 
@@ -486,8 +483,8 @@ static void cont(void *state, struct wg_auth *a)
 	}
 	if (t) {
 		/* The host sends one step at a time: this cannot happen. */
-		p->host->auth_fail(a, "Login failed.", "auth-pam: answer while PAM was still working");
 		txn_abandon(t);
+		p->host->auth_fail(a, "Login failed.", "auth-pam: answer while PAM was still working");
 		return;
 	}
 	user = p->host->auth_username(a);
@@ -504,14 +501,17 @@ static void cont(void *state, struct wg_auth *a)
 		txn_begin(p, a, user, password);
 }
 
-static void cancel(void *state, struct wg_auth *a)
+/* The host tells of every end of a conversation this plugin started,
+ * whether PAM is working (the host does not wait for its answer) or a form
+ * is out: the transaction is given up now, not at conversation-timeout. */
+static void conversation_end(void *state, struct wg_auth *a)
 {
 	struct auth_pam *p = state;
 	struct pam_txn *t = txn_find(p, a);
+	struct login_entry *e;
 
-	for (struct priv_job *j = p->priv_jobs; j; j = j->next)
-		if (j->a == a)
-			j->a = NULL; /* its answer, when it comes, goes nowhere */
+	while ((e = login_table_find(&p->priv_jobs, a)))
+		e->a = NULL; /* its answer, when it comes, goes nowhere */
 	if (!t)
 		return;
 	p->host->log(NULL, WG_LOG_NOTICE, "auth-pam: %s: login ended; PAM transaction of user \"%s\" cancelled",
@@ -576,8 +576,8 @@ static void fini(void *state)
 	/* The host finished every run_blocking job before fini, so no waiter
 	 * refers to a transaction; the ones left wait for a user or were
 	 * abandoned without a waiter. Cancel and join them all. */
-	while (p->txns) {
-		struct pam_txn *t = p->txns;
+	while (p->txns.head) {
+		struct pam_txn *t = (struct pam_txn *)p->txns.head;
 		pthread_mutex_lock(&t->lock);
 		t->cancelled = true;
 		pthread_cond_broadcast(&t->cond);
@@ -593,7 +593,7 @@ static const struct wg_auth_ops ops = {
 	.struct_size = sizeof(struct wg_auth_ops),
 	.start = start,
 	.cont = cont,
-	.cancel = cancel,
+	.conversation_end = conversation_end,
 };
 
 WG_PLUGIN_DEFINE = {

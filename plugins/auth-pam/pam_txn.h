@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../common/login_table.h"
+
 #define PAM_TXN_MAX_FIELDS 4    /* prompts PAM may ask in one conversation call */
 #define PAM_TXN_LABEL 256
 #define PAM_TXN_MESSAGE 1024
@@ -38,6 +40,11 @@ struct wg_auth;
 struct wg_timer;
 
 struct pam_txn {
+	/* Loop only, first (login_table casts): the plugin's list of
+	 * transactions; entry.a is the conversation, NULL once it is gone
+	 * (the thread may still be finishing). */
+	struct login_entry entry;
+
 	/* Set by the loop before the thread starts; read-only afterwards. */
 	char service[128];
 	char user[PAM_TXN_USER];
@@ -69,8 +76,6 @@ struct pam_txn {
 
 	/* --- loop only --- */
 	struct auth_pam *p;
-	struct wg_auth *a;      /* NULL once the conversation is gone */
-	struct pam_txn *next;
 	pthread_t thread;
 	bool thread_started;
 	bool joined;             /* the waiter saw PAM_EV_DONE and joined the thread */

@@ -16,7 +16,6 @@
 
 #include "radius.h"
 
-#define LOGIN_MAX_AGE_S 900 /* forget a conversation the client abandoned */
 #define MAX_ROUTES 32
 #define MAX_GROUPS 16
 #define TRACE_MAX 512
@@ -115,12 +114,9 @@ struct reply {
 
 struct auth_job;
 
-/* One login conversation, from start() until its final answer. */
+/* One login conversation, from its first start() until conversation_end. */
 struct login {
-	struct radius_plugin *p;
-	struct wg_auth *a;
-	struct login *next;
-	time_t started;
+	struct login_entry entry; /* first: the table's link, entry.a the conversation */
 	char user[RADIUS_STRING_MAX + 1]; /* known after the first form */
 	bool user_given;                  /* by an earlier step of the chain */
 	bool challenged;                  /* the next answer goes with state */
@@ -321,14 +317,6 @@ static void auth_work(void *arg)
 
 static void login_free(struct login *l)
 {
-	struct radius_plugin *p = l->p;
-
-	for (struct login **pp = &p->logins; *pp; pp = &(*pp)->next) {
-		if (*pp == l) {
-			*pp = l->next;
-			break;
-		}
-	}
 	if (l->job)
 		l->job->login = NULL; /* its answer will be dropped */
 	explicit_bzero(l, sizeof(*l));
@@ -337,16 +325,13 @@ static void login_free(struct login *l)
 
 static struct login *login_find(struct radius_plugin *p, const struct wg_auth *a)
 {
-	for (struct login *l = p->logins; l; l = l->next)
-		if (l->a == a)
-			return l;
-	return NULL;
+	return (struct login *)login_table_find(&p->logins, a);
 }
 
 static void apply_accept(struct radius_plugin *p, struct login *l, const struct reply *r)
 {
 	const struct wg_host *host = p->host;
-	struct wg_auth *a = l->a;
+	struct wg_auth *a = l->entry.a;
 	const char *groups[MAX_GROUPS + 1];
 	char num[16];
 
@@ -392,13 +377,11 @@ static void auth_done(void *arg)
 	case OK_RC:
 		host->log(NULL, WG_LOG_INFO, "auth-radius: user \"%s\" accepted (%s)", l->user, j->trace);
 		apply_accept(p, l, &j->reply);
-		login_free(l);
 		break;
 	case CHALLENGE_RC:
 		if (!j->reply.state_len) {
 			snprintf(why, sizeof(why), "Access-Challenge without State (%s)", j->trace);
-			host->auth_fail(l->a, "Login failed.", why);
-			login_free(l);
+			host->auth_fail(l->entry.a, "Login failed.", why);
 			break;
 		}
 		memcpy(l->state, j->reply.state, j->reply.state_len);
@@ -406,23 +389,20 @@ static void auth_done(void *arg)
 		l->challenged = true;
 		snprintf(l->prompt, sizeof(l->prompt), "%.*s", (int)sizeof(l->prompt) - 1,
 			 j->reply.msg[0] ? j->reply.msg : "The server asks for a further response.");
-		host->auth_prompt(l->a, l->prompt, answer_fields);
+		host->auth_prompt(l->entry.a, l->prompt, answer_fields);
 		break;
 	case REJECT_RC:
 		snprintf(why, sizeof(why), "rejected by RADIUS (%s)%s%s", j->trace, j->reply.msg[0] ? ": " : "",
 			 j->reply.msg);
-		host->auth_fail(l->a, j->reply.msg[0] ? j->reply.msg : "Login failed.", why);
-		login_free(l);
+		host->auth_fail(l->entry.a, j->reply.msg[0] ? j->reply.msg : "Login failed.", why);
 		break;
 	case TIMEOUT_RC:
 		snprintf(why, sizeof(why), "no RADIUS server answered (%s)", j->trace);
-		host->auth_fail(l->a, "The authentication service did not answer. Try again later.", why);
-		login_free(l);
+		host->auth_fail(l->entry.a, "The authentication service did not answer. Try again later.", why);
 		break;
 	default:
 		snprintf(why, sizeof(why), "RADIUS error %d (%s)", j->rc, j->trace);
-		host->auth_fail(l->a, "The authentication service failed. Try again later.", why);
-		login_free(l);
+		host->auth_fail(l->entry.a, "The authentication service failed. Try again later.", why);
 		break;
 	}
 out:
@@ -430,39 +410,36 @@ out:
 	free(j);
 }
 
-/* Forgets conversations whose client went away while a form was shown:
- * the host only tells us about those it drops while we hold the step. */
-static void purge_old_logins(struct radius_plugin *p)
+/* The conversation's login, made on its first start(); a later start()
+ * (the chain began again after a failure) begins it afresh in place. */
+static struct login *login_begin(struct radius_plugin *p, struct wg_auth *a)
 {
-	time_t now = time(NULL);
-	struct login *l = p->logins, *next;
+	struct login *l = login_find(p, a);
 
-	for (; l; l = next) {
-		next = l->next;
-		if (!l->job && now - l->started > LOGIN_MAX_AGE_S)
-			login_free(l);
+	if (!l) {
+		if (!(l = calloc(1, sizeof(*l))))
+			return NULL;
+		login_table_add(&p->logins, &l->entry, a);
+		return l;
 	}
+	if (l->job)
+		l->job->login = NULL; /* cannot happen: the host sends one step at a time */
+	struct login_entry entry = l->entry;
+	explicit_bzero(l, sizeof(*l));
+	l->entry = entry;
+	return l;
 }
 
 static void start(void *state, struct wg_auth *a)
 {
 	struct radius_plugin *p = state;
-	struct login *l = login_find(p, a);
+	struct login *l = login_begin(p, a);
 	const char *known;
 
-	purge_old_logins(p);
-	if (l)
-		login_free(l); /* a new conversation at the same address, or a retry */
-	l = calloc(1, sizeof(*l));
 	if (!l) {
 		p->host->auth_fail(a, "Server busy, try again.", "out of memory");
 		return;
 	}
-	l->p = p;
-	l->a = a;
-	l->started = time(NULL);
-	l->next = p->logins;
-	p->logins = l;
 	/* In a chain, an earlier step may have established who this is. */
 	known = p->host->auth_username(a);
 	if (known && *known && strlen(known) <= RADIUS_STRING_MAX) {
@@ -509,7 +486,6 @@ static void cont(void *state, struct wg_auth *a)
 		}
 		if (strlen(user) > RADIUS_STRING_MAX || !printable(user, strlen(user))) {
 			host->auth_fail(a, "Login failed.", "user name too long or with control characters");
-			login_free(l);
 			return;
 		}
 		if (user != l->user) /* an earlier step's name is there already */
@@ -517,13 +493,11 @@ static void cont(void *state, struct wg_auth *a)
 	}
 	if (strlen(secret) > RADIUS_PASSWORD_MAX) {
 		host->auth_fail(a, "Login failed.", "password longer than RADIUS carries (112 bytes)");
-		login_free(l);
 		return;
 	}
 	j = calloc(1, sizeof(*j));
 	if (!j) {
 		host->auth_fail(a, "Server busy, try again.", "out of memory");
-		login_free(l);
 		return;
 	}
 	j->p = p;
@@ -543,14 +517,16 @@ static void cont(void *state, struct wg_auth *a)
 		explicit_bzero(j, sizeof(*j));
 		free(j);
 		host->auth_fail(a, "Server busy, try again.", "worker queue full");
-		login_free(l);
 	}
 }
 
-static void cancel(void *state, struct wg_auth *a)
+/* The host tells of every end of a conversation this plugin started,
+ * including one whose Access-Request is still out (the host does not wait
+ * for it: its answer is dropped). */
+static void conversation_end(void *state, struct wg_auth *a)
 {
 	struct radius_plugin *p = state;
-	struct login *l = login_find(p, a);
+	struct login *l = (struct login *)login_table_take(&p->logins, a);
 
 	if (l)
 		login_free(l);
@@ -671,9 +647,11 @@ static void fini(void *state)
 
 	if (!p)
 		return;
-	/* The host finished every run_blocking job before fini. */
-	while (p->logins)
-		login_free(p->logins);
+	/* The host finished every run_blocking job before fini and ended
+	 * every conversation, so this only matters for an older host that
+	 * does not call conversation_end. */
+	for (struct login *l; (l = (struct login *)login_table_pop(&p->logins));)
+		login_free(l);
 	radius_acct_fini(p);
 	for (unsigned i = 0; i < RADIUS_MAX_SERVERS; i++)
 		if (p->servers[i].rh)
@@ -687,9 +665,9 @@ static const struct wg_auth_ops ops = {
 	.struct_size = sizeof(struct wg_auth_ops),
 	.start = start,
 	.cont = cont,
-	.cancel = cancel,
 	.session_start = radius_acct_session_start,
 	.session_stop = radius_acct_session_stop,
+	.conversation_end = conversation_end,
 };
 
 WG_PLUGIN_DEFINE = {

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <wolfguard/plugin.h>
 
+#include "../common/login_table.h"
 #include "radius_attrs.h"
 
 #define RADIUS_MAX_SERVERS 8
@@ -23,7 +24,6 @@ struct radius_server {
 	time_t dead_until; /* guarded by radius_plugin.lock; 0: believed alive */
 };
 
-struct login;
 struct acct_session;
 
 struct radius_plugin {
@@ -39,7 +39,7 @@ struct radius_plugin {
 	bool accounting;
 	uint32_t interim_s; /* 0: no Interim-Update unless the server asks */
 	/* loop thread only */
-	struct login *logins;
+	struct login_table logins; /* conversations in progress (struct login) */
 	struct acct_session *sessions;
 };
 

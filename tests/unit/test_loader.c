@@ -123,6 +123,7 @@ Test(loader, ops_table_without_appended_members_loads)
 	const struct wg_auth_ops *ops = lp.desc->ops;
 	cr_assert(!WG_OPS_HAS(ops, session_start));
 	cr_assert(!WG_OPS_HAS(ops, session_stop));
+	cr_assert(!WG_OPS_HAS(ops, conversation_end));
 	wg_plugin_close(&lp);
 	free(path);
 }

@@ -90,7 +90,7 @@ struct wg_option {
 /* Opaque handles owned by the host. */
 struct wg_config;   /* a plugin's validated "options" object            */
 struct wg_session;  /* an authenticated user's VPN session               */
-struct wg_auth;     /* one login attempt, alive from start to its answer */
+struct wg_auth;     /* one login conversation: every form step until it ends */
 struct wg_timer;
 struct wg_auth_field; /* defined with the auth kind below */
 struct wg_policy_call; /* one asynchronous policy hook call */
@@ -291,7 +291,8 @@ struct wg_auth_ops {
 	void (*cont)(void *state, struct wg_auth *a);
 	/* The client went away; an answer given after this is ignored, but
 	 * the plugin must not touch `a` once cancel() returns. May be NULL if
-	 * the plugin never answers later than the call that started a step. */
+	 * the plugin never answers later than the call that started a step,
+	 * or sets conversation_end (below), which follows cancel() anyway. */
 	void (*cancel)(void *state, struct wg_auth *a);
 
 	/* --- appended; the host checks struct_size before calling these --- */
@@ -305,6 +306,24 @@ struct wg_auth_ops {
 	void (*session_start)(void *state, const struct wg_session *s);
 	void (*session_stop)(void *state, const struct wg_session *s, const struct wg_session_stats *st,
 			     const char *reason);
+
+	/* The login conversation `a` is over, whatever ended it: success,
+	 * failure, auth-timeout, the client started over or left, a later step
+	 * of the chain failed, server stop. The one place to free what the
+	 * plugin keeps per login (keyed by `a`).
+	 * Called exactly once for each plugin whose start() ran for `a` (start()
+	 * may have run several times: the chain starts over after a failure),
+	 * never for the others, before `a` is freed; `a` may be read during the
+	 * call (auth_username, auth_client_addr) but not answered.
+	 * The plugin's step may still be pending (work in flight): the host
+	 * then calls cancel() first if it is set, and ignores any later answer;
+	 * `a` must not be touched after this returns. So a plugin with this
+	 * hook needs no cancel(), and the host never waits for its answer.
+	 * Answering (auth_prompt/succeed/fail) may end the conversation before
+	 * the call returns, so this hook may run from inside that call: answer
+	 * last, after the plugin's own use of its per-login state.
+	 * May be NULL: the host then tells the plugin only through cancel(). */
+	void (*conversation_end)(void *state, struct wg_auth *a);
 };
 
 /* ---- WG_PLUGIN_ROUTING ------------------------------------------------- */
