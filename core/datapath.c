@@ -21,7 +21,12 @@
 #include "server.h"
 #include "session.h"
 
+/* Reads per wakeup, and packets (after splitting super-packets): enough to
+ * amortise the wakeup, bounded so other events get their turn. */
 #define TUN_BURST 64
+#define TUN_BURST_PKTS 1024
+
+_Static_assert(WG_TUN_HEADROOM >= WG_CSTP_HEADER_LEN, "no room for the CSTP header before TUN packets");
 
 static struct wg_session *owner_of(struct wg_server *srv, const uint8_t *pkt, size_t len)
 {
@@ -83,23 +88,36 @@ sent:
 	s->tx_pkts++;
 }
 
+struct tun_burst {
+	struct wg_server *srv;
+	unsigned pkts;
+};
+
+/* One plain IP packet from the TUN device (a super-packet arrives here
+ * already cut into segments), with WG_TUN_HEADROOM bytes before it. */
+static void tun_packet(void *arg, uint8_t *pkt, size_t len)
+{
+	struct tun_burst *b = arg;
+	struct wg_session *s;
+
+	b->pkts++;
+	if (len > 0xffff)
+		return;
+	s = owner_of(b->srv, pkt, len);
+	if (s)
+		send_to_client(s, pkt - WG_CSTP_HEADER_LEN, len);
+}
+
 void wg_datapath_tun_readable(struct wg_server *srv)
 {
-	uint8_t *frame = srv->pkt;
-	size_t room = sizeof(srv->pkt) - WG_CSTP_HEADER_LEN;
+	struct tun_burst b = {.srv = srv};
 
-	for (int i = 0; i < TUN_BURST; i++) {
-		ssize_t n = wg_tun_read(&srv->tun, frame + WG_CSTP_HEADER_LEN, room);
-		if (n < 0) {
+	for (int i = 0; i < TUN_BURST && b.pkts < TUN_BURST_PKTS; i++) {
+		if (wg_tun_read_split(&srv->tun, tun_packet, &b) < 0) {
 			if (errno != EAGAIN && errno != EINTR)
 				wg_log(NULL, WG_LOG_ERROR, "reading %s: %s", srv->tun.name, strerror(errno));
-			return;
+			break;
 		}
-		if (n == 0 || n > 0xffff)
-			continue;
-		struct wg_session *s = owner_of(srv, frame + WG_CSTP_HEADER_LEN, (size_t)n);
-		if (s)
-			send_to_client(s, frame, (size_t)n);
 	}
 }
 
