@@ -33,7 +33,7 @@
 #define READ_CHUNK 16384
 #define READ_BURST 32                 /* records per wakeup, so one client cannot starve others */
 #define WRITE_CHUNK 16384             /* one TLS record at most */
-#define MAX_BACKLOG (4u << 20)        /* queued ciphertext before data packets are dropped */
+#define MAX_BACKLOG WG_CONN_MAX_BACKLOG
 #define HANDSHAKE_TIMEOUT_S 20
 #define CSTP_MAX_FRAME (8 + 16384)
 
@@ -71,7 +71,7 @@ static int conn_io_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
 	ssize_t n = 0;
 
 	(void)ssl;
-	if (evbuffer_get_length(c->out) == 0) {
+	if (evbuffer_get_length(c->out) == 0 && !c->corked) {
 		n = send(c->fd, buf, (size_t)sz, MSG_NOSIGNAL);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
@@ -84,7 +84,8 @@ static int conn_io_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
 	}
 	if (evbuffer_add(c->out, buf + n, (size_t)(sz - n)) < 0)
 		return WOLFSSL_CBIO_ERR_GENERAL;
-	event_add(c->wev, NULL);
+	if (!c->corked)
+		event_add(c->wev, NULL);
 	return sz;
 }
 
@@ -254,6 +255,21 @@ void wg_conn_free_all(struct wg_server *srv)
 		}
 		conn_free_cb(-1, 0, c);
 	}
+}
+
+void wg_conn_cork(struct wg_conn *c)
+{
+	if (c->state != WG_CONN_CLOSING)
+		c->corked = true;
+}
+
+void wg_conn_uncork(struct wg_conn *c)
+{
+	if (!c->corked)
+		return;
+	c->corked = false;
+	if (c->state != WG_CONN_CLOSING && evbuffer_get_length(c->out) > 0)
+		conn_flush(c);
 }
 
 size_t wg_conn_backlog(const struct wg_conn *c)

@@ -39,6 +39,7 @@
 #include "dtls_hello.h"
 #include "hashmap.h"
 #include "log.h"
+#include "udp_batch.h"
 
 #define DEFAULT_MAX_HANDSHAKES 1024
 #define DEFAULT_HANDSHAKE_TIMEOUT_MS 10000
@@ -100,6 +101,11 @@ struct wg_dtls_server {
 	struct wg_dtls_callbacks cb;
 	void *arg;
 	uint8_t cookie_secret[COOKIE_SECRET_LEN];
+	/* Records of up links written while the core sends a burst
+	 * (wg_dtls_server_batch_begin/end) are gathered here and leave in one
+	 * sendmmsg with UDP GSO, instead of one sendto each. Owned. */
+	struct wg_udp_batch *batch;
+	bool batching;
 	uint8_t rx[DATAGRAM_MAX];      /* one datagram */
 	uint8_t plain[PLAIN_MAX];      /* one decrypted record */
 	uint8_t tx[PLAIN_MAX];         /* one record to encrypt */
@@ -200,6 +206,14 @@ static int io_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
 	(void)ssl;
 	if (!l->up && is_hello_verify_request(buf, sz))
 		l->sent_hvr = true;
+	/* Data of an up link during a burst waits for the burst's end (it
+	 * carries its own copy of the address, so the link may go meanwhile).
+	 * Handshake records never wait: they are driven by timers and the
+	 * peer, outside any burst. */
+	if (l->up && l->srv->batching) {
+		wg_udp_batch_add(l->srv->batch, (struct sockaddr *)&l->peer, l->peer_len, buf, (size_t)sz);
+		return sz;
+	}
 	n = sendto(l->srv->fd, buf, (size_t)sz, MSG_DONTWAIT, (struct sockaddr *)&l->peer, l->peer_len);
 	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS && errno != EINTR)
 		return WOLFSSL_CBIO_ERR_GENERAL;
@@ -689,6 +703,12 @@ struct wg_dtls_server *wg_dtls_server_new(struct event_base *base, const struct 
 		wg_log(NULL, WG_LOG_ERROR, "DTLS: cannot set up: %s", strerror(errno ? errno : ENOMEM));
 		goto fail;
 	}
+	srv->batch = malloc(sizeof(*srv->batch));
+	if (!srv->batch) {
+		wg_log(NULL, WG_LOG_ERROR, "DTLS: cannot set up: out of memory");
+		goto fail;
+	}
+	wg_udp_batch_init(srv->batch, srv->fd, true, NULL);
 	r = make_ctx(srv);
 	if (r < 0) {
 		wg_log(NULL, WG_LOG_ERROR, "DTLS: cannot create the wolfSSL context: %s", strerror(-r));
@@ -728,6 +748,7 @@ void wg_dtls_server_free(struct wg_dtls_server *srv)
 		event_free(srv->ev);
 	if (srv->ctx)
 		wolfSSL_CTX_free(srv->ctx);
+	free(srv->batch);
 	if (srv->fd >= 0)
 		close(srv->fd);
 	explicit_bzero(srv->cookie_secret, sizeof(srv->cookie_secret));
@@ -792,4 +813,19 @@ const char *wg_dtls_link_peer(const struct wg_dtls_link *l)
 size_t wg_dtls_link_max_payload(const struct wg_dtls_link *l)
 {
 	return l && l->up && !l->dead ? l->max_payload : 0;
+}
+
+void wg_dtls_server_batch_begin(struct wg_dtls_server *srv)
+{
+	if (srv && srv->batch)
+		srv->batching = true;
+}
+
+void wg_dtls_server_batch_end(struct wg_dtls_server *srv)
+{
+	if (!srv || !srv->batching)
+		return;
+	srv->batching = false;
+	if (!wg_udp_batch_empty(srv->batch))
+		wg_udp_batch_flush(srv->batch);
 }

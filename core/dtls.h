@@ -81,4 +81,11 @@ struct wg_dtls_stats {
 };
 void wg_dtls_server_stats(const struct wg_dtls_server *srv, struct wg_dtls_stats *out);
 
+/* A burst of sends: between begin and end, records of up links are queued
+ * and leave together at end (one sendmmsg, UDP GSO where the kernel takes
+ * it). Handshake records are never held. end with nothing queued is free.
+ * Not nested. */
+void wg_dtls_server_batch_begin(struct wg_dtls_server *srv);
+void wg_dtls_server_batch_end(struct wg_dtls_server *srv);
+
 #endif
