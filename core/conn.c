@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "datapath.h"
 #include "http_parser.h"
 #include "log.h"
 #include "server.h"
@@ -492,7 +493,7 @@ static int conn_input(struct wg_conn *c, const uint8_t *buf, size_t len)
 	return -1;
 }
 
-static void conn_read_tls(struct wg_conn *c)
+static void conn_read_tls_burst(struct wg_conn *c)
 {
 	uint8_t buf[READ_CHUNK];
 
@@ -527,6 +528,20 @@ static void conn_read_tls(struct wg_conn *c)
 	/* Burst limit reached: come back after others had their turn. */
 	if (wolfSSL_pending(c->ssl) > 0)
 		event_active(c->rev, EV_READ, 0);
+}
+
+static void conn_read_tls(struct wg_conn *c)
+{
+	struct wg_server *srv = c->srv; /* c may be closing after the burst */
+	bool tunnel = c->state == WG_CONN_CSTP;
+
+	/* A burst of CSTP frames: their packets reach the TUN device merged
+	 * per TCP flow, written when the burst ends. */
+	if (tunnel)
+		wg_datapath_rx_begin(srv);
+	conn_read_tls_burst(c);
+	if (tunnel)
+		wg_datapath_rx_end(srv);
 }
 
 static void conn_on_read(evutil_socket_t fd, short what, void *arg)

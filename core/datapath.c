@@ -175,8 +175,19 @@ void wg_datapath_from_client(struct wg_session *s, const uint8_t *pkt, size_t le
 		return;
 	s->rx_bytes += len;
 	s->rx_pkts++;
-	if (wg_tun_write(&srv->tun, pkt, len) < 0 && errno != EAGAIN)
-		wg_log(s, WG_LOG_DEBUG, "writing to %s: %s", srv->tun.name, strerror(errno));
+	/* Every check above ran on this packet as the client sent it; only
+	 * then may it be merged with its flow's neighbours. */
+	wg_tun_queue(&srv->tun, pkt, len);
+}
+
+void wg_datapath_rx_begin(struct wg_server *srv)
+{
+	wg_tun_queue_begin(&srv->tun);
+}
+
+void wg_datapath_rx_end(struct wg_server *srv)
+{
+	wg_tun_flush(&srv->tun);
 }
 
 /* --- DTLS callbacks --------------------------------------------------- */
@@ -233,7 +244,18 @@ static void dtls_closed(void *arg, void *session, struct wg_dtls_link *link)
 		wg_session_detached(s);
 }
 
+static void dtls_burst(void *arg, bool begin)
+{
+	struct wg_server *srv = arg;
+
+	if (begin)
+		wg_datapath_rx_begin(srv);
+	else
+		wg_datapath_rx_end(srv);
+}
+
 static const struct wg_dtls_callbacks dtls_callbacks = {
+	.on_burst = dtls_burst,
 	.lookup = dtls_lookup,
 	.on_up = dtls_up,
 	.on_packet = dtls_packet,

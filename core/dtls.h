@@ -14,6 +14,7 @@
 #ifndef WG_DTLS_H
 #define WG_DTLS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -42,6 +43,9 @@ struct wg_dtls_callbacks {
 	/* The link is gone (peer closed, fatal error, replaced). `link` must not
 	 * be used after this returns. */
 	void (*on_closed)(void *arg, void *session, struct wg_dtls_link *link);
+	/* Optional: a burst of received datagrams begins (begin true) and
+	 * ends; the on_packet calls of the burst come in between. */
+	void (*on_burst)(void *arg, bool begin);
 };
 
 /* Binds a UDP socket to addr and serves it on base. Returns NULL and logs
