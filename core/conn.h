@@ -38,6 +38,11 @@ struct wg_conn {
 	bool close_after_flush;
 	bool counted_unauth;
 	bool corked;                  /* ciphertext queued in out until wg_conn_uncork */
+	/* Tunnel bytes read ahead from the socket but not yet given to
+	 * wolfSSL, kept here (exact size) when a read burst ends; NULL when
+	 * none, so idle sessions hold no buffer. */
+	uint8_t *rx_stash;
+	size_t rx_stash_off, rx_stash_len;
 	/* CSTP reassembly buffer, allocated when a frame first straddles reads. */
 	uint8_t *in;
 	size_t in_len, in_cap;
