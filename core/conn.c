@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "datapath.h"
 #include "http_parser.h"
 #include "log.h"
 #include "server.h"
@@ -31,9 +32,13 @@
 #include "tunnel.h"
 
 #define READ_CHUNK 16384
-#define READ_BURST 32                 /* records per wakeup, so one client cannot starve others */
+/* Per wakeup at most READ_BURST records or READ_BURST_BYTES of plaintext,
+ * so one client cannot starve others. */
+#define READ_BURST 64
+#define READ_BURST_BYTES (256u << 10)
+#define READ_AHEAD (64u << 10)        /* one recv for many tunnel records */
 #define WRITE_CHUNK 16384             /* one TLS record at most */
-#define MAX_BACKLOG (4u << 20)        /* queued ciphertext before data packets are dropped */
+#define MAX_BACKLOG WG_CONN_MAX_BACKLOG
 #define HANDSHAKE_TIMEOUT_S 20
 #define CSTP_MAX_FRAME (8 + 16384)
 
@@ -71,7 +76,7 @@ static int conn_io_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
 	ssize_t n = 0;
 
 	(void)ssl;
-	if (evbuffer_get_length(c->out) == 0) {
+	if (evbuffer_get_length(c->out) == 0 && !c->corked) {
 		n = send(c->fd, buf, (size_t)sz, MSG_NOSIGNAL);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
@@ -84,8 +89,107 @@ static int conn_io_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
 	}
 	if (evbuffer_add(c->out, buf + n, (size_t)(sz - n)) < 0)
 		return WOLFSSL_CBIO_ERR_GENERAL;
-	event_add(c->wev, NULL);
+	if (!c->corked)
+		event_add(c->wev, NULL);
 	return sz;
+}
+
+/* Read-ahead for tunnel connections. wolfSSL reads a record in two recv
+ * calls (header, then body) and openconnect sends one record per packet,
+ * so a CSTP upload cost two system calls per ~1400-byte packet. In the
+ * CSTP phase wolfSSL reads instead from this buffer, filled with one recv
+ * of up to 64 KB: one buffer per event loop (thread), lent to one
+ * connection at a time. When a read burst ends, what the connection has
+ * not consumed moves to its own exact-size rx_stash (rx_ahead_release),
+ * so nothing read from the socket waits unseen by the event loop. */
+static _Thread_local struct {
+	struct wg_conn *owner;
+	size_t off, len;
+	uint8_t buf[READ_AHEAD];
+} rx_ahead;
+
+static int rx_ahead_release(struct wg_conn *c)
+{
+	size_t left;
+	uint8_t *stash;
+
+	if (rx_ahead.owner != c)
+		return 0;
+	rx_ahead.owner = NULL;
+	left = rx_ahead.len - rx_ahead.off;
+	if (left == 0 || c->state == WG_CONN_CLOSING)
+		return 0;
+	/* io_recv serves the stash before the shared buffer, so it is
+	 * empty whenever the shared buffer is filled for c. */
+	stash = malloc(left);
+	if (!stash)
+		return -1;
+	memcpy(stash, rx_ahead.buf + rx_ahead.off, left);
+	free(c->rx_stash);
+	c->rx_stash = stash;
+	c->rx_stash_off = 0;
+	c->rx_stash_len = left;
+	return 0;
+}
+
+static int recv_error(void)
+{
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		return WOLFSSL_CBIO_ERR_WANT_READ;
+	if (errno == EINTR)
+		return WOLFSSL_CBIO_ERR_ISR;
+	if (errno == ECONNRESET)
+		return WOLFSSL_CBIO_ERR_CONN_RST;
+	return WOLFSSL_CBIO_ERR_GENERAL;
+}
+
+static int conn_io_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
+{
+	struct wg_conn *c = ctx;
+	size_t n;
+	ssize_t r;
+
+	(void)ssl;
+	if (sz <= 0)
+		return 0;
+	if (c->rx_stash) {
+		n = c->rx_stash_len - c->rx_stash_off;
+		n = n < (size_t)sz ? n : (size_t)sz;
+		memcpy(buf, c->rx_stash + c->rx_stash_off, n);
+		c->rx_stash_off += n;
+		if (c->rx_stash_off == c->rx_stash_len) {
+			free(c->rx_stash);
+			c->rx_stash = NULL;
+		}
+		return (int)n;
+	}
+	if (c->state != WG_CONN_CSTP) {
+		/* Handshake and HTTP: as wolfSSL's own callback would. */
+		r = recv(c->fd, buf, (size_t)sz, 0);
+		if (r > 0)
+			return (int)r;
+		return r == 0 ? WOLFSSL_CBIO_ERR_CONN_CLOSE : recv_error();
+	}
+	if (rx_ahead.owner != c) {
+		if (rx_ahead.owner && rx_ahead_release(rx_ahead.owner) < 0)
+			wg_conn_close(rx_ahead.owner, "out of memory");
+		rx_ahead.owner = c;
+		rx_ahead.off = rx_ahead.len = 0;
+	}
+	if (rx_ahead.off == rx_ahead.len) {
+		r = recv(c->fd, rx_ahead.buf, sizeof(rx_ahead.buf), 0);
+		if (r <= 0) {
+			rx_ahead.owner = NULL;
+			return r == 0 ? WOLFSSL_CBIO_ERR_CONN_CLOSE : recv_error();
+		}
+		rx_ahead.off = 0;
+		rx_ahead.len = (size_t)r;
+	}
+	n = rx_ahead.len - rx_ahead.off;
+	n = n < (size_t)sz ? n : (size_t)sz;
+	memcpy(buf, rx_ahead.buf + rx_ahead.off, n);
+	rx_ahead.off += n;
+	return (int)n;
 }
 
 static void timer_set(struct wg_conn *c, unsigned seconds)
@@ -166,6 +270,8 @@ void wg_conn_accept(struct wg_server *srv, int fd, const struct sockaddr *sa, so
 	}
 	wolfSSL_SSLSetIOSend(c->ssl, conn_io_send);
 	wolfSSL_SetIOWriteCtx(c->ssl, c);
+	wolfSSL_SSLSetIORecv(c->ssl, conn_io_recv);
+	wolfSSL_SetIOReadCtx(c->ssl, c);
 	/* The DTLS key is exported from the handshake's secrets at CONNECT;
 	 * wolfSSL frees them after the handshake unless told to keep them. */
 	wolfSSL_KeepArrays(c->ssl);
@@ -202,6 +308,9 @@ static void conn_free_cb(evutil_socket_t fd, short what, void *arg)
 	if (priv(c)->stash)
 		evbuffer_free(priv(c)->stash);
 	wg_http_parser_free(c->http);
+	if (rx_ahead.owner == c)
+		rx_ahead.owner = NULL;
+	free(c->rx_stash);
 	free(c->in);
 	free(c);
 }
@@ -254,6 +363,21 @@ void wg_conn_free_all(struct wg_server *srv)
 		}
 		conn_free_cb(-1, 0, c);
 	}
+}
+
+void wg_conn_cork(struct wg_conn *c)
+{
+	if (c->state != WG_CONN_CLOSING)
+		c->corked = true;
+}
+
+void wg_conn_uncork(struct wg_conn *c)
+{
+	if (!c->corked)
+		return;
+	c->corked = false;
+	if (c->state != WG_CONN_CLOSING && evbuffer_get_length(c->out) > 0)
+		conn_flush(c);
 }
 
 size_t wg_conn_backlog(const struct wg_conn *c)
@@ -476,7 +600,7 @@ static int conn_input(struct wg_conn *c, const uint8_t *buf, size_t len)
 	return -1;
 }
 
-static void conn_read_tls(struct wg_conn *c)
+static void conn_read_tls_burst(struct wg_conn *c)
 {
 	uint8_t buf[READ_CHUNK];
 
@@ -484,11 +608,14 @@ static void conn_read_tls(struct wg_conn *c)
 	 * that arrive meanwhile wait in the stash, and a client that goes away
 	 * is noticed at once, so its login is cancelled instead of the read
 	 * event firing again and again until the answer. */
-	for (int i = 0; i < READ_BURST; i++) {
+	size_t bytes = 0;
+
+	for (int i = 0; i < READ_BURST && bytes < READ_BURST_BYTES; i++) {
 		if (c->state == WG_CONN_CLOSING)
 			return;
 		int n = wolfSSL_read(c->ssl, buf, sizeof(buf));
 		if (n > 0) {
+			bytes += (size_t)n;
 			if (conn_input(c, buf, (size_t)n) < 0)
 				return;
 			continue;
@@ -509,8 +636,26 @@ static void conn_read_tls(struct wg_conn *c)
 		return;
 	}
 	/* Burst limit reached: come back after others had their turn. */
-	if (wolfSSL_pending(c->ssl) > 0)
+	if (wolfSSL_pending(c->ssl) > 0 || (rx_ahead.owner == c && rx_ahead.off < rx_ahead.len) || c->rx_stash)
 		event_active(c->rev, EV_READ, 0);
+}
+
+static void conn_read_tls(struct wg_conn *c)
+{
+	struct wg_server *srv = c->srv; /* c may be closing after the burst */
+	bool tunnel = c->state == WG_CONN_CSTP;
+
+	/* A burst of CSTP frames: their packets reach the TUN device merged
+	 * per TCP flow, written when the burst ends. */
+	if (tunnel)
+		wg_datapath_rx_begin(srv);
+	conn_read_tls_burst(c);
+	/* Bytes read ahead for c stay with c, never in the shared buffer
+	 * past this call. */
+	if (rx_ahead_release(c) < 0)
+		wg_conn_close(c, "out of memory");
+	if (tunnel)
+		wg_datapath_rx_end(srv);
 }
 
 static void conn_on_read(evutil_socket_t fd, short what, void *arg)

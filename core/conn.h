@@ -17,6 +17,10 @@ struct wg_http_parser;
 struct evbuffer;
 struct event;
 
+/* Queued ciphertext past which data packets are dropped (the client is not
+ * reading), as a full queue would. */
+#define WG_CONN_MAX_BACKLOG (4u << 20)
+
 enum wg_conn_state { WG_CONN_TLS, WG_CONN_HTTP, WG_CONN_CSTP, WG_CONN_CLOSING };
 
 struct wg_conn {
@@ -33,6 +37,12 @@ struct wg_conn {
 	bool busy;                    /* a request is being answered asynchronously */
 	bool close_after_flush;
 	bool counted_unauth;
+	bool corked;                  /* ciphertext queued in out until wg_conn_uncork */
+	/* Tunnel bytes read ahead from the socket but not yet given to
+	 * wolfSSL, kept here (exact size) when a read burst ends; NULL when
+	 * none, so idle sessions hold no buffer. */
+	uint8_t *rx_stash;
+	size_t rx_stash_off, rx_stash_len;
 	/* CSTP reassembly buffer, allocated when a frame first straddles reads. */
 	uint8_t *in;
 	size_t in_len, in_cap;
@@ -52,6 +62,10 @@ void wg_conn_close(struct wg_conn *c, const char *reason);
 /* Ends the HTTP phase; bytes already read after the CONNECT request are
  * handed to the CSTP parser. */
 int wg_conn_enter_cstp(struct wg_conn *c, struct wg_session *s, const uint8_t *extra, size_t extra_len);
+/* A burst of sends: while corked, records are only queued, and uncork
+ * writes them all with one writev (instead of one send per record). */
+void wg_conn_cork(struct wg_conn *c);
+void wg_conn_uncork(struct wg_conn *c);
 /* Bytes queued and not yet written: for back-pressure on the data path. */
 size_t wg_conn_backlog(const struct wg_conn *c);
 /* Frees every connection at once (server shutdown, loop stopped). */

@@ -21,7 +21,12 @@
 #include "server.h"
 #include "session.h"
 
+/* Reads per wakeup, and packets (after splitting super-packets): enough to
+ * amortise the wakeup, bounded so other events get their turn. */
 #define TUN_BURST 64
+#define TUN_BURST_PKTS 1024
+
+_Static_assert(WG_TUN_HEADROOM >= WG_CSTP_HEADER_LEN, "no room for the CSTP header before TUN packets");
 
 static struct wg_session *owner_of(struct wg_server *srv, const uint8_t *pkt, size_t len)
 {
@@ -60,11 +65,42 @@ static bool rate_allows(struct wg_rate *r, uint32_t kbps, size_t len)
 	return true;
 }
 
-/* frame points at WG_CSTP_HEADER_LEN bytes of headroom, then the packet. */
-static void send_to_client(struct wg_session *s, uint8_t *frame, size_t len)
-{
-	uint8_t *pkt = frame + WG_CSTP_HEADER_LEN;
+/* CSTP: every packet is its own TLS record, as openconnect requires (it
+ * takes each record it reads for exactly one CSTP frame and drops a record
+ * holding several). What can be batched is the system call: the connection
+ * is corked while one TUN read's packets are encrypted, so the records of a
+ * 64 KB super-packet leave in one writev instead of one send each. */
+struct tun_burst {
+	struct wg_server *srv;
+	unsigned pkts;
+	struct wg_conn *cstp; /* corked until the end of the current read */
+};
 
+static void cstp_release(struct tun_burst *b)
+{
+	if (!b->cstp)
+		return;
+	wg_conn_uncork(b->cstp);
+	b->cstp = NULL;
+}
+
+/* frame has WG_CSTP_HEADER_LEN bytes of headroom, then the packet. */
+static int cstp_send(struct tun_burst *b, struct wg_conn *c, uint8_t *frame, size_t len)
+{
+	if (c->state != WG_CONN_CSTP)
+		return -1;
+	if (b->cstp != c) {
+		cstp_release(b);
+		b->cstp = c;
+		wg_conn_cork(c);
+	}
+	wg_cstp_header(frame, WG_CSTP_DATA, (uint16_t)len);
+	return wg_conn_send(c, frame, WG_CSTP_HEADER_LEN + len);
+}
+
+/* pkt has WG_TUN_HEADROOM writable bytes before it. */
+static void send_to_client(struct tun_burst *b, struct wg_session *s, uint8_t *pkt, size_t len)
+{
 	if (!rate_allows(&s->rate_out, s->tc.rate_limit_kbps, len))
 		return;
 	if (s->dtls) {
@@ -72,35 +108,46 @@ static void send_to_client(struct wg_session *s, uint8_t *frame, size_t len)
 		if (wg_dtls_send(s->dtls, WG_CSTP_DATA, pkt, len) == 0)
 			goto sent;
 	}
-	if (s->cstp && s->cstp->state == WG_CONN_CSTP) {
-		wg_cstp_header(frame, WG_CSTP_DATA, (uint16_t)len);
-		if (wg_conn_send(s->cstp, frame, WG_CSTP_HEADER_LEN + len) == 0)
-			goto sent;
-	}
+	if (s->cstp && cstp_send(b, s->cstp, pkt - WG_CSTP_HEADER_LEN, len) == 0)
+		goto sent;
 	return; /* no channel up: dropped, as a router would */
 sent:
 	s->tx_bytes += len;
 	s->tx_pkts++;
 }
 
+/* One plain IP packet from the TUN device (a super-packet arrives here
+ * already cut into segments), with WG_TUN_HEADROOM bytes before it. */
+static void tun_packet(void *arg, uint8_t *pkt, size_t len)
+{
+	struct tun_burst *b = arg;
+	struct wg_session *s;
+
+	b->pkts++;
+	if (len > 0xffff)
+		return;
+	s = owner_of(b->srv, pkt, len);
+	if (s)
+		send_to_client(b, s, pkt, len);
+}
+
 void wg_datapath_tun_readable(struct wg_server *srv)
 {
-	uint8_t *frame = srv->pkt;
-	size_t room = sizeof(srv->pkt) - WG_CSTP_HEADER_LEN;
+	struct tun_burst burst = {.srv = srv}, *b = &burst;
 
-	for (int i = 0; i < TUN_BURST; i++) {
-		ssize_t n = wg_tun_read(&srv->tun, frame + WG_CSTP_HEADER_LEN, room);
-		if (n < 0) {
+	wg_dtls_server_batch_begin(srv->dtls);
+	for (int i = 0; i < TUN_BURST && b->pkts < TUN_BURST_PKTS; i++) {
+		int r = wg_tun_read_split(&srv->tun, tun_packet, b);
+		/* What one read produced leaves now: a super-packet's worth of
+		 * CSTP records in one writev (DTLS: at the end of the burst). */
+		cstp_release(b);
+		if (r < 0) {
 			if (errno != EAGAIN && errno != EINTR)
 				wg_log(NULL, WG_LOG_ERROR, "reading %s: %s", srv->tun.name, strerror(errno));
-			return;
+			break;
 		}
-		if (n == 0 || n > 0xffff)
-			continue;
-		struct wg_session *s = owner_of(srv, frame + WG_CSTP_HEADER_LEN, (size_t)n);
-		if (s)
-			send_to_client(s, frame, (size_t)n);
 	}
+	wg_dtls_server_batch_end(srv->dtls);
 }
 
 static bool in_pool4(const struct wg_server *srv, const uint8_t *addr)
@@ -128,8 +175,19 @@ void wg_datapath_from_client(struct wg_session *s, const uint8_t *pkt, size_t le
 		return;
 	s->rx_bytes += len;
 	s->rx_pkts++;
-	if (wg_tun_write(&srv->tun, pkt, len) < 0 && errno != EAGAIN)
-		wg_log(s, WG_LOG_DEBUG, "writing to %s: %s", srv->tun.name, strerror(errno));
+	/* Every check above ran on this packet as the client sent it; only
+	 * then may it be merged with its flow's neighbours. */
+	wg_tun_queue(&srv->tun, pkt, len);
+}
+
+void wg_datapath_rx_begin(struct wg_server *srv)
+{
+	wg_tun_queue_begin(&srv->tun);
+}
+
+void wg_datapath_rx_end(struct wg_server *srv)
+{
+	wg_tun_flush(&srv->tun);
 }
 
 /* --- DTLS callbacks --------------------------------------------------- */
@@ -186,7 +244,18 @@ static void dtls_closed(void *arg, void *session, struct wg_dtls_link *link)
 		wg_session_detached(s);
 }
 
+static void dtls_burst(void *arg, bool begin)
+{
+	struct wg_server *srv = arg;
+
+	if (begin)
+		wg_datapath_rx_begin(srv);
+	else
+		wg_datapath_rx_end(srv);
+}
+
 static const struct wg_dtls_callbacks dtls_callbacks = {
+	.on_burst = dtls_burst,
 	.lookup = dtls_lookup,
 	.on_up = dtls_up,
 	.on_packet = dtls_packet,

@@ -14,6 +14,11 @@ void wg_datapath_tun_readable(struct wg_server *srv);
 /* A packet from a client (CSTP or DTLS): source address checked against the
  * session's lease, then written to the TUN device. */
 void wg_datapath_from_client(struct wg_session *s, const uint8_t *pkt, size_t len);
+/* Around a burst of client packets (one recvmmsg, one TLS read loop):
+ * packets written in between are merged per TCP flow into super-packets
+ * and written at rx_end. */
+void wg_datapath_rx_begin(struct wg_server *srv);
+void wg_datapath_rx_end(struct wg_server *srv);
 /* Hooks the DTLS server to sessions (callbacks). */
 int wg_datapath_start_dtls(struct wg_server *srv);
 

@@ -39,6 +39,7 @@
 #include "dtls_hello.h"
 #include "hashmap.h"
 #include "log.h"
+#include "udp_batch.h"
 
 #define DEFAULT_MAX_HANDSHAKES 1024
 #define DEFAULT_HANDSHAKE_TIMEOUT_MS 10000
@@ -100,7 +101,16 @@ struct wg_dtls_server {
 	struct wg_dtls_callbacks cb;
 	void *arg;
 	uint8_t cookie_secret[COOKIE_SECRET_LEN];
-	uint8_t rx[DATAGRAM_MAX];      /* one datagram */
+	/* Records of up links written while the core sends a burst
+	 * (wg_dtls_server_batch_begin/end) are gathered here and leave in one
+	 * sendmmsg with UDP GSO, instead of one sendto each. Owned. */
+	struct wg_udp_batch *batch;
+	bool batching;
+	/* One recvmmsg burst: RECV_BURST datagrams and their addresses. */
+	struct mmsghdr rx_msgs[RECV_BURST];
+	struct iovec rx_iov[RECV_BURST];
+	struct sockaddr_storage rx_addr[RECV_BURST];
+	uint8_t rx[RECV_BURST][DATAGRAM_MAX];
 	uint8_t plain[PLAIN_MAX];      /* one decrypted record */
 	uint8_t tx[PLAIN_MAX];         /* one record to encrypt */
 };
@@ -200,6 +210,14 @@ static int io_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
 	(void)ssl;
 	if (!l->up && is_hello_verify_request(buf, sz))
 		l->sent_hvr = true;
+	/* Data of an up link during a burst waits for the burst's end (it
+	 * carries its own copy of the address, so the link may go meanwhile).
+	 * Handshake records never wait: they are driven by timers and the
+	 * peer, outside any burst. */
+	if (l->up && l->srv->batching) {
+		wg_udp_batch_add(l->srv->batch, (struct sockaddr *)&l->peer, l->peer_len, buf, (size_t)sz);
+		return sz;
+	}
 	n = sendto(l->srv->fd, buf, (size_t)sz, MSG_DONTWAIT, (struct sockaddr *)&l->peer, l->peer_len);
 	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS && errno != EINTR)
 		return WOLFSSL_CBIO_ERR_GENERAL;
@@ -566,7 +584,8 @@ static void handle_records(struct wg_dtls_link *l)
 
 /* ---- the socket ---------------------------------------------------------- */
 
-static void handle_datagram(struct wg_dtls_server *srv, size_t n, const struct sockaddr *sa, socklen_t salen)
+static void handle_datagram(struct wg_dtls_server *srv, uint8_t *rx, size_t n, const struct sockaddr *sa,
+			    socklen_t salen)
 {
 	struct peer_key key;
 	struct wg_dtls_link *l;
@@ -576,16 +595,16 @@ static void handle_datagram(struct wg_dtls_server *srv, size_t n, const struct s
 	make_key(sa, &key);
 	l = wg_hashmap_get(srv->links, &key);
 	if (!l) {
-		new_peer(srv, srv->rx, n, sa, salen, &key, NULL);
+		new_peer(srv, rx, n, sa, salen, &key, NULL);
 		return;
 	}
-	if (l->up && wg_dtls_hello_session_id(srv->rx, n, sid, &sid_len) == 0) {
+	if (l->up && wg_dtls_hello_session_id(rx, n, sid, &sid_len) == 0) {
 		/* Same address, new handshake: the client restarted. The old
 		 * link goes only if the new hello passes the cookie check. */
-		new_peer(srv, srv->rx, n, sa, salen, &key, l);
+		new_peer(srv, rx, n, sa, salen, &key, l);
 		return;
 	}
-	l->in = srv->rx;
+	l->in = rx;
 	l->in_len = n;
 	if (l->up)
 		handle_records(l);
@@ -594,27 +613,45 @@ static void handle_datagram(struct wg_dtls_server *srv, size_t n, const struct s
 	/* l may be freed here. */
 }
 
+/* Up to RECV_BURST datagrams with one recvmmsg. The core hears of the
+ * burst's start and end (on_burst), so what the datagrams carry can be
+ * written to the TUN device together (merged per TCP flow). */
 static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct wg_dtls_server *srv = arg;
+	int n;
 
 	(void)what;
 	for (int i = 0; i < RECV_BURST; i++) {
-		struct sockaddr_storage ss;
-		socklen_t salen = sizeof(ss);
-		ssize_t n = recvfrom(fd, srv->rx, sizeof(srv->rx), MSG_TRUNC, (struct sockaddr *)&ss, &salen);
-
-		if (n < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-				wg_log(NULL, WG_LOG_DEBUG, "DTLS: recvfrom: %s", strerror(errno));
-			return;
-		}
-		if (n == 0 || (size_t)n > sizeof(srv->rx))
-			continue; /* empty, or cut: nothing DTLS can use */
-		if (ss.ss_family != AF_INET && ss.ss_family != AF_INET6)
-			continue;
-		handle_datagram(srv, (size_t)n, (struct sockaddr *)&ss, salen);
+		srv->rx_iov[i].iov_base = srv->rx[i];
+		srv->rx_iov[i].iov_len = sizeof(srv->rx[i]);
+		memset(&srv->rx_msgs[i].msg_hdr, 0, sizeof(srv->rx_msgs[i].msg_hdr));
+		srv->rx_msgs[i].msg_hdr.msg_name = &srv->rx_addr[i];
+		srv->rx_msgs[i].msg_hdr.msg_namelen = sizeof(srv->rx_addr[i]);
+		srv->rx_msgs[i].msg_hdr.msg_iov = &srv->rx_iov[i];
+		srv->rx_msgs[i].msg_hdr.msg_iovlen = 1;
 	}
+	n = recvmmsg(fd, srv->rx_msgs, RECV_BURST, MSG_DONTWAIT, NULL);
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			wg_log(NULL, WG_LOG_DEBUG, "DTLS: recvmmsg: %s", strerror(errno));
+		return;
+	}
+	if (srv->cb.on_burst)
+		srv->cb.on_burst(srv->arg, true);
+	for (int i = 0; i < n; i++) {
+		struct msghdr *m = &srv->rx_msgs[i].msg_hdr;
+		size_t len = srv->rx_msgs[i].msg_len;
+		const struct sockaddr *sa = m->msg_name;
+
+		if (len == 0 || (m->msg_flags & MSG_TRUNC))
+			continue; /* empty, or cut: nothing DTLS can use */
+		if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
+			continue;
+		handle_datagram(srv, srv->rx[i], len, sa, m->msg_namelen);
+	}
+	if (srv->cb.on_burst)
+		srv->cb.on_burst(srv->arg, false);
 }
 
 /* ---- server ------------------------------------------------------------- */
@@ -704,6 +741,12 @@ struct wg_dtls_server *wg_dtls_server_new_on(struct event_base *base, int fd, co
 		wg_log(NULL, WG_LOG_ERROR, "DTLS: cannot set up: %s", strerror(errno ? errno : ENOMEM));
 		goto fail;
 	}
+	srv->batch = malloc(sizeof(*srv->batch));
+	if (!srv->batch) {
+		wg_log(NULL, WG_LOG_ERROR, "DTLS: cannot set up: out of memory");
+		goto fail;
+	}
+	wg_udp_batch_init(srv->batch, srv->fd, true, NULL);
 	r = make_ctx(srv);
 	if (r < 0) {
 		wg_log(NULL, WG_LOG_ERROR, "DTLS: cannot create the wolfSSL context: %s", strerror(-r));
@@ -743,6 +786,7 @@ void wg_dtls_server_free(struct wg_dtls_server *srv)
 		event_free(srv->ev);
 	if (srv->ctx)
 		wolfSSL_CTX_free(srv->ctx);
+	free(srv->batch);
 	if (srv->fd >= 0)
 		close(srv->fd);
 	explicit_bzero(srv->cookie_secret, sizeof(srv->cookie_secret));
@@ -807,4 +851,19 @@ const char *wg_dtls_link_peer(const struct wg_dtls_link *l)
 size_t wg_dtls_link_max_payload(const struct wg_dtls_link *l)
 {
 	return l && l->up && !l->dead ? l->max_payload : 0;
+}
+
+void wg_dtls_server_batch_begin(struct wg_dtls_server *srv)
+{
+	if (srv && srv->batch)
+		srv->batching = true;
+}
+
+void wg_dtls_server_batch_end(struct wg_dtls_server *srv)
+{
+	if (!srv || !srv->batching)
+		return;
+	srv->batching = false;
+	if (!wg_udp_batch_empty(srv->batch))
+		wg_udp_batch_flush(srv->batch);
 }

@@ -14,6 +14,7 @@
 #ifndef WG_DTLS_H
 #define WG_DTLS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -42,6 +43,9 @@ struct wg_dtls_callbacks {
 	/* The link is gone (peer closed, fatal error, replaced). `link` must not
 	 * be used after this returns. */
 	void (*on_closed)(void *arg, void *session, struct wg_dtls_link *link);
+	/* Optional: a burst of received datagrams begins (begin true) and
+	 * ends; the on_packet calls of the burst come in between. */
+	void (*on_burst)(void *arg, bool begin);
 };
 
 /* Binds a UDP socket to addr and serves it on base. Returns NULL and logs
@@ -84,5 +88,12 @@ struct wg_dtls_stats {
 	size_t handshakes; /* half-open handshakes holding state */
 };
 void wg_dtls_server_stats(const struct wg_dtls_server *srv, struct wg_dtls_stats *out);
+
+/* A burst of sends: between begin and end, records of up links are queued
+ * and leave together at end (one sendmmsg, UDP GSO where the kernel takes
+ * it). Handshake records are never held. end with nothing queued is free.
+ * Not nested. */
+void wg_dtls_server_batch_begin(struct wg_dtls_server *srv);
+void wg_dtls_server_batch_end(struct wg_dtls_server *srv);
 
 #endif
