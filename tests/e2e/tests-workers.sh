@@ -31,7 +31,7 @@ WOLFGUARD_TESTS+=(workers_steering workers_worker_dies)
 # address. wolfguardctl sees both workers' sessions; disconnect, reload and
 # the graceful stop reach every worker.
 test_workers_steering() {
-	local wa wb
+	local wa wb t
 	wa=$(worker_of "$CLI_ADDR" 2)
 	wb=$(worker_of "$CLI2_ADDR" 2)
 	[ "$wa" != "$wb" ] || fail "test set-up: alice and bob hash to the same worker ($wa)" || return 1
@@ -59,6 +59,17 @@ test_workers_steering() {
 	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "alice cannot reach the LAN" || return 1
 	ping_ok "$NS_CLI2" "$LAN_ADDR" || fail "bob cannot reach the LAN" || return 1
 	ping_ok "$NS_CLI" "$b" || fail "alice (worker $wa) cannot reach bob (worker $wb) at $b" || return 1
+	# Bulk traffic both ways through each worker's own TUN queue (offloads,
+	# segmentation and merging per queue).
+	local up down
+	for t in alice:"$NS_CLI" bob:"$NS_CLI2"; do
+		up=$(iperf_mbps "${t#*:}" 2)
+		down=$(iperf_mbps "${t#*:}" 2 -R)
+		log "workers: ${t%%:*} iperf3 client->LAN ${up:-0} Mbit/s, LAN->client ${down:-0} Mbit/s"
+		[ "${up:-0}" -ge "$MIN_MBPS" ] && [ "${down:-0}" -ge "$MIN_MBPS" ] ||
+			fail "${t%%:*}: iperf3 ${up:-0}/${down:-0} Mbit/s through worker queues (< $MIN_MBPS)" || return 1
+	done
+	[ "$(grep -c 'offloads on' "$RUN/server.log")" = 2 ] || fail "not both TUN queues have offloads" || return 1
 
 	# Session ids are index + k * count: each says which worker holds it.
 	local list ida idb
