@@ -89,10 +89,16 @@ static void on_sigsys(int sig, siginfo_t *info, void *ctx)
  * only, never loading programs or making maps. */
 static int allow_bpf_map_updates(scmp_filter_ctx f)
 {
+	static const int cmds[] = {BPF_MAP_UPDATE_ELEM, BPF_MAP_DELETE_ELEM};
 	int nr = seccomp_syscall_resolve_name("bpf");
-	int rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, nr, 1, SCMP_A0(SCMP_CMP_EQ, BPF_MAP_UPDATE_ELEM));
 
-	return rc < 0 ? rc : seccomp_rule_add(f, SCMP_ACT_ALLOW, nr, 1, SCMP_A0(SCMP_CMP_EQ, BPF_MAP_DELETE_ELEM));
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		struct scmp_arg_cmp first_arg = {.arg = 0, .op = SCMP_CMP_EQ, .datum_a = (scmp_datum_t)cmds[i], .datum_b = 0};
+		int rc = seccomp_rule_add_array(f, SCMP_ACT_ALLOW, nr, 1, &first_arg);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
 }
 
 int wg_sandbox_install(bool log_only, bool bpf_map_updates, char *err, size_t errlen)
