@@ -172,27 +172,6 @@ void wg_gen_collect(struct wg_server *srv, bool force)
 
 /* ---- leases across generations ---------------------------------------- */
 
-static struct wg_session *holder_of(struct wg_server *srv, const struct wg_tunnel_config *tc,
-				    const struct wg_session *self)
-{
-	struct wg_session *h = NULL;
-	struct in_addr a4;
-	struct in6_addr a6;
-	char tmp[64];
-
-	if (tc->addr4[0] && inet_pton(AF_INET, tc->addr4, &a4) == 1)
-		h = wg_hashmap_get(srv->by_addr4, &a4.s_addr);
-	if (!h && tc->addr6[0]) {
-		snprintf(tmp, sizeof(tmp), "%s", tc->addr6);
-		char *slash = strchr(tmp, '/');
-		if (slash)
-			*slash = '\0';
-		if (inet_pton(AF_INET6, tmp, &a6) == 1)
-			h = wg_hashmap_get(srv->by_addr6, &a6);
-	}
-	return h == self ? NULL : h;
-}
-
 /* The addresses of a lease as bytes (IPv6 without a "/len"); false when
  * there is none of that family. */
 static bool lease_addr4(const struct wg_tunnel_config *tc, uint8_t out[4])
@@ -202,13 +181,20 @@ static bool lease_addr4(const struct wg_tunnel_config *tc, uint8_t out[4])
 
 static bool lease_addr6(const struct wg_tunnel_config *tc, uint8_t out[16])
 {
-	char tmp[64];
+	return tc->addr6[0] && wg_session_parse_addr6(tc->addr6, out) == 0;
+}
 
-	snprintf(tmp, sizeof(tmp), "%s", tc->addr6);
-	char *slash = strchr(tmp, '/');
-	if (slash)
-		*slash = '\0';
-	return tmp[0] && inet_pton(AF_INET6, tmp, out) == 1;
+static struct wg_session *holder_of(struct wg_server *srv, const struct wg_tunnel_config *tc,
+				    const struct wg_session *self)
+{
+	struct wg_session *h = NULL;
+	uint8_t a4[4], a6[16];
+
+	if (lease_addr4(tc, a4))
+		h = wg_hashmap_get(srv->by_addr4, a4);
+	if (!h && lease_addr6(tc, a6))
+		h = wg_hashmap_get(srv->by_addr6, a6);
+	return h == self ? NULL : h;
 }
 
 /* With several workers a lease must also be free in every other worker:

@@ -118,7 +118,7 @@ struct wg_session *wg_session_by_cookie(struct wg_server *srv, const char *cooki
 	return s && !s->ending ? s : NULL;
 }
 
-static int parse_addr6(const char *text, uint8_t out[16])
+int wg_session_parse_addr6(const char *text, uint8_t out[16])
 {
 	char tmp[64];
 	char *slash;
@@ -211,7 +211,7 @@ static int register_addresses(struct wg_session *s, const struct wg_tunnel_confi
 			return -ENOMEM;
 	}
 	if (tc->addr6[0]) {
-		if (parse_addr6(tc->addr6, s->addr6) < 0) {
+		if (wg_session_parse_addr6(tc->addr6, s->addr6) < 0) {
 			wg_log(s, WG_LOG_ERROR, "routing plugin gave an invalid IPv6 address \"%s\"", tc->addr6);
 			return -EINVAL;
 		}

@@ -95,6 +95,8 @@ void wg_session_cookie_hex(const struct wg_session *s, char out[2 * WG_COOKIE_LE
  * with the server's defaults, leases addresses through the routing plugin,
  * applies the auth backend's attributes and registers the addresses.
  * Returns 0 or a negative errno (no address). */
+/* A leased IPv6 address ("fd00::5" or "fd00::5/64") as 16 bytes: 0 or -1. */
+int wg_session_parse_addr6(const char *text, uint8_t out[16]);
 int wg_session_lease_begin(struct wg_session *s, struct wg_tunnel_config *tc);
 /* After before_tunnel: keeps what the client is given (small) from tc. */
 int wg_session_tunnel_ready(struct wg_session *s, const struct wg_tunnel_config *tc);
