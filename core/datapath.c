@@ -17,6 +17,7 @@
 #include "cstp_frame.h"
 #include "dtls.h"
 #include "hashmap.h"
+#include "listen_socket.h"
 #include "log.h"
 #include "server.h"
 #include "session.h"
@@ -268,7 +269,7 @@ int wg_datapath_start_dtls(struct wg_server *srv)
 	struct sockaddr_storage ss;
 	socklen_t len;
 
-	if (wg_server_parse_listen(listen ? listen : "0.0.0.0", (int)wg_config_int(srv->scfg, "udp-port"), &ss, &len) < 0)
+	if (wg_listen_addr(listen ? listen : "0.0.0.0", (int)wg_config_int(srv->scfg, "udp-port"), &ss, &len) < 0)
 		return -1;
 	if (srv->worker.udp_fd >= 0) {
 		/* A worker process: its socket of the SO_REUSEPORT group. */

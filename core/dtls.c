@@ -38,6 +38,7 @@
 #include "client_packet.h"
 #include "dtls_hello.h"
 #include "hashmap.h"
+#include "listen_socket.h"
 #include "log.h"
 #include "udp_batch.h"
 
@@ -656,25 +657,6 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 
 /* ---- server ------------------------------------------------------------- */
 
-static int open_socket(const struct sockaddr *addr, socklen_t addrlen)
-{
-	int one = 1, bufsz = 4 << 20;
-	int fd = socket(addr->sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return -errno;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	/* Best effort: bursts of tunnel traffic outrun the default buffers. */
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufsz, sizeof(bufsz));
-	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bufsz, sizeof(bufsz));
-	if (bind(fd, addr, addrlen) < 0) {
-		int e = errno;
-		close(fd);
-		return -e;
-	}
-	return fd;
-}
-
 static int make_ctx(struct wg_dtls_server *srv)
 {
 	srv->ctx = wolfSSL_CTX_new(wolfDTLSv1_2_server_method());
@@ -702,7 +684,7 @@ struct wg_dtls_server *wg_dtls_server_new(struct event_base *base, const struct 
 		wg_log(NULL, WG_LOG_ERROR, "DTLS: bad arguments to wg_dtls_server_new");
 		return NULL;
 	}
-	int fd = open_socket(addr, addrlen);
+	int fd = wg_listen_socket(addr, addrlen, SOCK_DGRAM, false);
 	if (fd < 0) {
 		wg_log(NULL, WG_LOG_ERROR, "DTLS: cannot bind the UDP port: %s", strerror(-fd));
 		return NULL;

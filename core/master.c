@@ -22,6 +22,7 @@
 #include "control.h"
 #include "control_merge.h"
 #include "control_proto.h"
+#include "listen_socket.h"
 #include "log.h"
 #include "server.h"
 #include "server_options.h"
@@ -78,29 +79,6 @@ static int set_signals(void (*handler)(int))
 
 /* ---- the shared sockets -------------------------------------------------- */
 
-static int open_group_socket(const struct sockaddr_storage *ss, socklen_t len, int type)
-{
-	int one = 1, bufsz = 4 << 20;
-	int fd = socket(ss->ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (type == SOCK_DGRAM) {
-		/* Best effort, as for a single process: tunnel bursts. */
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufsz, sizeof(bufsz));
-		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bufsz, sizeof(bufsz));
-	}
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 || bind(fd, (const struct sockaddr *)ss, len) < 0 ||
-	    (type == SOCK_STREAM && listen(fd, SOMAXCONN) < 0)) {
-		int e = errno;
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	return fd;
-}
-
 /* Socket i of each group is worker i's: the kernel numbers a group's
  * sockets in the order they join it (bind for UDP, listen for TCP). */
 static int open_sockets(struct master *m)
@@ -114,21 +92,22 @@ static int open_sockets(struct master *m)
 
 	if (!host)
 		host = "0.0.0.0";
-	if (wg_server_parse_listen(host, port, &tcp, &tlen) < 0 || wg_server_parse_listen(host, udp_port, &udp, &ulen) < 0) {
+	if (wg_listen_addr(host, port, &tcp, &tlen) < 0 || wg_listen_addr(host, udp_port, &udp, &ulen) < 0) {
 		wg_log(NULL, WG_LOG_ERROR, "%s: listen: \"%s\" is not an IP address", wg_config_where(c, "listen"), host);
 		return -1;
 	}
 	for (unsigned i = 0; i < m->n; i++) {
-		m->listen_fd[i] = open_group_socket(&tcp, tlen, SOCK_STREAM);
+		m->listen_fd[i] = wg_listen_socket((struct sockaddr *)&tcp, tlen, SOCK_STREAM, true);
 		if (m->listen_fd[i] < 0) {
-			wg_log(NULL, WG_LOG_ERROR, "cannot listen on %s port %d: %s", host, port, strerror(errno));
+			wg_log(NULL, WG_LOG_ERROR, "cannot listen on %s port %d: %s", host, port, strerror(-m->listen_fd[i]));
 			return -1;
 		}
 		if (udp_port == 0)
 			continue;
-		m->udp_fd[i] = open_group_socket(&udp, ulen, SOCK_DGRAM);
+		m->udp_fd[i] = wg_listen_socket((struct sockaddr *)&udp, ulen, SOCK_DGRAM, true);
 		if (m->udp_fd[i] < 0) {
-			wg_log(NULL, WG_LOG_ERROR, "DTLS: cannot bind UDP %s port %d: %s", host, udp_port, strerror(errno));
+			wg_log(NULL, WG_LOG_ERROR, "DTLS: cannot bind UDP %s port %d: %s", host, udp_port,
+			       strerror(-m->udp_fd[i]));
 			return -1;
 		}
 	}

@@ -26,6 +26,7 @@
 #include "gen.h"
 #include "hashmap.h"
 #include "host.h"
+#include "listen_socket.h"
 #include "log.h"
 #include "login_limits.h"
 #include "metrics.h"
@@ -188,34 +189,16 @@ static void on_ban_expire(evutil_socket_t fd, short what, void *arg)
 	wg_ban_expire(srv->bans, time(NULL));
 }
 
-int wg_server_parse_listen(const char *host, int port, struct sockaddr_storage *ss, socklen_t *len)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (strchr(host, ':')) {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons((uint16_t)port);
-		*len = sizeof(*a);
-		return inet_pton(AF_INET6, host, &a->sin6_addr) == 1 ? 0 : -1;
-	}
-	struct sockaddr_in *a = (struct sockaddr_in *)ss;
-	a->sin_family = AF_INET;
-	a->sin_port = htons((uint16_t)port);
-	*len = sizeof(*a);
-	return inet_pton(AF_INET, host, &a->sin_addr) == 1 ? 0 : -1;
-}
-
 static int open_listener(struct wg_server *srv)
 {
 	const char *host = wg_config_string(srv->scfg, "listen");
 	int port = (int)wg_config_int(srv->scfg, "port");
 	struct sockaddr_storage ss;
 	socklen_t len;
-	int one = 1;
 
 	if (!host)
 		host = "0.0.0.0";
-	if (wg_server_parse_listen(host, port, &ss, &len) < 0) {
+	if (wg_listen_addr(host, port, &ss, &len) < 0) {
 		wg_log(NULL, WG_LOG_ERROR, "%s: listen: \"%s\" is not an IP address", wg_config_where(srv->scfg, "listen"),
 		       host);
 		return -1;
@@ -225,12 +208,9 @@ static int open_listener(struct wg_server *srv)
 		srv->listen_fd = srv->worker.listen_fd;
 		srv->worker.listen_fd = -1;
 	} else {
-		srv->listen_fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (srv->listen_fd < 0)
-			return -1;
-		setsockopt(srv->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (bind(srv->listen_fd, (struct sockaddr *)&ss, len) < 0 || listen(srv->listen_fd, SOMAXCONN) < 0) {
-			wg_log(NULL, WG_LOG_ERROR, "cannot listen on %s port %d: %s", host, port, strerror(errno));
+		srv->listen_fd = wg_listen_socket((struct sockaddr *)&ss, len, SOCK_STREAM, false);
+		if (srv->listen_fd < 0) {
+			wg_log(NULL, WG_LOG_ERROR, "cannot listen on %s port %d: %s", host, port, strerror(-srv->listen_fd));
 			return -1;
 		}
 	}

@@ -104,9 +104,6 @@ void wg_server_stop(struct wg_server *srv);
  * 0, or -1 with a reason in why. */
 int wg_server_apply_settings(struct wg_server *srv, char *why, size_t whylen);
 
-/* "listen" text and a port as a socket address: 0, or -1 when host is not
- * an IPv4 or IPv6 address. */
-int wg_server_parse_listen(const char *host, int port, struct sockaddr_storage *ss, socklen_t *len);
 
 /* The worker of the calling thread (for host functions that have no other
  * context, like timers). */
