@@ -204,24 +204,24 @@ int wg_steer_attach_reuseport(int fd, unsigned workers, char *why, size_t whylen
 	return 0;
 }
 
-unsigned wg_steer_worker_of_client(const uint8_t *addr, size_t len, unsigned workers)
-{
-	const uint8_t *w = len == 16 ? addr + 12 : addr;
-	uint32_t a = (uint32_t)w[0] << 24 | (uint32_t)w[1] << 16 | (uint32_t)w[2] << 8 | w[3];
-
-	return workers ? ((uint32_t)(a * CLIENT_HASH_MUL) >> CLIENT_HASH_SHIFT) % workers : 0;
-}
-
-/* ---- the address table --------------------------------------------------- */
-
-/* The map key: the address as host-order 32-bit words (see prog_new). */
-static size_t key_of(const uint8_t *addr, size_t len, uint32_t key[4])
+/* Network-order bytes as host-order 32-bit words, the way LD_ABS reads a
+ * packet: the map keys (see prog_new) and the client hash's input. */
+static void words_of(const uint8_t *addr, size_t len, uint32_t *key)
 {
 	for (size_t w = 0; w < len / 4; w++)
 		key[w] = (uint32_t)addr[4 * w] << 24 | (uint32_t)addr[4 * w + 1] << 16 | (uint32_t)addr[4 * w + 2] << 8 |
 			 addr[4 * w + 3];
-	return len / 4;
 }
+
+unsigned wg_steer_worker_of_client(const uint8_t *addr, size_t len, unsigned workers)
+{
+	uint32_t a;
+
+	words_of(len == 16 ? addr + 12 : addr, 4, &a);
+	return workers ? ((uint32_t)(a * CLIENT_HASH_MUL) >> CLIENT_HASH_SHIFT) % workers : 0;
+}
+
+/* ---- the address table --------------------------------------------------- */
 
 int wg_steer_claim(const struct wg_steer *st, const uint8_t *addr, size_t len, unsigned worker)
 {
@@ -230,7 +230,7 @@ int wg_steer_claim(const struct wg_steer *st, const uint8_t *addr, size_t len, u
 
 	if (len != 4 && len != 16)
 		return -EINVAL;
-	key_of(addr, len, key);
+	words_of(addr, len, key);
 	memset(&a, 0, sizeof(a));
 	a.map_fd = (uint32_t)(len == 4 ? st->map4 : st->map6);
 	a.key = (uint64_t)(uintptr_t)key;
@@ -248,7 +248,7 @@ void wg_steer_release(const struct wg_steer *st, const uint8_t *addr, size_t len
 
 	if (len != 4 && len != 16)
 		return;
-	key_of(addr, len, key);
+	words_of(addr, len, key);
 	memset(&a, 0, sizeof(a));
 	a.map_fd = (uint32_t)(len == 4 ? st->map4 : st->map6);
 	a.key = (uint64_t)(uintptr_t)key;
