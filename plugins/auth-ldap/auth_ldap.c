@@ -172,18 +172,9 @@ static struct login *login_begin(struct ldap_plugin *p, struct wg_auth *a)
 {
 	struct login *l = login_find(p, a);
 
-	if (!l) {
-		if (!(l = calloc(1, sizeof(*l))))
-			return NULL;
-		login_table_add(&p->logins, &l->entry, a);
-		return l;
-	}
-	if (l->job)
+	if (l && l->job)
 		l->job->login = NULL; /* cannot happen: the host sends one step at a time */
-	struct login_entry entry = l->entry;
-	explicit_bzero(l, sizeof(*l));
-	l->entry = entry;
-	return l;
+	return (struct login *)login_table_begin(&p->logins, a, sizeof(*l));
 }
 
 static void start(void *state, struct wg_auth *a)

@@ -15,6 +15,8 @@
 #define WG_PLUGINS_LOGIN_TABLE_H
 
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
 #include <wolfguard/plugin.h>
 
 struct login_entry {
@@ -40,6 +42,26 @@ static inline struct login_entry *login_table_find(const struct login_table *t, 
 		if (e->a == a)
 			return e;
 	return NULL;
+}
+
+/* The per-login struct (`size` bytes, its entry first) for a start() of
+ * conversation a: a new zeroed one, listed; or, when the chain began again
+ * after a failure, the listed one zeroed in place but for its link. NULL
+ * when out of memory. */
+static inline struct login_entry *login_table_begin(struct login_table *t, struct wg_auth *a, size_t size)
+{
+	struct login_entry *e = login_table_find(t, a);
+
+	if (!e) {
+		if (!(e = calloc(1, size)))
+			return NULL;
+		login_table_add(t, e, a);
+		return e;
+	}
+	struct login_entry keep = *e;
+	explicit_bzero(e, size);
+	*e = keep;
+	return e;
 }
 
 /* Unlinks e (which must be listed). */
