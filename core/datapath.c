@@ -255,7 +255,20 @@ static void dtls_burst(void *arg, bool begin)
 		wg_datapath_rx_end(srv);
 }
 
+/* legacy DTLS: the session resumes its client's master secret */
+static bool dtls_legacy(void *arg, void *session, struct wg_dtls_legacy_params *out)
+{
+	struct wg_session *s = session;
+
+	(void)arg;
+	if (!s->dtls_legacy.suite)
+		return false;
+	*out = s->dtls_legacy;
+	return true;
+}
+
 static const struct wg_dtls_callbacks dtls_callbacks = {
+	.legacy = dtls_legacy,
 	.on_burst = dtls_burst,
 	.lookup = dtls_lookup,
 	.on_up = dtls_up,

@@ -407,6 +407,7 @@ void wg_session_end(struct wg_session *s, const char *reason)
 	}
 	explicit_bzero(s->cookie, sizeof(s->cookie));
 	explicit_bzero(s->psk, sizeof(s->psk));
+	explicit_bzero(&s->dtls_legacy, sizeof(s->dtls_legacy));
 	free(s);
 }
 

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <wolfguard/plugin.h>
 
+#include "dtls_legacy_hdr.h"
 #include "loader.h"
 
 struct wg_server;
@@ -52,6 +53,9 @@ struct wg_session {
 	uint8_t app_id[32];
 	bool app_id_set;
 	uint8_t psk[32];             /* DTLS PSK of the current connection */
+	/* legacy DTLS: the suite and the client's master secret answered at
+	 * CONNECT (suite NULL: PSK-NEGOTIATE or no DTLS) */
+	struct wg_dtls_legacy_params dtls_legacy;
 
 	struct wg_session_tc tc;     /* what the client was given */
 	char *pushed;                /* owned: X-CSTP-* lines for DNS, domain, routes */

@@ -16,6 +16,7 @@
 #include "cstp_frame.h"
 #include "datapath.h"
 #include "dtls.h"
+#include "dtls_legacy_hdr.h"
 #include "hex.h"
 #include "http_parser.h"
 #include "log.h"
@@ -74,12 +75,37 @@ static void add_route(struct hdrbuf *h, const char *name, const char *net)
 	add(h, "%s: %s/%s\r\n", name, addr, mtext);
 }
 
-static bool client_offers_psk(const struct wg_http_request *req)
-{
-	const char *suites = wg_http_header(req, "X-DTLS-CipherSuite");
-	const char *suites12 = wg_http_header(req, "X-DTLS12-CipherSuite");
+/* Which DTLS the client gets: PSK-NEGOTIATE whenever it is offered; else,
+ * with dtls-legacy on, the best legacy suite offered (dtls_legacy_hdr.c),
+ * resumed with the client's master secret; else none (CSTP only). */
+enum dtls_mode { DTLS_NONE, DTLS_PSK, DTLS_LEGACY };
 
-	return (suites && strstr(suites, "PSK-NEGOTIATE")) || (suites12 && strstr(suites12, "PSK-NEGOTIATE"));
+static enum dtls_mode choose_dtls(struct wg_session *s, const struct wg_http_request *req)
+{
+	struct wg_server *srv = s->srv;
+	struct wg_dtls_legacy_offer offer;
+	enum dtls_mode mode = DTLS_NONE;
+
+	explicit_bzero(&s->dtls_legacy, sizeof(s->dtls_legacy));
+	if (!srv->dtls)
+		return DTLS_NONE;
+	wg_dtls_legacy_parse(wg_http_header(req, "X-DTLS-Master-Secret"), wg_http_header(req, "X-DTLS-CipherSuite"),
+			     wg_http_header(req, "X-DTLS12-CipherSuite"), &offer);
+	if (offer.psk_negotiate)
+		mode = DTLS_PSK;
+	else if (offer.suite && wg_config_bool(srv->scfg, "dtls-legacy") && wg_dtls_server_legacy_ok(srv->dtls)) {
+		s->dtls_legacy.suite = offer.suite;
+		memcpy(s->dtls_legacy.master, offer.master, sizeof(offer.master));
+		mode = DTLS_LEGACY;
+	} else if (offer.suite)
+		wg_log(s, WG_LOG_INFO, "client offers legacy DTLS (%s) only; %s: TLS only", offer.suite->name,
+		       wg_config_bool(srv->scfg, "dtls-legacy") ? "this wolfSSL cannot resume it" : "dtls-legacy is off");
+	else if (offer.unsupported)
+		wg_log(s, WG_LOG_INFO,
+		       "client offers only pre-standard DTLS 0.9 suites (%s...), which wolfSSL cannot speak: TLS only",
+		       offer.unsupported->name);
+	explicit_bzero(&offer, sizeof(offer));
+	return mode;
 }
 
 static unsigned header_uint(const struct wg_http_request *req, const char *name, unsigned dflt)
@@ -94,8 +120,8 @@ static unsigned header_uint(const struct wg_http_request *req, const char *name,
 	return end != v && n > 0 && n < 65536 ? (unsigned)n : dflt;
 }
 
-static void build_headers(struct hdrbuf *h, struct wg_session *s, const struct wg_http_request *req, bool dtls,
-			  unsigned mtu)
+static void build_headers(struct hdrbuf *h, struct wg_session *s, const struct wg_http_request *req,
+			  enum dtls_mode dtls, unsigned mtu)
 {
 	struct wg_server *srv = s->srv;
 	const struct wg_session_tc *tc = &s->tc;
@@ -134,12 +160,21 @@ static void build_headers(struct hdrbuf *h, struct wg_session *s, const struct w
 	add(h, "X-CSTP-Base-MTU: %u\r\n", header_uint(req, "X-CSTP-Base-MTU", 1500));
 	if (srv->banner && *srv->banner)
 		add(h, "X-CSTP-Banner: %s\r\n", srv->banner);
-	if (dtls) {
+	if (dtls != DTLS_NONE) {
 		char hex[2 * sizeof(s->app_id) + 1];
 		wg_hex_encode(s->app_id, sizeof(s->app_id), hex);
-		add(h, "X-DTLS-App-ID: %s\r\n", hex);
+		if (dtls == DTLS_PSK) {
+			add(h, "X-DTLS-App-ID: %s\r\n", hex);
+			add(h, "X-DTLS-CipherSuite: PSK-NEGOTIATE\r\n");
+		} else {
+			/* legacy DTLS: the session id the client resumes is the
+			 * App-ID, so its ClientHello finds the session the same way */
+			add(h, "X-DTLS-Session-ID: %s\r\n", hex);
+			add(h, "%s: %s\r\n",
+			    s->dtls_legacy.suite->dtls12_header ? "X-DTLS12-CipherSuite" : "X-DTLS-CipherSuite",
+			    s->dtls_legacy.suite->name);
+		}
 		add(h, "X-DTLS-Port: %d\r\n", srv->udp_port);
-		add(h, "X-DTLS-CipherSuite: PSK-NEGOTIATE\r\n");
 		add(h, "X-DTLS-DPD: %u\r\n", tc->dpd_s);
 		add(h, "X-DTLS-Keepalive: %u\r\n", tc->keepalive_s);
 		add(h, "X-DTLS-Rekey-Method: none\r\n");
@@ -187,7 +222,7 @@ void wg_tunnel_connect(struct wg_conn *c, const struct wg_http_request *req, con
 	char cookie[128];
 	struct wg_session *s;
 	struct hdrbuf *h;
-	bool dtls;
+	enum dtls_mode dtls;
 	unsigned mtu;
 
 	if (wg_http_cookie(req, "webvpn", cookie, sizeof(cookie)) < 0) {
@@ -225,14 +260,16 @@ void wg_tunnel_connect(struct wg_conn *c, const struct wg_http_request *req, con
 		return;
 	}
 	snprintf(s->client_addr, sizeof(s->client_addr), "%s", c->peer);
-	dtls = srv->dtls && client_offers_psk(req);
-	if (dtls && wg_tls_export_psk(c->ssl, s->psk) < 0) {
+	dtls = choose_dtls(s, req);
+	if (dtls == DTLS_PSK && wg_tls_export_psk(c->ssl, s->psk) < 0) {
 		wg_log(s, WG_LOG_WARN, "cannot export the DTLS key from the TLS session; DTLS off for this session");
-		dtls = false;
+		dtls = DTLS_NONE;
 	}
 	wolfSSL_FreeArrays(c->ssl); /* the secrets are not needed any more */
-	if (dtls)
+	if (dtls != DTLS_NONE)
 		wg_session_new_app_id(s);
+	if (dtls == DTLS_LEGACY)
+		memcpy(s->dtls_legacy.session_id, s->app_id, sizeof(s->dtls_legacy.session_id));
 	mtu = s->tc.mtu;
 	unsigned client_mtu = header_uint(req, "X-CSTP-MTU", mtu);
 	if (client_mtu < mtu && client_mtu >= 576)
@@ -260,7 +297,9 @@ void wg_tunnel_connect(struct wg_conn *c, const struct wg_http_request *req, con
 	free(h);
 	s->cstp = c;
 	s->last_rx = time(NULL);
-	wg_log(s, WG_LOG_INFO, "tunnel up over TLS%s, address %s%s%s, MTU %u", dtls ? " (DTLS offered)" : "",
+	wg_log(s, WG_LOG_INFO, "tunnel up over TLS%s%s%s, address %s%s%s, MTU %u",
+	       dtls == DTLS_NONE ? "" : " (DTLS offered: ", dtls == DTLS_PSK ? "PSK-NEGOTIATE" : dtls == DTLS_LEGACY ? s->dtls_legacy.suite->name : "",
+	       dtls == DTLS_NONE ? "" : ")",
 	       s->tc.addr4[0] ? s->tc.addr4 : "-", s->tc.addr6[0] ? " " : "", s->tc.addr6, mtu);
 	if (s->tc.rate_limit_kbps)
 		wg_log(s, WG_LOG_INFO, "rate limited to %u kbit/s each way", s->tc.rate_limit_kbps);
