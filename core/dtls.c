@@ -38,6 +38,7 @@
 #include "client_packet.h"
 #include "dtls_hello.h"
 #include "dtls_legacy.h"
+#include "dtls_legacy_ems.h"
 #include "hashmap.h"
 #include "listen_socket.h"
 #include "log.h"
@@ -512,6 +513,9 @@ static void new_peer(struct wg_dtls_server *srv, const uint8_t *pkt, size_t len,
 		explicit_bzero(psk, sizeof(psk));
 		return;
 	}
+	/* legacy DTLS: the resumed session has EMS exactly when this hello asks */
+	if (legacy.suite)
+		legacy.ems = wg_dtls_legacy_hello_ems(pkt, len);
 	l = link_new(srv, sa, salen, key, session, sid, psk, &legacy);
 	explicit_bzero(psk, sizeof(psk));
 	explicit_bzero(&legacy, sizeof(legacy));

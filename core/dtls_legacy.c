@@ -60,7 +60,7 @@ static void put32(uint8_t *p, uint32_t v)
 }
 
 /* The session that resumes p, as wolfSSL would have cached it. */
-static WOLFSSL_SESSION *build_session(const struct wg_dtls_legacy_params *p)
+static WOLFSSL_SESSION *build_session(const struct wg_dtls_legacy_params *p, int side)
 {
 	/* The empty template has idLen 0: the id is inserted after it. */
 	size_t tail_off = OFF_ID + WG_DTLS_MASTER_SECRET_LEN + 2; /* master, haveEMS, altIdLen */
@@ -74,14 +74,16 @@ static WOLFSSL_SESSION *build_session(const struct wg_dtls_legacy_params *p)
 	blob = malloc(len);
 	if (!blob)
 		return NULL;
-	blob[OFF_SIDE] = WOLFSSL_SERVER_END;
+	blob[OFF_SIDE] = (uint8_t)side;
 	put32(blob + OFF_BORN, (uint32_t)time(NULL));
 	put32(blob + OFF_TIMEOUT, SESSION_LIFETIME_S);
 	blob[OFF_IDLEN] = WG_DTLS_LEGACY_SESSION_ID_LEN;
 	memcpy(blob + OFF_ID, p->session_id, WG_DTLS_LEGACY_SESSION_ID_LEN);
 	memcpy(blob + OFF_ID + WG_DTLS_LEGACY_SESSION_ID_LEN, p->master, WG_DTLS_MASTER_SECRET_LEN);
 	tail = blob + OFF_ID + WG_DTLS_LEGACY_SESSION_ID_LEN + WG_DTLS_MASTER_SECRET_LEN;
-	tail[0] = 0; /* no extended master secret: the client's secret is the master secret */
+	/* As the client's hello asks (dtls_legacy_ems.h); with or without,
+	 * the client's secret is the master secret, nothing is derived. */
+	tail[0] = p->ems ? 1 : 0;
 	tail[1] = 0; /* no alternative session id */
 	memcpy(tail + 2, template_blob + tail_off, template_len - tail_off);
 	tail += 2 + CHAIN_BYTES;
@@ -107,7 +109,7 @@ static WOLFSSL_SESSION *get_session(WOLFSSL *ssl, const unsigned char *id, int i
 	if (!p || !p->suite || id_len != WG_DTLS_LEGACY_SESSION_ID_LEN ||
 	    memcmp(id, p->session_id, WG_DTLS_LEGACY_SESSION_ID_LEN) != 0)
 		return NULL;
-	return build_session(p);
+	return build_session(p, WOLFSSL_SERVER_END);
 }
 
 /* Without a certificate wolfSSL_accept refuses to start unless PSK is on;
@@ -159,7 +161,7 @@ static bool self_test(const struct wg_dtls_legacy_suite *suite)
 		p.master[i] = (uint8_t)(0xa5 ^ i);
 	for (size_t i = 0; i < sizeof(p.session_id); i++)
 		p.session_id[i] = (uint8_t)(0x3c + i);
-	s = build_session(&p);
+	s = build_session(&p, WOLFSSL_SERVER_END);
 	if (!s)
 		return false;
 	id = wolfSSL_SESSION_get_id(s, &id_len);
@@ -243,6 +245,13 @@ WOLFSSL_CTX *wg_dtls_legacy_ctx_new(wg_dtls_legacy_params_of params_of)
 #endif
 	wg_log(NULL, WG_LOG_DEBUG, "legacy DTLS: resumable suites %s", list);
 	return ctx;
+}
+
+WOLFSSL_SESSION *wg_dtls_legacy_session(const struct wg_dtls_legacy_params *p, int side)
+{
+	if (!p || !p->suite || (!template_blob && !make_template()))
+		return NULL;
+	return build_session(p, side);
 }
 
 bool wg_dtls_legacy_same(const struct wg_dtls_legacy_params *a, const struct wg_dtls_legacy_params *b)

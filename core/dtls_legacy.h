@@ -29,6 +29,11 @@ typedef const struct wg_dtls_legacy_params *(*wg_dtls_legacy_params_of)(WOLFSSL 
  * expected): legacy DTLS is then off and clients get PSK-NEGOTIATE or TLS. */
 WOLFSSL_CTX *wg_dtls_legacy_ctx_new(wg_dtls_legacy_params_of params_of);
 
+/* The session p resumes, for side WOLFSSL_SERVER_END or WOLFSSL_CLIENT_END
+ * (the unit tests' client resumes it as openconnect does); NULL on failure.
+ * Free with wolfSSL_SESSION_free. */
+WOLFSSL_SESSION *wg_dtls_legacy_session(const struct wg_dtls_legacy_params *p, int side);
+
 /* True if the two parameter sets resume the same session. */
 bool wg_dtls_legacy_same(const struct wg_dtls_legacy_params *a, const struct wg_dtls_legacy_params *b);
 

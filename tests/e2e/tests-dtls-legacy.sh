@@ -142,7 +142,7 @@ legacy_negotiated() { # KIND CIPHERS -> the client's DTLS suite, or "none (TLS o
 test_dtls_legacy_vs_ocserv() {
 	command -v ocserv >/dev/null || fail "ocserv is not installed" || return 1
 	local c oc wg bad=0
-	printf '   %-24s %-40s %s\n' "--dtls-ciphers" "ocserv $(ocserv --version 2>/dev/null | awk 'NR == 1 {print $NF}')" "wolfguard"
+	printf '   %-24s %-40s %s\n' "--dtls-ciphers" "ocserv $(ocserv --version 2>&1 | awk 'NR == 1 {print $NF}')" "wolfguard"
 	for c in OC-DTLS1_2-AES256-GCM OC-DTLS1_2-AES128-GCM AES256-SHA AES128-SHA; do
 		oc=$(legacy_negotiated ocserv "$c")
 		wg=$(legacy_negotiated wolfguard "$c")
