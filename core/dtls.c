@@ -706,11 +706,14 @@ static int make_ctx(struct wg_dtls_server *srv)
 	wolfSSL_CTX_SetIORecv(srv->ctx, io_recv);
 	wolfSSL_CTX_SetIOSend(srv->ctx, io_send);
 	/* legacy DTLS: a second context that only resumes (dtls_legacy.c) */
-	srv->legacy_ctx = wg_dtls_legacy_ctx_new(legacy_params_of);
+	char why[600];
+	srv->legacy_ctx = wg_dtls_legacy_ctx_new(legacy_params_of, why, sizeof(why));
 	if (srv->legacy_ctx) {
 		wolfSSL_CTX_SetIORecv(srv->legacy_ctx, io_recv);
 		wolfSSL_CTX_SetIOSend(srv->legacy_ctx, io_send);
-	}
+		wg_log(NULL, WG_LOG_DEBUG, "legacy DTLS: %s", why);
+	} else
+		wg_log(NULL, WG_LOG_WARN, "legacy DTLS off: %s", why);
 	return 0;
 }
 

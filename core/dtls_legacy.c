@@ -15,11 +15,10 @@
  * if it does not read back as written, legacy DTLS stays off. */
 #include "dtls_legacy.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#include "log.h"
 
 /* Offsets in wolfSSL_i2d_SSL_SESSION's output (src/ssl_sess.c):
  * side(1) bornOn(4) timeout(4) idLen(1) id(idLen) master(48) haveEMS(1)
@@ -206,7 +205,7 @@ static bool cipher_list(char *out, size_t len, const struct wg_dtls_legacy_suite
 	return used > 0;
 }
 
-WOLFSSL_CTX *wg_dtls_legacy_ctx_new(wg_dtls_legacy_params_of params_of)
+WOLFSSL_CTX *wg_dtls_legacy_ctx_new(wg_dtls_legacy_params_of params_of, char *why, size_t why_len)
 {
 	char list[512];
 	const struct wg_dtls_legacy_suite *probe;
@@ -214,24 +213,25 @@ WOLFSSL_CTX *wg_dtls_legacy_ctx_new(wg_dtls_legacy_params_of params_of)
 
 	params_of_ssl = params_of;
 	if (!make_template()) {
-		wg_log(NULL, WG_LOG_WARN, "legacy DTLS off: this wolfSSL cannot serialise sessions");
+		snprintf(why, why_len, "this wolfSSL cannot serialise sessions");
 		return NULL;
 	}
 	if (!cipher_list(list, sizeof(list), &probe)) {
-		wg_log(NULL, WG_LOG_WARN,
-		       "legacy DTLS off: this wolfSSL has none of the RSA-named suites (built without WOLFSSL_STATIC_RSA?)");
+		snprintf(why, why_len, "this wolfSSL has none of the RSA-named suites (built without WOLFSSL_STATIC_RSA?)");
 		return NULL;
 	}
 	if (!self_test(probe)) {
-		wg_log(NULL, WG_LOG_WARN, "legacy DTLS off: this wolfSSL's session format is not the one expected");
+		snprintf(why, why_len, "this wolfSSL's session format is not the one expected");
 		return NULL;
 	}
 	ctx = wolfSSL_CTX_new(wolfDTLSv1_2_server_method());
-	if (!ctx)
+	if (!ctx) {
+		snprintf(why, why_len, "out of memory");
 		return NULL;
+	}
 	wolfSSL_CTX_set_psk_server_callback(ctx, no_psk);
 	if (wolfSSL_CTX_set_cipher_list(ctx, list) != WOLFSSL_SUCCESS) {
-		wg_log(NULL, WG_LOG_WARN, "legacy DTLS off: wolfSSL refused the cipher list %s", list);
+		snprintf(why, why_len, "wolfSSL refused the cipher list %s", list);
 		wolfSSL_CTX_free(ctx);
 		return NULL;
 	}
@@ -243,7 +243,7 @@ WOLFSSL_CTX *wg_dtls_legacy_ctx_new(wg_dtls_legacy_params_of params_of)
 #ifdef HAVE_SESSION_TICKET
 	wolfSSL_CTX_NoTicketTLSv12(ctx);
 #endif
-	wg_log(NULL, WG_LOG_DEBUG, "legacy DTLS: resumable suites %s", list);
+	snprintf(why, why_len, "resumable suites %s", list);
 	return ctx;
 }
 

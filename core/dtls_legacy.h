@@ -24,10 +24,12 @@
 typedef const struct wg_dtls_legacy_params *(*wg_dtls_legacy_params_of)(WOLFSSL *ssl);
 
 /* A DTLS 1.2 server context that only resumes: the suites of the table that
- * this wolfSSL has, the session lookup above. NULL (logged) if this wolfSSL
- * cannot do it (no static-RSA suites, or its session format is not the one
- * expected): legacy DTLS is then off and clients get PSK-NEGOTIATE or TLS. */
-WOLFSSL_CTX *wg_dtls_legacy_ctx_new(wg_dtls_legacy_params_of params_of);
+ * this wolfSSL has, the session lookup above. NULL if this wolfSSL cannot do
+ * it (no static-RSA suites, or its session format is not the one expected):
+ * legacy DTLS is then off and clients get PSK-NEGOTIATE or TLS. why gets the
+ * reason, or the suites on success, for the caller's log (no logging here,
+ * so the file moves into a plugin as it is). */
+WOLFSSL_CTX *wg_dtls_legacy_ctx_new(wg_dtls_legacy_params_of params_of, char *why, size_t why_len);
 
 /* The session p resumes, for side WOLFSSL_SERVER_END or WOLFSSL_CLIENT_END
  * (the unit tests' client resumes it as openconnect does); NULL on failure.

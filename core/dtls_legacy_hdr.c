@@ -1,11 +1,9 @@
 /* Reading the legacy DTLS offers of a CONNECT request (see dtls_legacy_hdr.h).
- * Everything here works on the header strings in place: no allocation, no
- * copy longer than one suite name. */
+ * Everything here works on the header strings in place, with no allocation,
+ * and depends on nothing but libc (it moves into the transport plugin). */
 #include "dtls_legacy_hdr.h"
 
 #include <string.h>
-
-#include "hex.h"
 
 /* What the names mean, from openconnect's and ocserv's public sources:
  * - X-DTLS-CipherSuite "OC-DTLS1_2-AES256-GCM" / "OC-DTLS1_2-AES128-GCM":
@@ -90,9 +88,13 @@ static void scan(const char *list, bool dtls12_header, struct wg_dtls_legacy_off
 	}
 }
 
+static int nibble(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
 static bool parse_master(const char *hex, uint8_t out[WG_DTLS_MASTER_SECRET_LEN])
 {
-	char buf[2 * WG_DTLS_MASTER_SECRET_LEN + 1];
 	size_t len;
 
 	if (!hex)
@@ -104,9 +106,13 @@ static bool parse_master(const char *hex, uint8_t out[WG_DTLS_MASTER_SECRET_LEN]
 		len--;
 	if (len != 2 * WG_DTLS_MASTER_SECRET_LEN)
 		return false;
-	memcpy(buf, hex, len);
-	buf[len] = '\0';
-	return wg_hex_decode(buf, out, WG_DTLS_MASTER_SECRET_LEN) == 0;
+	for (size_t i = 0; i < WG_DTLS_MASTER_SECRET_LEN; i++) {
+		int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return false;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return true;
 }
 
 void wg_dtls_legacy_parse(const char *master_hex, const char *suites, const char *suites12,
