@@ -26,6 +26,7 @@
 #include "auth.h"
 #include "datapath.h"
 #include "http_parser.h"
+#include "http_pipe.h"
 #include "log.h"
 #include "server.h"
 #include "session.h"
@@ -44,7 +45,9 @@
 
 struct conn_priv {
 	struct wg_conn pub;
-	struct evbuffer *stash;       /* request bytes that arrived while busy */
+	/* HTTP phase: every decrypted byte, queued in arrival order and taken
+	 * by conn_http_pump one request at a time (http_pipe.h). */
+	struct wg_http_pipe pipe;
 };
 
 static void conn_on_read(evutil_socket_t fd, short what, void *arg);
@@ -254,7 +257,7 @@ void wg_conn_accept(struct wg_server *srv, int fd, const struct sockaddr *sa, so
 	c->wev = event_new(srv->base, fd, EV_WRITE, conn_on_write, c);
 	c->timer = evtimer_new(srv->base, conn_on_timeout, c);
 	c->out = evbuffer_new();
-	p->stash = evbuffer_new();
+	wg_http_pipe_init(&p->pipe);
 	c->http = wg_http_parser_new();
 	c->state = WG_CONN_TLS;
 	c->next = srv->conns;
@@ -263,7 +266,7 @@ void wg_conn_accept(struct wg_server *srv, int fd, const struct sockaddr *sa, so
 	srv->conns = c;
 	c->counted_unauth = true;
 	srv->n_conns_unauth++;
-	if (!c->ssl || !c->rev || !c->wev || !c->timer || !c->out || !p->stash || !c->http ||
+	if (!c->ssl || !c->rev || !c->wev || !c->timer || !c->out || !c->http ||
 	    wolfSSL_set_fd(c->ssl, fd) != WOLFSSL_SUCCESS) {
 		wg_conn_close(c, "out of memory");
 		return;
@@ -305,8 +308,7 @@ static void conn_free_cb(evutil_socket_t fd, short what, void *arg)
 	close(c->fd);
 	if (c->out)
 		evbuffer_free(c->out);
-	if (priv(c)->stash)
-		evbuffer_free(priv(c)->stash);
+	wg_http_pipe_fini(&priv(c)->pipe);
 	wg_http_parser_free(c->http);
 	if (rx_ahead.owner == c)
 		rx_ahead.owner = NULL;
@@ -493,39 +495,63 @@ static void conn_dispatch(struct wg_conn *c, const struct wg_http_request *req, 
 	wg_conn_http_reply(c, "404 Not Found", "text/plain", NULL, "not found\n", 10);
 }
 
-/* Feeds HTTP bytes; returns bytes consumed, stopping early once a request is
- * being answered asynchronously or the connection changed phase. */
-static size_t conn_http_input(struct wg_conn *c, const uint8_t *buf, size_t len)
+/* A malformed request: its status, then the connection closes. */
+static void conn_http_bad(struct wg_conn *c)
 {
-	size_t off = 0;
+	char status[64];
+	int code = wg_http_parser_error_status(c->http);
 
-	while (off < len && c->state == WG_CONN_HTTP && !c->busy) {
-		size_t used = 0;
-		int r = wg_http_parser_feed(c->http, (const char *)buf + off, len - off, &used);
-		if (r == WG_HTTP_ERROR) {
-			char status[64];
-			int code = wg_http_parser_error_status(c->http);
-			wg_log(NULL, WG_LOG_NOTICE, "%s: bad HTTP request: %s", c->peer, wg_http_parser_error(c->http));
-			snprintf(status, sizeof(status), "%d %s", code,
-				 code == 413 ? "Payload Too Large" : code == 431 ? "Request Header Fields Too Large"
-										  : "Bad Request");
-			c->close_after_flush = true;
-			wg_conn_http_reply(c, status, NULL, NULL, NULL, 0);
-			return len;
+	wg_log(NULL, WG_LOG_NOTICE, "%s: bad HTTP request: %s", c->peer, wg_http_parser_error(c->http));
+	snprintf(status, sizeof(status), "%d %s", code,
+		 code == 413 ? "Payload Too Large" : code == 431 ? "Request Header Fields Too Large" : "Bad Request");
+	c->close_after_flush = true;
+	wg_conn_http_reply(c, status, NULL, NULL, NULL, 0);
+}
+
+/* Answers the queued requests in order, one at a time, while none is
+ * pending. Called from event callbacks only (a read, or the resume that
+ * wg_conn_request_done schedules), never from inside the answer to a
+ * request: pipelined requests never nest calls on the stack. */
+static void conn_http_pump(struct wg_conn *c)
+{
+	struct wg_http_pipe *pipe = &priv(c)->pipe;
+
+	while (c->state == WG_CONN_HTTP && !c->busy) {
+		if (c->close_after_flush) {
+			/* The last answer closes the connection: nothing after
+			 * the request it answered is answered. */
+			wg_http_pipe_discard(pipe);
+			return;
 		}
-		off += used;
-		if (r == WG_HTTP_NEED_MORE)
+		switch (wg_http_pipe_next(pipe, c->http)) {
+		case WG_PIPE_EMPTY:
+			return;
+		case WG_PIPE_BAD:
+			conn_http_bad(c);
+			return;
+		case WG_PIPE_TOO_MANY:
+			wg_log(NULL, WG_LOG_NOTICE, "%s: too many requests on one connection (%u)", c->peer,
+			       WG_HTTP_PIPE_MAX_REQUESTS);
+			c->close_after_flush = true;
+			wg_conn_http_reply(c, "429 Too Many Requests", NULL, NULL, NULL, 0);
+			return;
+		case WG_PIPE_REQUEST:
 			break;
+		}
 		const struct wg_http_request *req = wg_http_parser_request(c->http);
 		if (strcmp(req->method, "CONNECT") == 0) {
-			conn_dispatch(c, req, buf + off, len - off);
-			return len; /* the rest went to the tunnel */
+			size_t extra_len;
+			const uint8_t *extra = wg_http_pipe_rest(pipe, &extra_len);
+			conn_dispatch(c, req, extra, extra_len);
+			wg_http_pipe_discard(pipe); /* the rest went to the tunnel */
+			return;
 		}
 		conn_dispatch(c, req, NULL, 0);
+		/* Answered at once: on to the next. Else wg_conn_request_done
+		 * resets the parser and resumes from the loop. */
 		if (!c->busy && c->state == WG_CONN_HTTP)
 			wg_http_parser_reset(c->http);
 	}
-	return off;
 }
 
 /* Whole frames are parsed straight from the TLS read buffer; only a frame
@@ -578,21 +604,16 @@ static int conn_cstp_input(struct wg_conn *c, const uint8_t *buf, size_t len)
 	return 0;
 }
 
-/* A client may send its next request before the answer to the last one;
- * more than this while one is pending is not a client, it is a flood. */
-#define STASH_MAX (64 * 1024)
-
 static int conn_input(struct wg_conn *c, const uint8_t *buf, size_t len)
 {
 	if (c->state == WG_CONN_HTTP) {
-		size_t used = conn_http_input(c, buf, len);
-		if (c->state == WG_CONN_HTTP && used < len && c->busy) {
-			if (evbuffer_get_length(priv(c)->stash) + (len - used) > STASH_MAX) {
-				wg_conn_close(c, "too much data sent while a request was being answered");
-				return -1;
-			}
-			evbuffer_add(priv(c)->stash, buf + used, len - used);
+		int rc = wg_http_pipe_add(&priv(c)->pipe, buf, len, c->busy);
+		if (rc < 0) {
+			wg_conn_close(c, rc == -E2BIG ? "too much data sent while a request was being answered"
+						      : "out of memory");
+			return -1;
 		}
+		conn_http_pump(c);
 		return c->state == WG_CONN_CLOSING ? -1 : 0;
 	}
 	if (c->state == WG_CONN_CSTP)
@@ -605,11 +626,14 @@ static void conn_read_tls_burst(struct wg_conn *c)
 	uint8_t buf[READ_CHUNK];
 
 	/* Reading goes on while a request is being answered (busy): bytes
-	 * that arrive meanwhile wait in the stash, and a client that goes away
+	 * that arrive meanwhile wait in the request queue, and a client that goes away
 	 * is noticed at once, so its login is cancelled instead of the read
 	 * event firing again and again until the answer. */
 	size_t bytes = 0;
 
+	/* Requests queued while the last one was answered come first. */
+	if (c->state == WG_CONN_HTTP)
+		conn_http_pump(c);
 	for (int i = 0; i < READ_BURST && bytes < READ_BURST_BYTES; i++) {
 		if (c->state == WG_CONN_CLOSING)
 			return;
@@ -696,26 +720,16 @@ static void conn_on_timeout(evutil_socket_t fd, short what, void *arg)
 
 void wg_conn_request_done(struct wg_conn *c)
 {
-	struct evbuffer *stash = priv(c)->stash;
-
 	if (c->state != WG_CONN_HTTP)
 		return;
 	c->busy = false;
 	wg_http_parser_reset(c->http);
-	/* Bytes that arrived while the answer was pending come first. */
-	while (evbuffer_get_length(stash) > 0 && c->state == WG_CONN_HTTP && !c->busy) {
-		size_t n = evbuffer_get_length(stash);
-		uint8_t *p = evbuffer_pullup(stash, (ssize_t)n);
-		uint8_t copy[READ_CHUNK];
-		size_t take = n < sizeof(copy) ? n : sizeof(copy);
-		memcpy(copy, p, take);
-		evbuffer_drain(stash, take);
-		size_t used = conn_http_input(c, copy, take);
-		if (used < take && c->state == WG_CONN_HTTP)
-			evbuffer_prepend(stash, copy + used, take - used);
-	}
-	if (c->state == WG_CONN_HTTP && !c->busy)
-		conn_read_tls(c);
+	/* The next request is read from the event loop, never from here:
+	 * this is called from inside the answer (a plugin that prompts in
+	 * start(), say), and reading on from here would answer pipelined
+	 * requests one stack frame deeper each. When the caller is the read
+	 * path itself, its pump simply goes on with the queue. */
+	event_active(c->rev, EV_READ, 0);
 }
 
 int wg_conn_enter_cstp(struct wg_conn *c, struct wg_session *s, const uint8_t *extra, size_t extra_len)

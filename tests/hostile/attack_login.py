@@ -117,11 +117,14 @@ def cmd_pipeline(a):
             contexts.add(ctx)
         if 'close' in [v.lower() for v in h.get('connection', [])]:
             break
-    closed = c.recv() == b'' if len(got) < a.n else True
+    try:
+        closed = c.recv() == b'' if len(got) < a.n else True
+    except (OSError, ssl.SSLError):
+        closed = True  # a reset: the server closed with requests unread
     dt = time.monotonic() - t0
     answered = sum(1 for s in got if s in (200, 404))
     ok = in_order and (answered == a.n if not a.bound else answered == a.bound and got[-1] == 429 and closed)
-    return result(ok, sent=a.n, answered=answered, last=got[-1] if got else 'none', in_order=in_order,
+    return result(ok, sent=a.n, answered=answered, last=got[-1] if got else 'none', in_order=in_order, closed=closed,
                   closed_after=len(got), contexts=len(contexts), seconds=f'{dt:.1f}')
 
 
