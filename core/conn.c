@@ -21,9 +21,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "addr_count.h"
 #include "auth.h"
+#include "client_key.h"
 #include "datapath.h"
 #include "http_parser.h"
 #include "http_pipe.h"
@@ -48,6 +51,7 @@ struct conn_priv {
 	/* HTTP phase: every decrypted byte, queued in arrival order and taken
 	 * by conn_http_pump one request at a time (http_pipe.h). */
 	struct wg_http_pipe pipe;
+	uint8_t client_key[WG_CLIENT_KEY_LEN]; /* the peer as a client (its share of max-unauthenticated) */
 };
 
 static void conn_on_read(evutil_socket_t fd, short what, void *arg);
@@ -59,6 +63,16 @@ static int conn_flush(struct wg_conn *c);
 static struct conn_priv *priv(struct wg_conn *c)
 {
 	return (struct conn_priv *)c;
+}
+
+/* c no longer counts against max-unauthenticated (it tunnels, or it closed). */
+static void conn_logged_in(struct wg_conn *c)
+{
+	if (!c->counted_unauth)
+		return;
+	c->counted_unauth = false;
+	c->srv->n_conns_unauth--;
+	wg_addr_count_sub(c->srv->unauth_by_addr, priv(c)->client_key);
 }
 
 static void peer_to_text(const struct sockaddr *sa, char *out, size_t len)
@@ -232,6 +246,8 @@ void wg_conn_accept(struct wg_server *srv, int fd, const struct sockaddr *sa, so
 	int one = 1;
 	char peer[64];
 
+	uint8_t key[WG_CLIENT_KEY_LEN];
+
 	(void)salen;
 	peer_to_text(sa, peer, sizeof(peer));
 	if (srv->n_conns_unauth >= srv->max_unauth) {
@@ -240,12 +256,32 @@ void wg_conn_accept(struct wg_server *srv, int fd, const struct sockaddr *sa, so
 		close(fd);
 		return;
 	}
+	/* One client may not hold every pre-login slot, or it would keep
+	 * everybody else from logging in and from reconnecting. */
+	if (wg_client_key(peer, srv->prefix6_client, key, NULL) < 0 ||
+	    wg_addr_count_get(srv->unauth_by_addr, key) >= srv->max_unauth_per_addr) {
+		static time_t said;
+		time_t now = time(NULL);
+		if (now != said) { /* at most a line a second: the refusals are the flood */
+			said = now;
+			wg_log(NULL, WG_LOG_WARN, "%s: refused: %u of its connections have not logged in yet "
+			       "(max-unauthenticated-per-address)", peer, wg_addr_count_get(srv->unauth_by_addr, key));
+		}
+		close(fd);
+		return;
+	}
+	if (wg_addr_count_add(srv->unauth_by_addr, key) < 0) {
+		close(fd);
+		return;
+	}
 	p = calloc(1, sizeof(*p));
 	if (!p) {
+		wg_addr_count_sub(srv->unauth_by_addr, key);
 		close(fd);
 		return;
 	}
 	c = &p->pub;
+	memcpy(p->client_key, key, sizeof(key));
 	c->srv = srv;
 	c->fd = fd;
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
@@ -334,10 +370,7 @@ void wg_conn_close(struct wg_conn *c, const char *reason)
 			wg_session_detached(s);
 		}
 	}
-	if (c->counted_unauth) {
-		c->counted_unauth = false;
-		c->srv->n_conns_unauth--;
-	}
+	conn_logged_in(c);
 	if (c->rev)
 		event_del(c->rev);
 	if (c->wev)
@@ -739,10 +772,7 @@ int wg_conn_enter_cstp(struct wg_conn *c, struct wg_session *s, const uint8_t *e
 	wg_http_parser_free(c->http);
 	c->http = NULL;
 	evtimer_del(c->timer);
-	if (c->counted_unauth) {
-		c->counted_unauth = false;
-		c->srv->n_conns_unauth--;
-	}
+	conn_logged_in(c);
 	if (extra_len && conn_cstp_input(c, extra, extra_len) < 0)
 		return -1;
 	return 0;

@@ -35,6 +35,7 @@ struct wg_conn {
 	struct wg_auth *auth;         /* the login step this connection waits on */
 	struct wg_session *sess;      /* CSTP phase: the session carried */
 	bool busy;                    /* a request is being answered asynchronously */
+	unsigned logins_started;      /* login conversations begun on this connection */
 	bool close_after_flush;
 	bool counted_unauth;
 	bool corked;                  /* ciphertext queued in out until wg_conn_uncork */

@@ -37,6 +37,20 @@ void wg_login_succeeded(struct wg_server *srv, const char *backend, const struct
 	wg_metrics_login(backend, true, seconds_since(since));
 }
 
+void wg_login_refused(struct wg_server *srv, const char *addr, const char *cap, unsigned limit, bool a_failure)
+{
+	static time_t said;
+	time_t now = time(NULL);
+
+	if (now != said) {
+		said = now;
+		wg_log(NULL, WG_LOG_NOTICE, "%s: login refused: %s (%u) reached", addr, cap, limit);
+	}
+	if (a_failure && srv->bans && wg_ban_failure(srv->bans, addr, now) == 1)
+		wg_log(NULL, WG_LOG_WARN, "%s: banned for %u s after %u failed logins within %u s", addr, srv->ban_time,
+		       srv->ban_failures, srv->ban_window);
+}
+
 bool wg_login_defer(struct wg_server *srv, const char *addr, struct event *later, bool *pending)
 {
 	unsigned ms = srv->bans ? wg_ban_delay_ms(srv->bans, addr, time(NULL)) : 0;
