@@ -4,7 +4,8 @@
  * Each step: the client POSTs XML (or a urlencoded form), the plugin gets
  * start() or cont(), and answers with prompt / succeed / fail, at once or
  * later from a worker thread's completion. The HTTP response is sent when
- * the answer comes; the connection reads nothing else meanwhile.
+ * the answer comes; meanwhile the connection queues what else the client
+ * sends (conn.c) and takes it up only after the answer.
  *
  * Conversations live in a table keyed by a random context id that travels
  * in the webvpncontext cookie, so a client that opens a new TLS connection
@@ -373,23 +374,22 @@ static bool login_allowed(struct wg_conn *c)
 {
 	struct wg_server *srv = c->srv;
 	uint8_t key[WG_CLIENT_KEY_LEN];
-	const char *cap = NULL;
-	unsigned limit = 0;
+	enum wg_login_cap cap;
 
 	if (wg_client_key(c->peer, srv->prefix6_client, key, NULL) < 0) {
 		reply_error(c, "400 Bad Request");
 		return false;
 	}
 	if (c->logins_started >= srv->max_logins_per_conn)
-		cap = "max-logins-per-connection", limit = srv->max_logins_per_conn;
+		cap = WG_LOGIN_CAP_CONNECTION;
 	else if (wg_addr_count_get(srv->logins_by_addr, key) >= srv->max_logins_per_addr)
-		cap = "max-logins-per-address", limit = srv->max_logins_per_addr;
+		cap = WG_LOGIN_CAP_ADDRESS;
 	else if (wg_hashmap_count(srv->by_context) >= srv->max_logins)
-		cap = "max-logins", limit = srv->max_logins;
-	if (!cap)
+		cap = WG_LOGIN_CAP_SERVER;
+	else
 		return true;
-	wg_login_refused(srv, c->peer, cap, limit, strcmp(cap, "max-logins") != 0);
-	reply_error(c, strcmp(cap, "max-logins") == 0 ? "503 Service Unavailable" : "429 Too Many Requests");
+	wg_login_refused(srv, c->peer, cap);
+	reply_error(c, cap == WG_LOGIN_CAP_SERVER ? "503 Service Unavailable" : "429 Too Many Requests");
 	return false;
 }
 

@@ -37,16 +37,19 @@ void wg_login_succeeded(struct wg_server *srv, const char *backend, const struct
 	wg_metrics_login(backend, true, seconds_since(since));
 }
 
-void wg_login_refused(struct wg_server *srv, const char *addr, const char *cap, unsigned limit, bool a_failure)
+void wg_login_refused(struct wg_server *srv, const char *addr, enum wg_login_cap cap)
 {
-	static time_t said;
+	static const char *const names[] = {"max-logins-per-connection", "max-logins-per-address", "max-logins"};
+	const unsigned limits[] = {srv->max_logins_per_conn, srv->max_logins_per_addr, srv->max_logins};
+	static time_t said[3];
 	time_t now = time(NULL);
 
-	if (now != said) {
-		said = now;
-		wg_log(NULL, WG_LOG_NOTICE, "%s: login refused: %s (%u) reached", addr, cap, limit);
+	if (now != said[cap]) {
+		said[cap] = now;
+		wg_log(NULL, WG_LOG_NOTICE, "%s: login refused: %s (%u) reached", addr, names[cap], limits[cap]);
 	}
-	if (a_failure && srv->bans && wg_ban_failure(srv->bans, addr, now) == 1)
+	/* The server-wide cap is not the client's doing. */
+	if (cap != WG_LOGIN_CAP_SERVER && srv->bans && wg_ban_failure(srv->bans, addr, now) == 1)
 		wg_log(NULL, WG_LOG_WARN, "%s: banned for %u s after %u failed logins within %u s", addr, srv->ban_time,
 		       srv->ban_failures, srv->ban_window);
 }
