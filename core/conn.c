@@ -245,7 +245,6 @@ void wg_conn_accept(struct wg_server *srv, int fd, const struct sockaddr *sa, so
 	struct wg_conn *c;
 	int one = 1;
 	char peer[64];
-
 	uint8_t key[WG_CLIENT_KEY_LEN];
 
 	(void)salen;
@@ -659,9 +658,9 @@ static void conn_read_tls_burst(struct wg_conn *c)
 	uint8_t buf[READ_CHUNK];
 
 	/* Reading goes on while a request is being answered (busy): bytes
-	 * that arrive meanwhile wait in the request queue, and a client that goes away
-	 * is noticed at once, so its login is cancelled instead of the read
-	 * event firing again and again until the answer. */
+	 * that arrive meanwhile wait in the request queue, and a client that
+	 * goes away is noticed at once, so its login is cancelled instead of
+	 * the read event firing again and again until the answer. */
 	size_t bytes = 0;
 
 	/* Requests queued while the last one was answered come first. */
