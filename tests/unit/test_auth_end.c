@@ -51,7 +51,7 @@ static struct wg_loaded_plugin chain[MAX_STEPS];
 static struct wg_plugin desc[MAX_STEPS];
 static struct rec recs[MAX_STEPS];
 /* The core reads a connection as the start of conn.c's private struct,
- * whose next member (the stash of early bytes) must read as NULL. */
+ * whose next member (the request queue) must read as empty. */
 struct test_conn {
 	struct wg_conn pub;
 	void *stash;
