@@ -45,6 +45,13 @@
 #define MAX_BACKLOG WG_CONN_MAX_BACKLOG
 #define HANDSHAKE_TIMEOUT_S 20
 #define CSTP_MAX_FRAME (8 + 16384)
+/* After a last answer (an error, a refusal), what the client still sends is
+ * read and dropped this long or up to this much before the socket closes:
+ * closing with unread bytes makes the kernel reset the connection, and the
+ * client may then lose the answer itself (it did, in the pipelined-flood
+ * test: 9 of 129 answers arrived). */
+#define LINGER_S 2
+#define LINGER_MAX_BYTES (256u << 10)
 
 struct conn_priv {
 	struct wg_conn pub;
@@ -52,6 +59,8 @@ struct conn_priv {
 	 * by conn_http_pump one request at a time (http_pipe.h). */
 	struct wg_http_pipe pipe;
 	uint8_t client_key[WG_CLIENT_KEY_LEN]; /* the peer as a client (its share of max-unauthenticated) */
+	struct event *linger;         /* owned: drains the socket after the last answer */
+	size_t lingered;              /* bytes dropped so far */
 };
 
 static void conn_on_read(evutil_socket_t fd, short what, void *arg);
@@ -59,6 +68,7 @@ static void conn_on_write(evutil_socket_t fd, short what, void *arg);
 static void conn_on_timeout(evutil_socket_t fd, short what, void *arg);
 static void conn_read_tls(struct wg_conn *c);
 static int conn_flush(struct wg_conn *c);
+static void conn_close(struct wg_conn *c, const char *reason, bool lingering);
 
 static struct conn_priv *priv(struct wg_conn *c)
 {
@@ -338,6 +348,8 @@ static void conn_free_cb(evutil_socket_t fd, short what, void *arg)
 		event_free(c->wev);
 	if (c->timer)
 		event_free(c->timer);
+	if (priv(c)->linger)
+		event_free(priv(c)->linger);
 	if (c->ssl)
 		wolfSSL_free(c->ssl);
 	close(c->fd);
@@ -352,12 +364,73 @@ static void conn_free_cb(evutil_socket_t fd, short what, void *arg)
 	free(c);
 }
 
+/* The end of a lingering close: the connection goes as any other. */
+static void conn_linger_done(struct wg_conn *c)
+{
+	event_del(priv(c)->linger);
+	conn_logged_in(c);
+	event_base_once(c->srv->base, -1, EV_TIMEOUT, conn_free_cb, c, NULL);
+}
+
+static void conn_on_linger(evutil_socket_t fd, short what, void *arg)
+{
+	struct wg_conn *c = arg;
+	char buf[4096];
+	ssize_t n = 0;
+
+	if (what & EV_TIMEOUT) {
+		conn_linger_done(c);
+		return;
+	}
+	while (priv(c)->lingered < LINGER_MAX_BYTES && (n = recv(fd, buf, sizeof(buf), 0)) > 0)
+		priv(c)->lingered += (size_t)n;
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return;
+	conn_linger_done(c); /* the client closed, an error, or enough dropped */
+}
+
+/* Closes c after its last answer has been written: our side of the TCP
+ * connection is shut, and what the client still sends is read and dropped
+ * (LINGER_S, LINGER_MAX_BYTES) so that the answer is not lost to a reset.
+ * It keeps counting against max-unauthenticated until the socket closes. */
+static void conn_close_lingering(struct wg_conn *c, const char *reason)
+{
+	struct timeval tv = {.tv_sec = LINGER_S};
+
+	if (c->state != WG_CONN_HTTP || c->sess) {
+		wg_conn_close(c, reason);
+		return;
+	}
+	priv(c)->linger = event_new(c->srv->base, c->fd, EV_READ | EV_PERSIST, conn_on_linger, c);
+	if (!priv(c)->linger) {
+		wg_conn_close(c, reason);
+		return;
+	}
+	conn_close(c, reason, true);
+	if (c->ssl)
+		wolfSSL_shutdown(c->ssl); /* close_notify, while the socket still writes */
+	shutdown(c->fd, SHUT_WR);
+	event_add(priv(c)->linger, &tv);
+}
+
 void wg_conn_close(struct wg_conn *c, const char *reason)
+{
+	if (c->state == WG_CONN_CLOSING)
+		return;
+	conn_close(c, reason, false);
+	if (c->ssl)
+		wolfSSL_shutdown(c->ssl); /* best effort close_notify; never waits */
+	/* Freed later: callers up the stack may still hold c. If the loop has
+	 * stopped, wg_conn_free_all() collects it. */
+	event_base_once(c->srv->base, -1, EV_TIMEOUT, conn_free_cb, c, NULL);
+}
+
+/* Everything of a close but the freeing: c is CLOSING, detached from its
+ * login and session, and no longer read, written or timed. */
+static void conn_close(struct wg_conn *c, const char *reason, bool lingering)
 {
 	struct wg_session *s = c->sess;
 
-	if (c->state == WG_CONN_CLOSING)
-		return;
 	c->state = WG_CONN_CLOSING;
 	wg_log(s, s ? WG_LOG_INFO : WG_LOG_DEBUG, "%s: connection closed: %s", c->peer, reason);
 	if (c->auth)
@@ -369,18 +442,14 @@ void wg_conn_close(struct wg_conn *c, const char *reason)
 			wg_session_detached(s);
 		}
 	}
-	conn_logged_in(c);
+	if (!lingering)
+		conn_logged_in(c);
 	if (c->rev)
 		event_del(c->rev);
 	if (c->wev)
 		event_del(c->wev);
 	if (c->timer)
 		evtimer_del(c->timer);
-	if (c->ssl)
-		wolfSSL_shutdown(c->ssl); /* best effort close_notify; never waits */
-	/* Freed later: callers up the stack may still hold c. If the loop has
-	 * stopped, wg_conn_free_all() collects it. */
-	event_base_once(c->srv->base, -1, EV_TIMEOUT, conn_free_cb, c, NULL);
 }
 
 void wg_conn_free_all(struct wg_server *srv)
@@ -468,7 +537,7 @@ static int conn_flush(struct wg_conn *c)
 		return 0;
 	}
 	if (c->close_after_flush) {
-		wg_conn_close(c, "response sent");
+		conn_close_lingering(c, "response sent");
 		return -1;
 	}
 	return 0;

@@ -24,11 +24,13 @@ real_login_or_fail() { # tag ns user password
 	ping_ok "$2" "$LAN_ADDR" || fail "no traffic through $1's new tunnel"
 }
 
-# Requests pipelined on one TLS connection, each in its own record, sent in
-# one burst. They used to be answered recursively (one more stack frame of
-# ~40 KiB per request) and out of order: about 310 crashed the release build (stack overflow, measured). Now they
-# are answered one at a time, in order, from the event loop, up to the
-# per-connection request bound (128), then 429 and a close.
+# Requests pipelined on one TLS connection (1 to 3 per TLS record), sent in
+# one burst. They used to be answered recursively, one stack frame (~26 KiB
+# in the release build) deeper per login form, and a record's later requests
+# after the next record's: about 310 GET / overflowed the stack and killed
+# the server (measured). Now they are answered one at a time, in order, from
+# the event loop, up to the per-connection request bound (128), then 429
+# and a close.
 test_hostile_pipelined() {
 	hostile_setup '"auth-timeout": 20, "max-logins-per-connection": 1000, "max-logins-per-address": 1000' || return 1
 	traffic_start 40

@@ -97,17 +97,23 @@ class Records:
 
 
 def cmd_pipeline(a):
-    """One TLS connection, N records sent in one burst, each one whole
-    request: with --mix, GET / (a login form, 200) and GET /nothing-I (404)
-    alternate, so answers out of order show. Expects the answers in order,
-    and either all N or the first --bound then a clean close."""
+    """One TLS connection, N requests sent in one burst, each record holding
+    one whole request; with --mix, GET / (a login form, 200) and GET
+    /nothing-I (404) alternate, so answers out of order show, and the records
+    hold 1, 2, 3, 1, 2, 3... requests. Expects the answers in order, and
+    either all N or the first --bound then 429 and a clean close."""
     c = Records(a)
     reqs = []
     for i in range(a.n):
         path = f'/nothing-{i}' if a.mix and i % 2 else '/'
         reqs.append(f'GET {path} HTTP/1.1\r\nHost: {a.host}\r\nUser-Agent: hostile\r\n\r\n'.encode())
+    records, i = [], 0
+    while i < len(reqs):
+        k = 1 + len(records) % 3 if a.mix else 1
+        records.append(b''.join(reqs[i:i + k]))
+        i += k
     t0 = time.monotonic()
-    c.burst(reqs)
+    c.burst(records)
     got, in_order, contexts = [], True, set()
     for st, h, _ in c.responses(20):
         i = len(got)
