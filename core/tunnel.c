@@ -297,10 +297,10 @@ void wg_tunnel_connect(struct wg_conn *c, const struct wg_http_request *req, con
 	free(h);
 	s->cstp = c;
 	s->last_rx = time(NULL);
-	wg_log(s, WG_LOG_INFO, "tunnel up over TLS%s%s%s, address %s%s%s, MTU %u",
-	       dtls == DTLS_NONE ? "" : " (DTLS offered: ", dtls == DTLS_PSK ? "PSK-NEGOTIATE" : dtls == DTLS_LEGACY ? s->dtls_legacy.suite->name : "",
-	       dtls == DTLS_NONE ? "" : ")",
-	       s->tc.addr4[0] ? s->tc.addr4 : "-", s->tc.addr6[0] ? " " : "", s->tc.addr6, mtu);
+	const char *offered = dtls == DTLS_PSK ? "PSK-NEGOTIATE" : dtls == DTLS_LEGACY ? s->dtls_legacy.suite->name : NULL;
+	wg_log(s, WG_LOG_INFO, "tunnel up over TLS%s%s%s, address %s%s%s, MTU %u", offered ? " (DTLS offered: " : "",
+	       offered ? offered : "", offered ? ")" : "", s->tc.addr4[0] ? s->tc.addr4 : "-", s->tc.addr6[0] ? " " : "",
+	       s->tc.addr6, mtu);
 	if (s->tc.rate_limit_kbps)
 		wg_log(s, WG_LOG_INFO, "rate limited to %u kbit/s each way", s->tc.rate_limit_kbps);
 	/* Before the first frame: a DISCONNECT among the bytes already read
