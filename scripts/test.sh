@@ -8,12 +8,19 @@
 #   4. every fuzz target for a bounded time plus its regression inputs.
 # Ends with one line "N passed, M failed" and a non-zero exit on failure.
 #
-# Usage: sudo scripts/test.sh [--quick]   (--quick: skips fuzzing)
+# Usage: scripts/test.sh [--quick]   (--quick: skips fuzzing)
+#   from a root shell; a user with sudo may type `sudo scripts/test.sh`, or
+#   just scripts/test.sh, which then runs itself again with sudo.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
+# shellcheck source=scripts/root.sh
+. "$top/scripts/root.sh"
 quick=0
-[ "${1:-}" = "--quick" ] && quick=1
+case "${1:-}" in
+-h | --help) wg_usage; exit 0 ;;
+--quick) quick=1 ;;
+esac
 fuzz_seconds=${WOLFGUARD_FUZZ_SECONDS:-20}
 
 passed=0
@@ -24,7 +31,7 @@ record() { # name status
 	else failed=$((failed + 1)); failures+=("$1"); echo "test.sh: FAIL $1"; fi
 }
 
-[ "$(id -u)" = 0 ] || { echo "test.sh: needs root (packages, network namespaces, TUN); try: sudo $0" >&2; exit 1; }
+wg_need_root test.sh "packages, network namespaces, TUN" "$@"
 "$top/scripts/deps.sh" || exit 1
 
 unit_tests() { # builddir label
