@@ -55,6 +55,7 @@ DEBIAN_PACKAGES=(
 	# run and test peers
 	openconnect ocserv iperf3 iproute2 iputils-ping nftables procps
 	openssl ca-certificates psmisc jq curl
+	stress-ng # WOLFGUARD_STRESS=1 scripts/test.sh: the suite under a CPU hog
 	# auth backends the end-to-end tests start on loopback, and confinement
 	freeradius freeradius-utils slapd ldap-utils libpam-modules libpam-oath oathtool db-util
 	libseccomp-dev

@@ -17,6 +17,7 @@ set -uo pipefail
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
+case "${1:-}" in -h | --help) sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;; esac
 KIND=${1:-wolfguard}
 shift || true
 case "$KIND" in ocserv | wolfguard) ;; *) echo "usage: $0 [ocserv|wolfguard] [test-name...]" >&2; exit 2 ;; esac
