@@ -65,7 +65,7 @@ test_ctl_list_disconnect() {
 		ctl_json $cmd >/dev/null || fail "wolfguardctl --json $cmd: not JSON" || return 1
 	done
 	ctl disconnect "$id_b" | grep -q "^1 session(s) disconnected" || fail "disconnect by id failed" || return 1
-	[ "$(client_exit_code bob 10)" != running ] || fail "bob's client still running" || return 1
+	[ "$(client_exit_code bob)" != running ] || fail "bob's client still running" || return 1
 	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "alice lost her tunnel when bob was disconnected" || return 1
 	[ "$(ctl_json list | jq '.sessions | length')" = 1 ] || fail "bob still listed" || return 1
 	[ "$(ctl_session_id alice)" = "$id_a" ] || fail "alice's session changed" || return 1
@@ -193,7 +193,7 @@ test_ctl_graceful_stop() {
 	[ "$(grep -c "session ended: server shutdown" "$RUN/server.log")" = 2 ] ||
 		fail "sessions did not end with 'server shutdown'" || return 1
 	for t in alice bob; do
-		[ "$(client_exit_code "$t" 10)" != running ] || fail "$t's client still running" || return 1
+		[ "$(client_exit_code "$t")" != running ] || fail "$t's client still running" || return 1
 		grep -qi "server disconnect\|server request" "$(client_log "$t")" ||
 			fail "$t's client did not log the disconnect: $(tail -n 3 "$(client_log "$t")" | tr '\n' ' ')" || return 1
 	done
