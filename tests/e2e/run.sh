@@ -235,7 +235,7 @@ test_two_clients() {
 test_cookie_reconnect() {
 	start_server || return 1
 	local out cookie a1 a2
-	out=$(in_ns "$NS_CLI" timeout 20 openconnect --authenticate --non-inter --passwd-on-stdin -u alice \
+	out=$(in_ns "$NS_CLI" timeout 60 openconnect --authenticate --non-inter --passwd-on-stdin -u alice \
 		--servercert "$PIN" "https://$SRV_ADDR/" <<<secret1 2>"$RUN/authenticate.log")
 	cookie=$(printf '%s\n' "$out" | sed -n "s/^COOKIE='\(.*\)'$/\1/p")
 	[ -n "$cookie" ] || fail "--authenticate printed no COOKIE: $(tail -n 2 "$RUN/authenticate.log" | tr '\n' ' ')" || return 1
