@@ -34,7 +34,7 @@ def tls_ctx():
 CTX = tls_ctx()
 
 
-def tls_connect(a, timeout=10.0):
+def tls_connect(a, timeout=30.0):
     raw = socket.create_connection((a.host, a.port), timeout=timeout)
     return CTX.wrap_socket(raw, server_hostname=a.host)
 
