@@ -209,6 +209,8 @@ static int register_addresses(struct wg_session *s, const struct wg_tunnel_confi
 		}
 		if (wg_hashmap_get(srv->by_addr4, &a4.s_addr)) {
 			wg_log(s, WG_LOG_ERROR, "routing plugin leased %s twice", tc->addr4);
+			/* Released at the end without it: the address stays the holder's. */
+			s->tc.addr4[0] = '\0';
 			return -EADDRINUSE;
 		}
 		s->addr4 = a4.s_addr;
@@ -219,6 +221,13 @@ static int register_addresses(struct wg_session *s, const struct wg_tunnel_confi
 		if (wg_session_parse_addr6(tc->addr6, s->addr6) < 0) {
 			wg_log(s, WG_LOG_ERROR, "routing plugin gave an invalid IPv6 address \"%s\"", tc->addr6);
 			return -EINVAL;
+		}
+		/* Another session's address: registering it would send that
+		 * session's traffic here. */
+		if (wg_hashmap_get(srv->by_addr6, s->addr6)) {
+			wg_log(s, WG_LOG_ERROR, "routing plugin leased %s twice", tc->addr6);
+			s->tc.addr6[0] = '\0';
+			return -EADDRINUSE;
 		}
 		if (wg_hashmap_put(srv->by_addr6, s->addr6, s) < 0)
 			return -ENOMEM;
