@@ -31,6 +31,7 @@ int wg_priv_open_append(const char *path);
 /* Returns 0 (authenticated and account valid), 1 (denied; msg says why) or
  * -errno. */
 int wg_priv_pam_auth(const char *service, const char *user, const char *password, char *msg, size_t msglen);
+int wg_priv_pam_pin(const char *service);
 /* Round trip to the helper; 0 when it answers (or is not running). */
 int wg_priv_ping(void);
 

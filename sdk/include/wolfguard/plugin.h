@@ -233,6 +233,13 @@ struct wg_host {
 	 * first, so workers rarely offer the same address (the host refuses an
 	 * address another worker holds and asks again). */
 	void (*worker_slot)(unsigned *index, unsigned *count);
+
+	/* Names, during init, a PAM service this plugin will pass to
+	 * pam_authenticate: the root helper runs PAM only for services named
+	 * before it was started, so a later call (a reload naming a new
+	 * service) returns -EPERM and the plugin should refuse to start.
+	 * Returns 0 or -errno (-EINVAL: not a file name of /etc/pam.d). */
+	int (*pam_service_pin)(const char *service);
 };
 
 /* True when the host's table is long enough to hold member m. */
