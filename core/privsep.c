@@ -345,10 +345,10 @@ int wg_priv_pam_pin(const char *service)
 {
 	if (!service || !valid_service(service) || strlen(service) > 64)
 		return -EINVAL;
+	if (is_pinned(service))
+		return 0; /* a reload naming the same service */
 	if (ps.fd >= 0)
 		return -EPERM; /* the helper's list was fixed when it was forked */
-	if (is_pinned(service))
-		return 0;
 	if (ps.n_services >= MAX_PAM_SERVICES)
 		return -ENOSPC;
 	if (!(ps.services[ps.n_services] = strdup(service)))

@@ -136,7 +136,8 @@ Test(privsep_helper, pam_service_pinned_at_fork)
 	cr_assert_eq(wg_priv_pam_auth("login", "root", "pw", msg, sizeof(msg)), -EPERM, "%s", msg);
 	cr_assert_eq(wg_priv_pam_auth("su", "root", "pw", msg, sizeof(msg)), -EPERM, "%s", msg);
 	cr_assert(strstr(msg, "not configured") != NULL, "reason given: %s", msg);
-	cr_assert_eq(wg_priv_pam_pin("sudo"), -EPERM, "no pin once the helper runs");
+	cr_assert_eq(wg_priv_pam_pin("sudo"), -EPERM, "no new pin once the helper runs");
+	cr_assert_eq(wg_priv_pam_pin("wolfguard-test"), 0, "a reload naming the same service still starts");
 	cr_assert_eq(wg_priv_pam_auth("sudo", "root", "pw", msg, sizeof(msg)), -EPERM);
 	cr_assert_eq(wg_priv_pam_auth("wolfguard-test", "no-such-user-wg", "pw", msg, sizeof(msg)), 1, "%s", msg);
 	wg_privsep_stop();

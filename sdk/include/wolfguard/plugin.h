@@ -216,7 +216,8 @@ struct wg_host {
 	/* What needs root after the server dropped its privileges (see
 	 * docs/security.md), done by the host's privileged helper. */
 	/* Opens path for appending (O_CREAT, mode 0640); returns an fd or
-	 * -errno. A path opened this way during init (before the drop) may be
+	 * -errno (-ELOOP for a symlink, -EINVAL for anything but a regular
+	 * file). A path opened this way during init (before the drop) may be
 	 * reopened later, e.g. after log rotation; no other path can be. */
 	int (*open_append)(const char *path);
 	/* PAM authentication (pam_authenticate + pam_acct_mgmt) of user with
