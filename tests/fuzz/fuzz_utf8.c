@@ -3,6 +3,7 @@
  * three times as long; well-formed input must come back unchanged, and
  * repairing twice must change nothing more. Never a read past the NUL. */
 #include <jansson.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
