@@ -1,7 +1,7 @@
 # Hardening findings of issue 22 that only show in a running server
 # (sourced by run.sh). Each test fails on the code before its fix.
 
-WOLFGUARD_TESTS+=(helper_holds_no_key)
+WOLFGUARD_TESTS+=(helper_holds_no_key lua_hostile_policy)
 
 # The private part of a PEM key as hex: the EC private scalar ("priv:") or
 # the RSA private exponent, as the DER encoding carries it (leading 00
@@ -32,4 +32,42 @@ test_helper_holds_no_key() {
 	echo "   private key bytes found: $in_server time(s) in the server (pid $pid), $in_helper in the helper (pid $helper)"
 	[ "${in_server:-0}" -ge 1 ] || fail "the key was not found in the server's memory: the search is broken" || return 1
 	[ "$in_helper" = 0 ] || fail "the privileged helper holds the TLS private key" || return 1
+}
+
+# Issue 22 item 10: a policy whose work happens inside Lua's C functions
+# (a pattern built from the user name, big string.rep results) ran outside
+# the instruction budget and held a worker thread for good. Each such login
+# must be denied with the limit in the log, and the server must go on
+# serving others.
+test_lua_hostile_policy() {
+	local pattern_user='' i start
+	for ((i = 0; i < 30; i++)); do pattern_user+='a-'; done
+	pattern_user+=b
+	add_user "$pattern_user" secret7 staff
+	add_user repper secret8 staff
+	cat >"$RUN/hostile.lua" <<'LUA'
+-- Policy rules that an attacker's user name or input turns hostile.
+function after_auth(session)
+  -- "is the user named in this list?", with the name used as a pattern
+  if string.find(string.rep("a", 60), session.user) then
+    return false, "listed"
+  end
+  if session.user == "repper" then
+    for i = 1, 1e6 do local s = string.rep("x", 1e6) end
+  end
+  return true
+end
+LUA
+	start_with_policy "$RUN/hostile.lua" '"max-time-ms": 500' || return 1
+	start=$(date +%s)
+	if client_connect "$pattern_user" secret7 --tag hostile; then fail "the pattern user got a tunnel"; return 1; fi
+	wait_for 20 grep -q "policy-lua: after_auth failed, denying: .*is too costly on a subject of 60 bytes" \
+		"$RUN/server.log" || fail "the costly pattern was not stopped with a logged reason" || return 1
+	if client_connect repper secret8; then fail "repper got a tunnel"; return 1; fi
+	wait_for 20 grep -q "policy-lua: after_auth failed, denying: .*time limit (500 ms) exceeded" "$RUN/server.log" ||
+		fail "the string.rep loop was not stopped by the time limit" || return 1
+	echo "   both hostile logins denied within $(($(date +%s) - start)) s"
+	grep -E "policy-lua: after_auth failed" "$RUN/server.log" | sed 's/^/   /'
+	connect_or_fail alice secret1 || return 1
+	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "no traffic for alice after the hostile logins" || return 1
 }
