@@ -79,6 +79,7 @@ static int clone3_unavailable(void)
 	return rc == -1 && errno == ENOSYS ? 0 : 3;
 }
 
+#if !defined(__SANITIZE_ADDRESS__) /* LeakSanitizer's own clone needs any flags */
 /* A new process (fork: clone without CLONE_THREAD) is refused, softly. */
 static int fork_refused(void)
 {
@@ -101,6 +102,7 @@ static int clone_newuser_refused(void)
 		_exit(0);
 	return rc == -1 && errno == EPERM ? 0 : 6;
 }
+#endif
 
 static int sockets_needed_work(void)
 {
