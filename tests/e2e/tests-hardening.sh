@@ -1,7 +1,7 @@
 # Hardening findings of issue 22 that only show in a running server
 # (sourced by run.sh). Each test fails on the code before its fix.
 
-WOLFGUARD_TESTS+=(helper_holds_no_key lua_hostile_policy)
+WOLFGUARD_TESTS+=(helper_holds_no_key lua_hostile_policy ctl_invalid_utf8)
 
 # The private part of a PEM key as hex: the EC private scalar ("priv:") or
 # the RSA private exponent, as the DER encoding carries it (leading 00
@@ -70,4 +70,21 @@ LUA
 	grep -E "policy-lua: after_auth failed" "$RUN/server.log" | sed 's/^/   /'
 	connect_or_fail alice secret1 || return 1
 	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "no traffic for alice after the hostile logins" || return 1
+}
+
+# Issue 22 item 7: a User-Agent that is not UTF-8 made the session's JSON
+# record fail, and the session vanished from wolfguardctl list and show.
+test_ctl_invalid_utf8() {
+	start_server false || return 1
+	connect_or_fail alice secret1 -- --useragent "$(printf 'Open\xffConnect \xc3(lab)')" || return 1
+	local out
+	out=$(ctl --json list) || fail "wolfguardctl list failed" || return 1
+	echo "$out" | python3 -c '
+import json, sys
+s = json.load(sys.stdin)["sessions"]
+assert len(s) == 1 and s[0]["user"] == "alice", s
+ua = s[0]["user_agent"]
+assert ua.startswith("Open\ufffdConnect \ufffd(lab)"), repr(ua)
+print("   listed with User-Agent %r" % ua)' || fail "the session is not listed with its repaired User-Agent: $out" || return 1
+	ctl show alice | grep -q "^1 session$" || fail "show alice does not find the session" || return 1
 }
