@@ -66,8 +66,9 @@ struct job {
 static const struct wg_option options[] = {
 	{"script", WG_OPT_STRING, WG_OPT_REQUIRED, 0, 0, NULL, "the policy script (Lua 5.4)"},
 	{"max-instructions", WG_OPT_INT, 0, 1000, 1000000000, "1000000", "VM instructions one hook call may run"},
-	{"max-time-ms", WG_OPT_INT, 0, 10, 60000, "1000",
-	 "wall-clock milliseconds one hook call may take, time in C functions (patterns, string.rep) included"},
+	{"max-time-ms", WG_OPT_INT, 0, 0, 600000, "0",
+	 "wall-clock milliseconds one hook call may take, time in C functions (patterns, string.rep) included; "
+	 "0: 1000 plus 50 per million max-instructions"},
 	{"max-memory-kb", WG_OPT_INT, 0, 256, 1048576, "8192", "memory each Lua state may hold, KiB"},
 	{"reevaluate-interval", WG_OPT_INT, 0, 0, 86400, "0",
 	 "seconds between calls of reevaluate(session) for every session; 0: never"},
@@ -467,6 +468,11 @@ static int init(const struct wg_host *host, const struct wg_config *cfg, void **
 	p->host = host;
 	p->max_instructions = (long)host->config_int(cfg, "max-instructions");
 	p->max_time_ms = (long)host->config_int(cfg, "max-time-ms");
+	/* By default never shorter than the instruction budget at a slow
+	 * 20 million instructions a second: a configuration that raised
+	 * max-instructions keeps working, and time in C functions is bounded. */
+	if (p->max_time_ms == 0)
+		p->max_time_ms = 1000 + p->max_instructions / 20000;
 	p->mem_limit = (size_t)host->config_int(cfg, "max-memory-kb") * 1024;
 	snprintf(p->script, sizeof(p->script), "%s", script);
 	pthread_mutex_init(&p->mu, NULL);
