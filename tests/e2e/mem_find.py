@@ -10,6 +10,10 @@ import re
 import sys
 
 
+CHUNK = 16 << 20
+HUGE = 4 << 30  # sanitizer shadow memory: terabytes of reserved zeros, no data
+
+
 def main():
     pid, needle = sys.argv[1], bytes.fromhex(sys.argv[2])
     hits = 0
@@ -19,12 +23,19 @@ def main():
             if not m or m.group(3)[0] != "r" or "[vvar" in line or "[vsyscall]" in line:
                 continue
             start, end = int(m.group(1), 16), int(m.group(2), 16)
-            try:
-                mem.seek(start)
-                chunk = mem.read(end - start)
-            except (OSError, ValueError, OverflowError):
+            if end - start > HUGE:
                 continue
-            hits += chunk.count(needle)
+            tail = b""
+            for at in range(start, end, CHUNK):
+                try:
+                    mem.seek(at)
+                    chunk = tail + mem.read(min(CHUNK, end - at))
+                except (OSError, ValueError, OverflowError):
+                    tail = b""
+                    continue
+                hits += chunk.count(needle)
+                # a match across the chunk boundary is counted once, in the next chunk
+                tail = chunk[-(len(needle) - 1):] if len(needle) > 1 else b""
     print(hits)
 
 
