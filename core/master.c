@@ -25,6 +25,7 @@
 #include "listen_socket.h"
 #include "log.h"
 #include "server.h"
+#include "sd_notify.h"
 #include "server_options.h"
 #include "steer.h"
 #include "worker.h"
@@ -248,6 +249,7 @@ static void begin_stop(struct master *m, int status)
 {
 	if (!m->stopping) {
 		m->stopping = true;
+		wg_sd_stopping();
 		m->stop_started = time(NULL);
 		signal_workers(m, SIGTERM);
 	}
@@ -353,6 +355,16 @@ out:
 	return answer;
 }
 
+/* systemd learns the whole server is up only once every worker is (the
+ * session count is per worker: `wolfguardctl status` sums it). */
+static void tell_ready(const struct master *m)
+{
+	char status[128];
+
+	snprintf(status, sizeof(status), "%u workers serving", m->n);
+	wg_sd_ready(status);
+}
+
 static json_t *answer_request(const struct master *m, const char *req, size_t len)
 {
 	struct wg_control_req parsed;
@@ -361,6 +373,8 @@ static json_t *answer_request(const struct master *m, const char *req, size_t le
 
 	if (wg_control_parse(req, len, &parsed, why, sizeof(why)) < 0)
 		return json_pack("{s:b, s:s}", "ok", 0, "error", why);
+	if (parsed.cmd == WG_CTL_RELOAD)
+		wg_sd_reloading();
 	for (unsigned i = 0; i < m->n && !out; i++) {
 		answers[i] = m->alive[i] ? ask_worker(m, i, req, len, why, sizeof(why)) : NULL;
 		if (!answers[i])
@@ -368,6 +382,8 @@ static json_t *answer_request(const struct master *m, const char *req, size_t le
 	}
 	if (!out)
 		out = wg_control_merge(parsed.cmd, answers, m->n);
+	if (parsed.cmd == WG_CTL_RELOAD) /* every worker has answered: the reload is over */
+		tell_ready(m);
 	for (unsigned i = 0; i < m->n; i++)
 		json_decref(answers[i]);
 	return out;
@@ -495,6 +511,7 @@ int wg_master_run(struct wg_conf *conf)
 		begin_stop(&m, 1);
 	} else {
 		wg_log(NULL, WG_LOG_NOTICE, "%u workers serving (clients steered by source address)", m.n);
+		tell_ready(&m);
 	}
 	/* The workers hold what they need; the master keeps none of it. */
 	close_sockets(&m);
