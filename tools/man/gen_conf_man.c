@@ -5,7 +5,7 @@
  * therefore cannot drift from what --check-config accepts.
  *
  * Usage: gen-conf-man TEMPLATE OUTPUT PLUGIN.so...
- * TEMPLATE holds the line "@SERVER_OPTIONS@" and the line "@PLUGIN_OPTIONS@". */
+ * TEMPLATE holds the line "%%SERVER_OPTIONS%%" and the line "%%PLUGIN_OPTIONS%%". */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,9 +112,9 @@ int main(int argc, char **argv)
 	}
 	int rc = 0;
 	while (fgets(line, sizeof(line), in)) {
-		if (strcmp(line, "@SERVER_OPTIONS@\n") == 0)
+		if (strcmp(line, "%%SERVER_OPTIONS%%\n") == 0)
 			put_options(out, wg_server_options);
-		else if (strcmp(line, "@PLUGIN_OPTIONS@\n") == 0) {
+		else if (strcmp(line, "%%PLUGIN_OPTIONS%%\n") == 0) {
 			for (int i = 3; i < argc && rc == 0; i++)
 				rc = put_plugin(out, argv[i]);
 		} else
