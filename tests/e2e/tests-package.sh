@@ -128,7 +128,7 @@ pkg_install_body() {
 	ls "$debs"/wolfguard_*.deb "$debs"/wolfguard-plugins-{pam,radius,ldap,lua}_*.deb "$debs"/wolfguard-dev_*.deb >/dev/null ||
 		fail "not every package was built: $(ls "$debs")" || return 1
 	pkg_root_up || fail "cannot make the overlay root (mount -t overlay)" || return 1
-	mkdir -p "$PKG_ROOT/root/tmp/debs" && cp "$debs"/*.deb "$PKG_ROOT/root/tmp/debs/"
+	mkdir -p "$PKG_ROOT/root/tmp/debs" && cp "$debs"/wolfguard*_*.deb "$PKG_ROOT/root/tmp/debs/" && rm -f "$PKG_ROOT"/root/tmp/debs/*-dbgsym_*
 	in_root dpkg -i /tmp/debs/*.deb >"$RUN/dpkg.log" 2>&1 ||
 		fail "dpkg -i failed: $(tail -n 5 "$RUN/dpkg.log" | tr '\n' ' ')" || return 1
 	in_root getent passwd wolfguard >/dev/null || fail "postinst made no wolfguard user" || return 1
