@@ -105,7 +105,9 @@ pkg_root_up() {
 	chmod 755 "$PKG_ROOT/root/usr/sbin/policy-rc.d"
 }
 
-in_root() { chroot "$PKG_ROOT/root" "$@"; }
+# As systemd runs a service: a clean environment (no WOLFGUARD_PLUGIN_DIR
+# from the lab: the installed server must find its installed plugins).
+in_root() { chroot "$PKG_ROOT/root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@"; }
 
 # The command of a Exec*= line of the installed unit (systemd's "-"/"@" prefixes not used there).
 unit_exec() { sed -n "s/^$1=//p" "$PKG_ROOT/root/lib/systemd/system/wolfguard.service" | head -n 1; }
@@ -129,7 +131,7 @@ pkg_install_body() {
 		fail "not every package was built: $(ls "$debs")" || return 1
 	pkg_root_up || fail "cannot make the overlay root (mount -t overlay)" || return 1
 	mkdir -p "$PKG_ROOT/root/tmp/debs" && cp "$debs"/wolfguard*_*.deb "$PKG_ROOT/root/tmp/debs/" && rm -f "$PKG_ROOT"/root/tmp/debs/*-dbgsym_*
-	in_root dpkg -i /tmp/debs/*.deb >"$RUN/dpkg.log" 2>&1 ||
+	in_root sh -c 'dpkg -i /tmp/debs/*.deb' >"$RUN/dpkg.log" 2>&1 ||
 		fail "dpkg -i failed: $(tail -n 5 "$RUN/dpkg.log" | tr '\n' ' ')" || return 1
 	in_root getent passwd wolfguard >/dev/null || fail "postinst made no wolfguard user" || return 1
 	# The packaged default configuration is valid as installed.
@@ -165,7 +167,7 @@ pkg_install_body() {
 	PKG_NOTIFY=$!
 	wait_for 10 grep -qx listening "$RUN/notify.log" || fail "the notify harness did not start" || return 1
 	# shellcheck disable=SC2086
-	server_launch wolfguard chroot "$PKG_ROOT/root" env NOTIFY_SOCKET="$sock" $exec
+	server_launch wolfguard chroot "$PKG_ROOT/root" env -i PATH=/usr/sbin:/usr/bin NOTIFY_SOCKET="$sock" $exec
 	wait_for 20 grep -q "READY=1" "$RUN/notify.log" ||
 		fail "no READY=1 from the installed server: $(tail -n 3 "$RUN/server.log" | tr '\n' ' ')" || return 1
 	server_listening || fail "READY=1 came before the ports were bound" || return 1
@@ -186,8 +188,21 @@ pkg_install_body() {
 	grep -q "RELOADING=1" "$RUN/notify.log" || fail "no RELOADING=1 during the reload" || return 1
 	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "the session did not survive the reload" || return 1
 
+	grep -q "plugin routing-static .* loaded from /usr/lib/.*/wolfguard/plugins/routing-static.so" "$RUN/server.log" ||
+		fail "the installed server did not load the installed plugins" || return 1
+
 	client_disconnect alice
-	server_stop
+	kill -TERM "$SERVER_PID"
+	wait_for 10 sh -c "! kill -0 $SERVER_PID" || fail "the server did not stop within 10 s" || return 1
+	wait "$SERVER_PID"
+	local rc=$?
+	[ "$rc" = 0 ] || fail "the installed server exited with $rc on SIGTERM" || return 1
 	grep -q "STOPPING=1" "$RUN/notify.log" || fail "no STOPPING=1 at SIGTERM" || return 1
 	echo "   notify: $(grep -c . "$RUN/notify.log") messages; $(grep -m1 'STATUS=1 session' "$RUN/notify.log" | sed 's/.*STATUS=/STATUS=/')"
+	# systemctl restart: a second start after the clean stop is ready again.
+	cp "$RUN/notify.log" "$RUN/notify.log.1"
+	# shellcheck disable=SC2086
+	server_launch wolfguard chroot "$PKG_ROOT/root" env -i PATH=/usr/sbin:/usr/bin NOTIFY_SOCKET="$sock" $exec
+	wait_for 20 sh -c "[ \$(grep -c 'READY=1 | STATUS=0 sessions' '$RUN/notify.log') -ge 2 ]" ||
+		fail "no READY=1 after a restart: $(tail -n 3 "$RUN/server.log" | tr '\n' ' ')" || return 1
 }
