@@ -433,6 +433,30 @@ static void serve_control(struct master *m)
 
 /* ---- supervising ----------------------------------------------------------- */
 
+/* Under systemd: the STATUS line with the sessions of all workers, asked
+ * the way wolfguardctl status asks, every STATUS_INTERVAL_MS while it changes. */
+#define STATUS_INTERVAL_MS 5000
+
+static void tell_status(const struct master *m)
+{
+	static char last[160];
+	static const char req[] = "{\"cmd\":\"status\"}\n";
+	char status[160];
+	json_t *out = answer_request(m, req, sizeof(req) - 1);
+	json_int_t sessions = json_integer_value(json_object_get(out, "sessions"));
+	json_int_t unauth = json_integer_value(json_object_get(out, "unauthenticated_connections"));
+
+	if (out && json_is_true(json_object_get(out, "ok"))) {
+		snprintf(status, sizeof(status), "%lld session%s, %lld connection%s not logged in, %u workers",
+			 (long long)sessions, sessions == 1 ? "" : "s", (long long)unauth, unauth == 1 ? "" : "s", m->n);
+		if (strcmp(status, last) != 0) {
+			snprintf(last, sizeof(last), "%s", status);
+			wg_sd_status(status);
+		}
+	}
+	json_decref(out);
+}
+
 static void handle_signals(struct master *m)
 {
 	unsigned char sigs[64];
@@ -460,9 +484,12 @@ static void supervise(struct master *m)
 	reap(m); /* a worker may have died during the start */
 	while (!m->stopping || any_alive(m)) {
 		struct pollfd p[2] = {{.fd = sig_pipe[0], .events = POLLIN}, {.fd = m->ctl_fd, .events = POLLIN}};
-		int r = poll(p, m->ctl_fd >= 0 && !m->stopping ? 2 : 1, m->stopping ? 500 : -1);
+		bool status = wg_sd_enabled() && !m->stopping;
+		int r = poll(p, m->ctl_fd >= 0 && !m->stopping ? 2 : 1, m->stopping ? 500 : status ? STATUS_INTERVAL_MS : -1);
 		if (r < 0 && errno != EINTR)
 			break;
+		if (r == 0 && status)
+			tell_status(m);
 		if (r > 0 && p[0].revents)
 			handle_signals(m);
 		if (r > 0 && m->ctl_fd >= 0 && !m->stopping && p[1].revents)
