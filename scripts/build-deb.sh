@@ -19,10 +19,11 @@ command -v dpkg-buildpackage >/dev/null || die "dpkg-buildpackage missing: run s
 command -v dh >/dev/null || die "debhelper missing: run scripts/deps.sh"
 [ -f .deps/prefix/lib/pkgconfig/wolfssl.pc ] || die "no wolfSSL in .deps/prefix: run scripts/deps.sh"
 
-# What the packages are built from: tests/ and bench/ are not (-Dtests=false),
+# What the packages are built from: not tests/ and bench/ (-Dtests=false),
+# nor the Markdown documentation,
 # so editing a test does not rebuild the packages.
 files() {
-	git ls-files --cached --others --exclude-standard | grep -vE '^(tests|bench)/' |
+	git ls-files --cached --others --exclude-standard | grep -vE '^(tests|bench)/|^docs/[^/]*\.md$|^README\.md$' |
 		while read -r f; do [ -f "$f" ] && echo "$f"; done
 }
 key=$(files | sort | xargs -d '\n' sha256sum | sha256sum | cut -c1-16)
