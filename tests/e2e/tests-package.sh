@@ -139,6 +139,10 @@ pkg_install_body() {
 		fail "the packaged conf.d fails --check-config: $(tr '\n' ' ' <"$RUN/check-default.log")" || return 1
 	[ -f "$PKG_ROOT/root/usr/share/man/man5/wolfguard.conf.d.5.gz" ] && in_root man -l /usr/share/man/man5/wolfguard.conf.d.5.gz 2>/dev/null |
 		grep -q "max-instructions" || fail "wolfguard.conf.d(5) lacks policy-lua's options" || return 1
+	# systemd's own check of the installed unit: options, executables, man pages (other units' complaints ignored).
+	in_root systemd-analyze verify /lib/systemd/system/wolfguard.service >"$RUN/verify.log" 2>&1
+	! grep -q "^wolfguard.service:" "$RUN/verify.log" ||
+		fail "systemd-analyze verify: $(grep "^wolfguard.service:" "$RUN/verify.log" | tr '\n' ' ')" || return 1
 	in_root ldd /usr/sbin/wolfguard | grep -q "libwolfssl.so.* => /usr/lib/.*/wolfguard/libwolfssl" ||
 		fail "the server does not use the bundled libwolfssl: $(in_root ldd /usr/sbin/wolfguard | grep -i wolfssl)" || return 1
 
