@@ -210,3 +210,78 @@ pkg_install_body() {
 	wait_for 20 sh -c "[ \$(grep -c 'READY=1 | STATUS=0 sessions' '$RUN/notify.log') -ge 2 ]" ||
 		fail "no READY=1 after a restart: $(tail -n 3 "$RUN/server.log" | tr '\n' ' ')" || return 1
 }
+
+# --- the unit's confinement ----------------------------------------------------------
+
+# The two settings of wolfguard.service that could break the server's own
+# privilege separation, applied as systemd applies them before exec (setpriv):
+# NoNewPrivileges and the CapabilityBoundingSet, read from the unit.
+#   unit_hardening_pam      PAM still works in the root helper ("privileged": true, a root-only
+#                           user database), and the set-up (TUN, port 443, the drop) needs nothing more
+#   unit_hardening_workers  the master of two workers starts them, and stops them on SIGTERM (signalling
+#                           a worker that dropped to nobody takes CAP_KILL)
+WOLFGUARD_TESTS+=(unit_hardening_pam unit_hardening_workers)
+
+# hardened_bin: prints a wolfguard "binary" that runs the build's server under
+# the unit's limits; the build's wolfguardctl sits beside it (run.sh's ctl).
+hardened_bin() {
+	local unit=$TOP/packaging/wolfguard.service.in real caps dir=$RUN/hardened
+	real=$(wolfguard_bin)
+	grep -qx "NoNewPrivileges=yes" "$unit" || { log "the unit does not set NoNewPrivileges=yes"; return 1; }
+	caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$unit" | tr 'A-Z' 'a-z' | sed 's/cap_/+/g; s/ /,/g')
+	[ -n "$caps" ] || { log "the unit has no CapabilityBoundingSet"; return 1; }
+	command -v setpriv >/dev/null || { log "setpriv (util-linux) is missing"; return 1; }
+	mkdir -p "$dir/core"
+	ln -sfn "$(cd "$(dirname "$real")/../tools" && pwd)" "$dir/tools"
+	printf '#!/bin/sh\nexec setpriv --no-new-privs --bounding-set=-all,%s %s "$@"\n' "$caps" "$real" >"$dir/core/wolfguard"
+	chmod 755 "$dir/core/wolfguard"
+	echo "$dir/core/wolfguard"
+}
+
+# Every process of the server runs with no_new_privs and without CAP_SYS_ADMIN
+# (bit 21) in its bounding set: the limits really applied.
+hardened_check() {
+	local p
+	for p in $(server_pids); do
+		grep -q "^NoNewPrivs:[[:space:]]*1" "/proc/$p/status" || fail "process $p runs without no_new_privs" || return 1
+		[ $((0x$(awk '/^CapBnd:/ {print $2}' "/proc/$p/status") >> 21 & 1)) = 0 ] ||
+			fail "process $p still has CAP_SYS_ADMIN in its bounding set" || return 1
+	done
+}
+
+test_unit_hardening_pam() { pam_run userdb _unit_hardening_pam; }
+
+_unit_hardening_pam() {
+	local bin plug
+	bin=$(hardened_bin) || fail "cannot apply the unit's limits" || return 1
+	plug=${WOLFGUARD_PLUGIN_DIR:-$(cd "$(dirname "$(wolfguard_bin)")/../plugins" && pwd)}
+	chmod 600 "$PAM_DIR/users.db" && chown root:root "$PAM_DIR/users.db" || return 1
+	WOLFGUARD_BIN=$bin WOLFGUARD_PLUGIN_DIR=$plug pam_wolfguard '"privileged": true' || return 1
+	hardened_check || return 1
+	[ "$(server_pids | wc -l)" -ge 2 ] || fail "no privileged helper process beside the server" || return 1
+	connect_or_fail alice alice-pass || return 1
+	grep -q 'authenticated by PAM service .* (privileged helper)' "$RUN/server.log" ||
+		fail "the root helper did not authenticate alice under the unit's limits" || return 1
+	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "no traffic under the unit's limits" || return 1
+	! client_connect alice wrong-pass --tag wrong || fail "a wrong password passed the helper" || return 1
+}
+
+test_unit_hardening_workers() {
+	local bin plug
+	bin=$(hardened_bin) || fail "cannot apply the unit's limits" || return 1
+	plug=${WOLFGUARD_PLUGIN_DIR:-$(cd "$(dirname "$(wolfguard_bin)")/../plugins" && pwd)}
+	workers_conf 2
+	WOLFGUARD_BIN=$bin WOLFGUARD_PLUGIN_DIR=$plug server_start_wolfguard false || fail "wolfguard did not start" || return 1
+	wait_for 20 grep -q "2 workers serving" "$RUN/server.log" || fail "the workers did not start under the unit's limits" || return 1
+	hardened_check || return 1
+	connect_or_fail alice secret1 || return 1
+	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "no traffic through a worker under the unit's limits" || return 1
+	client_disconnect alice
+	kill -TERM "$SERVER_PID"
+	wait_for 15 sh -c "! kill -0 $SERVER_PID 2>/dev/null" || fail "the master did not stop its workers (CAP_KILL?)" || return 1
+	wait "$SERVER_PID"
+	SERVER_PID=
+	grep -q "stopped (status 0)" "$RUN/server.log" || fail "the master did not stop cleanly" || return 1
+	# As run.sh expects a server at the end of a test: the same, started again.
+	WOLFGUARD_BIN=$bin WOLFGUARD_PLUGIN_DIR=$plug server_start_wolfguard false || fail "wolfguard did not start again" || return 1
+}
