@@ -17,6 +17,7 @@
 #include <string.h>
 #include <wolfguard/plugin.h>
 
+#include "addr_count.h"
 #include "auth.h"
 #include "conn.h"
 #include "hashmap.h"
@@ -50,7 +51,7 @@ static struct wg_loaded_plugin chain[MAX_STEPS];
 static struct wg_plugin desc[MAX_STEPS];
 static struct rec recs[MAX_STEPS];
 /* The core reads a connection as the start of conn.c's private struct,
- * whose next member (the stash of early bytes) must read as NULL. */
+ * whose next member (the request queue) must read as empty. */
 struct test_conn {
 	struct wg_conn pub;
 	void *stash;
@@ -165,6 +166,10 @@ static void setup(void)
 	cr_assert(srv->base && srv->by_context);
 	srv->auth_timeout = 30;
 	srv->server_name = "test";
+	srv->logins_by_addr = wg_addr_count_new();
+	cr_assert_not_null(srv->logins_by_addr);
+	srv->max_logins = srv->max_logins_per_addr = srv->max_logins_per_conn = 1000;
+	srv->prefix6_client = 64;
 	memset(recs, 0, sizeof(recs));
 	n_conns = 0;
 }
@@ -175,6 +180,7 @@ static void teardown(void)
 	for (int i = 0; i < n_conns; i++)
 		free(conns[i]);
 	wg_hashmap_free(srv->by_context);
+	wg_addr_count_free(srv->logins_by_addr);
 	event_base_free(srv->base);
 	free(srv);
 }
