@@ -285,3 +285,94 @@ test_unit_hardening_workers() {
 	# As run.sh expects a server at the end of a test: the same, started again.
 	WOLFGUARD_BIN=$bin WOLFGUARD_PLUGIN_DIR=$plug server_start_wolfguard false || fail "wolfguard did not start again" || return 1
 }
+
+# --- sd_notify from the build's server (also run under the sanitizers) ----------------------
+
+# notify_start SOCKET: the harness in the server namespace (abstract sockets
+# belong to a network namespace), logging to $RUN/notify.log.
+notify_start() {
+	: >"$RUN/notify.log"
+	ip netns exec "$NS_SRV" /usr/bin/python3 "$PKG_DIR/notify-listen.py" "$1" "$RUN/notify.log" 2>>"$RUN/notify.err" &
+	PKG_NOTIFY=$!
+	wait_for 10 grep -qx listening "$RUN/notify.log" || fail "the notify harness did not start"
+}
+
+notify_stop() {
+	[ -n "$PKG_NOTIFY" ] || return 0
+	kill "$PKG_NOTIFY" 2>/dev/null
+	wait "$PKG_NOTIFY" 2>/dev/null
+	PKG_NOTIFY=
+}
+
+WOLFGUARD_TESTS+=(sd_notify_single sd_notify_workers)
+
+# One process: READY after the ports, STATUS follows the sessions, a refused
+# reload (what `systemctl reload` runs) fails and still ends with READY on
+# the running generation, an accepted one moves to generation 2, SIGTERM
+# gives STOPPING.
+test_sd_notify_single() {
+	_sd_notify_single
+	local rc=$?
+	notify_stop
+	return $rc
+}
+
+_sd_notify_single() {
+	local sock="@wgt-notify-$LAB_ID-single"
+	notify_start "$sock" || return 1
+	NOTIFY_SOCKET=$sock server_start_wolfguard false || fail "wolfguard did not start" || return 1
+	wait_for 10 grep -q "pid=$SERVER_PID | READY=1 | STATUS=0 sessions" "$RUN/notify.log" ||
+		fail "no READY=1 with a STATUS from the server's pid: $(tr '\n' ' ' <"$RUN/notify.log")" || return 1
+	connect_or_fail alice secret1 || return 1
+	wait_for 10 grep -q "STATUS=1 session," "$RUN/notify.log" || fail "STATUS never showed alice's session" || return 1
+	echo '{"plugin": "routing-static", "options": {"ipv4-network": "not a network"' >"$RUN/conf.d/35-broken.json"
+	! ctl reload >"$RUN/reload.out" 2>&1 || fail "a broken conf.d was accepted by the reload" || return 1
+	wait_for 10 sh -c "grep -A1 RELOADING=1 '$RUN/notify.log' | grep -q 'READY=1 | STATUS=1 session, .*generation 1'" ||
+		fail "no READY on the running generation after a refused reload: $(tail -n 3 "$RUN/notify.log" | tr '\n' ' ')" || return 1
+	rm -f "$RUN/conf.d/35-broken.json"
+	ctl reload >"$RUN/reload.out" 2>&1 || fail "the reload of a good conf.d failed: $(cat "$RUN/reload.out")" || return 1
+	wait_for 10 grep -q "READY=1 | STATUS=1 session, .*generation 2" "$RUN/notify.log" ||
+		fail "no READY on generation 2 after the reload" || return 1
+	client_disconnect alice
+	wait_for 10 grep -q "STATUS=0 sessions, .*generation 2" "$RUN/notify.log" || fail "STATUS did not follow alice's logout" || return 1
+	kill -TERM "$SERVER_PID"
+	wait_for 10 grep -q "STOPPING=1" "$RUN/notify.log" || fail "no STOPPING=1 at SIGTERM" || return 1
+	wait_for 10 sh -c "! kill -0 $SERVER_PID" || fail "the server did not stop" || return 1
+	wait "$SERVER_PID"
+	SERVER_PID=
+	! grep -qv "^listening$\|^pid=[0-9]* | " "$RUN/notify.log" || fail "a malformed notify line: $(cat "$RUN/notify.log")" || return 1
+	NOTIFY_SOCKET=$sock server_start_wolfguard false || fail "wolfguard did not start again" || return 1
+}
+
+# Two workers: only the master (systemd's main process) speaks: READY once
+# both workers serve, STATUS with the sessions of all workers, RELOADING and
+# READY around a reload the master forwards, STOPPING.
+test_sd_notify_workers() {
+	_sd_notify_workers
+	local rc=$?
+	notify_stop
+	return $rc
+}
+
+_sd_notify_workers() {
+	local sock="@wgt-notify-$LAB_ID-workers"
+	notify_start "$sock" || return 1
+	workers_conf 2
+	NOTIFY_SOCKET=$sock server_start_wolfguard false || fail "wolfguard did not start" || return 1
+	wait_for 20 grep -q "pid=$SERVER_PID | READY=1 | STATUS=2 workers serving" "$RUN/notify.log" ||
+		fail "no READY=1 from the master: $(tr '\n' ' ' <"$RUN/notify.log")" || return 1
+	connect_or_fail alice secret1 || return 1
+	wait_for 15 grep -q "pid=$SERVER_PID | STATUS=1 session, 0 connections not logged in, 2 workers" "$RUN/notify.log" ||
+		fail "STATUS did not count alice's session across workers: $(tail -n 2 "$RUN/notify.log" | tr '\n' ' ')" || return 1
+	ctl reload >"$RUN/reload.out" 2>&1 || fail "reload failed: $(cat "$RUN/reload.out")" || return 1
+	grep -A1 "RELOADING=1" "$RUN/notify.log" | grep -q "READY=1" || fail "no RELOADING/READY around the reload" || return 1
+	! grep -v "^listening$" "$RUN/notify.log" | grep -qv "^pid=$SERVER_PID | " ||
+		fail "a message from another process than the master: $(grep -v "pid=$SERVER_PID" "$RUN/notify.log" | head -n 2 | tr '\n' ' ')" || return 1
+	client_disconnect alice
+	kill -TERM "$SERVER_PID"
+	wait_for 15 sh -c "! kill -0 $SERVER_PID" || fail "the master did not stop" || return 1
+	wait "$SERVER_PID"
+	SERVER_PID=
+	grep -q "pid=[0-9]* | STOPPING=1" "$RUN/notify.log" || fail "no STOPPING=1" || return 1
+	NOTIFY_SOCKET=$sock server_start_wolfguard false || fail "wolfguard did not start again" || return 1
+}
