@@ -228,7 +228,7 @@ hardened_bin() {
 	local unit=$TOP/packaging/wolfguard.service.in real caps dir=$RUN/hardened
 	real=$(wolfguard_bin)
 	grep -qx "NoNewPrivileges=yes" "$unit" || { log "the unit does not set NoNewPrivileges=yes"; return 1; }
-	caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$unit" | tr 'A-Z' 'a-z' | sed 's/cap_/+/g; s/ /,/g')
+	caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$unit" | tr '[:upper:]' '[:lower:]' | sed 's/cap_/+/g; s/ /,/g')
 	[ -n "$caps" ] || { log "the unit has no CapabilityBoundingSet"; return 1; }
 	command -v setpriv >/dev/null || { log "setpriv (util-linux) is missing"; return 1; }
 	mkdir -p "$dir/core"
