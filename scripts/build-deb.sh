@@ -10,6 +10,11 @@
 # Needs scripts/deps.sh first (wolfSSL in .deps/prefix, debhelper, lintian).
 # Usage: scripts/build-deb.sh [--force]     prints the build-deb/ path last
 set -euo pipefail
+case "${1:-}" in
+-h | --help) sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;;
+--force | '') ;;
+*) echo "usage: $0 [--force]" >&2; exit 2 ;;
+esac
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=$top/build-deb
 cd "$top"
