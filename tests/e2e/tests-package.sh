@@ -320,6 +320,7 @@ test_sd_notify_single() {
 _sd_notify_single() {
 	local sock="@wgt-notify-$LAB_ID-single"
 	notify_start "$sock" || return 1
+	wolfguard_conf false # one process, whatever the test before left
 	NOTIFY_SOCKET=$sock server_start_wolfguard false || fail "wolfguard did not start" || return 1
 	wait_for 10 grep -q "pid=$SERVER_PID | READY=1 | STATUS=0 sessions" "$RUN/notify.log" ||
 		fail "no READY=1 with a STATUS from the server's pid: $(tr '\n' ' ' <"$RUN/notify.log")" || return 1
