@@ -364,17 +364,33 @@ static int confine(struct wg_server *srv)
 		       wg_config_where(srv->scfg, "sandbox"), mode);
 		return -1;
 	}
-	/* The helper is forked while still root: it keeps root for the few
-	 * requests that need it (PAM over /etc/shadow, reopening log files),
-	 * and removes the control socket when the server ends. */
-	if ((geteuid() == 0 && wg_privsep_start(srv->ctl_path, why, sizeof(why)) < 0) ||
-	    wg_privdrop(user, group, why, sizeof(why)) < 0 ||
+	if (wg_privdrop(user, group, why, sizeof(why)) < 0 ||
 	    wg_sandbox_install(strcmp(mode, "log") == 0, srv->worker.count > 1, why, sizeof(why)) < 0) {
 		wg_log(NULL, WG_LOG_ERROR, "sandbox: %s", why);
 		return -1;
 	}
 	wg_log(NULL, WG_LOG_INFO, "sandbox: running as %s:%s (uid %u), no_new_privs, seccomp %s; privileged helper for PAM and log files", user, group,
 	       (unsigned)geteuid(), strcmp(mode, "log") == 0 ? "logging calls outside the list" : "enforcing");
+	return 0;
+}
+
+/* The privileged helper is forked while still root: it keeps root for the
+ * few requests that need it (PAM over /etc/shadow, reopening log files) and
+ * removes the control socket when the server ends. It is forked after the
+ * plugins' init (their log files and PAM services are its allow-lists) and
+ * before the TLS private key is read, so the root process never holds the
+ * key: the network-facing process alone does (see docs/security.md). */
+static int start_helper(struct wg_server *srv)
+{
+	const char *mode = wg_config_string(srv->scfg, "sandbox");
+	char why[256];
+
+	if (strcmp(mode, "off") == 0 || geteuid() != 0)
+		return 0;
+	if (wg_privsep_start(srv->ctl_path, why, sizeof(why)) < 0) {
+		wg_log(NULL, WG_LOG_ERROR, "sandbox: privileged helper: %s", why);
+		return -1;
+	}
 	return 0;
 }
 
@@ -436,7 +452,7 @@ int wg_server_init(struct wg_server *srv, struct wg_conf *conf, const struct wg_
 	srv->pool = wg_workpool_new(srv->base, WORKER_THREADS);
 	if (!srv->pool)
 		return -1;
-	if (setup_plugins(srv) < 0)
+	if (setup_plugins(srv) < 0 || start_helper(srv) < 0)
 		return -1;
 	srv->tls = wg_tls_ctx_new(srv->scfg, why, sizeof(why));
 	if (!srv->tls) {
