@@ -24,6 +24,7 @@
 #include "privdrop.h"
 #include "privsep.h"
 #include "sandbox_seccomp.h"
+#include "sd_notify.h"
 #include "gen.h"
 #include "hashmap.h"
 #include "host.h"
@@ -493,6 +494,8 @@ int wg_server_init(struct wg_server *srv, struct wg_conf *conf, const struct wg_
 		return -1;
 	wg_log(NULL, WG_LOG_NOTICE, "listening on %s port %lld (TLS)%s", wg_config_string(srv->scfg, "listen"),
 	       (long long)wg_config_int(srv->scfg, "port"), srv->dtls ? " and UDP for DTLS" : "; DTLS off");
+	if (srv->worker.count == 1) /* several workers: the master tells systemd */
+		wg_sd_server_ready(srv);
 	return 0;
 }
 
@@ -531,6 +534,8 @@ void wg_server_stop(struct wg_server *srv)
 	if (srv->stopping)
 		return;
 	srv->stopping = true;
+	if (srv->worker.count == 1)
+		wg_sd_stopping();
 	if (srv->accept_ev)
 		event_del(srv->accept_ev);
 	/* Clients get a DISCONNECT so they do not try to reconnect, and every
@@ -566,6 +571,7 @@ void wg_server_fini(struct wg_server *srv)
 	srv->conf = NULL;
 	memset(&srv->plugins, 0, sizeof(srv->plugins));
 	wg_log_clear_sinks();
+	wg_sd_server_fini();
 	if (srv->gc_ev)
 		event_free(srv->gc_ev);
 	if (srv->ban_ev)
