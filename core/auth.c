@@ -704,6 +704,63 @@ void wg_auth_host_succeed(struct wg_auth *a, const char *username, const char *c
 	wg_policy_run_start(&a->policy);
 }
 
+/* max-same-clients for this session: a backend's or a policy's attribute,
+ * else the user's entry in "users", else its group's in "groups", else the
+ * server's. Resolved after the policies, which may have changed the group. */
+static unsigned same_clients_limit(const struct wg_server *srv, const struct wg_session *s)
+{
+	const char *attr = wg_session_attr(s, WG_SESS_ATTR_PREFIX WG_ATTR_MAX_SAME_CLIENTS);
+	int64_t v;
+
+	if (attr && *attr) {
+		char *end;
+		long long x = strtoll(attr, &end, 10);
+		if (*end == '\0' && x >= 0 && x <= 1000000)
+			return (unsigned)x;
+		wg_log(s, WG_LOG_WARN, "attribute %s=\"%s\" ignored: not a number 0..1000000", WG_ATTR_MAX_SAME_CLIENTS,
+		       attr);
+	}
+	if ((v = wg_config_account_int(srv->scfg, "users", s->user, "max-same-clients", -1)) >= 0)
+		return (unsigned)v;
+	if (s->group[0] && (v = wg_config_account_int(srv->scfg, "groups", s->group, "max-same-clients", -1)) >= 0)
+		return (unsigned)v;
+	return (unsigned)wg_config_int(srv->scfg, "max-same-clients");
+}
+
+/* Counts the session against its user's max-same-clients on every worker.
+ * A user at the limit gets a final answer saying so (asking for the password
+ * again cannot help, and it is not a wrong guess, so it does not feed the
+ * ban); the session ends. Returns 0, or -1 when the login was answered. */
+static int take_user_place(struct wg_auth *a, struct wg_session *s)
+{
+	struct wg_server *srv = a->srv;
+	unsigned limit = same_clients_limit(srv, s), count = 0;
+	char msg[256];
+
+	switch (wg_user_count_take(srv->user_count, s->user, limit, &count)) {
+	case WG_USER_COUNT_TAKEN:
+		s->user_counted = true;
+		return 0;
+	case WG_USER_COUNT_FULL:
+		if (!limit)
+			return 0; /* not counted; nothing to enforce */
+		wg_log(s, WG_LOG_WARN, "login of %s refused: the table of sessions per user is full", s->user);
+		snprintf(msg, sizeof(msg), "The server is full, try again later.");
+		break;
+	case WG_USER_COUNT_LIMIT:
+		wg_log(s, WG_LOG_NOTICE, "login of %s refused: %u sessions already, max-same-clients %u", s->user, count,
+		       limit);
+		snprintf(msg, sizeof(msg), "Too many sessions: user %s may have %u at a time. End one to log in again.",
+			 s->user, limit);
+		break;
+	}
+	wg_session_end(s, "max-same-clients reached");
+	struct wg_conn *c = step_done(a);
+	reply_refusal(a, c, msg);
+	auth_drop(a);
+	return -1;
+}
+
 /* The policies and the lease are done (see policy.h); a->pending is still
  * set, so the client's connection waits for this answer. */
 static void policy_finished(struct wg_policy_run *run, int rc)
@@ -746,6 +803,8 @@ static void policy_finished(struct wg_policy_run *run, int rc)
 		auth_drop(a);
 		return;
 	}
+	if (take_user_place(a, s) < 0)
+		return;
 	c = step_done(a);
 	wg_session_cookie_hex(s, cookie_hex);
 	len = wg_auth_xml_complete(body, sizeof(body), srv->banner);

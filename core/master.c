@@ -44,6 +44,7 @@ struct master {
 	bool alive[MAX_WORKERS];
 	int listen_fd[MAX_WORKERS], udp_fd[MAX_WORKERS];
 	struct wg_steer steer;
+	struct wg_user_count *user_count; /* shared with every worker */
 	int ctl_fd;
 	const char *ctl_path;
 	bool stopping;
@@ -158,6 +159,7 @@ static void __attribute__((noreturn)) worker_main(struct master *m, unsigned ind
 		.listen_fd = m->listen_fd[index],
 		.udp_fd = m->udp_fd[index],
 		.steer = &m->steer,
+		.user_count = m->user_count,
 	};
 	wolfSSL_Init();
 	struct wg_server *srv = calloc(1, sizeof(*srv));
@@ -485,6 +487,9 @@ int wg_master_run(struct wg_conf *conf)
 	if (wg_steer_create(&m.steer, m.n, STEER_MAX_ADDRESSES, why, sizeof(why)) < 0) {
 		wg_log(NULL, WG_LOG_ERROR, "workers: %s", why);
 		m.status = 1;
+	} else if (!(m.user_count = wg_user_count_new(wg_user_count_slots(conf->server)))) {
+		wg_log(NULL, WG_LOG_ERROR, "workers: cannot map the table of sessions per user");
+		m.status = 1;
 	} else if (open_sockets(&m) < 0) {
 		m.status = 1;
 	} else if (m.ctl_path && *m.ctl_path &&
@@ -507,6 +512,7 @@ int wg_master_run(struct wg_conf *conf)
 	}
 	close(sig_pipe[0]);
 	close(sig_pipe[1]);
+	wg_user_count_free(m.user_count);
 	wg_conf_free(conf);
 	wg_log(NULL, WG_LOG_NOTICE, "stopped (status %d)", m.status);
 	return m.status;

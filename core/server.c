@@ -36,6 +36,7 @@
 #include "server_options.h"
 #include "session.h"
 #include "tls.h"
+#include "user_count.h"
 #include "workpool.h"
 
 #define ACCEPT_BURST 64
@@ -435,6 +436,15 @@ int wg_server_init(struct wg_server *srv, struct wg_conf *conf, const struct wg_
 	srv->pool = wg_workpool_new(srv->base, WORKER_THREADS);
 	if (!srv->pool)
 		return -1;
+	srv->user_count = srv->worker.user_count;
+	if (!srv->user_count) {
+		srv->user_count = wg_user_count_new(wg_user_count_slots(srv->scfg));
+		srv->user_count_owned = true;
+	}
+	if (!srv->user_count) {
+		wg_log(NULL, WG_LOG_ERROR, "cannot map the table of sessions per user");
+		return -1;
+	}
 	if (setup_plugins(srv) < 0)
 		return -1;
 	srv->tls = wg_tls_ctx_new(srv->scfg, why, sizeof(why));
@@ -557,6 +567,9 @@ void wg_server_fini(struct wg_server *srv)
 	if (srv->stop_ev)
 		event_free(srv->stop_ev);
 	wg_ban_free(srv->bans);
+	if (srv->user_count_owned)
+		wg_user_count_free(srv->user_count);
+	srv->user_count = NULL;
 	if (srv->accept_ev)
 		event_free(srv->accept_ev);
 	if (srv->tun_ev)

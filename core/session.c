@@ -386,6 +386,9 @@ void wg_session_end(struct wg_session *s, const char *reason)
 		s->dtls = NULL;
 	}
 	release_lease(s);
+	if (s->user_counted)
+		wg_user_count_release(srv->user_count, s->user);
+	s->user_counted = false;
 	free(s->pushed);
 	free(s->end_reason);
 	if (s->addr4)

@@ -1,0 +1,71 @@
+# shellcheck shell=bash
+# Everyday administration settings (issue 20): sessions per user
+# (max-same-clients) counted across workers. Sourced by run.sh.
+
+# admin_server_opts JSON-OBJECT: merges keys into the server section.
+admin_server_opts() {
+	local f=$RUN/conf.d/00-server.json
+	jq --argjson extra "$1" '.server += $extra' "$f" >"$f.new" && mv "$f.new" "$f"
+}
+
+# admin_authenticate NS USER PASS LOG: one `openconnect --authenticate`;
+# prints the cookie (nothing when refused), the client's words go to LOG.
+admin_authenticate() {
+	in_ns "$1" timeout 20 openconnect --authenticate --non-inter --passwd-on-stdin -u "$2" \
+		--servercert "$PIN" "https://$SRV_ADDR/" <<<"$3" 2>"$4" | sed -n "s/^COOKIE='\(.*\)'$/\1/p"
+}
+
+WOLFGUARD_TESTS+=(admin_same_clients)
+
+# Two workers; alice may hold 2 sessions ("users"), the group sales 1
+# ("groups"). alice's first session is on one worker, her second on the
+# other (two client addresses that hash to different workers); her third
+# login, on the first worker, is refused with a message naming the limit,
+# while both tunnels keep carrying traffic. When one session ends, alice
+# may log in again. bob (sales) gets one session and his second is refused.
+test_admin_same_clients() {
+	local wa wb
+	wa=$(worker_of "$CLI_ADDR" 2)
+	wb=$(worker_of "$CLI2_ADDR" 2)
+	[ "$wa" != "$wb" ] || fail "test set-up: the two client addresses hash to the same worker ($wa)" || return 1
+	wolfguard_conf false
+	admin_server_opts '{"workers": 2, "users": {"alice": {"max-same-clients": 2}},
+		"groups": {"sales": {"max-same-clients": 1}}}'
+	server_start_wolfguard false || fail "wolfguard did not start: $(tail -n 3 "$RUN/server.log" | tr '\n' ' ')" ||
+		return 1
+
+	connect_or_fail alice secret1 --tag a1 || return 1
+	connect_or_fail alice secret1 --tag a2 --ns "$NS_CLI2" || return 1
+	local n
+	n=$(ctl --json list | jq '[.sessions[] | select(.user == "alice")] | length')
+	[ "$n" = 2 ] || fail "wolfguardctl lists $n sessions of alice, want 2" || return 1
+
+	local cookie
+	cookie=$(admin_authenticate "$NS_CLI" alice secret1 "$RUN/third.log")
+	[ -z "$cookie" ] || fail "the third login of alice (limit 2) got a cookie" || return 1
+	grep -q "Too many sessions: user alice may have 2 at a time" "$RUN/third.log" ||
+		fail "the refused client was not told why: $(tr '\n' ' ' <"$RUN/third.log" | tail -c 300)" || return 1
+	grep -q 'login of alice refused: 2 sessions already, max-same-clients 2' "$RUN/server.log" ||
+		fail "the refusal is not in the server log" || return 1
+	n=$(ctl --json list | jq '[.sessions[] | select(.user == "alice")] | length')
+	[ "$n" = 2 ] || fail "after the refusal wolfguardctl lists $n sessions of alice, want 2" || return 1
+	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "alice's first tunnel stopped working" || return 1
+	ping_ok "$NS_CLI2" "$LAN_ADDR" || fail "alice's second tunnel stopped working" || return 1
+
+	# The place is given back when a session ends, on either worker.
+	client_disconnect a2
+	wait_for 10 admin_alice_sessions_are 1 ||
+		fail "alice's second session did not end" || return 1
+	cookie=$(admin_authenticate "$NS_CLI" alice secret1 "$RUN/again.log")
+	[ -n "$cookie" ] || fail "alice could not log in again after ending a session: $(tail -n 2 "$RUN/again.log")" ||
+		return 1
+
+	cookie=$(admin_authenticate "$NS_CLI2" bob secret2 "$RUN/bob1.log")
+	[ -n "$cookie" ] || fail "bob's first login failed: $(tail -n 2 "$RUN/bob1.log")" || return 1
+	cookie=$(admin_authenticate "$NS_CLI" bob secret2 "$RUN/bob2.log")
+	[ -z "$cookie" ] || fail "bob's second login got a cookie (group sales, limit 1)" || return 1
+	grep -q "Too many sessions: user bob may have 1 at a time" "$RUN/bob2.log" ||
+		fail "bob was not told why: $(tr '\n' ' ' <"$RUN/bob2.log" | tail -c 300)" || return 1
+}
+
+admin_alice_sessions_are() { [ "$(ctl --json list | jq '[.sessions[] | select(.user == "alice")] | length')" = "$1" ]; }
