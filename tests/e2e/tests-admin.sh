@@ -15,7 +15,7 @@ admin_authenticate() {
 		--servercert "$PIN" "https://$SRV_ADDR/" <<<"$3" 2>"$4" | sed -n "s/^COOKIE='\(.*\)'$/\1/p"
 }
 
-WOLFGUARD_TESTS+=(admin_same_clients)
+WOLFGUARD_TESTS+=(admin_same_clients admin_same_clients_lua)
 
 # Two workers; alice may hold 2 sessions ("users"), the group sales 1
 # ("groups"). alice's first session is on one worker, her second on the
@@ -69,3 +69,35 @@ test_admin_same_clients() {
 }
 
 admin_alice_sessions_are() { [ "$(ctl --json list | jq '[.sessions[] | select(.user == "alice")] | length')" = "$1" ]; }
+
+# A Lua policy sets the limit (session.set_max_same_clients in after_auth)
+# over the server's: the server allows 5, the script gives alice 1 and
+# reports what the backend attribute said (nothing). Her second login is
+# refused with the message; bob, whom the script leaves alone, gets two.
+test_admin_same_clients_lua() {
+	wolfguard_conf false
+	admin_server_opts '{"max-same-clients": 5}'
+	cat >"$RUN/same.lua" <<'LUA'
+function after_auth(session)
+  if session.user == "alice" then
+    assert(session.attr("max-same-clients") == nil)
+    session.set_max_same_clients(1)
+  end
+  return true
+end
+LUA
+	echo "{\"plugin\": \"policy-lua\", \"options\": {\"script\": \"$RUN/same.lua\"}}" >"$RUN/conf.d/40-policy-lua.json"
+	server_start_wolfguard false || fail "wolfguard did not start: $(tail -n 3 "$RUN/server.log" | tr '\n' ' ')" ||
+		return 1
+	local cookie
+	cookie=$(admin_authenticate "$NS_CLI" alice secret1 "$RUN/alice1.log")
+	[ -n "$cookie" ] || fail "alice's first login failed: $(tail -n 2 "$RUN/alice1.log")" || return 1
+	cookie=$(admin_authenticate "$NS_CLI2" alice secret1 "$RUN/alice2.log")
+	[ -z "$cookie" ] || fail "alice's second login got a cookie (the script set 1)" || return 1
+	grep -q "Too many sessions: user alice may have 1 at a time" "$RUN/alice2.log" ||
+		fail "alice was not told why: $(tr '\n' ' ' <"$RUN/alice2.log" | tail -c 300)" || return 1
+	cookie=$(admin_authenticate "$NS_CLI" bob secret2 "$RUN/bob1.log")
+	[ -n "$cookie" ] || fail "bob's first login failed" || return 1
+	cookie=$(admin_authenticate "$NS_CLI2" bob secret2 "$RUN/bob2.log")
+	[ -n "$cookie" ] || fail "bob's second login failed (server limit 5): $(tail -n 2 "$RUN/bob2.log")" || return 1
+}
