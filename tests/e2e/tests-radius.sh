@@ -17,7 +17,8 @@ radius_start() {
 	mkdir -p "$d/log" "$d/acct" "$d/run" || return 1
 	for f in radiusd.conf users; do
 		sed -e "s|@DIR@|$d|g" -e "s|@AUTH_PORT@|$RADIUS_AUTH_PORT|g" -e "s|@ACCT_PORT@|$RADIUS_ACCT_PORT|g" \
-			-e "s|@SECRET@|$RADIUS_SECRET|g" "$E2E_DIR/radius/$f" >"$d/$f" || return 1
+			-e "s|@SECRET@|$RADIUS_SECRET|g" -e "s|@REQUIRE_MA@|${RADIUS_REQUIRE_MA:-yes}|g" \
+			"$E2E_DIR/radius/$f" >"$d/$f" || return 1
 	done
 	command -v freeradius >/dev/null || { log "freeradius is missing; run scripts/deps.sh"; return 1; }
 	# -X: foreground, one thread, every request in the log (kept after a failure).
