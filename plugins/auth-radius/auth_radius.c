@@ -373,8 +373,8 @@ static void apply_accept(struct radius_plugin *p, struct login *l, const struct 
 	if (r->interim) {
 		snprintf(num, sizeof(num), "%u", r->interim);
 		host->auth_set_attr(a, RADIUS_ATTR_INTERIM, num);
-	host->auth_set_attr(a, RADIUS_ATTR_ACCT_SESSION_ID, l->acct_id);
 	}
+	host->auth_set_attr(a, RADIUS_ATTR_ACCT_SESSION_ID, l->acct_id);
 	for (unsigned i = 0; i < r->n_groups; i++)
 		groups[i] = r->groups[i];
 	groups[r->n_groups] = NULL;

@@ -15,7 +15,7 @@ admin_authenticate() {
 		--servercert "$PIN" "https://$SRV_ADDR/" <<<"$3" 2>"$4" | sed -n "s/^COOKIE='\(.*\)'$/\1/p"
 }
 
-WOLFGUARD_TESTS+=(admin_same_clients admin_same_clients_lua)
+WOLFGUARD_TESTS+=(admin_same_clients admin_same_clients_lua admin_radius_message_authenticator)
 
 # Two workers; alice may hold 2 sessions ("users"), the group sales 1
 # ("groups"). alice's first session is on one worker, her second on the
@@ -101,3 +101,39 @@ LUA
 	cookie=$(admin_authenticate "$NS_CLI2" bob secret2 "$RUN/bob2.log")
 	[ -n "$cookie" ] || fail "bob's second login failed (server limit 5): $(tail -n 2 "$RUN/bob2.log")" || return 1
 }
+
+# RADIUS hygiene against FreeRADIUS that requires Message-Authenticator from
+# us (require_message_authenticator = yes) and signs its replies: alice logs
+# in; her Access-Request carried a Message-Authenticator and an
+# Acct-Session-Id, and accounting reports the session under that same id.
+# Then FreeRADIUS answers unsigned: the login is refused and the log says
+# why (CVE-2024-3596); with require-message-authenticator false it passes.
+_admin_radius_ma() {
+	radius_wolfguard "$RADIUS_SERVER_JSON" '"accounting": true' || return 1
+	connect_or_fail alice secret1 || return 1
+	grep -a -q 'Message-Authenticator = 0x' "$RUN/radius.log" || fail "no Message-Authenticator in the Access-Request" ||
+		return 1
+	! grep -a -qi 'Message-Authenticator.*\(missing\|invalid\|incorrect\)' "$RUN/radius.log" ||
+		fail "FreeRADIUS complained about the Message-Authenticator" || return 1
+	local id
+	id=$(sed -n 's/^([0-9]*)[[:space:]]*Acct-Session-Id = "\([0-9a-f]\{16\}\)"$/\1/p' "$RUN/radius.log" | head -n 1)
+	[ -n "$id" ] || fail "no 16-hex-digit Acct-Session-Id in the Access-Request" || return 1
+	wait_for 10 sh -c "grep -q 'Acct-Status-Type = Start' '$RUN/radius/acct/detail'" || fail "no Accounting Start" || return 1
+	[ "$(detail_value "$(detail_record Start)" Acct-Session-Id)" = "$id" ] ||
+		fail "accounting Start has Acct-Session-Id '$(detail_value "$(detail_record Start)" Acct-Session-Id)', the login had $id" ||
+		return 1
+	client_disconnect alice
+	server_stop
+	radius_stop
+
+	RADIUS_UNSIGNED=1 radius_start || fail "freeradius (unsigned) did not start" || return 1
+	radius_wolfguard "$RADIUS_SERVER_JSON" || return 1
+	! client_connect alice secret1 || fail "a login passed on an unsigned Access-Accept" || return 1
+	grep -q 'sent a bad reply: a reply without Message-Authenticator (refused: CVE-2024-3596)' "$RUN/server.log" ||
+		fail "the refusal of the unsigned reply is not logged" || return 1
+	client_disconnect alice
+	server_stop
+	radius_wolfguard "$RADIUS_SERVER_JSON" '"require-message-authenticator": false' || return 1
+	connect_or_fail alice secret1 || return 1
+}
+test_admin_radius_message_authenticator() { radius_run _admin_radius_ma; }
