@@ -321,6 +321,11 @@ static struct wg_auth *auth_find(struct wg_server *srv, const struct wg_http_req
 	return wg_hashmap_get(srv->by_context, key);
 }
 
+_Bool wg_auth_context_known(struct wg_server *srv, const struct wg_http_request *req)
+{
+	return auth_find(srv, req) != NULL;
+}
+
 static bool same_certificate(const struct wg_auth *a, const struct wg_conn *c)
 {
 	struct wg_client_cert now;

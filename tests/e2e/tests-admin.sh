@@ -15,7 +15,7 @@ admin_authenticate() {
 		--servercert "$PIN" "https://$SRV_ADDR/" <<<"$3" 2>"$4" | sed -n "s/^COOKIE='\(.*\)'$/\1/p"
 }
 
-WOLFGUARD_TESTS+=(admin_same_clients admin_same_clients_lua admin_radius_message_authenticator)
+WOLFGUARD_TESTS+=(admin_same_clients admin_same_clients_lua admin_radius_message_authenticator admin_camouflage)
 
 # Two workers; alice may hold 2 sessions ("users"), the group sales 1
 # ("groups"). alice's first session is on one worker, her second on the
@@ -137,3 +137,80 @@ _admin_radius_ma() {
 	connect_or_fail alice secret1 || return 1
 }
 test_admin_radius_message_authenticator() { radius_run _admin_radius_ma; }
+
+# admin_probe ARGS...: one curl request from the client namespace (headers
+# and body in one output, certificate not checked, as a scanner would).
+admin_probe() { in_ns "$NS_CLI" curl -sk -i --max-time 10 "$@" 2>/dev/null | tr -d '\r'; }
+
+# admin_looks_plain OUTPUT STATUS: the answer has that status and nothing
+# of the VPN: no Server header, no "wolfguard", no XML, no login form.
+admin_looks_plain() {
+	local out=$1
+	head -n 1 <<<"$out" | grep -q "^HTTP/1.1 $2" || { echo "status '$(head -n 1 <<<"$out")', want $2"; return 1; }
+	! grep -qi '^server:' <<<"$out" || { echo "a Server header: $(grep -i '^server:' <<<"$out")"; return 1; }
+	! grep -qi 'wolfguard\|config-auth\|<form\|X-Frame-Options\|webvpn' <<<"$out" || {
+		echo "the VPN shows: $(grep -i 'wolfguard\|config-auth\|<form\|X-Frame-Options\|webvpn' <<<"$out" | head -n 2)"; return 1; }
+	grep -qi '^date:' <<<"$out" || { echo "no Date header (ordinary servers send one)"; return 1; }
+}
+
+# Camouflage: with camouflage-secret set, GET / is the configured page,
+# POST / with an AnyConnect init is 405, CONNECT is 400, other paths, a
+# wrong secret and a made-up cookie are 404, a malformed request gets a
+# plain 400: never a Server header, XML or a login form. openconnect to
+# https://SERVER/?SECRET logs in; its CONNECT (with the cookie, on a new
+# connection) gets the tunnel; openconnect to https://SERVER/ does not.
+# After a reload with camouflage-realm, GET answers 401 with that realm.
+test_admin_camouflage() {
+	local secret=Xq7-camo_Secret out why
+	wolfguard_conf false
+	printf '<!DOCTYPE html>\n<html><body><h1>Welcome to the lab homepage</h1></body></html>\n' >"$RUN/decoy.html"
+	admin_server_opts "{\"camouflage-secret\": \"$secret\", \"camouflage-page\": \"$RUN/decoy.html\"}"
+	server_start_wolfguard false || fail "wolfguard did not start: $(tail -n 3 "$RUN/server.log" | tr '\n' ' ')" ||
+		return 1
+
+	out=$(admin_probe "https://$SRV_ADDR/")
+	why=$(admin_looks_plain "$out" 200) || fail "GET /: $why" || return 1
+	grep -q 'Welcome to the lab homepage' <<<"$out" || fail "GET / is not the camouflage page" || return 1
+	out=$(admin_probe -X POST -H 'Content-Type: application/x-www-form-urlencoded' -H 'X-Transcend-Version: 1' \
+		-H 'X-Aggregate-Auth: 1' --data '<?xml version="1.0" encoding="UTF-8"?><config-auth client="vpn" type="init"><version who="vpn">v9.01</version></config-auth>' \
+		"https://$SRV_ADDR/")
+	why=$(admin_looks_plain "$out" 405) || fail "POST / with an init: $why" || return 1
+	out=$(admin_probe -X CONNECT "https://$SRV_ADDR/CSCOSSLC/tunnel")
+	why=$(admin_looks_plain "$out" 400) || fail "CONNECT: $why" || return 1
+	out=$(admin_probe -X CONNECT -H 'Cookie: webvpn=0123456789abcdef' "https://$SRV_ADDR/CSCOSSLC/tunnel")
+	why=$(admin_looks_plain "$out" 400) || fail "CONNECT with a made-up cookie: $why" || return 1
+	local path
+	for path in /auth /profile.xml /+CSCOE+/logon.html /admin/login.php "/?wrong-secret" "/?"; do
+		out=$(admin_probe "https://$SRV_ADDR$path")
+		why=$(admin_looks_plain "$out" 404) || fail "GET $path: $why" || return 1
+	done
+	out=$(admin_probe -H 'Cookie: webvpncontext=00112233445566778899aabbccddeeff' "https://$SRV_ADDR/auth")
+	why=$(admin_looks_plain "$out" 404) || fail "GET /auth with a made-up context: $why" || return 1
+	out=$(in_ns "$NS_CLI" sh -c "printf 'GARBAGE\r\n\r\n' | timeout 10 openssl s_client -quiet -connect $SRV_ADDR:443 2>/dev/null" | tr -d '\r')
+	why=$(admin_looks_plain "$out" 400) || fail "a malformed request: $why" || return 1
+
+	# Without the secret openconnect finds no VPN.
+	! admin_authenticate_url "$NS_CLI" "https://$SRV_ADDR/" "$RUN/nosecret.log" >/dev/null ||
+		fail "openconnect logged in without the secret" || return 1
+	local cookie
+	cookie=$(admin_authenticate_url "$NS_CLI" "https://$SRV_ADDR/?$secret" "$RUN/secret.log")
+	[ -n "$cookie" ] || fail "no login at the secret URL: $(tail -n 3 "$RUN/secret.log" | tr '\n' ' ')" || return 1
+	connect_or_fail alice - --cookie "$cookie" || return 1
+	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "no traffic through the tunnel of the secret login" || return 1
+	client_disconnect alice
+
+	admin_server_opts '{"camouflage-realm": "Staff intranet"}'
+	ctl reload >/dev/null || fail "reload with camouflage-realm failed" || return 1
+	out=$(admin_probe "https://$SRV_ADDR/")
+	why=$(admin_looks_plain "$out" 401) || fail "GET / with a realm: $why" || return 1
+	grep -q '^WWW-Authenticate: Basic realm="Staff intranet"$' <<<"$out" || fail "no Basic realm in the 401" || return 1
+}
+
+# admin_authenticate_url NS URL LOG: `openconnect --authenticate` as alice
+# to URL; prints the cookie, fails without one.
+admin_authenticate_url() {
+	local c
+	c=$(in_ns "$1" timeout 20 openconnect --authenticate --non-inter --passwd-on-stdin -u alice \
+		--servercert "$PIN" "$2" <<<secret1 2>"$3" | sed -n "s/^COOKIE='\(.*\)'$/\1/p")
+	[ -n "$c" ] && echo "$c"
+}
