@@ -6,6 +6,7 @@
 #
 # Usage: scripts/fuzz.sh [seconds-per-target]   (default 30)
 set -uo pipefail
+case "${1:-}" in -h | --help) sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;; esac
 top=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-30}
 dir="$top/build-fuzz"

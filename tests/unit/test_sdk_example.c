@@ -23,7 +23,7 @@ static char *value_of(const char *out, const char *key)
 	return NULL;
 }
 
-Test(sdk_example, builds_out_of_tree_against_the_installed_sdk_and_loads, .timeout = 110)
+Test(sdk_example, builds_out_of_tree_against_the_installed_sdk_and_loads, .timeout = 280)
 {
 	const char *build = getenv("WOLFGUARD_BUILD_ROOT"), *src = getenv("WOLFGUARD_SOURCE_ROOT");
 	cr_assert(build && src, "run through meson test");
