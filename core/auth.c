@@ -28,6 +28,7 @@
 #include "client_cert.h"
 #include "client_key.h"
 #include "conn.h"
+#include "events.h"
 #include "gen.h"
 #include "hashmap.h"
 #include "hex.h"
@@ -590,6 +591,18 @@ static void reply_refusal(struct wg_auth *a, struct wg_conn *c, const char *user
 		wg_conn_http_reply(c, "200 OK", "text/xml", NULL, body, (size_t)len);
 }
 
+static void emit_failure(struct wg_server *srv, const char *user, const char *addr, const char *reason)
+{
+	json_t *ev = json_object();
+	json_t *u = user && *user ? json_string(user) : NULL; /* NULL too for ill-formed UTF-8 */
+	if (ev) {
+		json_object_set_new(ev, "user", u ? u : json_null());
+		json_object_set_new(ev, "client_address", json_string(addr));
+		json_object_set_new(ev, "reason", json_string(reason));
+	}
+	wg_events_emit(srv, "failure", ev);
+}
+
 void wg_auth_host_fail(struct wg_auth *a, const char *user_message, const char *log_reason)
 {
 	struct wg_conn *c;
@@ -601,6 +614,7 @@ void wg_auth_host_fail(struct wg_auth *a, const char *user_message, const char *
 	unsigned delay_ms = wg_login_failed(a->srv, a->client_addr, step_plugin(a)->desc->name, &a->step_start);
 	wg_log(NULL, WG_LOG_NOTICE, "%s: login failed for user \"%s\": %s", a->client_addr,
 	       a->username[0] ? a->username : "?", log_reason ? log_reason : "no reason given");
+	emit_failure(a->srv, a->username, a->client_addr, log_reason ? log_reason : "no reason given");
 	if (c && !a->answered) {
 		/* The step refused before the user typed anything (no client
 		 * certificate, say): asking again cannot help, so say why once. */
@@ -759,6 +773,7 @@ static int take_user_place(struct wg_auth *a, struct wg_session *s)
 			 s->user, limit);
 		break;
 	}
+	emit_failure(srv, s->user, s->client_addr, "max-same-clients reached");
 	wg_session_end(s, "max-same-clients reached");
 	struct wg_conn *c = step_done(a);
 	reply_refusal(a, c, msg);
@@ -810,6 +825,7 @@ static void policy_finished(struct wg_policy_run *run, int rc)
 	}
 	if (take_user_place(a, s) < 0)
 		return;
+	wg_events_emit(srv, "login", wg_events_session_fields(s));
 	c = step_done(a);
 	wg_session_cookie_hex(s, cookie_hex);
 	len = wg_auth_xml_complete(body, sizeof(body), srv->banner);

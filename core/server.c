@@ -26,6 +26,7 @@ static int apply_camouflage(struct wg_server *srv, char *why, size_t whylen);
 #include "control.h"
 #include "datapath.h"
 #include "dtls.h"
+#include "events.h"
 #include "fd_limit.h"
 #include "privdrop.h"
 #include "privsep.h"
@@ -612,6 +613,7 @@ void wg_server_fini(struct wg_server *srv)
 		wg_conn_free_all(srv);
 	if (srv->control)
 		wg_control_stop(srv->control);
+	wg_events_stop(srv);
 	if (srv->metrics)
 		wg_metrics_http_stop(srv->metrics);
 	if (srv->dtls)

@@ -101,6 +101,7 @@ struct wg_server {
 	 * is read from camouflage-page. */
 	char *camouflage_secret, *camouflage_realm;
 	char *camouflage_page;
+	struct wg_event_sub *event_subs; /* wolfguardctl events subscribers (events.c) */
 	size_t camouflage_page_len;
 	char ctl_path[256];             /* the control socket this worker serves */
 

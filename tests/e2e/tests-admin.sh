@@ -15,7 +15,7 @@ admin_authenticate() {
 		--servercert "$PIN" "https://$SRV_ADDR/" <<<"$3" 2>"$4" | sed -n "s/^COOKIE='\(.*\)'$/\1/p"
 }
 
-WOLFGUARD_TESTS+=(admin_same_clients admin_same_clients_lua admin_radius_message_authenticator admin_camouflage)
+WOLFGUARD_TESTS+=(admin_same_clients admin_same_clients_lua admin_radius_message_authenticator admin_camouflage admin_events admin_events_workers)
 
 # Two workers; alice may hold 2 sessions ("users"), the group sales 1
 # ("groups"). alice's first session is on one worker, her second on the
@@ -213,4 +213,72 @@ admin_authenticate_url() {
 	c=$(in_ns "$1" timeout 20 openconnect --authenticate --non-inter --passwd-on-stdin -u alice \
 		--servercert "$PIN" "$2" <<<secret1 2>"$3" | sed -n "s/^COOKIE='\(.*\)'$/\1/p")
 	[ -n "$c" ] && echo "$c"
+}
+
+# admin_events_start: `wolfguardctl events` in the background into
+# $RUN/events.jsonl; waits for N "subscribed" lines (one per worker).
+admin_events_start() {
+	: >"$RUN/events.jsonl"
+	# wolfguardctl itself in the background (not the ctl function, whose
+	# subshell would be all that admin_events_stop kills).
+	"$(dirname "$(wolfguard_bin)")/../tools/wolfguardctl" -s "$RUN/control.sock" events \
+		>"$RUN/events.jsonl" 2>"$RUN/events.err" &
+	ADMIN_EVENTS_PID=$!
+	wait_for 10 admin_events_count subscribed "$1" || fail "the event stream did not start: $(cat "$RUN/events.err")"
+}
+admin_events_stop() { [ -z "${ADMIN_EVENTS_PID:-}" ] || { kill "$ADMIN_EVENTS_PID" 2>/dev/null; wait "$ADMIN_EVENTS_PID" 2>/dev/null; }; ADMIN_EVENTS_PID=; }
+# admin_events_count EVENT N: at least N lines of that event.
+admin_events_count() { [ "$(jq -c "select(.event == \"$1\")" "$RUN/events.jsonl" 2>/dev/null | wc -l)" -ge "$2" ]; }
+admin_event() { jq -c "select(.event == \"$1\")" "$RUN/events.jsonl" | head -n 1; }
+
+# wolfguardctl events: the stream shows alice's login and connect, bob's
+# failed login, an administrator's ban, and alice's disconnect with the
+# traffic her pings made; every line is one JSON object.
+test_admin_events() {
+	start_server false || return 1
+	admin_events_start 1 || return 1
+	connect_or_fail alice secret1 || { admin_events_stop; return 1; }
+	in_ns "$NS_CLI" ping -c 10 -i 0.05 -s 1000 -W 2 "$LAN_ADDR" >/dev/null 2>&1
+	in_ns "$NS_CLI2" timeout 20 openconnect --authenticate --non-inter --passwd-on-stdin -u bob \
+		--servercert "$PIN" "https://$SRV_ADDR/" <<<"wrong" >/dev/null 2>&1
+	ctl ban 203.0.113.9 60 >/dev/null
+	client_disconnect alice
+	wait_for 10 admin_events_count disconnect 1 && wait_for 10 admin_events_count ban 1 ||
+		{ admin_events_stop; fail "events missing: $(tr '\n' ' ' <"$RUN/events.jsonl")"; return 1; }
+	admin_events_stop
+	jq -e . "$RUN/events.jsonl" >/dev/null || fail "a line is not JSON" || return 1
+	local e
+	e=$(admin_event login)
+	jq -e '.user == "alice" and .group == "engineering" and (.vpn_address | test("^10\\.8\\.0\\.")) and .client_address == "198.51.100.2"' <<<"$e" >/dev/null ||
+		fail "login event: $e" || return 1
+	e=$(admin_event connect)
+	jq -e '.user == "alice"' <<<"$e" >/dev/null || fail "connect event: $e" || return 1
+	e=$(admin_event failure)
+	jq -e '.user == "bob" and .client_address == "198.51.100.3" and (.reason | length > 0)' <<<"$e" >/dev/null ||
+		fail "failure event: $e" || return 1
+	e=$(admin_event ban)
+	jq -e '.client_address == "203.0.113.9" and .seconds == 60 and .reason == "administrator"' <<<"$e" >/dev/null ||
+		fail "ban event: $e" || return 1
+	e=$(admin_event disconnect)
+	jq -e '.user == "alice" and .rx_bytes > 10000 and .tx_bytes > 10000 and .rx_packets >= 10 and (.reason | length > 0) and .duration_s >= 0' <<<"$e" >/dev/null ||
+		fail "disconnect event: $e" || return 1
+}
+
+# With two workers the master relays both workers' streams: two
+# "subscribed" lines (workers 0 and 1), and the logins of alice and bob,
+# who land on different workers, both appear.
+test_admin_events_workers() {
+	wolfguard_conf false
+	admin_server_opts '{"workers": 2}'
+	server_start_wolfguard false || fail "wolfguard did not start" || return 1
+	admin_events_start 2 || return 1
+	[ "$(jq -c 'select(.event == "subscribed") | .worker' "$RUN/events.jsonl" | sort | tr '\n' ' ')" = "0 1 " ] ||
+		{ admin_events_stop; fail "subscribed lines: $(tr '\n' ' ' <"$RUN/events.jsonl")"; return 1; }
+	connect_or_fail alice secret1 || { admin_events_stop; return 1; }
+	connect_or_fail bob secret2 --ns "$NS_CLI2" || { admin_events_stop; return 1; }
+	wait_for 10 admin_events_count login 2 || { admin_events_stop; fail "not both logins: $(tr '\n' ' ' <"$RUN/events.jsonl")"; return 1; }
+	admin_events_stop
+	[ "$(jq -r 'select(.event == "login") | "\(.user):\(.worker)"' "$RUN/events.jsonl" | sort | tr '\n' ' ')" = \
+		"alice:$(worker_of "$CLI_ADDR" 2) bob:$(worker_of "$CLI2_ADDR" 2) " ] ||
+		fail "logins not from their workers: $(tr '\n' ' ' <"$RUN/events.jsonl")" || return 1
 }
