@@ -223,6 +223,7 @@ static const struct wg_host host_table = {
 	.open_append = wg_priv_open_append,
 	.pam_authenticate = wg_priv_pam_auth,
 	.worker_slot = host_worker_slot,
+	.pam_service_pin = wg_priv_pam_pin,
 };
 
 const struct wg_host *wg_host_table(void)
