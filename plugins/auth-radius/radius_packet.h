@@ -3,7 +3,7 @@
  * checked for their Response Authenticator and a Message-Authenticator,
  * which the BlastRADIUS attack (CVE-2024-3596) makes mandatory: without it
  * a man in the middle can forge an Access-Accept by an MD5 collision.
- * Pure functions (wolfCrypt's MD5 and HMAC-MD5), no I/O and no radcli, so
+ * Pure functions (Nettle's MD5 and HMAC-MD5, as radcli uses), no I/O and no radcli, so
  * the reply check is fuzzed and unit-tested on crafted packets. */
 #ifndef WG_RADIUS_PACKET_H
 #define WG_RADIUS_PACKET_H
