@@ -2,6 +2,7 @@
 #include "events.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <stdlib.h>
@@ -99,9 +100,12 @@ void wg_events_subscribe(struct wg_server *srv, int fd)
 		s->next->prev = s;
 	srv->event_subs = s;
 	event_add(s->rev, NULL);
-	/* The first line says the stream is live, so a consumer knows that
+	/* The first line, to this subscriber only, says the stream is live:
 	 * what happens from now on will be seen. */
-	wg_events_emit(srv, "subscribed", NULL);
+	char line[96];
+	int n = snprintf(line, sizeof(line), "{\"event\":\"subscribed\",\"time\":%lld,\"worker\":%u}\n",
+			 (long long)time(NULL), srv->worker.index);
+	add_line(s, line, (size_t)n);
 }
 
 void wg_events_emit(struct wg_server *srv, const char *type, json_t *fields)
