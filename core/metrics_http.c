@@ -61,7 +61,7 @@ void wg_metrics_snapshot(struct wg_server *srv, struct wg_metrics *out)
 		const struct wg_session *s = all[i];
 		if (s->ending)
 			continue;
-		if (s->dtls)
+		if (s->active)
 			out->sessions_dtls++;
 		else if (s->cstp)
 			out->sessions_cstp++;

@@ -18,7 +18,7 @@
 #include "conn.h"
 #include "control.h"
 #include "datapath.h"
-#include "dtls.h"
+#include "lane.h"
 #include "fd_limit.h"
 #include "privdrop.h"
 #include "privsep.h"
@@ -259,6 +259,10 @@ static int setup_plugins(struct wg_server *srv)
 	}
 	wg_gen_make_current(srv, g);
 	log_auth_chain(g);
+	/* Transports serve the worker's lifetime: this generation stays
+	 * referenced for them (a reload keeps them, see reload.c). */
+	if (wg_lanes_attach(srv, g->plugins.v, g->plugins.n) > 0)
+		srv->transport_gen = wg_gen_ref(g);
 	return 0;
 fail:
 	wg_log(NULL, WG_LOG_ERROR, "plugins:\n%s", err.text);
@@ -415,9 +419,8 @@ int wg_server_init(struct wg_server *srv, struct wg_conf *conf, const struct wg_
 	srv->by_cookie = wg_hashmap_new(WG_COOKIE_LEN);
 	srv->by_addr4 = wg_hashmap_new(4);
 	srv->by_addr6 = wg_hashmap_new(16);
-	srv->by_app_id = wg_hashmap_new(32);
 	srv->by_context = wg_hashmap_new(16);
-	if (!srv->base || !srv->by_cookie || !srv->by_addr4 || !srv->by_addr6 || !srv->by_app_id || !srv->by_context)
+	if (!srv->base || !srv->by_cookie || !srv->by_addr4 || !srv->by_addr6 || !srv->by_context)
 		return -1;
 	srv->pool = wg_workpool_new(srv->base, WORKER_THREADS);
 	if (!srv->pool)
@@ -438,10 +441,6 @@ int wg_server_init(struct wg_server *srv, struct wg_conf *conf, const struct wg_
 	       fds < 65536 ? ": fewer than 32K concurrent sessions possible (raise LimitNOFILE)" : "");
 	if (setup_tun(srv) < 0 || open_listener(srv) < 0 || setup_signals(srv) < 0)
 		return -1;
-	if (wg_config_int(srv->scfg, "udp-port") != 0 && wg_datapath_start_dtls(srv) < 0) {
-		wg_log(NULL, WG_LOG_ERROR, "DTLS: cannot serve UDP port %lld", (long long)wg_config_int(srv->scfg, "udp-port"));
-		return -1;
-	}
 	if (srv->ctl_path[0]) {
 		/* A worker's socket is for the master only. */
 		srv->control = wg_control_start(srv, srv->ctl_path, srv->worker.count > 1 ? "0600" :
@@ -462,8 +461,17 @@ int wg_server_init(struct wg_server *srv, struct wg_conf *conf, const struct wg_
 		return -1;
 	if (confine(srv) < 0)
 		return -1;
-	wg_log(NULL, WG_LOG_NOTICE, "listening on %s port %lld (TLS)%s", wg_config_string(srv->scfg, "listen"),
-	       (long long)wg_config_int(srv->scfg, "port"), srv->dtls ? " and UDP for DTLS" : "; DTLS off");
+	char names[256] = "";
+	size_t used = 0;
+	for (size_t i = 0; i < srv->n_transports; i++) {
+		int k = snprintf(names + used, sizeof(names) - used, "%s%s", i ? ", " : "",
+				 srv->transports[i]->plugin->desc->name);
+		if (k > 0 && used + (size_t)k < sizeof(names))
+			used += (size_t)k;
+	}
+	wg_log(NULL, WG_LOG_NOTICE, "listening on %s port %lld (TLS); lanes beside CSTP: %s",
+	       wg_config_string(srv->scfg, "listen"), (long long)wg_config_int(srv->scfg, "port"),
+	       names[0] ? names : "none");
 	return 0;
 }
 
@@ -526,8 +534,11 @@ void wg_server_fini(struct wg_server *srv)
 		wg_control_stop(srv->control);
 	if (srv->metrics)
 		wg_metrics_http_stop(srv->metrics);
-	if (srv->dtls)
-		wg_dtls_server_free(srv->dtls);
+	for (size_t i = 0; i < srv->n_transports; i++)
+		free(srv->transports[i]);
+	srv->n_transports = 0;
+	wg_gen_unref(srv->transport_gen);
+	srv->transport_gen = NULL;
 	if (srv->pool)
 		wg_workpool_free(srv->pool);
 	if (srv->gen_counter)
@@ -567,7 +578,6 @@ void wg_server_fini(struct wg_server *srv)
 	wg_hashmap_free(srv->by_cookie);
 	wg_hashmap_free(srv->by_addr4);
 	wg_hashmap_free(srv->by_addr6);
-	wg_hashmap_free(srv->by_app_id);
 	wg_hashmap_free(srv->by_context);
 	if (srv->base)
 		event_base_free(srv->base);

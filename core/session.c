@@ -13,7 +13,7 @@
 
 #include "conn.h"
 #include "cstp_frame.h"
-#include "dtls.h"
+#include "lane.h"
 #include "gen.h"
 #include "hashmap.h"
 #include "hex.h"
@@ -35,7 +35,7 @@ static void session_schedule(struct wg_session *s)
 	struct wg_server *srv = s->srv;
 	time_t now = time(NULL), next = now + 3600;
 
-	if (s->cstp == NULL && s->dtls == NULL)
+	if (s->cstp == NULL && s->active == NULL)
 		next = s->disconnected_at + srv->cookie_lifetime;
 	else {
 		unsigned idle = s->tc.idle_timeout_s, limit = s->tc.session_timeout_s;
@@ -334,14 +334,6 @@ static void accounting_stop(struct wg_session *s, const char *reason)
 	}
 }
 
-void wg_session_new_app_id(struct wg_session *s)
-{
-	if (s->app_id_set)
-		wg_hashmap_del(s->srv->by_app_id, s->app_id);
-	s->app_id_set = random_bytes(s->app_id, sizeof(s->app_id)) == 0 &&
-			wg_hashmap_put(s->srv->by_app_id, s->app_id, s) == 0;
-}
-
 void wg_session_detached(struct wg_session *s)
 {
 	if (s->ending)
@@ -381,10 +373,7 @@ void wg_session_end(struct wg_session *s, const char *reason)
 		if (wg_conn_backlog(c) == 0)
 			wg_conn_close(c, "session ended");
 	}
-	if (s->dtls) {
-		wg_dtls_link_close(s->dtls);
-		s->dtls = NULL;
-	}
+	wg_lanes_close(s);
 	release_lease(s);
 	free(s->pushed);
 	free(s->end_reason);
@@ -392,8 +381,6 @@ void wg_session_end(struct wg_session *s, const char *reason)
 		wg_hashmap_del(srv->by_addr4, &s->addr4);
 	if (s->has_addr6)
 		wg_hashmap_del(srv->by_addr6, s->addr6);
-	if (s->app_id_set)
-		wg_hashmap_del(srv->by_app_id, s->app_id);
 	wg_hashmap_del(srv->by_cookie, s->cookie);
 	srv->n_sessions--;
 	wg_metrics_session_ended(s->rx_bytes, s->tx_bytes, s->rx_pkts, s->tx_pkts);
@@ -406,7 +393,6 @@ void wg_session_end(struct wg_session *s, const char *reason)
 		free(s->attrs[i].value);
 	}
 	explicit_bzero(s->cookie, sizeof(s->cookie));
-	explicit_bzero(s->psk, sizeof(s->psk));
 	free(s);
 }
 
@@ -427,7 +413,7 @@ static void session_timer_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (s->cstp == NULL && s->dtls == NULL) {
+	if (s->cstp == NULL && s->active == NULL) {
 		if (now >= s->disconnected_at + (time_t)s->srv->cookie_lifetime) {
 			wg_session_end(s, "cookie expired without a reconnect");
 			return;

@@ -15,7 +15,7 @@
 #include "conn.h"
 #include "cstp_frame.h"
 #include "datapath.h"
-#include "dtls.h"
+#include "lane.h"
 #include "hex.h"
 #include "http_parser.h"
 #include "log.h"
@@ -74,14 +74,6 @@ static void add_route(struct hdrbuf *h, const char *name, const char *net)
 	add(h, "%s: %s/%s\r\n", name, addr, mtext);
 }
 
-static bool client_offers_psk(const struct wg_http_request *req)
-{
-	const char *suites = wg_http_header(req, "X-DTLS-CipherSuite");
-	const char *suites12 = wg_http_header(req, "X-DTLS12-CipherSuite");
-
-	return (suites && strstr(suites, "PSK-NEGOTIATE")) || (suites12 && strstr(suites12, "PSK-NEGOTIATE"));
-}
-
 static unsigned header_uint(const struct wg_http_request *req, const char *name, unsigned dflt)
 {
 	const char *v = wg_http_header(req, name);
@@ -94,8 +86,8 @@ static unsigned header_uint(const struct wg_http_request *req, const char *name,
 	return end != v && n > 0 && n < 65536 ? (unsigned)n : dflt;
 }
 
-static void build_headers(struct hdrbuf *h, struct wg_session *s, const struct wg_http_request *req, bool dtls,
-			  unsigned mtu)
+static void build_headers(struct hdrbuf *h, struct wg_session *s, const struct wg_http_request *req,
+			  const char *lane_headers, unsigned mtu)
 {
 	struct wg_server *srv = s->srv;
 	const struct wg_session_tc *tc = &s->tc;
@@ -134,17 +126,8 @@ static void build_headers(struct hdrbuf *h, struct wg_session *s, const struct w
 	add(h, "X-CSTP-Base-MTU: %u\r\n", header_uint(req, "X-CSTP-Base-MTU", 1500));
 	if (srv->banner && *srv->banner)
 		add(h, "X-CSTP-Banner: %s\r\n", srv->banner);
-	if (dtls) {
-		char hex[2 * sizeof(s->app_id) + 1];
-		wg_hex_encode(s->app_id, sizeof(s->app_id), hex);
-		add(h, "X-DTLS-App-ID: %s\r\n", hex);
-		add(h, "X-DTLS-Port: %d\r\n", srv->udp_port);
-		add(h, "X-DTLS-CipherSuite: PSK-NEGOTIATE\r\n");
-		add(h, "X-DTLS-DPD: %u\r\n", tc->dpd_s);
-		add(h, "X-DTLS-Keepalive: %u\r\n", tc->keepalive_s);
-		add(h, "X-DTLS-Rekey-Method: none\r\n");
-		add(h, "X-DTLS-MTU: %u\r\n", mtu);
-	}
+	if (lane_headers[0])
+		add(h, "%s", lane_headers); /* the transports' answers */
 }
 
 char *wg_tunnel_render_pushed(const struct wg_tunnel_config *tc)
@@ -187,8 +170,8 @@ void wg_tunnel_connect(struct wg_conn *c, const struct wg_http_request *req, con
 	char cookie[128];
 	struct wg_session *s;
 	struct hdrbuf *h;
-	bool dtls;
-	unsigned mtu;
+	char lane_headers[4096], lane_names[256];
+	unsigned mtu, lanes;
 
 	if (wg_http_cookie(req, "webvpn", cookie, sizeof(cookie)) < 0) {
 		refuse(c, "401 Unauthorized", "no session cookie");
@@ -213,11 +196,8 @@ void wg_tunnel_connect(struct wg_conn *c, const struct wg_http_request *req, con
 		old->sess = NULL;
 		wg_conn_close(old, "replaced by a reconnect");
 	}
-	if (s->dtls) {
-		/* Its key came from the old TLS connection. */
-		wg_dtls_link_close(s->dtls);
-		s->dtls = NULL;
-	}
+	/* Lanes of the old connection go: their keys came from its TLS. */
+	wg_lanes_close(s);
 	/* The login leased the addresses and ran the policies; every CONNECT
 	 * of the session (reconnects too) gets that configuration. */
 	if (!s->pushed) {
@@ -225,18 +205,14 @@ void wg_tunnel_connect(struct wg_conn *c, const struct wg_http_request *req, con
 		return;
 	}
 	snprintf(s->client_addr, sizeof(s->client_addr), "%s", c->peer);
-	dtls = srv->dtls && client_offers_psk(req);
-	if (dtls && wg_tls_export_psk(c->ssl, s->psk) < 0) {
-		wg_log(s, WG_LOG_WARN, "cannot export the DTLS key from the TLS session; DTLS off for this session");
-		dtls = false;
-	}
-	wolfSSL_FreeArrays(c->ssl); /* the secrets are not needed any more */
-	if (dtls)
-		wg_session_new_app_id(s);
 	mtu = s->tc.mtu;
 	unsigned client_mtu = header_uint(req, "X-CSTP-MTU", mtu);
 	if (client_mtu < mtu && client_mtu >= 576)
 		mtu = client_mtu;
+	/* Transports export their keys from the TLS secrets now. */
+	lanes = wg_lanes_offer(s, c->ssl, req, mtu, lane_headers, sizeof(lane_headers), lane_names,
+			       sizeof(lane_names));
+	wolfSSL_FreeArrays(c->ssl); /* the secrets are not needed any more */
 
 	h = malloc(sizeof(*h));
 	if (!h) {
@@ -246,7 +222,7 @@ void wg_tunnel_connect(struct wg_conn *c, const struct wg_http_request *req, con
 	h->len = 0;
 	h->overflow = false;
 	add(h, "HTTP/1.1 200 CONNECTED\r\n");
-	build_headers(h, s, req, dtls, mtu);
+	build_headers(h, s, req, lane_headers, mtu);
 	add(h, "\r\n");
 	if (h->overflow) {
 		free(h);
@@ -260,8 +236,8 @@ void wg_tunnel_connect(struct wg_conn *c, const struct wg_http_request *req, con
 	free(h);
 	s->cstp = c;
 	s->last_rx = time(NULL);
-	wg_log(s, WG_LOG_INFO, "tunnel up over TLS%s, address %s%s%s, MTU %u", dtls ? " (DTLS offered)" : "",
-	       s->tc.addr4[0] ? s->tc.addr4 : "-", s->tc.addr6[0] ? " " : "", s->tc.addr6, mtu);
+	wg_log(s, WG_LOG_INFO, "tunnel up over TLS%s%s%s, address %s%s%s, MTU %u", lanes ? " (offered: " : "",
+	       lanes ? lane_names : "", lanes ? ")" : "", s->tc.addr4[0] ? s->tc.addr4 : "-", s->tc.addr6[0] ? " " : "", s->tc.addr6, mtu);
 	if (s->tc.rate_limit_kbps)
 		wg_log(s, WG_LOG_INFO, "rate limited to %u kbit/s each way", s->tc.rate_limit_kbps);
 	/* Before the first frame: a DISCONNECT among the bytes already read
