@@ -16,6 +16,7 @@
 #include "listen_socket.h"
 #include "loader.h"
 #include "log.h"
+#include "metrics.h"
 #include "server.h"
 #include "session.h"
 
@@ -36,10 +37,15 @@ static void choose(struct wg_session *s)
 
 size_t wg_lanes_attach(struct wg_server *srv, const struct wg_loaded_plugin *ps, size_t n)
 {
-	for (size_t i = 0; i < n && srv->n_transports < WG_MAX_TRANSPORTS; i++) {
+	for (size_t i = 0; i < n; i++) {
 		const struct wg_loaded_plugin *p = &ps[i];
 		if (!p->initialized || p->desc->kind != WG_PLUGIN_TRANSPORT)
 			continue;
+		if (srv->n_transports == WG_MAX_TRANSPORTS) {
+			wg_log(NULL, WG_LOG_WARN, "transport %s: more than %d transports enabled; this one is not used",
+			       p->desc->name, WG_MAX_TRANSPORTS);
+			continue;
+		}
 		struct wg_transport *t = calloc(1, sizeof(*t));
 		if (!t) {
 			wg_log(NULL, WG_LOG_ERROR, "transport %s: out of memory", p->desc->name);
@@ -51,6 +57,25 @@ size_t wg_lanes_attach(struct wg_server *srv, const struct wg_loaded_plugin *ps,
 		srv->transports[srv->n_transports++] = t;
 	}
 	return srv->n_transports;
+}
+
+_Static_assert(WG_MAX_TRANSPORTS == sizeof(((struct wg_server *)0)->transports) / sizeof(struct wg_transport *),
+	       "server.h's transport table has WG_MAX_TRANSPORTS entries");
+
+void wg_lanes_stats(struct wg_server *srv, struct wg_metrics *m)
+{
+	m->n_transports = 0;
+	for (size_t i = 0; i < srv->n_transports && m->n_transports < WG_METRICS_MAX_TRANSPORTS; i++) {
+		struct wg_transport *t = srv->transports[i];
+		struct wg_metrics_transport *mt = &m->transports[m->n_transports++];
+		struct wg_transport_stats st = {.struct_size = sizeof(st)};
+		snprintf(mt->name, sizeof(mt->name), "%s", t->plugin->desc->name);
+		if (WG_OPS_HAS(t->ops, stats))
+			t->ops->stats(t->state, &st);
+		mt->lanes_up = st.lanes_up;
+		mt->handshakes = st.handshakes;
+		mt->dropped = st.dropped;
+	}
 }
 
 const char *wg_lane_name(const struct wg_lane *l)

@@ -58,9 +58,9 @@ struct wg_lane {
 	bool hdr_full;
 };
 
-/* Takes the initialised transport plugins of ps (the first generation's)
- * into srv->transports. Transports live as long as the worker: a reload
- * keeps them (see reload.c). Returns how many. */
+/* The initialised transport plugins of ps (srv->transport_plugins, taken
+ * from the first generation) become srv->transports. They live as long as
+ * the worker: a reload keeps them (see reload.c). Returns how many. */
 size_t wg_lanes_attach(struct wg_server *srv, const struct wg_loaded_plugin *ps, size_t n);
 
 /* At CONNECT, after the old lanes were closed: asks every transport for a
@@ -76,6 +76,10 @@ void wg_lanes_close(struct wg_session *s);
 bool wg_lane_queue(struct wg_lane *l, const uint8_t *pkt, size_t len);
 /* The end of a TUN burst: the transports get what is queued, then flush(). */
 void wg_lanes_flush(struct wg_server *srv);
+
+struct wg_metrics;
+/* Each transport's counters (its optional stats op) into m->transports. */
+void wg_lanes_stats(struct wg_server *srv, struct wg_metrics *m);
 
 /* The transport's name for a lane ("transport-dtls"). */
 const char *wg_lane_name(const struct wg_lane *l);

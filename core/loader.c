@@ -340,6 +340,32 @@ size_t wg_plugins_drop_kind(struct wg_plugins *ps, uint32_t kind)
 	return dropped;
 }
 
+long wg_plugins_take_kind(struct wg_plugins *ps, uint32_t kind, struct wg_plugins *out)
+{
+	size_t n = 0, k = 0;
+	struct wg_loaded_plugin *v;
+
+	for (size_t i = 0; i < ps->n; i++)
+		n += ps->v[i].initialized && ps->v[i].desc->kind == kind;
+	if (n == 0)
+		return 0;
+	v = realloc(out->v, (out->n + n) * sizeof(*v));
+	if (!v)
+		return -1;
+	out->v = v;
+	for (size_t i = 0; i < ps->n; i++) {
+		struct wg_loaded_plugin *p = &ps->v[i];
+		if (p->initialized && p->desc->kind == kind) {
+			out->v[out->n] = *p;
+			out->v[out->n++].file = NULL;
+			continue;
+		}
+		ps->v[k++] = *p;
+	}
+	ps->n = k;
+	return (long)n;
+}
+
 struct wg_loaded_plugin *wg_plugins_find_kind(struct wg_plugins *ps, uint32_t kind)
 {
 	for (size_t i = 0; ps && i < ps->n; i++)

@@ -251,6 +251,14 @@ static int setup_plugins(struct wg_server *srv)
 		wg_log(NULL, WG_LOG_INFO, "plugin %s %s (%s) loaded from %s", p->desc->name,
 		       p->desc->version ? p->desc->version : "?", wg_plugin_kind_name(p->desc->kind), p->path);
 	}
+	/* Transports serve the worker's lifetime, not a generation's: the
+	 * server owns them (a reload keeps them, see reload.c). */
+	if (wg_plugins_take_kind(&ps, WG_PLUGIN_TRANSPORT, &srv->transport_plugins) < 0) {
+		wg_log(NULL, WG_LOG_ERROR, "plugins: out of memory");
+		wg_plugins_unload(&ps);
+		return -1;
+	}
+	wg_lanes_attach(srv, srv->transport_plugins.v, srv->transport_plugins.n);
 	struct wg_gen *g = NULL;
 	if (wg_gen_pick(&ps, &auth, &routing, why, sizeof(why)) < 0 || !(g = wg_gen_new(srv, srv->conf, &ps))) {
 		wg_log(NULL, WG_LOG_ERROR, "%s: %s", srv->conf->dir, why);
@@ -259,10 +267,6 @@ static int setup_plugins(struct wg_server *srv)
 	}
 	wg_gen_make_current(srv, g);
 	log_auth_chain(g);
-	/* Transports serve the worker's lifetime: this generation stays
-	 * referenced for them (a reload keeps them, see reload.c). */
-	if (wg_lanes_attach(srv, g->plugins.v, g->plugins.n) > 0)
-		srv->transport_gen = wg_gen_ref(g);
 	return 0;
 fail:
 	wg_log(NULL, WG_LOG_ERROR, "plugins:\n%s", err.text);
@@ -534,11 +538,11 @@ void wg_server_fini(struct wg_server *srv)
 		wg_control_stop(srv->control);
 	if (srv->metrics)
 		wg_metrics_http_stop(srv->metrics);
+	/* Every lane is closed (the sessions ended): the transports go. */
 	for (size_t i = 0; i < srv->n_transports; i++)
 		free(srv->transports[i]);
 	srv->n_transports = 0;
-	wg_gen_unref(srv->transport_gen);
-	srv->transport_gen = NULL;
+	wg_plugins_unload(&srv->transport_plugins);
 	if (srv->pool)
 		wg_workpool_free(srv->pool);
 	if (srv->gen_counter)

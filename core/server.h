@@ -53,11 +53,12 @@ struct wg_server {
 	int listen_fd;
 	struct event *accept_ev, *tun_ev, *sig_int, *sig_term, *sig_hup;
 	struct wg_tun tun;
-	/* Transport plugins (lane.h), from the first generation, which the
-	 * server keeps referenced for them: a reload keeps them. */
+	/* Transport plugins (lane.h): taken out of the first generation at
+	 * start and owned here, so they serve the worker to its end (a reload
+	 * keeps them) while generation 1 may retire. */
+	struct wg_plugins transport_plugins;
 	struct wg_transport *transports[4];
 	size_t n_transports;
-	struct wg_gen *transport_gen;
 	bool udp_taken;                 /* a transport took the UDP socket */
 	struct wg_control *control;     /* NULL when the control socket is off */
 	struct wg_metrics_http *metrics; /* NULL when metrics-port is 0 */
