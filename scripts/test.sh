@@ -78,7 +78,7 @@ fi
 # whose server exit shows an ASan/LSan/UBSan report.
 E2E_ASAN_TESTS=(login_pool wrong_password cookie_reconnect two_clients policy_lua policy_off_loop pool_by_policy
 	cert_missing cert_then_password control ctl_reload ctl_graceful_stop ctl_ban radius_challenge radius_accounting
-	pam_password pam_abandoned pam_after_cert ldap_search_bind workers_steering)
+	pam_password pam_abandoned pam_after_cert ldap_search_bind workers_steering transport_reload_keeps_dtls)
 echo "== end-to-end with the sanitizer build (${#E2E_ASAN_TESTS[@]} tests)"
 if [ -x "$top/build-asan/core/wolfguard" ]; then
 	# Only the tests this tree has (areas arrive in their own files).
