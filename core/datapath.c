@@ -1,6 +1,7 @@
 /* The data path: TUN <-> sessions, over a transport's lane when one is up
- * (lane.h) and CSTP otherwise. Packets are read into the worker's scratch buffer behind room
- * for the CSTP header, so framing needs no copy and no allocation. */
+ * (lane.h) and CSTP otherwise. Packets are read into the worker's scratch
+ * buffer behind room for the CSTP header, so framing needs no copy and no
+ * allocation. */
 #include "datapath.h"
 
 #include <arpa/inet.h>

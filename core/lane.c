@@ -113,16 +113,18 @@ unsigned wg_lanes_offer(struct wg_session *s, WOLFSSL *ssl, const struct wg_http
 		int r = t->ops->offer(t->state, l, &o, &l->ctx);
 		l->req = NULL;
 		l->ssl = NULL;
-		if (r != 0 || l->hdr_full) {
-			if (r == 0) {
-				wg_log(s, WG_LOG_WARN, "%s: its CONNECT headers do not fit; no lane", wg_lane_name(l));
-				t->ops->close(t->state, l->ctx);
-			}
+		if (r == 0 && (l->hdr_full || used + l->hdr_len >= outlen)) {
+			/* A lane the client is not told of would never come up. */
+			wg_log(s, WG_LOG_WARN, "%s: its CONNECT headers do not fit; no lane", wg_lane_name(l));
+			t->ops->close(t->state, l->ctx);
+			r = -1;
+		}
+		if (r != 0) {
 			free(l->hdr);
 			free(l);
 			continue;
 		}
-		if (l->hdr_len && used + l->hdr_len < outlen) {
+		if (l->hdr_len) {
 			memcpy(out + used, l->hdr, l->hdr_len + 1);
 			used += l->hdr_len;
 		}

@@ -85,4 +85,41 @@ test_transport_reload_keeps_dtls() {
 	[ $((udp1 - udp0)) -ge 20 ] || fail "bob's pings did not go over DTLS ($((udp1 - udp0)) UDP)" || return 1
 }
 
-WOLFGUARD_TESTS+=(transport_none transport_reload_keeps_dtls)
+# Issue 22 item 5: one logged-in user (alice, from her own namespace, with
+# the App-ID of her CONNECT) opens 40 DTLS handshakes from 40 source ports,
+# answers each cookie and goes silent. The table is made small (16) and
+# slow to expire (60 s) so that, without a per-session share, she would hold
+# all of it for the whole test; with the share (4) she holds 4, and bob's
+# openconnect gets DTLS and moves data over UDP while her slots are held.
+test_transport_dtls_halfopen_share() {
+	wolfguard_conf false
+	echo '{"plugin": "transport-dtls", "options": {"max-handshakes": 16, "handshake-timeout-ms": 60000}}' \
+		>"$RUN/conf.d/40-transport-dtls.json"
+	server_start_wolfguard false || fail "wolfguard did not start" || return 1
+	nft_setup || fail "nft setup failed" || return 1
+	in_ns "$NS_CLI2" timeout 120 python3 "$TRANSPORT_HALFOPEN" --host "$SRV_ADDR" --user alice --password secret1 \
+		--n 40 --hold 40 >"$RUN/halfopen.out" 2>"$RUN/halfopen.err" &
+	local attacker=$! held
+	wait_for 30 grep -q '^RESULT' "$RUN/halfopen.out" ||
+		fail "the attacker did not finish its hellos: $(tail -n 3 "$RUN/halfopen.err")" || return 1
+	sed 's/^RESULT/   result:/' "$RUN/halfopen.out"
+	held=$(sed -n 's/.* held=\([0-9]*\).*/\1/p' "$RUN/halfopen.out")
+	[ -n "$held" ] && [ "$held" -ge 1 ] || fail "the attack got no handshake held, so it proves nothing" || return 1
+	# The harm first: another user's DTLS while the slots are held.
+	connect_or_fail bob secret2 || return 1
+	client_wait_dtls bob 10 || fail "bob got no DTLS while alice held $held half-open handshakes" || return 1
+	[ "$held" -le 4 ] || fail "one session holds $held half-open handshakes (share: 4)" || return 1
+	local udp0 udp1
+	udp0=$(nft_count udp)
+	in_ns "$NS_CLI" ping -c 30 -i 0.02 -W 2 "$LAN_ADDR" >/dev/null || fail "bob's pings lost" || return 1
+	udp1=$(nft_count udp)
+	[ $((udp1 - udp0)) -ge 30 ] || fail "bob's pings did not go over DTLS ($((udp1 - udp0)) UDP)" || return 1
+	kill -0 "$attacker" 2>/dev/null || fail "the attacker let go of its slots before the check" || return 1
+	kill "$attacker" 2>/dev/null
+	wait "$attacker" 2>/dev/null
+	server_alive || fail "the server died" || return 1
+}
+
+TRANSPORT_HALFOPEN=${TRANSPORT_HALFOPEN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../hostile" && pwd)/dtls_halfopen.py}
+
+WOLFGUARD_TESTS+=(transport_none transport_reload_keeps_dtls transport_dtls_halfopen_share)
