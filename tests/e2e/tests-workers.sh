@@ -40,7 +40,7 @@ test_workers_steering() {
 	local n
 	n=$(worker_pids | wc -l)
 	[ "$n" = 2 ] || fail "expected 2 worker processes under the master, found $n" || return 1
-	grep -q "2 workers serving" "$RUN/server.log" || fail "the master did not report its workers" || return 1
+	wait_for 15 grep -q "2 workers serving" "$RUN/server.log" || fail "the master did not report its workers" || return 1
 
 	local out cookie
 	out=$(in_ns "$NS_CLI" timeout 20 openconnect --authenticate --non-inter --passwd-on-stdin -u alice \
