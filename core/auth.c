@@ -4,7 +4,8 @@
  * Each step: the client POSTs XML (or a urlencoded form), the plugin gets
  * start() or cont(), and answers with prompt / succeed / fail, at once or
  * later from a worker thread's completion. The HTTP response is sent when
- * the answer comes; the connection reads nothing else meanwhile.
+ * the answer comes; meanwhile the connection queues what else the client
+ * sends (conn.c) and takes it up only after the answer.
  *
  * Conversations live in a table keyed by a random context id that travels
  * in the webvpncontext cookie, so a client that opens a new TLS connection
@@ -22,8 +23,10 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "addr_count.h"
 #include "auth_xml.h"
 #include "client_cert.h"
+#include "client_key.h"
 #include "conn.h"
 #include "gen.h"
 #include "hashmap.h"
@@ -50,6 +53,8 @@ struct wg_auth {
 	char client_addr[64];
 	char user_agent[128];
 	char group_select[128];
+	char client_version[64];   /* from the client's init: kept when the chain starts over */
+	char client_platform[128];
 	char error[256];           /* shown with the next form */
 	struct wg_attr attrs[WG_MAX_ATTRS];
 	unsigned n_attrs;
@@ -68,6 +73,7 @@ struct wg_auth {
 	struct event *restart;     /* owned: deferred start() after a failure */
 	struct wg_gen *gen;        /* the configuration the login began in (a reference) */
 	struct timespec step_start; /* when the plugin got the current step (metrics) */
+	uint8_t client_key[WG_CLIENT_KEY_LEN]; /* counted in srv->logins_by_addr */
 };
 
 static void policy_finished(struct wg_policy_run *run, int rc);
@@ -150,12 +156,44 @@ static bool step_abandonable(const struct wg_auth *a)
 	return ops->cancel || WG_OPS_HAS(ops, conversation_end);
 }
 
+static void forget_attrs(struct wg_auth *a)
+{
+	for (unsigned i = 0; i < a->n_attrs; i++) {
+		free(a->attrs[i].key);
+		free(a->attrs[i].value);
+	}
+	a->n_attrs = 0;
+}
+
+/* What the client said about itself in its init, for policy scripts. */
+static void set_client_attrs(struct wg_auth *a)
+{
+	if (a->client_version[0])
+		wg_auth_host_set_attr(a, "client-version", a->client_version);
+	if (a->client_platform[0])
+		wg_auth_host_set_attr(a, "client-platform", a->client_platform);
+}
+
+/* The chain starts over at step one: nothing an earlier attempt's steps
+ * established (user name, groups, attributes such as a RADIUS
+ * Framed-IP-Address, Class or routes) may reach the session of the next
+ * attempt, which may be for another user. */
+static void restart_chain(struct wg_auth *a)
+{
+	a->username[0] = '\0';
+	a->step = 0;
+	forget_groups(a);
+	forget_attrs(a);
+	set_client_attrs(a);
+}
+
 static void auth_free(struct wg_auth *a)
 {
 	/* Plugins first, while `a` is intact and the generation holding
 	 * their instances is still referenced. */
 	tell_conversation_end(a);
-	wg_hashmap_del(a->srv->by_context, a->ctx);
+	if (wg_hashmap_del(a->srv->by_context, a->ctx) == a)
+		wg_addr_count_sub(a->srv->logins_by_addr, a->client_key);
 	if (a->conn && a->conn->auth == a)
 		a->conn->auth = NULL;
 	if (a->expire)
@@ -165,10 +203,7 @@ static void auth_free(struct wg_auth *a)
 	forget_groups(a);
 	free(a->cert);
 	wg_gen_unref(a->gen);
-	for (unsigned i = 0; i < a->n_attrs; i++) {
-		free(a->attrs[i].key);
-		free(a->attrs[i].value);
-	}
+	forget_attrs(a);
 	if (a->msg)
 		explicit_bzero(a->msg, sizeof(*a->msg)); /* it held a password */
 	free(a->msg);
@@ -231,7 +266,11 @@ static void auth_restart_cb(evutil_socket_t fd, short what, void *arg)
 	a->answered = false;
 	/* Each step starts from an empty form: a later step never sees the
 	 * password typed for an earlier one. */
-	explicit_bzero(a->msg, sizeof(*a->msg));
+	if (a->msg) {
+		explicit_bzero(a->msg, sizeof(*a->msg));
+		free(a->msg);
+		a->msg = NULL;
+	}
 	step_start(a);
 }
 
@@ -244,7 +283,8 @@ static struct wg_auth *auth_new(struct wg_server *srv, struct wg_conn *c)
 		return NULL;
 	a->srv = srv;
 	a->gen = wg_gen_ref(srv->gen);
-	a->msg = calloc(1, sizeof(*a->msg));
+	/* No answers yet: msg (~18 KB) exists only while the client's answers
+	 * are with a plugin, so a conversation waiting for them is small. */
 	a->expire = evtimer_new(srv->base, auth_expired, a);
 	a->restart = evtimer_new(srv->base, auth_restart_cb, a);
 	snprintf(a->client_addr, sizeof(a->client_addr), "%s", c->peer);
@@ -253,11 +293,18 @@ static struct wg_auth *auth_new(struct wg_server *srv, struct wg_conn *c)
 		if (wg_client_cert_read(c->ssl, &cert) && (a->cert = malloc(sizeof(cert))) != NULL)
 			*a->cert = cert;
 	}
-	if (!a->msg || !a->expire || !a->restart || getrandom(a->ctx, sizeof(a->ctx), 0) != sizeof(a->ctx) ||
-	    wg_hashmap_put(srv->by_context, a->ctx, a) < 0) {
+	if (!a->expire || !a->restart || getrandom(a->ctx, sizeof(a->ctx), 0) != sizeof(a->ctx) ||
+	    wg_client_key(c->peer, srv->prefix6_client, a->client_key, NULL) < 0 ||
+	    wg_addr_count_add(srv->logins_by_addr, a->client_key) < 0) {
 		auth_free(a);
 		return NULL;
 	}
+	if (wg_hashmap_put(srv->by_context, a->ctx, a) < 0) {
+		wg_addr_count_sub(srv->logins_by_addr, a->client_key);
+		auth_free(a);
+		return NULL;
+	}
+	c->logins_started++;
 	wg_hex_encode(a->ctx, sizeof(a->ctx), a->ctx_hex);
 	evtimer_add(a->expire, &tv);
 	return a;
@@ -299,6 +346,53 @@ static void attach(struct wg_auth *a, struct wg_conn *c)
 	clock_gettime(CLOCK_MONOTONIC, &a->step_start);
 }
 
+/* The XML logout (<config-auth type="logout">) with the session's cookie:
+ * the session ends and its cookie is refused from then on. */
+static void logout(struct wg_conn *c, const struct wg_http_request *req)
+{
+	char cookie[128];
+	struct wg_session *s = NULL;
+
+	if (wg_http_cookie(req, "webvpn", cookie, sizeof(cookie)) > 0) {
+		s = wg_session_by_cookie(c->srv, cookie);
+		explicit_bzero(cookie, sizeof(cookie));
+	}
+	if (s) {
+		wg_log(s, WG_LOG_INFO, "%s: logout requested", c->peer);
+		wg_session_end(s, "logged out");
+	}
+	wg_conn_http_reply(c, "200 OK", "text/xml", NULL, "", 0);
+}
+
+/* The caps on login conversations (max-logins-per-connection,
+ * -per-address, max-logins): each lives until auth-timeout and holds memory
+ * and plugin state, so a flood of inits must not pile them up. Going past a
+ * client's own share counts as a failed login (it feeds the ban); the
+ * server-wide cap is not the client's doing and is only refused. Answers
+ * and returns false when the new conversation is refused. */
+static bool login_allowed(struct wg_conn *c)
+{
+	struct wg_server *srv = c->srv;
+	uint8_t key[WG_CLIENT_KEY_LEN];
+	enum wg_login_cap cap;
+
+	if (wg_client_key(c->peer, srv->prefix6_client, key, NULL) < 0) {
+		reply_error(c, "400 Bad Request");
+		return false;
+	}
+	if (c->logins_started >= srv->max_logins_per_conn)
+		cap = WG_LOGIN_CAP_CONNECTION;
+	else if (wg_addr_count_get(srv->logins_by_addr, key) >= srv->max_logins_per_addr)
+		cap = WG_LOGIN_CAP_ADDRESS;
+	else if (wg_hashmap_count(srv->by_context) >= srv->max_logins)
+		cap = WG_LOGIN_CAP_SERVER;
+	else
+		return true;
+	wg_login_refused(srv, c->peer, cap);
+	reply_error(c, cap == WG_LOGIN_CAP_SERVER ? "503 Service Unavailable" : "429 Too Many Requests");
+	return false;
+}
+
 void wg_auth_handle(struct wg_conn *c, const struct wg_http_request *req)
 {
 	struct wg_server *srv = c->srv;
@@ -325,13 +419,16 @@ void wg_auth_handle(struct wg_conn *c, const struct wg_http_request *req)
 	}
 	if (msg->type == WG_XML_LOGOUT) {
 		free(msg);
-		wg_conn_http_reply(c, "200 OK", "text/xml", NULL, "", 0);
+		logout(c, req);
 		return;
 	}
 
 	struct wg_auth *a = auth_find(srv, req);
-	if (a && (a->pending || a->conn)) {
-		/* A step is already in flight for this context: one at a time. */
+	if (a && (a->pending || a->conn || evtimer_pending(a->restart, NULL))) {
+		/* A step is already in flight for this context: one at a time.
+		 * That includes a step whose start waits out the delay after a
+		 * failure: answering it from a new connection must not skip the
+		 * delay (the answer would reach cont() before start()). */
 		free(msg);
 		reply_error(c, "409 Conflict");
 		return;
@@ -345,7 +442,8 @@ void wg_auth_handle(struct wg_conn *c, const struct wg_http_request *req)
 		msg->type = WG_XML_INIT;
 	}
 	if (a && msg->type != WG_XML_INIT) {
-		explicit_bzero(a->msg, sizeof(*a->msg));
+		if (a->msg)
+			explicit_bzero(a->msg, sizeof(*a->msg));
 		free(a->msg);
 		a->msg = msg;
 		const char *user = wg_auth_msg_field(msg, "username");
@@ -360,6 +458,10 @@ void wg_auth_handle(struct wg_conn *c, const struct wg_http_request *req)
 	}
 	if (a)
 		auth_drop(a); /* the client started over */
+	if (!login_allowed(c)) {
+		free(msg);
+		return;
+	}
 	a = auth_new(srv, c);
 	if (!a) {
 		free(msg);
@@ -371,10 +473,9 @@ void wg_auth_handle(struct wg_conn *c, const struct wg_http_request *req)
 	if (msg->group_select[0])
 		snprintf(a->group_select, sizeof(a->group_select), "%s", msg->group_select);
 	/* Policy scripts may decide by client version and platform. */
-	if (msg->version[0])
-		wg_auth_host_set_attr(a, "client-version", msg->version);
-	if (msg->platform[0] || msg->device_id[0])
-		wg_auth_host_set_attr(a, "client-platform", msg->platform[0] ? msg->platform : msg->device_id);
+	snprintf(a->client_version, sizeof(a->client_version), "%s", msg->version);
+	snprintf(a->client_platform, sizeof(a->client_platform), "%s", msg->platform[0] ? msg->platform : msg->device_id);
+	set_client_attrs(a);
 	free(msg);
 	attach(a, c);
 	if (wg_login_defer(srv, a->client_addr, a->restart, &a->pending))
@@ -511,9 +612,7 @@ void wg_auth_host_fail(struct wg_auth *a, const char *user_message, const char *
 	}
 	/* Ask again, with the reason shown above the new form. */
 	snprintf(a->error, sizeof(a->error), "%s", user_message && *user_message ? user_message : "Login failed.");
-	a->username[0] = '\0';
-	a->step = 0; /* the whole chain again */
-	forget_groups(a);
+	restart_chain(a); /* the whole chain again */
 	attach(a, c);
 	a->pending = false; /* restart_cb sets it when start() runs */
 	struct timeval now = {delay_ms / 1000, (delay_ms % 1000) * 1000}; /* slows guessing */
@@ -687,6 +786,16 @@ void wg_auth_host_set_attr(struct wg_auth *a, const char *key, const char *value
 			free(a->attrs[a->n_attrs].value);
 		}
 	}
+}
+
+const char *wg_auth_attr(const struct wg_auth *a, const char *key)
+{
+	const char *v = NULL;
+
+	for (unsigned i = 0; i < a->n_attrs; i++)
+		if (strcmp(a->attrs[i].key, key) == 0)
+			v = a->attrs[i].value;
+	return v;
 }
 
 const char *wg_auth_host_field(const struct wg_auth *a, const char *name)

@@ -1,5 +1,5 @@
-/* The ban table: a hash table from a 16-byte address key to a small entry.
- * IPv4 addresses are stored IPv4-mapped, so both spellings are one key. */
+/* The ban table: a hash table from a 16-byte client key (client_key.h: an
+ * IPv4 address, or an IPv6 prefix) to a small entry. */
 #include "ban.h"
 
 #include <arpa/inet.h>
@@ -8,13 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client_key.h"
 #include "hashmap.h"
 
 #define REFUSED_LOG_INTERVAL_S 10
 
 struct ban_entry {
-	uint8_t key[16];
-	char addr[INET6_ADDRSTRLEN];
+	uint8_t key[WG_CLIENT_KEY_LEN];
+	char addr[WG_CLIENT_KEY_TEXT];
 	unsigned failures;      /* within the window that began at window_start */
 	time_t window_start;
 	time_t last_seen;       /* last failure or ban, for eviction */
@@ -30,30 +31,20 @@ struct wg_ban_table {
 	uint64_t failures_total, bans_total, refused_total;
 };
 
-static int parse_key(const char *text, uint8_t key[16], char *canon, size_t canon_len)
+static int parse_key(const struct wg_ban_table *t, const char *text, uint8_t key[16], char *canon)
 {
-	struct in_addr a4;
-
-	if (!text)
-		return -1;
-	if (inet_pton(AF_INET, text, &a4) == 1) {
-		memset(key, 0, 10);
-		key[10] = key[11] = 0xff;
-		memcpy(key + 12, &a4, 4);
-	} else if (inet_pton(AF_INET6, text, key) != 1) {
-		return -1;
-	}
-	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-	const char *ok = memcmp(key, mapped, sizeof(mapped)) == 0 ? inet_ntop(AF_INET, key + 12, canon, (socklen_t)canon_len)
-								   : inet_ntop(AF_INET6, key, canon, (socklen_t)canon_len);
-	return ok ? 0 : -1;
+	return wg_client_key(text, t->lim.prefix6, key, canon);
 }
 
-int wg_ban_canonical(const char *text, char *out, size_t outlen)
+int wg_ban_canonical(const struct wg_ban_table *t, const char *text, char *out, size_t outlen)
 {
-	uint8_t key[16];
+	uint8_t key[WG_CLIENT_KEY_LEN];
+	char canon[WG_CLIENT_KEY_TEXT];
 
-	return parse_key(text, key, out, outlen);
+	if (parse_key(t, text, key, canon) < 0 || strlen(canon) >= outlen)
+		return -1;
+	memcpy(out, canon, strlen(canon) + 1);
+	return 0;
 }
 
 static void fix_limits(struct wg_ban_limits *lim)
@@ -62,6 +53,8 @@ static void fix_limits(struct wg_ban_limits *lim)
 		lim->max_entries = 1;
 	if (lim->window_s == 0)
 		lim->window_s = 1;
+	if (lim->prefix6 == 0 || lim->prefix6 > 128)
+		lim->prefix6 = 128;
 }
 
 struct wg_ban_table *wg_ban_new(const struct wg_ban_limits *lim)
@@ -132,39 +125,56 @@ void wg_ban_expire(struct wg_ban_table *t, time_t now)
 	free(all);
 }
 
-/* Room for one more entry: expired ones go first, then the unbanned entry
- * seen longest ago. False when every entry is an active ban. */
+/* The entry to evict when the table is full: the unbanned entry seen
+ * longest ago; else (every entry an active ban) the automatic ban that
+ * ends soonest, so that a table filled with bans by an attacker's many
+ * addresses still tracks a new address (one attacker is let go early
+ * instead of a new one never being counted). Administrators' bans are
+ * never evicted. */
+static struct ban_entry *victim(struct wg_ban_table *t, time_t now)
+{
+	size_t n;
+	void **all = wg_hashmap_values(t->map, &n);
+	struct ban_entry *idle = NULL, *soonest = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		struct ban_entry *e = all[i];
+		if (!banned(e, now)) {
+			if (!idle || e->last_seen < idle->last_seen)
+				idle = e;
+		} else if (!e->manual && (!soonest || e->banned_until < soonest->banned_until)) {
+			soonest = e;
+		}
+	}
+	free(all);
+	return idle ? idle : soonest;
+}
+
+/* Room for one more entry: expired ones go first, then victim(). False
+ * when every entry is an administrator's ban. */
 static bool make_room(struct wg_ban_table *t, time_t now)
 {
 	if (wg_hashmap_count(t->map) < t->lim.max_entries)
 		return true;
 	wg_ban_expire(t, now);
-	size_t n;
-	void **all = wg_hashmap_values(t->map, &n);
-	struct ban_entry *oldest = NULL;
-	for (size_t i = 0; n >= t->lim.max_entries && i < n; i++) {
-		struct ban_entry *e = all[i];
-		if (!banned(e, now) && (!oldest || e->last_seen < oldest->last_seen))
-			oldest = e;
+	while (wg_hashmap_count(t->map) >= t->lim.max_entries) {
+		struct ban_entry *e = victim(t, now);
+		if (!e)
+			return false;
+		wg_hashmap_del(t->map, e->key);
+		free(e);
 	}
-	free(all);
-	if (wg_hashmap_count(t->map) < t->lim.max_entries)
-		return true;
-	if (!oldest)
-		return false;
-	wg_hashmap_del(t->map, oldest->key);
-	free(oldest);
 	return true;
 }
 
 static struct ban_entry *lookup(struct wg_ban_table *t, const char *addr, bool create, time_t now, int *err)
 {
-	uint8_t key[16];
-	char canon[INET6_ADDRSTRLEN];
+	uint8_t key[WG_CLIENT_KEY_LEN];
+	char canon[WG_CLIENT_KEY_TEXT];
 	struct ban_entry *e;
 
 	*err = 0;
-	if (parse_key(addr, key, canon, sizeof(canon)) < 0) {
+	if (parse_key(t, addr, key, canon) < 0) {
 		*err = -EINVAL;
 		return NULL;
 	}

@@ -3,10 +3,13 @@
  * `ban_s` seconds; every failure also makes the next answer to that address
  * wait a little longer (exponential, capped). The table is bounded: at most
  * max_entries addresses are tracked, expired entries are dropped, and when
- * it is full the oldest unbanned entry makes room.
+ * it is full the oldest unbanned entry makes room, or, when every entry is
+ * an active ban, the automatic ban that ends soonest (administrators' bans
+ * are never evicted): new failures are always counted.
  *
- * Addresses are IPv4 or IPv6 text; IPv4 and IPv4-mapped IPv6 are the same
- * key. Loop thread only (no locking). */
+ * Addresses are IPv4 or IPv6 text, counted per client key (client_key.h):
+ * IPv4 and IPv4-mapped IPv6 are the same key, and an IPv6 address counts
+ * as its prefix6-bit prefix. Loop thread only (no locking). */
 #ifndef WG_BAN_H
 #define WG_BAN_H
 
@@ -22,6 +25,7 @@ struct wg_ban_limits {
 	unsigned window_s;    /* the failures must fall within this many seconds */
 	unsigned ban_s;       /* how long an automatic ban lasts */
 	unsigned max_entries; /* addresses tracked at most (>= 1) */
+	unsigned prefix6;     /* IPv6 addresses count per prefix of this length; 0: 128 */
 };
 
 /* The delay before the next answer after n failures: 0 for none, then
@@ -50,9 +54,10 @@ void wg_ban_free(struct wg_ban_table *t);
  * expire. */
 void wg_ban_set_limits(struct wg_ban_table *t, const struct wg_ban_limits *lim);
 
-/* Canonical text of an address ("::ffff:1.2.3.4" -> "1.2.3.4"); -1 when
- * text is not an IP address. */
-int wg_ban_canonical(const char *text, char *out, size_t outlen);
+/* Canonical text of what the table counts for an address
+ * ("::ffff:1.2.3.4" -> "1.2.3.4", "2001:db8::5" -> "2001:db8::/64" with a
+ * /64 prefix); -1 when text is not an IP address or out is too short. */
+int wg_ban_canonical(const struct wg_ban_table *t, const char *text, char *out, size_t outlen);
 
 /* A failed login from addr at now. Returns 1 when this failure banned the
  * address, 0 otherwise, -1 for an unparsable address. */

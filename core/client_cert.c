@@ -6,6 +6,7 @@
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
 #include <wolfssl/openssl/x509v3.h>
+#include <wolfssl/wolfcrypt/hash.h>
 
 #include "hex.h"
 
@@ -49,12 +50,24 @@ static void alt_names(WOLFSSL_X509 *x, struct wg_client_cert *out)
 bool wg_client_cert_read(struct WOLFSSL *ssl, struct wg_client_cert *out)
 {
 	WOLFSSL_X509 *x = wolfSSL_get_peer_certificate(ssl);
+	bool ok = wg_client_cert_from_x509(x, out);
+
+	if (x)
+		wolfSSL_X509_free(x);
+	return ok;
+}
+
+bool wg_client_cert_from_x509(struct WOLFSSL_X509 *x, struct wg_client_cert *out)
+{
 	unsigned char serial[32];
-	int serial_len = (int)sizeof(serial);
+	int serial_len = (int)sizeof(serial), der_len = 0;
+	const unsigned char *der;
 
 	memset(out, 0, sizeof(*out));
 	if (!x)
 		return false;
+	der = wolfSSL_X509_get_der(x, &der_len);
+	out->have_sha256 = der && der_len > 0 && wc_Sha256Hash(der, (word32)der_len, out->sha256) == 0;
 	WOLFSSL_X509_NAME *subject = wolfSSL_X509_get_subject_name(x);
 	name_text(subject, NID_commonName, out->cn, sizeof(out->cn));
 	name_text(subject, NID_organizationalUnitName, out->ou, sizeof(out->ou));
@@ -69,7 +82,6 @@ bool wg_client_cert_read(struct WOLFSSL *ssl, struct wg_client_cert *out)
 	if (wolfSSL_X509_get_serial_number(x, serial, &serial_len) == WOLFSSL_SUCCESS && serial_len > 0 &&
 	    (size_t)serial_len * 2 < sizeof(out->serial))
 		wg_hex_encode(serial, (size_t)serial_len, out->serial);
-	wolfSSL_X509_free(x);
 	return true;
 }
 
@@ -98,5 +110,5 @@ const char *wg_client_cert_get(const struct wg_client_cert *c, const char *what)
 
 bool wg_client_cert_same(const struct wg_client_cert *a, const struct wg_client_cert *b)
 {
-	return strcmp(a->serial, b->serial) == 0 && strcmp(a->issuer, b->issuer) == 0;
+	return a->have_sha256 && b->have_sha256 && memcmp(a->sha256, b->sha256, sizeof(a->sha256)) == 0;
 }

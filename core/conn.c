@@ -21,11 +21,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "addr_count.h"
 #include "auth.h"
+#include "client_key.h"
 #include "datapath.h"
 #include "http_parser.h"
+#include "http_pipe.h"
 #include "log.h"
 #include "server.h"
 #include "session.h"
@@ -41,10 +45,22 @@
 #define MAX_BACKLOG WG_CONN_MAX_BACKLOG
 #define HANDSHAKE_TIMEOUT_S 20
 #define CSTP_MAX_FRAME (8 + 16384)
+/* After a last answer (an error, a refusal), what the client still sends is
+ * read and dropped this long or up to this much before the socket closes:
+ * closing with unread bytes makes the kernel reset the connection, and the
+ * client may then lose the answer itself (it did, in the pipelined-flood
+ * test: 9 of 129 answers arrived). */
+#define LINGER_S 2
+#define LINGER_MAX_BYTES (256u << 10)
 
 struct conn_priv {
 	struct wg_conn pub;
-	struct evbuffer *stash;       /* request bytes that arrived while busy */
+	/* HTTP phase: every decrypted byte, queued in arrival order and taken
+	 * by conn_http_pump one request at a time (http_pipe.h). */
+	struct wg_http_pipe pipe;
+	uint8_t client_key[WG_CLIENT_KEY_LEN]; /* the peer as a client (its share of max-unauthenticated) */
+	struct event *linger;         /* owned: drains the socket after the last answer */
+	size_t lingered;              /* bytes dropped so far */
 };
 
 static void conn_on_read(evutil_socket_t fd, short what, void *arg);
@@ -52,10 +68,21 @@ static void conn_on_write(evutil_socket_t fd, short what, void *arg);
 static void conn_on_timeout(evutil_socket_t fd, short what, void *arg);
 static void conn_read_tls(struct wg_conn *c);
 static int conn_flush(struct wg_conn *c);
+static void conn_close(struct wg_conn *c, const char *reason, bool lingering);
 
 static struct conn_priv *priv(struct wg_conn *c)
 {
 	return (struct conn_priv *)c;
+}
+
+/* c no longer counts against max-unauthenticated (it tunnels, or it closed). */
+static void conn_logged_in(struct wg_conn *c)
+{
+	if (!c->counted_unauth)
+		return;
+	c->counted_unauth = false;
+	c->srv->n_conns_unauth--;
+	wg_addr_count_sub(c->srv->unauth_by_addr, priv(c)->client_key);
 }
 
 static void peer_to_text(const struct sockaddr *sa, char *out, size_t len)
@@ -228,6 +255,7 @@ void wg_conn_accept(struct wg_server *srv, int fd, const struct sockaddr *sa, so
 	struct wg_conn *c;
 	int one = 1;
 	char peer[64];
+	uint8_t key[WG_CLIENT_KEY_LEN];
 
 	(void)salen;
 	peer_to_text(sa, peer, sizeof(peer));
@@ -237,12 +265,32 @@ void wg_conn_accept(struct wg_server *srv, int fd, const struct sockaddr *sa, so
 		close(fd);
 		return;
 	}
+	/* One client may not hold every pre-login slot, or it would keep
+	 * everybody else from logging in and from reconnecting. */
+	if (wg_client_key(peer, srv->prefix6_client, key, NULL) < 0 ||
+	    wg_addr_count_get(srv->unauth_by_addr, key) >= srv->max_unauth_per_addr) {
+		static time_t said;
+		time_t now = time(NULL);
+		if (now != said) { /* at most a line a second: the refusals are the flood */
+			said = now;
+			wg_log(NULL, WG_LOG_WARN, "%s: refused: %u of its connections have not logged in yet "
+			       "(max-unauthenticated-per-address)", peer, wg_addr_count_get(srv->unauth_by_addr, key));
+		}
+		close(fd);
+		return;
+	}
+	if (wg_addr_count_add(srv->unauth_by_addr, key) < 0) {
+		close(fd);
+		return;
+	}
 	p = calloc(1, sizeof(*p));
 	if (!p) {
+		wg_addr_count_sub(srv->unauth_by_addr, key);
 		close(fd);
 		return;
 	}
 	c = &p->pub;
+	memcpy(p->client_key, key, sizeof(key));
 	c->srv = srv;
 	c->fd = fd;
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
@@ -254,7 +302,7 @@ void wg_conn_accept(struct wg_server *srv, int fd, const struct sockaddr *sa, so
 	c->wev = event_new(srv->base, fd, EV_WRITE, conn_on_write, c);
 	c->timer = evtimer_new(srv->base, conn_on_timeout, c);
 	c->out = evbuffer_new();
-	p->stash = evbuffer_new();
+	wg_http_pipe_init(&p->pipe);
 	c->http = wg_http_parser_new();
 	c->state = WG_CONN_TLS;
 	c->next = srv->conns;
@@ -263,7 +311,7 @@ void wg_conn_accept(struct wg_server *srv, int fd, const struct sockaddr *sa, so
 	srv->conns = c;
 	c->counted_unauth = true;
 	srv->n_conns_unauth++;
-	if (!c->ssl || !c->rev || !c->wev || !c->timer || !c->out || !p->stash || !c->http ||
+	if (!c->ssl || !c->rev || !c->wev || !c->timer || !c->out || !c->http ||
 	    wolfSSL_set_fd(c->ssl, fd) != WOLFSSL_SUCCESS) {
 		wg_conn_close(c, "out of memory");
 		return;
@@ -300,13 +348,14 @@ static void conn_free_cb(evutil_socket_t fd, short what, void *arg)
 		event_free(c->wev);
 	if (c->timer)
 		event_free(c->timer);
+	if (priv(c)->linger)
+		event_free(priv(c)->linger);
 	if (c->ssl)
 		wolfSSL_free(c->ssl);
 	close(c->fd);
 	if (c->out)
 		evbuffer_free(c->out);
-	if (priv(c)->stash)
-		evbuffer_free(priv(c)->stash);
+	wg_http_pipe_fini(&priv(c)->pipe);
 	wg_http_parser_free(c->http);
 	if (rx_ahead.owner == c)
 		rx_ahead.owner = NULL;
@@ -315,12 +364,73 @@ static void conn_free_cb(evutil_socket_t fd, short what, void *arg)
 	free(c);
 }
 
+/* The end of a lingering close: the connection goes as any other. */
+static void conn_linger_done(struct wg_conn *c)
+{
+	event_del(priv(c)->linger);
+	conn_logged_in(c);
+	event_base_once(c->srv->base, -1, EV_TIMEOUT, conn_free_cb, c, NULL);
+}
+
+static void conn_on_linger(evutil_socket_t fd, short what, void *arg)
+{
+	struct wg_conn *c = arg;
+	char buf[4096];
+	ssize_t n = 0;
+
+	if (what & EV_TIMEOUT) {
+		conn_linger_done(c);
+		return;
+	}
+	while (priv(c)->lingered < LINGER_MAX_BYTES && (n = recv(fd, buf, sizeof(buf), 0)) > 0)
+		priv(c)->lingered += (size_t)n;
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return;
+	conn_linger_done(c); /* the client closed, an error, or enough dropped */
+}
+
+/* Closes c after its last answer has been written: our side of the TCP
+ * connection is shut, and what the client still sends is read and dropped
+ * (LINGER_S, LINGER_MAX_BYTES) so that the answer is not lost to a reset.
+ * It keeps counting against max-unauthenticated until the socket closes. */
+static void conn_close_lingering(struct wg_conn *c, const char *reason)
+{
+	struct timeval tv = {.tv_sec = LINGER_S};
+
+	if (c->state != WG_CONN_HTTP || c->sess) {
+		wg_conn_close(c, reason);
+		return;
+	}
+	priv(c)->linger = event_new(c->srv->base, c->fd, EV_READ | EV_PERSIST, conn_on_linger, c);
+	if (!priv(c)->linger) {
+		wg_conn_close(c, reason);
+		return;
+	}
+	conn_close(c, reason, true);
+	if (c->ssl)
+		wolfSSL_shutdown(c->ssl); /* close_notify, while the socket still writes */
+	shutdown(c->fd, SHUT_WR);
+	event_add(priv(c)->linger, &tv);
+}
+
 void wg_conn_close(struct wg_conn *c, const char *reason)
+{
+	if (c->state == WG_CONN_CLOSING)
+		return;
+	conn_close(c, reason, false);
+	if (c->ssl)
+		wolfSSL_shutdown(c->ssl); /* best effort close_notify; never waits */
+	/* Freed later: callers up the stack may still hold c. If the loop has
+	 * stopped, wg_conn_free_all() collects it. */
+	event_base_once(c->srv->base, -1, EV_TIMEOUT, conn_free_cb, c, NULL);
+}
+
+/* Everything of a close but the freeing: c is CLOSING, detached from its
+ * login and session, and no longer read, written or timed. */
+static void conn_close(struct wg_conn *c, const char *reason, bool lingering)
 {
 	struct wg_session *s = c->sess;
 
-	if (c->state == WG_CONN_CLOSING)
-		return;
 	c->state = WG_CONN_CLOSING;
 	wg_log(s, s ? WG_LOG_INFO : WG_LOG_DEBUG, "%s: connection closed: %s", c->peer, reason);
 	if (c->auth)
@@ -332,21 +442,14 @@ void wg_conn_close(struct wg_conn *c, const char *reason)
 			wg_session_detached(s);
 		}
 	}
-	if (c->counted_unauth) {
-		c->counted_unauth = false;
-		c->srv->n_conns_unauth--;
-	}
+	if (!lingering)
+		conn_logged_in(c);
 	if (c->rev)
 		event_del(c->rev);
 	if (c->wev)
 		event_del(c->wev);
 	if (c->timer)
 		evtimer_del(c->timer);
-	if (c->ssl)
-		wolfSSL_shutdown(c->ssl); /* best effort close_notify; never waits */
-	/* Freed later: callers up the stack may still hold c. If the loop has
-	 * stopped, wg_conn_free_all() collects it. */
-	event_base_once(c->srv->base, -1, EV_TIMEOUT, conn_free_cb, c, NULL);
 }
 
 void wg_conn_free_all(struct wg_server *srv)
@@ -434,7 +537,7 @@ static int conn_flush(struct wg_conn *c)
 		return 0;
 	}
 	if (c->close_after_flush) {
-		wg_conn_close(c, "response sent");
+		conn_close_lingering(c, "response sent");
 		return -1;
 	}
 	return 0;
@@ -493,39 +596,63 @@ static void conn_dispatch(struct wg_conn *c, const struct wg_http_request *req, 
 	wg_conn_http_reply(c, "404 Not Found", "text/plain", NULL, "not found\n", 10);
 }
 
-/* Feeds HTTP bytes; returns bytes consumed, stopping early once a request is
- * being answered asynchronously or the connection changed phase. */
-static size_t conn_http_input(struct wg_conn *c, const uint8_t *buf, size_t len)
+/* A malformed request: its status, then the connection closes. */
+static void conn_http_bad(struct wg_conn *c)
 {
-	size_t off = 0;
+	char status[64];
+	int code = wg_http_parser_error_status(c->http);
 
-	while (off < len && c->state == WG_CONN_HTTP && !c->busy) {
-		size_t used = 0;
-		int r = wg_http_parser_feed(c->http, (const char *)buf + off, len - off, &used);
-		if (r == WG_HTTP_ERROR) {
-			char status[64];
-			int code = wg_http_parser_error_status(c->http);
-			wg_log(NULL, WG_LOG_NOTICE, "%s: bad HTTP request: %s", c->peer, wg_http_parser_error(c->http));
-			snprintf(status, sizeof(status), "%d %s", code,
-				 code == 413 ? "Payload Too Large" : code == 431 ? "Request Header Fields Too Large"
-										  : "Bad Request");
-			c->close_after_flush = true;
-			wg_conn_http_reply(c, status, NULL, NULL, NULL, 0);
-			return len;
+	wg_log(NULL, WG_LOG_NOTICE, "%s: bad HTTP request: %s", c->peer, wg_http_parser_error(c->http));
+	snprintf(status, sizeof(status), "%d %s", code,
+		 code == 413 ? "Payload Too Large" : code == 431 ? "Request Header Fields Too Large" : "Bad Request");
+	c->close_after_flush = true;
+	wg_conn_http_reply(c, status, NULL, NULL, NULL, 0);
+}
+
+/* Answers the queued requests in order, one at a time, while none is
+ * pending. Called from event callbacks only (a read, or the resume that
+ * wg_conn_request_done schedules), never from inside the answer to a
+ * request: pipelined requests never nest calls on the stack. */
+static void conn_http_pump(struct wg_conn *c)
+{
+	struct wg_http_pipe *pipe = &priv(c)->pipe;
+
+	while (c->state == WG_CONN_HTTP && !c->busy) {
+		if (c->close_after_flush) {
+			/* The last answer closes the connection: nothing after
+			 * the request it answered is answered. */
+			wg_http_pipe_discard(pipe);
+			return;
 		}
-		off += used;
-		if (r == WG_HTTP_NEED_MORE)
+		switch (wg_http_pipe_next(pipe, c->http)) {
+		case WG_PIPE_EMPTY:
+			return;
+		case WG_PIPE_BAD:
+			conn_http_bad(c);
+			return;
+		case WG_PIPE_TOO_MANY:
+			wg_log(NULL, WG_LOG_NOTICE, "%s: too many requests on one connection (%u)", c->peer,
+			       WG_HTTP_PIPE_MAX_REQUESTS);
+			c->close_after_flush = true;
+			wg_conn_http_reply(c, "429 Too Many Requests", NULL, NULL, NULL, 0);
+			return;
+		case WG_PIPE_REQUEST:
 			break;
+		}
 		const struct wg_http_request *req = wg_http_parser_request(c->http);
 		if (strcmp(req->method, "CONNECT") == 0) {
-			conn_dispatch(c, req, buf + off, len - off);
-			return len; /* the rest went to the tunnel */
+			size_t extra_len;
+			const uint8_t *extra = wg_http_pipe_rest(pipe, &extra_len);
+			conn_dispatch(c, req, extra, extra_len);
+			wg_http_pipe_discard(pipe); /* the rest went to the tunnel */
+			return;
 		}
 		conn_dispatch(c, req, NULL, 0);
+		/* Answered at once: on to the next. Else wg_conn_request_done
+		 * resets the parser and resumes from the loop. */
 		if (!c->busy && c->state == WG_CONN_HTTP)
 			wg_http_parser_reset(c->http);
 	}
-	return off;
 }
 
 /* Whole frames are parsed straight from the TLS read buffer; only a frame
@@ -578,21 +705,16 @@ static int conn_cstp_input(struct wg_conn *c, const uint8_t *buf, size_t len)
 	return 0;
 }
 
-/* A client may send its next request before the answer to the last one;
- * more than this while one is pending is not a client, it is a flood. */
-#define STASH_MAX (64 * 1024)
-
 static int conn_input(struct wg_conn *c, const uint8_t *buf, size_t len)
 {
 	if (c->state == WG_CONN_HTTP) {
-		size_t used = conn_http_input(c, buf, len);
-		if (c->state == WG_CONN_HTTP && used < len && c->busy) {
-			if (evbuffer_get_length(priv(c)->stash) + (len - used) > STASH_MAX) {
-				wg_conn_close(c, "too much data sent while a request was being answered");
-				return -1;
-			}
-			evbuffer_add(priv(c)->stash, buf + used, len - used);
+		int rc = wg_http_pipe_add(&priv(c)->pipe, buf, len, c->busy);
+		if (rc < 0) {
+			wg_conn_close(c, rc == -E2BIG ? "too much data sent while a request was being answered"
+						      : "out of memory");
+			return -1;
 		}
+		conn_http_pump(c);
 		return c->state == WG_CONN_CLOSING ? -1 : 0;
 	}
 	if (c->state == WG_CONN_CSTP)
@@ -605,11 +727,14 @@ static void conn_read_tls_burst(struct wg_conn *c)
 	uint8_t buf[READ_CHUNK];
 
 	/* Reading goes on while a request is being answered (busy): bytes
-	 * that arrive meanwhile wait in the stash, and a client that goes away
-	 * is noticed at once, so its login is cancelled instead of the read
-	 * event firing again and again until the answer. */
+	 * that arrive meanwhile wait in the request queue, and a client that
+	 * goes away is noticed at once, so its login is cancelled instead of
+	 * the read event firing again and again until the answer. */
 	size_t bytes = 0;
 
+	/* Requests queued while the last one was answered come first. */
+	if (c->state == WG_CONN_HTTP)
+		conn_http_pump(c);
 	for (int i = 0; i < READ_BURST && bytes < READ_BURST_BYTES; i++) {
 		if (c->state == WG_CONN_CLOSING)
 			return;
@@ -696,26 +821,16 @@ static void conn_on_timeout(evutil_socket_t fd, short what, void *arg)
 
 void wg_conn_request_done(struct wg_conn *c)
 {
-	struct evbuffer *stash = priv(c)->stash;
-
 	if (c->state != WG_CONN_HTTP)
 		return;
 	c->busy = false;
 	wg_http_parser_reset(c->http);
-	/* Bytes that arrived while the answer was pending come first. */
-	while (evbuffer_get_length(stash) > 0 && c->state == WG_CONN_HTTP && !c->busy) {
-		size_t n = evbuffer_get_length(stash);
-		uint8_t *p = evbuffer_pullup(stash, (ssize_t)n);
-		uint8_t copy[READ_CHUNK];
-		size_t take = n < sizeof(copy) ? n : sizeof(copy);
-		memcpy(copy, p, take);
-		evbuffer_drain(stash, take);
-		size_t used = conn_http_input(c, copy, take);
-		if (used < take && c->state == WG_CONN_HTTP)
-			evbuffer_prepend(stash, copy + used, take - used);
-	}
-	if (c->state == WG_CONN_HTTP && !c->busy)
-		conn_read_tls(c);
+	/* The next request is read from the event loop, never from here:
+	 * this is called from inside the answer (a plugin that prompts in
+	 * start(), say), and reading on from here would answer pipelined
+	 * requests one stack frame deeper each. When the caller is the read
+	 * path itself, its pump simply goes on with the queue. */
+	event_active(c->rev, EV_READ, 0);
 }
 
 int wg_conn_enter_cstp(struct wg_conn *c, struct wg_session *s, const uint8_t *extra, size_t extra_len)
@@ -725,10 +840,7 @@ int wg_conn_enter_cstp(struct wg_conn *c, struct wg_session *s, const uint8_t *e
 	wg_http_parser_free(c->http);
 	c->http = NULL;
 	evtimer_del(c->timer);
-	if (c->counted_unauth) {
-		c->counted_unauth = false;
-		c->srv->n_conns_unauth--;
-	}
+	conn_logged_in(c);
 	if (extra_len && conn_cstp_input(c, extra, extra_len) < 0)
 		return -1;
 	return 0;

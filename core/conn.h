@@ -35,6 +35,7 @@ struct wg_conn {
 	struct wg_auth *auth;         /* the login step this connection waits on */
 	struct wg_session *sess;      /* CSTP phase: the session carried */
 	bool busy;                    /* a request is being answered asynchronously */
+	unsigned logins_started;      /* login conversations begun on this connection */
 	bool close_after_flush;
 	bool counted_unauth;
 	bool corked;                  /* ciphertext queued in out until wg_conn_uncork */
@@ -56,7 +57,8 @@ int wg_conn_send(struct wg_conn *c, const void *data, size_t len);
  * lines (each ending in \r\n, may be NULL) and body. */
 int wg_conn_http_reply(struct wg_conn *c, const char *status, const char *content_type,
 		       const char *headers, const char *body, size_t body_len);
-/* The asynchronous answer to the last request has been sent: read on. */
+/* The answer to the last request has been sent: the next queued request
+ * is taken up from the event loop (never from inside this call). */
 void wg_conn_request_done(struct wg_conn *c);
 void wg_conn_close(struct wg_conn *c, const char *reason);
 /* Ends the HTTP phase; bytes already read after the CONNECT request are

@@ -154,7 +154,7 @@ static json_t *do_ban(struct wg_control *ctl, const struct wg_control_req *req)
 	char canon[64];
 	unsigned secs = req->seconds ? (unsigned)req->seconds : srv->ban_time;
 
-	if (wg_ban_canonical(req->addr, canon, sizeof(canon)) < 0)
+	if (wg_ban_canonical(srv->bans, req->addr, canon, sizeof(canon)) < 0)
 		return error_reply("\"addr\" is not an IPv4 or IPv6 address");
 	int rc = wg_ban_add(srv->bans, canon, secs, time(NULL));
 	if (rc < 0)
@@ -167,7 +167,7 @@ static json_t *do_unban(struct wg_control *ctl, const struct wg_control_req *req
 {
 	char canon[64];
 
-	if (wg_ban_canonical(req->addr, canon, sizeof(canon)) < 0)
+	if (wg_ban_canonical(ctl->srv->bans, req->addr, canon, sizeof(canon)) < 0)
 		return error_reply("\"addr\" is not an IPv4 or IPv6 address");
 	int rc = wg_ban_remove(ctl->srv->bans, canon, time(NULL));
 	if (rc > 0)

@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "build_tree.h"
 #include "log.h"
 
 #ifndef WG_PLUGINDIR
@@ -191,6 +193,22 @@ const char *wg_plugin_dir(const struct wg_conf *conf)
 	dir = getenv("WOLFGUARD_PLUGIN_DIR");
 	if (dir && *dir)
 		return dir;
+	/* Looked up once, at the first load (before the server drops root and
+	 * confines itself): reloads and forked workers reuse the answer. */
+	static char build_tree_dir[4096];
+	static int build_tree = 0; /* 0 not looked up, 1 found, -1 not a build tree */
+	if (!build_tree) {
+		char exe[4096];
+		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		build_tree = -1;
+		if (n > 0) {
+			exe[n] = '\0';
+			if (wg_build_tree_plugin_dir(exe, build_tree_dir, sizeof(build_tree_dir)) == 0)
+				build_tree = 1;
+		}
+	}
+	if (build_tree == 1)
+		return build_tree_dir;
 	return WG_PLUGINDIR;
 }
 

@@ -38,7 +38,9 @@ void wg_plugin_close(struct wg_loaded_plugin *p);
 
 /* Where a plugin named `name` is looked for when its file gives no "path":
  * dir/name.so, dir from (in order) the server's "plugin-dir" option, the
- * WOLFGUARD_PLUGIN_DIR environment variable, the compiled-in WG_PLUGINDIR. */
+ * WOLFGUARD_PLUGIN_DIR environment variable, the build tree's plugins when
+ * the binary runs from its build tree (build_tree.h), the compiled-in
+ * WG_PLUGINDIR. */
 const char *wg_plugin_dir(const struct wg_conf *conf);
 
 /* Opens every plugin in conf and validates its options. No init. Returns 0,

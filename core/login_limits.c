@@ -37,6 +37,23 @@ void wg_login_succeeded(struct wg_server *srv, const char *backend, const struct
 	wg_metrics_login(backend, true, seconds_since(since));
 }
 
+void wg_login_refused(struct wg_server *srv, const char *addr, enum wg_login_cap cap)
+{
+	static const char *const names[] = {"max-logins-per-connection", "max-logins-per-address", "max-logins"};
+	const unsigned limits[] = {srv->max_logins_per_conn, srv->max_logins_per_addr, srv->max_logins};
+	static time_t said[3];
+	time_t now = time(NULL);
+
+	if (now != said[cap]) {
+		said[cap] = now;
+		wg_log(NULL, WG_LOG_NOTICE, "%s: login refused: %s (%u) reached", addr, names[cap], limits[cap]);
+	}
+	/* The server-wide cap is not the client's doing. */
+	if (cap != WG_LOGIN_CAP_SERVER && srv->bans && wg_ban_failure(srv->bans, addr, now) == 1)
+		wg_log(NULL, WG_LOG_WARN, "%s: banned for %u s after %u failed logins within %u s", addr, srv->ban_time,
+		       srv->ban_failures, srv->ban_window);
+}
+
 bool wg_login_defer(struct wg_server *srv, const char *addr, struct event *later, bool *pending)
 {
 	unsigned ms = srv->bans ? wg_ban_delay_ms(srv->bans, addr, time(NULL)) : 0;

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "addr_count.h"
 #include "auth.h"
 #include "ban.h"
 #include "conn.h"
@@ -65,6 +66,7 @@ int wg_server_apply_settings(struct wg_server *srv, char *why, size_t whylen)
 		.window_s = (unsigned)wg_config_int(c, "ban-window"),
 		.ban_s = (unsigned)wg_config_int(c, "ban-time"),
 		.max_entries = (unsigned)wg_config_int(c, "ban-max-entries"),
+		.prefix6 = (unsigned)wg_config_int(c, "ipv6-client-prefix"),
 	};
 	if (!srv->bans && !(srv->bans = wg_ban_new(&lim))) {
 		snprintf(why, whylen, "out of memory for the ban table");
@@ -85,11 +87,19 @@ int wg_server_apply_settings(struct wg_server *srv, char *why, size_t whylen)
 	srv->mtu = (unsigned)wg_config_int(c, "mtu");
 	srv->max_clients = (unsigned)wg_config_int(c, "max-clients");
 	srv->max_unauth = (unsigned)wg_config_int(c, "max-unauthenticated");
+	/* Per-client shares are not divided between workers: the kernel sends
+	 * all of one address's connections to the same worker. */
+	srv->max_unauth_per_addr = (unsigned)wg_config_int(c, "max-unauthenticated-per-address");
+	srv->max_logins_per_addr = (unsigned)wg_config_int(c, "max-logins-per-address");
+	srv->max_logins_per_conn = (unsigned)wg_config_int(c, "max-logins-per-connection");
+	srv->max_logins = (unsigned)wg_config_int(c, "max-logins");
+	srv->prefix6_client = lim.prefix6;
 	/* Server-wide limits are shared out between the worker processes. */
 	if (srv->worker.count > 1) {
 		unsigned n = srv->worker.count;
 		srv->max_clients = srv->max_clients ? (srv->max_clients + n - 1) / n : 0;
 		srv->max_unauth = srv->max_unauth ? (srv->max_unauth + n - 1) / n : 0;
+		srv->max_logins = (srv->max_logins + n - 1) / n;
 	}
 	srv->isolate = wg_config_bool(c, "isolate-clients");
 	srv->banner = wg_config_string(c, "banner");
@@ -424,7 +434,10 @@ int wg_server_init(struct wg_server *srv, struct wg_conf *conf, const struct wg_
 	srv->by_addr4 = wg_hashmap_new(4);
 	srv->by_addr6 = wg_hashmap_new(16);
 	srv->by_context = wg_hashmap_new(16);
-	if (!srv->base || !srv->by_cookie || !srv->by_addr4 || !srv->by_addr6 || !srv->by_context)
+	srv->unauth_by_addr = wg_addr_count_new();
+	srv->logins_by_addr = wg_addr_count_new();
+	if (!srv->base || !srv->by_cookie || !srv->by_addr4 || !srv->by_addr6 || !srv->by_context ||
+	    !srv->unauth_by_addr || !srv->logins_by_addr)
 		return -1;
 	srv->pool = wg_workpool_new(srv->base, WORKER_THREADS);
 	if (!srv->pool)
@@ -583,6 +596,8 @@ void wg_server_fini(struct wg_server *srv)
 	wg_hashmap_free(srv->by_addr4);
 	wg_hashmap_free(srv->by_addr6);
 	wg_hashmap_free(srv->by_context);
+	wg_addr_count_free(srv->unauth_by_addr);
+	wg_addr_count_free(srv->logins_by_addr);
 	if (srv->base)
 		event_base_free(srv->base);
 	wg_privsep_stop(); /* the helper removes the control socket and exits */

@@ -26,6 +26,7 @@ struct wg_transport;
 struct wg_control;
 struct wg_gen;
 struct wg_ban_table;
+struct wg_addr_count;
 struct wg_metrics_http;
 
 struct wg_server {
@@ -80,6 +81,11 @@ struct wg_server {
 	/* Settings read once from the server section. */
 	unsigned cookie_lifetime, auth_timeout, idle_timeout, session_timeout;
 	unsigned dpd, keepalive, mtu, max_clients, max_unauth;
+	unsigned max_unauth_per_addr, max_logins, max_logins_per_addr, max_logins_per_conn;
+	unsigned prefix6_client;        /* ipv6-client-prefix */
+	/* Per client key (client_key.h): pre-login connections and login
+	 * conversations held (owned). */
+	struct wg_addr_count *unauth_by_addr, *logins_by_addr;
 	unsigned ban_failures, ban_window, ban_time;
 	bool isolate;
 	const char *banner, *default_domain, *server_name;

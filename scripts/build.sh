@@ -4,6 +4,7 @@
 #   asan    -> build-asan/  AddressSanitizer + UndefinedBehaviorSanitizer
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
+case "${1:-}" in -h | --help) sed -n '2,4s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 kind=${1:-release}
 export PKG_CONFIG_PATH="$top/.deps/prefix/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
 case "$kind" in

@@ -12,7 +12,7 @@
 # reuses the mirror named in this machine's apt sources; no system-wide apt
 # setting is changed.
 #
-# Usage: scripts/deps.sh [--runtime-only]
+# Usage: scripts/deps.sh   (as root, or through sudo: it installs Debian packages)
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -39,7 +39,10 @@ WOLFSSL_CFLAGS="-O2 -g -DWOLFSSL_STATIC_PSK -DWOLFSSL_DTLS_CH_FRAG -DHAVE_SECRET
 die() { echo "deps.sh: error: $*" >&2; exit 1; }
 say() { echo "deps.sh: $*"; }
 
-[ "$(id -u)" = 0 ] || die "must run as root (it installs Debian packages); try: sudo $0"
+# shellcheck source=scripts/root.sh
+. "$top/scripts/root.sh"
+case "${1:-}" in -h | --help) wg_usage; exit 0 ;; esac
+wg_need_root deps.sh "it installs Debian packages" "$@"
 command -v apt-get >/dev/null || die "apt-get not found: wolfguard's set-up targets Debian 12"
 
 DEBIAN_PACKAGES=(
@@ -52,6 +55,7 @@ DEBIAN_PACKAGES=(
 	# run and test peers
 	openconnect ocserv iperf3 iproute2 iputils-ping nftables procps
 	openssl ca-certificates psmisc jq curl
+	stress-ng # WOLFGUARD_STRESS=1 scripts/test.sh: the suite under a CPU hog
 	# auth backends the end-to-end tests start on loopback, and confinement
 	freeradius freeradius-utils slapd ldap-utils libpam-modules libpam-oath oathtool db-util
 	libseccomp-dev

@@ -6,6 +6,7 @@
 #
 # Usage: scripts/fuzz.sh [seconds-per-target]   (default 30)
 set -uo pipefail
+case "${1:-}" in -h | --help) sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;; esac
 top=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-30}
 dir="$top/build-fuzz"
@@ -17,7 +18,7 @@ if [ ! -f "$dir/build.ninja" ]; then
 fi
 ninja -C "$dir" >/dev/null || { ninja -C "$dir"; exit 1; }
 
-declare -A max_len=([fuzz_http]=20000 [fuzz_auth_xml]=8192 [fuzz_cstp]=40000 [fuzz_dtls_hello]=1500
+declare -A max_len=([fuzz_http]=20000 [fuzz_http_pipe]=90000 [fuzz_auth_xml]=8192 [fuzz_cstp]=40000 [fuzz_dtls_hello]=1500
 	[fuzz_config]=4096 [fuzz_ocpasswd]=4096 [fuzz_control]=4200 [fuzz_privsep]=4200 [fuzz_dtls_payload]=2048
 	[fuzz_gso]=70000 [fuzz_gro]=20000)
 failed=()

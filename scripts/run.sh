@@ -5,12 +5,17 @@
 # `openconnect --servercert`) and a password file with one user, `vpnuser`,
 # whose generated password is printed once.
 #
-# Usage: sudo scripts/run.sh [extra wolfguard arguments]
+# Usage: scripts/run.sh [extra wolfguard arguments]
+#   from a root shell; a user with sudo may type `sudo scripts/run.sh`, or
+#   just scripts/run.sh, which then runs itself again with sudo.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 state=${WOLFGUARD_STATE:-/var/lib/wolfguard}
 
-[ "$(id -u)" = 0 ] || { echo "run.sh: needs root (TUN device, port 443); try: sudo $0" >&2; exit 1; }
+# shellcheck source=scripts/root.sh
+. "$top/scripts/root.sh"
+case "${1:-}" in -h | --help) wg_usage; exit 0 ;; esac
+wg_need_root run.sh "TUN device, port 443" "$@"
 "$top/scripts/deps.sh"
 "$top/scripts/build.sh" release
 

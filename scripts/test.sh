@@ -5,27 +5,54 @@
 #   2. the same unit tests under AddressSanitizer + UBSan (+ LeakSanitizer),
 #   3. end-to-end tests: the real openconnect client against wolfguard in
 #      network namespaces (needs root),
-#   4. every fuzz target for a bounded time plus its regression inputs.
+#   4. every fuzz target for a bounded time plus its regression inputs,
+# and checks that the commands README.md and docs/ show still work
+# (tests/docs/check-commands.py). Each stage's line gives its duration.
 # Ends with one line "N passed, M failed" and a non-zero exit on failure.
 #
-# Usage: sudo scripts/test.sh [--quick]   (--quick: skips fuzzing)
+# WOLFGUARD_STRESS=1 runs all of it under a CPU hog: stress-ng keeps every
+# core busy throughout (the tests wait for conditions, never for a speed).
+#
+# Usage: scripts/test.sh [--quick]   (--quick: skips fuzzing)
+#   from a root shell; a user with sudo may type `sudo scripts/test.sh`, or
+#   just scripts/test.sh, which then runs itself again with sudo.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
+# shellcheck source=scripts/root.sh
+. "$top/scripts/root.sh"
 quick=0
-[ "${1:-}" = "--quick" ] && quick=1
+case "${1:-}" in
+-h | --help) wg_usage; exit 0 ;;
+--quick) quick=1 ;;
+esac
 fuzz_seconds=${WOLFGUARD_FUZZ_SECONDS:-20}
 
 passed=0
 failed=0
 failures=()
-record() { # name status
-	if [ "$2" = 0 ]; then passed=$((passed + 1)); echo "test.sh: PASS $1"
-	else failed=$((failed + 1)); failures+=("$1"); echo "test.sh: FAIL $1"; fi
+stage_start=$SECONDS
+record() { # name status: also the time since the previous record
+	local took="($((SECONDS - stage_start)) s)"
+	stage_start=$SECONDS
+	if [ "$2" = 0 ]; then passed=$((passed + 1)); echo "test.sh: PASS $1 $took"
+	else failed=$((failed + 1)); failures+=("$1"); echo "test.sh: FAIL $1 $took"; fi
 }
 
-[ "$(id -u)" = 0 ] || { echo "test.sh: needs root (packages, network namespaces, TUN); try: sudo $0" >&2; exit 1; }
+wg_need_root test.sh "packages, network namespaces, TUN" "$@"
 "$top/scripts/deps.sh" || exit 1
+
+# --- stress mode ---------------------------------------------------------------
+if [ "${WOLFGUARD_STRESS:-0}" = 1 ]; then
+	command -v stress-ng >/dev/null || { echo "test.sh: WOLFGUARD_STRESS=1 needs stress-ng (scripts/deps.sh installs it)" >&2; exit 1; }
+	# --timeout: never outlives a suite that was killed without its trap.
+	stress-ng --cpu "$(nproc)" --timeout 3h --quiet &
+	stress_pid=$!
+	trap 'kill "$stress_pid" 2>/dev/null; wait "$stress_pid" 2>/dev/null' EXIT
+	echo "test.sh: stress mode: stress-ng --cpu $(nproc) (pid $stress_pid) keeps every core busy"
+fi
+# -------------------------------------------------------------------------------
+stage_start=$SECONDS
 
 unit_tests() { # builddir label
 	local log="$1/meson-logs/unit-summary.txt" ok fail
@@ -49,6 +76,8 @@ echo "== release build"
 if "$top/scripts/build.sh" release; then
 	record build-release 0
 	unit_tests "$top/build" release; record unit-release $?
+	echo "== documented commands (README.md, docs/*.md: tests/docs/check-commands.py)"
+	"$top/tests/docs/check-commands.py" --build "$top/build"; record docs $?
 else
 	record build-release 1
 fi
@@ -78,7 +107,9 @@ fi
 # whose server exit shows an ASan/LSan/UBSan report.
 E2E_ASAN_TESTS=(login_pool wrong_password cookie_reconnect two_clients policy_lua policy_off_loop pool_by_policy
 	cert_missing cert_then_password control ctl_reload ctl_graceful_stop ctl_ban radius_challenge radius_accounting
-	pam_password pam_abandoned pam_after_cert ldap_search_bind workers_steering transport_reload_keeps_dtls)
+	pam_password pam_abandoned pam_after_cert ldap_search_bind workers_steering
+	hostile_pipelined hostile_pipelined_logins hostile_conversation_flood hostile_unauth_share hostile_context_reuse
+	hostile_logout_cookie transport_reload_keeps_dtls)
 echo "== end-to-end with the sanitizer build (${#E2E_ASAN_TESTS[@]} tests)"
 if [ -x "$top/build-asan/core/wolfguard" ]; then
 	# Only the tests this tree has (areas arrive in their own files).

@@ -25,7 +25,7 @@ redact() {
 # is stopped (SIGINT) once it is configured and DTLS is up, or has given up.
 capture() {
 	client_connect alice "$2" --tag "$1" -- -vvv --dump-http-traffic || true
-	client_wait_dtls "$1" 10 || true
+	client_wait_dtls "$1" || true
 	client_disconnect "$1"
 }
 

@@ -16,8 +16,11 @@
 # real openconnect client (client_connect / client_disconnect) with our own
 # client-script.sh in place of vpnc-script.
 #
-# Robustness rules: every wait is bounded (wait_for or a counted loop),
-# every process the lab starts lives in one of its namespaces (lab_down
+# Robustness rules: every wait is for a condition and bounded by a generous
+# deadline (wait_for), never a fixed sleep or a speed: the suite must pass on
+# a slow or busy machine (WOLFGUARD_STRESS=1 scripts/test.sh runs it under a
+# CPU hog, with sanitizer builds); a deadline only decides how long a broken
+# server takes to fail. Every process the lab starts lives in one of its namespaces (lab_down
 # kills what is left there, then deletes the namespaces), and the server
 # runs in its own cgroup so the CPU time of all its processes, exited ones
 # included, can be read.
@@ -37,7 +40,7 @@ SRV_ADDR=198.51.100.1 CLI_ADDR=198.51.100.2 CLI2_ADDR=198.51.100.3
 SRV_LAN_ADDR=203.0.113.1 LAN_ADDR=203.0.113.2
 POOL_NET=10.8.0.0/24
 PUSHED_ROUTE=203.0.113.0/24 PUSHED_DNS=203.0.113.53 PUSHED_SPLIT_DNS=example.test
-CONNECT_TIMEOUT=${CONNECT_TIMEOUT:-30} # openconnect gives up on a blocked DTLS after ~12 s
+CONNECT_TIMEOUT=${CONNECT_TIMEOUT:-60} # openconnect gives up on a blocked DTLS after ~12 s
 RUN=            # run directory (certificates, configs, logs), made by lab_up
 SERVER_PID=     # pid of the server's main process
 SERVER_KIND=    # ocserv | wolfguard
@@ -51,17 +54,22 @@ LAB_NETNS=()              # the namespaces this run created (only these are dele
 
 log() { echo "lab: $*" >&2; }
 
-# wait_for SECONDS COMMAND...: polls COMMAND every 0.1 s until it succeeds;
-# returns 1 after SECONDS.
+# wait_for SECONDS COMMAND...: runs COMMAND every 0.1 s until it succeeds;
+# returns 1 once SECONDS of wall-clock time have passed (a slow COMMAND does
+# not stretch the deadline).
 wait_for() {
-	local secs=$1 i
+	local secs=$1 end
 	shift
-	for ((i = 0; i < secs * 10; i++)); do
+	end=$(($(now_us) + secs * 1000000))
+	while :; do
 		"$@" >/dev/null 2>&1 && return 0
+		[ "$(now_us)" -lt "$end" ] || return 1
 		sleep 0.1
 	done
-	return 1
 }
+
+now_us() { echo "${EPOCHREALTIME//[!0-9]/}"; } # microseconds since the epoch
+now_ms() { echo $(($(now_us) / 1000)); }
 
 in_ns() { # ns command...
 	local ns=$1
@@ -105,8 +113,8 @@ lab_up() {
 		in_ns "$NS_SRV" sysctl -qw net.ipv4.ip_forward=1
 		in_ns "$NS_SRV" sysctl -qw net.ipv6.conf.all.forwarding=1
 	) || { log "lab_up: building the namespaces failed"; return 1; }
-	wait_for 5 in_ns "$NS_CLI" ping -c1 -W1 "$SRV_ADDR" || { log "lab_up: client cannot reach the server"; return 1; }
-	wait_for 5 in_ns "$NS_CLI2" ping -c1 -W1 "$SRV_ADDR" || { log "lab_up: client 2 cannot reach the server"; return 1; }
+	wait_for 30 in_ns "$NS_CLI" ping -c1 -W1 "$SRV_ADDR" || { log "lab_up: client cannot reach the server"; return 1; }
+	wait_for 30 in_ns "$NS_CLI2" ping -c1 -W1 "$SRV_ADDR" || { log "lab_up: client 2 cannot reach the server"; return 1; }
 	make_certs || { log "lab_up: certificate generation failed"; return 1; }
 	make_users
 }
@@ -125,7 +133,7 @@ lab_down() {
 		[ -z "$pids" ] || kill -KILL $pids 2>/dev/null
 	done
 	for ns in "${LAB_NETNS[@]}"; do
-		wait_for 5 sh -c "[ -z \"\$(ip netns pids $ns)\" ]"
+		wait_for 30 sh -c "[ -z \"\$(ip netns pids $ns)\" ]"
 		ip netns del "$ns" 2>/dev/null || log "lab_down: could not delete $ns"
 	done
 	LAB_NETNS=()
@@ -207,7 +215,7 @@ cg_create() {
 
 cg_remove() {
 	[ -n "$SERVER_CG" ] && [ -d "$SERVER_CG" ] || return 0
-	wait_for 5 sh -c "[ ! -s '$SERVER_CG/cgroup.procs' ]"
+	wait_for 30 sh -c "[ ! -s '$SERVER_CG/cgroup.procs' ]"
 	rmdir "$SERVER_CG" 2>/dev/null || log "could not remove cgroup $SERVER_CG"
 	SERVER_CG=
 }
@@ -284,9 +292,9 @@ server_listening() { # TCP and UDP 443 bound in the server namespace
 	in_ns "$NS_SRV" ss -Hltn 'sport = :443' | grep -q . && in_ns "$NS_SRV" ss -Hlun 'sport = :443' | grep -q .
 }
 
-server_wait_ready() { # at most 15 s
-	local i
-	for ((i = 0; i < 150; i++)); do
+server_wait_ready() { # at most 90 s (a sanitizer build on a busy machine starts slowly)
+	local end=$(($(now_us) + 90000000))
+	while [ "$(now_us)" -lt "$end" ]; do
 		server_listening && return 0
 		kill -0 "$SERVER_PID" 2>/dev/null || break
 		sleep 0.1
@@ -297,6 +305,10 @@ server_wait_ready() { # at most 15 s
 }
 
 server_alive() { [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; }
+
+# server_log_count_ge TEXT N: at least N lines of the server log hold TEXT
+# (for wait_for: several processes log the same event at their own pace).
+server_log_count_ge() { [ "$(grep -c -- "$1" "$RUN/server.log")" -ge "$2" ]; }
 
 # Debian's ocserv: plain auth from $RUN/ocpasswd, TCP and UDP 443, the pool,
 # route, DNS and split DNS above; no worker isolation (its seccomp filter is
@@ -382,7 +394,7 @@ server_start_wolfguard() { # [isolate-clients: true|false]
 	[ -x "$bin" ] || { log "wolfguard binary $bin not found (set WOLFGUARD_BIN)"; return 1; }
 	plugdir=${WOLFGUARD_PLUGIN_DIR:-$(cd "$(dirname "$bin")/../plugins" 2>/dev/null && pwd)}
 	[ -f "$RUN/conf.d/00-server.json" ] || wolfguard_conf "${1:-false}"
-	if ! WOLFGUARD_PLUGIN_DIR=$plugdir timeout 10 "$bin" --check-config "$RUN/conf.d" >"$RUN/check-config.log" 2>&1; then
+	if ! WOLFGUARD_PLUGIN_DIR=$plugdir timeout 120 "$bin" --check-config "$RUN/conf.d" >"$RUN/check-config.log" 2>&1; then
 		log "wolfguard --check-config $RUN/conf.d failed:"
 		cat "$RUN/check-config.log" >&2
 		return 1
@@ -397,17 +409,18 @@ server_start() { # kind [args]: server_start_ocserv / server_start_wolfguard
 	"server_start_$kind" "$@"
 }
 
-# Stops the server (TERM, then KILL after 5 s) and every process left in its
-# cgroup (ocserv workers).
+# Stops the server (TERM, then KILL after 60 s: a sanitizer build's exit,
+# with its leak check, must not be cut short, or its report would be lost)
+# and every process left in its cgroup (ocserv workers).
 server_stop() {
 	if [ -n "$SERVER_PID" ]; then
 		kill -TERM "$SERVER_PID" 2>/dev/null
-		wait_for 5 sh -c "! kill -0 $SERVER_PID" || kill -KILL "$SERVER_PID" 2>/dev/null
+		wait_for 60 sh -c "! kill -0 $SERVER_PID" || { log "server ignored SIGTERM for 60 s: killed"; kill -KILL "$SERVER_PID" 2>/dev/null; }
 		wait "$SERVER_PID" 2>/dev/null
 		SERVER_PID=
 	fi
 	if [ -n "$SERVER_CG" ] && [ -s "$SERVER_CG/cgroup.procs" ]; then
-		wait_for 3 sh -c "[ ! -s '$SERVER_CG/cgroup.procs' ]" ||
+		wait_for 30 sh -c "[ ! -s '$SERVER_CG/cgroup.procs' ]" ||
 			xargs -r kill -KILL <"$SERVER_CG/cgroup.procs" 2>/dev/null
 	fi
 	nft_clear
@@ -450,13 +463,13 @@ nft_clear() { in_ns "$NS_SRV" nft delete table inet lab 2>/dev/null; return 0; }
 #   --cafile         verify the server against the lab CA as vpn.test instead of
 #                    the pin
 # Starts openconnect in the background (its pid in CLIENT_PID[TAG]) and waits,
-# at most CONNECT_TIMEOUT s (30 by default: with UDP blocked openconnect waits
+# at most CONNECT_TIMEOUT s (60 by default: with UDP blocked openconnect waits
 # ~12 s for DTLS before it configures the tunnel), until the client script
 # configured tun-TAG with the address the server gave. Returns 0 then, 1 if
 # the client gave up or timed out (the process may then still be running:
 # client_exit_code).
 client_connect() {
-	local user=$1 pass=$2 ns=$NS_CLI tag=$1 cookie='' cafile='' args=() i addr pid
+	local user=$1 pass=$2 ns=$NS_CLI tag=$1 cookie='' cafile='' args=() addr pid
 	shift 2
 	while [ $# -gt 0 ]; do
 		case "$1" in
@@ -490,7 +503,8 @@ client_connect() {
 	pid=$!
 	CLIENT_PID[$tag]=$pid
 	CLIENT_NS[$tag]=$ns
-	for ((i = 0; i < CONNECT_TIMEOUT * 10; i++)); do
+	local end=$(($(now_us) + CONNECT_TIMEOUT * 1000000))
+	while [ "$(now_us)" -lt "$end" ]; do
 		if [ -s "$RUN/env-$tag" ]; then
 			addr=$(client_env "$tag" INTERNAL_IP4_ADDRESS)
 			[ -n "$addr" ] && ip -n "$ns" -4 addr show dev "tun-$tag" 2>/dev/null | grep -q "inet $addr/" && return 0
@@ -512,19 +526,16 @@ client_log() { echo "$RUN/client-$1.log"; }
 
 client_pid() { echo "${CLIENT_PID[$1]:-}"; }
 
-# client_wait_dtls TAG [SECONDS]: waits until openconnect reports DTLS up.
-client_wait_dtls() { wait_for "${2:-10}" grep -q "Established DTLS connection" "$RUN/client-$1.log"; }
+# client_wait_dtls TAG [SECONDS]: waits (default 30 s) until openconnect reports DTLS up.
+client_wait_dtls() { wait_for "${2:-30}" grep -q "Established DTLS connection" "$RUN/client-$1.log"; }
 
-# client_exit_code TAG [SECONDS]: waits at most SECONDS (default 10) for the
+# client_exit_code TAG [SECONDS]: waits at most SECONDS (default 30) for the
 # client to exit; prints its exit status ("running" if it did not exit,
 # "none" if there is no such client).
 client_exit_code() {
-	local pid=${CLIENT_PID[$1]:-} i
+	local pid=${CLIENT_PID[$1]:-}
 	[ -n "$pid" ] || { echo none; return; }
-	for ((i = 0; i < ${2:-10} * 10; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
+	wait_for "${2:-30}" sh -c "! kill -0 $pid"
 	if kill -0 "$pid" 2>/dev/null; then echo running; return; fi
 	wait "$pid" 2>/dev/null
 	echo $?
@@ -538,10 +549,10 @@ client_disconnect() {
 	[ "${2:-}" = --keep-session ] && sig=HUP
 	[ -n "$pid" ] || return 0
 	kill "-$sig" "$pid" 2>/dev/null
-	wait_for 10 sh -c "! kill -0 $pid" || { log "client $tag ignored SIG$sig"; kill -KILL "$pid" 2>/dev/null; }
+	wait_for 30 sh -c "! kill -0 $pid" || { log "client $tag ignored SIG$sig"; kill -KILL "$pid" 2>/dev/null; }
 	{ wait "$pid"; } 2>/dev/null
 	unset "CLIENT_PID[$tag]"
-	wait_for 5 sh -c "! ip -n '${CLIENT_NS[$tag]}' link show 'tun-$tag'"
+	wait_for 30 sh -c "! ip -n '${CLIENT_NS[$tag]}' link show 'tun-$tag'"
 	return 0
 }
 
@@ -560,7 +571,7 @@ iperf_mbps() {
 	local ns=$1 secs=$2 rev=${3:-} srv out
 	in_ns "$NS_LAN" timeout $((secs + 20)) iperf3 -s -1 -B "$LAN_ADDR" -p $IPERF_PORT >/dev/null 2>&1 &
 	srv=$!
-	if ! wait_for 5 sh -c "ip netns exec $NS_LAN ss -Hltn 'sport = :$IPERF_PORT' | grep -q ."; then
+	if ! wait_for 30 sh -c "ip netns exec $NS_LAN ss -Hltn 'sport = :$IPERF_PORT' | grep -q ."; then
 		kill "$srv" 2>/dev/null
 		wait "$srv" 2>/dev/null
 		return 1
@@ -573,5 +584,38 @@ iperf_mbps() {
 	echo "$out" | awk '/ receiver$/ {for (i = 1; i < NF; i++) if ($(i + 1) == "Mbits/sec") {printf "%d\n", $i; exit}}'
 }
 
-# ping_ok NS TARGET: 3 pings, 2 s deadline each.
-ping_ok() { in_ns "$1" ping -c 3 -i 0.2 -W 2 "$2" >/dev/null 2>&1; }
+# iperf_volume NS MBYTES [-R]: sends MBYTES MiB through the tunnel from NS to
+# the LAN host (-R: the LAN host sends) and prints the receiver's Mbit/s
+# (integer) once all of it arrived; nothing if it did not. The tests ask that
+# the tunnel carries the data, not how fast: a busy machine is slow, and the
+# deadline (4 min) only bounds a transfer that stalled.
+iperf_volume() {
+	local ns=$1 mb=$2 rev=${3:-} srv out bytes
+	in_ns "$NS_LAN" timeout 300 iperf3 -s -1 -B "$LAN_ADDR" -p $IPERF_PORT >/dev/null 2>&1 &
+	srv=$!
+	if ! wait_for 30 sh -c "ip netns exec $NS_LAN ss -Hltn 'sport = :$IPERF_PORT' | grep -q ."; then
+		kill "$srv" 2>/dev/null
+		wait "$srv" 2>/dev/null
+		return 1
+	fi
+	out=$(in_ns "$ns" timeout 240 iperf3 -c "$LAN_ADDR" -p $IPERF_PORT -n "${mb}M" -J $rev 2>&1)
+	echo "$out" >>"$RUN/iperf.log"
+	wait_for 30 sh -c "! kill -0 $srv"
+	kill "$srv" 2>/dev/null
+	wait "$srv" 2>/dev/null
+	# Complete: no error and all of it sent (TCP delivers what was sent; the
+	# sender's test ends when the data is written, so the receiver's count at
+	# that moment may lack what is still in flight).
+	bytes=$(jq -r 'if .error then 0 else (.end.sum_sent.bytes // 0 | floor) end' <<<"$out" 2>/dev/null)
+	[ "${bytes:-0}" -ge $((mb * 1048576)) ] 2>/dev/null || return 0
+	jq -r '.end.sum_received.bits_per_second / 1000000 | floor' <<<"$out"
+}
+
+# ping_ok NS TARGET: a reply comes, within 15 s (pings every 0.2 s until the
+# first answer).
+ping_ok() { in_ns "$1" ping -c 1 -i 0.2 -w 15 "$2" >/dev/null 2>&1; }
+
+# ping_none NS TARGET: 5 pings over 2 s, none answered within 3 s of the last
+# (the check that something is NOT reachable; ping_ok's deadline would only
+# make it slower).
+ping_none() { ! in_ns "$1" ping -c 5 -i 0.4 -W 3 "$2" >/dev/null 2>&1; }

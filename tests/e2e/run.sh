@@ -10,13 +10,15 @@
 #
 # The common tests run against both servers; the wolfguard-only ones
 # (isolation, Lua policy, control socket, IPv6 pool) only with wolfguard.
-# Knobs: MIN_MBPS (default 20) is the least iperf3 throughput that counts as
-# a working tunnel; LAB_KEEP=1 keeps the run directory with all logs (it is
-# always kept after a failure).
+# Knobs: IPERF_MB (default 32) is how many MiB iperf3 moves each way where a
+# test checks that the tunnel carries bulk data (the rate is printed, not
+# required: the suite must pass on a busy machine); LAB_KEEP=1 keeps the run
+# directory with all logs (it is always kept after a failure).
 set -uo pipefail
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
+case "${1:-}" in -h | --help) sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;; esac
 KIND=${1:-wolfguard}
 shift || true
 case "$KIND" in ocserv | wolfguard) ;; *) echo "usage: $0 [ocserv|wolfguard] [test-name...]" >&2; exit 2 ;; esac
@@ -44,7 +46,7 @@ for t in "$@"; do
 	TESTS+=(${OLD_NAMES[$t]:-$t})
 done
 [ ${#TESTS[@]} -gt 0 ] || TESTS=("${ALL_TESTS[@]}")
-MIN_MBPS=${MIN_MBPS:-20}
+IPERF_MB=${IPERF_MB:-32}
 
 [ "$(id -u)" = 0 ] || { echo "run.sh: needs root (network namespaces)" >&2; exit 1; }
 for tool in openconnect iperf3 nft ip ss openssl; do
@@ -81,15 +83,14 @@ address_in_pool() { # address
 	[[ $1 =~ ^10\.8\.0\.([0-9]+)$ ]] && [ "${BASH_REMATCH[1]}" -ge 2 ] && [ "${BASH_REMATCH[1]}" -le 254 ]
 }
 
-# iperf3 both directions through the tunnel of the client in NS; fails
-# unless both reach MIN_MBPS. Sets UP and DOWN (Mbit/s).
+# iperf3 moves IPERF_MB MiB each way through the tunnel of the client in NS;
+# fails unless both transfers complete. Sets UP and DOWN (Mbit/s, printed).
 iperf_both() { # label [ns]
 	local ns=${2:-$NS_CLI}
-	UP=$(iperf_mbps "$ns" 3)
-	DOWN=$(iperf_mbps "$ns" 3 -R)
-	echo "   $1: client->LAN ${UP:-0} Mbit/s, LAN->client ${DOWN:-0} Mbit/s"
-	[ "${UP:-0}" -ge "$MIN_MBPS" ] && [ "${DOWN:-0}" -ge "$MIN_MBPS" ] ||
-		fail "$1 throughput below $MIN_MBPS Mbit/s: up ${UP:-none} down ${DOWN:-none}"
+	UP=$(iperf_volume "$ns" "$IPERF_MB")
+	DOWN=$(iperf_volume "$ns" "$IPERF_MB" -R)
+	echo "   $1: $IPERF_MB MiB each way: client->LAN ${UP:-failed} Mbit/s, LAN->client ${DOWN:-failed} Mbit/s"
+	[ -n "$UP" ] && [ -n "$DOWN" ] || fail "$1: iperf3 transfer of $IPERF_MB MiB did not complete: up ${UP:-failed} down ${DOWN:-failed}"
 }
 
 # --- tests against both servers ---------------------------------------------------
@@ -133,7 +134,7 @@ test_pushed_config() {
 # client's pool address (no NAT).
 test_ping_lan() {
 	start_server || return 1
-	! ping_ok "$NS_CLI" "$LAN_ADDR" || fail "LAN host reachable without the VPN: the lab is wrong" || return 1
+	ping_none "$NS_CLI" "$LAN_ADDR" || fail "LAN host reachable without the VPN: the lab is wrong" || return 1
 	connect_or_fail alice secret1 || return 1
 	ip -n "$NS_CLI" route get "$LAN_ADDR" | grep -q "dev tun-alice" || fail "LAN not routed via tun-alice" || return 1
 	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "no ping reply from $LAN_ADDR through the tunnel" || return 1
@@ -148,7 +149,7 @@ test_dtls_iperf() {
 	start_server || return 1
 	nft_setup || fail "nft setup failed" || return 1
 	connect_or_fail alice secret1 || return 1
-	client_wait_dtls alice 10 || fail "no 'Established DTLS connection' from openconnect" || return 1
+	client_wait_dtls alice || fail "no 'Established DTLS connection' from openconnect" || return 1
 	local tcp0 udp0 tcp1 udp1
 	tcp0=$(nft_count tcp) udp0=$(nft_count udp)
 	iperf_both "DTLS iperf3" || return 1
@@ -195,13 +196,13 @@ test_wrong_password() {
 		return 1
 	fi
 	local rc
-	rc=$(client_exit_code alice 15)
+	rc=$(client_exit_code alice)
 	[ "$rc" != running ] || fail "openconnect still running after the refusal" || return 1
 	[ "$rc" != 0 ] || fail "openconnect exited 0 after a wrong password" || return 1
 	! ip -n "$NS_CLI" link show tun-alice >/dev/null 2>&1 || fail "tun-alice exists after a refused login" || return 1
 	[ ! -e "$RUN/env-alice" ] || fail "client script was called for connect" || return 1
 	if client_connect bob secret1; then fail "bob got in with alice's password"; return 1; fi
-	[ "$(client_exit_code bob 15)" != 0 ] || fail "openconnect exited 0 for bob with a wrong password" || return 1
+	[ "$(client_exit_code bob)" != 0 ] || fail "openconnect exited 0 for bob with a wrong password" || return 1
 	[ "$KIND" = ocserv ] || grep -q 'login failed for user "alice": wrong password' "$RUN/server.log" ||
 		fail "no log line with the reason" || return 1
 	connect_or_fail alice secret1 || return 1
@@ -234,7 +235,7 @@ test_two_clients() {
 test_cookie_reconnect() {
 	start_server || return 1
 	local out cookie a1 a2
-	out=$(in_ns "$NS_CLI" timeout 20 openconnect --authenticate --non-inter --passwd-on-stdin -u alice \
+	out=$(in_ns "$NS_CLI" timeout 60 openconnect --authenticate --non-inter --passwd-on-stdin -u alice \
 		--servercert "$PIN" "https://$SRV_ADDR/" <<<secret1 2>"$RUN/authenticate.log")
 	cookie=$(printf '%s\n' "$out" | sed -n "s/^COOKIE='\(.*\)'$/\1/p")
 	[ -n "$cookie" ] || fail "--authenticate printed no COOKIE: $(tail -n 2 "$RUN/authenticate.log" | tr '\n' ' ')" || return 1
@@ -258,7 +259,7 @@ test_cookie_reconnect() {
 		fail "the cookie still worked after logout"
 		return 1
 	fi
-	[ "$(client_exit_code after 15)" != 0 ] || fail "openconnect exited 0 with a logged-out cookie" || return 1
+	[ "$(client_exit_code after)" != 0 ] || fail "openconnect exited 0 with a logged-out cookie" || return 1
 }
 
 # The RSA certificate: pinned, verified against the lab CA by name, and a
@@ -277,7 +278,7 @@ test_rsa_cert() {
 	client_disconnect ca
 	PIN=$(pin_of "$RUN/server-ecdsa.key")
 	if client_connect alice secret1 --tag pin; then fail "a wrong pin was accepted"; return 1; fi
-	[ "$(client_exit_code pin 15)" != 0 ] || fail "openconnect exited 0 with a wrong pin" || return 1
+	[ "$(client_exit_code pin)" != 0 ] || fail "openconnect exited 0 with a wrong pin" || return 1
 	grep -qi "certificate" "$(client_log pin)" || fail "no certificate complaint from openconnect" || return 1
 }
 
@@ -292,7 +293,15 @@ test_two_clients_isolated() {
 	local b
 	b=$(client_env bob INTERNAL_IP4_ADDRESS)
 	ping_ok "$NS_CLI" "$LAN_ADDR" && ping_ok "$NS_CLI2" "$LAN_ADDR" || fail "an isolated client cannot reach the LAN" || return 1
-	! ping_ok "$NS_CLI" "$b" || fail "alice reached bob ($b) with isolate-clients on" || return 1
+	ping_none "$NS_CLI" "$b" || fail "alice reached bob ($b) with isolate-clients on" || return 1
+}
+
+# yes when office_hours.lua's rule admits a non-on-call user now (weekdays
+# 07:00-19:00, the server's clock: this machine's).
+office_open() {
+	local dow hour
+	dow=$(date +%u) hour=$((10#$(date +%H)))
+	if [ "$dow" -le 5 ] && [ "$hour" -ge 7 ] && [ "$hour" -lt 19 ]; then echo yes; else echo no; fi
 }
 
 # Starts wolfguard with policy-lua running SCRIPT (extra options as JSON).
@@ -348,25 +357,39 @@ test_lua_examples() {
 	start_with_policy "$ex/office_hours.lua" || return 1
 	connect_or_fail olga secret6 || return 1
 	client_disconnect olga
-	local dow hour open=no
-	dow=$(date +%u) hour=$((10#$(date +%H)))
-	[ "$dow" -le 5 ] && [ "$hour" -ge 7 ] && [ "$hour" -lt 19 ] && open=yes
+	local open_before open_after
+	open_before=$(office_open)
 	if client_connect sam secret7; then
-		[ $open = yes ] || fail "admitted outside office hours" || return 1
+		open_after=$(office_open)
+		# (The login may straddle 07:00 or 19:00: either verdict passes then.)
+		[ "$open_before" = yes ] || [ "$open_after" = yes ] || fail "admitted outside office hours" || return 1
 		client_disconnect sam
 	else
-		[ $open = no ] || fail "refused in office hours" || return 1
+		open_after=$(office_open)
+		[ "$open_before" = no ] || [ "$open_after" = no ] || fail "refused in office hours" || return 1
 		grep -q "VPN access is open Monday to Friday" "$(client_log sam)" || fail "hours message not shown" || return 1
 	fi
 
-	# session_limits.lua: guests are held to 20 Mbit/s each way.
+	# session_limits.lua: guests are held to 20 Mbit/s each way. The limit
+	# is an upper bound, which a slow machine cannot break. That the limiter
+	# is not stricter than 20 Mbit/s is asked only when this machine just
+	# moved an unlimited session's data at more than three times that.
 	start_with_policy "$ex/session_limits.lua" || return 1
+	local free
+	connect_or_fail alice secret1 || return 1
+	free=$(iperf_volume "$NS_CLI" 16)
+	client_disconnect alice
 	connect_or_fail gina secret5 || return 1
-	up=$(iperf_mbps "$NS_CLI" 3)
-	down=$(iperf_mbps "$NS_CLI" 3 -R)
-	echo "   guest rate limit 20 Mbit/s: measured up ${up:-0}, down ${down:-0} Mbit/s"
-	[ "${up:-0}" -ge 10 ] && [ "${up:-0}" -le 24 ] && [ "${down:-0}" -ge 10 ] && [ "${down:-0}" -le 24 ] ||
-		fail "rate limit not applied: up ${up:-0} down ${down:-0} Mbit/s" || return 1
+	up=$(iperf_volume "$NS_CLI" 8)
+	down=$(iperf_volume "$NS_CLI" 8 -R)
+	echo "   guest rate limit 20 Mbit/s: measured up ${up:-failed}, down ${down:-failed} Mbit/s (unlimited: ${free:-failed})"
+	[ -n "$up" ] && [ -n "$down" ] || fail "a guest's transfer did not complete: up ${up:-failed} down ${down:-failed}" || return 1
+	[ "$up" -le 24 ] && [ "$down" -le 24 ] || fail "rate limit not applied: up $up down $down Mbit/s" || return 1
+	if [ "${free:-0}" -ge 60 ]; then
+		[ "$up" -ge 10 ] && [ "$down" -ge 10 ] || fail "the guest limit throttles below 20 Mbit/s: up $up down $down" || return 1
+	else
+		echo "   (unlimited transfer only ${free:-failed} Mbit/s: the lower bound is not asked on this busy machine)"
+	fi
 	[ "$(client_env gina INTERNAL_IP4_MTU)" -le 1280 ] || fail "guest MTU not lowered" || return 1
 	client_disconnect gina
 
@@ -377,7 +400,7 @@ test_lua_examples() {
 	start_with_policy "$E2E_DIR/policy_reevaluate.lua" '"reevaluate-interval": 1' || return 1
 	client_connect bob secret2 || true
 	grep -q "\[bob@.*session created" "$RUN/server.log" || fail "bob was not admitted at login" || return 1
-	[ "$(client_exit_code bob 10)" != running ] || fail "reevaluate did not end bob's session" || return 1
+	[ "$(client_exit_code bob 60)" != running ] || fail "reevaluate did not end bob's session" || return 1
 	grep -q "session ended: Re-evaluated: bob's access was withdrawn." "$RUN/server.log" ||
 		fail "reason not logged" || return 1
 }
@@ -398,7 +421,7 @@ test_control() {
 		fail "show alice: $out" || return 1
 	ctl status | grep -q "auth-plain" || fail "status lacks the plugin list" || return 1
 	ctl disconnect bob | grep -q "^1 session(s) disconnected" || fail "disconnect bob failed" || return 1
-	[ "$(client_exit_code bob 10)" != running ] || fail "bob's client still running" || return 1
+	[ "$(client_exit_code bob)" != running ] || fail "bob's client still running" || return 1
 	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "alice lost her tunnel when bob was disconnected" || return 1
 	ctl list | grep -q "^1 session$" || fail "bob still listed" || return 1
 	ctl show nobody | grep -q "^0 sessions$" || fail "show of an unknown user" || return 1
@@ -419,7 +442,7 @@ JSON
 	[ -n "$a6" ] || a6=$(client_env alice INTERNAL_IP6_NETMASK)
 	[[ $a6 == 2001:db8:8::* ]] || fail "no IPv6 address from the pool: '$a6'" || return 1
 	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "IPv4 ping failed" || return 1
-	wait_for 5 in_ns "$NS_CLI" ping -6 -c 1 -W 1 2001:db8:8::1 || fail "IPv6 ping to the server failed" || return 1
+	in_ns "$NS_CLI" ping -6 -c 1 -i 0.2 -w 15 2001:db8:8::1 >/dev/null 2>&1 || fail "IPv6 ping to the server failed" || return 1
 }
 
 # --- runner ---------------------------------------------------------------------

@@ -24,15 +24,16 @@ ctl_json() {
 # The id of USER's session (the first one).
 ctl_session_id() { ctl_json list | jq -r --arg u "$1" '[.sessions[] | select(.user == $u)][0].id'; }
 
-metrics() { in_ns "$NS_SRV" curl -sf --max-time 5 "http://127.0.0.1:$METRICS_PORT/metrics"; }
+metrics() { in_ns "$NS_SRV" curl -sf --max-time 30 "http://127.0.0.1:$METRICS_PORT/metrics"; }
 
 # metric NAME-WITH-LABELS: the value of one sample line.
 metric() { metrics | awk -v k="$1" '$1 == k {print $2; exit}'; }
+metric_ge() { [ "$(metric "$1")" -ge "$2" ] 2>/dev/null; } # NAME-WITH-LABELS N
 
 # authenticate_wrong NS: one openconnect login with a wrong password (the
 # client gives up at once: its password is used up).
 authenticate_wrong() {
-	in_ns "$1" timeout 20 openconnect --authenticate --non-inter --passwd-on-stdin -u alice \
+	in_ns "$1" timeout 60 openconnect --authenticate --non-inter --passwd-on-stdin -u alice \
 		--servercert "$PIN" "https://$SRV_ADDR/" <<<"not-the-password" >>"$RUN/client-brute.log" 2>&1
 }
 
@@ -65,7 +66,7 @@ test_ctl_list_disconnect() {
 		ctl_json $cmd >/dev/null || fail "wolfguardctl --json $cmd: not JSON" || return 1
 	done
 	ctl disconnect "$id_b" | grep -q "^1 session(s) disconnected" || fail "disconnect by id failed" || return 1
-	[ "$(client_exit_code bob 10)" != running ] || fail "bob's client still running" || return 1
+	[ "$(client_exit_code bob)" != running ] || fail "bob's client still running" || return 1
 	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "alice lost her tunnel when bob was disconnected" || return 1
 	[ "$(ctl_json list | jq '.sessions | length')" = 1 ] || fail "bob still listed" || return 1
 	[ "$(ctl_session_id alice)" = "$id_a" ] || fail "alice's session changed" || return 1
@@ -108,11 +109,11 @@ JSON
 	# Generation 1's plugins go when its last session (alice's) ends.
 	grep -q "generation 1 retired" "$RUN/server.log" && fail "generation 1 retired while alice used it" && return 1
 	client_disconnect alice
-	wait_for 5 grep -q "generation 1 retired" "$RUN/server.log" || fail "generation 1 was not retired" || return 1
+	wait_for 30 grep -q "generation 1 retired" "$RUN/server.log" || fail "generation 1 was not retired" || return 1
 	ping_ok "$NS_CLI2" "$LAN_ADDR" || fail "bob lost his tunnel when generation 1 went" || return 1
 	# SIGHUP reloads too (and logs the refusal of a broken conf.d).
 	kill -HUP "$SERVER_PID"
-	wait_for 5 grep -q "reload of .* rejected" "$RUN/server.log" || fail "SIGHUP did not reload" || return 1
+	wait_for 30 grep -q "reload of .* rejected" "$RUN/server.log" || fail "SIGHUP did not reload" || return 1
 	server_alive || fail "the server died on SIGHUP" || return 1
 }
 
@@ -151,7 +152,7 @@ test_ctl_metrics() {
 	wolfguard_conf false
 	ctl_server_opts "{\"metrics-port\": $METRICS_PORT}"
 	server_start_wolfguard false || fail "wolfguard did not start" || return 1
-	wait_for 5 metrics || fail "no /metrics on 127.0.0.1:$METRICS_PORT" || return 1
+	wait_for 30 metrics || fail "no /metrics on 127.0.0.1:$METRICS_PORT" || return 1
 	[ "$(metric 'wolfguard_sessions{transport="dtls"}')" = 0 ] || fail "sessions before any login" || return 1
 	connect_or_fail alice secret1 || return 1
 	local dtls cstp in1 in2 out2
@@ -161,9 +162,12 @@ test_ctl_metrics() {
 		fail "logins_total: $(metrics | grep logins_total)" || return 1
 	[ "$(metric 'wolfguard_auth_latency_seconds_count{backend="auth-plain"}')" -ge 1 ] || fail "no latency sample" || return 1
 	in1=$(metric 'wolfguard_bytes_total{direction="in"}')
-	in_ns "$NS_CLI" ping -c 20 -i 0.05 -s 1000 -W 2 "$LAN_ADDR" >/dev/null || fail "ping through the tunnel failed" || return 1
-	in2=$(metric 'wolfguard_bytes_total{direction="in"}') out2=$(metric 'wolfguard_bytes_total{direction="out"}')
-	[ "$in2" -ge $((in1 + 20000)) ] && [ "$out2" -ge 20000 ] || fail "bytes in $in1 -> $in2, out $out2" || return 1
+	in_ns "$NS_CLI" ping -c 20 -i 0.05 -s 1000 -W 5 "$LAN_ADDR" >/dev/null || fail "ping through the tunnel failed" || return 1
+	# The counters are the server's: wait until they show the pings.
+	wait_for 30 metric_ge 'wolfguard_bytes_total{direction="in"}' $((in1 + 20000)) &&
+		wait_for 30 metric_ge 'wolfguard_bytes_total{direction="out"}' 20000 ||
+		fail "bytes in $in1 -> $(metric 'wolfguard_bytes_total{direction="in"}'), out $(metric 'wolfguard_bytes_total{direction="out"}')" || return 1
+	in2=$(metric 'wolfguard_bytes_total{direction="in"}')
 	# Bounded, plain: other paths and methods get a status, not a crash.
 	[ "$(in_ns "$NS_SRV" curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$METRICS_PORT/other")" = 404 ] ||
 		fail "an unknown path was not 404" || return 1
@@ -171,7 +175,7 @@ test_ctl_metrics() {
 		-H "X-Big: $(head -c 12000 /dev/zero | tr '\0' b)" "http://127.0.0.1:$METRICS_PORT/metrics")" != 200 ] ||
 		fail "an oversized request was served" || return 1
 	client_disconnect alice
-	wait_for 5 sh -c "[ \"\$(ip netns exec $NS_SRV curl -sf http://127.0.0.1:$METRICS_PORT/metrics |
+	wait_for 30 sh -c "[ \"\$(ip netns exec $NS_SRV curl -sf http://127.0.0.1:$METRICS_PORT/metrics |
 		awk '\$1 == \"wolfguard_sessions{transport=\\\"dtls\\\"}\" || \$1 == \"wolfguard_sessions{transport=\\\"cstp\\\"}\" {n += \$2} END {print n}')\" = 0 ]" ||
 		fail "the session is still counted after logout" || return 1
 	[ "$(metric 'wolfguard_bytes_total{direction="in"}')" -ge "$in2" ] || fail "bytes_total went down after logout" || return 1
@@ -184,7 +188,7 @@ test_ctl_graceful_stop() {
 	connect_or_fail alice secret1 || return 1
 	connect_or_fail bob secret2 --ns "$NS_CLI2" --no-dtls || return 1
 	kill -TERM "$SERVER_PID"
-	wait_for 10 sh -c "! kill -0 $SERVER_PID" || fail "the server did not exit within 10 s" || return 1
+	wait_for 60 sh -c "! kill -0 $SERVER_PID" || fail "the server did not exit within 60 s" || return 1
 	local rc t
 	wait "$SERVER_PID"
 	rc=$?
@@ -193,7 +197,7 @@ test_ctl_graceful_stop() {
 	[ "$(grep -c "session ended: server shutdown" "$RUN/server.log")" = 2 ] ||
 		fail "sessions did not end with 'server shutdown'" || return 1
 	for t in alice bob; do
-		[ "$(client_exit_code "$t" 10)" != running ] || fail "$t's client still running" || return 1
+		[ "$(client_exit_code "$t")" != running ] || fail "$t's client still running" || return 1
 		grep -qi "server disconnect\|server request" "$(client_log "$t")" ||
 			fail "$t's client did not log the disconnect: $(tail -n 3 "$(client_log "$t")" | tr '\n' ' ')" || return 1
 	done

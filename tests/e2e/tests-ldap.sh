@@ -44,11 +44,11 @@ ldap_start() {
 	# through the in_ns function it would be a subshell that TERM leaves slapd behind.
 	ip netns exec "$NS_SRV" slapd -d 256 -h "$LDAP_URI" -f "$d/slapd.conf" >"$RUN/slapd.log" 2>&1 &
 	LDAP_PID=$!
-	wait_for 10 sh -c "ip netns exec $NS_SRV ss -Hltn 'sport = :$LDAP_PORT' | grep -q ." || {
+	wait_for 60 sh -c "ip netns exec $NS_SRV ss -Hltn 'sport = :$LDAP_PORT' | grep -q ." || {
 		log "slapd did not start: $(tail -n 5 "$RUN/slapd.log" | tr '\n' ' ')"
 		return 1
 	}
-	timeout 10 ip netns exec "$NS_SRV" ldapadd -x -H "$LDAP_URI" -D "cn=admin,dc=example,dc=org" -w "$LDAP_ROOTPW" \
+	timeout 60 ip netns exec "$NS_SRV" ldapadd -x -H "$LDAP_URI" -D "cn=admin,dc=example,dc=org" -w "$LDAP_ROOTPW" \
 		-f "$E2E_DIR/ldap/directory.ldif" >"$RUN/ldapadd.log" 2>&1 || {
 		log "ldapadd failed: $(tail -n 3 "$RUN/ldapadd.log" | tr '\n' ' ')"
 		return 1
@@ -59,7 +59,7 @@ ldap_stop() {
 	in_ns "$NS_SRV" nft delete table inet ldaplab 2>/dev/null
 	[ -n "$LDAP_PID" ] || return 0
 	kill -TERM "$LDAP_PID" 2>/dev/null
-	wait_for 5 sh -c "! kill -0 $LDAP_PID" || kill -KILL "$LDAP_PID" 2>/dev/null
+	wait_for 30 sh -c "! kill -0 $LDAP_PID" || kill -KILL "$LDAP_PID" 2>/dev/null
 	wait "$LDAP_PID" 2>/dev/null
 	LDAP_PID=
 	return 0
@@ -90,9 +90,9 @@ ldap_wolfguard() {
 	server_start wolfguard || fail "wolfguard did not start: $(tail -n 3 "$RUN/server.log" | tr '\n' ' ')"
 }
 
-LDAP_DIRECT="\"uri\": [\"$LDAP_URI\"], \"bind-dn-template\": \"uid=%u,$LDAP_PEOPLE\", \"timeout\": 3"
+LDAP_DIRECT="\"uri\": [\"$LDAP_URI\"], \"bind-dn-template\": \"uid=%u,$LDAP_PEOPLE\", \"timeout\": 10"
 LDAP_SEARCH="\"uri\": [\"$LDAP_URI\"], \"search-base\": \"$LDAP_PEOPLE\", \"search-filter\": \"(&(objectClass=inetOrgPerson)(uid=%u))\",
-  \"bind-dn\": \"cn=vpn-reader,ou=services,dc=example,dc=org\", \"bind-password\": \"reader-secret\", \"timeout\": 3"
+  \"bind-dn\": \"cn=vpn-reader,ou=services,dc=example,dc=org\", \"bind-password\": \"reader-secret\", \"timeout\": 10"
 
 ldap_ctl_json() { "$(dirname "$(wolfguard_bin)")/../tools/wolfguardctl" -s "$RUN/control.sock" --json "$@"; }
 
@@ -179,7 +179,7 @@ test_ldap_search_bind() { ldap_run _ldap_search_bind; }
 _ldap_wrong_password() {
 	ldap_wolfguard "$LDAP_DIRECT" || return 1
 	if client_connect alice wrong-password; then fail "a wrong password got a tunnel"; return 1; fi
-	[ "$(client_exit_code alice 15)" != 0 ] || fail "openconnect exited 0 after a rejected login" || return 1
+	[ "$(client_exit_code alice)" != 0 ] || fail "openconnect exited 0 after a rejected login" || return 1
 	grep -q "login failed for user \"alice\": invalid credentials ($LDAP_URI: bind as \"uid=alice,$LDAP_PEOPLE\": Invalid credentials" \
 		"$RUN/server.log" || fail "no log line with the LDAP reason" || return 1
 	grep -q 'Login failed\.' "$(client_log alice)" || fail "the user did not see 'Login failed.'" || return 1
@@ -205,7 +205,7 @@ test_ldap_wrong_password() { ldap_run _ldap_wrong_password; }
 _ldap_empty_password() {
 	ldap_wolfguard "$LDAP_DIRECT" || return 1
 	# Proof that the server would accept it: ldapwhoami with the DN and no password.
-	timeout 5 ip netns exec "$NS_SRV" ldapwhoami -x -H "$LDAP_URI" -D "uid=alice,$LDAP_PEOPLE" -w '' >"$RUN/ldap/whoami.log" 2>&1 ||
+	timeout 30 ip netns exec "$NS_SRV" ldapwhoami -x -H "$LDAP_URI" -D "uid=alice,$LDAP_PEOPLE" -w '' >"$RUN/ldap/whoami.log" 2>&1 ||
 		fail "slapd refused the unauthenticated bind, so this test could not fail: $(cat "$RUN/ldap/whoami.log")" ||
 		return 1
 	local binds_before
@@ -250,48 +250,61 @@ _ldap_starttls() {
 test_ldap_starttls() { ldap_run _ldap_starttls; }
 
 # A server that never answers (its SYNs dropped) listed first: the login
-# fails over after the timeout, the event loop keeps serving meanwhile
-# (the control socket answers at once), and the next login skips the dead
-# server (dead-time) instead of waiting again.
+# fails over after the timeout, the event loop keeps serving meanwhile (a
+# control request made while the login waits for the dead server is answered
+# before that wait ends), and the next login skips the dead server
+# (dead-time) instead of waiting again. Checked by the order of events and
+# the log, not by durations: only the lower bound "the failover took at least
+# the timeout" is timed, which a slow machine cannot break.
+LDAP_HOLE_TIMEOUT=10
 _ldap_dead_server() {
 	in_ns "$NS_SRV" nft -f - <<NFT || fail "nft rule failed" || return 1
 table inet ldaplab {
+	counter hole { }
 	chain input {
 		type filter hook input priority 0;
-		tcp dport $LDAP_HOLE_PORT drop
+		tcp dport $LDAP_HOLE_PORT counter name hole drop
 	}
 }
 NFT
 	ldap_wolfguard "\"uri\": [\"ldap://127.0.0.1:$LDAP_HOLE_PORT/\", \"$LDAP_URI\"], \"bind-dn-template\": \"uid=%u,$LDAP_PEOPLE\",
-	  \"timeout\": 3, \"dead-time\": 60" || return 1
-	local t0 t2 ctl_ms bg
-	# While alice's login waits for the dead server, the loop must answer:
-	# a control request 1 s into the login, timed in the background.
+	  \"timeout\": $LDAP_HOLE_TIMEOUT, \"dead-time\": 600" || return 1
+	local t0 t2 bg
+	# Once the login's SYN to the dead server was dropped (the login now
+	# waits on it), a control request; it must be answered while the login
+	# still waits: before the server logs that the dead one did not answer.
 	(
-		sleep 1
-		t1=$(date +%s%N)
-		ldap_ctl_json list >/dev/null && echo $((($(date +%s%N) - t1) / 1000000)) >"$RUN/ldap/ctl-ms"
+		wait_for 60 hole_tried || { echo "the login never tried the dead server" >"$RUN/ldap/ctl-during"; exit; }
+		if ldap_ctl_json list >/dev/null; then
+			if grep -q "Can't contact LDAP server" "$RUN/server.log"; then
+				echo "answered only after the login's wait ended" >"$RUN/ldap/ctl-during"
+			else
+				echo ok >"$RUN/ldap/ctl-during"
+			fi
+		else
+			echo "no answer" >"$RUN/ldap/ctl-during"
+		fi
 	) &
 	bg=$!
-	t0=$(date +%s%N)
+	t0=$(now_ms)
 	connect_or_fail alice secret1 || { wait "$bg"; return 1; }
-	t2=$((($(date +%s%N) - t0) / 1000000))
+	t2=$(($(now_ms) - t0))
 	wait "$bg"
-	ctl_ms=$(cat "$RUN/ldap/ctl-ms" 2>/dev/null)
-	[ -n "$ctl_ms" ] || fail "control socket did not answer during the stalled login" || return 1
-	echo "   ctl list during the stalled login: ${ctl_ms} ms; alice's login with failover: ${t2} ms"
-	[ "$ctl_ms" -lt 1000 ] || fail "control socket took ${ctl_ms} ms during the stalled login" || return 1
-	[ "$t2" -ge 3000 ] || fail "alice's login took ${t2} ms: the dead server was not tried first?" || return 1
+	echo "   alice's login with failover: ${t2} ms (timeout ${LDAP_HOLE_TIMEOUT} s); control request during it: $(cat "$RUN/ldap/ctl-during" 2>/dev/null)"
+	[ "$(cat "$RUN/ldap/ctl-during" 2>/dev/null)" = ok ] ||
+		fail "control socket during the stalled login: $(cat "$RUN/ldap/ctl-during" 2>/dev/null || echo nothing)" || return 1
+	[ "$t2" -ge $((LDAP_HOLE_TIMEOUT * 1000)) ] || fail "alice's login took ${t2} ms: the dead server was not tried first?" || return 1
 	grep -q "auth-ldap: user \"alice\" accepted" "$RUN/server.log" || fail "no accept" || return 1
 	grep -q "auth-ldap: user \"alice\": ldap://127.0.0.1:$LDAP_HOLE_PORT/: bind as \"uid=alice,$LDAP_PEOPLE\": Can't contact LDAP server" \
 		"$RUN/server.log" || fail "the unreachable server was not logged" || return 1
-	# bob: the dead server is now tried last, so no timeout to wait for.
-	t0=$(date +%s%N)
+	# bob: the dead server is now tried last, so the live one answers first
+	# and the dead one is not asked at all.
 	connect_or_fail bob secret2 --ns "$NS_CLI2" || return 1
-	t2=$((($(date +%s%N) - t0) / 1000000))
-	echo "   bob's login after the dead server was marked: ${t2} ms"
-	[ "$t2" -lt 3000 ] || fail "bob's login took ${t2} ms: the dead server was asked again" || return 1
+	grep -q "auth-ldap: user \"bob\" accepted" "$RUN/server.log" || fail "no accept for bob" || return 1
+	! grep -q "auth-ldap: user \"bob\": ldap://127.0.0.1:$LDAP_HOLE_PORT/" "$RUN/server.log" ||
+		fail "the dead server was asked again for bob within dead-time" || return 1
 }
+hole_tried() { [ "$(in_ns "$NS_SRV" nft list counter inet ldaplab hole | awk '/packets/ {print $2; exit}')" -ge 1 ]; }
 test_ldap_dead_server() { ldap_run _ldap_dead_server; }
 
 # In a chain after auth-cert, auth-ldap checks the password of the user the

@@ -34,7 +34,7 @@ def tls_ctx():
 CTX = tls_ctx()
 
 
-def tls_connect(a, timeout=10.0):
+def tls_connect(a, timeout=30.0):
     raw = socket.create_connection((a.host, a.port), timeout=timeout)
     return CTX.wrap_socket(raw, server_hostname=a.host)
 
@@ -171,17 +171,24 @@ def cmd_idle(a):
             socks.append(socket.create_connection((a.host, a.port), timeout=5))
         except OSError:
             pass
-    time.sleep(1.0)
-    refused = 0
-    for s in socks:
-        s.setblocking(False)
-        try:
-            if s.recv(1) == b'':
+    # Refused at once: closed well before the 20 s handshake timeout that
+    # cuts the held ones. Counted until enough were seen or 10 s passed (a
+    # busy server may take a moment to accept and close them all).
+    refused, t0 = 0, time.monotonic()
+    while True:
+        refused = 0
+        for s in socks:
+            s.setblocking(False)
+            try:
+                if s.recv(1, socket.MSG_PEEK) == b'':
+                    refused += 1
+            except BlockingIOError:
+                pass
+            except OSError:
                 refused += 1
-        except BlockingIOError:
-            pass
-        except OSError:
-            refused += 1
+        if refused >= a.expect_refused or time.monotonic() - t0 >= 10:
+            break
+        time.sleep(0.2)
     # Wait (bounded) for the server to close the rest; a socket counts as
     # closed once a read returns EOF or fails with anything but a timeout.
     t0 = time.monotonic()

@@ -44,7 +44,7 @@ Test(ban, ipv4_and_mapped_ipv6_are_one_address)
 	struct wg_ban_table *t = wg_ban_new(&lim);
 	char canon[64];
 
-	cr_assert_eq(wg_ban_canonical("::ffff:198.51.100.9", canon, sizeof(canon)), 0);
+	cr_assert_eq(wg_ban_canonical(t, "::ffff:198.51.100.9", canon, sizeof(canon)), 0);
 	cr_assert_str_eq(canon, "198.51.100.9");
 	cr_assert_eq(wg_ban_add(t, "::ffff:198.51.100.9", 50, 10), 0);
 	cr_assert_eq(wg_ban_remaining(t, "198.51.100.9", 10), 50);
@@ -59,9 +59,9 @@ Test(ban, bad_input_is_refused)
 	struct wg_ban_table *t = wg_ban_new(&lim);
 	char canon[64];
 
-	cr_assert_eq(wg_ban_canonical("not an address", canon, sizeof(canon)), -1);
-	cr_assert_eq(wg_ban_canonical("198.51.100.300", canon, sizeof(canon)), -1);
-	cr_assert_eq(wg_ban_canonical(NULL, canon, sizeof(canon)), -1);
+	cr_assert_eq(wg_ban_canonical(t, "not an address", canon, sizeof(canon)), -1);
+	cr_assert_eq(wg_ban_canonical(t, "198.51.100.300", canon, sizeof(canon)), -1);
+	cr_assert_eq(wg_ban_canonical(t, NULL, canon, sizeof(canon)), -1);
 	cr_assert_eq(wg_ban_add(t, "x", 10, 0), -EINVAL);
 	cr_assert_eq(wg_ban_add(t, "198.51.100.1", 0, 0), -EINVAL, "a ban of 0 s");
 	cr_assert_eq(wg_ban_failure(t, "", 0), -1);
@@ -150,5 +150,77 @@ Test(ban, refused_connections_are_logged_sparingly)
 	cr_assert_eq(st.refused_total, 51);
 	wg_ban_foreach(t, 20, count_manual, &manual);
 	cr_assert_eq(manual, 1);
+	wg_ban_free(t);
+}
+
+/* Bans an address automatically (lim.failures failures at `now`). */
+static void auto_ban(struct wg_ban_table *t, const char *addr, time_t now)
+{
+	for (unsigned i = 0; i < lim.failures; i++)
+		wg_ban_failure(t, addr, now);
+	cr_assert_gt(wg_ban_remaining(t, addr, now), 0, "%s not banned", addr);
+}
+
+/* Attackers with many addresses fill the table with automatic bans: a new
+ * address must still be tracked (and banned), or it could guess for ever.
+ * The automatic ban that ends soonest makes room; manual bans stay. */
+Test(ban, a_table_full_of_automatic_bans_still_tracks_failures)
+{
+	struct wg_ban_table *t = wg_ban_new(&lim); /* 8 entries */
+	char addr[64];
+
+	cr_assert_eq(wg_ban_add(t, "192.0.2.200", 1000, 0), 0); /* an administrator's */
+	for (int i = 0; i < 7; i++) {
+		snprintf(addr, sizeof(addr), "192.0.2.%d", i + 1);
+		auto_ban(t, addr, 10 + i); /* 192.0.2.1's ban ends first */
+	}
+	cr_assert_eq(wg_ban_foreach(t, 20, NULL, NULL), 8, "the table is full of bans");
+	for (unsigned i = 0; i + 1 < lim.failures; i++)
+		cr_assert_eq(wg_ban_failure(t, "198.51.100.50", 20), 0);
+	cr_assert_gt(wg_ban_delay_ms(t, "198.51.100.50", 20), 0, "the new address's failures are not tracked");
+	cr_assert_eq(wg_ban_failure(t, "198.51.100.50", 20), 1, "the new address is not banned");
+	cr_assert_eq(wg_ban_remaining(t, "192.0.2.200", 20), 980, "the manual ban was evicted");
+	cr_assert_eq(wg_ban_remaining(t, "192.0.2.1", 20), 0, "the ban ending soonest was kept");
+	cr_assert_gt(wg_ban_remaining(t, "192.0.2.7", 20), 0);
+	struct wg_ban_stats st;
+	wg_ban_stats(t, 20, &st);
+	cr_assert_leq(st.tracked, 8);
+	wg_ban_free(t);
+}
+
+/* IPv6: a host picks new addresses in its /64 at will, so failures and bans
+ * count per /64 (ban-ipv6-prefix); the listing names the prefix. */
+static void first_addr(const struct wg_ban_info *b, void *arg)
+{
+	snprintf(arg, 64, "%s", b->addr);
+}
+
+Test(ban, ipv6_counts_per_prefix)
+{
+	struct wg_ban_limits l64 = lim;
+	l64.prefix6 = 64;
+	struct wg_ban_table *t = wg_ban_new(&l64);
+	char listed[64] = "";
+
+	cr_assert_eq(wg_ban_failure(t, "2001:db8:1:2::1", 0), 0);
+	cr_assert_eq(wg_ban_failure(t, "2001:db8:1:2:aaaa::7", 0), 0);
+	cr_assert_eq(wg_ban_failure(t, "2001:db8:1:2:ffff:ffff:ffff:ffff", 0), 1, "three hosts of one /64: one client");
+	cr_assert_gt(wg_ban_remaining(t, "2001:db8:1:2:1234::1", 0), 0, "another host of the /64 is not banned");
+	cr_assert_eq(wg_ban_remaining(t, "2001:db8:1:3::1", 0), 0, "the next /64 is banned");
+	wg_ban_foreach(t, 0, first_addr, listed);
+	cr_assert_str_eq(listed, "2001:db8:1:2::/64");
+	cr_assert_eq(wg_ban_remove(t, "2001:db8:1:2::/64", 0), 1, "the listed name does not unban");
+	cr_assert_eq(wg_ban_remaining(t, "2001:db8:1:2::1", 0), 0);
+	/* IPv4 is unchanged. */
+	cr_assert_eq(wg_ban_add(t, "198.51.100.1", 10, 0), 0);
+	cr_assert_eq(wg_ban_remaining(t, "198.51.100.2", 0), 0);
+	/* 128: one address, as before. */
+	struct wg_ban_limits l128 = lim;
+	l128.prefix6 = 128;
+	struct wg_ban_table *t2 = wg_ban_new(&l128);
+	wg_ban_add(t2, "2001:db8::1", 10, 0);
+	cr_assert_eq(wg_ban_remaining(t2, "2001:db8::2", 0), 0);
+	cr_assert_eq(wg_ban_remaining(t2, "2001:db8::1", 0), 10);
+	wg_ban_free(t2);
 	wg_ban_free(t);
 }

@@ -6,9 +6,11 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "conf_fixture.h"
 #include "check_config.h"
+#include "build_tree.h"
 #include "loader.h"
 
 struct test_counters {
@@ -415,4 +417,54 @@ Test(loader, init_registers_log_plugins_as_sinks_and_unload_removes_them)
 	wg_conf_free(conf);
 	free(json);
 	free(so);
+}
+
+/* A binary in a build tree: dir/core/wolfguard beside the marker, plugins in
+ * dir/plugins. */
+static void write_marker(const char *content)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/core", dir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/core/%s", dir, WG_BUILD_TREE_MARKER);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs(content, f);
+	fclose(f);
+}
+
+Test(loader, build_tree_marker_names_the_plugin_dir_relative_to_the_binary)
+{
+	char exe[4096], out[4096], want[4096];
+	snprintf(want, sizeof(want), "%s/plugins", dir);
+	cr_assert_eq(mkdir(want, 0755), 0);
+	write_marker("../plugins\n");
+	snprintf(exe, sizeof(exe), "%s/core/wolfguard", dir);
+	cr_assert_eq(wg_build_tree_plugin_dir(exe, out, sizeof(out)), 0);
+	snprintf(want, sizeof(want), "%s/core/../plugins", dir);
+	cr_assert_str_eq(out, want);
+	/* An absolute line is taken as it is. */
+	snprintf(want, sizeof(want), "%s/plugins\n", dir);
+	write_marker(want);
+	cr_assert_eq(wg_build_tree_plugin_dir(exe, out, sizeof(out)), 0);
+	want[strlen(want) - 1] = '\0';
+	cr_assert_str_eq(out, want);
+}
+
+Test(loader, no_marker_or_a_bad_one_is_not_a_build_tree)
+{
+	char exe[4096], out[4096];
+	/* An installed binary: no marker beside it. */
+	snprintf(exe, sizeof(exe), "%s/sbin/wolfguard", dir);
+	cr_assert_eq(wg_build_tree_plugin_dir(exe, out, sizeof(out)), -1);
+	cr_assert_eq(wg_build_tree_plugin_dir("wolfguard", out, sizeof(out)), -1);
+	snprintf(exe, sizeof(exe), "%s/core/wolfguard", dir);
+	/* A marker naming a directory that is gone, or nothing. */
+	write_marker("../plugins\n");
+	cr_assert_eq(wg_build_tree_plugin_dir(exe, out, sizeof(out)), -1);
+	write_marker("\n");
+	cr_assert_eq(wg_build_tree_plugin_dir(exe, out, sizeof(out)), -1);
+	/* Too small an output buffer is refused, not truncated. */
+	write_marker("/");
+	cr_assert_eq(wg_build_tree_plugin_dir(exe, out, 1), -1);
 }

@@ -222,7 +222,7 @@ static void reentrant_write(void *state, const struct wg_log_record *r)
 		wg_log(NULL, WG_LOG_ERROR, "sink trouble");
 }
 
-Test(log, a_sink_that_logs_goes_to_stderr_instead_of_deadlocking, .timeout = 10)
+Test(log, a_sink_that_logs_goes_to_stderr_instead_of_deadlocking, .timeout = 60)
 {
 	static const struct wg_log_ops ops = {sizeof(struct wg_log_ops), reentrant_write};
 	int calls = 0;

@@ -93,7 +93,7 @@ static void check_example_transport(const char *so)
 	wg_plugin_close(&lp);
 }
 
-Test(sdk_example, builds_out_of_tree_against_the_installed_sdk_and_loads, .timeout = 110)
+Test(sdk_example, builds_out_of_tree_against_the_installed_sdk_and_loads, .timeout = 280)
 {
 	const char *build = getenv("WOLFGUARD_BUILD_ROOT"), *src = getenv("WOLFGUARD_SOURCE_ROOT");
 	cr_assert(build && src, "run through meson test");
