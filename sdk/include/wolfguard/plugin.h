@@ -512,7 +512,7 @@ struct wg_transport_ops {
 	/* End of the host's burst: send what send() held. Called after every
 	 * burst that called send(), before the loop waits again. */
 	void (*flush)(void *state);
-	/* Optional: the transport's counters (metrics, wolfguardctl). */
+	/* Optional: the transport's counters (served on /metrics). */
 	void (*stats)(void *state, struct wg_transport_stats *out);
 };
 
