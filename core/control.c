@@ -27,6 +27,7 @@
 #include "reload.h"
 #include "server.h"
 #include "session.h"
+#include "utf8.h"
 
 #define CLIENT_TIMEOUT_S 5
 
@@ -75,11 +76,27 @@ static const char *dtls_state(const struct wg_session *s)
 	return s->cstp && s->lanes ? "offered" : "off";
 }
 
-static json_t *session_json(const struct wg_session *s, time_t now)
+/* Text a client chose, as a JSON string: jansson refuses ill-formed UTF-8,
+ * and one such byte in a user name or User-Agent would otherwise hide the
+ * whole session from list and show. NULL becomes null. */
+static json_t *client_text(const char *s)
+{
+	if (!s)
+		return json_null();
+	if (wg_utf8_valid(s))
+		return json_string(s);
+	char *clean = wg_utf8_sanitize(s);
+	json_t *v = clean ? json_string(clean) : NULL;
+	free(clean);
+	return v;
+}
+
+json_t *wg_control_session_json(const struct wg_session *s, time_t now)
 {
 	json_t *groups = json_array();
 	for (unsigned i = 0; i < s->n_groups; i++)
 		if (s->groups[i])
+<<<<<<< HEAD
 			json_array_append_new(groups, json_string(s->groups[i]));
 	return json_pack("{s:s, s:s, s:s?, s:o, s:s, s:s?, s:s?, s:s, s:b, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:s, "
 			 "s:s?, s:s?, s:I}",
@@ -87,11 +104,21 @@ static json_t *session_json(const struct wg_session *s, time_t now)
 			 "client_address", s->client_addr, "vpn_address", s->tc.addr4[0] ? s->tc.addr4 : NULL,
 			 "vpn_address6", s->tc.addr6[0] ? s->tc.addr6 : NULL,
 			 "tunnel", s->cstp ? "connected" : "waiting-for-reconnect", "dtls", s->active != NULL,
+=======
+			json_array_append_new(groups, client_text(s->groups[i]));
+	return json_pack("{s:s, s:o, s:o, s:o, s:s, s:s?, s:s?, s:s, s:b, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o, "
+			 "s:o, s:o, s:I}",
+			 "id", s->id_str, "user", client_text(s->user), "group", client_text(s->group[0] ? s->group : NULL),
+			 "groups", groups, "client_address", s->client_addr,
+			 "vpn_address", s->tc.addr4[0] ? s->tc.addr4 : NULL, "vpn_address6", s->tc.addr6[0] ? s->tc.addr6 : NULL,
+			 "tunnel", s->cstp ? "connected" : "waiting-for-reconnect", "dtls", s->dtls != NULL,
+>>>>>>> main
 			 "dtls_state", dtls_state(s), "rx_bytes", (json_int_t)s->rx_bytes, "tx_bytes",
 			 (json_int_t)s->tx_bytes, "rx_packets", (json_int_t)s->rx_pkts, "tx_packets",
 			 (json_int_t)s->tx_pkts, "uptime_s", (json_int_t)(now - s->created), "login_time",
-			 (json_int_t)s->created, "user_agent", s->user_agent, "client_version",
-			 wg_session_attr(s, "client-version"), "client_platform", wg_session_attr(s, "client-platform"),
+			 (json_int_t)s->created, "user_agent", client_text(s->user_agent), "client_version",
+			 client_text(wg_session_attr(s, "client-version")), "client_platform",
+			 client_text(wg_session_attr(s, "client-platform")),
 			 "config_generation", (json_int_t)(s->gen ? s->gen->number : 0));
 }
 
@@ -202,7 +229,7 @@ static json_t *do_sessions(struct wg_control *ctl, const struct wg_control_req *
 	for (size_t i = 0; i < n; i++) {
 		const struct wg_session *s = all[i];
 		if (!s->ending && (req->cmd == WG_CTL_LIST || matches(s, req)))
-			json_array_append_new(list, session_json(s, now));
+			json_array_append_new(list, wg_control_session_json(s, now));
 	}
 	free(all);
 	return json_pack("{s:b, s:o}", "ok", 1, "sessions", list);

@@ -25,6 +25,7 @@
 #include "listen_socket.h"
 #include "log.h"
 #include "server.h"
+#include "sd_notify.h"
 #include "server_options.h"
 #include "steer.h"
 #include "worker.h"
@@ -248,6 +249,7 @@ static void begin_stop(struct master *m, int status)
 {
 	if (!m->stopping) {
 		m->stopping = true;
+		wg_sd_stopping();
 		m->stop_started = time(NULL);
 		signal_workers(m, SIGTERM);
 	}
@@ -353,6 +355,16 @@ out:
 	return answer;
 }
 
+/* systemd learns the whole server is up only once every worker is (the
+ * session count is per worker: `wolfguardctl status` sums it). */
+static void tell_ready(const struct master *m)
+{
+	char status[128];
+
+	snprintf(status, sizeof(status), "%u workers serving", m->n);
+	wg_sd_ready(status);
+}
+
 static json_t *answer_request(const struct master *m, const char *req, size_t len)
 {
 	struct wg_control_req parsed;
@@ -361,6 +373,8 @@ static json_t *answer_request(const struct master *m, const char *req, size_t le
 
 	if (wg_control_parse(req, len, &parsed, why, sizeof(why)) < 0)
 		return json_pack("{s:b, s:s}", "ok", 0, "error", why);
+	if (parsed.cmd == WG_CTL_RELOAD)
+		wg_sd_reloading();
 	for (unsigned i = 0; i < m->n && !out; i++) {
 		answers[i] = m->alive[i] ? ask_worker(m, i, req, len, why, sizeof(why)) : NULL;
 		if (!answers[i])
@@ -368,6 +382,8 @@ static json_t *answer_request(const struct master *m, const char *req, size_t le
 	}
 	if (!out)
 		out = wg_control_merge(parsed.cmd, answers, m->n);
+	if (parsed.cmd == WG_CTL_RELOAD) /* every worker has answered: the reload is over */
+		tell_ready(m);
 	for (unsigned i = 0; i < m->n; i++)
 		json_decref(answers[i]);
 	return out;
@@ -417,6 +433,30 @@ static void serve_control(struct master *m)
 
 /* ---- supervising ----------------------------------------------------------- */
 
+/* Under systemd: the STATUS line with the sessions of all workers, asked
+ * the way wolfguardctl status asks, every STATUS_INTERVAL_MS while it changes. */
+#define STATUS_INTERVAL_MS 5000
+
+static void tell_status(const struct master *m)
+{
+	static char last[160];
+	static const char req[] = "{\"cmd\":\"status\"}\n";
+	char status[160];
+	json_t *out = answer_request(m, req, sizeof(req) - 1);
+	json_int_t sessions = json_integer_value(json_object_get(out, "sessions"));
+	json_int_t unauth = json_integer_value(json_object_get(out, "unauthenticated_connections"));
+
+	if (out && json_is_true(json_object_get(out, "ok"))) {
+		snprintf(status, sizeof(status), "%lld session%s, %lld connection%s not logged in, %u workers",
+			 (long long)sessions, sessions == 1 ? "" : "s", (long long)unauth, unauth == 1 ? "" : "s", m->n);
+		if (strcmp(status, last) != 0) {
+			snprintf(last, sizeof(last), "%s", status);
+			wg_sd_status(status);
+		}
+	}
+	json_decref(out);
+}
+
 static void handle_signals(struct master *m)
 {
 	unsigned char sigs[64];
@@ -444,9 +484,12 @@ static void supervise(struct master *m)
 	reap(m); /* a worker may have died during the start */
 	while (!m->stopping || any_alive(m)) {
 		struct pollfd p[2] = {{.fd = sig_pipe[0], .events = POLLIN}, {.fd = m->ctl_fd, .events = POLLIN}};
-		int r = poll(p, m->ctl_fd >= 0 && !m->stopping ? 2 : 1, m->stopping ? 500 : -1);
+		bool status = wg_sd_enabled() && !m->stopping;
+		int r = poll(p, m->ctl_fd >= 0 && !m->stopping ? 2 : 1, m->stopping ? 500 : status ? STATUS_INTERVAL_MS : -1);
 		if (r < 0 && errno != EINTR)
 			break;
+		if (r == 0 && status)
+			tell_status(m);
 		if (r > 0 && p[0].revents)
 			handle_signals(m);
 		if (r > 0 && m->ctl_fd >= 0 && !m->stopping && p[1].revents)
@@ -495,6 +538,7 @@ int wg_master_run(struct wg_conf *conf)
 		begin_stop(&m, 1);
 	} else {
 		wg_log(NULL, WG_LOG_NOTICE, "%u workers serving (clients steered by source address)", m.n);
+		tell_ready(&m);
 	}
 	/* The workers hold what they need; the master keeps none of it. */
 	close_sockets(&m);

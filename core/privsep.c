@@ -6,17 +6,20 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "privsep_proto.h"
 
 #define MAX_ALLOWED_PATHS 16
+#define MAX_PAM_SERVICES 8
 #define HELPER_FD 3
 
 static struct {
@@ -25,12 +28,46 @@ static struct {
 	pid_t pid;
 	char *allowed[MAX_ALLOWED_PATHS]; /* paths OPEN_APPEND may name; owned */
 	size_t n_allowed;
-} ps = {PTHREAD_MUTEX_INITIALIZER, -1, 0, {NULL}, 0};
+	char *services[MAX_PAM_SERVICES]; /* PAM services PAM_AUTH may name; owned */
+	size_t n_services;
+} ps = {PTHREAD_MUTEX_INITIALIZER, -1, 0, {NULL}, 0, {NULL}, 0};
 
+/* Root opens the file itself, never what a link points to (the directory
+ * may be writable by the server's user), never a FIFO or device (O_NONBLOCK:
+ * a FIFO without a reader would block the helper for good). Symlinks in
+ * the directories above are still followed: those belong to root. */
 static int open_append_now(const char *path)
 {
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
-	return fd < 0 ? -errno : fd;
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK, 0640);
+	struct stat st;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || fcntl(fd, F_SETFL, O_APPEND) < 0) {
+		close(fd);
+		return -EINVAL;
+	}
+	return fd;
+}
+
+static const char *open_append_error(int err)
+{
+	return err == -ELOOP ? "refusing a symbolic link" : err == -EINVAL ? "not a regular file" : strerror(-err);
+}
+
+/* A service name is a file name in /etc/pam.d: no path tricks. */
+static bool valid_service(const char *s)
+{
+	return *s && s[0] != '.' &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == strlen(s);
+}
+
+static bool is_pinned(const char *service)
+{
+	for (size_t i = 0; i < ps.n_services; i++)
+		if (strcmp(ps.services[i], service) == 0)
+			return true;
+	return false;
 }
 
 static int is_allowed(const char *path)
@@ -96,8 +133,10 @@ static int handle(const struct wg_priv_request *rq, struct wg_priv_reply *r)
 		{
 			int fd = open_append_now(a);
 			r->status = fd < 0 ? fd : 0;
-			if (fd < 0)
-				snprintf(r->text, sizeof(r->text), "%s", strerror(-fd));
+			if (fd < 0) {
+				snprintf(r->text, sizeof(r->text), "%s", open_append_error(fd));
+				helper_log("refused OPEN_APPEND: %s", r->text);
+			}
 			return fd;
 		}
 	case WG_PRIV_PAM_AUTH:
@@ -106,11 +145,18 @@ static int handle(const struct wg_priv_request *rq, struct wg_priv_reply *r)
 			r->status = -EINVAL;
 			return -1;
 		}
-		/* A service name is a file name in /etc/pam.d: no path tricks. */
-		if (strspn(b, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != strlen(b) ||
-		    b[0] == '.') {
+		if (!valid_service(b)) {
 			r->status = -EINVAL;
 			snprintf(r->text, sizeof(r->text), "invalid PAM service name");
+			explicit_bzero(c, sizeof(c));
+			return -1;
+		}
+		/* Only the stacks the configuration named at start: a compromised
+		 * server must not get root to try passwords against su or sudo. */
+		if (!is_pinned(b)) {
+			r->status = -EPERM;
+			snprintf(r->text, sizeof(r->text), "PAM service \"%.64s\" was not configured at start", b);
+			helper_log("refused PAM_AUTH for a service not configured at start: %.64s", b);
 			explicit_bzero(c, sizeof(c));
 			return -1;
 		}
@@ -216,6 +262,9 @@ void wg_privsep_stop(void)
 	for (size_t i = 0; i < ps.n_allowed; i++)
 		free(ps.allowed[i]);
 	ps.n_allowed = 0;
+	for (size_t i = 0; i < ps.n_services; i++)
+		free(ps.services[i]);
+	ps.n_services = 0;
 }
 
 int wg_privsep_active(void)
@@ -290,6 +339,22 @@ int wg_priv_open_append(const char *path)
 	int fd;
 	int st = call(&rq, &r, &fd);
 	return st < 0 ? st : fd >= 0 ? fd : -EIO;
+}
+
+int wg_priv_pam_pin(const char *service)
+{
+	if (!service || !valid_service(service) || strlen(service) > 64)
+		return -EINVAL;
+	if (is_pinned(service))
+		return 0; /* a reload naming the same service */
+	if (ps.fd >= 0)
+		return -EPERM; /* the helper's list was fixed when it was forked */
+	if (ps.n_services >= MAX_PAM_SERVICES)
+		return -ENOSPC;
+	if (!(ps.services[ps.n_services] = strdup(service)))
+		return -ENOMEM;
+	ps.n_services++;
+	return 0;
 }
 
 int wg_priv_pam_auth(const char *service, const char *user, const char *password, char *msg, size_t msglen)

@@ -1,6 +1,8 @@
 /* One PAM authentication with a fixed password: the conversation answers
- * the first hidden prompt with the password and a visible one with the
- * user name; anything else is refused. */
+ * every hidden prompt (PAM_PROMPT_ECHO_OFF) with the password and every
+ * visible one (PAM_PROMPT_ECHO_ON, e.g. a "login:" prompt) with the user
+ * name; informational and error messages get no answer. A stack that asks
+ * for something else (an OTP) thus gets the password and fails. */
 #include <errno.h>
 #include <security/pam_appl.h>
 #include <stdio.h>

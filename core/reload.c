@@ -14,6 +14,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "server.h"
+#include "sd_notify.h"
 #include "server_options.h"
 
 /* Settings bound to sockets, devices or the TLS context made at start: a
@@ -138,6 +139,9 @@ int wg_reload(struct wg_server *srv, char *msg, size_t msglen)
 		return -1;
 	}
 	wg_err_init(err);
+	bool tell_systemd = srv->worker.count == 1; /* several workers: the master does */
+	if (tell_systemd)
+		wg_sd_reloading();
 	if (prepare(srv, &g, err) < 0) {
 		snprintf(msg, msglen, "%s", err->text);
 		size_t n = strlen(msg);
@@ -147,6 +151,8 @@ int wg_reload(struct wg_server *srv, char *msg, size_t msglen)
 		       srv->conf->dir, srv->gen->number, msg);
 		free(err);
 		wg_metrics_reload(false);
+		if (tell_systemd)
+			wg_sd_server_ready(srv); /* the running configuration serves on */
 		return -1;
 	}
 	free(err);
@@ -164,5 +170,7 @@ int wg_reload(struct wg_server *srv, char *msg, size_t msglen)
 	}
 	wg_log(NULL, WG_LOG_NOTICE, "reloaded %s: %s", srv->conf->dir, msg);
 	wg_metrics_reload(true);
+	if (tell_systemd)
+		wg_sd_server_ready(srv);
 	return 0;
 }

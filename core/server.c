@@ -24,6 +24,7 @@
 #include "privdrop.h"
 #include "privsep.h"
 #include "sandbox_seccomp.h"
+#include "sd_notify.h"
 #include "gen.h"
 #include "hashmap.h"
 #include "host.h"
@@ -371,17 +372,33 @@ static int confine(struct wg_server *srv)
 		       wg_config_where(srv->scfg, "sandbox"), mode);
 		return -1;
 	}
-	/* The helper is forked while still root: it keeps root for the few
-	 * requests that need it (PAM over /etc/shadow, reopening log files),
-	 * and removes the control socket when the server ends. */
-	if ((geteuid() == 0 && wg_privsep_start(srv->ctl_path, why, sizeof(why)) < 0) ||
-	    wg_privdrop(user, group, why, sizeof(why)) < 0 ||
+	if (wg_privdrop(user, group, why, sizeof(why)) < 0 ||
 	    wg_sandbox_install(strcmp(mode, "log") == 0, srv->worker.count > 1, why, sizeof(why)) < 0) {
 		wg_log(NULL, WG_LOG_ERROR, "sandbox: %s", why);
 		return -1;
 	}
 	wg_log(NULL, WG_LOG_INFO, "sandbox: running as %s:%s (uid %u), no_new_privs, seccomp %s; privileged helper for PAM and log files", user, group,
 	       (unsigned)geteuid(), strcmp(mode, "log") == 0 ? "logging calls outside the list" : "enforcing");
+	return 0;
+}
+
+/* The privileged helper is forked while still root: it keeps root for the
+ * few requests that need it (PAM over /etc/shadow, reopening log files) and
+ * removes the control socket when the server ends. It is forked after the
+ * plugins' init (their log files and PAM services are its allow-lists) and
+ * before the TLS private key is read, so the root process never holds the
+ * key: the network-facing process alone does (see docs/security.md). */
+static int start_helper(struct wg_server *srv)
+{
+	const char *mode = wg_config_string(srv->scfg, "sandbox");
+	char why[256];
+
+	if (strcmp(mode, "off") == 0 || geteuid() != 0)
+		return 0;
+	if (wg_privsep_start(srv->ctl_path, why, sizeof(why)) < 0) {
+		wg_log(NULL, WG_LOG_ERROR, "sandbox: privileged helper: %s", why);
+		return -1;
+	}
 	return 0;
 }
 
@@ -442,7 +459,7 @@ int wg_server_init(struct wg_server *srv, struct wg_conf *conf, const struct wg_
 	srv->pool = wg_workpool_new(srv->base, WORKER_THREADS);
 	if (!srv->pool)
 		return -1;
-	if (setup_plugins(srv) < 0)
+	if (setup_plugins(srv) < 0 || start_helper(srv) < 0)
 		return -1;
 	srv->tls = wg_tls_ctx_new(srv->scfg, why, sizeof(why));
 	if (!srv->tls) {
@@ -478,6 +495,7 @@ int wg_server_init(struct wg_server *srv, struct wg_conf *conf, const struct wg_
 		return -1;
 	if (confine(srv) < 0)
 		return -1;
+<<<<<<< HEAD
 	char names[256] = "";
 	size_t used = 0;
 	for (size_t i = 0; i < srv->n_transports; i++) {
@@ -489,6 +507,12 @@ int wg_server_init(struct wg_server *srv, struct wg_conf *conf, const struct wg_
 	wg_log(NULL, WG_LOG_NOTICE, "listening on %s port %lld (TLS); lanes beside CSTP: %s",
 	       wg_config_string(srv->scfg, "listen"), (long long)wg_config_int(srv->scfg, "port"),
 	       names[0] ? names : "none");
+=======
+	wg_log(NULL, WG_LOG_NOTICE, "listening on %s port %lld (TLS)%s", wg_config_string(srv->scfg, "listen"),
+	       (long long)wg_config_int(srv->scfg, "port"), srv->dtls ? " and UDP for DTLS" : "; DTLS off");
+	if (srv->worker.count == 1) /* several workers: the master tells systemd */
+		wg_sd_server_ready(srv);
+>>>>>>> main
 	return 0;
 }
 
@@ -527,6 +551,8 @@ void wg_server_stop(struct wg_server *srv)
 	if (srv->stopping)
 		return;
 	srv->stopping = true;
+	if (srv->worker.count == 1)
+		wg_sd_stopping();
 	if (srv->accept_ev)
 		event_del(srv->accept_ev);
 	/* Clients get a DISCONNECT so they do not try to reconnect, and every
@@ -565,6 +591,7 @@ void wg_server_fini(struct wg_server *srv)
 	srv->conf = NULL;
 	memset(&srv->plugins, 0, sizeof(srv->plugins));
 	wg_log_clear_sinks();
+	wg_sd_server_fini();
 	if (srv->gc_ev)
 		event_free(srv->gc_ev);
 	if (srv->ban_ev)

@@ -24,6 +24,7 @@
 #include "tunnel.h"
 
 static void session_timer_cb(evutil_socket_t fd, short what, void *arg);
+static const char *joined_groups(const struct wg_session *s);
 
 static int random_bytes(void *buf, size_t n)
 {
@@ -71,6 +72,9 @@ struct wg_session *wg_session_new(struct wg_server *srv, const char *user, const
 	}
 	if (!s->group[0] && s->n_groups && s->groups[0])
 		snprintf(s->group, sizeof(s->group), "%s", s->groups[0]);
+	/* Joined here, on the loop thread, so that plugins' worker threads
+	 * reading WG_SESS_GROUPS later only read it. */
+	joined_groups(s);
 	for (unsigned i = 0; i < n_attrs && i < WG_MAX_ATTRS; i++) {
 		s->attrs[i].key = strdup(attrs[i].key);
 		s->attrs[i].value = strdup(attrs[i].value);
@@ -86,6 +90,7 @@ struct wg_session *wg_session_new(struct wg_server *srv, const char *user, const
 		wg_gen_unref(s->gen);
 		for (unsigned i = 0; i < s->n_groups; i++)
 			free(s->groups[i]);
+		free(s->groups_joined);
 		for (unsigned i = 0; i < s->n_attrs; i++) {
 			free(s->attrs[i].key);
 			free(s->attrs[i].value);
@@ -204,6 +209,8 @@ static int register_addresses(struct wg_session *s, const struct wg_tunnel_confi
 		}
 		if (wg_hashmap_get(srv->by_addr4, &a4.s_addr)) {
 			wg_log(s, WG_LOG_ERROR, "routing plugin leased %s twice", tc->addr4);
+			/* Released at the end without it: the address stays the holder's. */
+			s->tc.addr4[0] = '\0';
 			return -EADDRINUSE;
 		}
 		s->addr4 = a4.s_addr;
@@ -214,6 +221,13 @@ static int register_addresses(struct wg_session *s, const struct wg_tunnel_confi
 		if (wg_session_parse_addr6(tc->addr6, s->addr6) < 0) {
 			wg_log(s, WG_LOG_ERROR, "routing plugin gave an invalid IPv6 address \"%s\"", tc->addr6);
 			return -EINVAL;
+		}
+		/* Another session's address: registering it would send that
+		 * session's traffic here. */
+		if (wg_hashmap_get(srv->by_addr6, s->addr6)) {
+			wg_log(s, WG_LOG_ERROR, "routing plugin leased %s twice", tc->addr6);
+			s->tc.addr6[0] = '\0';
+			return -EADDRINUSE;
 		}
 		if (wg_hashmap_put(srv->by_addr6, s->addr6, s) < 0)
 			return -ENOMEM;
@@ -388,6 +402,7 @@ void wg_session_end(struct wg_session *s, const char *reason)
 	wg_gen_unref(s->gen);
 	for (unsigned i = 0; i < s->n_groups; i++)
 		free(s->groups[i]);
+	free(s->groups_joined);
 	for (unsigned i = 0; i < s->n_attrs; i++) {
 		free(s->attrs[i].key);
 		free(s->attrs[i].value);
@@ -431,6 +446,32 @@ static void session_timer_cb(evutil_socket_t fd, short what, void *arg)
 	session_schedule(s);
 }
 
+/* The groups as "a,b,c", sized to fit: backends may send WG_MAX_GROUPS
+ * names of up to 511 bytes each. Made once (groups do not change after
+ * the login) and kept with the session; NULL without memory. */
+static const char *joined_groups(const struct wg_session *s)
+{
+	struct wg_session *w = (struct wg_session *)s; /* a cache, not a change */
+	size_t len = 0, at = 0;
+
+	if (s->groups_joined)
+		return s->groups_joined;
+	for (unsigned i = 0; i < s->n_groups && s->groups[i]; i++)
+		len += strlen(s->groups[i]) + 1;
+	if (!(w->groups_joined = malloc(len + 1)))
+		return NULL;
+	w->groups_joined[0] = '\0';
+	for (unsigned i = 0; i < s->n_groups && s->groups[i]; i++) {
+		size_t n = strlen(s->groups[i]);
+		if (i)
+			w->groups_joined[at++] = ',';
+		memcpy(w->groups_joined + at, s->groups[i], n);
+		at += n;
+	}
+	w->groups_joined[at] = '\0';
+	return w->groups_joined;
+}
+
 const char *wg_session_attr(const struct wg_session *s, const char *name)
 {
 	if (!s || !name)
@@ -449,15 +490,8 @@ const char *wg_session_attr(const struct wg_session *s, const char *name)
 		return s->tc.addr6[0] ? s->tc.addr6 : NULL;
 	if (strcmp(name, WG_SESS_USER_AGENT) == 0)
 		return s->user_agent;
-	if (strcmp(name, WG_SESS_GROUPS) == 0) {
-		/* Valid until the next call on this thread: callers copy it. */
-		static __thread char joined[WG_MAX_GROUPS * 129];
-		size_t len = 0;
-		joined[0] = '\0';
-		for (unsigned i = 0; i < s->n_groups && s->groups[i]; i++)
-			len += (size_t)snprintf(joined + len, sizeof(joined) - len, "%s%s", i ? "," : "", s->groups[i]);
-		return joined;
-	}
+	if (strcmp(name, WG_SESS_GROUPS) == 0)
+		return joined_groups(s);
 	if (strncmp(name, WG_SESS_ATTR_PREFIX, strlen(WG_SESS_ATTR_PREFIX)) == 0)
 		name += strlen(WG_SESS_ATTR_PREFIX);
 	const char *last = NULL;

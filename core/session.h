@@ -43,6 +43,7 @@ struct wg_session {
 	char group[128];
 	char *groups[WG_MAX_GROUPS]; /* owned strings */
 	unsigned n_groups;
+	char *groups_joined;         /* owned: "a,b,c" for WG_SESS_GROUPS, made on first read */
 	struct wg_attr attrs[WG_MAX_ATTRS];
 	unsigned n_attrs;
 	char client_addr[64];        /* "198.51.100.2" of the current connection */
@@ -85,7 +86,10 @@ struct wg_session {
 struct wg_session *wg_session_new(struct wg_server *srv, const char *user, const char *const *groups,
 				  const char *selected_group, const char *client_addr,
 				  const char *user_agent, const struct wg_attr *attrs, unsigned n_attrs);
-/* Looks up a session by its cookie in hex; constant-time compare. */
+/* Looks up a session by its cookie in hex: a keyed-hash table lookup whose
+ * last step is memcmp, so not constant-time. It need not be: the cookie is
+ * 256 random bits and only an exact match finds anything, so the timing of
+ * a miss tells nothing about any live cookie. */
 struct wg_session *wg_session_by_cookie(struct wg_server *srv, const char *cookie_hex);
 void wg_session_cookie_hex(const struct wg_session *s, char out[2 * WG_COOKIE_LEN + 1]);
 

@@ -59,6 +59,8 @@ DEBIAN_PACKAGES=(
 	# auth backends the end-to-end tests start on loopback, and confinement
 	freeradius freeradius-utils slapd ldap-utils libpam-modules libpam-oath oathtool db-util
 	libseccomp-dev
+	# systemd readiness (sd_notify), Debian packaging and its checks (debian/, tests-package.sh)
+	libsystemd-dev debhelper lintian fakeroot python3
 )
 
 install_debian_packages() {

@@ -527,6 +527,7 @@ static int init(const struct wg_host *host, const struct wg_config *cfg, void **
 	const char *groups = host->config_string(cfg, "groups-from");
 	struct auth_pam *p;
 	char path[256];
+	int rc;
 
 	if (!service || !*service || strlen(service) >= sizeof(p->service) || strchr(service, '/') ||
 	    !printable(service) || strcmp(service, ".") == 0 || strcmp(service, "..") == 0) {
@@ -556,6 +557,14 @@ static int init(const struct wg_host *host, const struct wg_config *cfg, void **
 		snprintf(err, errlen, "%s: privileged: this server has no privileged PAM helper (too old)",
 			 host->config_where(cfg, "privileged"));
 		return -ENOTSUP;
+	}
+	/* The root helper runs only the services named before it started. */
+	if (p->privileged && WG_HOST_HAS(host, pam_service_pin) && (rc = host->pam_service_pin(p->service)) < 0) {
+		free(p);
+		snprintf(err, errlen, "%s: PAM service \"%s\" cannot be used by the privileged helper: %s",
+			 host->config_where(cfg, "service"), service,
+			 rc == -EPERM ? "it was not configured when the server started (restart to use it)" : strerror(-rc));
+		return rc;
 	}
 	/* Without its own file PAM uses /etc/pam.d/other (usually deny-all). */
 	snprintf(path, sizeof(path), "/etc/pam.d/%s", service);

@@ -34,6 +34,7 @@ struct policy {
 	char script[4096];
 	size_t mem_limit;
 	long max_instructions;
+	long max_time_ms;
 	struct wg_timer *reeval; /* periodic reevaluate(), or NULL */
 	bool reeval_running;     /* a pass is on the workers: skip a tick */
 
@@ -65,6 +66,9 @@ struct job {
 static const struct wg_option options[] = {
 	{"script", WG_OPT_STRING, WG_OPT_REQUIRED, 0, 0, NULL, "the policy script (Lua 5.4)"},
 	{"max-instructions", WG_OPT_INT, 0, 1000, 1000000000, "1000000", "VM instructions one hook call may run"},
+	{"max-time-ms", WG_OPT_INT, 0, 0, 600000, "0",
+	 "wall-clock milliseconds one hook call may take, time in C functions (patterns, string.rep) included; "
+	 "0: 1000 plus 50 per million max-instructions"},
 	{"max-memory-kb", WG_OPT_INT, 0, 256, 1048576, "8192", "memory each Lua state may hold, KiB"},
 	{"reevaluate-interval", WG_OPT_INT, 0, 0, 86400, "0",
 	 "seconds between calls of reevaluate(session) for every session; 0: never"},
@@ -92,7 +96,7 @@ static struct lsb *state_take(struct policy *p, char *err, size_t errlen)
 	}
 	if (!sb) {
 		sb = calloc(1, sizeof(*sb));
-		if (!sb || lsb_open(sb, p->script, p->mem_limit, p->max_instructions, err, errlen) < 0) {
+		if (!sb || lsb_open(sb, p->script, p->mem_limit, p->max_instructions, p->max_time_ms, err, errlen) < 0) {
 			free(sb);
 			pthread_mutex_unlock(&p->mu);
 			if (!sb)
@@ -463,13 +467,19 @@ static int init(const struct wg_host *host, const struct wg_config *cfg, void **
 	}
 	p->host = host;
 	p->max_instructions = (long)host->config_int(cfg, "max-instructions");
+	p->max_time_ms = (long)host->config_int(cfg, "max-time-ms");
+	/* By default never shorter than the instruction budget at a slow
+	 * 20 million instructions a second: a configuration that raised
+	 * max-instructions keeps working, and time in C functions is bounded. */
+	if (p->max_time_ms == 0)
+		p->max_time_ms = 1000 + p->max_instructions / 20000;
 	p->mem_limit = (size_t)host->config_int(cfg, "max-memory-kb") * 1024;
 	snprintf(p->script, sizeof(p->script), "%s", script);
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->freed, NULL);
 	/* The first state is made now, so a broken script stops the start. */
 	p->states[0] = calloc(1, sizeof(struct lsb));
-	if (!p->states[0] || lsb_open(p->states[0], script, p->mem_limit, p->max_instructions, err, errlen) < 0) {
+	if (!p->states[0] || lsb_open(p->states[0], script, p->mem_limit, p->max_instructions, p->max_time_ms, err, errlen) < 0) {
 		free(p->states[0]);
 		free(p);
 		return -EINVAL;

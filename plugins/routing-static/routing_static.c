@@ -3,8 +3,10 @@
  * IPv4 leases come from a bitmap with a rotating cursor: O(1) amortised,
  * one bit per address (a /12 of 1M addresses costs 128 KiB). The network,
  * broadcast and first host (the server's TUN address) are never leased.
- * IPv6 leases are the network plus a 64-bit counter: the space is too large
- * to run out, so released IPv6 addresses are not reused. */
+ * A lease's IPv6 address is the IPv6 network plus the IPv4 slot number as
+ * host number: unique as long as the IPv4 address is, freed and reused with
+ * it, identical in every worker, and never larger than the host part of the
+ * IPv6 network (an IPv4 slot beyond it is not leased: refused and logged). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdbool.h>
@@ -36,10 +38,10 @@ struct routing {
 	struct in6_addr base6;
 	unsigned prefix6;
 	bool have6;
-	uint64_t next6;
+	uint64_t limit6;      /* host numbers of the IPv6 network (0: 2^64 or more) */
 	/* With several worker processes (host->worker_slot) this instance is
 	 * worker `worker` of `workers`: it leases from its own share of each
-	 * pool first, and IPv6 host numbers worker, worker + workers, ... */
+	 * pool first. */
 	unsigned worker, workers;
 };
 
@@ -226,7 +228,13 @@ static int setup_pool6(struct routing *r, const char *text, char *err, size_t er
 	inet_ntop(AF_INET6, &r->base6, addr, sizeof(addr));
 	snprintf(r->net6_text, sizeof(r->net6_text), "%s/%u", addr, r->prefix6);
 	r->have6 = true;
-	r->next6 = 2 + r->worker; /* ::1 of the network is the server */
+	/* ::1 of the network is the server, as slot 1 of the IPv4 pool is. */
+	r->limit6 = 128 - r->prefix6 < 64 ? 1ull << (128 - r->prefix6) : 0;
+	if (r->limit6 && r->limit6 < r->size4 - 1)
+		r->host->log(NULL, WG_LOG_WARN,
+			     "routing-static: ipv6-network %s has %llu host numbers, fewer than the IPv4 pool %s: at most "
+			     "%llu sessions get addresses",
+			     r->net6_text, (unsigned long long)r->limit6, r->net4_text, (unsigned long long)(r->limit6 - 2));
 	return 0;
 }
 
@@ -372,7 +380,13 @@ static int64_t choose_slot(struct routing *r, const struct wg_session *s)
 			r->host->log(s, WG_LOG_WARN, "pool %s is exhausted", p->name);
 		return i;
 	}
-	return find_free_shared(r, 0, r->size4, &r->cursor, true);
+	/* The default pool stops where the IPv6 host numbers do. */
+	uint64_t hi = r->have6 && r->limit6 && r->limit6 < r->size4 ? r->limit6 : r->size4;
+	i = find_free_shared(r, 0, hi, &r->cursor, true);
+	if (i < 0 && hi < r->size4)
+		r->host->log(s, WG_LOG_WARN, "routing-static: no address: ipv6-network %s has no free host number left",
+			     r->net6_text);
+	return i;
 }
 
 static int lease(void *state, const struct wg_session *s, struct wg_tunnel_config *tc)
@@ -386,6 +400,14 @@ static int lease(void *state, const struct wg_session *s, struct wg_tunnel_confi
 	if (slot < 0)
 		return -EADDRNOTAVAIL;
 	uint64_t i = (uint64_t)slot;
+	if (r->have6 && r->limit6 && i >= r->limit6) {
+		/* A framed address or named pool beyond the IPv6 host part: its
+		 * host number would spill into the network bits. */
+		r->host->log(s, WG_LOG_WARN,
+			     "routing-static: no address: slot %llu of %s has no IPv6 host number in %s (%llu of them)",
+			     (unsigned long long)i, r->net4_text, r->net6_text, (unsigned long long)r->limit6);
+		return -EADDRNOTAVAIL;
+	}
 	mark(r, i, true);
 	r->leased++;
 
@@ -395,8 +417,7 @@ static int lease(void *state, const struct wg_session *s, struct wg_tunnel_confi
 	inet_ntop(AF_INET, &a, tc->netmask4, sizeof(tc->netmask4));
 	if (r->have6) {
 		struct in6_addr a6 = r->base6;
-		uint64_t n = r->next6;
-		r->next6 += r->workers;
+		uint64_t n = i;
 		for (int k = 15; k >= 8 && n; k--, n >>= 8)
 			a6.s6_addr[k] |= (uint8_t)(n & 0xff);
 		inet_ntop(AF_INET6, &a6, tc->addr6, sizeof(tc->addr6));

@@ -314,11 +314,21 @@ server_log_count_ge() { [ "$(grep -c -- "$1" "$RUN/server.log")" -ge "$2" ]; }
 # route, DNS and split DNS above; no worker isolation (its seccomp filter is
 # not wanted inside the lab), foreground, socket and pid file in $RUN.
 server_start_ocserv() { # [isolate-clients: false (ocserv has no such switch)] [extra config lines...]
-	local conf=$RUN/ocserv.conf line
+	local conf=$RUN/ocserv.conf
 	case "${1:-}" in
 	false) shift ;;
 	true) log "ocserv cannot isolate clients from each other"; return 1 ;;
 	esac
+	ocserv_lab_conf "$conf" "$@"
+	server_launch ocserv ocserv -f -c "$conf"
+	server_wait_ready
+}
+
+# ocserv_lab_conf FILE [extra lines...]: the lab's ocserv configuration (also
+# the input of the migration tests, tests/package/test_migrate.sh).
+ocserv_lab_conf() {
+	local conf=$1 line
+	shift
 	cat >"$conf" <<CONF
 auth = "plain[passwd=$RUN/ocpasswd]"
 listen-host = $SRV_ADDR
@@ -352,8 +362,6 @@ use-occtl = false
 log-level = 2
 CONF
 	for line in "$@"; do echo "$line" >>"$conf"; done
-	server_launch ocserv ocserv -f -c "$conf"
-	server_wait_ready
 }
 
 # wolfguard: conf.d of JSON files (see core/config.h, core/server_options.c

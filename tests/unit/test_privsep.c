@@ -115,9 +115,87 @@ Test(privsep_helper, open_append_allow_list)
 Test(privsep_helper, pam_denies)
 {
 	char why[256], msg[256];
+	cr_assert_eq(wg_priv_pam_pin("wolfguard-test"), 0);
 	cr_assert_eq(wg_privsep_start(NULL, why, sizeof(why)), 0, "%s", why);
 	cr_assert_eq(wg_priv_pam_auth("wolfguard-test", "no-such-user-wg", "pw", msg, sizeof(msg)), 1, "%s", msg);
 	cr_assert_eq(wg_priv_pam_auth("../etc/passwd", "u", "pw", msg, sizeof(msg)), -EINVAL);
 	cr_assert_eq(wg_priv_pam_auth("login", "u", "", msg, sizeof(msg)), -EINVAL);
 	wg_privsep_stop();
+}
+
+/* Issue 22 item 6: the helper runs PAM only for the services pinned
+ * before it was forked (as OPEN_APPEND only opens paths opened before): a
+ * compromised server cannot make root run another stack (su, sudo, login)
+ * as an oracle. Pinning after the fork is refused too. */
+Test(privsep_helper, pam_service_pinned_at_fork)
+{
+	char why[256], msg[256];
+	cr_assert_eq(wg_priv_pam_pin("wolfguard-test"), 0);
+	cr_assert_eq(wg_priv_pam_pin("../shadow"), -EINVAL);
+	cr_assert_eq(wg_privsep_start(NULL, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(wg_priv_pam_auth("login", "root", "pw", msg, sizeof(msg)), -EPERM, "%s", msg);
+	cr_assert_eq(wg_priv_pam_auth("su", "root", "pw", msg, sizeof(msg)), -EPERM, "%s", msg);
+	cr_assert(strstr(msg, "not configured") != NULL, "reason given: %s", msg);
+	cr_assert_eq(wg_priv_pam_pin("sudo"), -EPERM, "no new pin once the helper runs");
+	cr_assert_eq(wg_priv_pam_pin("wolfguard-test"), 0, "a reload naming the same service still starts");
+	cr_assert_eq(wg_priv_pam_auth("sudo", "root", "pw", msg, sizeof(msg)), -EPERM);
+	cr_assert_eq(wg_priv_pam_auth("wolfguard-test", "no-such-user-wg", "pw", msg, sizeof(msg)), 1, "%s", msg);
+	wg_privsep_stop();
+}
+
+static void allowed_then_helper(char *dir, char *path, size_t len)
+{
+	char why[256];
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, len, "%s/log.json", dir);
+	int fd = wg_priv_open_append(path);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	cr_assert_eq(wg_privsep_start(NULL, why, sizeof(why)), 0, "%s", why);
+}
+
+/* Issue 22 item 6: an allowed path replaced by a symlink (the log
+ * directory is writable by the server's user, say) must not make root
+ * create or append to the link's target. */
+Test(privsep_helper, open_append_refuses_symlink)
+{
+	char dir[] = "/tmp/wg-privsep-XXXXXX", path[128], target[128];
+	struct stat st;
+
+	allowed_then_helper(dir, path, sizeof(path));
+	snprintf(target, sizeof(target), "%s/victim", dir);
+	cr_assert_eq(unlink(path), 0);
+	cr_assert_eq(symlink(target, path), 0);
+	int fd = wg_priv_open_append(path);
+	cr_assert_lt(fd, 0, "a symlink was followed");
+	cr_assert_eq(fd, -ELOOP, "%s", strerror(-fd));
+	cr_assert_neq(lstat(target, &st), 0, "the link's target was created");
+	/* to an existing file: not appended to either */
+	int t = open(target, O_WRONLY | O_CREAT, 0600);
+	cr_assert_geq(t, 0);
+	close(t);
+	cr_assert_eq(wg_priv_open_append(path), -ELOOP);
+	cr_assert_eq(stat(target, &st), 0);
+	cr_assert_eq(st.st_size, 0);
+	wg_privsep_stop();
+	unlink(path);
+	unlink(target);
+	rmdir(dir);
+}
+
+/* Not a regular file (a FIFO here; a device the same): refused, and the
+ * open must not block the helper. */
+Test(privsep_helper, open_append_refuses_non_regular, .timeout = 20)
+{
+	char dir[] = "/tmp/wg-privsep-XXXXXX", path[128];
+
+	allowed_then_helper(dir, path, sizeof(path));
+	cr_assert_eq(unlink(path), 0);
+	cr_assert_eq(mkfifo(path, 0600), 0);
+	int fd = wg_priv_open_append(path);
+	cr_assert_lt(fd, 0, "a FIFO was opened");
+	cr_assert_eq(wg_priv_ping(), 0, "the helper still answers");
+	wg_privsep_stop();
+	unlink(path);
+	rmdir(dir);
 }

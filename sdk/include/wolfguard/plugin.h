@@ -218,7 +218,8 @@ struct wg_host {
 	/* What needs root after the server dropped its privileges (see
 	 * docs/security.md), done by the host's privileged helper. */
 	/* Opens path for appending (O_CREAT, mode 0640); returns an fd or
-	 * -errno. A path opened this way during init (before the drop) may be
+	 * -errno (-ELOOP for a symlink, -EINVAL for anything but a regular
+	 * file). A path opened this way during init (before the drop) may be
 	 * reopened later, e.g. after log rotation; no other path can be. */
 	int (*open_append)(const char *path);
 	/* PAM authentication (pam_authenticate + pam_acct_mgmt) of user with
@@ -236,6 +237,7 @@ struct wg_host {
 	 * address another worker holds and asks again). */
 	void (*worker_slot)(unsigned *index, unsigned *count);
 
+<<<<<<< HEAD
 	/* --- transports (struct wg_transport_ops); loop thread only --- */
 	/* The UDP socket the host bound for transports ("listen" and the
 	 * server's "udp-port"; with "workers" above 1, this worker's socket of
@@ -276,6 +278,14 @@ struct wg_host {
 	void (*rx_begin)(void);
 	void (*lane_input)(struct wg_lane *lane, uint32_t type, const uint8_t *payload, size_t len);
 	void (*rx_end)(void);
+=======
+	/* Names, during init, a PAM service this plugin will pass to
+	 * pam_authenticate: the root helper runs PAM only for services named
+	 * before it was started, so a later call (a reload naming a new
+	 * service) returns -EPERM and the plugin should refuse to start.
+	 * Returns 0 or -errno (-EINVAL: not a file name of /etc/pam.d). */
+	int (*pam_service_pin)(const char *service);
+>>>>>>> main
 };
 
 /* True when the host's table is long enough to hold member m. */
