@@ -96,23 +96,13 @@ json_t *wg_control_session_json(const struct wg_session *s, time_t now)
 	json_t *groups = json_array();
 	for (unsigned i = 0; i < s->n_groups; i++)
 		if (s->groups[i])
-<<<<<<< HEAD
-			json_array_append_new(groups, json_string(s->groups[i]));
-	return json_pack("{s:s, s:s, s:s?, s:o, s:s, s:s?, s:s?, s:s, s:b, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:s, "
-			 "s:s?, s:s?, s:I}",
-			 "id", s->id_str, "user", s->user, "group", s->group[0] ? s->group : NULL, "groups", groups,
-			 "client_address", s->client_addr, "vpn_address", s->tc.addr4[0] ? s->tc.addr4 : NULL,
-			 "vpn_address6", s->tc.addr6[0] ? s->tc.addr6 : NULL,
-			 "tunnel", s->cstp ? "connected" : "waiting-for-reconnect", "dtls", s->active != NULL,
-=======
 			json_array_append_new(groups, client_text(s->groups[i]));
 	return json_pack("{s:s, s:o, s:o, s:o, s:s, s:s?, s:s?, s:s, s:b, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o, "
 			 "s:o, s:o, s:I}",
 			 "id", s->id_str, "user", client_text(s->user), "group", client_text(s->group[0] ? s->group : NULL),
 			 "groups", groups, "client_address", s->client_addr,
 			 "vpn_address", s->tc.addr4[0] ? s->tc.addr4 : NULL, "vpn_address6", s->tc.addr6[0] ? s->tc.addr6 : NULL,
-			 "tunnel", s->cstp ? "connected" : "waiting-for-reconnect", "dtls", s->dtls != NULL,
->>>>>>> main
+			 "tunnel", s->cstp ? "connected" : "waiting-for-reconnect", "dtls", s->active != NULL,
 			 "dtls_state", dtls_state(s), "rx_bytes", (json_int_t)s->rx_bytes, "tx_bytes",
 			 (json_int_t)s->tx_bytes, "rx_packets", (json_int_t)s->rx_pkts, "tx_packets",
 			 (json_int_t)s->tx_pkts, "uptime_s", (json_int_t)(now - s->created), "login_time",

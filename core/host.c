@@ -224,7 +224,7 @@ static const struct wg_host host_table = {
 	.open_append = wg_priv_open_append,
 	.pam_authenticate = wg_priv_pam_auth,
 	.worker_slot = host_worker_slot,
-<<<<<<< HEAD
+	.pam_service_pin = wg_priv_pam_pin,
 	.transport_udp_socket = wg_host_transport_udp_socket,
 	.fd_watch = wg_host_fd_watch,
 	.fd_unwatch = wg_host_fd_unwatch,
@@ -237,9 +237,6 @@ static const struct wg_host host_table = {
 	.rx_begin = wg_host_rx_begin,
 	.lane_input = wg_host_lane_input,
 	.rx_end = wg_host_rx_end,
-=======
-	.pam_service_pin = wg_priv_pam_pin,
->>>>>>> main
 };
 
 const struct wg_host *wg_host_table(void)

@@ -495,7 +495,6 @@ int wg_server_init(struct wg_server *srv, struct wg_conf *conf, const struct wg_
 		return -1;
 	if (confine(srv) < 0)
 		return -1;
-<<<<<<< HEAD
 	char names[256] = "";
 	size_t used = 0;
 	for (size_t i = 0; i < srv->n_transports; i++) {
@@ -507,12 +506,8 @@ int wg_server_init(struct wg_server *srv, struct wg_conf *conf, const struct wg_
 	wg_log(NULL, WG_LOG_NOTICE, "listening on %s port %lld (TLS); lanes beside CSTP: %s",
 	       wg_config_string(srv->scfg, "listen"), (long long)wg_config_int(srv->scfg, "port"),
 	       names[0] ? names : "none");
-=======
-	wg_log(NULL, WG_LOG_NOTICE, "listening on %s port %lld (TLS)%s", wg_config_string(srv->scfg, "listen"),
-	       (long long)wg_config_int(srv->scfg, "port"), srv->dtls ? " and UDP for DTLS" : "; DTLS off");
 	if (srv->worker.count == 1) /* several workers: the master tells systemd */
 		wg_sd_server_ready(srv);
->>>>>>> main
 	return 0;
 }
 

@@ -109,11 +109,8 @@ E2E_ASAN_TESTS=(login_pool wrong_password cookie_reconnect two_clients policy_lu
 	cert_missing cert_then_password control ctl_reload ctl_graceful_stop ctl_ban radius_challenge radius_accounting
 	pam_password pam_abandoned pam_after_cert ldap_search_bind workers_steering
 	hostile_pipelined hostile_pipelined_logins hostile_conversation_flood hostile_unauth_share hostile_context_reuse
-<<<<<<< HEAD
-	hostile_logout_cookie transport_reload_keeps_dtls)
-=======
-	hostile_logout_cookie helper_holds_no_key lua_hostile_policy ctl_invalid_utf8 sd_notify_single sd_notify_workers)
->>>>>>> main
+	hostile_logout_cookie helper_holds_no_key lua_hostile_policy ctl_invalid_utf8 sd_notify_single sd_notify_workers
+	transport_reload_keeps_dtls)
 echo "== end-to-end with the sanitizer build (${#E2E_ASAN_TESTS[@]} tests)"
 if [ -x "$top/build-asan/core/wolfguard" ]; then
 	# Only the tests this tree has (areas arrive in their own files).

@@ -237,7 +237,13 @@ struct wg_host {
 	 * address another worker holds and asks again). */
 	void (*worker_slot)(unsigned *index, unsigned *count);
 
-<<<<<<< HEAD
+	/* Names, during init, a PAM service this plugin will pass to
+	 * pam_authenticate: the root helper runs PAM only for services named
+	 * before it was started, so a later call (a reload naming a new
+	 * service) returns -EPERM and the plugin should refuse to start.
+	 * Returns 0 or -errno (-EINVAL: not a file name of /etc/pam.d). */
+	int (*pam_service_pin)(const char *service);
+
 	/* --- transports (struct wg_transport_ops); loop thread only --- */
 	/* The UDP socket the host bound for transports ("listen" and the
 	 * server's "udp-port"; with "workers" above 1, this worker's socket of
@@ -278,14 +284,6 @@ struct wg_host {
 	void (*rx_begin)(void);
 	void (*lane_input)(struct wg_lane *lane, uint32_t type, const uint8_t *payload, size_t len);
 	void (*rx_end)(void);
-=======
-	/* Names, during init, a PAM service this plugin will pass to
-	 * pam_authenticate: the root helper runs PAM only for services named
-	 * before it was started, so a later call (a reload naming a new
-	 * service) returns -EPERM and the plugin should refuse to start.
-	 * Returns 0 or -errno (-EINVAL: not a file name of /etc/pam.d). */
-	int (*pam_service_pin)(const char *service);
->>>>>>> main
 };
 
 /* True when the host's table is long enough to hold member m. */
