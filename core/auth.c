@@ -28,6 +28,7 @@
 #include "client_cert.h"
 #include "client_key.h"
 #include "conn.h"
+#include "events.h"
 #include "gen.h"
 #include "hashmap.h"
 #include "hex.h"
@@ -321,6 +322,11 @@ static struct wg_auth *auth_find(struct wg_server *srv, const struct wg_http_req
 	return wg_hashmap_get(srv->by_context, key);
 }
 
+_Bool wg_auth_context_known(struct wg_server *srv, const struct wg_http_request *req)
+{
+	return auth_find(srv, req) != NULL;
+}
+
 static bool same_certificate(const struct wg_auth *a, const struct wg_conn *c)
 {
 	struct wg_client_cert now;
@@ -585,6 +591,18 @@ static void reply_refusal(struct wg_auth *a, struct wg_conn *c, const char *user
 		wg_conn_http_reply(c, "200 OK", "text/xml", NULL, body, (size_t)len);
 }
 
+static void emit_failure(struct wg_server *srv, const char *user, const char *addr, const char *reason)
+{
+	json_t *ev = json_object();
+	json_t *u = user && *user ? json_string(user) : NULL; /* NULL too for ill-formed UTF-8 */
+	if (ev) {
+		json_object_set_new(ev, "user", u ? u : json_null());
+		json_object_set_new(ev, "client_address", json_string(addr));
+		json_object_set_new(ev, "reason", json_string(reason));
+	}
+	wg_events_emit(srv, "failure", ev);
+}
+
 void wg_auth_host_fail(struct wg_auth *a, const char *user_message, const char *log_reason)
 {
 	struct wg_conn *c;
@@ -596,6 +614,7 @@ void wg_auth_host_fail(struct wg_auth *a, const char *user_message, const char *
 	unsigned delay_ms = wg_login_failed(a->srv, a->client_addr, step_plugin(a)->desc->name, &a->step_start);
 	wg_log(NULL, WG_LOG_NOTICE, "%s: login failed for user \"%s\": %s", a->client_addr,
 	       a->username[0] ? a->username : "?", log_reason ? log_reason : "no reason given");
+	emit_failure(a->srv, a->username, a->client_addr, log_reason ? log_reason : "no reason given");
 	if (c && !a->answered) {
 		/* The step refused before the user typed anything (no client
 		 * certificate, say): asking again cannot help, so say why once. */
@@ -704,6 +723,64 @@ void wg_auth_host_succeed(struct wg_auth *a, const char *username, const char *c
 	wg_policy_run_start(&a->policy);
 }
 
+/* max-same-clients for this session: a backend's or a policy's attribute,
+ * else the user's entry in "users", else its group's in "groups", else the
+ * server's. Resolved after the policies, which may have changed the group. */
+static unsigned same_clients_limit(const struct wg_server *srv, const struct wg_session *s)
+{
+	const char *attr = wg_session_attr(s, WG_SESS_ATTR_PREFIX WG_ATTR_MAX_SAME_CLIENTS);
+	int64_t v;
+
+	if (attr && *attr) {
+		char *end;
+		long long x = strtoll(attr, &end, 10);
+		if (*end == '\0' && x >= 0 && x <= 1000000)
+			return (unsigned)x;
+		wg_log(s, WG_LOG_WARN, "attribute %s=\"%s\" ignored: not a number 0..1000000", WG_ATTR_MAX_SAME_CLIENTS,
+		       attr);
+	}
+	if ((v = wg_config_account_int(srv->scfg, "users", s->user, "max-same-clients", -1)) >= 0)
+		return (unsigned)v;
+	if (s->group[0] && (v = wg_config_account_int(srv->scfg, "groups", s->group, "max-same-clients", -1)) >= 0)
+		return (unsigned)v;
+	return (unsigned)wg_config_int(srv->scfg, "max-same-clients");
+}
+
+/* Counts the session against its user's max-same-clients on every worker.
+ * A user at the limit gets a final answer saying so (asking for the password
+ * again cannot help, and it is not a wrong guess, so it does not feed the
+ * ban); the session ends. Returns 0, or -1 when the login was answered. */
+static int take_user_place(struct wg_auth *a, struct wg_session *s)
+{
+	struct wg_server *srv = a->srv;
+	unsigned limit = same_clients_limit(srv, s), count = 0;
+	char msg[256];
+
+	switch (wg_user_count_take(srv->user_count, s->user, limit, &count)) {
+	case WG_USER_COUNT_TAKEN:
+		s->user_counted = true;
+		return 0;
+	case WG_USER_COUNT_FULL:
+		if (!limit)
+			return 0; /* not counted; nothing to enforce */
+		wg_log(s, WG_LOG_WARN, "login of %s refused: the table of sessions per user is full", s->user);
+		snprintf(msg, sizeof(msg), "The server is full, try again later.");
+		break;
+	case WG_USER_COUNT_LIMIT:
+		wg_log(s, WG_LOG_NOTICE, "login of %s refused: %u sessions already, max-same-clients %u", s->user, count,
+		       limit);
+		snprintf(msg, sizeof(msg), "Too many sessions: user %s may have %u at a time. End one to log in again.",
+			 s->user, limit);
+		break;
+	}
+	emit_failure(srv, s->user, s->client_addr, "max-same-clients reached");
+	wg_session_end(s, "max-same-clients reached");
+	struct wg_conn *c = step_done(a);
+	reply_refusal(a, c, msg);
+	auth_drop(a);
+	return -1;
+}
+
 /* The policies and the lease are done (see policy.h); a->pending is still
  * set, so the client's connection waits for this answer. */
 static void policy_finished(struct wg_policy_run *run, int rc)
@@ -746,6 +823,9 @@ static void policy_finished(struct wg_policy_run *run, int rc)
 		auth_drop(a);
 		return;
 	}
+	if (take_user_place(a, s) < 0)
+		return;
+	wg_events_emit(srv, "login", wg_events_session_fields(s));
 	c = step_done(a);
 	wg_session_cookie_hex(s, cookie_hex);
 	len = wg_auth_xml_complete(body, sizeof(body), srv->banner);

@@ -15,6 +15,8 @@ struct wg_auth_field;
 /* Handles a login request (GET/POST to / or /auth) on c. The answer is sent
  * on c now or later (when the plugin answers). */
 void wg_auth_handle(struct wg_conn *c, const struct wg_http_request *req);
+/* req carries the context cookie of a login in progress (camouflage.c). */
+_Bool wg_auth_context_known(struct wg_server *srv, const struct wg_http_request *req);
 /* c is closing: forget it in any conversation that waits on it. */
 void wg_auth_conn_gone(struct wg_conn *c);
 /* Drops every conversation (server stop). */

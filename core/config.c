@@ -3,6 +3,7 @@
  * fall back to the table's defaults. Immutable once validated, so plugins may
  * read it from any thread. */
 #include "config_priv.h"
+#include "server_options.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -187,6 +188,7 @@ static const char *option_type_name(uint32_t type)
 	case WG_OPT_INT: return "integer";
 	case WG_OPT_BOOL: return "boolean";
 	case WG_OPT_STRING_LIST: return "list of strings";
+	case WG_OPT_ACCOUNTS: return "object of objects";
 	}
 	return "?";
 }
@@ -264,10 +266,41 @@ static void report_unknown(const struct wg_config *cfg, const struct wg_option *
 }
 
 static void check_value(const struct wg_config *cfg, const struct wg_option *o, const json_t *v,
+			const char *path, struct wg_err *err);
+
+/* {"name": {"option": value}}: every inner key from wg_account_options. */
+static void check_accounts(const struct wg_config *cfg, const json_t *v, const char *path, struct wg_err *err)
+{
+	const char *name, *key;
+	json_t *entry, *x;
+
+	json_object_foreach((json_t *)v, name, entry) {
+		char epath[WG_JSON_POS_MAX_PATH];
+		if ((size_t)snprintf(epath, sizeof(epath), "%s.%s", path, name) >= sizeof(epath))
+			snprintf(epath, sizeof(epath), "%s", path); /* a name too long to quote */
+		if (!json_is_object(entry)) {
+			wg_err_at(err, cfg->origin, &cfg->pos, epath, "expected object, got %s", wg_json_type_name(entry));
+			continue;
+		}
+		json_object_foreach(entry, key, x) {
+			char kpath[WG_JSON_POS_MAX_PATH];
+			if ((size_t)snprintf(kpath, sizeof(kpath), "%s.%s", epath, key) >= sizeof(kpath))
+				snprintf(kpath, sizeof(kpath), "%s", epath);
+			const struct wg_option *o = find_option(wg_account_options, key);
+			if (o)
+				check_value(cfg, o, x, kpath, err);
+			else
+				report_unknown(cfg, wg_account_options, key, kpath, err);
+		}
+	}
+}
+
+static void check_value(const struct wg_config *cfg, const struct wg_option *o, const json_t *v,
 			const char *path, struct wg_err *err)
 {
 	bool ok;
 	switch (o->type) {
+	case WG_OPT_ACCOUNTS: ok = json_is_object(v); break;
 	case WG_OPT_STRING: ok = json_is_string(v); break;
 	case WG_OPT_INT: ok = json_is_integer(v); break;
 	case WG_OPT_BOOL: ok = json_is_boolean(v); break;
@@ -289,6 +322,8 @@ static void check_value(const struct wg_config *cfg, const struct wg_option *o, 
 				  "%" JSON_INTEGER_FORMAT " is out of range [%" PRId64 ", %" PRId64 "]", x,
 				  o->min, o->max);
 	}
+	if (o->type == WG_OPT_ACCOUNTS)
+		check_accounts(cfg, v, path, err);
 	if (o->type == WG_OPT_STRING_LIST) {
 		size_t i;
 		json_t *item;
@@ -407,6 +442,15 @@ const char *wg_config_where(const struct wg_config *cfg, const char *key)
 		if (strcmp(cfg->wheres[i].key, key) == 0)
 			return cfg->wheres[i].where;
 	return cfg->origin;
+}
+
+int64_t wg_config_account_int(const struct wg_config *cfg, const char *accounts, const char *name, const char *opt,
+			      int64_t absent)
+{
+	if (!cfg || !accounts || !name || !opt)
+		return absent;
+	json_t *v = json_object_get(json_object_get(json_object_get(cfg->obj, accounts), name), opt);
+	return json_is_integer(v) ? json_integer_value(v) : absent;
 }
 
 const char *wg_config_origin(const struct wg_config *cfg)

@@ -23,6 +23,11 @@
 
 struct wg_config; /* one validated options object (opaque, config.c) */
 
+/* A core-only option type (plugins never see it): an object of objects,
+ * {"name": {...}}, each inner object checked against wg_account_options
+ * (server_options.h). The server's "groups" and "users". */
+#define WG_OPT_ACCOUNTS 0x100u
+
 struct wg_conf_file {
 	char *path;            /* "conf.d/20-auth-plain.json" (owned) */
 	char *plugin;          /* plugin name, or NULL for the server section (owned) */
@@ -61,6 +66,10 @@ int wg_config_bool(const struct wg_config *cfg, const char *key);
 size_t wg_config_list_size(const struct wg_config *cfg, const char *key);
 const char *wg_config_list_item(const struct wg_config *cfg, const char *key, size_t i);
 const char *wg_config_where(const struct wg_config *cfg, const char *key);
+/* accounts[name][opt] of a WG_OPT_ACCOUNTS key, or `absent` when the name
+ * or the option is not there. */
+int64_t wg_config_account_int(const struct wg_config *cfg, const char *accounts, const char *name, const char *opt,
+			      int64_t absent);
 /* The file the config came from. */
 const char *wg_config_origin(const struct wg_config *cfg);
 

@@ -34,6 +34,7 @@
 #include "server.h"
 #include "session.h"
 #include "tunnel.h"
+#include "camouflage.h"
 
 #define READ_CHUNK 16384
 /* Per wakeup at most READ_BURST records or READ_BURST_BYTES of plaintext,
@@ -568,11 +569,31 @@ int wg_conn_http_reply(struct wg_conn *c, const char *status, const char *conten
 	return conn_flush(c);
 }
 
+int wg_conn_http_reply_bare(struct wg_conn *c, const char *status, const char *date, const char *headers,
+			    const char *body, size_t body_len, bool send_body)
+{
+	char head[1024];
+	int n = snprintf(head, sizeof(head),
+			 "HTTP/1.1 %s\r\nDate: %s\r\n%sContent-Type: text/html\r\nContent-Length: %zu\r\n%s\r\n", status,
+			 date, headers ? headers : "", body_len, c->close_after_flush ? "Connection: close\r\n" : "");
+
+	if (n < 0 || (size_t)n >= sizeof(head) || c->state == WG_CONN_CLOSING)
+		return -1;
+	if (conn_write_plain(c, head, (size_t)n) < 0 || (send_body && body_len && conn_write_plain(c, body, body_len) < 0))
+		return -1;
+	return conn_flush(c);
+}
+
 static void conn_dispatch(struct wg_conn *c, const struct wg_http_request *req, const uint8_t *extra,
 			  size_t extra_len)
 {
 	if (!req->keep_alive)
 		c->close_after_flush = true;
+	/* Camouflage: who does not know the secret meets a plain web server. */
+	if (c->srv->camouflage_secret && !wg_camouflage_admits(c, req)) {
+		wg_camouflage_decoy(c, req);
+		return;
+	}
 	if (strcmp(req->method, "CONNECT") == 0) {
 		if (strcmp(req->url, "/CSCOSSLC/tunnel") == 0) {
 			wg_tunnel_connect(c, req, extra, extra_len);
@@ -597,6 +618,22 @@ static void conn_dispatch(struct wg_conn *c, const struct wg_http_request *req, 
 }
 
 /* A malformed request: its status, then the connection closes. */
+/* An error status before any request was routed: under camouflage, to a
+ * client that has not shown the secret, in the decoy's plain form. */
+static void conn_reply_status(struct wg_conn *c, const char *status)
+{
+	if (c->srv->camouflage_secret && !c->camouflage_passed) {
+		char date[64];
+		struct tm tm;
+		time_t now = time(NULL);
+		gmtime_r(&now, &tm);
+		strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+		wg_conn_http_reply_bare(c, status, date, NULL, NULL, 0, false);
+		return;
+	}
+	wg_conn_http_reply(c, status, NULL, NULL, NULL, 0);
+}
+
 static void conn_http_bad(struct wg_conn *c)
 {
 	char status[64];
@@ -606,7 +643,7 @@ static void conn_http_bad(struct wg_conn *c)
 	snprintf(status, sizeof(status), "%d %s", code,
 		 code == 413 ? "Payload Too Large" : code == 431 ? "Request Header Fields Too Large" : "Bad Request");
 	c->close_after_flush = true;
-	wg_conn_http_reply(c, status, NULL, NULL, NULL, 0);
+	conn_reply_status(c, status);
 }
 
 /* Answers the queued requests in order, one at a time, while none is
@@ -634,7 +671,7 @@ static void conn_http_pump(struct wg_conn *c)
 			wg_log(NULL, WG_LOG_NOTICE, "%s: too many requests on one connection (%u)", c->peer,
 			       WG_HTTP_PIPE_MAX_REQUESTS);
 			c->close_after_flush = true;
-			wg_conn_http_reply(c, "429 Too Many Requests", NULL, NULL, NULL, 0);
+			conn_reply_status(c, "429 Too Many Requests");
 			return;
 		case WG_PIPE_REQUEST:
 			break;

@@ -37,6 +37,7 @@ struct wg_conn {
 	bool busy;                    /* a request is being answered asynchronously */
 	unsigned logins_started;      /* login conversations begun on this connection */
 	bool close_after_flush;
+	bool camouflage_passed;       /* a request on it carried the camouflage secret */
 	bool counted_unauth;
 	bool corked;                  /* ciphertext queued in out until wg_conn_uncork */
 	/* Tunnel bytes read ahead from the socket but not yet given to
@@ -57,6 +58,11 @@ int wg_conn_send(struct wg_conn *c, const void *data, size_t len);
  * lines (each ending in \r\n, may be NULL) and body. */
 int wg_conn_http_reply(struct wg_conn *c, const char *status, const char *content_type,
 		       const char *headers, const char *body, size_t body_len);
+/* An answer as a plain web server gives it (camouflage.c): Date, the extra
+ * header lines, Content-Type text/html, Content-Length, the body only when
+ * send_body; no Server or other header that names the VPN. */
+int wg_conn_http_reply_bare(struct wg_conn *c, const char *status, const char *date, const char *headers,
+			    const char *body, size_t body_len, bool send_body);
 /* The answer to the last request has been sent: the next queued request
  * is taken up from the event loop (never from inside this call). */
 void wg_conn_request_done(struct wg_conn *c);

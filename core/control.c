@@ -19,6 +19,7 @@
 
 #include "ban.h"
 #include "control_proto.h"
+#include "events.h"
 #include "gen.h"
 #include "hashmap.h"
 #include "log.h"
@@ -62,7 +63,8 @@ static void client_free(struct ctl_client *c)
 	event_free(c->wev);
 	event_free(c->timer);
 	evbuffer_free(c->out);
-	close(c->fd);
+	if (c->fd >= 0)
+		close(c->fd);
 	free(c);
 }
 
@@ -177,6 +179,9 @@ static json_t *do_ban(struct wg_control *ctl, const struct wg_control_req *req)
 	if (rc < 0)
 		return error_reply(rc == -ENOSPC ? "the ban table is full (ban-max-entries)" : "cannot ban that address");
 	wg_log(NULL, WG_LOG_NOTICE, "%s: banned for %u s by the administrator", canon, secs);
+	wg_events_emit(srv, "ban",
+		       json_pack("{s:s, s:I, s:s}", "client_address", canon, "seconds", (json_int_t)secs, "reason",
+				 "administrator"));
 	return json_pack("{s:b, s:s, s:I}", "ok", 1, "addr", canon, "seconds", (json_int_t)secs);
 }
 
@@ -324,6 +329,17 @@ static void on_client_read(evutil_socket_t fd, short what, void *arg)
 	}
 	if (!memchr(c->buf, '\n', c->len) && c->len >= sizeof(c->buf) - 1) {
 		reply(c, error_reply("request too large"));
+		return;
+	}
+	struct wg_control_req req;
+	char err[64];
+	if (wg_control_parse(c->buf, c->len, &req, err, sizeof(err)) == 0 && req.cmd == WG_CTL_EVENTS) {
+		/* The connection becomes an event stream (events.c). */
+		int sfd = c->fd;
+		struct wg_server *srv = c->ctl->srv;
+		c->fd = -1;
+		client_free(c);
+		wg_events_subscribe(srv, sfd);
 		return;
 	}
 	reply(c, handle(c->ctl, c->buf, c->len));

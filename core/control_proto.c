@@ -14,7 +14,7 @@ static const struct {
 } commands[] = {
 	{"status", WG_CTL_STATUS, 0, 0}, {"list", WG_CTL_LIST, 0, 0}, {"show", WG_CTL_SHOW, 1, 0},
 	{"disconnect", WG_CTL_DISCONNECT, 1, 0}, {"reload", WG_CTL_RELOAD, 0, 0}, {"ban", WG_CTL_BAN, 0, 1},
-	{"unban", WG_CTL_UNBAN, 0, 1}, {"bans", WG_CTL_BANS, 0, 0},
+	{"unban", WG_CTL_UNBAN, 0, 1}, {"bans", WG_CTL_BANS, 0, 0}, {"events", WG_CTL_EVENTS, 0, 0},
 };
 
 static int copy_seconds(json_t *root, long long *out, char *err, size_t errlen)

@@ -19,6 +19,7 @@ enum wg_control_cmd {
 	WG_CTL_BAN,
 	WG_CTL_UNBAN,
 	WG_CTL_BANS,
+	WG_CTL_EVENTS, /* the connection stays open: JSON lines (events.h) */
 };
 
 #define WG_CONTROL_MAX_BAN_S (86400 * 365)

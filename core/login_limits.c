@@ -4,6 +4,7 @@
 #include <event2/event.h>
 
 #include "ban.h"
+#include "events.h"
 #include "log.h"
 #include "metrics.h"
 #include "server.h"
@@ -18,6 +19,15 @@ static double seconds_since(const struct timespec *since)
 	return (double)(now.tv_sec - since->tv_sec) + (double)(now.tv_nsec - since->tv_nsec) / 1e9;
 }
 
+static void banned(struct wg_server *srv, const char *addr)
+{
+	wg_log(NULL, WG_LOG_WARN, "%s: banned for %u s after %u failed logins within %u s", addr, srv->ban_time,
+	       srv->ban_failures, srv->ban_window);
+	wg_events_emit(srv, "ban",
+		       json_pack("{s:s, s:I, s:s}", "client_address", addr, "seconds", (json_int_t)srv->ban_time, "reason",
+				 "failed logins"));
+}
+
 unsigned wg_login_failed(struct wg_server *srv, const char *addr, const char *backend, const struct timespec *since)
 {
 	time_t now = time(NULL);
@@ -26,8 +36,7 @@ unsigned wg_login_failed(struct wg_server *srv, const char *addr, const char *ba
 	if (!srv->bans)
 		return 0;
 	if (wg_ban_failure(srv->bans, addr, now) == 1)
-		wg_log(NULL, WG_LOG_WARN, "%s: banned for %u s after %u failed logins within %u s", addr, srv->ban_time,
-		       srv->ban_failures, srv->ban_window);
+		banned(srv, addr);
 	return wg_ban_delay_ms(srv->bans, addr, now);
 }
 
@@ -50,8 +59,7 @@ void wg_login_refused(struct wg_server *srv, const char *addr, enum wg_login_cap
 	}
 	/* The server-wide cap is not the client's doing. */
 	if (cap != WG_LOGIN_CAP_SERVER && srv->bans && wg_ban_failure(srv->bans, addr, now) == 1)
-		wg_log(NULL, WG_LOG_WARN, "%s: banned for %u s after %u failed logins within %u s", addr, srv->ban_time,
-		       srv->ban_failures, srv->ban_window);
+		banned(srv, addr);
 }
 
 bool wg_login_defer(struct wg_server *srv, const char *addr, struct event *later, bool *pending)

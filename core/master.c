@@ -45,6 +45,7 @@ struct master {
 	bool alive[MAX_WORKERS];
 	int listen_fd[MAX_WORKERS], udp_fd[MAX_WORKERS];
 	struct wg_steer steer;
+	struct wg_user_count *user_count; /* shared with every worker */
 	int ctl_fd;
 	const char *ctl_path;
 	bool stopping;
@@ -159,6 +160,7 @@ static void __attribute__((noreturn)) worker_main(struct master *m, unsigned ind
 		.listen_fd = m->listen_fd[index],
 		.udp_fd = m->udp_fd[index],
 		.steer = &m->steer,
+		.user_count = m->user_count,
 	};
 	wolfSSL_Init();
 	struct wg_server *srv = calloc(1, sizeof(*srv));
@@ -355,6 +357,71 @@ out:
 	return answer;
 }
 
+/* `events` with several workers: a child process subscribes to every
+ * worker and copies their lines to the client, whole lines only, until the
+ * client or every worker closes; the master goes back to supervising. */
+static void __attribute__((noreturn)) relay_events(const struct master *m, int client, const char *req, size_t len)
+{
+	struct pollfd p[MAX_WORKERS + 1];
+	char buf[MAX_WORKERS][8192];
+	size_t have[MAX_WORKERS] = {0};
+	unsigned open_workers = 0;
+
+	set_signals(SIG_DFL);
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	close(sig_pipe[0]);
+	close(sig_pipe[1]);
+	if (m->ctl_fd >= 0)
+		close(m->ctl_fd);
+	set_timeouts(client, 0);
+	for (unsigned i = 0; i < m->n; i++) {
+		struct sockaddr_un sa = {.sun_family = AF_UNIX};
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s%s%u", m->ctl_path, WG_WORKER_CTL_SUFFIX, i);
+		if (fd >= 0 && (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || write_all(fd, req, len) < 0)) {
+			close(fd);
+			fd = -1;
+		}
+		p[i] = (struct pollfd){.fd = fd, .events = POLLIN};
+		open_workers += fd >= 0;
+	}
+	p[m->n] = (struct pollfd){.fd = client, .events = POLLIN};
+	while (open_workers > 0) {
+		if (poll(p, m->n + 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[m->n].revents)
+			break; /* the client sent something or hung up: done */
+		for (unsigned i = 0; i < m->n; i++) {
+			if (p[i].fd < 0 || !p[i].revents)
+				continue;
+			ssize_t r = read(p[i].fd, buf[i] + have[i], sizeof(buf[i]) - have[i]);
+			if (r <= 0) {
+				close(p[i].fd);
+				p[i].fd = -1;
+				open_workers--;
+				continue;
+			}
+			have[i] += (size_t)r;
+			/* Whole lines only, so lines of two workers never interleave. */
+			char *nl = memrchr(buf[i], '\n', have[i]);
+			if (!nl) {
+				if (have[i] == sizeof(buf[i]))
+					have[i] = 0; /* a line longer than the buffer: dropped */
+				continue;
+			}
+			size_t whole = (size_t)(nl - buf[i]) + 1;
+			if (write_all(client, buf[i], whole) < 0)
+				_exit(0);
+			memmove(buf[i], buf[i] + whole, have[i] - whole);
+			have[i] -= whole;
+		}
+	}
+	_exit(0);
+}
+
 /* systemd learns the whole server is up only once every worker is (the
  * session count is per worker: `wolfguardctl status` sums it). */
 static void tell_ready(const struct master *m)
@@ -419,6 +486,17 @@ static void serve_control(struct master *m)
 		char *nl = memchr(req, '\n', len);
 		len = nl ? (size_t)(nl - req) : len;
 		req[len++] = '\n';
+		struct wg_control_req parsed;
+		char why[64];
+		if (wg_control_parse(req, len, &parsed, why, sizeof(why)) == 0 && parsed.cmd == WG_CTL_EVENTS) {
+			pid_t pid = fork();
+			if (pid == 0)
+				relay_events(m, fd, req, len);
+			if (pid < 0)
+				wg_log(NULL, WG_LOG_ERROR, "events: cannot fork the relay: %s", strerror(errno));
+			close(fd); /* the relay has its own copy */
+			return;
+		}
 		out = answer_request(m, req, len);
 	}
 	char *text = out ? json_dumps(out, JSON_COMPACT) : NULL;
@@ -528,6 +606,9 @@ int wg_master_run(struct wg_conf *conf)
 	if (wg_steer_create(&m.steer, m.n, STEER_MAX_ADDRESSES, why, sizeof(why)) < 0) {
 		wg_log(NULL, WG_LOG_ERROR, "workers: %s", why);
 		m.status = 1;
+	} else if (!(m.user_count = wg_user_count_new(wg_user_count_slots(conf->server)))) {
+		wg_log(NULL, WG_LOG_ERROR, "workers: cannot map the table of sessions per user");
+		m.status = 1;
 	} else if (open_sockets(&m) < 0) {
 		m.status = 1;
 	} else if (m.ctl_path && *m.ctl_path &&
@@ -551,6 +632,7 @@ int wg_master_run(struct wg_conf *conf)
 	}
 	close(sig_pipe[0]);
 	close(sig_pipe[1]);
+	wg_user_count_free(m.user_count);
 	wg_conf_free(conf);
 	wg_log(NULL, WG_LOG_NOTICE, "stopped (status %d)", m.status);
 	return m.status;

@@ -2,6 +2,7 @@
 #include "server.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <netinet/in.h>
@@ -13,12 +14,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#define CAMOUFLAGE_PAGE_MAX (256u << 10)
+
+struct wg_server;
+static int apply_camouflage(struct wg_server *srv, char *why, size_t whylen);
+
 #include "addr_count.h"
 #include "auth.h"
 #include "ban.h"
 #include "conn.h"
 #include "control.h"
 #include "datapath.h"
+#include "events.h"
 #include "lane.h"
 #include "fd_limit.h"
 #include "privdrop.h"
@@ -37,6 +44,7 @@
 #include "server_options.h"
 #include "session.h"
 #include "tls.h"
+#include "user_count.h"
 #include "workpool.h"
 
 #define ACCEPT_BURST 64
@@ -106,6 +114,65 @@ int wg_server_apply_settings(struct wg_server *srv, char *why, size_t whylen)
 	srv->banner = wg_config_string(c, "banner");
 	srv->default_domain = wg_config_string(c, "default-domain");
 	srv->server_name = wg_config_string(c, "server-name");
+	return apply_camouflage(srv, why, whylen);
+}
+
+/* camouflage-secret, -realm and -page; the page is read now (at start and
+ * at every reload), at most 256 KiB. */
+static int apply_camouflage(struct wg_server *srv, char *why, size_t whylen)
+{
+	const struct wg_config *c = srv->scfg;
+	const char *secret = wg_config_string(c, "camouflage-secret");
+	const char *realm = wg_config_string(c, "camouflage-realm");
+	const char *path = wg_config_string(c, "camouflage-page");
+	char *page = NULL;
+	size_t len = 0;
+
+	if (secret && *secret) {
+		for (const char *p = secret; *p; p++)
+			if (!isalnum((unsigned char)*p) && !strchr("-._~", *p)) {
+				snprintf(why, whylen, "%s: camouflage-secret: use letters, digits and - . _ ~ only (it goes in a URL)",
+					 wg_config_where(c, "camouflage-secret"));
+				return -1;
+			}
+	}
+	if (realm && (strchr(realm, '"') || strchr(realm, '\\') || strchr(realm, '\r') || strchr(realm, '\n'))) {
+		snprintf(why, whylen, "%s: camouflage-realm: no quotes, backslashes or line breaks",
+			 wg_config_where(c, "camouflage-realm"));
+		return -1;
+	}
+	if (path && *path) {
+		FILE *f = fopen(path, "re");
+		if (!f) {
+			snprintf(why, whylen, "%s: camouflage-page: cannot open %s: %s", wg_config_where(c, "camouflage-page"),
+				 path, strerror(errno));
+			return -1;
+		}
+		page = malloc(CAMOUFLAGE_PAGE_MAX + 1);
+		len = page ? fread(page, 1, CAMOUFLAGE_PAGE_MAX + 1, f) : 0;
+		fclose(f);
+		if (!page || len > CAMOUFLAGE_PAGE_MAX) {
+			free(page);
+			snprintf(why, whylen, "%s: camouflage-page: %s is larger than %u bytes", wg_config_where(c, "camouflage-page"),
+				 path, CAMOUFLAGE_PAGE_MAX);
+			return -1;
+		}
+	}
+	char *s = secret && *secret ? strdup(secret) : NULL, *r = realm && *realm ? strdup(realm) : NULL;
+	if ((secret && *secret && !s) || (realm && *realm && !r)) {
+		free(s);
+		free(r);
+		free(page);
+		snprintf(why, whylen, "out of memory for the camouflage settings");
+		return -1;
+	}
+	free(srv->camouflage_page);
+	free(srv->camouflage_secret);
+	free(srv->camouflage_realm);
+	srv->camouflage_page = page;
+	srv->camouflage_page_len = len;
+	srv->camouflage_secret = s;
+	srv->camouflage_realm = r;
 	return 0;
 }
 
@@ -459,6 +526,15 @@ int wg_server_init(struct wg_server *srv, struct wg_conf *conf, const struct wg_
 	srv->pool = wg_workpool_new(srv->base, WORKER_THREADS);
 	if (!srv->pool)
 		return -1;
+	srv->user_count = srv->worker.user_count;
+	if (!srv->user_count) {
+		srv->user_count = wg_user_count_new(wg_user_count_slots(srv->scfg));
+		srv->user_count_owned = true;
+	}
+	if (!srv->user_count) {
+		wg_log(NULL, WG_LOG_ERROR, "cannot map the table of sessions per user");
+		return -1;
+	}
 	if (setup_plugins(srv) < 0 || start_helper(srv) < 0)
 		return -1;
 	srv->tls = wg_tls_ctx_new(srv->scfg, why, sizeof(why));
@@ -570,6 +646,7 @@ void wg_server_fini(struct wg_server *srv)
 		wg_conn_free_all(srv);
 	if (srv->control)
 		wg_control_stop(srv->control);
+	wg_events_stop(srv);
 	if (srv->metrics)
 		wg_metrics_http_stop(srv->metrics);
 	/* Every lane is closed (the sessions ended): the transports go. */
@@ -594,6 +671,13 @@ void wg_server_fini(struct wg_server *srv)
 	if (srv->stop_ev)
 		event_free(srv->stop_ev);
 	wg_ban_free(srv->bans);
+	free(srv->camouflage_page);
+	free(srv->camouflage_secret);
+	free(srv->camouflage_realm);
+	srv->camouflage_page = srv->camouflage_secret = srv->camouflage_realm = NULL;
+	if (srv->user_count_owned)
+		wg_user_count_free(srv->user_count);
+	srv->user_count = NULL;
 	if (srv->accept_ev)
 		event_free(srv->accept_ev);
 	if (srv->tun_ev)

@@ -96,6 +96,17 @@ struct wg_server {
 	bool stopping;
 	/* Which worker this is: index 0 of 1 unless the master started it. */
 	struct wg_worker worker;
+	/* Sessions per user on all workers (max-same-clients): the master's
+	 * shared table, or this process's own when it is the whole server. */
+	struct wg_user_count *user_count;
+	bool user_count_owned;
+	/* Camouflage (camouflage.h): NULL secret when off. Owned copies, so a
+	 * reload that fails to apply keeps the running ones intact; the page
+	 * is read from camouflage-page. */
+	char *camouflage_secret, *camouflage_realm;
+	char *camouflage_page;
+	struct wg_event_sub *event_subs; /* wolfguardctl events subscribers (events.c) */
+	size_t camouflage_page_len;
 	char ctl_path[256];             /* the control socket this worker serves */
 
 	/* Scratch for one packet on the data path (no per-packet malloc). */

@@ -1,6 +1,8 @@
 /* The core's own configuration keys, declared as data like a plugin's. */
 #include "server_options.h"
 
+#include "config.h"
+
 #include <stddef.h>
 
 const struct wg_option wg_server_options[] = {
@@ -48,5 +50,16 @@ const struct wg_option wg_server_options[] = {
 	{"user", WG_OPT_STRING, 0, 0, 0, "nobody", "unprivileged user the server runs as once set up (started as root)"},
 	{"group", WG_OPT_STRING, 0, 0, 0, "nogroup", "its group"},
 	{"sandbox", WG_OPT_STRING, 0, 0, 0, "on", "\"on\": drop to user/group and confine system calls with seccomp after set-up; \"log\": the same, but calls outside the list are only recorded by the kernel; \"off\": stay root, unconfined"},
+	{"camouflage-secret", WG_OPT_STRING, 0, 0, 0, NULL, "camouflage: only requests to https://HOST/?SECRET (and the cookies the VPN then hands out) reach the VPN; everything else is answered like an ordinary web server"},
+	{"camouflage-realm", WG_OPT_STRING, 0, 0, 0, NULL, "camouflage: answer other GETs with 401 and this Basic realm (a password-protected site)"},
+	{"camouflage-page", WG_OPT_STRING, 0, 0, 0, NULL, "camouflage: HTML file served for GET / (else 404)"},
+	{"max-same-clients", WG_OPT_INT, 0, 0, 1000000, "0", "sessions one user may hold at once, on all workers together; 0: unlimited. \"groups\" and \"users\" may set it per group and per user"},
+	{"groups", WG_OPT_ACCOUNTS, 0, 0, 0, NULL, "settings per group: {\"name\": {\"max-same-clients\": N}}"},
+	{"users", WG_OPT_ACCOUNTS, 0, 0, 0, NULL, "settings per user, over those of the group: {\"name\": {\"max-same-clients\": N}}"},
+	{NULL, 0, 0, 0, 0, NULL, NULL},
+};
+
+const struct wg_option wg_account_options[] = {
+	{"max-same-clients", WG_OPT_INT, 0, 0, 1000000, NULL, "sessions at once; 0: unlimited"},
 	{NULL, 0, 0, 0, 0, NULL, NULL},
 };

@@ -3,4 +3,7 @@
 #include <wolfguard/plugin.h>
 /* The keys of conf.d's "server" section, validated like a plugin's options. */
 extern const struct wg_option wg_server_options[];
+/* What one entry of the server's "groups" and "users" objects may set
+ * (per-group and per-user settings, keyed by group or user name). */
+extern const struct wg_option wg_account_options[];
 #endif

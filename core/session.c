@@ -13,6 +13,7 @@
 
 #include "conn.h"
 #include "cstp_frame.h"
+#include "events.h"
 #include "lane.h"
 #include "gen.h"
 #include "hashmap.h"
@@ -323,6 +324,7 @@ void wg_session_stats(const struct wg_session *s, struct wg_session_stats *out)
 
 void wg_session_tunnel_up(struct wg_session *s)
 {
+	wg_events_emit(s->srv, "connect", wg_events_session_fields(s));
 	if (s->acct_started)
 		return;
 	s->acct_started = true;
@@ -370,6 +372,16 @@ void wg_session_end(struct wg_session *s, const char *reason)
 		return;
 	}
 	s->ending = true;
+	json_t *ev = wg_events_session_fields(s);
+	if (ev) {
+		json_object_set_new(ev, "reason", json_string(reason));
+		json_object_set_new(ev, "rx_bytes", json_integer((json_int_t)s->rx_bytes));
+		json_object_set_new(ev, "tx_bytes", json_integer((json_int_t)s->tx_bytes));
+		json_object_set_new(ev, "rx_packets", json_integer((json_int_t)s->rx_pkts));
+		json_object_set_new(ev, "tx_packets", json_integer((json_int_t)s->tx_pkts));
+		json_object_set_new(ev, "duration_s", json_integer((json_int_t)(time(NULL) - s->created)));
+	}
+	wg_events_emit(srv, "disconnect", ev);
 	wg_log(s, WG_LOG_INFO, "session ended: %s (rx %llu bytes / %llu packets, tx %llu bytes / %llu packets)", reason,
 	       (unsigned long long)s->rx_bytes, (unsigned long long)s->rx_pkts, (unsigned long long)s->tx_bytes,
 	       (unsigned long long)s->tx_pkts);
@@ -389,6 +401,9 @@ void wg_session_end(struct wg_session *s, const char *reason)
 	}
 	wg_lanes_close(s);
 	release_lease(s);
+	if (s->user_counted)
+		wg_user_count_release(srv->user_count, s->user);
+	s->user_counted = false;
 	free(s->pushed);
 	free(s->end_reason);
 	if (s->addr4)

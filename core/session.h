@@ -71,6 +71,7 @@ struct wg_session {
 	struct wg_loaded_plugin *auth_steps[WG_MAX_AUTH_STEPS];
 	unsigned n_auth_steps;
 	bool acct_started;
+	bool user_counted;           /* holds a place in srv->user_count (max-same-clients) */
 	/* The configuration generation the session began in: its plugin
 	 * instances serve the session to its end (see gen.h). A reference. */
 	struct wg_gen *gen;

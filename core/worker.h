@@ -5,12 +5,14 @@
 #define WG_WORKER_H
 
 #include "steer.h"
+#include "user_count.h"
 
 struct wg_worker {
 	unsigned index, count;
 	int listen_fd;                /* this worker's SO_REUSEPORT TCP listener */
 	int udp_fd;                   /* its SO_REUSEPORT UDP socket, -1 when DTLS is off */
 	const struct wg_steer *steer; /* the shared address -> worker maps */
+	struct wg_user_count *user_count; /* sessions per user, shared by all workers */
 };
 
 /* The control socket a worker serves: the master answers on `path` itself

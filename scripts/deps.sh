@@ -50,7 +50,7 @@ DEBIAN_PACKAGES=(
 	build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
 	autoconf automake libtool dpkg-dev xz-utils
 	# libraries
-	libevent-dev libjansson-dev libpam0g-dev libradcli-dev liblua5.4-dev
+	libevent-dev libjansson-dev libpam0g-dev libradcli-dev nettle-dev liblua5.4-dev
 	libldap-dev libcriterion-dev libcrypt-dev
 	# run and test peers
 	openconnect ocserv iperf3 iproute2 iputils-ping nftables procps

@@ -110,6 +110,8 @@ E2E_ASAN_TESTS=(login_pool wrong_password cookie_reconnect two_clients policy_lu
 	pam_password pam_abandoned pam_after_cert ldap_search_bind workers_steering
 	hostile_pipelined hostile_pipelined_logins hostile_conversation_flood hostile_unauth_share hostile_context_reuse
 	hostile_logout_cookie helper_holds_no_key lua_hostile_policy ctl_invalid_utf8 sd_notify_single sd_notify_workers
+	admin_same_clients admin_same_clients_lua admin_radius_message_authenticator admin_camouflage admin_events
+	admin_events_workers
 	transport_reload_keeps_dtls)
 echo "== end-to-end with the sanitizer build (${#E2E_ASAN_TESTS[@]} tests)"
 if [ -x "$top/build-asan/core/wolfguard" ]; then

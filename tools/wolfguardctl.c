@@ -27,7 +27,46 @@ static void usage(FILE *out)
 		     "  ban ADDR [SECONDS]     refuse connections from a client address (default: ban-time)\n"
 		     "  unban ADDR             lift a ban (and forget the address's failed logins)\n"
 		     "  bans                   banned addresses\n"
+		     "  events                 follow logins, failures, connects, disconnects and bans:\n"
+		     "                         one JSON object per line, until interrupted\n"
 		     "SOCKET defaults to " DEFAULT_SOCKET ".\n");
+}
+
+/* `events`: copies the server's JSON lines to stdout as they come, each
+ * flushed at once (a consumer in a pipe sees it at once), until the server
+ * closes. Returns the exit status. */
+#define EVENTS_REQUEST "{\"cmd\":\"events\"}\n"
+
+static int follow_events(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char buf[65536];
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "wolfguardctl: %s: path too long\n", path);
+		return 3;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    write(fd, EVENTS_REQUEST, strlen(EVENTS_REQUEST)) != (ssize_t)strlen(EVENTS_REQUEST)) {
+		fprintf(stderr, "wolfguardctl: cannot talk to %s: %s\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return 3;
+	}
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n || fflush(stdout) != 0)
+			break; /* the consumer went away */
+	}
+	close(fd);
+	return 0;
 }
 
 /* Sends the request, returns the reply (malloc'd) or NULL with errno. */
@@ -283,6 +322,8 @@ int main(int argc, char **argv)
 	}
 	const char *cmd = argv[optind];
 	int nargs = argc - optind - 1;
+	if (strcmp(cmd, "events") == 0 && nargs == 0)
+		return follow_events(path);
 	char **args = argv + optind + 1;
 	json_t *req = build_request(cmd, nargs, args);
 	if (!req) {

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "radius.h"
 
@@ -75,6 +76,8 @@ static const struct wg_option options[] = {
 	 "seconds a server that did not answer is asked only after the others"},
 	{"group-attribute", WG_OPT_STRING, 0, 0, 0, "filter-id",
 	 "reply attribute naming the user's groups: \"filter-id\", \"class\" or \"none\""},
+	{"require-message-authenticator", WG_OPT_BOOL, 0, 0, 0, "true",
+	 "refuse an Access-Accept/Reject/Challenge without a valid Message-Authenticator (BlastRADIUS, CVE-2024-3596); every Access-Request carries one either way"},
 	{"accounting", WG_OPT_BOOL, 0, 0, 0, "false", "send Accounting-Request Start, Interim-Update and Stop"},
 	{"interim-interval", WG_OPT_INT, 0, 0, 86400, "0",
 	 "seconds between Interim-Updates (0: none); an Acct-Interim-Interval in the Access-Accept overrides"},
@@ -124,6 +127,10 @@ struct login {
 	size_t state_len;
 	char prompt[512];
 	struct auth_job *job; /* in flight, or NULL */
+	/* Acct-Session-Id of the session this login may become: sent in every
+	 * Access-Request and, after an accept, in its accounting, so the
+	 * server can tie them together. */
+	char acct_id[17];
 };
 
 struct auth_job {
@@ -132,6 +139,7 @@ struct auth_job {
 	char user[RADIUS_STRING_MAX + 1];
 	char password[RADIUS_PASSWORD_MAX + 1];
 	char client_addr[64];
+	char acct_id[17];
 	uint8_t state[RADIUS_STRING_MAX];
 	size_t state_len;
 	/* results, written by the worker */
@@ -180,8 +188,14 @@ int radius_send(struct radius_plugin *p, rc_type type, VALUE_PAIR *send, VALUE_P
 		data.send_pairs = send;
 		if (msg)
 			msg[0] = '\0';
-		rc = rc_send_server(srv->rh, &data, msg, type);
-		send = data.send_pairs; /* radcli may have added NAS-IP-Address */
+		char why[160] = "";
+		if (type == AUTH) {
+			/* Ours, with Message-Authenticator (radius_auth_send.c). */
+			rc = radius_auth_exchange(p, srv, send, &data.receive_pairs, msg, why, sizeof(why));
+		} else {
+			rc = rc_send_server(srv->rh, &data, msg, type);
+			send = data.send_pairs; /* radcli may have added NAS-IP-Address */
+		}
 		if (rc == OK_RC || rc == REJECT_RC || rc == CHALLENGE_RC) {
 			pthread_mutex_lock(&p->lock);
 			srv->dead_until = 0;
@@ -199,7 +213,10 @@ int radius_send(struct radius_plugin *p, rc_type type, VALUE_PAIR *send, VALUE_P
 		} else {
 			/* Unresolvable name, socket error, or a reply that failed the
 			 * authenticator check (wrong secret): the next server may do. */
-			trace_add(trace, tracelen, srv, port, rc == BADRESP_RC ? "sent a bad reply" : "failed");
+			char what[200];
+			snprintf(what, sizeof(what), "%s%s%s", rc == BADRESP_RC ? "sent a bad reply" : "failed",
+				 why[0] ? ": " : "", why);
+			trace_add(trace, tracelen, srv, port, what);
 		}
 	}
 	rc_avpair_free(send);
@@ -299,7 +316,8 @@ static void auth_work(void *arg)
 		  rc_avpair_add(rh, &send, PW_NAS_PORT_TYPE, &port_type, 0, 0) &&
 		  rc_avpair_add(rh, &send, PW_SERVICE_TYPE, &service, 0, 0) &&
 		  (!j->client_addr[0] || rc_avpair_add(rh, &send, PW_CALLING_STATION_ID, j->client_addr, -1, 0)) &&
-		  (!j->state_len || rc_avpair_add(rh, &send, PW_STATE, j->state, (int)j->state_len, 0));
+		  (!j->state_len || rc_avpair_add(rh, &send, PW_STATE, j->state, (int)j->state_len, 0)) &&
+		  rc_avpair_add(rh, &send, PW_ACCT_SESSION_ID, j->acct_id, -1, 0);
 
 	explicit_bzero(j->password, sizeof(j->password));
 	if (!ok) {
@@ -356,6 +374,7 @@ static void apply_accept(struct radius_plugin *p, struct login *l, const struct 
 		snprintf(num, sizeof(num), "%u", r->interim);
 		host->auth_set_attr(a, RADIUS_ATTR_INTERIM, num);
 	}
+	host->auth_set_attr(a, RADIUS_ATTR_ACCT_SESSION_ID, l->acct_id);
 	for (unsigned i = 0; i < r->n_groups; i++)
 		groups[i] = r->groups[i];
 	groups[r->n_groups] = NULL;
@@ -431,6 +450,13 @@ static void start(void *state, struct wg_auth *a)
 		p->host->auth_fail(a, "Server busy, try again.", "out of memory");
 		return;
 	}
+	uint8_t rnd[8];
+	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd)) {
+		p->host->auth_fail(a, "Server busy, try again.", "no random bytes for an Acct-Session-Id");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		snprintf(l->acct_id + 2 * i, 3, "%02x", rnd[i]);
 	/* In a chain, an earlier step may have established who this is. */
 	known = p->host->auth_username(a);
 	if (known && *known && strlen(known) <= RADIUS_STRING_MAX) {
@@ -496,6 +522,7 @@ static void cont(void *state, struct wg_auth *a)
 	snprintf(j->user, sizeof(j->user), "%s", l->user);
 	snprintf(j->password, sizeof(j->password), "%s", secret);
 	snprintf(j->client_addr, sizeof(j->client_addr), "%s", host->auth_client_addr(a) ? host->auth_client_addr(a) : "");
+	memcpy(j->acct_id, l->acct_id, sizeof(j->acct_id));
 	if (l->challenged) {
 		memcpy(j->state, l->state, l->state_len);
 		j->state_len = l->state_len;
@@ -618,6 +645,7 @@ static int init(const struct wg_host *host, const struct wg_config *cfg, void **
 	p->retries = (int)host->config_int(cfg, "retries");
 	p->dead_time_s = (int)host->config_int(cfg, "dead-time");
 	p->accounting = host->config_bool(cfg, "accounting");
+	p->require_ma = host->config_bool(cfg, "require-message-authenticator");
 	p->interim_s = (uint32_t)host->config_int(cfg, "interim-interval");
 	if (p->accounting && !WG_HOST_HAS(host, session_stats))
 		host->log(NULL, WG_LOG_WARN, "auth-radius: this server cannot report session counters; "

@@ -37,6 +37,7 @@ struct radius_plugin {
 	char nas_identifier[RADIUS_STRING_MAX + 1];
 	int group_attr; /* enum radius_group_attr */
 	bool accounting;
+	bool require_ma; /* replies to Access-Requests must carry a valid Message-Authenticator */
 	uint32_t interim_s; /* 0: no Interim-Update unless the server asks */
 	/* loop thread only */
 	struct login_table logins; /* conversations in progress (struct login) */
@@ -53,6 +54,13 @@ struct radius_plugin {
  * last or was tried last. */
 int radius_send(struct radius_plugin *p, rc_type type, VALUE_PAIR *send, VALUE_PAIR **received, char *msg,
 		char *who, size_t wholen);
+
+/* One Access-Request to one server (radius_auth_send.c): with
+ * Message-Authenticator, the reply checked (its Message-Authenticator
+ * required when require_ma), timeout_s x (retries + 1). Returns like
+ * rc_send_server; a reason for BADRESP_RC/ERROR_RC in why. */
+int radius_auth_exchange(struct radius_plugin *p, const struct radius_server *srv, VALUE_PAIR *send,
+			 VALUE_PAIR **received, char *msg, char *why, size_t whylen);
 
 /* A handle for building attribute lists (its dictionary); any server's. */
 static inline rc_handle *radius_dict(const struct radius_plugin *p)
@@ -71,5 +79,8 @@ void radius_acct_fini(struct radius_plugin *p);
  * an Access-Accept gave, from the login to accounting. */
 #define RADIUS_ATTR_INTERIM "radius-interim-interval"
 #define RADIUS_ATTR_CLASS "class"
+/* The Acct-Session-Id the Access-Requests of the login carried, reused in
+ * the session's accounting. */
+#define RADIUS_ATTR_ACCT_SESSION_ID "radius-acct-session-id"
 
 #endif

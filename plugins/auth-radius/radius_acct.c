@@ -193,7 +193,9 @@ void radius_acct_session_start(void *state, const struct wg_session *s)
 	}
 	as->p = p;
 	as->s = s;
-	copy_attr(host, s, WG_SESS_ID, as->id, sizeof(as->id));
+	copy_attr(host, s, WG_SESS_ATTR_PREFIX RADIUS_ATTR_ACCT_SESSION_ID, as->id, sizeof(as->id));
+	if (!as->id[0]) /* logged in by another plugin of the chain */
+		copy_attr(host, s, WG_SESS_ID, as->id, sizeof(as->id));
 	copy_attr(host, s, WG_SESS_USER, as->user, sizeof(as->user));
 	copy_attr(host, s, WG_SESS_CLIENT_ADDR, as->client, sizeof(as->client));
 	copy_attr(host, s, WG_SESS_ADDR4, as->addr4, sizeof(as->addr4));

@@ -67,6 +67,26 @@ static int session_setter(lua_State *L)
 	return 0;
 }
 
+/* session.set_max_same_clients(n): the sessions this user may hold at once
+ * (0: unlimited), over the server's groups/users settings. For after_auth:
+ * the core counts the session when the policies are done. */
+static int session_set_max_same_clients(lua_State *L)
+{
+	struct lua_snap *snap = live_snap(L);
+	lua_Integer n = luaL_checkinteger(L, 1);
+	char text[24];
+
+	if (n < 0 || n > 1000000)
+		return luaL_error(L, "set_max_same_clients: %I is not in 0..1000000", n);
+	snprintf(text, sizeof(text), "%lld", (long long)n);
+	char *copy = strdup(text);
+	if (!copy)
+		return luaL_error(L, "set_max_same_clients: out of memory");
+	free(snap->set_max_same_clients);
+	snap->set_max_same_clients = copy;
+	return 0;
+}
+
 /* session.groups: every group of the user, as a list. */
 static void push_groups(lua_State *L, const char *joined)
 {
@@ -119,6 +139,9 @@ void lua_push_session(lua_State *L, struct lua_snap *snap)
 		lua_pushcclosure(L, session_setter, 2);
 		lua_setfield(L, -3, setters[i]);
 	}
+	lua_pushvalue(L, -1);
+	lua_pushcclosure(L, session_set_max_same_clients, 1);
+	lua_setfield(L, -3, "set_max_same_clients");
 	lua_pop(L, 1); /* the box */
 }
 

@@ -71,6 +71,8 @@ void lua_snap_apply(const struct wg_host *host, const struct wg_session *s, cons
 		host->session_set_attr(s, WG_ATTR_POOL, snap->set_pool);
 	if (snap->set_address && WG_HOST_HAS(host, session_set_attr))
 		host->session_set_attr(s, WG_ATTR_FRAMED_IPV4, snap->set_address);
+	if (snap->set_max_same_clients && WG_HOST_HAS(host, session_set_attr))
+		host->session_set_attr(s, WG_ATTR_MAX_SAME_CLIENTS, snap->set_max_same_clients);
 }
 
 void lua_snap_free(struct lua_snap *n)
@@ -79,7 +81,7 @@ void lua_snap_free(struct lua_snap *n)
 		return;
 	char **fields[] = {&n->user, &n->group, &n->session_id, &n->client_address, &n->user_agent, &n->client_version,
 			   &n->platform, &n->address, &n->address6, &n->groups, &n->set_group, &n->set_pool,
-			   &n->set_address};
+			   &n->set_address, &n->set_max_same_clients};
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 		free(*fields[i]);
 	for (size_t i = 0; i < n->n_attrs; i++) {

@@ -16,6 +16,7 @@ struct lua_snap {
 	int64_t time;
 	/* Asked for by the script; NULL when not. */
 	char *set_group, *set_pool, *set_address;
+	char *set_max_same_clients; /* decimal */
 	/* The Lua-side handle of this snapshot while a hook runs (see
 	 * lua_session.c), so it can be cut off when the hook returns. */
 	void *lua_ref;

@@ -17,11 +17,16 @@ radius_start() {
 	mkdir -p "$d/log" "$d/acct" "$d/run" || return 1
 	for f in radiusd.conf users; do
 		sed -e "s|@DIR@|$d|g" -e "s|@AUTH_PORT@|$RADIUS_AUTH_PORT|g" -e "s|@ACCT_PORT@|$RADIUS_ACCT_PORT|g" \
-			-e "s|@SECRET@|$RADIUS_SECRET|g" "$E2E_DIR/radius/$f" >"$d/$f" || return 1
+			-e "s|@SECRET@|$RADIUS_SECRET|g" -e "s|@REQUIRE_MA@|${RADIUS_REQUIRE_MA:-yes}|g" \
+			"$E2E_DIR/radius/$f" >"$d/$f" || return 1
 	done
+	# RADIUS_UNSIGNED=1: replies without Message-Authenticator (as 3.2.1 sends them by default).
+	[ -z "${RADIUS_UNSIGNED:-}" ] || sed -i 's/&Message-Authenticator := 0x00/\&Tmp-String-9 := "unsigned"/' "$d/radiusd.conf"
 	command -v freeradius >/dev/null || { log "freeradius is missing; run scripts/deps.sh"; return 1; }
 	# -X: foreground, one thread, every request in the log (kept after a failure).
-	in_ns "$NS_SRV" freeradius -X -d "$d" >"$RUN/radius.log" 2>&1 &
+	# Not through in_ns: a function run with & is a subshell, and its pid in
+	# RADIUS_PID would be all radius_stop kills (FreeRADIUS lived on, bound).
+	ip netns exec "$NS_SRV" freeradius -X -d "$d" >"$RUN/radius.log" 2>&1 &
 	RADIUS_PID=$!
 	wait_for 60 sh -c "ip netns exec $NS_SRV ss -Hlun 'sport = :$RADIUS_ACCT_PORT' | grep -q ." || {
 		log "freeradius did not start: $(tail -n 5 "$RUN/radius.log" | tr '\n' ' ')"

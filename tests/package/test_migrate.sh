@@ -68,7 +68,7 @@ if [ -f /etc/ocserv/ocserv.conf ]; then
 		check "max-clients" j 00-server.json '.server["max-clients"] == 16'
 		check "bans: 80 points / 10 per failure" j 00-server.json '.server["ban-failures"] == 8 and .server["ban-window"] == 1200'
 		check "keepalive clamped, and said so" notes "keepalive: 32400 is outside"
-		check "max-same-clients reported" notes "max-same-clients:"
+		check "max-same-clients carried" j 00-server.json '.server["max-same-clients"] == 2'
 		check "no certificate: snakeoil, and said so" notes "server-cert: none given"
 	fi
 else
@@ -119,7 +119,7 @@ if migrate radius "$work/fixtures/radius.conf"; then
 	check "connect-script: what replaces it" notes "connect-script: /usr/local/bin/vpn-connect is not run"
 	check "disconnect-script reported" notes "disconnect-script:"
 	check "restrict-user-to-routes reported with its file" notes "per-group/engineering:4: not carried"
-	check "unknown option reported" notes "camouflage: no wolfguard equivalent"
+	check "camouflage carried" j 00-server.json '.server["camouflage-secret"] == "mysecret"'
 fi
 
 # --- certificate then password, per-user files ------------------------------------------

@@ -345,3 +345,32 @@ Test(config, error_buffer_is_bounded_and_says_so)
 	cr_assert(strstr(err.text, "f:0:1: key0:"));
 	cr_assert_eq(strstr(err.text, tail), err.text + err.len - strlen(tail), "said once");
 }
+
+/* The server's "groups" and "users": objects of objects, each entry's keys
+ * checked like any option, with the full path and position. */
+Test(config, per_group_and_per_user_settings)
+{
+	static const struct wg_option acc[] = {
+		{"groups", WG_OPT_ACCOUNTS, 0, 0, 0, NULL, ""},
+		{"users", WG_OPT_ACCOUNTS, 0, 0, 0, NULL, ""},
+		{NULL, 0, 0, 0, 0, NULL, NULL},
+	};
+	struct wg_config *cfg = from("{\"groups\": {\"staff\": {\"max-same-clients\": 3}},\n"
+				     " \"users\": {\"alice\": {\"max-same-clients\": 0}}}");
+	cr_assert_eq(wg_config_validate(cfg, acc, &err), 0, "%s", err.text);
+	cr_assert_eq(wg_config_account_int(cfg, "groups", "staff", "max-same-clients", -1), 3);
+	cr_assert_eq(wg_config_account_int(cfg, "users", "alice", "max-same-clients", -1), 0);
+	cr_assert_eq(wg_config_account_int(cfg, "users", "bob", "max-same-clients", -1), -1);
+	cr_assert_eq(wg_config_account_int(cfg, "groups", "alice", "max-same-clients", -1), -1);
+	wg_config_free(cfg);
+	cfg = from("{\"groups\": {\"staff\": {\"max-same-client\": 3},\n"
+		   "  \"guests\": 2, \"x\": {\"max-same-clients\": -1}},\n"
+		   " \"users\": []}");
+	cr_assert_eq(wg_config_validate(cfg, acc, &err), -1);
+	cr_assert_str_eq(err.text,
+			 "t.json:1:23: groups.staff.max-same-client: unknown key (did you mean \"max-same-clients\"?)\n"
+			 "t.json:2:3: groups.guests: expected object, got integer\n"
+			 "t.json:2:22: groups.x.max-same-clients: -1 is out of range [0, 1000000]\n"
+			 "t.json:3:2: users: expected object of objects, got array\n");
+	wg_config_free(cfg);
+}

@@ -121,6 +121,9 @@ struct wg_watch;       /* a watched file descriptor (transports) */
 #define WG_ATTR_DNS "dns"                         /* may repeat: a DNS server */
 #define WG_ATTR_SESSION_TIMEOUT "session-timeout" /* seconds */
 #define WG_ATTR_IDLE_TIMEOUT "idle-timeout"       /* seconds */
+/* Sessions the user may hold at once (decimal), over the server's
+ * max-same-clients and its "groups"/"users" entries. */
+#define WG_ATTR_MAX_SAME_CLIENTS "max-same-clients"
 /* Read by the routing plugin when it leases (routing-static: a named pool). */
 #define WG_ATTR_POOL "pool"
 
