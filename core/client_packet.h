@@ -1,7 +1,6 @@
 /* What a client sends inside its tunnel, checked before it reaches the
- * TUN device: the payload of a DTLS record (a type byte, then the packet)
- * and the IP packet itself (version, minimum length, the session's own
- * source address). Pure functions, so they are fuzzed on their own. */
+ * TUN device: the IP packet itself (version, minimum length, the session's
+ * own source address), whichever lane carried it. Pure functions, so they are fuzzed on their own. */
 #ifndef WG_CLIENT_PACKET_H
 #define WG_CLIENT_PACKET_H
 
@@ -26,15 +25,5 @@ enum wg_packet_verdict {
  * destination address inside pkt (4 or 16 bytes). */
 enum wg_packet_verdict wg_client_packet_check(const uint8_t *pkt, size_t len, const struct wg_packet_owner *o,
 					      int *family, const uint8_t **dst);
-
-/* The kinds of DTLS record payloads (the byte before the packet, as in
- * CSTP). */
-enum wg_dtls_payload {
-	WG_DTLS_DATA,       /* an IP packet follows */
-	WG_DTLS_DPD_REQ,    /* answered with the same bytes */
-	WG_DTLS_DISCONNECT, /* the client leaves */
-	WG_DTLS_IGNORED,    /* keepalive, DPD response, unknown, or empty */
-};
-enum wg_dtls_payload wg_dtls_payload_kind(const uint8_t *rec, size_t n);
 
 #endif

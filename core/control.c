@@ -68,13 +68,14 @@ static void client_free(struct ctl_client *c)
 	free(c);
 }
 
-/* "established": packets flow over DTLS; "offered": the tunnel is up over
- * TLS and DTLS was offered but is not (yet) up; "off": no DTLS for it. */
+/* "established": packets flow over a lane beside CSTP (DTLS); "offered":
+ * the tunnel is up over TLS and a lane was offered but is not (yet) up;
+ * "off": no lane for it. */
 static const char *dtls_state(const struct wg_session *s)
 {
-	if (s->dtls)
+	if (s->active)
 		return "established";
-	return s->cstp && s->srv->dtls ? "offered" : "off";
+	return s->cstp && s->lanes ? "offered" : "off";
 }
 
 /* Text a client chose, as a JSON string: jansson refuses ill-formed UTF-8,
@@ -103,7 +104,7 @@ json_t *wg_control_session_json(const struct wg_session *s, time_t now)
 			 "id", s->id_str, "user", client_text(s->user), "group", client_text(s->group[0] ? s->group : NULL),
 			 "groups", groups, "client_address", s->client_addr,
 			 "vpn_address", s->tc.addr4[0] ? s->tc.addr4 : NULL, "vpn_address6", s->tc.addr6[0] ? s->tc.addr6 : NULL,
-			 "tunnel", s->cstp ? "connected" : "waiting-for-reconnect", "dtls", s->dtls != NULL,
+			 "tunnel", s->cstp ? "connected" : "waiting-for-reconnect", "dtls", s->active != NULL,
 			 "dtls_state", dtls_state(s), "rx_bytes", (json_int_t)s->rx_bytes, "tx_bytes",
 			 (json_int_t)s->tx_bytes, "rx_packets", (json_int_t)s->rx_pkts, "tx_packets",
 			 (json_int_t)s->tx_pkts, "uptime_s", (json_int_t)(now - s->created), "login_time",

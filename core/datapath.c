@@ -1,6 +1,7 @@
-/* The data path: TUN <-> sessions, over DTLS when the link is up and CSTP
- * otherwise. Packets are read into the worker's scratch buffer behind room
- * for the CSTP header, so framing needs no copy and no allocation. */
+/* The data path: TUN <-> sessions, over a transport's lane when one is up
+ * (lane.h) and CSTP otherwise. Packets are read into the worker's scratch
+ * buffer behind room for the CSTP header, so framing needs no copy and no
+ * allocation. */
 #include "datapath.h"
 
 #include <arpa/inet.h>
@@ -15,9 +16,8 @@
 #include "conn.h"
 #include "client_packet.h"
 #include "cstp_frame.h"
-#include "dtls.h"
+#include "lane.h"
 #include "hashmap.h"
-#include "listen_socket.h"
 #include "log.h"
 #include "server.h"
 #include "session.h"
@@ -104,11 +104,10 @@ static void send_to_client(struct tun_burst *b, struct wg_session *s, uint8_t *p
 {
 	if (!rate_allows(&s->rate_out, s->tc.rate_limit_kbps, len))
 		return;
-	if (s->dtls) {
-		/* DTLS records carry a 1-byte type before the packet. */
-		if (wg_dtls_send(s->dtls, WG_CSTP_DATA, pkt, len) == 0)
-			goto sent;
-	}
+	/* Queued for the lane's transport, which gets the batch later; a
+	 * packet larger than the lane takes goes over CSTP. */
+	if (s->active && wg_lane_queue(s->active, pkt, len))
+		goto sent;
 	if (s->cstp && cstp_send(b, s->cstp, pkt - WG_CSTP_HEADER_LEN, len) == 0)
 		goto sent;
 	return; /* no channel up: dropped, as a router would */
@@ -136,11 +135,10 @@ void wg_datapath_tun_readable(struct wg_server *srv)
 {
 	struct tun_burst burst = {.srv = srv}, *b = &burst;
 
-	wg_dtls_server_batch_begin(srv->dtls);
 	for (int i = 0; i < TUN_BURST && b->pkts < TUN_BURST_PKTS; i++) {
 		int r = wg_tun_read_split(&srv->tun, tun_packet, b);
 		/* What one read produced leaves now: a super-packet's worth of
-		 * CSTP records in one writev (DTLS: at the end of the burst). */
+		 * CSTP records in one writev (lanes: at the end of the burst). */
 		cstp_release(b);
 		if (r < 0) {
 			if (errno != EAGAIN && errno != EINTR)
@@ -148,7 +146,7 @@ void wg_datapath_tun_readable(struct wg_server *srv)
 			break;
 		}
 	}
-	wg_dtls_server_batch_end(srv->dtls);
+	wg_lanes_flush(srv);
 }
 
 static bool in_pool4(const struct wg_server *srv, const uint8_t *addr)
@@ -189,109 +187,4 @@ void wg_datapath_rx_begin(struct wg_server *srv)
 void wg_datapath_rx_end(struct wg_server *srv)
 {
 	wg_tun_flush(&srv->tun);
-}
-
-/* --- DTLS callbacks --------------------------------------------------- */
-
-static void *dtls_lookup(void *arg, const uint8_t *app_id, size_t len, uint8_t psk[WG_DTLS_PSK_LEN])
-{
-	struct wg_server *srv = arg;
-	struct wg_session *s;
-
-	if (len != WG_DTLS_APP_ID_LEN)
-		return NULL;
-	s = wg_hashmap_get(srv->by_app_id, app_id);
-	if (!s || s->ending)
-		return NULL;
-	memcpy(psk, s->psk, WG_DTLS_PSK_LEN);
-	return s;
-}
-
-static void dtls_up(void *arg, void *session, struct wg_dtls_link *link)
-{
-	struct wg_session *s = session;
-
-	(void)arg;
-	if (s->dtls && s->dtls != link)
-		wg_dtls_link_close(s->dtls); /* the client moved to a new address */
-	s->dtls = link;
-	s->last_rx = time(NULL);
-	wg_log(s, WG_LOG_INFO, "DTLS channel up from %s", wg_dtls_link_peer(link));
-}
-
-static void dtls_packet(void *arg, void *session, uint8_t type, const uint8_t *payload, size_t len)
-{
-	struct wg_session *s = session;
-
-	(void)arg;
-	if (type == WG_CSTP_DATA) {
-		s->last_rx = time(NULL);
-		wg_datapath_from_client(s, payload, len);
-	} else if (type == WG_CSTP_DISCONNECT) {
-		wg_session_end(s, "client disconnected (DTLS)");
-	}
-}
-
-static void dtls_closed(void *arg, void *session, struct wg_dtls_link *link)
-{
-	struct wg_session *s = session;
-
-	(void)arg;
-	if (s->dtls != link)
-		return;
-	s->dtls = NULL;
-	wg_log(s, WG_LOG_INFO, "DTLS channel closed; packets go over TLS");
-	if (!s->cstp)
-		wg_session_detached(s);
-}
-
-static void dtls_burst(void *arg, bool begin)
-{
-	struct wg_server *srv = arg;
-
-	if (begin)
-		wg_datapath_rx_begin(srv);
-	else
-		wg_datapath_rx_end(srv);
-}
-
-/* legacy DTLS: the session resumes its client's master secret */
-static bool dtls_legacy(void *arg, void *session, struct wg_dtls_legacy_params *out)
-{
-	struct wg_session *s = session;
-
-	(void)arg;
-	if (!s->dtls_legacy.suite)
-		return false;
-	*out = s->dtls_legacy;
-	return true;
-}
-
-static const struct wg_dtls_callbacks dtls_callbacks = {
-	.legacy = dtls_legacy,
-	.on_burst = dtls_burst,
-	.lookup = dtls_lookup,
-	.on_up = dtls_up,
-	.on_packet = dtls_packet,
-	.on_closed = dtls_closed,
-};
-
-int wg_datapath_start_dtls(struct wg_server *srv)
-{
-	const char *listen = wg_config_string(srv->scfg, "listen");
-	struct sockaddr_storage ss;
-	socklen_t len;
-
-	if (wg_listen_addr(listen ? listen : "0.0.0.0", (int)wg_config_int(srv->scfg, "udp-port"), &ss, &len) < 0)
-		return -1;
-	if (srv->worker.udp_fd >= 0) {
-		/* A worker process: its socket of the SO_REUSEPORT group. */
-		srv->dtls = wg_dtls_server_new_on(srv->base, srv->worker.udp_fd, &dtls_callbacks, srv);
-		srv->worker.udp_fd = -1; /* taken over, even on failure */
-	} else
-		srv->dtls = wg_dtls_server_new(srv->base, (struct sockaddr *)&ss, len, &dtls_callbacks, srv);
-	if (!srv->dtls)
-		return -1;
-	srv->udp_port = wg_dtls_server_port(srv->dtls);
-	return 0;
 }

@@ -9,9 +9,9 @@ struct wg_server;
 struct wg_session;
 
 /* TUN readable: reads a bounded burst and sends each packet to the session
- * that owns its destination address, over DTLS when up, else CSTP. */
+ * that owns its destination address, over its active lane, else CSTP. */
 void wg_datapath_tun_readable(struct wg_server *srv);
-/* A packet from a client (CSTP or DTLS): source address checked against the
+/* A packet from a client (CSTP or a lane): source address checked against the
  * session's lease, then written to the TUN device. */
 void wg_datapath_from_client(struct wg_session *s, const uint8_t *pkt, size_t len);
 /* Around a burst of client packets (one recvmmsg, one TLS read loop):
@@ -19,7 +19,5 @@ void wg_datapath_from_client(struct wg_session *s, const uint8_t *pkt, size_t le
  * and written at rx_end. */
 void wg_datapath_rx_begin(struct wg_server *srv);
 void wg_datapath_rx_end(struct wg_server *srv);
-/* Hooks the DTLS server to sessions (callbacks). */
-int wg_datapath_start_dtls(struct wg_server *srv);
 
 #endif

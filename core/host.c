@@ -12,6 +12,7 @@
 #include "privsep.h"
 #include "config.h"
 #include "hashmap.h"
+#include "lane.h"
 #include "log.h"
 #include "server.h"
 #include "session.h"
@@ -224,6 +225,18 @@ static const struct wg_host host_table = {
 	.pam_authenticate = wg_priv_pam_auth,
 	.worker_slot = host_worker_slot,
 	.pam_service_pin = wg_priv_pam_pin,
+	.transport_udp_socket = wg_host_transport_udp_socket,
+	.fd_watch = wg_host_fd_watch,
+	.fd_unwatch = wg_host_fd_unwatch,
+	.lane_request_header = wg_host_lane_request_header,
+	.lane_add_header = wg_host_lane_add_header,
+	.lane_tls_export = wg_host_lane_tls_export,
+	.lane_session = wg_host_lane_session,
+	.lane_up = wg_host_lane_up,
+	.lane_down = wg_host_lane_down,
+	.rx_begin = wg_host_rx_begin,
+	.lane_input = wg_host_lane_input,
+	.rx_end = wg_host_rx_end,
 };
 
 const struct wg_host *wg_host_table(void)

@@ -42,6 +42,7 @@ static size_t host_ops_size(uint32_t kind)
 	case WG_PLUGIN_ROUTING: return sizeof(struct wg_routing_ops);
 	case WG_PLUGIN_LOG: return sizeof(struct wg_log_ops);
 	case WG_PLUGIN_POLICY: return offsetof(struct wg_policy_ops, after_auth_async);
+	case WG_PLUGIN_TRANSPORT: return offsetof(struct wg_transport_ops, stats);
 	}
 	return 0;
 }
@@ -59,6 +60,10 @@ static const char *missing_callback(uint32_t kind, const void *ops)
 	}
 	if (kind == WG_PLUGIN_LOG)
 		return ((const struct wg_log_ops *)ops)->write ? NULL : "write";
+	if (kind == WG_PLUGIN_TRANSPORT) {
+		const struct wg_transport_ops *t = ops;
+		return !t->offer ? "offer" : !t->close ? "close" : !t->send ? "send" : !t->flush ? "flush" : NULL;
+	}
 	return NULL; /* policy: every hook is optional */
 }
 
@@ -99,14 +104,9 @@ static int check_descriptor(const char *path, const void *sym, const char *expec
 		return -1;
 	}
 	const struct wg_plugin *d = sym;
-	if (d->kind == WG_PLUGIN_TRANSPORT) {
-		wg_err_add(err, "%s: plugin kind \"transport\" is reserved: this server cannot load transport plugins yet",
-			   path);
-		return -1;
-	}
 	size_t ops_size = host_ops_size(d->kind);
 	if (ops_size == 0) {
-		wg_err_add(err, "%s: unknown plugin kind %u (this server knows auth=1, routing=2, log=3, policy=4)",
+		wg_err_add(err, "%s: unknown plugin kind %u (this server knows auth=1, routing=2, log=3, policy=4, transport=5)",
 			   path, (unsigned)d->kind);
 		return -1;
 	}
@@ -340,6 +340,48 @@ void wg_plugins_unload(struct wg_plugins *ps)
 		wg_plugin_close(&ps->v[i]);
 	free(ps->v);
 	memset(ps, 0, sizeof(*ps));
+}
+
+size_t wg_plugins_drop_kind(struct wg_plugins *ps, uint32_t kind)
+{
+	size_t k = 0, dropped = 0;
+
+	for (size_t i = 0; i < ps->n; i++) {
+		if (!ps->v[i].initialized && ps->v[i].desc && ps->v[i].desc->kind == kind) {
+			wg_plugin_close(&ps->v[i]);
+			dropped++;
+			continue;
+		}
+		ps->v[k++] = ps->v[i];
+	}
+	ps->n = k;
+	return dropped;
+}
+
+long wg_plugins_take_kind(struct wg_plugins *ps, uint32_t kind, struct wg_plugins *out)
+{
+	size_t n = 0, k = 0;
+	struct wg_loaded_plugin *v;
+
+	for (size_t i = 0; i < ps->n; i++)
+		n += ps->v[i].initialized && ps->v[i].desc->kind == kind;
+	if (n == 0)
+		return 0;
+	v = realloc(out->v, (out->n + n) * sizeof(*v));
+	if (!v)
+		return -1;
+	out->v = v;
+	for (size_t i = 0; i < ps->n; i++) {
+		struct wg_loaded_plugin *p = &ps->v[i];
+		if (p->initialized && p->desc->kind == kind) {
+			out->v[out->n] = *p;
+			out->v[out->n++].file = NULL;
+			continue;
+		}
+		ps->v[k++] = *p;
+	}
+	ps->n = k;
+	return (long)n;
 }
 
 struct wg_loaded_plugin *wg_plugins_find_kind(struct wg_plugins *ps, uint32_t kind)

@@ -55,6 +55,13 @@ void wg_plugins_remove_sinks(struct wg_plugins *ps);
 /* This set's log sinks removed, fini() in reverse order, then dlclose. */
 void wg_plugins_unload(struct wg_plugins *ps);
 
+/* Closes the plugins of a kind that are not initialised yet and takes them
+ * out of ps; returns how many. */
+size_t wg_plugins_drop_kind(struct wg_plugins *ps, uint32_t kind);
+/* Moves the initialised plugins of a kind from ps to the end of out (which
+ * then owns them; their conf.d file is forgotten: file becomes NULL).
+ * Returns how many, or -1 when out of memory (nothing moved). */
+long wg_plugins_take_kind(struct wg_plugins *ps, uint32_t kind, struct wg_plugins *out);
 /* The first initialised plugin of a kind, or NULL. */
 struct wg_loaded_plugin *wg_plugins_find_kind(struct wg_plugins *ps, uint32_t kind);
 const char *wg_plugin_kind_name(uint32_t kind);

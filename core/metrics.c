@@ -3,6 +3,7 @@
  * cumulative and end with le="+Inf". */
 #include "metrics.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,6 +155,33 @@ static void latency(FILE *f, const struct wg_metrics *m)
 	}
 }
 
+static void per_transport(FILE *f, const struct wg_metrics *m, const char *name, const char *type, const char *help,
+			  size_t off)
+{
+	if (m->n_transports == 0)
+		return;
+	family(f, name, type, help);
+	for (unsigned i = 0; i < m->n_transports && i < WG_METRICS_MAX_TRANSPORTS; i++) {
+		uint64_t v;
+		memcpy(&v, (const char *)&m->transports[i] + off, sizeof(v));
+		fprintf(f, "%s{transport=\"", name);
+		put_label(f, m->transports[i].name);
+		fprintf(f, "\"} %llu\n", (unsigned long long)v);
+	}
+}
+
+static void transports(FILE *f, const struct wg_metrics *m)
+{
+	per_transport(f, m, "wolfguard_transport_lanes_up", "gauge", "Lanes of a transport plugin carrying packets now.",
+		      offsetof(struct wg_metrics_transport, lanes_up));
+	per_transport(f, m, "wolfguard_transport_handshakes", "gauge",
+		      "Half-open handshakes a transport plugin holds state for.",
+		      offsetof(struct wg_metrics_transport, handshakes));
+	per_transport(f, m, "wolfguard_transport_dropped_total", "counter",
+		      "Datagrams a transport plugin dropped (full socket buffer, too large).",
+		      offsetof(struct wg_metrics_transport, dropped));
+}
+
 char *wg_metrics_format(const struct wg_metrics *m, size_t *len)
 {
 	char *text = NULL;
@@ -186,6 +214,7 @@ char *wg_metrics_format(const struct wg_metrics *m, size_t *len)
 		(unsigned long long)m->reloads_ok, (unsigned long long)m->reloads_failed);
 	simple(f, "wolfguard_config_generation", "gauge", "Number of the configuration in use (1 at start, +1 per reload).",
 	       m->generation);
+	transports(f, m);
 	family(f, "wolfguard_start_time_seconds", "gauge", "When the server started (unix time).");
 	fprintf(f, "wolfguard_start_time_seconds %lld\n", (long long)m->start_time);
 	if (fclose(f) != 0) {

@@ -11,6 +11,7 @@
 
 #define WG_METRICS_MAX_BACKENDS 16
 #define WG_METRICS_N_BUCKETS 12
+#define WG_METRICS_MAX_TRANSPORTS 4
 /* Upper bounds (seconds) of the auth latency buckets; +Inf is implied. */
 extern const double wg_metrics_latency_buckets[WG_METRICS_N_BUCKETS];
 
@@ -35,6 +36,12 @@ struct wg_metrics {
 	uint64_t ban_failures, bans_total, ban_refused, bans_active, ban_tracked;
 	uint64_t generation;
 	int64_t start_time; /* unix seconds */
+	/* transport plugins' own counters (their stats op) */
+	struct wg_metrics_transport {
+		char name[64];
+		uint64_t lanes_up, handshakes, dropped;
+	} transports[WG_METRICS_MAX_TRANSPORTS];
+	unsigned n_transports;
 };
 
 /* The process-wide counters. */

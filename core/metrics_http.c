@@ -18,6 +18,7 @@
 #include "ban.h"
 #include "hashmap.h"
 #include "http_parser.h"
+#include "lane.h"
 #include "log.h"
 #include "metrics.h"
 #include "server.h"
@@ -61,7 +62,7 @@ void wg_metrics_snapshot(struct wg_server *srv, struct wg_metrics *out)
 		const struct wg_session *s = all[i];
 		if (s->ending)
 			continue;
-		if (s->dtls)
+		if (s->active)
 			out->sessions_dtls++;
 		else if (s->cstp)
 			out->sessions_cstp++;
@@ -82,6 +83,7 @@ void wg_metrics_snapshot(struct wg_server *srv, struct wg_metrics *out)
 	out->bans_active = bs.active;
 	out->ban_tracked = bs.tracked;
 	out->generation = srv->gen ? srv->gen->number : 0;
+	wg_lanes_stats(srv, out);
 }
 
 static void client_free(struct mh_client *c)

@@ -91,6 +91,10 @@ static int prepare(struct wg_server *srv, struct wg_gen **out, struct wg_err *er
 	if (err->count == 0 && wg_log_level_from_name(wg_config_string(conf->server, "log-level")) < 0)
 		wg_err_add(err, "%s: log-level: expected error, warn, notice, info or debug",
 			   wg_config_where(conf->server, "log-level"));
+	/* Transports hold the UDP socket and every session's lanes: the ones
+	 * started with the server stay (a change waits for a restart). */
+	if (wg_plugins_drop_kind(&ps, WG_PLUGIN_TRANSPORT) > 0)
+		wg_log(NULL, WG_LOG_NOTICE, "reload: transport plugins are kept as started; a change to them needs a restart");
 	if (err->count == 0 && wg_plugins_init(&ps, wg_host_table(), err) == 0) {
 		if (wg_gen_pick(&ps, &auth, &routing, why, sizeof(why)) < 0)
 			wg_err_add(err, "%s: %s", conf->dir, why);

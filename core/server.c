@@ -25,8 +25,8 @@ static int apply_camouflage(struct wg_server *srv, char *why, size_t whylen);
 #include "conn.h"
 #include "control.h"
 #include "datapath.h"
-#include "dtls.h"
 #include "events.h"
+#include "lane.h"
 #include "fd_limit.h"
 #include "privdrop.h"
 #include "privsep.h"
@@ -329,6 +329,14 @@ static int setup_plugins(struct wg_server *srv)
 		wg_log(NULL, WG_LOG_INFO, "plugin %s %s (%s) loaded from %s", p->desc->name,
 		       p->desc->version ? p->desc->version : "?", wg_plugin_kind_name(p->desc->kind), p->path);
 	}
+	/* Transports serve the worker's lifetime, not a generation's: the
+	 * server owns them (a reload keeps them, see reload.c). */
+	if (wg_plugins_take_kind(&ps, WG_PLUGIN_TRANSPORT, &srv->transport_plugins) < 0) {
+		wg_log(NULL, WG_LOG_ERROR, "plugins: out of memory");
+		wg_plugins_unload(&ps);
+		return -1;
+	}
+	wg_lanes_attach(srv, srv->transport_plugins.v, srv->transport_plugins.n);
 	struct wg_gen *g = NULL;
 	if (wg_gen_pick(&ps, &auth, &routing, why, sizeof(why)) < 0 || !(g = wg_gen_new(srv, srv->conf, &ps))) {
 		wg_log(NULL, WG_LOG_ERROR, "%s: %s", srv->conf->dir, why);
@@ -509,11 +517,10 @@ int wg_server_init(struct wg_server *srv, struct wg_conf *conf, const struct wg_
 	srv->by_cookie = wg_hashmap_new(WG_COOKIE_LEN);
 	srv->by_addr4 = wg_hashmap_new(4);
 	srv->by_addr6 = wg_hashmap_new(16);
-	srv->by_app_id = wg_hashmap_new(32);
 	srv->by_context = wg_hashmap_new(16);
 	srv->unauth_by_addr = wg_addr_count_new();
 	srv->logins_by_addr = wg_addr_count_new();
-	if (!srv->base || !srv->by_cookie || !srv->by_addr4 || !srv->by_addr6 || !srv->by_app_id || !srv->by_context ||
+	if (!srv->base || !srv->by_cookie || !srv->by_addr4 || !srv->by_addr6 || !srv->by_context ||
 	    !srv->unauth_by_addr || !srv->logins_by_addr)
 		return -1;
 	srv->pool = wg_workpool_new(srv->base, WORKER_THREADS);
@@ -544,10 +551,6 @@ int wg_server_init(struct wg_server *srv, struct wg_conf *conf, const struct wg_
 	       fds < 65536 ? ": fewer than 32K concurrent sessions possible (raise LimitNOFILE)" : "");
 	if (setup_tun(srv) < 0 || open_listener(srv) < 0 || setup_signals(srv) < 0)
 		return -1;
-	if (wg_config_int(srv->scfg, "udp-port") != 0 && wg_datapath_start_dtls(srv) < 0) {
-		wg_log(NULL, WG_LOG_ERROR, "DTLS: cannot serve UDP port %lld", (long long)wg_config_int(srv->scfg, "udp-port"));
-		return -1;
-	}
 	if (srv->ctl_path[0]) {
 		/* A worker's socket is for the master only. */
 		srv->control = wg_control_start(srv, srv->ctl_path, srv->worker.count > 1 ? "0600" :
@@ -568,8 +571,17 @@ int wg_server_init(struct wg_server *srv, struct wg_conf *conf, const struct wg_
 		return -1;
 	if (confine(srv) < 0)
 		return -1;
-	wg_log(NULL, WG_LOG_NOTICE, "listening on %s port %lld (TLS)%s", wg_config_string(srv->scfg, "listen"),
-	       (long long)wg_config_int(srv->scfg, "port"), srv->dtls ? " and UDP for DTLS" : "; DTLS off");
+	char names[256] = "";
+	size_t used = 0;
+	for (size_t i = 0; i < srv->n_transports; i++) {
+		int k = snprintf(names + used, sizeof(names) - used, "%s%s", i ? ", " : "",
+				 srv->transports[i]->plugin->desc->name);
+		if (k > 0 && used + (size_t)k < sizeof(names))
+			used += (size_t)k;
+	}
+	wg_log(NULL, WG_LOG_NOTICE, "listening on %s port %lld (TLS); lanes beside CSTP: %s",
+	       wg_config_string(srv->scfg, "listen"), (long long)wg_config_int(srv->scfg, "port"),
+	       names[0] ? names : "none");
 	if (srv->worker.count == 1) /* several workers: the master tells systemd */
 		wg_sd_server_ready(srv);
 	return 0;
@@ -637,8 +649,11 @@ void wg_server_fini(struct wg_server *srv)
 	wg_events_stop(srv);
 	if (srv->metrics)
 		wg_metrics_http_stop(srv->metrics);
-	if (srv->dtls)
-		wg_dtls_server_free(srv->dtls);
+	/* Every lane is closed (the sessions ended): the transports go. */
+	for (size_t i = 0; i < srv->n_transports; i++)
+		free(srv->transports[i]);
+	srv->n_transports = 0;
+	wg_plugins_unload(&srv->transport_plugins);
 	if (srv->pool)
 		wg_workpool_free(srv->pool);
 	if (srv->gen_counter)
@@ -686,7 +701,6 @@ void wg_server_fini(struct wg_server *srv)
 	wg_hashmap_free(srv->by_cookie);
 	wg_hashmap_free(srv->by_addr4);
 	wg_hashmap_free(srv->by_addr6);
-	wg_hashmap_free(srv->by_app_id);
 	wg_hashmap_free(srv->by_context);
 	wg_addr_count_free(srv->unauth_by_addr);
 	wg_addr_count_free(srv->logins_by_addr);

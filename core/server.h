@@ -22,7 +22,7 @@ struct event_base;
 struct event;
 struct wg_hashmap;
 struct wg_workpool;
-struct wg_dtls_server;
+struct wg_transport;
 struct wg_control;
 struct wg_gen;
 struct wg_ban_table;
@@ -54,9 +54,14 @@ struct wg_server {
 	int listen_fd;
 	struct event *accept_ev, *tun_ev, *sig_int, *sig_term, *sig_hup;
 	struct wg_tun tun;
-	struct wg_dtls_server *dtls;    /* NULL when DTLS is off */
+	/* Transport plugins (lane.h): taken out of the first generation at
+	 * start and owned here, so they serve the worker to its end (a reload
+	 * keeps them) while generation 1 may retire. */
+	struct wg_plugins transport_plugins;
+	struct wg_transport *transports[4];
+	size_t n_transports;
+	bool udp_taken;                 /* a transport took the UDP socket */
 	struct wg_control *control;     /* NULL when the control socket is off */
-	int udp_port;                   /* the DTLS port announced to clients */
 	struct wg_metrics_http *metrics; /* NULL when metrics-port is 0 */
 	struct wg_ban_table *bans;      /* owned; survives reloads */
 	struct event *ban_ev;           /* expires ban entries every minute */
@@ -67,7 +72,6 @@ struct wg_server {
 	struct wg_hashmap *by_cookie;   /* 32-byte cookie -> session */
 	struct wg_hashmap *by_addr4;    /* 4-byte VPN address -> session */
 	struct wg_hashmap *by_addr6;    /* 16-byte VPN address -> session */
-	struct wg_hashmap *by_app_id;   /* 32-byte DTLS App-ID -> session */
 	struct wg_hashmap *by_context;  /* 16-byte login context -> wg_auth */
 
 	struct wg_conn *conns;          /* every open connection (list head) */

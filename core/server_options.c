@@ -8,8 +8,7 @@
 const struct wg_option wg_server_options[] = {
 	{"listen", WG_OPT_STRING, 0, 0, 0, "0.0.0.0", "address to listen on for TLS (TCP) and DTLS (UDP)"},
 	{"port", WG_OPT_INT, 0, 1, 65535, "443", "TCP port of the TLS listener"},
-	{"udp-port", WG_OPT_INT, 0, 0, 65535, "443", "UDP port for DTLS; 0 disables DTLS"},
-	{"dtls-legacy", WG_OPT_BOOL, 0, 0, 0, "true", "answer clients that offer no PSK-NEGOTIATE (Cisco AnyConnect, openconnect --dtls-ciphers) with a legacy DTLS 1.2 suite and session resumption; false: they get TLS only"},
+	{"udp-port", WG_OPT_INT, 0, 0, 65535, "443", "UDP port the server binds for its transport plugin (DTLS: transport-dtls); 0: none, DTLS off"},
 	{"certificate", WG_OPT_STRING, WG_OPT_REQUIRED, 0, 0, NULL, "server certificate chain, PEM"},
 	{"private-key", WG_OPT_STRING, WG_OPT_REQUIRED, 0, 0, NULL, "private key of the certificate, PEM (RSA or ECDSA)"},
 	{"tls-ciphers", WG_OPT_STRING, 0, 0, 0, NULL, "TLS 1.2 cipher list in OpenSSL syntax; default: wolfSSL's secure AEAD set"},

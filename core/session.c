@@ -13,8 +13,8 @@
 
 #include "conn.h"
 #include "cstp_frame.h"
-#include "dtls.h"
 #include "events.h"
+#include "lane.h"
 #include "gen.h"
 #include "hashmap.h"
 #include "hex.h"
@@ -37,7 +37,7 @@ static void session_schedule(struct wg_session *s)
 	struct wg_server *srv = s->srv;
 	time_t now = time(NULL), next = now + 3600;
 
-	if (s->cstp == NULL && s->dtls == NULL)
+	if (s->cstp == NULL && s->active == NULL)
 		next = s->disconnected_at + srv->cookie_lifetime;
 	else {
 		unsigned idle = s->tc.idle_timeout_s, limit = s->tc.session_timeout_s;
@@ -350,14 +350,6 @@ static void accounting_stop(struct wg_session *s, const char *reason)
 	}
 }
 
-void wg_session_new_app_id(struct wg_session *s)
-{
-	if (s->app_id_set)
-		wg_hashmap_del(s->srv->by_app_id, s->app_id);
-	s->app_id_set = random_bytes(s->app_id, sizeof(s->app_id)) == 0 &&
-			wg_hashmap_put(s->srv->by_app_id, s->app_id, s) == 0;
-}
-
 void wg_session_detached(struct wg_session *s)
 {
 	if (s->ending)
@@ -407,10 +399,7 @@ void wg_session_end(struct wg_session *s, const char *reason)
 		if (wg_conn_backlog(c) == 0)
 			wg_conn_close(c, "session ended");
 	}
-	if (s->dtls) {
-		wg_dtls_link_close(s->dtls);
-		s->dtls = NULL;
-	}
+	wg_lanes_close(s);
 	release_lease(s);
 	if (s->user_counted)
 		wg_user_count_release(srv->user_count, s->user);
@@ -421,8 +410,6 @@ void wg_session_end(struct wg_session *s, const char *reason)
 		wg_hashmap_del(srv->by_addr4, &s->addr4);
 	if (s->has_addr6)
 		wg_hashmap_del(srv->by_addr6, s->addr6);
-	if (s->app_id_set)
-		wg_hashmap_del(srv->by_app_id, s->app_id);
 	wg_hashmap_del(srv->by_cookie, s->cookie);
 	srv->n_sessions--;
 	wg_metrics_session_ended(s->rx_bytes, s->tx_bytes, s->rx_pkts, s->tx_pkts);
@@ -436,8 +423,6 @@ void wg_session_end(struct wg_session *s, const char *reason)
 		free(s->attrs[i].value);
 	}
 	explicit_bzero(s->cookie, sizeof(s->cookie));
-	explicit_bzero(s->psk, sizeof(s->psk));
-	explicit_bzero(&s->dtls_legacy, sizeof(s->dtls_legacy));
 	free(s);
 }
 
@@ -458,7 +443,7 @@ static void session_timer_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (s->cstp == NULL && s->dtls == NULL) {
+	if (s->cstp == NULL && s->active == NULL) {
 		if (now >= s->disconnected_at + (time_t)s->srv->cookie_lifetime) {
 			wg_session_end(s, "cookie expired without a reconnect");
 			return;

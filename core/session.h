@@ -1,5 +1,5 @@
 /* A VPN session: born when a login succeeds, identified by its cookie,
- * carried by at most one CSTP connection and one DTLS link at a time, and
+ * carried by at most one CSTP connection and the lanes of transport plugins, and
  * kept for cookie-lifetime after its connection drops so the client can
  * resume with the same address. */
 #ifndef WG_SESSION_H
@@ -10,12 +10,11 @@
 #include <time.h>
 #include <wolfguard/plugin.h>
 
-#include "dtls_legacy_hdr.h"
 #include "loader.h"
 
 struct wg_server;
 struct wg_conn;
-struct wg_dtls_link;
+struct wg_lane;
 struct wg_gen;
 struct event;
 
@@ -51,12 +50,6 @@ struct wg_session {
 	char user_agent[128];
 
 	uint8_t cookie[WG_COOKIE_LEN];
-	uint8_t app_id[32];
-	bool app_id_set;
-	uint8_t psk[32];             /* DTLS PSK of the current connection */
-	/* legacy DTLS: the suite and the client's master secret answered at
-	 * CONNECT (suite NULL: PSK-NEGOTIATE or no DTLS) */
-	struct wg_dtls_legacy_params dtls_legacy;
 
 	struct wg_session_tc tc;     /* what the client was given */
 	char *pushed;                /* owned: X-CSTP-* lines for DNS, domain, routes */
@@ -66,7 +59,8 @@ struct wg_session {
 	bool has_addr6;
 
 	struct wg_conn *cstp;        /* current CSTP connection, or NULL */
-	struct wg_dtls_link *dtls;   /* current DTLS link, or NULL */
+	struct wg_lane *lanes;       /* offered at the current CONNECT (lane.h), owned */
+	struct wg_lane *active;      /* the first of them that is up; NULL: CSTP */
 	struct event *timer;         /* idle / linger / session-timeout checks */
 
 	/* Token buckets for tc.rate_limit_kbps, one per direction. */
@@ -120,8 +114,6 @@ void wg_session_tunnel_up(struct wg_session *s);
 /* Counters for host->session_stats. */
 void wg_session_stats(const struct wg_session *s, struct wg_session_stats *out);
 
-/* A new DTLS App-ID for the current connection. */
-void wg_session_new_app_id(struct wg_session *s);
 
 /* The CSTP connection went away: keep the session for reconnects. */
 void wg_session_detached(struct wg_session *s);

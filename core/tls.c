@@ -144,12 +144,3 @@ out:
 	wolfSSL_X509_free(x);
 	return rc;
 }
-
-int wg_tls_export_psk(WOLFSSL *ssl, unsigned char out[32])
-{
-	static const char label[] = "EXPORTER-openconnect-psk";
-
-	return wolfSSL_export_keying_material(ssl, out, 32, label, sizeof(label) - 1, NULL, 0, 0) == WOLFSSL_SUCCESS
-		       ? 0
-		       : -1;
-}

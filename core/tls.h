@@ -13,8 +13,5 @@ WOLFSSL_CTX *wg_tls_ctx_new(const struct wg_config *scfg, char *err, size_t errl
 /* "pin-sha256:<base64>" of the certificate's public key, as openconnect's
  * --servercert takes it. Returns 0 or -1. */
 int wg_tls_cert_pin(const char *cert_file, char *out, size_t outlen);
-/* The PSK for PSK-NEGOTIATE DTLS: 32 bytes exported from the TLS session
- * with label "EXPORTER-openconnect-psk". Returns 0 or -1. */
-int wg_tls_export_psk(WOLFSSL *ssl, unsigned char out[32]);
 
 #endif

@@ -15,8 +15,7 @@
 #include "conn.h"
 #include "cstp_frame.h"
 #include "datapath.h"
-#include "dtls.h"
-#include "dtls_legacy_hdr.h"
+#include "lane.h"
 #include "hex.h"
 #include "http_parser.h"
 #include "log.h"
@@ -75,39 +74,6 @@ static void add_route(struct hdrbuf *h, const char *name, const char *net)
 	add(h, "%s: %s/%s\r\n", name, addr, mtext);
 }
 
-/* Which DTLS the client gets: PSK-NEGOTIATE whenever it is offered; else,
- * with dtls-legacy on, the best legacy suite offered (dtls_legacy_hdr.c),
- * resumed with the client's master secret; else none (CSTP only). */
-enum dtls_mode { DTLS_NONE, DTLS_PSK, DTLS_LEGACY };
-
-static enum dtls_mode choose_dtls(struct wg_session *s, const struct wg_http_request *req)
-{
-	struct wg_server *srv = s->srv;
-	struct wg_dtls_legacy_offer offer;
-	enum dtls_mode mode = DTLS_NONE;
-
-	explicit_bzero(&s->dtls_legacy, sizeof(s->dtls_legacy));
-	if (!srv->dtls)
-		return DTLS_NONE;
-	wg_dtls_legacy_parse(wg_http_header(req, "X-DTLS-Master-Secret"), wg_http_header(req, "X-DTLS-CipherSuite"),
-			     wg_http_header(req, "X-DTLS12-CipherSuite"), &offer);
-	if (offer.psk_negotiate)
-		mode = DTLS_PSK;
-	else if (offer.suite && wg_config_bool(srv->scfg, "dtls-legacy") && wg_dtls_server_legacy_ok(srv->dtls)) {
-		s->dtls_legacy.suite = offer.suite;
-		memcpy(s->dtls_legacy.master, offer.master, sizeof(offer.master));
-		mode = DTLS_LEGACY;
-	} else if (offer.suite)
-		wg_log(s, WG_LOG_INFO, "client offers legacy DTLS (%s) only; %s: TLS only", offer.suite->name,
-		       wg_config_bool(srv->scfg, "dtls-legacy") ? "this wolfSSL cannot resume it" : "dtls-legacy is off");
-	else if (offer.unsupported)
-		wg_log(s, WG_LOG_INFO,
-		       "client offers only pre-standard DTLS 0.9 suites (%s...), which wolfSSL cannot speak: TLS only",
-		       offer.unsupported->name);
-	explicit_bzero(&offer, sizeof(offer));
-	return mode;
-}
-
 static unsigned header_uint(const struct wg_http_request *req, const char *name, unsigned dflt)
 {
 	const char *v = wg_http_header(req, name);
@@ -121,7 +87,7 @@ static unsigned header_uint(const struct wg_http_request *req, const char *name,
 }
 
 static void build_headers(struct hdrbuf *h, struct wg_session *s, const struct wg_http_request *req,
-			  enum dtls_mode dtls, unsigned mtu)
+			  const char *lane_headers, unsigned mtu)
 {
 	struct wg_server *srv = s->srv;
 	const struct wg_session_tc *tc = &s->tc;
@@ -160,26 +126,8 @@ static void build_headers(struct hdrbuf *h, struct wg_session *s, const struct w
 	add(h, "X-CSTP-Base-MTU: %u\r\n", header_uint(req, "X-CSTP-Base-MTU", 1500));
 	if (srv->banner && *srv->banner)
 		add(h, "X-CSTP-Banner: %s\r\n", srv->banner);
-	if (dtls != DTLS_NONE) {
-		char hex[2 * sizeof(s->app_id) + 1];
-		wg_hex_encode(s->app_id, sizeof(s->app_id), hex);
-		if (dtls == DTLS_PSK) {
-			add(h, "X-DTLS-App-ID: %s\r\n", hex);
-			add(h, "X-DTLS-CipherSuite: PSK-NEGOTIATE\r\n");
-		} else {
-			/* legacy DTLS: the session id the client resumes is the
-			 * App-ID, so its ClientHello finds the session the same way */
-			add(h, "X-DTLS-Session-ID: %s\r\n", hex);
-			add(h, "%s: %s\r\n",
-			    s->dtls_legacy.suite->dtls12_header ? "X-DTLS12-CipherSuite" : "X-DTLS-CipherSuite",
-			    s->dtls_legacy.suite->name);
-		}
-		add(h, "X-DTLS-Port: %d\r\n", srv->udp_port);
-		add(h, "X-DTLS-DPD: %u\r\n", tc->dpd_s);
-		add(h, "X-DTLS-Keepalive: %u\r\n", tc->keepalive_s);
-		add(h, "X-DTLS-Rekey-Method: none\r\n");
-		add(h, "X-DTLS-MTU: %u\r\n", mtu);
-	}
+	if (lane_headers[0])
+		add(h, "%s", lane_headers); /* the transports' answers */
 }
 
 char *wg_tunnel_render_pushed(const struct wg_tunnel_config *tc)
@@ -222,8 +170,8 @@ void wg_tunnel_connect(struct wg_conn *c, const struct wg_http_request *req, con
 	char cookie[128];
 	struct wg_session *s;
 	struct hdrbuf *h;
-	enum dtls_mode dtls;
-	unsigned mtu;
+	char lane_headers[4096], lane_names[256];
+	unsigned mtu, lanes;
 
 	if (wg_http_cookie(req, "webvpn", cookie, sizeof(cookie)) < 0) {
 		refuse(c, "401 Unauthorized", "no session cookie");
@@ -248,11 +196,8 @@ void wg_tunnel_connect(struct wg_conn *c, const struct wg_http_request *req, con
 		old->sess = NULL;
 		wg_conn_close(old, "replaced by a reconnect");
 	}
-	if (s->dtls) {
-		/* Its key came from the old TLS connection. */
-		wg_dtls_link_close(s->dtls);
-		s->dtls = NULL;
-	}
+	/* Lanes of the old connection go: their keys came from its TLS. */
+	wg_lanes_close(s);
 	/* The login leased the addresses and ran the policies; every CONNECT
 	 * of the session (reconnects too) gets that configuration. */
 	if (!s->pushed) {
@@ -260,20 +205,14 @@ void wg_tunnel_connect(struct wg_conn *c, const struct wg_http_request *req, con
 		return;
 	}
 	snprintf(s->client_addr, sizeof(s->client_addr), "%s", c->peer);
-	dtls = choose_dtls(s, req);
-	if (dtls == DTLS_PSK && wg_tls_export_psk(c->ssl, s->psk) < 0) {
-		wg_log(s, WG_LOG_WARN, "cannot export the DTLS key from the TLS session; DTLS off for this session");
-		dtls = DTLS_NONE;
-	}
-	wolfSSL_FreeArrays(c->ssl); /* the secrets are not needed any more */
-	if (dtls != DTLS_NONE)
-		wg_session_new_app_id(s);
-	if (dtls == DTLS_LEGACY)
-		memcpy(s->dtls_legacy.session_id, s->app_id, sizeof(s->dtls_legacy.session_id));
 	mtu = s->tc.mtu;
 	unsigned client_mtu = header_uint(req, "X-CSTP-MTU", mtu);
 	if (client_mtu < mtu && client_mtu >= 576)
 		mtu = client_mtu;
+	/* Transports export their keys from the TLS secrets now. */
+	lanes = wg_lanes_offer(s, c->ssl, req, mtu, lane_headers, sizeof(lane_headers), lane_names,
+			       sizeof(lane_names));
+	wolfSSL_FreeArrays(c->ssl); /* the secrets are not needed any more */
 
 	h = malloc(sizeof(*h));
 	if (!h) {
@@ -283,7 +222,7 @@ void wg_tunnel_connect(struct wg_conn *c, const struct wg_http_request *req, con
 	h->len = 0;
 	h->overflow = false;
 	add(h, "HTTP/1.1 200 CONNECTED\r\n");
-	build_headers(h, s, req, dtls, mtu);
+	build_headers(h, s, req, lane_headers, mtu);
 	add(h, "\r\n");
 	if (h->overflow) {
 		free(h);
@@ -297,10 +236,8 @@ void wg_tunnel_connect(struct wg_conn *c, const struct wg_http_request *req, con
 	free(h);
 	s->cstp = c;
 	s->last_rx = time(NULL);
-	const char *offered = dtls == DTLS_PSK ? "PSK-NEGOTIATE" : dtls == DTLS_LEGACY ? s->dtls_legacy.suite->name : NULL;
-	wg_log(s, WG_LOG_INFO, "tunnel up over TLS%s%s%s, address %s%s%s, MTU %u", offered ? " (DTLS offered: " : "",
-	       offered ? offered : "", offered ? ")" : "", s->tc.addr4[0] ? s->tc.addr4 : "-", s->tc.addr6[0] ? " " : "",
-	       s->tc.addr6, mtu);
+	wg_log(s, WG_LOG_INFO, "tunnel up over TLS%s%s%s, address %s%s%s, MTU %u", lanes ? " (offered: " : "",
+	       lanes ? lane_names : "", lanes ? ")" : "", s->tc.addr4[0] ? s->tc.addr4 : "-", s->tc.addr6[0] ? " " : "", s->tc.addr6, mtu);
 	if (s->tc.rate_limit_kbps)
 		wg_log(s, WG_LOG_INFO, "rate limited to %u kbit/s each way", s->tc.rate_limit_kbps);
 	/* Before the first frame: a DISCONNECT among the bytes already read

@@ -111,9 +111,8 @@ E2E_ASAN_TESTS=(login_pool wrong_password cookie_reconnect two_clients policy_lu
 	hostile_pipelined hostile_pipelined_logins hostile_conversation_flood hostile_unauth_share hostile_context_reuse
 	hostile_logout_cookie helper_holds_no_key lua_hostile_policy ctl_invalid_utf8 sd_notify_single sd_notify_workers
 	admin_same_clients admin_same_clients_lua admin_radius_message_authenticator admin_camouflage admin_events
-	admin_events_workers)
-# Legacy DTLS: the resumed session built per handshake, and its reconnect.
-E2E_ASAN_TESTS+=(dtls_legacy_aes256_gcm dtls_legacy_reconnect)
+	admin_events_workers
+	transport_reload_keeps_dtls)
 echo "== end-to-end with the sanitizer build (${#E2E_ASAN_TESTS[@]} tests)"
 if [ -x "$top/build-asan/core/wolfguard" ]; then
 	# Only the tests this tree has (areas arrive in their own files).

@@ -391,6 +391,9 @@ JSON
 {"plugin": "routing-static", "options": {"ipv4-network": "$POOL_NET",
   "routes": ["$PUSHED_ROUTE"], "dns": ["$PUSHED_DNS"], "split-dns": ["$PUSHED_SPLIT_DNS"]}}
 JSON
+	cat >"$c/40-transport-dtls.json" <<JSON
+{"plugin": "transport-dtls", "options": {}}
+JSON
 }
 
 server_start_wolfguard() { # [isolate-clients: true|false]

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "client_packet.h"
+#include "dtls_payload.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -100,6 +100,7 @@ if migrate radius "$work/fixtures/radius.conf"; then
 	check "accounting" j 20-auth-radius.json '.options.accounting == true and .options["nas-identifier"] == "vpn1"'
 	check "secret file not world-readable" test "$(stat -c %a "$out/20-auth-radius.json")" = 640
 	check "ports" j 00-server.json '.server.port == 4443 and .server["udp-port"] == 4443'
+	check "DTLS: the transport plugin" j 40-transport-dtls.json '.plugin == "transport-dtls"'
 	check "TLS 1.3 only" j 00-server.json '.server["tls-min-version"] == "1.3"'
 	check "host name listen reported" notes "listen-host: 'vpn.example.org' is a host name"
 	check "roaming denied" j 00-server.json '.server["allow-roaming"] == false'
@@ -138,6 +139,7 @@ fi
 if migrate pam "$work/fixtures/pam.conf"; then
 	check "PAM service ocserv" j 20-auth-pam.json '.options.service == "ocserv"'
 	check "no DTLS without udp-port" j 00-server.json '.server["udp-port"] == 0'
+	check "no DTLS transport without udp-port" test ! -e "$out/40-transport-dtls.json"
 	check "enable-auth explained" notes "enable-auth: ocserv lets a client in with a certificate alone"
 	check "no cert step" test ! -e "$out/15-auth-cert.json"
 	check "gid-min reported" notes "gid-min=1000"

@@ -1,8 +1,10 @@
 #!/bin/sh
 # Stages `meson install --tags devel` (the SDK: header and .pc) into a
-# DESTDIR, then builds and installs examples/plugin-hello with its own
-# Makefile against that staged SDK only (no system pkg-config path, no source-tree include). Prints
+# DESTDIR, then builds and installs examples/plugin-hello and
+# examples/transport-null with their own Makefiles against that staged SDK
+# only (no system pkg-config path, no source-tree include). Prints
 #   cflags=...  abi=N  plugin=/path/to/installed/auth-hello.so
+#   transport=/path/to/installed/transport-null.so
 # for test_sdk_example.c, which then loads the plugin.
 #
 # usage: sdk_example.sh BUILD_ROOT SOURCE_ROOT WORKDIR
@@ -29,8 +31,11 @@ pkgconfig="pkg-config --define-variable=prefix=$dest$prefix"
 
 cp -R "$src/examples/plugin-hello" "$work/hello"
 make -s -C "$work/hello" PKG_CONFIG="$pkgconfig" CFLAGS="-O2 -Wall -Wextra -Werror" install >&2
+cp -R "$src/examples/transport-null" "$work/transport-null"
+make -s -C "$work/transport-null" PKG_CONFIG="$pkgconfig" CFLAGS="-O2 -Wall -Wextra -Werror" install >&2
 
 plugindir=$($pkgconfig --variable=plugindir wolfguard-sdk)
 echo "cflags=$($pkgconfig --cflags wolfguard-sdk)"
 echo "abi=$($pkgconfig --variable=abi_version wolfguard-sdk)"
 echo "plugin=$plugindir/auth-hello.so"
+echo "transport=$plugindir/transport-null.so"

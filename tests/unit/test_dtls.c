@@ -9,6 +9,7 @@
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <event2/event.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -22,7 +23,8 @@
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
 
-#include "dtls.h"
+#include "dtls_server.h"
+#include "listen_socket.h"
 #include "log.h"
 
 /* ---- the fake core ----------------------------------------------------- */
@@ -44,6 +46,7 @@ struct fake_session {
 
 struct fixture {
 	struct event_base *base;
+	struct wg_host host; /* timers and the socket watch on base, as the server's loop */
 	struct wg_dtls_server *srv;
 	struct fake_session sess[MAX_SESS];
 	int lookups;
@@ -111,6 +114,79 @@ static void cb_closed(void *arg, void *session, struct wg_dtls_link *link)
 		s->link = NULL;
 }
 
+/* ---- the host's loop, as the plugin sees it (timer_add, fd_watch) ------- */
+
+struct wg_timer {
+	struct event *ev;
+	void (*cb)(void *arg);
+	void *arg;
+};
+
+struct wg_watch {
+	struct event *ev;
+	void (*cb)(int fd, void *arg);
+	void *arg;
+};
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct wg_timer *t = arg;
+
+	(void)fd;
+	(void)what;
+	t->cb(t->arg);
+	event_free(t->ev); /* one-shot: freed after its callback, as the host does */
+	free(t);
+}
+
+static struct wg_timer *host_timer_add(uint32_t ms, int repeat, void (*cb)(void *arg), void *arg)
+{
+	struct wg_timer *t = calloc(1, sizeof(*t));
+	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+
+	cr_assert_not_null(t);
+	cr_assert_eq(repeat, 0, "the DTLS server uses one-shot timers");
+	t->cb = cb;
+	t->arg = arg;
+	t->ev = evtimer_new(fx.base, on_timer, t);
+	cr_assert_not_null(t->ev);
+	evtimer_add(t->ev, &tv);
+	return t;
+}
+
+static void host_timer_del(struct wg_timer *t)
+{
+	event_free(t->ev);
+	free(t);
+}
+
+static void on_watch(evutil_socket_t fd, short what, void *arg)
+{
+	struct wg_watch *w = arg;
+
+	(void)what;
+	w->cb((int)fd, w->arg);
+}
+
+static struct wg_watch *host_fd_watch(int fd, void (*cb)(int fd, void *arg), void *arg)
+{
+	struct wg_watch *w = calloc(1, sizeof(*w));
+
+	cr_assert_not_null(w);
+	w->cb = cb;
+	w->arg = arg;
+	w->ev = event_new(fx.base, fd, EV_READ | EV_PERSIST, on_watch, w);
+	cr_assert_not_null(w->ev);
+	event_add(w->ev, NULL);
+	return w;
+}
+
+static void host_fd_unwatch(struct wg_watch *w)
+{
+	event_free(w->ev);
+	free(w);
+}
+
 static const struct wg_dtls_callbacks callbacks = {
 	.lookup = cb_lookup, .on_up = cb_up, .on_packet = cb_packet, .on_closed = cb_closed,
 };
@@ -143,7 +219,9 @@ static void start_server(const char *ip)
 		inet_pton(AF_INET, ip, &a->sin_addr);
 		len = sizeof(*a);
 	}
-	fx.srv = wg_dtls_server_new(fx.base, (struct sockaddr *)&ss, len, &callbacks, &fx);
+	int fd = wg_listen_socket((struct sockaddr *)&ss, len, SOCK_DGRAM, false);
+	cr_assert_geq(fd, 0);
+	fx.srv = wg_dtls_server_new_on(&fx.host, fd, &callbacks, &fx);
 	cr_assert_not_null(fx.srv);
 	cr_assert_gt(wg_dtls_server_port(fx.srv), 0);
 }
@@ -154,6 +232,14 @@ static void setup(void)
 	wg_log_set_level(WG_LOG_WARN);
 	fx.base = event_base_new();
 	cr_assert_not_null(fx.base);
+	fx.host = (struct wg_host){
+		.abi_version = WG_ABI_VERSION,
+		.struct_size = sizeof(struct wg_host),
+		.timer_add = host_timer_add,
+		.timer_del = host_timer_del,
+		.fd_watch = host_fd_watch,
+		.fd_unwatch = host_fd_unwatch,
+	};
 	wolfSSL_Init();
 }
 
@@ -866,8 +952,97 @@ Test(dtls, bad_arguments)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	struct wg_dtls_callbacks none = {0};
+	int fd = wg_listen_socket((struct sockaddr *)&a, sizeof(a), SOCK_DGRAM, false);
 
-	cr_assert_null(wg_dtls_server_new(fx.base, (struct sockaddr *)&a, sizeof(a), &none, NULL));
+	cr_assert_geq(fd, 0);
+	/* No lookup callback: refused, and the socket is closed. */
+	cr_assert_null(wg_dtls_server_new_on(&fx.host, fd, &none, NULL));
+	cr_assert_eq(fcntl(fd, F_GETFD), -1);
 	cr_assert_eq(wg_dtls_send(NULL, 0, NULL, 0), -1);
 	cr_assert_eq(wg_dtls_link_max_payload(NULL), 0);
+}
+
+/* A client that sends its ClientHello, answers the HelloVerifyRequest with
+ * the cookie (the server may then keep state for it) and goes silent. A
+ * server at its limit gives no HelloVerifyRequest: the client then stays
+ * silent after its first hello. */
+static struct client *half_open_client(struct fake_session *s)
+{
+	struct client *c = client_new("127.0.0.1", s->app_id, s->psk);
+	struct timespec t0, t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	client_step(c); /* the first ClientHello */
+	while (c->datagrams_in == 0) {
+		event_base_loop(fx.base, EVLOOP_NONBLOCK);
+		client_step(c); /* reads the HelloVerifyRequest, sends the cookie */
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 > 300)
+			return c; /* refused before any answer */
+		usleep(1000);
+	}
+	run_until(NULL, NULL, NULL, 0, 30); /* the server takes the second hello in */
+	return c;
+}
+
+/* Issue 22 item 5: one logged-in user (one App-ID) could fill the whole
+ * half-open table from as many source ports as it liked. */
+Test(dtls, one_session_holds_at_most_its_share_of_half_open_handshakes)
+{
+	struct fake_session *a = add_session(0, 12), *b = add_session(1, 13);
+	struct client *held[8], *other;
+	struct wg_dtls_stats st;
+
+	start_server("127.0.0.1");
+	wg_dtls_server_set_shares(fx.srv, 3, 100);
+	for (int i = 0; i < 8; i++)
+		held[i] = half_open_client(a);
+	wg_dtls_server_stats(fx.srv, &st);
+	cr_assert_eq(st.handshakes, 3, "one session holds %zu half-open handshakes", st.handshakes);
+	cr_assert_eq(a->ups, 0);
+
+	/* Another user still gets in, and the table has room for it. */
+	other = connect_client(b, "127.0.0.1");
+	cr_assert_eq(b->ups, 1);
+	wg_dtls_server_stats(fx.srv, &st);
+	cr_assert_eq(st.links_up, 1);
+	cr_assert_eq(st.handshakes, 3);
+	client_free(other);
+	for (int i = 0; i < 8; i++)
+		client_free(held[i]);
+}
+
+Test(dtls, one_address_holds_at_most_its_share_of_half_open_handshakes)
+{
+	struct fake_session *a = add_session(0, 14), *b = add_session(1, 15);
+	struct client *held[4];
+	struct wg_dtls_stats st;
+
+	start_server("127.0.0.1");
+	wg_dtls_server_set_shares(fx.srv, 100, 3);
+	held[0] = half_open_client(a);
+	held[1] = half_open_client(b);
+	held[2] = half_open_client(a);
+	held[3] = half_open_client(b);
+	wg_dtls_server_stats(fx.srv, &st);
+	cr_assert_eq(st.handshakes, 3, "one address holds %zu half-open handshakes", st.handshakes);
+	for (int i = 0; i < 4; i++)
+		client_free(held[i]);
+	/* Shares are given back when the handshakes go. */
+	run_until(NULL, NULL, NULL, 0, 20);
+}
+
+Test(dtls, default_shares_bound_one_session)
+{
+	struct fake_session *a = add_session(0, 16);
+	struct client *held[6];
+	struct wg_dtls_stats st;
+
+	start_server("127.0.0.1");
+	for (int i = 0; i < 6; i++)
+		held[i] = half_open_client(a);
+	wg_dtls_server_stats(fx.srv, &st);
+	cr_assert_eq(st.handshakes, 4, "default per-session share is 4, got %zu", st.handshakes);
+	for (int i = 0; i < 6; i++)
+		client_free(held[i]);
 }

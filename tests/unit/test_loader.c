@@ -94,16 +94,22 @@ Test(loader, name_mismatch_is_refused)
 		       "plugin calls itself \"test-auth\", but the conf.d file enables \"auth-plain\"");
 }
 
-Test(loader, transport_kind_is_reserved)
+Test(loader, transport_kind_loads)
 {
-	expect_refusal("test-transport", "test-transport",
-		       "plugin kind \"transport\" is reserved: this server cannot load transport plugins yet");
+	char *so = fixture_test_plugin("test-transport");
+	struct wg_loaded_plugin lp;
+
+	cr_assert_eq(wg_plugin_open(so, "test-transport", &lp, &err), 0, "%s", err.text);
+	cr_assert_eq(lp.desc->kind, WG_PLUGIN_TRANSPORT);
+	cr_assert_str_eq(wg_plugin_kind_name(lp.desc->kind), "transport");
+	wg_plugin_close(&lp);
+	free(so);
 }
 
 Test(loader, unknown_kind_is_refused)
 {
 	expect_refusal("test-unknown-kind", "test-unknown-kind",
-		       "unknown plugin kind 42 (this server knows auth=1, routing=2, log=3, policy=4)");
+		       "unknown plugin kind 42 (this server knows auth=1, routing=2, log=3, policy=4, transport=5)");
 }
 
 Test(loader, short_ops_table_is_refused)
@@ -342,19 +348,19 @@ Test(loader, check_config_summarises_a_valid_conf_d)
 Test(loader, check_config_reports_every_error_and_fails)
 {
 	char *a = plugin_file("test-auth", "{\"secret\": 5}");
-	char *bad = plugin_file("test-transport", "{}");
+	char *bad = plugin_file("test-unknown-kind", "{}");
 	const char *files[] = {"00-server.json", "{\"server\": {\"port\": 0, \"certificate\": \"c\"}}",
 			       "10-a.json", a, "20-t.json", bad, NULL};
 	for (size_t i = 0; files[i]; i += 2)
 		fixture_write(dir, files[i], files[i + 1]);
-	char *out = NULL, *want = NULL, *so = fixture_test_plugin("test-transport");
+	char *out = NULL, *want = NULL, *so = fixture_test_plugin("test-unknown-kind");
 	int col = (int)(strstr(a, "\"secret\"") - a) + 1;
 	cr_assert_eq(check(&out), 1);
 	cr_assert(asprintf(&want,
 			   "%s/00-server.json:1:13: server.port: 0 is out of range [1, 65535]\n"
 			   "%s/00-server.json:1:2: server.private-key: required key is missing\n"
 			   "%s/10-a.json:1:%d: options.secret: expected string, got integer\n"
-			   "%s/20-t.json: %s: plugin kind \"transport\" is reserved: this server cannot load transport plugins yet\n"
+			   "%s/20-t.json: %s: unknown plugin kind 42 (this server knows auth=1, routing=2, log=3, policy=4, transport=5)\n"
 			   "%s: 4 errors\n",
 			   dir, dir, dir, col, dir, so, dir) > 0);
 	cr_assert_str_eq(out, want);

@@ -20,6 +20,11 @@ static struct wg_metrics sample(void)
 	m.generation = 3;
 	m.n_backends = 1;
 	strcpy(m.backends[0].name, "auth-plain");
+	m.n_transports = 1;
+	strcpy(m.transports[0].name, "transport-dtls");
+	m.transports[0].lanes_up = 2;
+	m.transports[0].handshakes = 1;
+	m.transports[0].dropped = 7;
 	wg_metrics_observe(&m.backends[0], true, 0.003);
 	wg_metrics_observe(&m.backends[0], true, 0.2);
 	wg_metrics_observe(&m.backends[0], false, 99);
@@ -54,6 +59,10 @@ Test(metrics, exposition_lines)
 	cr_assert(has_line(t, "wolfguard_packets_total{direction=\"out\"} 11"));
 	cr_assert(has_line(t, "wolfguard_bans 1"));
 	cr_assert(has_line(t, "wolfguard_config_generation 3"));
+	cr_assert(has_line(t, "# TYPE wolfguard_transport_lanes_up gauge"));
+	cr_assert(has_line(t, "wolfguard_transport_lanes_up{transport=\"transport-dtls\"} 2"));
+	cr_assert(has_line(t, "wolfguard_transport_handshakes{transport=\"transport-dtls\"} 1"));
+	cr_assert(has_line(t, "wolfguard_transport_dropped_total{transport=\"transport-dtls\"} 7"));
 	cr_assert_eq(t[len - 1], '\n', "the format ends every line");
 	free(t);
 }

@@ -8,6 +8,9 @@
 #include <sys/wait.h>
 
 #include "conf_fixture.h"
+#include "host.h"
+#include "http_parser.h"
+#include "lane.h"
 #include "loader.h"
 
 /* The value of "key=" in the script's output, or NULL (caller frees). */
@@ -21,6 +24,73 @@ static char *value_of(const char *out, const char *key)
 		}
 	}
 	return NULL;
+}
+
+/* A CONNECT request as the server would have parsed it. */
+static struct wg_http_parser *connect_request(const char *extra_header)
+{
+	struct wg_http_parser *p = wg_http_parser_new();
+	char req[512];
+	size_t used;
+
+	cr_assert_not_null(p);
+	snprintf(req, sizeof(req), "CONNECT /CSCOSSLC/tunnel HTTP/1.1\r\nHost: vpn\r\n%s\r\n", extra_header);
+	cr_assert_eq(wg_http_parser_feed(p, req, strlen(req), &used), WG_HTTP_DONE, "%s", wg_http_parser_error(p));
+	return p;
+}
+
+static void check_example_transport(const char *so)
+{
+	struct wg_err err;
+	struct wg_loaded_plugin lp;
+	void *state = NULL, *ctx = NULL;
+	char why[256] = "";
+
+	wg_err_init(&err);
+	cr_assert_eq(wg_plugin_open(so, "transport-null", &lp, &err), 0, "%s", err.text);
+	cr_assert_eq(lp.desc->kind, WG_PLUGIN_TRANSPORT);
+	const struct wg_transport_ops *ops = lp.desc->ops;
+	cr_assert(ops->offer && ops->close && ops->send && ops->flush);
+
+	struct wg_config *cfg = wg_config_from_string("40-transport-null.json", "{}", &err);
+	cr_assert_eq(wg_config_validate(cfg, lp.desc->options, &err), 0, "%s", err.text);
+	cr_assert_eq(lp.desc->init(wg_host_table(), cfg, &state, why, sizeof(why)), 0, "%s", why);
+
+	/* No header asked for a lane: none offered, nothing added. */
+	struct wg_lane_offer o = {.struct_size = sizeof(o), .mtu = 1400};
+	struct wg_http_parser *plain = connect_request("");
+	struct wg_lane lane = {.req = wg_http_parser_request(plain)};
+	cr_assert_neq(ops->offer(state, &lane, &o, &ctx), 0);
+	cr_assert_eq(lane.hdr_len, 0);
+
+	/* Asked for: offered, with its answer header. */
+	struct wg_http_parser *asked = connect_request("X-Null-Lane: 1\r\n");
+	struct wg_lane lane2 = {.req = wg_http_parser_request(asked)};
+	cr_assert_eq(ops->offer(state, &lane2, &o, &ctx), 0);
+	cr_assert_not_null(ctx);
+	cr_assert_str_eq(lane2.hdr, "X-Null-Lane: 1400\r\n");
+
+	/* A batch, as the data path hands it over, then flush and counters. */
+	uint8_t buf[2][WG_LANE_HEADROOM + 20] = {{0}};
+	struct wg_lane_packet pkts[2] = {
+		{.lane_ctx = ctx, .data = buf[0] + WG_LANE_HEADROOM, .len = 20},
+		{.lane_ctx = ctx, .data = buf[1] + WG_LANE_HEADROOM, .len = 20},
+	};
+	ops->send(state, pkts, 2);
+	ops->flush(state);
+	struct wg_transport_stats st = {.struct_size = sizeof(st)};
+	cr_assert(WG_OPS_HAS(ops, stats));
+	ops->stats(state, &st);
+	cr_assert_eq(st.dropped, 2);
+	cr_assert_eq(st.lanes_up, 0);
+
+	ops->close(state, ctx);
+	lp.desc->fini(state);
+	free(lane2.hdr);
+	wg_http_parser_free(plain);
+	wg_http_parser_free(asked);
+	wg_config_free(cfg);
+	wg_plugin_close(&lp);
 }
 
 Test(sdk_example, builds_out_of_tree_against_the_installed_sdk_and_loads, .timeout = 280)
@@ -61,6 +131,14 @@ Test(sdk_example, builds_out_of_tree_against_the_installed_sdk_and_loads, .timeo
 				   "50-auth-hello.json:1:1: secret: required key is missing\n");
 	wg_config_free(cfg);
 	wg_plugin_close(&lp);
+
+	/* The example transport: loads as a transport, and follows the rules
+	 * the server relies on when it offers lanes. */
+	char *tso = value_of(out, "transport");
+	cr_assert_not_null(tso, "unexpected output:\n%s", out);
+	cr_assert_eq(strncmp(tso, work, strlen(work)), 0, "installed outside the DESTDIR: %s", tso);
+	check_example_transport(tso);
+	free(tso);
 	free(cflags);
 	free(abi);
 	free(so);

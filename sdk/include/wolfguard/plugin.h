@@ -52,7 +52,7 @@ enum wg_plugin_kind {
 	WG_PLUGIN_ROUTING = 2,   /* addresses, routes, DNS; ops: struct wg_routing_ops */
 	WG_PLUGIN_LOG = 3,       /* log sinks; ops: struct wg_log_ops               */
 	WG_PLUGIN_POLICY = 4,    /* per-session policy; ops: struct wg_policy_ops   */
-	WG_PLUGIN_TRANSPORT = 5, /* reserved: data-path lanes (not yet loadable)   */
+	WG_PLUGIN_TRANSPORT = 5, /* data-path lanes beside CSTP; ops: struct wg_transport_ops */
 };
 
 enum wg_log_level {
@@ -94,6 +94,8 @@ struct wg_auth;     /* one login conversation: every form step until it ends */
 struct wg_timer;
 struct wg_auth_field; /* defined with the auth kind below */
 struct wg_policy_call; /* one asynchronous policy hook call */
+struct wg_lane;        /* one session's lane over one transport (see below) */
+struct wg_watch;       /* a watched file descriptor (transports) */
 
 /* ---------------------------------------------------------------------- */
 /* What a plugin may ask of the host.                                     */
@@ -244,6 +246,47 @@ struct wg_host {
 	 * service) returns -EPERM and the plugin should refuse to start.
 	 * Returns 0 or -errno (-EINVAL: not a file name of /etc/pam.d). */
 	int (*pam_service_pin)(const char *service);
+
+	/* --- transports (struct wg_transport_ops); loop thread only --- */
+	/* The UDP socket the host bound for transports ("listen" and the
+	 * server's "udp-port"; with "workers" above 1, this worker's socket of
+	 * the SO_REUSEPORT group, already steered by client address). The
+	 * caller owns it from then on (it closes it in fini). Returns the fd,
+	 * or -1 when "udp-port" is 0 or another transport took it first. */
+	int (*transport_udp_socket)(void);
+	/* Calls cb(fd, arg) on the loop whenever fd is readable, until
+	 * fd_unwatch. NULL on failure. */
+	struct wg_watch *(*fd_watch)(int fd, void (*cb)(int fd, void *arg), void *arg);
+	void (*fd_unwatch)(struct wg_watch *w);
+	/* During offer() only: a header of the client's CONNECT request (NULL
+	 * when absent), and adding a header to the host's 200 CONNECTED answer
+	 * (returns 0, or -1 when the answer is full). */
+	const char *(*lane_request_header)(const struct wg_lane *lane, const char *name);
+	int (*lane_add_header)(struct wg_lane *lane, const char *name, const char *value);
+	/* During offer() only: keying material exported from the session's
+	 * TLS connection (RFC 5705, no context), e.g. openconnect's
+	 * "EXPORTER-openconnect-psk". 0, or -1. */
+	int (*lane_tls_export)(struct wg_lane *lane, const char *label, uint8_t *out, size_t len);
+	/* The session a lane belongs to (for logging and session_get). */
+	const struct wg_session *(*lane_session)(const struct wg_lane *lane);
+	/* The lane can carry packets now, max_payload bytes each (IP packet,
+	 * without the transport's own framing); peer is text for the log. The
+	 * host then sends it the packets that fit, and the rest over CSTP.
+	 * Called again when the lane moved (roaming) or its size changed. */
+	void (*lane_up)(struct wg_lane *lane, size_t max_payload, const char *peer);
+	/* The lane cannot carry packets (link lost, peer closed): the host
+	 * goes back to CSTP. It stays offered; lane_up may follow again. */
+	void (*lane_down)(struct wg_lane *lane, const char *why);
+	/* Packets from clients: a burst (e.g. one recvmmsg) is bracketed by
+	 * rx_begin/rx_end, so the host writes what it carries to the TUN
+	 * device together. lane_input takes one record: type is the CSTP
+	 * packet type (0x00 DATA, 0x05 DISCONNECT; the transport answers
+	 * DPD and absorbs keepalives itself). payload is only read during the
+	 * call. lane_input may end the session, and so call the transport's
+	 * close() before it returns. */
+	void (*rx_begin)(void);
+	void (*lane_input)(struct wg_lane *lane, uint32_t type, const uint8_t *payload, size_t len);
+	void (*rx_end)(void);
 };
 
 /* True when the host's table is long enough to hold member m. */
@@ -422,6 +465,66 @@ struct wg_policy_ops {
 	void (*after_auth_async)(void *state, const struct wg_session *s, struct wg_policy_call *call);
 	void (*before_tunnel_async)(void *state, const struct wg_session *s, struct wg_tunnel_config *tc,
 				    struct wg_policy_call *call);
+};
+
+/* ---- WG_PLUGIN_TRANSPORT ---------------------------------------------- */
+
+/* A transport carries a session's packets beside CSTP, which is always
+ * there (the TLS connection of the CONNECT). At each CONNECT the host asks
+ * every transport, in conf.d order, to offer a lane; a transport that does
+ * answers the client with its own headers. Once a lane is up (lane_up) the
+ * host sends packets over the first up lane (conf.d order) that fits them,
+ * and over CSTP when none does. See docs/plugins.md for the rules. */
+
+/* What the host tells offer() about the tunnel being set up. */
+struct wg_lane_offer {
+	uint32_t struct_size;
+	uint32_t mtu;          /* the tunnel MTU announced as X-CSTP-MTU */
+	uint32_t dpd_s;        /* the session's dead-peer-detection interval */
+	uint32_t keepalive_s;
+};
+
+/* Room before each packet of a wg_lane_packet that the transport may
+ * write its own framing into (e.g. a type byte), in place. */
+#define WG_LANE_HEADROOM 8
+
+/* One packet for a client, in a batch given to send(). */
+struct wg_lane_packet {
+	void *lane_ctx; /* the lane, as offer() named it */
+	uint8_t *data;  /* the IP packet; WG_LANE_HEADROOM writable bytes before it */
+	uint32_t len;   /* at most the lane's max_payload */
+	uint32_t type;  /* CSTP packet type: 0x00 DATA */
+};
+
+/* A transport's counters, as stats() fills them (out->struct_size set by
+ * the host; fill only the members that fit). */
+struct wg_transport_stats {
+	uint32_t struct_size;
+	uint64_t lanes_up;    /* lanes carrying packets now */
+	uint64_t handshakes;  /* half-open handshakes holding state */
+	uint64_t dropped;     /* datagrams dropped (full socket buffer, too large) */
+};
+
+struct wg_transport_ops {
+	uint32_t struct_size;
+	/* CONNECT of a session (a first connect or a reconnect): read the
+	 * client's offer (lane_request_header), add the transport's answer
+	 * (lane_add_header), export keys (lane_tls_export). Return 0 and set
+	 * *lane_ctx to offer a lane (the host keeps `lane` and the ctx until
+	 * close()), or non-zero for no lane (the client then uses CSTP). */
+	int (*offer)(void *state, struct wg_lane *lane, const struct wg_lane_offer *o, void **lane_ctx);
+	/* The lane ends (the session ended or reconnected): forget lane and
+	 * lane_ctx before returning; no host call may name the lane after. */
+	void (*close)(void *state, void *lane_ctx);
+	/* A batch of packets to send. The data is only valid during the call
+	 * (copy or encrypt it now); the transport may hold the result until
+	 * flush(). A packet it cannot send is dropped, as IP would. */
+	void (*send)(void *state, const struct wg_lane_packet *pkts, size_t n);
+	/* End of the host's burst: send what send() held. Called after every
+	 * burst that called send(), before the loop waits again. */
+	void (*flush)(void *state);
+	/* Optional: the transport's counters (served on /metrics). */
+	void (*stats)(void *state, struct wg_transport_stats *out);
 };
 
 #ifdef __cplusplus

@@ -51,7 +51,34 @@ MAYBE_UNUSED static const struct wg_option test_options[] = {
 	{NULL, 0, 0, 0, 0, NULL, NULL},
 };
 
-#if defined(VARIANT_SHORT_OPS)
+#if defined(VARIANT_TRANSPORT)
+/* A transport that never offers a lane: enough for the loader. */
+static int test_offer(void *state, struct wg_lane *lane, const struct wg_lane_offer *o, void **ctx)
+{
+	(void)state, (void)lane, (void)o, (void)ctx;
+	return 1;
+}
+static void test_close(void *state, void *ctx)
+{
+	(void)state, (void)ctx;
+}
+static void test_send(void *state, const struct wg_lane_packet *p, size_t n)
+{
+	(void)state, (void)p, (void)n;
+}
+static void test_flush(void *state)
+{
+	(void)state;
+}
+/* Built by the first SDK with transports: stats() is optional. */
+static const struct wg_transport_ops test_ops = {
+	.struct_size = offsetof(struct wg_transport_ops, stats),
+	.offer = test_offer,
+	.close = test_close,
+	.send = test_send,
+	.flush = test_flush,
+};
+#elif defined(VARIANT_SHORT_OPS)
 /* An ops table from an imagined older SDK: only its size field. */
 MAYBE_UNUSED static const struct {
 	uint32_t struct_size;

@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
-#include "log.h"
+#include "dtls_log.h"
 
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103
@@ -161,7 +161,7 @@ void wg_udp_batch_flush(struct wg_udp_batch *b)
 		if (k < 0 && r->segs > 1 && (errno == EIO || errno == EINVAL || errno == EMSGSIZE)) {
 			if (errno != EMSGSIZE) {
 				if (!b->gso_refused)
-					wg_log(NULL, WG_LOG_WARN,
+					dtls_log(WG_LOG_WARN,
 					       "DTLS: the kernel refused UDP GSO (%s); sending one datagram per "
 					       "system call from now on",
 					       strerror(errno));

@@ -1,5 +1,5 @@
 /* The DTLS channel: one UDP socket, many peers, one WOLFSSL per peer fed
- * through custom I/O callbacks (see dtls.h for the model).
+ * through custom I/O callbacks (see dtls_server.h for the model).
  *
  * How a datagram finds its state: srv->links maps the peer address to its
  * link (half-open or up), one hash lookup per datagram. A datagram from an
@@ -13,16 +13,19 @@
  * server's cookie secret, and only a ClientHello that comes back with a valid
  * cookie gets a registered, timed, counted half-open link. The App-ID alone
  * is not enough for that, since it travels in clear in every ClientHello.
+ * Half-open links are bounded three ways: in all (max_handshakes), per
+ * session (App-ID) and per client address (IP without port), so that one
+ * logged-in user, or one host, cannot take every slot from the others.
  *
  * Lifetime: a link is detached from the maps at once when it dies, but freed
  * only when no callback into the core is running on it (busy), so the core
  * may close a link from inside on_packet or on_up. Not thread-safe: one
- * server belongs to one event loop. */
-#include "dtls.h"
+ * server belongs to one event loop. Timers and the socket's readiness come
+ * from the host's table (timer_add, fd_watch). */
+#include "dtls_server.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <event2/event.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -35,17 +38,16 @@
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
 
-#include "client_packet.h"
 #include "dtls_hello.h"
-#include "dtls_legacy.h"
-#include "dtls_legacy_ems.h"
+#include "dtls_log.h"
+#include "dtls_payload.h"
 #include "hashmap.h"
-#include "listen_socket.h"
-#include "log.h"
 #include "udp_batch.h"
 
 #define DEFAULT_MAX_HANDSHAKES 1024
 #define DEFAULT_HANDSHAKE_TIMEOUT_MS 10000
+#define DEFAULT_PER_SESSION 4   /* a client handshakes once; a restart or a move adds one */
+#define DEFAULT_PER_ADDRESS 64  /* many users may share a NAT address */
 #define RECV_BURST 64       /* datagrams per wakeup, so other events get a turn */
 #define DATAGRAM_MAX 4096   /* wolfSSL reads at most MTU + 500; larger is dropped */
 #define PLAIN_MAX 16384     /* the largest DTLS record plaintext (RFC 6347) */
@@ -70,7 +72,7 @@ struct peer_key {
 struct wg_dtls_link {
 	struct wg_dtls_server *srv;   /* borrowed */
 	WOLFSSL *ssl;                 /* owned */
-	struct event *timer;          /* owned: handshake retransmit and deadline */
+	struct wg_timer *timer;       /* owned, while armed: handshake retransmit and deadline */
 	struct peer_key key;
 	struct sockaddr_storage peer;
 	socklen_t peer_len;
@@ -78,11 +80,10 @@ struct wg_dtls_link {
 	void *session;                /* the core's, borrowed */
 	uint8_t app_id[WG_DTLS_APP_ID_LEN];
 	uint8_t psk[WG_DTLS_PSK_LEN]; /* wiped on free */
-	struct wg_dtls_legacy_params legacy; /* legacy DTLS: suite != NULL; wiped on free */
 	size_t max_payload;           /* set when up */
 	struct timespec deadline;     /* end of the half-open state */
 	bool up;
-	bool registered;              /* in srv->links */
+	bool registered;              /* in srv->links, and counted in the shares */
 	bool in_session_map;          /* in srv->by_session */
 	bool sent_hvr;                /* wolfSSL answered statelessly */
 	bool dead;                    /* detached; freed once busy is 0 */
@@ -91,17 +92,23 @@ struct wg_dtls_link {
 	size_t in_len;
 };
 
+/* How many half-open links one session or one address holds. */
+struct share {
+	unsigned n;
+};
+
 struct wg_dtls_server {
-	struct event_base *base;      /* borrowed */
+	const struct wg_host *host;   /* borrowed: timers, the socket watch */
 	int fd;
-	struct event *ev;
+	struct wg_watch *watch;
 	WOLFSSL_CTX *ctx;
-	WOLFSSL_CTX *legacy_ctx;       /* legacy DTLS resumption; NULL if wolfSSL cannot */
 	struct wg_hashmap *links;      /* peer_key -> link, half-open and up */
 	struct wg_hashmap *by_session; /* session pointer -> its up link */
+	struct wg_hashmap *per_session; /* session pointer -> struct share (owned) */
+	struct wg_hashmap *per_addr;    /* 16-byte address -> struct share (owned) */
 	size_t handshakes;             /* registered links not yet up */
 	size_t links_up;
-	unsigned max_handshakes;
+	unsigned max_handshakes, max_per_session, max_per_addr;
 	unsigned timeout_ms;
 	struct wg_dtls_callbacks cb;
 	void *arg;
@@ -253,14 +260,65 @@ static const char *ssl_error_text(int err, char *buf, size_t len)
 
 /* ---- link lifetime ------------------------------------------------------ */
 
+static void timer_stop(struct wg_dtls_link *l)
+{
+	if (l->timer) {
+		l->srv->host->timer_del(l->timer);
+		l->timer = NULL;
+	}
+}
+
+/* ---- shares of the half-open table --------------------------------------- */
+
+static unsigned share_of(struct wg_hashmap *m, const void *key)
+{
+	struct share *sh = wg_hashmap_get(m, key);
+
+	return sh ? sh->n : 0;
+}
+
+static int share_add(struct wg_hashmap *m, const void *key)
+{
+	struct share *sh = wg_hashmap_get(m, key);
+
+	if (!sh) {
+		if (!(sh = calloc(1, sizeof(*sh))))
+			return -1;
+		if (wg_hashmap_put(m, key, sh) < 0) {
+			free(sh);
+			return -1;
+		}
+	}
+	sh->n++;
+	return 0;
+}
+
+static void share_drop(struct wg_hashmap *m, const void *key)
+{
+	struct share *sh = wg_hashmap_get(m, key);
+
+	if (sh && --sh->n == 0) {
+		wg_hashmap_del(m, key);
+		free(sh);
+	}
+}
+
+/* A registered link leaves the half-open state (up, or gone). */
+static void half_open_end(struct wg_dtls_link *l)
+{
+	struct wg_dtls_server *srv = l->srv;
+
+	srv->handshakes--;
+	share_drop(srv->per_session, &l->session);
+	share_drop(srv->per_addr, l->key.addr);
+}
+
 static void link_release(struct wg_dtls_link *l)
 {
-	if (l->timer)
-		event_free(l->timer);
+	timer_stop(l);
 	if (l->ssl)
 		wolfSSL_free(l->ssl);
 	explicit_bzero(l->psk, sizeof(l->psk));
-	explicit_bzero(&l->legacy, sizeof(l->legacy));
 	free(l);
 }
 
@@ -275,7 +333,7 @@ static void link_detach(struct wg_dtls_link *l)
 		if (l->up)
 			srv->links_up--;
 		else
-			srv->handshakes--;
+			half_open_end(l);
 		l->registered = false;
 	}
 	if (l->in_session_map) {
@@ -283,8 +341,7 @@ static void link_detach(struct wg_dtls_link *l)
 			wg_hashmap_del(srv->by_session, &l->session);
 		l->in_session_map = false;
 	}
-	if (l->timer)
-		evtimer_del(l->timer);
+	timer_stop(l);
 }
 
 static void link_destroy(struct wg_dtls_link *l)
@@ -321,7 +378,7 @@ static void link_lost(struct wg_dtls_link *l, const char *why)
 		return;
 	link_detach(l);
 	l->dead = true; /* wg_dtls_link_close from on_closed is then a no-op */
-	wg_log(NULL, was_up ? WG_LOG_INFO : WG_LOG_DEBUG, "DTLS %s: %s", l->peer_text, why);
+	dtls_log(was_up ? WG_LOG_INFO : WG_LOG_DEBUG, "DTLS %s: %s", l->peer_text, why);
 	if (was_up && l->srv->cb.on_closed) {
 		call_begin(l);
 		l->srv->cb.on_closed(l->srv->arg, l->session, l);
@@ -332,11 +389,11 @@ static void link_lost(struct wg_dtls_link *l, const char *why)
 		link_release(l);
 }
 
-static void handshake_timer(evutil_socket_t fd, short what, void *arg);
+static void handshake_timer(void *arg);
 
 static struct wg_dtls_link *link_new(struct wg_dtls_server *srv, const struct sockaddr *sa, socklen_t salen,
 				     const struct peer_key *key, void *session, const uint8_t *app_id,
-				     const uint8_t psk[WG_DTLS_PSK_LEN], const struct wg_dtls_legacy_params *legacy)
+				     const uint8_t psk[WG_DTLS_PSK_LEN])
 {
 	struct wg_dtls_link *l = calloc(1, sizeof(*l));
 	struct sockaddr_in6 cookie_peer = {.sin6_family = AF_INET6, .sin6_port = key->port};
@@ -351,14 +408,12 @@ static struct wg_dtls_link *link_new(struct wg_dtls_server *srv, const struct so
 	l->session = session;
 	memcpy(l->app_id, app_id, WG_DTLS_APP_ID_LEN);
 	memcpy(l->psk, psk, WG_DTLS_PSK_LEN);
-	l->legacy = *legacy;
-	l->timer = evtimer_new(srv->base, handshake_timer, l);
-	l->ssl = wolfSSL_new(legacy->suite ? srv->legacy_ctx : srv->ctx);
+	l->ssl = wolfSSL_new(srv->ctx);
 	/* The cookie binds the peer address: wolfSSL HMACs the bytes given
 	 * here, so they are built from the key, never from what recvfrom left
 	 * in flow labels or padding. */
 	memcpy(&cookie_peer.sin6_addr, key->addr, 16);
-	if (!l->timer || !l->ssl ||
+	if (!l->ssl ||
 	    wolfSSL_DTLS_SetCookieSecret(l->ssl, srv->cookie_secret, sizeof(srv->cookie_secret)) != 0 ||
 	    wolfSSL_dtls_set_peer(l->ssl, &cookie_peer, sizeof(cookie_peer)) != WOLFSSL_SUCCESS) {
 		link_release(l);
@@ -382,13 +437,11 @@ static void arm_handshake_timer(struct wg_dtls_link *l)
 	long long left = ms_until(&l->deadline);
 	long long rtx = (long long)wolfSSL_dtls_get_current_timeout(l->ssl) * 1000;
 	long long ms = rtx > 0 && rtx < left ? rtx : left;
-	struct timeval tv;
 
 	if (ms < 1)
 		ms = 1;
-	tv.tv_sec = (time_t)(ms / 1000);
-	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
-	evtimer_add(l->timer, &tv);
+	timer_stop(l);
+	l->timer = l->srv->host->timer_add((uint32_t)ms, 0, handshake_timer, l);
 }
 
 /* Returns 1 when the handshake is done, 0 while it goes on, -1 on failure
@@ -404,7 +457,7 @@ static int drive_handshake(struct wg_dtls_link *l)
 	e = wolfSSL_get_error(l->ssl, r);
 	if (e == WOLFSSL_ERROR_WANT_READ || e == WOLFSSL_ERROR_WANT_WRITE)
 		return 0;
-	wg_log(NULL, WG_LOG_INFO, "DTLS %s: handshake failed: %s", l->peer_text, ssl_error_text(e, buf, sizeof(buf)));
+	dtls_log(WG_LOG_INFO, "DTLS %s: handshake failed: %s", l->peer_text, ssl_error_text(e, buf, sizeof(buf)));
 	return -1;
 }
 
@@ -415,14 +468,8 @@ static bool session_still_live(struct wg_dtls_link *l)
 	uint8_t psk[WG_DTLS_PSK_LEN];
 	void *s = l->srv->cb.lookup(l->srv->arg, l->app_id, WG_DTLS_APP_ID_LEN, psk);
 	bool same = s == l->session && memcmp(psk, l->psk, sizeof(psk)) == 0;
-	struct wg_dtls_legacy_params legacy = {0};
 
 	explicit_bzero(psk, sizeof(psk));
-	/* legacy DTLS: the same resumed session too */
-	if (same && l->legacy.suite)
-		same = l->srv->cb.legacy && l->srv->cb.legacy(l->srv->arg, s, &legacy) &&
-		       wg_dtls_legacy_same(&legacy, &l->legacy);
-	explicit_bzero(&legacy, sizeof(legacy));
 	return same;
 }
 
@@ -436,9 +483,9 @@ static void link_established(struct wg_dtls_link *l)
 		link_lost(l, "session ended during the DTLS handshake");
 		return;
 	}
-	evtimer_del(l->timer);
+	timer_stop(l);
 	l->up = true;
-	srv->handshakes--;
+	half_open_end(l);
 	srv->links_up++;
 	max = wolfSSL_GetMaxOutputSize(l->ssl);
 	l->max_payload = max > 1 ? (size_t)max - 1 : 0;
@@ -450,7 +497,7 @@ static void link_established(struct wg_dtls_link *l)
 		return;
 	}
 	l->in_session_map = true;
-	wg_log(NULL, WG_LOG_INFO, "DTLS %s: %s %s up, records up to %zu bytes", l->peer_text,
+	dtls_log(WG_LOG_INFO, "DTLS %s: %s %s up, records up to %zu bytes", l->peer_text,
 	       wolfSSL_get_version(l->ssl), wolfSSL_get_cipher(l->ssl), l->max_payload);
 	if (srv->cb.on_up) {
 		call_begin(l);
@@ -471,12 +518,11 @@ static void handshake_step(struct wg_dtls_link *l)
 		link_lost(l, "handshake failed");
 }
 
-static void handshake_timer(evutil_socket_t fd, short what, void *arg)
+static void handshake_timer(void *arg)
 {
 	struct wg_dtls_link *l = arg;
 
-	(void)fd;
-	(void)what;
+	l->timer = NULL; /* a fired one-shot timer is the host's to free */
 	if (ms_until(&l->deadline) <= 0) {
 		link_lost(l, "handshake timed out");
 		return;
@@ -497,30 +543,21 @@ static void new_peer(struct wg_dtls_server *srv, const uint8_t *pkt, size_t len,
 	size_t sid_len;
 	void *session;
 	struct wg_dtls_link *l;
-	struct wg_dtls_legacy_params legacy = {0};
 	int r;
 
 	if (wg_dtls_hello_session_id(pkt, len, sid, &sid_len) < 0 || sid_len != WG_DTLS_APP_ID_LEN)
 		return; /* not a ClientHello for us: no answer at all */
-	if (srv->handshakes >= srv->max_handshakes)
+	if (srv->handshakes >= srv->max_handshakes || share_of(srv->per_addr, key->addr) >= srv->max_per_addr)
 		return;
 	session = srv->cb.lookup(srv->arg, sid, sid_len, psk);
-	if (!session)
-		return;
-	/* legacy DTLS: this session resumes the client's master secret */
-	if (srv->cb.legacy && srv->cb.legacy(srv->arg, session, &legacy) && (!legacy.suite || !srv->legacy_ctx)) {
-		explicit_bzero(&legacy, sizeof(legacy));
+	if (!session || share_of(srv->per_session, &session) >= srv->max_per_session) {
 		explicit_bzero(psk, sizeof(psk));
 		return;
 	}
-	/* legacy DTLS: the resumed session has EMS exactly when this hello asks */
-	if (legacy.suite)
-		legacy.ems = wg_dtls_legacy_hello_ems(pkt, len);
-	l = link_new(srv, sa, salen, key, session, sid, psk, &legacy);
+	l = link_new(srv, sa, salen, key, session, sid, psk);
 	explicit_bzero(psk, sizeof(psk));
-	explicit_bzero(&legacy, sizeof(legacy));
 	if (!l) {
-		wg_log(NULL, WG_LOG_WARN, "DTLS: cannot create a handshake state (out of memory?)");
+		dtls_log(WG_LOG_WARN, "DTLS: cannot create a handshake state (out of memory?)");
 		return;
 	}
 	l->in = pkt;
@@ -534,7 +571,18 @@ static void new_peer(struct wg_dtls_server *srv, const uint8_t *pkt, size_t len,
 	}
 	if (existing)
 		link_lost(existing, "the client started a new DTLS handshake");
+	if (share_add(srv->per_session, &l->session) < 0) {
+		link_release(l);
+		return;
+	}
+	if (share_add(srv->per_addr, key->addr) < 0) {
+		share_drop(srv->per_session, &l->session);
+		link_release(l);
+		return;
+	}
 	if (wg_hashmap_put(srv->links, key, l) < 0) {
+		share_drop(srv->per_session, &l->session);
+		share_drop(srv->per_addr, key->addr);
 		link_release(l);
 		return;
 	}
@@ -640,12 +688,11 @@ static void handle_datagram(struct wg_dtls_server *srv, uint8_t *rx, size_t n, c
 /* Up to RECV_BURST datagrams with one recvmmsg. The core hears of the
  * burst's start and end (on_burst), so what the datagrams carry can be
  * written to the TUN device together (merged per TCP flow). */
-static void on_readable(evutil_socket_t fd, short what, void *arg)
+static void on_readable(int fd, void *arg)
 {
 	struct wg_dtls_server *srv = arg;
 	int n;
 
-	(void)what;
 	for (int i = 0; i < RECV_BURST; i++) {
 		srv->rx_iov[i].iov_base = srv->rx[i];
 		srv->rx_iov[i].iov_len = sizeof(srv->rx[i]);
@@ -658,7 +705,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	n = recvmmsg(fd, srv->rx_msgs, RECV_BURST, MSG_DONTWAIT, NULL);
 	if (n < 0) {
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-			wg_log(NULL, WG_LOG_DEBUG, "DTLS: recvmmsg: %s", strerror(errno));
+			dtls_log(WG_LOG_DEBUG, "DTLS: recvmmsg: %s", strerror(errno));
 		return;
 	}
 	if (srv->cb.on_burst)
@@ -680,14 +727,6 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 
 /* ---- server ------------------------------------------------------------- */
 
-/* legacy DTLS: what the session lookup of dtls_legacy.c resumes for ssl */
-static const struct wg_dtls_legacy_params *legacy_params_of(WOLFSSL *ssl)
-{
-	struct wg_dtls_link *l = wolfSSL_GetIOReadCtx(ssl);
-
-	return l ? &l->legacy : NULL;
-}
-
 static int make_ctx(struct wg_dtls_server *srv)
 {
 	srv->ctx = wolfSSL_CTX_new(wolfDTLSv1_2_server_method());
@@ -697,7 +736,7 @@ static int make_ctx(struct wg_dtls_server *srv)
 	 * PSK is in use, and without a certificate it needs PSK to serve. */
 	wolfSSL_CTX_set_psk_server_callback(srv->ctx, psk_cb);
 	if (wolfSSL_CTX_set_cipher_list(srv->ctx, psk_suites) != WOLFSSL_SUCCESS) {
-		wg_log(NULL, WG_LOG_ERROR, "DTLS: this wolfSSL has none of the PSK suites %s", psk_suites);
+		dtls_log(WG_LOG_ERROR, "DTLS: this wolfSSL has none of the PSK suites %s", psk_suites);
 		return -ENOTSUP;
 	}
 	/* Each flow is a full PSK handshake; the session id is the App-ID,
@@ -705,41 +744,17 @@ static int make_ctx(struct wg_dtls_server *srv)
 	wolfSSL_CTX_set_session_cache_mode(srv->ctx, WOLFSSL_SESS_CACHE_OFF);
 	wolfSSL_CTX_SetIORecv(srv->ctx, io_recv);
 	wolfSSL_CTX_SetIOSend(srv->ctx, io_send);
-	/* legacy DTLS: a second context that only resumes (dtls_legacy.c) */
-	char why[600];
-	srv->legacy_ctx = wg_dtls_legacy_ctx_new(legacy_params_of, why, sizeof(why));
-	if (srv->legacy_ctx) {
-		wolfSSL_CTX_SetIORecv(srv->legacy_ctx, io_recv);
-		wolfSSL_CTX_SetIOSend(srv->legacy_ctx, io_send);
-		wg_log(NULL, WG_LOG_DEBUG, "legacy DTLS: %s", why);
-	} else
-		wg_log(NULL, WG_LOG_WARN, "legacy DTLS off: %s", why);
 	return 0;
 }
 
-struct wg_dtls_server *wg_dtls_server_new(struct event_base *base, const struct sockaddr *addr, socklen_t addrlen,
-					  const struct wg_dtls_callbacks *cb, void *arg)
-{
-	if (!base || !addr || !cb || !cb->lookup || (addr->sa_family != AF_INET && addr->sa_family != AF_INET6)) {
-		wg_log(NULL, WG_LOG_ERROR, "DTLS: bad arguments to wg_dtls_server_new");
-		return NULL;
-	}
-	int fd = wg_listen_socket(addr, addrlen, SOCK_DGRAM, false);
-	if (fd < 0) {
-		wg_log(NULL, WG_LOG_ERROR, "DTLS: cannot bind the UDP port: %s", strerror(-fd));
-		return NULL;
-	}
-	return wg_dtls_server_new_on(base, fd, cb, arg);
-}
-
-struct wg_dtls_server *wg_dtls_server_new_on(struct event_base *base, int fd, const struct wg_dtls_callbacks *cb,
+struct wg_dtls_server *wg_dtls_server_new_on(const struct wg_host *host, int fd, const struct wg_dtls_callbacks *cb,
 					     void *arg)
 {
 	struct wg_dtls_server *srv;
 	int r;
 
-	if (!base || fd < 0 || !cb || !cb->lookup) {
-		wg_log(NULL, WG_LOG_ERROR, "DTLS: bad arguments to wg_dtls_server_new_on");
+	if (!host || !host->timer_add || !host->fd_watch || fd < 0 || !cb || !cb->lookup) {
+		dtls_log(WG_LOG_ERROR, "DTLS: bad arguments to wg_dtls_server_new_on");
 		if (fd >= 0)
 			close(fd);
 		return NULL;
@@ -750,33 +765,37 @@ struct wg_dtls_server *wg_dtls_server_new_on(struct event_base *base, int fd, co
 		close(fd);
 		return NULL;
 	}
-	srv->base = base;
+	srv->host = host;
 	srv->cb = *cb;
 	srv->arg = arg;
 	srv->max_handshakes = DEFAULT_MAX_HANDSHAKES;
 	srv->timeout_ms = DEFAULT_HANDSHAKE_TIMEOUT_MS;
+	srv->max_per_session = DEFAULT_PER_SESSION;
+	srv->max_per_addr = DEFAULT_PER_ADDRESS;
 	srv->fd = fd;
 	srv->links = wg_hashmap_new(sizeof(struct peer_key));
 	srv->by_session = wg_hashmap_new(sizeof(void *));
-	if (!srv->links || !srv->by_session ||
+	srv->per_session = wg_hashmap_new(sizeof(void *));
+	srv->per_addr = wg_hashmap_new(16);
+	if (!srv->links || !srv->by_session || !srv->per_session || !srv->per_addr ||
 	    getrandom(srv->cookie_secret, sizeof(srv->cookie_secret), 0) != sizeof(srv->cookie_secret)) {
-		wg_log(NULL, WG_LOG_ERROR, "DTLS: cannot set up: %s", strerror(errno ? errno : ENOMEM));
+		dtls_log(WG_LOG_ERROR, "DTLS: cannot set up: %s", strerror(errno ? errno : ENOMEM));
 		goto fail;
 	}
 	srv->batch = malloc(sizeof(*srv->batch));
 	if (!srv->batch) {
-		wg_log(NULL, WG_LOG_ERROR, "DTLS: cannot set up: out of memory");
+		dtls_log(WG_LOG_ERROR, "DTLS: cannot set up: out of memory");
 		goto fail;
 	}
 	wg_udp_batch_init(srv->batch, srv->fd, true, NULL);
 	r = make_ctx(srv);
 	if (r < 0) {
-		wg_log(NULL, WG_LOG_ERROR, "DTLS: cannot create the wolfSSL context: %s", strerror(-r));
+		dtls_log(WG_LOG_ERROR, "DTLS: cannot create the wolfSSL context: %s", strerror(-r));
 		goto fail;
 	}
-	srv->ev = event_new(base, srv->fd, EV_READ | EV_PERSIST, on_readable, srv);
-	if (!srv->ev || event_add(srv->ev, NULL) < 0) {
-		wg_log(NULL, WG_LOG_ERROR, "DTLS: cannot watch the UDP socket");
+	srv->watch = host->fd_watch(srv->fd, on_readable, srv);
+	if (!srv->watch) {
+		dtls_log(WG_LOG_ERROR, "DTLS: cannot watch the UDP socket");
 		goto fail;
 	}
 	return srv;
@@ -804,12 +823,12 @@ void wg_dtls_server_free(struct wg_dtls_server *srv)
 		free_all_links(srv);
 	wg_hashmap_free(srv->links);
 	wg_hashmap_free(srv->by_session);
-	if (srv->ev)
-		event_free(srv->ev);
+	wg_hashmap_free(srv->per_session); /* empty: every link was detached */
+	wg_hashmap_free(srv->per_addr);
+	if (srv->watch)
+		srv->host->fd_unwatch(srv->watch);
 	if (srv->ctx)
 		wolfSSL_CTX_free(srv->ctx);
-	if (srv->legacy_ctx)
-		wolfSSL_CTX_free(srv->legacy_ctx);
 	free(srv->batch);
 	if (srv->fd >= 0)
 		close(srv->fd);
@@ -828,6 +847,14 @@ int wg_dtls_server_port(const struct wg_dtls_server *srv)
 					     : ((struct sockaddr_in6 *)&ss)->sin6_port);
 }
 
+void wg_dtls_server_set_shares(struct wg_dtls_server *srv, unsigned per_session, unsigned per_address)
+{
+	if (per_session)
+		srv->max_per_session = per_session;
+	if (per_address)
+		srv->max_per_addr = per_address;
+}
+
 void wg_dtls_server_set_limits(struct wg_dtls_server *srv, unsigned max_handshakes, unsigned timeout_ms)
 {
 	if (max_handshakes)
@@ -840,6 +867,7 @@ void wg_dtls_server_stats(const struct wg_dtls_server *srv, struct wg_dtls_stats
 {
 	out->links_up = srv->links_up;
 	out->handshakes = srv->handshakes;
+	out->dropped = srv->batch ? srv->batch->dropped : 0;
 }
 
 /* ---- links, for the core ------------------------------------------------ */
@@ -857,13 +885,20 @@ int wg_dtls_send(struct wg_dtls_link *l, uint8_t type, const uint8_t *payload, s
 	return wolfSSL_write(l->ssl, buf, (int)len + 1) == (int)len + 1 ? 0 : -1;
 }
 
+int wg_dtls_send_record(struct wg_dtls_link *l, uint8_t *rec, size_t len)
+{
+	if (!l || !l->up || l->dead || len < 1 || len - 1 > l->max_payload)
+		return -1;
+	return wolfSSL_write(l->ssl, rec, (int)len) == (int)len ? 0 : -1;
+}
+
 void wg_dtls_link_close(struct wg_dtls_link *l)
 {
 	if (!l || l->dead)
 		return;
 	if (l->up)
 		wolfSSL_shutdown(l->ssl); /* close_notify, best effort */
-	wg_log(NULL, WG_LOG_INFO, "DTLS %s: closed by the session", l->peer_text);
+	dtls_log(WG_LOG_INFO, "DTLS %s: closed by the session", l->peer_text);
 	link_destroy(l);
 }
 
@@ -890,9 +925,4 @@ void wg_dtls_server_batch_end(struct wg_dtls_server *srv)
 	srv->batching = false;
 	if (!wg_udp_batch_empty(srv->batch))
 		wg_udp_batch_flush(srv->batch);
-}
-
-bool wg_dtls_server_legacy_ok(const struct wg_dtls_server *srv)
-{
-	return srv && srv->legacy_ctx;
 }

@@ -11,24 +11,22 @@
  * Inside DTLS each record is one type byte (CSTP codes) and a payload. DPD
  * requests are answered and keepalives absorbed here; DATA and DISCONNECT go
  * up through on_packet. */
-#ifndef WG_DTLS_H
-#define WG_DTLS_H
+#ifndef WG_DTLS_SERVER_H
+#define WG_DTLS_SERVER_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <wolfguard/plugin.h>
 
-#include "dtls_legacy_hdr.h"
-
-struct event_base;
 struct wg_dtls_server;
 struct wg_dtls_link; /* one peer's DTLS state */
 
 #define WG_DTLS_PSK_LEN 32
 #define WG_DTLS_APP_ID_LEN 32
 
-/* Callbacks run on the server's event loop; they may call wg_dtls_send and
+/* Callbacks run on the host's event loop; they may call wg_dtls_send and
  * wg_dtls_link_close (on any link), never wg_dtls_server_free. */
 struct wg_dtls_callbacks {
 	/* The session whose App-ID this is, with its PSK copied to psk; NULL if
@@ -48,19 +46,13 @@ struct wg_dtls_callbacks {
 	/* Optional: a burst of received datagrams begins (begin true) and
 	 * ends; the on_packet calls of the burst come in between. */
 	void (*on_burst)(void *arg, bool begin);
-	/* Legacy DTLS (core/dtls_legacy.c). Optional: fills out and returns
-	 * true if this session's client was answered with a legacy suite, so
-	 * the handshake resumes the client's master secret instead of PSK. */
-	bool (*legacy)(void *arg, void *session, struct wg_dtls_legacy_params *out);
 };
 
-/* Binds a UDP socket to addr and serves it on base. Returns NULL and logs
- * the reason on failure. */
-struct wg_dtls_server *wg_dtls_server_new(struct event_base *base, const struct sockaddr *addr,
-					  socklen_t addrlen, const struct wg_dtls_callbacks *cb, void *arg);
-/* Serves an already bound UDP socket (a worker's SO_REUSEPORT socket); takes
- * fd over, closing it on failure. */
-struct wg_dtls_server *wg_dtls_server_new_on(struct event_base *base, int fd, const struct wg_dtls_callbacks *cb,
+/* Serves a bound UDP socket (the host's, see transport_udp_socket) on the
+ * host's loop: host->fd_watch for the socket, host->timer_add for handshake
+ * retransmits and deadlines. Takes fd over, closing it on failure; returns
+ * NULL and logs the reason on failure. */
+struct wg_dtls_server *wg_dtls_server_new_on(const struct wg_host *host, int fd, const struct wg_dtls_callbacks *cb,
 					     void *arg);
 void wg_dtls_server_free(struct wg_dtls_server *srv);
 /* The UDP port actually bound (useful when 0 was asked for). */
@@ -70,6 +62,9 @@ int wg_dtls_server_port(const struct wg_dtls_server *srv);
  * not usable (the caller falls back to CSTP). Never blocks: a full socket
  * buffer drops the packet, as IP would. */
 int wg_dtls_send(struct wg_dtls_link *link, uint8_t type, const uint8_t *payload, size_t len);
+/* The same for a record already framed: rec[0] is the type byte and len
+ * counts it. No copy (wg_dtls_send copies into its own buffer). */
+int wg_dtls_send_record(struct wg_dtls_link *l, uint8_t *rec, size_t len);
 /* Ends a link from the session's side (session closed): sends close_notify
  * and frees it; on_closed is not called. */
 void wg_dtls_link_close(struct wg_dtls_link *link);
@@ -86,12 +81,18 @@ size_t wg_dtls_link_max_payload(const struct wg_dtls_link *link);
 /* Half-open handshake limits: at most max_handshakes at once (new
  * ClientHellos beyond it are dropped) and each one ends after timeout_ms.
  * Defaults: 1024 and 10000. 0 keeps the current value. */
+/* Shares of that table: at most per_session half-open handshakes for one
+ * session (App-ID) and per_address for one client IP address (any port),
+ * so that one user or one host cannot hold every slot. Defaults 4 and 64;
+ * 0 keeps the current value. */
+void wg_dtls_server_set_shares(struct wg_dtls_server *srv, unsigned per_session, unsigned per_address);
 void wg_dtls_server_set_limits(struct wg_dtls_server *srv, unsigned max_handshakes,
 			       unsigned timeout_ms);
 
 struct wg_dtls_stats {
 	size_t links_up;   /* links past their handshake */
 	size_t handshakes; /* half-open handshakes holding state */
+	uint64_t dropped;  /* datagrams the send batch dropped */
 };
 void wg_dtls_server_stats(const struct wg_dtls_server *srv, struct wg_dtls_stats *out);
 
@@ -101,9 +102,5 @@ void wg_dtls_server_stats(const struct wg_dtls_server *srv, struct wg_dtls_stats
  * Not nested. */
 void wg_dtls_server_batch_begin(struct wg_dtls_server *srv);
 void wg_dtls_server_batch_end(struct wg_dtls_server *srv);
-
-/* Legacy DTLS: true if this server can resume legacy sessions (its wolfSSL
- * has the suites and the session format, see dtls_legacy.c). */
-bool wg_dtls_server_legacy_ok(const struct wg_dtls_server *srv);
 
 #endif
