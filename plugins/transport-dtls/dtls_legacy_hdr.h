@@ -49,7 +49,7 @@ struct wg_dtls_legacy_params {
 	uint8_t master[WG_DTLS_MASTER_SECRET_LEN];
 	uint8_t session_id[WG_DTLS_LEGACY_SESSION_ID_LEN];
 	/* The client's ClientHello asks for the extended master secret (set
-	 * by dtls.c per handshake, see dtls_legacy_ems.h; not compared). */
+	 * by dtls_server.c per handshake, see dtls_legacy_ems.h; not compared). */
 	bool ems;
 };
 
