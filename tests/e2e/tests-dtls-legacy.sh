@@ -4,7 +4,8 @@
 # over UDP with the master secret it sent (core/dtls_legacy.c).
 
 WOLFGUARD_TESTS+=(dtls_legacy_aes256_gcm dtls_legacy_aes128_gcm dtls_legacy_aes256_sha dtls_legacy_aes128_sha
-	dtls_legacy_psk_preferred dtls_legacy_off dtls_legacy_reconnect dtls_legacy_vs_ocserv)
+	dtls_legacy_psk_preferred dtls_legacy_off dtls_legacy_reconnect dtls_legacy_vs_ocserv
+	dtls_legacy_cisco_headers)
 
 # The suite openconnect (GnuTLS) names once DTLS is up.
 legacy_client_suite() { # TAG
@@ -155,4 +156,48 @@ test_dtls_legacy_vs_ocserv() {
 	[ $bad = 0 ] || fail "the servers negotiate other than expected (table above)" || return 1
 	# run.sh checks that a server is alive after the test.
 	start_server || return 1
+}
+
+# The answer to what AnyConnect sends (openconnect cannot be made to send
+# X-DTLS12-CipherSuite without PSK-NEGOTIATE): a CONNECT from a small client
+# (dtls_legacy_connect.py) with Cisco's two lists. The DTLS 1.2 list wins
+# (its best suite by the server's order, AES256-GCM-SHA384) and is answered
+# in its own header; a bad master secret gets no DTLS;
+# PSK-NEGOTIATE in the DTLS 1.2 list still wins. What ocserv answers to the
+# first request is printed beside it.
+LEGACY_CONNECT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/dtls_legacy_connect.py
+
+legacy_connect() { # OUTFILE args...: runs dtls_legacy_connect.py as alice from the client namespace
+	local out=$1
+	shift
+	in_ns "$NS_CLI" timeout 30 python3 "$LEGACY_CONNECT" --host "$SRV_ADDR" --user alice --password secret1 "$@" \
+		>"$out" 2>&1
+}
+
+test_dtls_legacy_cisco_headers() {
+	local c12="ECDHE-RSA-AES256-GCM-SHA384:AES256-GCM-SHA384:AES256-SHA:AES128-SHA"
+	local c="AES256-SHA:AES128-SHA:DES-CBC3-SHA" out=$RUN/legacy-connect.out
+	command -v ocserv >/dev/null && {
+		server_start ocserv >/dev/null 2>&1 && legacy_connect "$RUN/ocserv-connect.out" --suites "$c" --suites12 "$c12"
+		echo "   ocserv answers Cisco's lists with: $(grep -i '^x-dtls.*ciphersuite' "$RUN/ocserv-connect.out" | tr '\n' ' ')"
+		server_stop
+	}
+	start_server || return 1
+	legacy_connect "$out" --suites "$c" --suites12 "$c12" || fail "CONNECT failed: $(tail -n 2 "$out" | tr '\n' ' ')" || return 1
+	echo "   wolfguard answers Cisco's lists with: $(grep -i '^x-dtls.*ciphersuite' "$out" | tr '\n' ' ')"
+	grep -qx "status: 200" "$out" || fail "status: $(head -n 1 "$out")" || return 1
+	grep -qx "x-dtls12-ciphersuite: AES256-GCM-SHA384" "$out" ||
+		fail "no X-DTLS12-CipherSuite answer with the best DTLS 1.2 suite: $(tr '\n' ' ' <"$out")" || return 1
+	! grep -q "^x-dtls-ciphersuite:" "$out" || fail "X-DTLS-CipherSuite answered too" || return 1
+	grep -qE "^x-dtls-session-id: [0-9A-Fa-f]{64}$" "$out" || fail "no 64-digit X-DTLS-Session-ID" || return 1
+	! grep -q "^x-dtls-app-id:" "$out" || fail "X-DTLS-App-ID in a legacy answer" || return 1
+	grep -qx "x-dtls-port: 443" "$out" || fail "no X-DTLS-Port" || return 1
+
+	legacy_connect "$out" --master 00 --suites OC-DTLS1_2-AES256-GCM || fail "CONNECT failed" || return 1
+	grep -qx "status: 200" "$out" && ! grep -q "^x-dtls" "$out" ||
+		fail "a bad master secret still got DTLS: $(tr '\n' ' ' <"$out")" || return 1
+
+	legacy_connect "$out" --suites "$c" --suites12 "AES256-GCM-SHA384:PSK-NEGOTIATE" || fail "CONNECT failed" || return 1
+	grep -qx "x-dtls-ciphersuite: PSK-NEGOTIATE" "$out" && ! grep -q "^x-dtls-session-id" "$out" ||
+		fail "PSK-NEGOTIATE in the DTLS 1.2 list did not win: $(tr '\n' ' ' <"$out")" || return 1
 }
