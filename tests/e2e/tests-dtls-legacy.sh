@@ -5,7 +5,7 @@
 
 WOLFGUARD_TESTS+=(dtls_legacy_aes256_gcm dtls_legacy_aes128_gcm dtls_legacy_aes256_sha dtls_legacy_aes128_sha
 	dtls_legacy_psk_preferred dtls_legacy_off dtls_legacy_reconnect dtls_legacy_vs_ocserv
-	dtls_legacy_cisco_headers)
+	dtls_legacy_cisco_headers dtls_legacy_workers)
 
 # The suite openconnect (GnuTLS) names once DTLS is up.
 legacy_client_suite() { # TAG
@@ -200,4 +200,22 @@ test_dtls_legacy_cisco_headers() {
 	legacy_connect "$out" --suites "$c" --suites12 "AES256-GCM-SHA384:PSK-NEGOTIATE" || fail "CONNECT failed" || return 1
 	grep -qx "x-dtls-ciphersuite: PSK-NEGOTIATE" "$out" && ! grep -q "^x-dtls-session-id" "$out" ||
 		fail "PSK-NEGOTIATE in the DTLS 1.2 list did not win: $(tr '\n' ' ' <"$out")" || return 1
+}
+
+# Two worker processes ("workers": 2, tests-workers.sh): alice and bob land
+# on different workers, and each worker's DTLS server resumes its own
+# client's legacy session.
+test_dtls_legacy_workers() {
+	declare -F workers_conf >/dev/null || fail "tests-workers.sh is not loaded" || return 1
+	[ "$(worker_of "$CLI_ADDR" 2)" != "$(worker_of "$CLI2_ADDR" 2)" ] || fail "test set-up: same worker" || return 1
+	workers_conf 2
+	server_start_wolfguard false || fail "wolfguard did not start" || return 1
+	connect_or_fail alice secret1 -- --dtls-ciphers=OC-DTLS1_2-AES256-GCM || return 1
+	connect_or_fail bob secret2 --ns "$NS_CLI2" -- --dtls-ciphers=OC-DTLS1_2-AES128-GCM || return 1
+	client_wait_dtls alice 15 || fail "alice: no legacy DTLS" || return 1
+	client_wait_dtls bob 15 || fail "bob: no legacy DTLS" || return 1
+	echo "   alice: $(legacy_client_suite alice), bob: $(legacy_client_suite bob)"
+	[ "$(legacy_client_suite alice)" = "(DTLS1.2)-(RSA)-(AES-256-GCM)" ] &&
+		[ "$(legacy_client_suite bob)" = "(DTLS1.2)-(RSA)-(AES-128-GCM)" ] || fail "suites not as offered" || return 1
+	ping_ok "$NS_CLI" "$LAN_ADDR" && ping_ok "$NS_CLI2" "$LAN_ADDR" || fail "no ping to the LAN" || return 1
 }
