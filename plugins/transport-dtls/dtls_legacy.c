@@ -36,7 +36,8 @@
 #if !(defined(SESSION_CERTS) || (defined(WOLFSSL_TLS13) && defined(HAVE_SESSION_TICKET)))
 #error "this wolfSSL does not keep the protocol version in a serialised session"
 #endif
-#if defined(NO_RESUME_SUITE_CHECK) && !defined(SESSION_CERTS) && !(defined(WOLFSSL_TLS13) && defined(HAVE_SESSION_TICKET))
+#if defined(NO_RESUME_SUITE_CHECK) && !defined(SESSION_CERTS) && \
+	!(defined(WOLFSSL_TLS13) && defined(HAVE_SESSION_TICKET))
 #error "this wolfSSL does not keep the cipher suite in a serialised session"
 #endif
 
