@@ -314,7 +314,8 @@ static const struct wg_option dtls_options[] = {
 	 "half-open handshakes one client IP address may hold (users behind one NAT share it)"},
 	{"handshake-timeout-ms", WG_OPT_INT, 0, 100, 600000, "10000", "how long a half-open handshake may take"},
 	{"dtls-legacy", WG_OPT_BOOL, 0, 0, 0, "true",
-	 "answer clients that offer no PSK-NEGOTIATE (Cisco AnyConnect, openconnect --dtls-ciphers) with a legacy DTLS 1.2 suite and session resumption; false: they get TLS only"},
+	 "answer clients that offer no PSK-NEGOTIATE (Cisco AnyConnect, openconnect --dtls-ciphers) with a legacy "
+	 "DTLS 1.2 suite and session resumption; false: they get TLS only"},
 	{NULL, 0, 0, 0, 0, NULL, NULL},
 };
 
