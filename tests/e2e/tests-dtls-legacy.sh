@@ -200,6 +200,14 @@ test_dtls_legacy_cisco_headers() {
 	legacy_connect "$out" --suites "$c" --suites12 "AES256-GCM-SHA384:PSK-NEGOTIATE" || fail "CONNECT failed" || return 1
 	grep -qx "x-dtls-ciphersuite: PSK-NEGOTIATE" "$out" && ! grep -q "^x-dtls-session-id" "$out" ||
 		fail "PSK-NEGOTIATE in the DTLS 1.2 list did not win: $(tr '\n' ' ' <"$out")" || return 1
+
+	# 1500 tokens of junk (about 10 KB, under the 16 KB header cap), then a good
+	# name: the list is read to its end.
+	local junk
+	junk=$(printf 'Z%d:' $(seq 1 1500))
+	legacy_connect "$out" --suites "${junk}::OC-DTLS1_2-AES128-GCM" || fail "long list: CONNECT failed" || return 1
+	grep -qx "x-dtls-ciphersuite: OC-DTLS1_2-AES128-GCM" "$out" ||
+		fail "long list: not answered with the good name at its end: $(tr '\n' ' ' <"$out" | cut -c1-200)" || return 1
 }
 
 # Two worker processes ("workers": 2, tests-workers.sh): alice and bob land
