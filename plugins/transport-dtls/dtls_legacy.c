@@ -141,7 +141,7 @@ static bool make_template(void)
 		memcpy(template_blob, out, (size_t)n);
 		template_len = (size_t)n;
 	}
-	free(out); /* wolfSSL allocated it with XMALLOC, which is malloc here */
+	XFREE(out, NULL, DYNAMIC_TYPE_OPENSSL); /* as wolfSSL_i2d_SSL_SESSION allocated it */
 	return template_blob != NULL && template_blob[OFF_IDLEN] == 0;
 }
 
