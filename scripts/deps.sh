@@ -34,7 +34,10 @@ WOLFSSL_CONFIGURE_FLAGS=(
 # WOLFSSL_STATIC_PSK: openconnect's PSK-NEGOTIATE DTLS offers plain PSK suites
 # (PSK-AES256-GCM-SHA384 first); the key is fresh per session, exported from
 # the TLS session. WOLFSSL_DTLS_CH_FRAG: ClientHellos larger than one datagram.
-WOLFSSL_CFLAGS="-O2 -g -DWOLFSSL_STATIC_PSK -DWOLFSSL_DTLS_CH_FRAG -DHAVE_SECRET_CALLBACK"
+# WOLFSSL_STATIC_RSA: legacy DTLS (plugins/transport-dtls/dtls_legacy.c) resumes the RSA-named
+# suites Cisco clients ask for (OC-DTLS1_2-AES256-GCM is AES256-GCM-SHA384);
+# no RSA key exchange ever runs, and the TLS listener's cipher list has none.
+WOLFSSL_CFLAGS="-O2 -g -DWOLFSSL_STATIC_PSK -DWOLFSSL_DTLS_CH_FRAG -DHAVE_SECRET_CALLBACK -DWOLFSSL_STATIC_RSA"
 
 die() { echo "deps.sh: error: $*" >&2; exit 1; }
 say() { echo "deps.sh: $*"; }

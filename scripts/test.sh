@@ -113,6 +113,8 @@ E2E_ASAN_TESTS=(login_pool wrong_password cookie_reconnect two_clients policy_lu
 	admin_same_clients admin_same_clients_lua admin_radius_message_authenticator admin_camouflage admin_events
 	admin_events_workers
 	transport_reload_keeps_dtls)
+# Legacy DTLS: the resumed session built per handshake, and its reconnect.
+E2E_ASAN_TESTS+=(dtls_legacy_aes256_gcm dtls_legacy_reconnect)
 echo "== end-to-end with the sanitizer build (${#E2E_ASAN_TESTS[@]} tests)"
 if [ -x "$top/build-asan/core/wolfguard" ]; then
 	# Only the tests this tree has (areas arrive in their own files).

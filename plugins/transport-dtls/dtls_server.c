@@ -39,6 +39,8 @@
 #include <wolfssl/ssl.h>
 
 #include "dtls_hello.h"
+#include "dtls_legacy.h"
+#include "dtls_legacy_ems.h"
 #include "dtls_log.h"
 #include "dtls_payload.h"
 #include "hashmap.h"
@@ -80,6 +82,7 @@ struct wg_dtls_link {
 	void *session;                /* the core's, borrowed */
 	uint8_t app_id[WG_DTLS_APP_ID_LEN];
 	uint8_t psk[WG_DTLS_PSK_LEN]; /* wiped on free */
+	struct wg_dtls_legacy_params legacy; /* legacy DTLS: suite != NULL; wiped on free */
 	size_t max_payload;           /* set when up */
 	struct timespec deadline;     /* end of the half-open state */
 	bool up;
@@ -102,6 +105,7 @@ struct wg_dtls_server {
 	int fd;
 	struct wg_watch *watch;
 	WOLFSSL_CTX *ctx;
+	WOLFSSL_CTX *legacy_ctx;       /* legacy DTLS resumption; NULL if wolfSSL cannot */
 	struct wg_hashmap *links;      /* peer_key -> link, half-open and up */
 	struct wg_hashmap *by_session; /* session pointer -> its up link */
 	struct wg_hashmap *per_session; /* session pointer -> struct share (owned) */
@@ -319,6 +323,7 @@ static void link_release(struct wg_dtls_link *l)
 	if (l->ssl)
 		wolfSSL_free(l->ssl);
 	explicit_bzero(l->psk, sizeof(l->psk));
+	explicit_bzero(&l->legacy, sizeof(l->legacy));
 	free(l);
 }
 
@@ -393,7 +398,7 @@ static void handshake_timer(void *arg);
 
 static struct wg_dtls_link *link_new(struct wg_dtls_server *srv, const struct sockaddr *sa, socklen_t salen,
 				     const struct peer_key *key, void *session, const uint8_t *app_id,
-				     const uint8_t psk[WG_DTLS_PSK_LEN])
+				     const uint8_t psk[WG_DTLS_PSK_LEN], const struct wg_dtls_legacy_params *legacy)
 {
 	struct wg_dtls_link *l = calloc(1, sizeof(*l));
 	struct sockaddr_in6 cookie_peer = {.sin6_family = AF_INET6, .sin6_port = key->port};
@@ -408,7 +413,8 @@ static struct wg_dtls_link *link_new(struct wg_dtls_server *srv, const struct so
 	l->session = session;
 	memcpy(l->app_id, app_id, WG_DTLS_APP_ID_LEN);
 	memcpy(l->psk, psk, WG_DTLS_PSK_LEN);
-	l->ssl = wolfSSL_new(srv->ctx);
+	l->legacy = *legacy;
+	l->ssl = wolfSSL_new(legacy->suite ? srv->legacy_ctx : srv->ctx);
 	/* The cookie binds the peer address: wolfSSL HMACs the bytes given
 	 * here, so they are built from the key, never from what recvfrom left
 	 * in flow labels or padding. */
@@ -468,8 +474,14 @@ static bool session_still_live(struct wg_dtls_link *l)
 	uint8_t psk[WG_DTLS_PSK_LEN];
 	void *s = l->srv->cb.lookup(l->srv->arg, l->app_id, WG_DTLS_APP_ID_LEN, psk);
 	bool same = s == l->session && memcmp(psk, l->psk, sizeof(psk)) == 0;
+	struct wg_dtls_legacy_params legacy = {0};
 
 	explicit_bzero(psk, sizeof(psk));
+	/* legacy DTLS: the same resumed session too */
+	if (same && l->legacy.suite)
+		same = l->srv->cb.legacy && l->srv->cb.legacy(l->srv->arg, s, &legacy) &&
+		       wg_dtls_legacy_same(&legacy, &l->legacy);
+	explicit_bzero(&legacy, sizeof(legacy));
 	return same;
 }
 
@@ -543,6 +555,7 @@ static void new_peer(struct wg_dtls_server *srv, const uint8_t *pkt, size_t len,
 	size_t sid_len;
 	void *session;
 	struct wg_dtls_link *l;
+	struct wg_dtls_legacy_params legacy = {0};
 	int r;
 
 	if (wg_dtls_hello_session_id(pkt, len, sid, &sid_len) < 0 || sid_len != WG_DTLS_APP_ID_LEN)
@@ -554,8 +567,18 @@ static void new_peer(struct wg_dtls_server *srv, const uint8_t *pkt, size_t len,
 		explicit_bzero(psk, sizeof(psk));
 		return;
 	}
-	l = link_new(srv, sa, salen, key, session, sid, psk);
+	/* legacy DTLS: this session resumes the client's master secret */
+	if (srv->cb.legacy && srv->cb.legacy(srv->arg, session, &legacy) && (!legacy.suite || !srv->legacy_ctx)) {
+		explicit_bzero(&legacy, sizeof(legacy));
+		explicit_bzero(psk, sizeof(psk));
+		return;
+	}
+	/* legacy DTLS: the resumed session has EMS exactly when this hello asks */
+	if (legacy.suite)
+		legacy.ems = wg_dtls_legacy_hello_ems(pkt, len);
+	l = link_new(srv, sa, salen, key, session, sid, psk, &legacy);
 	explicit_bzero(psk, sizeof(psk));
+	explicit_bzero(&legacy, sizeof(legacy));
 	if (!l) {
 		dtls_log(WG_LOG_WARN, "DTLS: cannot create a handshake state (out of memory?)");
 		return;
@@ -727,6 +750,14 @@ static void on_readable(int fd, void *arg)
 
 /* ---- server ------------------------------------------------------------- */
 
+/* legacy DTLS: what the session lookup of dtls_legacy.c resumes for ssl */
+static const struct wg_dtls_legacy_params *legacy_params_of(WOLFSSL *ssl)
+{
+	struct wg_dtls_link *l = wolfSSL_GetIOReadCtx(ssl);
+
+	return l ? &l->legacy : NULL;
+}
+
 static int make_ctx(struct wg_dtls_server *srv)
 {
 	srv->ctx = wolfSSL_CTX_new(wolfDTLSv1_2_server_method());
@@ -744,6 +775,15 @@ static int make_ctx(struct wg_dtls_server *srv)
 	wolfSSL_CTX_set_session_cache_mode(srv->ctx, WOLFSSL_SESS_CACHE_OFF);
 	wolfSSL_CTX_SetIORecv(srv->ctx, io_recv);
 	wolfSSL_CTX_SetIOSend(srv->ctx, io_send);
+	/* legacy DTLS: a second context that only resumes (dtls_legacy.c) */
+	char why[600];
+	srv->legacy_ctx = wg_dtls_legacy_ctx_new(legacy_params_of, why, sizeof(why));
+	if (srv->legacy_ctx) {
+		wolfSSL_CTX_SetIORecv(srv->legacy_ctx, io_recv);
+		wolfSSL_CTX_SetIOSend(srv->legacy_ctx, io_send);
+		dtls_log(WG_LOG_DEBUG, "legacy DTLS: %s", why);
+	} else
+		dtls_log(WG_LOG_WARN, "legacy DTLS off: %s", why);
 	return 0;
 }
 
@@ -829,6 +869,8 @@ void wg_dtls_server_free(struct wg_dtls_server *srv)
 		srv->host->fd_unwatch(srv->watch);
 	if (srv->ctx)
 		wolfSSL_CTX_free(srv->ctx);
+	if (srv->legacy_ctx)
+		wolfSSL_CTX_free(srv->legacy_ctx);
 	free(srv->batch);
 	if (srv->fd >= 0)
 		close(srv->fd);
@@ -925,4 +967,9 @@ void wg_dtls_server_batch_end(struct wg_dtls_server *srv)
 	srv->batching = false;
 	if (!wg_udp_batch_empty(srv->batch))
 		wg_udp_batch_flush(srv->batch);
+}
+
+bool wg_dtls_server_legacy_ok(const struct wg_dtls_server *srv)
+{
+	return srv && srv->legacy_ctx;
 }

@@ -20,6 +20,8 @@
 #include <sys/socket.h>
 #include <wolfguard/plugin.h>
 
+#include "dtls_legacy_hdr.h"
+
 struct wg_dtls_server;
 struct wg_dtls_link; /* one peer's DTLS state */
 
@@ -46,6 +48,10 @@ struct wg_dtls_callbacks {
 	/* Optional: a burst of received datagrams begins (begin true) and
 	 * ends; the on_packet calls of the burst come in between. */
 	void (*on_burst)(void *arg, bool begin);
+	/* Legacy DTLS (dtls_legacy.c). Optional: fills out and returns
+	 * true if this session's client was answered with a legacy suite, so
+	 * the handshake resumes the client's master secret instead of PSK. */
+	bool (*legacy)(void *arg, void *session, struct wg_dtls_legacy_params *out);
 };
 
 /* Serves a bound UDP socket (the host's, see transport_udp_socket) on the
@@ -102,5 +108,9 @@ void wg_dtls_server_stats(const struct wg_dtls_server *srv, struct wg_dtls_stats
  * Not nested. */
 void wg_dtls_server_batch_begin(struct wg_dtls_server *srv);
 void wg_dtls_server_batch_end(struct wg_dtls_server *srv);
+
+/* Legacy DTLS: true if this server can resume legacy sessions (its wolfSSL
+ * has the suites and the session format, see dtls_legacy.c). */
+bool wg_dtls_server_legacy_ok(const struct wg_dtls_server *srv);
 
 #endif

@@ -6,10 +6,10 @@
  * TLS connection), gives the lane a random App-ID and answers with the
  * X-DTLS-* headers. A ClientHello on the UDP socket is tied to its lane by
  * the session id it carries (the App-ID), before any handshake state exists
- * (dtls_server.c). Another flavour (Cisco's X-DTLS-Master-Secret
- * resumption) fits beside it: its own pick in choose_flavour(), its own
- * answer headers, and the same App-ID table, since the session id the
- * server hands out (X-DTLS-Session-ID) is what its ClientHello carries.
+ * (dtls_server.c). Clients that offer no PSK-NEGOTIATE (Cisco's) get the
+ * legacy flavour: the client's X-DTLS-Master-Secret resumed with the suite
+ * chosen here, answered with X-DTLS-Session-ID (the App-ID, so the same
+ * table finds its ClientHello) (dtls_legacy*.c, docs/dtls.md).
  *
  * Everything runs on the host's loop thread. */
 #include <errno.h>
@@ -29,6 +29,7 @@ static const char psk_label[] = "EXPORTER-openconnect-psk";
 enum flavour {
 	FLAVOUR_NONE = 0,
 	FLAVOUR_PSK_NEGOTIATE, /* openconnect's DTLS 1.2 PSK */
+	FLAVOUR_LEGACY,        /* Cisco's master-secret resumption (dtls_legacy*.c) */
 };
 
 struct dtls_plugin {
@@ -36,6 +37,7 @@ struct dtls_plugin {
 	struct wg_dtls_server *srv; /* NULL: no UDP socket ("udp-port": 0) */
 	int port;
 	struct wg_hashmap *by_app_id; /* 32-byte App-ID -> struct lane_offer */
+	bool legacy_on;               /* option dtls-legacy */
 };
 
 /* One session's lane: what its ClientHello must name and the key. */
@@ -45,30 +47,33 @@ struct lane_offer {
 	enum flavour flavour;
 	uint8_t app_id[WG_DTLS_APP_ID_LEN];
 	uint8_t psk[WG_DTLS_PSK_LEN]; /* wiped on close */
+	struct wg_dtls_legacy_params legacy; /* FLAVOUR_LEGACY; wiped on close */
 	struct wg_dtls_link *link;    /* the up link, or NULL */
 };
 
-static bool suite_listed(const char *list, const char *suite)
+/* The flavour this client gets, by its CONNECT headers: PSK-NEGOTIATE
+ * whenever it is offered; else, with dtls-legacy on, the best legacy suite
+ * offered (dtls_legacy_hdr.c), resumed with the client's master secret,
+ * which is left in offer; else none (CSTP only, and the log says why). */
+static enum flavour choose_flavour(const struct dtls_plugin *p, struct wg_lane *lane,
+				   struct wg_dtls_legacy_offer *offer)
 {
-	size_t n = strlen(suite);
+	const struct wg_session *s = p->host->lane_session(lane);
 
-	for (const char *p = list; p && (p = strstr(p, suite)) != NULL; p += n) {
-		bool starts = p == list || p[-1] == ':' || p[-1] == ' ' || p[-1] == ',';
-		bool ends = p[n] == '\0' || p[n] == ':' || p[n] == ' ' || p[n] == ',';
-		if (starts && ends)
-			return true;
-	}
-	return false;
-}
-
-/* The flavour this client gets, by its CONNECT headers. */
-static enum flavour choose_flavour(const struct dtls_plugin *p, const struct wg_lane *lane)
-{
-	const char *suites = p->host->lane_request_header(lane, "X-DTLS-CipherSuite");
-	const char *suites12 = p->host->lane_request_header(lane, "X-DTLS12-CipherSuite");
-
-	if (suite_listed(suites, "PSK-NEGOTIATE") || suite_listed(suites12, "PSK-NEGOTIATE"))
+	wg_dtls_legacy_parse(p->host->lane_request_header(lane, "X-DTLS-Master-Secret"),
+			     p->host->lane_request_header(lane, "X-DTLS-CipherSuite"),
+			     p->host->lane_request_header(lane, "X-DTLS12-CipherSuite"), offer);
+	if (offer->psk_negotiate)
 		return FLAVOUR_PSK_NEGOTIATE;
+	if (offer->suite && p->legacy_on && wg_dtls_server_legacy_ok(p->srv))
+		return FLAVOUR_LEGACY;
+	if (offer->suite)
+		p->host->log(s, WG_LOG_INFO, "client offers legacy DTLS (%s) only; %s: TLS only", offer->suite->name,
+			     p->legacy_on ? "this wolfSSL cannot resume it" : "dtls-legacy is off");
+	else if (offer->unsupported)
+		p->host->log(s, WG_LOG_INFO,
+			     "client offers only pre-standard DTLS 0.9 suites (%s...), which wolfSSL cannot speak: TLS only",
+			     offer->unsupported->name);
 	return FLAVOUR_NONE;
 }
 
@@ -86,6 +91,7 @@ static void hex(const uint8_t *in, size_t n, char *out)
 static void offer_free(struct lane_offer *o)
 {
 	explicit_bzero(o->psk, sizeof(o->psk));
+	explicit_bzero(&o->legacy, sizeof(o->legacy));
 	free(o);
 }
 
@@ -143,7 +149,20 @@ static void cb_burst(void *arg, bool begin)
 		p->host->rx_end();
 }
 
+/* legacy DTLS: the lane resumes its client's master secret */
+static bool cb_legacy(void *arg, void *session, struct wg_dtls_legacy_params *out)
+{
+	struct lane_offer *o = session;
+
+	(void)arg;
+	if (o->flavour != FLAVOUR_LEGACY)
+		return false;
+	*out = o->legacy;
+	return true;
+}
+
 static const struct wg_dtls_callbacks callbacks = {
+	.legacy = cb_legacy,
 	.lookup = cb_lookup,
 	.on_up = cb_up,
 	.on_packet = cb_packet,
@@ -167,17 +186,26 @@ static int dtls_offer(void *state, struct wg_lane *lane, const struct wg_lane_of
 	const struct wg_session *s = p->host->lane_session(lane);
 	struct lane_offer *o;
 	char id[2 * WG_DTLS_APP_ID_LEN + 1];
+	struct wg_dtls_legacy_offer offer;
 	enum flavour f;
 	int rc = 0;
 
-	if (!p->srv || (f = choose_flavour(p, lane)) == FLAVOUR_NONE)
+	if (!p->srv)
 		return 1; /* the client goes on over CSTP */
-	if (!(o = calloc(1, sizeof(*o))))
-		return -ENOMEM;
+	f = choose_flavour(p, lane, &offer);
+	if (f == FLAVOUR_NONE || !(o = calloc(1, sizeof(*o)))) {
+		explicit_bzero(&offer, sizeof(offer));
+		return f == FLAVOUR_NONE ? 1 : -ENOMEM;
+	}
 	o->p = p;
 	o->lane = lane;
 	o->flavour = f;
-	if (p->host->lane_tls_export(lane, psk_label, o->psk, sizeof(o->psk)) < 0) {
+	if (f == FLAVOUR_LEGACY) {
+		o->legacy.suite = offer.suite;
+		memcpy(o->legacy.master, offer.master, sizeof(o->legacy.master));
+	}
+	explicit_bzero(&offer, sizeof(offer));
+	if (f == FLAVOUR_PSK_NEGOTIATE && p->host->lane_tls_export(lane, psk_label, o->psk, sizeof(o->psk)) < 0) {
 		p->host->log(s, WG_LOG_WARN, "cannot export the DTLS key from the TLS session; DTLS off for this session");
 		offer_free(o);
 		return -EIO;
@@ -194,9 +222,20 @@ static int dtls_offer(void *state, struct wg_lane *lane, const struct wg_lane_of
 		return -ENOMEM;
 	}
 	hex(o->app_id, sizeof(o->app_id), id);
-	rc |= p->host->lane_add_header(lane, "X-DTLS-App-ID", id);
+	if (f == FLAVOUR_PSK_NEGOTIATE) {
+		rc |= p->host->lane_add_header(lane, "X-DTLS-App-ID", id);
+		rc |= p->host->lane_add_header(lane, "X-DTLS-CipherSuite", "PSK-NEGOTIATE");
+	} else {
+		/* The session id the client resumes is the App-ID, so its
+		 * ClientHello finds the lane exactly as with PSK. */
+		memcpy(o->legacy.session_id, o->app_id, sizeof(o->legacy.session_id));
+		rc |= p->host->lane_add_header(lane, "X-DTLS-Session-ID", id);
+		rc |= p->host->lane_add_header(lane, o->legacy.suite->dtls12_header ? "X-DTLS12-CipherSuite"
+										 : "X-DTLS-CipherSuite",
+					       o->legacy.suite->name);
+		p->host->log(s, WG_LOG_INFO, "legacy DTLS offered: %s", o->legacy.suite->name);
+	}
 	rc |= add_header_fmt(p, lane, "X-DTLS-Port", "%u", (unsigned)p->port);
-	rc |= p->host->lane_add_header(lane, "X-DTLS-CipherSuite", "PSK-NEGOTIATE");
 	rc |= add_header_fmt(p, lane, "X-DTLS-DPD", "%u", lo->dpd_s);
 	rc |= add_header_fmt(p, lane, "X-DTLS-Keepalive", "%u", lo->keepalive_s);
 	rc |= p->host->lane_add_header(lane, "X-DTLS-Rekey-Method", "none");
@@ -274,6 +313,9 @@ static const struct wg_option dtls_options[] = {
 	{"handshakes-per-address", WG_OPT_INT, 0, 1, 1000000, "64",
 	 "half-open handshakes one client IP address may hold (users behind one NAT share it)"},
 	{"handshake-timeout-ms", WG_OPT_INT, 0, 100, 600000, "10000", "how long a half-open handshake may take"},
+	{"dtls-legacy", WG_OPT_BOOL, 0, 0, 0, "true",
+	 "answer clients that offer no PSK-NEGOTIATE (Cisco AnyConnect, openconnect --dtls-ciphers) with a legacy "
+	 "DTLS 1.2 suite and session resumption; false: they get TLS only"},
 	{NULL, 0, 0, 0, 0, NULL, NULL},
 };
 
@@ -292,6 +334,7 @@ static int dtls_init(const struct wg_host *host, const struct wg_config *cfg, vo
 		return -ENOMEM;
 	}
 	p->host = host;
+	p->legacy_on = host->config_bool(cfg, "dtls-legacy");
 	dtls_log_set_host(host);
 	fd = host->transport_udp_socket();
 	if (fd < 0) {
@@ -309,7 +352,8 @@ static int dtls_init(const struct wg_host *host, const struct wg_config *cfg, vo
 		wg_dtls_server_set_shares(p->srv, (unsigned)host->config_int(cfg, "handshakes-per-session"),
 					  (unsigned)host->config_int(cfg, "handshakes-per-address"));
 		p->port = wg_dtls_server_port(p->srv);
-		host->log(NULL, WG_LOG_INFO, "DTLS on UDP port %d (PSK-NEGOTIATE)", p->port);
+		host->log(NULL, WG_LOG_INFO, "DTLS on UDP port %d (PSK-NEGOTIATE%s)", p->port,
+			  !p->legacy_on ? "" : wg_dtls_server_legacy_ok(p->srv) ? ", legacy resumption" : ", legacy unavailable");
 	}
 	*state = p;
 	return 0;
@@ -348,7 +392,7 @@ WG_PLUGIN_DEFINE = {
 	WG_PLUGIN_HEADER,
 	.name = "transport-dtls",
 	.version = "1.0.0",
-	.description = "openconnect DTLS 1.2 (PSK-NEGOTIATE) data channel beside CSTP",
+	.description = "openconnect DTLS 1.2 (PSK-NEGOTIATE, and Cisco's legacy resumption) data channel beside CSTP",
 	.kind = WG_PLUGIN_TRANSPORT,
 	.options = dtls_options,
 	.init = dtls_init,
