@@ -50,6 +50,9 @@ static wg_dtls_legacy_params_of params_of_ssl;
  * wolfSSL's own values. */
 static uint8_t *template_blob;
 static size_t template_len;
+/* Legacy contexts alive: the template goes with the last one, so nothing
+ * is left behind when the plugin is unloaded. */
+static unsigned live_ctx;
 
 static void put32(uint8_t *p, uint32_t v)
 {
@@ -206,6 +209,17 @@ static bool cipher_list(char *out, size_t len, const struct wg_dtls_legacy_suite
 	return used > 0;
 }
 
+/* A failed wg_dtls_legacy_ctx_new: the template stays only for live contexts. */
+static WOLFSSL_CTX *fail_new(void)
+{
+	if (live_ctx == 0) {
+		free(template_blob);
+		template_blob = NULL;
+		template_len = 0;
+	}
+	return NULL;
+}
+
 WOLFSSL_CTX *wg_dtls_legacy_ctx_new(wg_dtls_legacy_params_of params_of, char *why, size_t why_len)
 {
 	char list[512];
@@ -215,26 +229,26 @@ WOLFSSL_CTX *wg_dtls_legacy_ctx_new(wg_dtls_legacy_params_of params_of, char *wh
 	params_of_ssl = params_of;
 	if (!make_template()) {
 		snprintf(why, why_len, "this wolfSSL cannot serialise sessions");
-		return NULL;
+		return fail_new();
 	}
 	if (!cipher_list(list, sizeof(list), &probe)) {
 		snprintf(why, why_len, "this wolfSSL has none of the RSA-named suites (built without WOLFSSL_STATIC_RSA?)");
-		return NULL;
+		return fail_new();
 	}
 	if (!self_test(probe)) {
 		snprintf(why, why_len, "this wolfSSL's session format is not the one expected");
-		return NULL;
+		return fail_new();
 	}
 	ctx = wolfSSL_CTX_new(wolfDTLSv1_2_server_method());
 	if (!ctx) {
 		snprintf(why, why_len, "out of memory");
-		return NULL;
+		return fail_new();
 	}
 	wolfSSL_CTX_set_psk_server_callback(ctx, no_psk);
 	if (wolfSSL_CTX_set_cipher_list(ctx, list) != WOLFSSL_SUCCESS) {
 		snprintf(why, why_len, "wolfSSL refused the cipher list %s", list);
 		wolfSSL_CTX_free(ctx);
-		return NULL;
+		return fail_new();
 	}
 	/* Only our lookup: wolfSSL's own cache is process-wide (the TLS
 	 * listener's sessions live there) and must neither be searched nor
@@ -245,7 +259,20 @@ WOLFSSL_CTX *wg_dtls_legacy_ctx_new(wg_dtls_legacy_params_of params_of, char *wh
 	wolfSSL_CTX_NoTicketTLSv12(ctx);
 #endif
 	snprintf(why, why_len, "resumable suites %s", list);
+	live_ctx++;
 	return ctx;
+}
+
+void wg_dtls_legacy_ctx_free(WOLFSSL_CTX *ctx)
+{
+	if (!ctx)
+		return;
+	wolfSSL_CTX_free(ctx);
+	if (live_ctx && --live_ctx == 0) {
+		free(template_blob);
+		template_blob = NULL;
+		template_len = 0;
+	}
 }
 
 WOLFSSL_SESSION *wg_dtls_legacy_session(const struct wg_dtls_legacy_params *p, int side)

@@ -30,6 +30,9 @@ typedef const struct wg_dtls_legacy_params *(*wg_dtls_legacy_params_of)(WOLFSSL 
  * reason, or the suites on success, for the caller's log (no logging here,
  * so the file moves into a plugin as it is). */
 WOLFSSL_CTX *wg_dtls_legacy_ctx_new(wg_dtls_legacy_params_of params_of, char *why, size_t why_len);
+/* Frees a context of wg_dtls_legacy_ctx_new (NULL: nothing), and with the
+ * last one the session template this file keeps. */
+void wg_dtls_legacy_ctx_free(WOLFSSL_CTX *ctx);
 
 /* The session p resumes, for side WOLFSSL_SERVER_END or WOLFSSL_CLIENT_END
  * (the unit tests' client resumes it as openconnect does); NULL on failure.

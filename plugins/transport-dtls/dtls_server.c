@@ -869,8 +869,7 @@ void wg_dtls_server_free(struct wg_dtls_server *srv)
 		srv->host->fd_unwatch(srv->watch);
 	if (srv->ctx)
 		wolfSSL_CTX_free(srv->ctx);
-	if (srv->legacy_ctx)
-		wolfSSL_CTX_free(srv->legacy_ctx);
+	wg_dtls_legacy_ctx_free(srv->legacy_ctx);
 	free(srv->batch);
 	if (srv->fd >= 0)
 		close(srv->fd);
