@@ -26,19 +26,11 @@ struct wg_addr_count *wg_addr_count_new(void)
 	return t;
 }
 
-static void free_entry(const void *key, void *value, void *arg)
-{
-	(void)key;
-	(void)arg;
-	free(value);
-}
-
 void wg_addr_count_free(struct wg_addr_count *t)
 {
 	if (!t)
 		return;
-	wg_hashmap_foreach(t->map, free_entry, NULL);
-	wg_hashmap_free(t->map);
+	wg_hashmap_free_owned(t->map);
 	free(t);
 }
 

@@ -73,19 +73,11 @@ struct wg_ban_table *wg_ban_new(const struct wg_ban_limits *lim)
 	return t;
 }
 
-static void free_entry(const void *key, void *value, void *arg)
-{
-	(void)key;
-	(void)arg;
-	free(value);
-}
-
 void wg_ban_free(struct wg_ban_table *t)
 {
 	if (!t)
 		return;
-	wg_hashmap_foreach(t->map, free_entry, NULL);
-	wg_hashmap_free(t->map);
+	wg_hashmap_free_owned(t->map);
 	free(t);
 }
 

@@ -163,6 +163,21 @@ void wg_hashmap_free(struct wg_hashmap *m)
 	free(m);
 }
 
+static void free_value(const void *key, void *value, void *arg)
+{
+	(void)key;
+	(void)arg;
+	free(value);
+}
+
+void wg_hashmap_free_owned(struct wg_hashmap *m)
+{
+	if (!m)
+		return;
+	wg_hashmap_foreach(m, free_value, NULL);
+	wg_hashmap_free(m);
+}
+
 /* Doubles the table and reinserts every entry. On failure m is unchanged. */
 static int grow(struct wg_hashmap *m)
 {

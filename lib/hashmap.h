@@ -12,6 +12,8 @@ struct wg_hashmap;
 
 struct wg_hashmap *wg_hashmap_new(size_t key_len);
 void wg_hashmap_free(struct wg_hashmap *m); /* does not free values */
+/* For tables that own their values: free()s every value, then the table. */
+void wg_hashmap_free_owned(struct wg_hashmap *m);
 /* Inserts or replaces; the key bytes are copied, the value is borrowed.
  * Returns 0, -ENOMEM, or -EINVAL for a NULL value (NULL marks a free slot). */
 int wg_hashmap_put(struct wg_hashmap *m, const void *key, void *value);
