@@ -129,6 +129,9 @@ int wgc_tls_open(struct wgc *c, struct wgc_tls *t, int *fatal)
 		wgc_log("wolfSSL_new failed");
 		goto fail;
 	}
+	/* The DTLS key is exported from this session later (dtls.c); wolfSSL
+	 * drops the secrets it needs after the handshake unless asked. */
+	wolfSSL_KeepArrays(t->ssl);
 	wolfSSL_UseSNI(t->ssl, WOLFSSL_SNI_HOST_NAME, c->o.host, (unsigned short)strlen(c->o.host));
 	if (c->o.cafile)
 		wolfSSL_check_domain_name(t->ssl, c->o.host);

@@ -55,6 +55,7 @@ struct tunnel {
 	struct wgc_dtls d;
 	time_t dtls_started, dtls_last_rx, dtls_last_tx, dtls_retry_at, dtls_dpd_sent;
 	unsigned long long tx_cstp, tx_dtls, rx_cstp, rx_dtls; /* packets */
+	unsigned long long dtls_refused; /* packets DTLS would not take (sent over CSTP) */
 };
 
 static volatile sig_atomic_t got_signal;
@@ -323,8 +324,11 @@ static void dtls_start(struct tunnel *t)
 		((struct sockaddr_in6 *)&sa)->sin6_port = htons((uint16_t)c->tc.dtls_port);
 	t->dstate = DTLS_CONNECTING;
 	t->dtls_started = now_s();
+	/* The largest datagram: the base MTU (1500, as CONNECT says) less the
+	 * IP and UDP headers. The TUN MTU (X-CSTP-MTU) leaves room for the
+	 * DTLS record's own overhead within it. */
 	if (wgc_dtls_new(&t->d, t->tls->ssl, (struct sockaddr *)&sa, c->server_addr_len, c->tc.app_id,
-			 c->tc.app_id_len, c->tc.dtls_mtu, e, sizeof(e)) < 0) {
+			 c->tc.app_id_len, sa.ss_family == AF_INET ? 1500 - 28 : 1500 - 48, e, sizeof(e)) < 0) {
 		dtls_down(t, e, c->o.dtls_attempt_period_s);
 		return;
 	}
@@ -350,9 +354,11 @@ static void on_tun(evutil_socket_t fd, short what, void *arg)
 		if (n <= 0)
 			break;
 		if (t->dstate == DTLS_UP) {
-			t->tx_dtls++;
-			if (dtls_send(t, WGP_CSTP_DATA, pkt + 16, (size_t)n) == 0)
+			if (dtls_send(t, WGP_CSTP_DATA, pkt + 16, (size_t)n) == 0) {
+				t->tx_dtls++;
 				continue;
+			}
+			t->dtls_refused++;
 		}
 		t->tx_cstp++;
 		queue_frame(t, WGP_CSTP_DATA, pkt + 16, (size_t)n);
@@ -491,8 +497,9 @@ static int loop_once(struct tunnel *t, const uint8_t *extra, size_t extra_len)
 	event_free(t->ev_tick);
 	event_free(t->ev_dtls_timer);
 	wgp_cstp_rx_free(&t->rx);
-	wgc_log("packets: %llu sent over CSTP, %llu over DTLS; %llu received over CSTP, %llu over DTLS", t->tx_cstp,
-		t->tx_dtls, t->rx_cstp, t->rx_dtls);
+	wgc_log("packets: %llu sent over CSTP (%llu of them refused by DTLS), %llu over DTLS; %llu received over "
+		"CSTP, %llu over DTLS",
+		t->tx_cstp, t->dtls_refused, t->tx_dtls, t->rx_cstp, t->rx_dtls);
 	return (int)t->stop;
 }
 
