@@ -220,7 +220,6 @@ test_client_vpnc_script() {
 		fail "no route to $PUSHED_ROUTE via tun-vs: $(ip -n "$NS_CLI" route | tr '\n' ';')" || return 1
 	wait_for 20 grep -q "nameserver $PUSHED_DNS" "$RUN/resolv.conf" ||
 		fail "resolv.conf not updated: $(tr '\n' ' ' <"$RUN/resolv.conf")" || return 1
-	grep -q "example.test" "$RUN/resolv.conf" || fail "split DNS domain not in resolv.conf" || return 1
 	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "no ping through the tunnel" || return 1
 	client_disconnect vs
 	cmp -s "$RUN/resolv.conf" "$RUN/resolv.conf.orig" || fail "resolv.conf not restored: $(tr '\n' ' ' <"$RUN/resolv.conf")" || return 1

@@ -239,6 +239,19 @@ int wgc_dtls_handshake(struct wgc_dtls *d, char *err, size_t errlen)
 	return -1;
 }
 
+int wgc_dtls_fit(struct wgc_dtls *d, unsigned datagram)
+{
+	/* An AEAD record adds a 13-byte header, an 8-byte explicit nonce and
+	 * a 16-byte tag; wolfSSL's own budget is more cautious, and a
+	 * payload that fits the datagram would be refused. */
+	int want = (int)datagram - 13 - 8 - 16, max = wolfSSL_GetMaxOutputSize(d->ssl);
+
+	if (max > 0 && max < want)
+		wolfSSL_dtls_set_mtu(d->ssl, (unsigned short)(datagram + (unsigned)(want - max)));
+	max = wolfSSL_GetMaxOutputSize(d->ssl);
+	return max;
+}
+
 unsigned wgc_dtls_timeout_ms(struct wgc_dtls *d)
 {
 	int t = wolfSSL_dtls_get_current_timeout(d->ssl);

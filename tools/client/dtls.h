@@ -33,6 +33,9 @@ int wgc_dtls_new(struct wgc_dtls *d, WOLFSSL *tls, const struct sockaddr *addr, 
 /* Advances the handshake: 1 done, 0 waiting for a datagram (or the
  * retransmission timer, wgc_dtls_timeout_ms), -1 failed (err). */
 int wgc_dtls_handshake(struct wgc_dtls *d, char *err, size_t errlen);
+/* Once up: lets records of a whole datagram's payload through (wolfSSL
+ * budgets more overhead than an AEAD suite has). The largest payload now. */
+int wgc_dtls_fit(struct wgc_dtls *d, unsigned datagram);
 /* Milliseconds until the handshake's retransmission is due. */
 unsigned wgc_dtls_timeout_ms(struct wgc_dtls *d);
 /* The retransmission timer fired: resend the last flight. -1 if it failed. */

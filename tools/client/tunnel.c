@@ -220,6 +220,8 @@ static int dtls_send(struct tunnel *t, uint8_t type, uint8_t *buf_with_room, siz
 			return 0; /* a datagram lost, as UDP may */
 		/* Too large for a datagram, say: the packet takes CSTP; a dead
 		 * channel is found by DPD. */
+		if (!t->dtls_refused)
+			wgc_log("DTLS would not take a %zu-byte record (error %d): such packets go over CSTP", len + 1, e);
 		return -1;
 	}
 	t->dtls_last_tx = now_s();
@@ -259,7 +261,9 @@ static void dtls_step(struct tunnel *t)
 	t->dstate = DTLS_UP;
 	t->dtls_last_rx = t->dtls_last_tx = now_s();
 	t->dtls_dpd_sent = 0;
-	wgc_log("DTLS up (%s, %s): data goes over UDP", wolfSSL_get_version(t->d.ssl), wolfSSL_get_cipher(t->d.ssl));
+	int max = wgc_dtls_fit(&t->d, t->c->server_addr.ss_family == AF_INET ? 1500 - 28 : 1500 - 48);
+	wgc_log("DTLS up (%s, %s, records up to %d bytes): data goes over UDP", wolfSSL_get_version(t->d.ssl),
+		wolfSSL_get_cipher(t->d.ssl), max);
 }
 
 static void on_dtls_timer(evutil_socket_t fd, short what, void *arg)
