@@ -32,12 +32,16 @@ int wgp_http_parse(const char *buf, size_t len, int with_body, struct wgp_http_r
 	memset(r, 0, sizeof(*r));
 	r->header_len = (size_t)(end - buf);
 	if (r->header_len < 12 || strncmp(buf, "HTTP/1.", 7) != 0 || buf[8] != ' ') {
-		snprintf(err, errlen, "not an HTTP response: \"%.20s\"", buf);
+		/* buf is not NUL-terminated: print only bytes that are there. */
+		snprintf(err, errlen, "not an HTTP response: \"%.*s\"", (int)(r->header_len < 20 ? r->header_len : 20), buf);
 		return -1;
 	}
-	r->status = atoi(buf + 9);
+	/* Three digits, read by hand: buf is not a C string. */
+	r->status = 0;
+	for (int i = 9; i < 12; i++)
+		r->status = buf[i] >= '0' && buf[i] <= '9' ? r->status * 10 + (buf[i] - '0') : -1000;
 	if (r->status < 100 || r->status > 599) {
-		snprintf(err, errlen, "bad HTTP status line \"%.30s\"", buf);
+		snprintf(err, errlen, "bad HTTP status line \"%.*s\"", (int)(r->header_len < 30 ? r->header_len : 30), buf);
 		return -1;
 	}
 	if (wgp_http_header(buf, r->header_len, "Content-Length", 0, v, sizeof(v)) >= 0) {
