@@ -243,3 +243,27 @@ Test(cstp, connect_request)
 	cr_assert_gt(wgp_cstp_connect(&o, req, sizeof(req)), 0);
 	cr_assert_null(strstr(req, "X-DTLS"));
 }
+
+Test(tunnel_config, lanes_granted)
+{
+	char err[160];
+	struct wgp_tunnel_config tc;
+	const char *h = "HTTP/1.1 200 CONNECTED\r\nX-CSTP-Address: 10.8.0.2\r\nX-Wolfguard-Lanes: 2\r\n"
+			"X-Wolfguard-Lanes-Session: 8f3a0c1e5b7d9a2f4c6e8b0d1f3a5c7e\r\nX-Wolfguard-Lanes-Ports: 4443,4444\r\n"
+			"X-Wolfguard-Lanes-MTU: 1406\r\nX-Wolfguard-Lanes-Probe-Ms: 100\r\n\r\n";
+
+	cr_assert_eq(wgp_tunnel_config_parse(h, strlen(h), &tc, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(tc.lanes, 2);
+	cr_assert_eq(tc.lanes_session[0], 0x8f);
+	cr_assert_eq(tc.lanes_session[15], 0x7e);
+	cr_assert_eq(tc.lanes_ports[1], 4444);
+	cr_assert_eq(tc.lanes_mtu, 1406);
+	cr_assert_eq(tc.lanes_probe_ms, 100);
+	cr_assert_eq(tc.lanes_deadline_ms, 200, "default: two probe periods");
+	cr_assert_eq(parse_with("X-Wolfguard-Lanes: 2\r\nX-Wolfguard-Lanes-Session: 00\r\nX-Wolfguard-Lanes-Ports: 1,2", err,
+			       sizeof(err)), -1);
+	cr_assert_eq(parse_with("X-Wolfguard-Lanes: 2\r\nX-Wolfguard-Lanes-Session: 8f3a0c1e5b7d9a2f4c6e8b0d1f3a5c7e\r\n"
+				"X-Wolfguard-Lanes-Ports: 4443", err, sizeof(err)), -1);
+	cr_assert(strstr(err, "not 2 ports"), "%s", err);
+	cr_assert_eq(parse_with("X-Wolfguard-Lanes: 0", err, sizeof(err)), 0, "no lanes");
+}

@@ -38,7 +38,7 @@ struct wgc_opts {
 	unsigned dtls_handshake_timeout_s;
 	int verbose;
 	unsigned lanes;          /* --lanes N (wolfguard servers) */
-	const char *lane_bind[8];
+	const char *lane_bind[WGP_TC_MAX_LANES];
 	unsigned n_lane_bind;
 };
 

@@ -4,6 +4,7 @@
  * vpnc-script with openconnect's environment, keeps the session alive and
  * resumes it with the cookie when the TLS connection drops. */
 #include "client.h"
+#include "lanes.h"
 
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
@@ -229,12 +230,12 @@ static int parse_args(struct wgc *c, int argc, char **argv)
 				return -1;
 			break;
 		case OPT_LANES:
-			if (uint_arg("--lanes", optarg, 1, 8, &o->lanes) < 0)
+			if (uint_arg("--lanes", optarg, 1, WGP_TC_MAX_LANES, &o->lanes) < 0)
 				return -1;
 			break;
 		case OPT_LANE_BIND:
 			if (o->n_lane_bind == sizeof(o->lane_bind) / sizeof(o->lane_bind[0])) {
-				wgc_log("--lane-bind: at most 8");
+				wgc_log("--lane-bind: at most %d", WGP_TC_MAX_LANES);
 				return -1;
 			}
 			o->lane_bind[o->n_lane_bind++] = optarg;
@@ -257,8 +258,10 @@ static int parse_args(struct wgc *c, int argc, char **argv)
 		wgc_log("--passwd-on-stdin and --cookie-on-stdin exclude each other");
 		return -1;
 	}
-	if (o->lanes > 1 || o->n_lane_bind) {
-		wgc_log("--lanes and --lane-bind: the multi-lane transport is not in this build yet");
+	if (o->n_lane_bind > o->lanes)
+		o->lanes = o->n_lane_bind; /* one lane per interface named */
+	if (o->lanes && !wgc_lanes_available()) {
+		wgc_log("--lanes: this build has no lanes (it was made without plugins/transport-lanes)");
 		return -1;
 	}
 	return 0;

@@ -286,8 +286,15 @@ int wgc_connect_tunnel(struct wgc *c, struct wgc_tls *t, uint8_t *extra, size_t 
 		.dtls_master_secret = c->o.no_dtls ? NULL : c->dtls_secret,
 	};
 	struct wgp_http_resp resp;
-	char req[REQ_CAP], *buf = malloc(RBUF_MAX), e[200];
-	int len = wgp_cstp_connect(&co, req, sizeof(req)), rc = -1;
+	char req[REQ_CAP], *buf = malloc(RBUF_MAX), e[200], lanes[64];
+	int len, rc = -1;
+
+	/* docs/lanes.md section 1: the one header that asks for lanes. */
+	if (c->o.lanes) {
+		snprintf(lanes, sizeof(lanes), "X-Wolfguard-Lanes: %u\r\n", c->o.lanes);
+		co.extra_headers = lanes;
+	}
+	len = wgp_cstp_connect(&co, req, sizeof(req));
 	long n;
 
 	*refused = 0;

@@ -9,6 +9,7 @@
 
 #include "cstp.h"
 #include "dtls.h"
+#include "lanes.h"
 
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
@@ -53,8 +54,9 @@ struct tunnel {
 	time_t cstp_last_rx, cstp_last_tx, cstp_dpd_sent;
 	enum dtls_state dstate;
 	struct wgc_dtls d;
+	struct wgc_lanes *lanes; /* NULL: none granted */
 	time_t dtls_started, dtls_last_rx, dtls_last_tx, dtls_retry_at, dtls_dpd_sent;
-	unsigned long long tx_cstp, tx_dtls, rx_cstp, rx_dtls; /* packets */
+	unsigned long long tx_cstp, tx_dtls, rx_cstp, rx_dtls, tx_lanes; /* packets */
 	unsigned long long dtls_refused; /* packets DTLS would not take (sent over CSTP) */
 };
 
@@ -357,6 +359,10 @@ static void on_tun(evutil_socket_t fd, short what, void *arg)
 		ssize_t n = read(fd, pkt + 16, PKT_MAX - 16);
 		if (n <= 0)
 			break;
+		if (t->lanes && wgc_lanes_send(t->lanes, pkt + 16, (size_t)n)) {
+			t->tx_lanes++;
+			continue;
+		}
 		if (t->dstate == DTLS_UP) {
 			if (dtls_send(t, WGP_CSTP_DATA, pkt + 16, (size_t)n) == 0) {
 				t->tx_dtls++;
@@ -472,6 +478,9 @@ static int loop_once(struct tunnel *t, const uint8_t *extra, size_t extra_len)
 			dtls_start(t);
 		else if (!c->o.no_dtls)
 			wgc_log("the server offers no PSK-NEGOTIATE DTLS: CSTP only");
+		if (c->o.lanes && !c->tc.lanes)
+			wgc_log("the server granted no lanes (not wolfguard, or transport-lanes is off): without lanes");
+		t->lanes = wgc_lanes_start(t->base, t->tls->ssl, c);
 		/* Records wolfSSL read with the CONNECT answer are not seen by libevent. */
 		on_tls(t->tls->fd, EV_READ, t);
 		if (t->stop == RUNNING)
@@ -489,6 +498,13 @@ static int loop_once(struct tunnel *t, const uint8_t *extra, size_t extra_len)
 		for (i = 0; i < 3 && wolfSSL_write(t->tls->ssl, t->out, (int)t->out_len) <= 0; i++)
 			;
 		wolfSSL_shutdown(t->tls->ssl);
+	}
+	if (t->lanes) {
+		char sum[1024];
+		wgc_lanes_summary(t->lanes, sum, sizeof(sum));
+		wgc_log("%llu packets sent over lanes; %s", t->tx_lanes, sum);
+		wgc_lanes_free(t->lanes, 1);
+		t->lanes = NULL;
 	}
 	if (t->dstate != DTLS_OFF && t->dstate != DTLS_WAIT)
 		wgc_dtls_free(&t->d);

@@ -106,6 +106,63 @@ static int read_routes(const char *h, size_t hl, const char *name, struct wgp_ro
 	return 0;
 }
 
+static int unhex(const char *v, unsigned char *out, size_t n)
+{
+	if (strlen(v) != 2 * n)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		int hi = hexval(v[2 * i]), lo = hexval(v[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+/* X-Wolfguard-Lanes*: granted lanes need their session id and one port each. */
+static int read_lanes(const char *h, size_t hl, struct wgp_tunnel_config *tc, char *err, size_t errlen)
+{
+	char v[256], *p, *e;
+	unsigned n = header_uint(h, hl, "X-Wolfguard-Lanes");
+
+	if (n == 0)
+		return 0;
+	if (n > WGP_TC_MAX_LANES) {
+		snprintf(err, errlen, "X-Wolfguard-Lanes: %u lanes", n);
+		return -1;
+	}
+	if (wgp_http_header(h, hl, "X-Wolfguard-Lanes-Session", 0, v, sizeof(v)) < 0 ||
+	    unhex(v, tc->lanes_session, sizeof(tc->lanes_session)) < 0) {
+		snprintf(err, errlen, "lanes granted without a valid X-Wolfguard-Lanes-Session");
+		return -1;
+	}
+	if (wgp_http_header(h, hl, "X-Wolfguard-Lanes-Ports", 0, v, sizeof(v)) < 0) {
+		snprintf(err, errlen, "lanes granted without X-Wolfguard-Lanes-Ports");
+		return -1;
+	}
+	p = v;
+	for (unsigned k = 0; k < n; k++) {
+		unsigned long port = strtoul(p, &e, 10);
+		if (e == p || port == 0 || port > 65535 || (k + 1 < n ? *e != ',' : *e != '\0')) {
+			snprintf(err, errlen, "X-Wolfguard-Lanes-Ports: not %u ports", n);
+			return -1;
+		}
+		tc->lanes_ports[k] = (unsigned)port;
+		p = e + 1;
+	}
+	tc->lanes = n;
+	tc->lanes_mtu = header_uint(h, hl, "X-Wolfguard-Lanes-MTU");
+	tc->lanes_probe_ms = header_uint(h, hl, "X-Wolfguard-Lanes-Probe-Ms");
+	tc->lanes_deadline_ms = header_uint(h, hl, "X-Wolfguard-Lanes-Deadline-Ms");
+	if (!tc->lanes_probe_ms || tc->lanes_probe_ms > 60000)
+		tc->lanes_probe_ms = 200;
+	if (!tc->lanes_deadline_ms || tc->lanes_deadline_ms > 60000)
+		tc->lanes_deadline_ms = 2 * tc->lanes_probe_ms;
+	if (!tc->lanes_mtu || tc->lanes_mtu > 65535)
+		tc->lanes_mtu = tc->mtu ? tc->mtu : 1280;
+	return 0;
+}
+
 int wgp_tunnel_config_parse(const char *h, size_t hl, struct wgp_tunnel_config *tc, char *err, size_t errlen)
 {
 	char v[512];
@@ -189,5 +246,5 @@ int wgp_tunnel_config_parse(const char *h, size_t hl, struct wgp_tunnel_config *
 		}
 		tc->app_id_len = (unsigned)(n / 2);
 	}
-	return 0;
+	return read_lanes(h, hl, tc, err, errlen);
 }

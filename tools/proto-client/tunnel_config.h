@@ -11,6 +11,8 @@
 #define WGP_TC_MAX_DNS 8
 #define WGP_TC_MAX_ROUTES 64
 #define WGP_TC_MAX_SPLIT_DNS 16
+#define WGP_TC_MAX_LANES 16
+#define WGP_TC_LANE_SID_LEN 16
 
 struct wgp_route {
 	char addr[46]; /* network address */
@@ -41,11 +43,17 @@ struct wgp_tunnel_config {
 	char dtls_cipher[64];                 /* X-DTLS-CipherSuite */
 	unsigned char app_id[64];             /* X-DTLS-App-ID, decoded */
 	unsigned app_id_len;
+	/* wolfguard's lanes (docs/lanes.md section 2); lanes 0: none granted */
+	unsigned lanes;                       /* X-Wolfguard-Lanes */
+	unsigned char lanes_session[WGP_TC_LANE_SID_LEN]; /* X-Wolfguard-Lanes-Session */
+	unsigned lanes_ports[WGP_TC_MAX_LANES];           /* X-Wolfguard-Lanes-Ports */
+	unsigned lanes_mtu, lanes_probe_ms, lanes_deadline_ms;
 };
 
 /* Fills tc from the answer's header block; 0, or -1 (reason in err) when a
  * header the tunnel needs is malformed (no IPv4 or IPv6 address, a bad
- * route, a bad App-ID). */
+ * route, a bad App-ID, lanes granted with a malformed session id or port
+ * list). */
 int wgp_tunnel_config_parse(const char *hdrs, size_t hlen, struct wgp_tunnel_config *tc, char *err, size_t errlen);
 
 /* "a.b.c.d/m.m.m.m", "a.b.c.d/len", "x:y::/len" into r; -1 when malformed. */
