@@ -24,8 +24,8 @@
 #include <wolfssl/ssl.h>
 
 #include "dtls_server.h"
-#include "listen_socket.h"
-#include "log.h"
+#include "net/listen_socket.h"
+#include "util/log.h"
 
 /* ---- the fake core ----------------------------------------------------- */
 

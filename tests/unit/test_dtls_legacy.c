@@ -23,8 +23,8 @@
 #include "dtls_legacy.h"
 #include "dtls_legacy_ems.h"
 #include "dtls_server.h"
-#include "listen_socket.h"
-#include "log.h"
+#include "net/listen_socket.h"
+#include "util/log.h"
 
 /* ---- the fake core: one session ------------------------------------------ */
 
