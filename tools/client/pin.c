@@ -1,5 +1,5 @@
 /* openconnect's --servercert pin-sha256: base64 of the SHA-256 of the
- * server key's DER SubjectPublicKeyInfo, as core/tls.c prints it. */
+ * server key's DER SubjectPublicKeyInfo, as core/net/tls.c prints it. */
 #include "client.h"
 
 #include <wolfssl/options.h>
