@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2004,SC2034,SC2154 # CLIENT_PID and CLIENT_NS are lib.sh's associative arrays
 # wolfguard-client (tools/client, docs/client.md) in the lab, against
 # wolfguard and against Debian's ocserv. Sourced by run.sh (which defines
 # fail, start_server, ...). The client runs in the client namespace like
@@ -18,14 +19,14 @@ wgc_bin() { echo "${WOLFGUARD_CLIENT_BIN:-$(dirname "$(wolfguard_bin)")/../tools
 # still run: client_exit_code). PASS "-" with --cookie-on-stdin reads
 # $WGC_COOKIE instead.
 wgc_connect() {
-	local tag=$1 user=$2 pass=$3 pid addr input
+	local tag=$1 user=$2 pass=$3 pid addr input auth=(--passwd-on-stdin)
 	shift 3
 	input=$pass
-	[ "$pass" = - ] && input=$WGC_COOKIE
+	[ "$pass" = - ] && input=$WGC_COOKIE auth=()
 	rm -f "$RUN/env-$tag" "$RUN/events-$tag"
 	LAB_RUN_DIR=$RUN ip netns exec "$NS_CLI" "$(wgc_bin)" --non-inter -u "$user" --servercert "$PIN" \
 		--interface "tun-$tag" --script "$E2E_DIR/client-script.sh" --reconnect-timeout 60 -v \
-		$([ "$pass" = - ] || echo --passwd-on-stdin) "$@" "$SRV_ADDR" \
+		"${auth[@]}" "$@" "$SRV_ADDR" \
 		<<<"$input" >"$RUN/client-$tag.log" 2>&1 &
 	pid=$!
 	CLIENT_PID[$tag]=$pid
@@ -45,6 +46,17 @@ wgc_connect() {
 wgc_connect_or_fail() { # TAG USER PASS [args...]
 	wgc_connect "$@" && return 0
 	fail "wolfguard-client got no tunnel: $(grep -v '^$' "$(client_log "$1")" | tail -n 3 | tr '\n' ' ')"
+}
+
+# wgc_end TAG: logs the client off and fails if it reported a sanitizer
+# finding (a sanitizer build prints leaks when it exits).
+wgc_end() {
+	client_disconnect "$1"
+	wgc_no_sanitizer "$1"
+}
+wgc_no_sanitizer() {
+	! grep -qE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$(client_log "$1")" ||
+		fail "sanitizer report from wolfguard-client: $(grep -m1 -A8 -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$(client_log "$1")")"
 }
 
 wgc_log_has() { grep -q -- "$2" "$(client_log "$1")"; } # TAG TEXT
@@ -88,7 +100,7 @@ test_client_login() {
 		grep -qx -- "$v" "$RUN/env-alice" || fail "the script did not get $v: $(tr '\n' ' ' <"$RUN/env-alice")" || return 1
 	done
 	ping_ok "$NS_LAN" "$a" || fail "LAN host cannot reach the client at $a" || return 1
-	client_disconnect alice
+	wgc_end alice || return 1
 	[ "$(tr '\n' ' ' <"$RUN/events-alice")" = "pre-init connect disconnect " ] ||
 		fail "script reasons: $(tr '\n' ' ' <"$RUN/events-alice"), want pre-init connect disconnect" || return 1
 	wait_for 10 grep -q "client disconnected" "$RUN/server.log" || fail "the server did not see a logoff" || return 1
@@ -112,6 +124,7 @@ test_client_dtls_iperf() {
 	[ $((udp1 - udp0)) -ge $((8 << 20)) ] && [ $((tcp1 - tcp0)) -lt $((1 << 20)) ] ||
 		fail "data did not go over DTLS: udp $((udp1 - udp0)) tcp $((tcp1 - tcp0)) bytes" || return 1
 	grep -q "DTLS.*PSK" "$(client_log alice)" || fail "DTLS suite is not PSK" || return 1
+	wgc_end alice
 }
 
 # UDP 443 dropped: the DTLS handshake gets no answer, the client says so
@@ -130,6 +143,7 @@ test_client_cstp_udp_blocked() {
 	[ $((tcp1 - tcp0)) -ge $((4 << 20)) ] || fail "only $((tcp1 - tcp0)) TCP bytes for 8 MiB up" || return 1
 	[ "$(nft_count udp)" -ge 1 ] || fail "the client never tried DTLS, so the test proves nothing" || return 1
 	! wgc_log_has alice "DTLS up" || fail "DTLS came up although UDP is blocked" || return 1
+	wgc_end alice
 }
 
 # The TLS connection is cut (reset from the server's side): the client
@@ -152,6 +166,7 @@ test_client_cookie_reconnect() {
 	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "no traffic after the reconnect" || return 1
 	ip -n "$NS_CLI" link show tun-alice >/dev/null 2>&1 || fail "tun-alice is gone" || return 1
 	[ "$(tcp_conns)" = 1 ] || fail "$(tcp_conns) TCP connections to the server after the reconnect" || return 1
+	wgc_end alice
 }
 
 # A pin that is not the server's: refused with a message naming both pins,
@@ -163,6 +178,7 @@ test_client_wrong_pin() {
 	if wgc_connect pin alice secret1; then PIN=$right; fail "a wrong pin was accepted"; return 1; fi
 	PIN=$right
 	[ "$(client_exit_code pin)" != 0 ] || fail "exit status 0 with a wrong pin" || return 1
+	wgc_no_sanitizer pin || return 1
 	wgc_log_has pin "does not match --servercert: the server's key is $right" ||
 		fail "no clear refusal: $(tail -n 2 "$(client_log pin)" | tr '\n' ' ')" || return 1
 	! ip -n "$NS_CLI" link show tun-pin >/dev/null 2>&1 || fail "tun-pin exists" || return 1
@@ -173,6 +189,7 @@ test_client_wrong_password() {
 	start_server || return 1
 	if wgc_connect alice alice wrong-password; then fail "a wrong password got a tunnel"; return 1; fi
 	[ "$(client_exit_code alice)" != 0 ] || fail "exit status 0 after a wrong password" || return 1
+	wgc_no_sanitizer alice || return 1
 	wgc_log_has alice "login failed" || fail "no login failure message: $(tail -n 2 "$(client_log alice)" | tr '\n' ' ')" || return 1
 	[ ! -e "$RUN/env-alice" ] || fail "the script was called for connect" || return 1
 }
@@ -195,6 +212,7 @@ test_client_authenticate_cookie() {
 	wgc_connect_or_fail alice alice - --cookie-on-stdin || return 1
 	[ "$(client_env alice INTERNAL_IP4_ADDRESS)" = "$a1" ] || fail "address changed with the same cookie" || return 1
 	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "no traffic with the cookie" || return 1
+	wgc_end alice
 }
 
 # Debian's vpnc-script, unchanged, configures the device, the pushed route
@@ -207,6 +225,7 @@ test_client_vpnc_script() {
 	start_server || return 1
 	printf 'nameserver 192.0.2.53\n' >"$RUN/resolv.conf"
 	cp "$RUN/resolv.conf" "$RUN/resolv.conf.orig"
+	# shellcheck disable=SC2016 # the inner shell expands $1 and $@
 	ip netns exec "$NS_CLI" unshare -m --propagation private sh -c '
 		mount --bind "$1" /etc/resolv.conf && mount -t tmpfs lab /run || exit 1
 		shift
@@ -221,7 +240,7 @@ test_client_vpnc_script() {
 	wait_for 20 grep -q "nameserver $PUSHED_DNS" "$RUN/resolv.conf" ||
 		fail "resolv.conf not updated: $(tr '\n' ' ' <"$RUN/resolv.conf")" || return 1
 	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "no ping through the tunnel" || return 1
-	client_disconnect vs
+	wgc_end vs || return 1
 	cmp -s "$RUN/resolv.conf" "$RUN/resolv.conf.orig" || fail "resolv.conf not restored: $(tr '\n' ' ' <"$RUN/resolv.conf")" || return 1
 }
 
@@ -248,4 +267,5 @@ test_client_ocserv() {
 	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "no traffic after the reconnect" || return 1
 	[ "$(sed -n 's/.*reconnected: address \([0-9.]*\).*/\1/p' "$(client_log alice)" | tail -n 1)" = "$a1" ] ||
 		fail "ocserv gave another address on reconnect" || return 1
+	wgc_end alice
 }
