@@ -78,6 +78,17 @@ int wgp_route_parse(const char *s, struct wgp_route *r)
 	return 0;
 }
 
+/* Copies s into out when it fits, else leaves out empty: a value cut short
+ * would say something the server did not. */
+static void copy_whole(char *out, size_t cap, const char *s)
+{
+	size_t n = strlen(s);
+	if (n < cap)
+		memcpy(out, s, n + 1);
+	else
+		out[0] = '\0';
+}
+
 static int hexval(char c)
 {
 	if (c >= '0' && c <= '9')
@@ -211,7 +222,7 @@ int wgp_tunnel_config_parse(const char *h, size_t hl, struct wgp_tunnel_config *
 	    strlen(v) < sizeof(tc->default_domain))
 		strcpy(tc->default_domain, v);
 	if (wgp_http_header(h, hl, "X-CSTP-Banner", 0, v, sizeof(v)) >= 0)
-		snprintf(tc->banner, sizeof(tc->banner), "%s", v);
+		copy_whole(tc->banner, sizeof(tc->banner), v);
 	if (read_routes(h, hl, "X-CSTP-Split-Include", tc->include, &tc->n_include, err, errlen) < 0 ||
 	    read_routes(h, hl, "X-CSTP-Split-Exclude", tc->exclude, &tc->n_exclude, err, errlen) < 0 ||
 	    read_routes(h, hl, "X-CSTP-Split-Include-IP6", tc->include, &tc->n_include, err, errlen) < 0 ||
@@ -229,7 +240,7 @@ int wgp_tunnel_config_parse(const char *h, size_t hl, struct wgp_tunnel_config *
 	tc->dtls_keepalive_s = header_uint(h, hl, "X-DTLS-Keepalive");
 	tc->dtls_mtu = header_uint(h, hl, "X-DTLS-MTU");
 	if (wgp_http_header(h, hl, "X-DTLS-CipherSuite", 0, v, sizeof(v)) >= 0)
-		snprintf(tc->dtls_cipher, sizeof(tc->dtls_cipher), "%s", v);
+		copy_whole(tc->dtls_cipher, sizeof(tc->dtls_cipher), v);
 	if (wgp_http_header(h, hl, "X-DTLS-App-ID", 0, v, sizeof(v)) >= 0) {
 		size_t n = strlen(v);
 		if (n % 2 || n / 2 > sizeof(tc->app_id) || n == 0) {
