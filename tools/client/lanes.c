@@ -38,6 +38,7 @@ struct lane {
 	int alive;
 	uint32_t seq;           /* of the last PROBE sent */
 	uint64_t probe_sent;    /* when; 0: none outstanding */
+	uint64_t probe_tx;      /* tx_bytes when it was sent */
 	int probe_answered;
 	uint64_t rtt_us;
 	/* counters (IP bytes of DATA) */
@@ -136,18 +137,22 @@ static void on_probe_ack(struct lane *ln, const struct wg_lane_msg *m)
 {
 	uint64_t now = now_us();
 
-	if (m->seq == ln->seq && ln->probe_sent) {
-		ln->probe_answered = 1;
-		ln->rtt_us = ln->rtt_us ? (ln->rtt_us * 7 + (now - m->stamp)) / 8 : now - m->stamp;
-	}
-	ln->peer_rx = m->rx_bytes;
 	set_alive(ln, 1);
+	if (m->seq != ln->seq || !ln->probe_sent || ln->probe_answered)
+		return; /* an old or repeated answer: it measures nothing */
+	ln->probe_answered = 1;
+	ln->rtt_us = ln->rtt_us ? (ln->rtt_us * 7 + (now - m->stamp)) / 8 : now - m->stamp;
+	/* The peer's count is as of our PROBE's arrival, so it is compared
+	 * with what had been sent when the PROBE left, not with what is in
+	 * flight now (that would make a fast lane look lossy). */
+	if (m->rx_bytes < ln->peer_rx)
+		return;
+	ln->peer_rx = m->rx_bytes;
 	if (now - ln->meas_at >= MEASURE_US) {
-		uint64_t sent = ln->tx_bytes - ln->meas_tx, got = ln->peer_rx - ln->meas_peer_rx;
-		if (ln->peer_rx >= ln->meas_peer_rx)
-			wg_sched_measure(&ln->set->sched, ln->k, sent, got, now - ln->meas_at);
+		uint64_t sent = ln->probe_tx - ln->meas_tx, got = ln->peer_rx - ln->meas_peer_rx;
+		wg_sched_measure(&ln->set->sched, ln->k, sent, got, now - ln->meas_at);
 		ln->meas_at = now;
-		ln->meas_tx = ln->tx_bytes;
+		ln->meas_tx = ln->probe_tx;
 		ln->meas_peer_rx = ln->peer_rx;
 	}
 }
@@ -176,6 +181,7 @@ static void lane_up(struct lane *ln)
 	/* The server sends a PROBE at once; ours goes out now too. */
 	ln->seq++;
 	ln->probe_sent = now_us();
+	ln->probe_tx = ln->tx_bytes;
 	ln->probe_answered = 0;
 	send_probe(ln, WG_LANE_MSG_PROBE, ln->seq, ln->probe_sent);
 }
@@ -327,6 +333,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 					break; /* the outstanding one still has time */
 				ln->seq++;
 				ln->probe_sent = now;
+				ln->probe_tx = ln->tx_bytes;
 				ln->probe_answered = 0;
 				send_probe(ln, WG_LANE_MSG_PROBE, ln->seq, now);
 			}
