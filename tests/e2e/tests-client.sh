@@ -8,7 +8,8 @@
 # client_vpnc_script, which runs Debian's vpnc-script unchanged.
 
 WOLFGUARD_TESTS+=(client_login client_dtls_iperf client_cstp_udp_blocked client_cookie_reconnect
-	client_wrong_pin client_wrong_password client_authenticate_cookie client_vpnc_script client_ocserv)
+	client_wrong_pin client_wrong_password client_authenticate_cookie client_vpnc_script client_ocserv
+	client_ocserv_udp_blocked)
 
 wgc_bin() { echo "${WOLFGUARD_CLIENT_BIN:-$(dirname "$(wolfguard_bin)")/../tools/client/wolfguard-client}"; }
 
@@ -267,5 +268,23 @@ test_client_ocserv() {
 	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "no traffic after the reconnect" || return 1
 	[ "$(sed -n 's/.*reconnected: address \([0-9.]*\).*/\1/p' "$(client_log alice)" | tail -n 1)" = "$a1" ] ||
 		fail "ocserv gave another address on reconnect" || return 1
+	wgc_end alice
+}
+
+# ocserv with UDP 443 dropped: the client gives up on DTLS and carries the
+# data over CSTP (ocserv's MTU, pushed for DTLS, must fit CSTP too).
+test_client_ocserv_udp_blocked() {
+	command -v ocserv >/dev/null || fail "ocserv is not installed" || return 1
+	server_start ocserv || fail "ocserv did not start: $(tail -n 3 "$RUN/server.log" | tr '\n' ' ')" || return 1
+	nft_setup block-udp || fail "nft setup failed" || return 1
+	wgc_connect_or_fail alice alice secret1 || return 1
+	wait_for 60 wgc_log_has alice "DTLS failed" || fail "the client did not give up on DTLS" || return 1
+	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "no ping over CSTP through ocserv" || return 1
+	local tcp0 tcp1
+	tcp0=$(nft_bytes tcp)
+	wgc_iperf "wolfguard-client vs ocserv (UDP blocked) iperf3" 8 || return 1
+	wait_for 30 bytes_grew tcp "$tcp0" $((4 << 20))
+	tcp1=$(nft_bytes tcp)
+	[ $((tcp1 - tcp0)) -ge $((4 << 20)) ] || fail "only $((tcp1 - tcp0)) TCP bytes for 8 MiB up" || return 1
 	wgc_end alice
 }

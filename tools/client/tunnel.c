@@ -26,7 +26,6 @@
 #define PKT_MAX 65536
 #define OUT_CAP (1024 * 1024)
 #define OUT_HIGH (256 * 1024) /* TUN reads pause above this much queued for TLS */
-#define TLS_CHUNK 16384
 #define DEFAULT_DPD_S 30
 #define DEFAULT_KEEPALIVE_S 30
 
@@ -87,7 +86,10 @@ static void stop(struct tunnel *t, enum stop why)
 static void flush_tls(struct tunnel *t)
 {
 	while (t->out_len && t->stop == RUNNING) {
-		size_t chunk = t->out_retry ? t->out_retry : (t->out_len < TLS_CHUNK ? t->out_len : TLS_CHUNK);
+		/* One frame per TLS record, as openconnect writes them: ocserv
+		 * expects each record to start with a CSTP header. */
+		size_t chunk = t->out_retry ? t->out_retry
+					    : WGP_CSTP_HDR + ((size_t)t->out[4] << 8 | t->out[5]);
 		int r = wolfSSL_write(t->tls->ssl, t->out, (int)chunk);
 		if (r > 0) {
 			memmove(t->out, t->out + r, t->out_len - (size_t)r);
