@@ -9,7 +9,7 @@
 
 WOLFGUARD_TESTS+=(client_login client_dtls_iperf client_cstp_udp_blocked client_cookie_reconnect
 	client_wrong_pin client_wrong_password client_authenticate_cookie client_vpnc_script client_ocserv
-	client_ocserv_udp_blocked)
+	client_ocserv_udp_blocked client_cert_login)
 
 wgc_bin() { echo "${WOLFGUARD_CLIENT_BIN:-$(dirname "$(wolfguard_bin)")/../tools/client/wolfguard-client}"; }
 
@@ -287,4 +287,21 @@ test_client_ocserv_udp_blocked() {
 	tcp1=$(nft_bytes tcp)
 	[ $((tcp1 - tcp0)) -ge $((4 << 20)) ] || fail "only $((tcp1 - tcp0)) TCP bytes for 8 MiB up" || return 1
 	wgc_end alice
+}
+
+# Client certificate login (tests-auth.sh's lab CA and helpers): the
+# certificate alone, then the chain certificate + password.
+test_client_cert_login() {
+	client_cert alice "/CN=alice/OU=engineering" || fail "cannot make a client certificate" || return 1
+	start_cert_server || return 1
+	wgc_connect_or_fail alice alice unused -c "$RUN/client-alice.crt" -k "$RUN/client-alice.key" || return 1
+	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "no ping with a certificate login" || return 1
+	grep -q 'session created (group engineering)' "$RUN/server.log" || fail "the server did not log alice's certificate session" || return 1
+	wgc_end alice || return 1
+	server_stop
+	start_cert_server chain || return 1
+	if wgc_connect nocert alice secret1; then fail "the chain let a client without a certificate in"; return 1; fi
+	wgc_connect_or_fail chain alice secret1 -c "$RUN/client-alice.crt" -k "$RUN/client-alice.key" || return 1
+	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "no ping after certificate + password" || return 1
+	wgc_end chain
 }
