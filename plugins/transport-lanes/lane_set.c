@@ -242,9 +242,16 @@ size_t wg_lane_set_json(const struct wg_lane_set *ls, char *out, size_t len)
 	size_t used = 0;
 	int k;
 
-	if (len < 3)
+	static const char hex[] = "0123456789abcdef";
+
+	if (len < 16 + 2 * WG_LANE_SID_LEN + 16)
 		return 0;
-	out[used++] = '[';
+	used += (size_t)snprintf(out, len, "{\"session\":\"");
+	for (unsigned i = 0; i < WG_LANE_SID_LEN; i++) {
+		out[used++] = hex[ls->sid[i] >> 4];
+		out[used++] = hex[ls->sid[i] & 15];
+	}
+	used += (size_t)snprintf(out + used, len - used, "\",\"lanes\":[");
 	for (unsigned i = 0; i < ls->n; i++) {
 		const struct wg_lane_one *o = &ls->lane[i];
 		k = snprintf(out + used, len - used,
@@ -256,11 +263,14 @@ size_t wg_lane_set_json(const struct wg_lane_set *ls, char *out, size_t len)
 			     o->link ? wg_lane_link_peer(o->link) : "", o->tx_packets, o->tx_bytes, o->rx_packets,
 			     o->rx_bytes, o->rtt_us, ls->sched.weight[i] * 8 / 1000, wg_sched_buckets_of(&ls->sched, i),
 			     o->probes_missed, o->left_rotation, o->handshakes, o->dropped);
-		if (k < 0 || used + (size_t)k + 2 > len)
+		if (k < 0 || used + (size_t)k + 3 > len)
 			return 0;
 		used += (size_t)k;
 	}
+	if (used + 3 > len)
+		return 0;
 	out[used++] = ']';
+	out[used++] = '}';
 	out[used] = '\0';
 	return used;
 }

@@ -75,7 +75,8 @@ void wg_lane_set_tick(struct wg_lane_set *ls, uint64_t now_us);
 /* One IP packet for the client, framed in place: data[-1] is writable. */
 void wg_lane_set_send(struct wg_lane_set *ls, uint8_t *data, size_t len);
 
-/* The set as JSON text (an array of lane objects) into out; its length. */
+/* The set as JSON text into out ({"session": lane-session id, "lanes":
+ * [one object per lane]}); its length, or 0 when it does not fit. */
 size_t wg_lane_set_json(const struct wg_lane_set *ls, char *out, size_t len);
 /* Live lanes now. */
 unsigned wg_lane_set_alive(const struct wg_lane_set *ls);
