@@ -288,7 +288,7 @@ static struct wg_lane_link *link_new(struct wg_lane_server *srv, const struct so
 	    wolfSSL_dtls_set_peer(l->ssl, &cookie_peer, sizeof(cookie_peer)) != WOLFSSL_SUCCESS ||
 	    wolfSSL_dtls_cid_use(l->ssl) != WOLFSSL_SUCCESS ||
 	    wolfSSL_dtls_cid_set(l->ssl, l->cid, sizeof(l->cid)) != WOLFSSL_SUCCESS ||
-	    wolfSSL_only_dhe_psk(l->ssl) != WOLFSSL_SUCCESS) {
+	    wolfSSL_only_dhe_psk(l->ssl) != 0) { /* 0 is success here */
 		release(l);
 		return NULL;
 	}
