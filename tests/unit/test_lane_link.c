@@ -17,6 +17,7 @@
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
 
+#include "host_loop_fixture.h"
 #include "lane_datagram.h"
 #include "lane_link.h"
 #include "lane_msg.h"
@@ -41,77 +42,6 @@ static struct {
 	struct owner a, b;
 	unsigned closed;
 } fx;
-
-/* ---- the host's loop, as the plugin sees it -------------------------------- */
-
-struct wg_timer {
-	struct event *ev;
-	void (*cb)(void *arg);
-	void *arg;
-};
-
-struct wg_watch {
-	struct event *ev;
-	void (*cb)(int fd, void *arg);
-	void *arg;
-};
-
-static void on_timer(evutil_socket_t fd, short what, void *arg)
-{
-	struct wg_timer *t = arg;
-
-	(void)fd;
-	(void)what;
-	t->cb(t->arg);
-	event_free(t->ev); /* one-shot: the host frees it after the callback */
-	free(t);
-}
-
-static struct wg_timer *timer_add(uint32_t ms, int repeat, void (*cb)(void *arg), void *arg)
-{
-	struct wg_timer *t = calloc(1, sizeof(*t));
-	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
-
-	cr_assert_not_null(t);
-	cr_assert_eq(repeat, 0, "the lane server uses one-shot timers");
-	t->cb = cb;
-	t->arg = arg;
-	t->ev = evtimer_new(fx.base, on_timer, t);
-	evtimer_add(t->ev, &tv);
-	return t;
-}
-
-static void timer_del(struct wg_timer *t)
-{
-	event_free(t->ev);
-	free(t);
-}
-
-static void on_watch(evutil_socket_t fd, short what, void *arg)
-{
-	struct wg_watch *w = arg;
-
-	(void)what;
-	w->cb((int)fd, w->arg);
-}
-
-static struct wg_watch *fd_watch(int fd, void (*cb)(int fd, void *arg), void *arg)
-{
-	struct wg_watch *w = calloc(1, sizeof(*w));
-
-	cr_assert_not_null(w);
-	w->cb = cb;
-	w->arg = arg;
-	w->ev = event_new(fx.base, fd, EV_READ | EV_PERSIST, on_watch, w);
-	event_add(w->ev, NULL);
-	return w;
-}
-
-static void fd_unwatch(struct wg_watch *w)
-{
-	event_free(w->ev);
-	free(w);
-}
 
 /* ---- the server's callbacks ------------------------------------------------- */
 
@@ -178,9 +108,7 @@ static void setup(void)
 	int fd;
 
 	memset(&fx, 0, sizeof(fx));
-	fx.base = event_base_new();
-	fx.host = (struct wg_host){.struct_size = sizeof(struct wg_host), .timer_add = timer_add,
-				   .timer_del = timer_del, .fd_watch = fd_watch, .fd_unwatch = fd_unwatch};
+	fx.base = host_loop_init(&fx.host);
 	for (unsigned i = 0; i < WG_LANE_SID_LEN; i++) {
 		fx.a.sid[i] = (uint8_t)(0xa0 + i);
 		fx.b.sid[i] = (uint8_t)(0xb0 + i);
@@ -200,7 +128,7 @@ static void setup(void)
 static void teardown(void)
 {
 	wg_lane_server_free(fx.srv);
-	event_base_free(fx.base);
+	host_loop_free();
 }
 
 TestSuite(lane_link, .init = setup, .fini = teardown);
