@@ -12,8 +12,11 @@
 # lanes_openconnect_unaffected  openconnect (no X-Wolfguard-Lanes) gets DTLS as before and no lanes
 # lanes_forged_refused    a DTLS 1.3 lane naming alice's lane-session with a key that is not hers
 #                         is refused; alice's lanes carry on
+# lanes_workers_ports     with "workers": 2 each worker serves its own lanes port (port + index);
+#                         openconnect clients of both workers are unaffected
 
-WOLFGUARD_TESTS+=(lanes_setup lanes_kill_restore lanes_openconnect_unaffected lanes_forged_refused)
+WOLFGUARD_TESTS+=(lanes_setup lanes_kill_restore lanes_openconnect_unaffected lanes_forged_refused
+	lanes_workers_ports)
 
 LANES_PORT=4443
 LANES_METRICS_PORT=9619
@@ -178,4 +181,22 @@ test_lanes_forged_refused() {
 	[ "$(lane_field alice 0 handshakes)" = 1 ] || fail "alice's lane 0 was replaced: $(lanes_of alice)" || return 1
 	lanes_alive_is alice 2 || fail "alice's lanes suffered: $(lanes_of alice)" || return 1
 	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "alice cannot ping" || return 1
+}
+
+test_lanes_workers_ports() {
+	lanes_conf
+	local f=$RUN/conf.d/00-server.json
+	jq '.server += {workers: 2}' "$f" >"$f.new" && mv "$f.new" "$f"
+	server_start_wolfguard false || fail "wolfguard did not start with two workers" || return 1
+	local p
+	for p in $LANES_PORT $((LANES_PORT + 1)); do
+		wait_for 30 sh -c "ip netns exec $NS_SRV ss -Hlun 'sport = :$p' | grep -q ." ||
+			fail "no worker bound lanes port $p" || return 1
+	done
+	! in_ns "$NS_SRV" ss -Hlun "sport = :$((LANES_PORT + 2))" | grep -q . || fail "a third lanes port is bound" || return 1
+	[ "$(grep -c "lanes: DTLS 1.3 on UDP port" "$RUN/server.log")" = 2 ] || fail "not one lanes socket per worker" || return 1
+	connect_or_fail alice secret1 || return 1
+	connect_or_fail bob secret2 --ns "$NS_CLI2" || return 1
+	client_wait_dtls alice 30 && client_wait_dtls bob 30 || fail "DTLS did not come up beside lanes" || return 1
+	ping_ok "$NS_CLI" "$LAN_ADDR" && ping_ok "$NS_CLI2" "$LAN_ADDR" || fail "no ping with two workers" || return 1
 }
