@@ -14,9 +14,12 @@
 #                         is refused; alice's lanes carry on
 # lanes_workers_ports     with "workers": 2 each worker serves its own lanes port (port + index);
 #                         openconnect clients of both workers are unaffected
+# lanes_peer_path         lane-peer (no wolfguard-client needed): CONNECT with a cookie, two lanes
+#                         keyed by the exporter, an ICMP echo over each lane answered by the LAN host
+# lanes_peer_other_keys   bob's session keys under alice's lane-session id: refused, alice unharmed
 
-WOLFGUARD_TESTS+=(lanes_setup lanes_kill_restore lanes_openconnect_unaffected lanes_forged_refused
-	lanes_workers_ports)
+WOLFGUARD_TESTS+=(lanes_peer_path lanes_peer_other_keys lanes_setup lanes_kill_restore
+	lanes_openconnect_unaffected lanes_forged_refused lanes_workers_ports)
 
 LANES_PORT=4443
 LANES_METRICS_PORT=9619
@@ -199,4 +202,63 @@ test_lanes_workers_ports() {
 	connect_or_fail bob secret2 --ns "$NS_CLI2" || return 1
 	client_wait_dtls alice 30 && client_wait_dtls bob 30 || fail "DTLS did not come up beside lanes" || return 1
 	ping_ok "$NS_CLI" "$LAN_ADDR" && ping_ok "$NS_CLI2" "$LAN_ADDR" || fail "no ping with two workers" || return 1
+}
+
+# The webvpn cookie of a fresh login of USER from NS (openconnect --authenticate).
+lanes_cookie() { # USER PASSWORD NS
+	in_ns "$3" timeout 60 openconnect --authenticate --non-inter --passwd-on-stdin -u "$1" --servercert "$PIN" \
+		"https://$SRV_ADDR/" <<<"$2" 2>>"$RUN/authenticate.log" | sed -n "s/^COOKIE='.*webvpn=\([^;']*\).*/\1/p"
+}
+
+test_lanes_peer_path() {
+	lanes_conf
+	server_start_wolfguard false || fail "wolfguard did not start" || return 1
+	local peer cookie
+	peer=$(lanes_peer_bin)
+	[ -x "$peer" ] || fail "lane-peer not built: $peer" || return 1
+	cookie=$(lanes_cookie alice secret1 "$NS_CLI")
+	[ -n "$cookie" ] || fail "no cookie: $(tail -2 "$RUN/authenticate.log")" || return 1
+	in_ns "$NS_CLI" timeout 60 "$peer" connect "$SRV_ADDR" "$cookie" 2 "$LAN_ADDR" >"$RUN/lane-peer.log" 2>&1 ||
+		fail "lane-peer: $(tr '\n' ' ' <"$RUN/lane-peer.log")" || return 1
+	grep -q "^lanes granted 2 session [0-9a-f]\{32\} ports $LANES_PORT,$LANES_PORT$" "$RUN/lane-peer.log" ||
+		fail "answer: $(head -1 "$RUN/lane-peer.log")" || return 1
+	grep -q "^echoes answered 2 of 2$" "$RUN/lane-peer.log" || fail "echoes: $(cat "$RUN/lane-peer.log")" || return 1
+	# Both lanes carried a packet in (one echo each); the answers took the
+	# lane the scheduler gave the flow.
+	local k
+	for k in 0 1; do
+		[ "$(lane_field alice $k rx_packets)" -ge 1 ] || fail "lane $k received nothing: $(lanes_of alice)" || return 1
+		[ "$(lane_field alice $k handshakes)" = 1 ] || fail "lane $k handshakes: $(lanes_of alice)" || return 1
+	done
+	[ "$(($(lane_field alice 0 tx_packets) + $(lane_field alice 1 tx_packets)))" -ge 2 ] ||
+		fail "the echo replies did not go over the lanes: $(lanes_of alice)" || return 1
+	[ "$(lanes_metric 'wolfguard_lanes_handshakes_total')" = 2 ] || fail "/metrics handshakes" || return 1
+	grep -q "lanes: 2 of 2 asked offered on UDP port $LANES_PORT" "$RUN/server.log" || fail "no offer logged" || return 1
+}
+
+test_lanes_peer_other_keys() {
+	lanes_conf
+	server_start_wolfguard false || fail "wolfguard did not start" || return 1
+	local peer ca cb sid refused
+	peer=$(lanes_peer_bin)
+	[ -x "$peer" ] || fail "lane-peer not built: $peer" || return 1
+	ca=$(lanes_cookie alice secret1 "$NS_CLI")
+	cb=$(lanes_cookie bob secret2 "$NS_CLI2")
+	[ -n "$ca" ] && [ -n "$cb" ] || fail "no cookies: $(tail -2 "$RUN/authenticate.log")" || return 1
+	in_ns "$NS_CLI" timeout 60 "$peer" connect "$SRV_ADDR" "$ca" 2 "$LAN_ADDR" >"$RUN/lane-peer-alice.log" 2>&1 ||
+		fail "alice's lanes: $(tr '\n' ' ' <"$RUN/lane-peer-alice.log")" || return 1
+	sid=$(lanes_of alice | jq -r .session)
+	[[ $sid =~ ^[0-9a-f]{32}$ ]] || fail "no lane-session id for alice: $(lanes_of alice)" || return 1
+	# bob's CONNECT, bob's exported keys, alice's lane-session id.
+	if in_ns "$NS_CLI2" timeout 60 "$peer" connect "$SRV_ADDR" "$cb" 2 "$LAN_ADDR" "$sid" >"$RUN/lane-peer-bob.log" 2>&1; then
+		fail "bob's keys opened alice's lanes: $(tr '\n' ' ' <"$RUN/lane-peer-bob.log")"
+		return 1
+	fi
+	grep -q "^lanes granted 2" "$RUN/lane-peer-bob.log" || fail "bob got no lanes to forge from" || return 1
+	refused=$(grep -c "handshake refused" "$RUN/lane-peer-bob.log")
+	[ "$refused" = 2 ] || fail "not both forged lanes refused: $(tr '\n' ' ' <"$RUN/lane-peer-bob.log")" || return 1
+	[ "$(lanes_metric wolfguard_lanes_refused_total)" -ge 2 ] || fail "refusals not counted" || return 1
+	[ "$(lane_field alice 0 handshakes)" = 1 ] && [ "$(lane_field alice 1 handshakes)" = 1 ] ||
+		fail "alice's lanes were touched: $(lanes_of alice)" || return 1
+	[ "$(lanes_of bob | jq '[.lanes[] | select(.open)] | length')" = 0 ] || fail "bob has open lanes" || return 1
 }
