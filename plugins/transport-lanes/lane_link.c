@@ -64,6 +64,7 @@ struct wg_lane_server {
 	struct wg_watch *watch;
 	WOLFSSL_CTX *ctx;
 	struct wg_hashmap *by_addr, *by_cid;
+	struct wg_hashmap *half_open_of; /* owner -> its half-open handshakes (unsigned *) */
 	uint8_t cookie_secret[32];
 	struct wg_lane_server_limits lim;
 	struct wg_lane_server_stats st;
@@ -189,6 +190,45 @@ static void release(struct wg_lane_link *l)
 	free(l);
 }
 
+/* Half-open handshakes of one owner, so that one session (whose id its
+ * client knows) cannot hold every slot of max_handshakes. */
+static unsigned half_open_count(struct wg_lane_server *srv, void *owner)
+{
+	unsigned *n = wg_hashmap_get(srv->half_open_of, &owner);
+
+	return n ? *n : 0;
+}
+
+static int half_open_begin(struct wg_lane_link *l)
+{
+	struct wg_lane_server *srv = l->srv;
+	unsigned *n = wg_hashmap_get(srv->half_open_of, &l->owner);
+
+	if (!n) {
+		if (!(n = calloc(1, sizeof(*n))) || wg_hashmap_put(srv->half_open_of, &l->owner, n) < 0) {
+			free(n);
+			return -1;
+		}
+	}
+	++*n;
+	l->half_open = true;
+	srv->st.handshakes_open++;
+	return 0;
+}
+
+static void half_open_end(struct wg_lane_link *l)
+{
+	struct wg_lane_server *srv = l->srv;
+	unsigned *n = wg_hashmap_get(srv->half_open_of, &l->owner);
+
+	if (!l->half_open)
+		return;
+	l->half_open = false;
+	srv->st.handshakes_open--;
+	if (n && --*n == 0)
+		free(wg_hashmap_del(srv->half_open_of, &l->owner));
+}
+
 /* Out of every map and count; idempotent. */
 static void detach(struct wg_lane_link *l)
 {
@@ -199,10 +239,7 @@ static void detach(struct wg_lane_link *l)
 	if (l->in_cid_map && wg_hashmap_get(srv->by_cid, l->cid) == l)
 		wg_hashmap_del(srv->by_cid, l->cid);
 	l->in_addr_map = l->in_cid_map = false;
-	if (l->half_open) {
-		srv->st.handshakes_open--;
-		l->half_open = false;
-	}
+	half_open_end(l);
 	if (l->up) {
 		srv->st.links_up--;
 		l->up = false;
@@ -344,8 +381,7 @@ static void established(struct wg_lane_link *l)
 		return;
 	}
 	timer_stop(l);
-	l->half_open = false;
-	srv->st.handshakes_open--;
+	half_open_end(l);
 	l->up = true;
 	srv->st.links_up++;
 	srv->st.handshakes_done++;
@@ -409,7 +445,8 @@ static void new_peer(struct wg_lane_server *srv, const uint8_t *d, size_t len, c
 	if (srv->st.handshakes_open >= srv->lim.max_handshakes)
 		return;
 	owner = srv->cb.lookup(srv->arg, sid, lane, psk);
-	if (!owner) {
+	if (!owner || half_open_count(srv, owner) >= WG_LANE_HALF_OPEN_PER_SESSION) {
+		explicit_bzero(psk, sizeof(psk));
 		srv->st.handshakes_refused++;
 		return;
 	}
@@ -426,8 +463,11 @@ static void new_peer(struct wg_lane_server *srv, const uint8_t *d, size_t len, c
 		return;
 	}
 	l->in_addr_map = true;
-	l->half_open = true;
-	srv->st.handshakes_open++;
+	if (half_open_begin(l) < 0) {
+		detach(l);
+		release(l);
+		return;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &l->deadline);
 	l->deadline.tv_sec += srv->lim.timeout_ms / 1000;
 	l->deadline.tv_nsec += (long)(srv->lim.timeout_ms % 1000) * 1000000;
@@ -603,8 +643,9 @@ struct wg_lane_server *wg_lane_server_new(const struct wg_host *host, int fd, co
 							  : ((struct sockaddr_in6 *)&ss)->sin6_port);
 	srv->by_addr = wg_hashmap_new(sizeof(struct peer_key));
 	srv->by_cid = wg_hashmap_new(WG_LANE_CID_LEN);
+	srv->half_open_of = wg_hashmap_new(sizeof(void *));
 	srv->batch = malloc(sizeof(*srv->batch));
-	if (!srv->by_addr || !srv->by_cid || !srv->batch || make_ctx(srv) < 0) {
+	if (!srv->by_addr || !srv->by_cid || !srv->half_open_of || !srv->batch || make_ctx(srv) < 0) {
 		dtls_log(WG_LOG_ERROR, "lanes: cannot set up the DTLS 1.3 server (out of memory, or wolfSSL lacks DTLS 1.3 PSK)");
 		goto fail;
 	}
@@ -660,6 +701,8 @@ void wg_lane_server_free(struct wg_lane_server *srv)
 		wg_hashmap_foreach(srv->by_addr, free_one, NULL);
 		wg_hashmap_free(srv->by_addr);
 	}
+	if (srv->half_open_of)
+		wg_hashmap_free_owned(srv->half_open_of);
 	if (srv->ctx)
 		wolfSSL_CTX_free(srv->ctx);
 	free(srv->batch);

@@ -42,6 +42,10 @@ struct wg_lane_server_cb {
 	void (*on_burst)(void *arg, bool begin);
 };
 
+/* Half-open handshakes one lane-session may hold at once (twice its most
+ * lanes): its client knows its id, and must not take every slot. */
+#define WG_LANE_HALF_OPEN_PER_SESSION (2 * WG_LANES_MAX)
+
 struct wg_lane_server_limits {
 	unsigned max_handshakes; /* half-open handshakes at once */
 	unsigned timeout_ms;     /* each handshake's time */

@@ -444,3 +444,37 @@ Test(lane_link, closing_a_link_from_the_owner_side_needs_no_callback)
 	cr_assert_eq(fx.closed, 0);
 	client_free(c);
 }
+
+
+static bool b_up(struct client *c)
+{
+	return c->done && fx.b.ups > 0;
+}
+
+Test(lane_link, one_session_cannot_hold_every_handshake_slot)
+{
+	struct client *cs[WG_LANE_HALF_OPEN_PER_SESSION + 4];
+	const unsigned n = sizeof(cs) / sizeof(cs[0]);
+	struct wg_lane_server_stats st;
+
+	/* Session a's client starts more handshakes than its share and never
+	 * finishes them. */
+	for (unsigned i = 0; i < n; i++) {
+		cs[i] = client_new(fx.a.sid, 0, fx.a.psk[0], true);
+		client_step(cs[i]); /* its ClientHello */
+	}
+	for (int i = 0; i < 20; i++) {
+		event_base_loop(fx.base, EVLOOP_NONBLOCK);
+		usleep(2000);
+	}
+	wg_lane_server_stats(fx.srv, &st);
+	cr_assert_eq(st.handshakes_open, WG_LANE_HALF_OPEN_PER_SESSION, "half-open: %llu",
+		     (unsigned long long)st.handshakes_open);
+	cr_assert_geq(st.handshakes_refused, n - WG_LANE_HALF_OPEN_PER_SESSION);
+	/* Session b still gets its lane. */
+	struct client *b = client_new(fx.b.sid, 1, fx.b.psk[1], true);
+	cr_assert(run_until(b, b_up, WAIT_MS));
+	client_free(b);
+	for (unsigned i = 0; i < n; i++)
+		client_free(cs[i]);
+}
