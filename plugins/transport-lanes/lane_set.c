@@ -89,6 +89,7 @@ static void send_probe(struct wg_lane_set *ls, unsigned lane, uint64_t now_us)
 	o->sent[seq % WG_LANE_PROBE_RING].seq = seq;
 	o->sent[seq % WG_LANE_PROBE_RING].sent_us = now_us;
 	o->sent[seq % WG_LANE_PROBE_RING].tx_bytes = o->tx_bytes;
+	o->last_probe_us = now_us;
 	if (!o->unanswered_since_us)
 		o->unanswered_since_us = now_us;
 	wg_lane_probe_write(ls->out, WG_LANE_MSG_PROBE, seq, now_us, o->rx_bytes);
@@ -215,8 +216,16 @@ void wg_lane_set_tick(struct wg_lane_set *ls, uint64_t now_us)
 			o->probes_missed++;
 			set_alive(ls, i, false, "probe not answered in time");
 		}
-		send_probe(ls, i, now_us);
+		if (now_us - o->last_probe_us >= (uint64_t)ls->cfg.probe_ms * 1000)
+			send_probe(ls, i, now_us);
 	}
+}
+
+uint32_t wg_lane_check_ms(const struct wg_lane_settings *cfg)
+{
+	uint32_t shorter = cfg->probe_ms < cfg->deadline_ms ? cfg->probe_ms : cfg->deadline_ms;
+
+	return shorter / 4 > 10 ? shorter / 4 : 10;
 }
 
 void wg_lane_set_send(struct wg_lane_set *ls, uint8_t *data, size_t len)

@@ -36,6 +36,7 @@ struct wg_lane_one {
 		uint64_t sent_us, tx_bytes;
 	} sent[WG_LANE_PROBE_RING];
 	uint64_t unanswered_since_us; /* the oldest PROBE not answered; 0 none */
+	uint64_t last_probe_us;       /* when the last PROBE left */
 	uint64_t last_rx_us;
 	uint64_t mark_us, mark_tx, mark_rx; /* the start of the weight sample */
 	/* counters */
@@ -70,7 +71,8 @@ void wg_lane_set_close(struct wg_lane_set *ls);
 void wg_lane_set_link_up(struct wg_lane_set *ls, unsigned lane, struct wg_lane_link *link, uint64_t now_us);
 void wg_lane_set_link_closed(struct wg_lane_set *ls, unsigned lane, struct wg_lane_link *link);
 void wg_lane_set_record(struct wg_lane_set *ls, unsigned lane, const uint8_t *rec, size_t len, uint64_t now_us);
-/* Every probe interval: deadlines, idle links, a PROBE on each open lane. */
+/* Often (the plugin calls it every wg_lane_check_ms): deadlines and idle
+ * links at once, and a PROBE on each open lane whose interval has passed. */
 void wg_lane_set_tick(struct wg_lane_set *ls, uint64_t now_us);
 /* One IP packet for the client, framed in place: data[-1] is writable. */
 void wg_lane_set_send(struct wg_lane_set *ls, uint8_t *data, size_t len);
@@ -78,6 +80,10 @@ void wg_lane_set_send(struct wg_lane_set *ls, uint8_t *data, size_t len);
 /* The set as JSON text into out ({"session": lane-session id, "lanes":
  * [one object per lane]}); its length, or 0 when it does not fit. */
 size_t wg_lane_set_json(const struct wg_lane_set *ls, char *out, size_t len);
+/* How often the plugin calls wg_lane_set_tick: a quarter of the shorter of
+ * the probe interval and the deadline (at least 10 ms), so a lane leaves
+ * the rotation at most that long after its deadline. */
+uint32_t wg_lane_check_ms(const struct wg_lane_settings *cfg);
 /* Live lanes now. */
 unsigned wg_lane_set_alive(const struct wg_lane_set *ls);
 

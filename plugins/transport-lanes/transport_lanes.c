@@ -36,7 +36,7 @@ struct lanes_plugin {
 	unsigned max_lanes;
 	struct wg_lane_settings cfg;
 	struct wg_hashmap *by_sid;    /* lane-session id -> struct wg_lane_set */
-	struct wg_timer *tick;        /* every probe interval: all sets */
+	struct wg_timer *tick;        /* every wg_lane_check_ms: all sets */
 	bool sending;                 /* a send() burst is open */
 	struct wg_lane_totals totals[WG_LANES_MAX];
 };
@@ -117,7 +117,7 @@ static const struct wg_lane_server_cb callbacks = {
 	.on_burst = cb_burst,
 };
 
-/* ---- probes: one timer for every set -------------------------------------------- */
+/* ---- probes and deadlines: one timer for every set ------------------------------- */
 
 static void tick_one(const void *key, void *value, void *arg)
 {
@@ -404,7 +404,7 @@ static int lanes_init(const struct wg_host *host, const struct wg_config *cfg, v
 		snprintf(err, errlen, "cannot serve DTLS 1.3 lanes on UDP port %d", p->port);
 		goto fail;
 	}
-	p->tick = host->timer_add(p->cfg.probe_ms, 1, on_tick, p);
+	p->tick = host->timer_add(wg_lane_check_ms(&p->cfg), 1, on_tick, p);
 	if (!p->tick) {
 		snprintf(err, errlen, "cannot start the probe timer");
 		goto fail;

@@ -265,7 +265,7 @@ static bool run_until(bool (*cond)(void), int ms)
 		event_base_loop(fx.base, EVLOOP_NONBLOCK);
 		if (now_us() >= next_tick) {
 			wg_lane_set_tick(&fx.ls, now_us());
-			next_tick = now_us() + fx.ls.cfg.probe_ms * 1000;
+			next_tick = now_us() + wg_lane_check_ms(&fx.ls.cfg) * 1000;
 		}
 		client_pump(&cl[0]);
 		client_pump(&cl[1]);
