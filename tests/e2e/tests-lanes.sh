@@ -25,6 +25,10 @@ LANES_PORT=4443
 LANES_METRICS_PORT=9619
 
 lanes_client_bin() { echo "${WOLFGUARD_CLIENT_BIN:-$TOP/build/tools/client/wolfguard-client}"; }
+# The tests that drive wolfguard-client fail, saying so, when it is not built.
+lanes_need_client() {
+	[ -x "$(lanes_client_bin)" ] || fail "wolfguard-client is not built: $(lanes_client_bin) (set WOLFGUARD_CLIENT_BIN)"
+}
 lanes_peer_bin() { echo "${LANE_PEER_BIN:-$(dirname "$(wolfguard_bin)")/../tests/lane-peer}"; }
 
 # The lab's conf.d with transport-lanes before transport-dtls, quick probes
@@ -89,6 +93,7 @@ lanes_iperf() { # NS PARALLEL MB
 }
 
 test_lanes_setup() {
+	lanes_need_client || return 1
 	lanes_conf
 	server_start_wolfguard false || fail "wolfguard did not start" || return 1
 	grep -q "lanes: DTLS 1.3 on UDP port $LANES_PORT" "$RUN/server.log" || fail "transport-lanes did not start" || return 1
@@ -114,6 +119,7 @@ test_lanes_setup() {
 }
 
 test_lanes_kill_restore() {
+	lanes_need_client || return 1
 	lanes_conf
 	server_start_wolfguard false || fail "wolfguard did not start" || return 1
 	lanes_connect alice alice secret1 "$NS_CLI" 2 || fail "wolfguard-client --lanes 2 did not connect" || return 1
@@ -160,6 +166,7 @@ test_lanes_openconnect_unaffected() {
 }
 
 test_lanes_forged_refused() {
+	lanes_need_client || return 1
 	lanes_conf
 	server_start_wolfguard false || fail "wolfguard did not start" || return 1
 	local peer sid
