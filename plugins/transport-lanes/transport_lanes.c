@@ -349,6 +349,11 @@ static int bind_socket(const struct wg_host *host, const char *listen, int port,
 		return -EINVAL;
 	}
 	fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 && v6 && errno == EAFNOSUPPORT && strcmp(listen, "::") == 0) {
+		/* A kernel without IPv6: the default "any" is IPv4's. */
+		v6 = false;
+		fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	}
 	if (fd < 0) {
 		snprintf(err, errlen, "socket: %s", strerror(errno));
 		return -errno;
