@@ -554,8 +554,23 @@ static void handle_datagram(struct wg_lane_server *srv, const uint8_t *d, size_t
 			l->move_len = salen;
 		}
 	} else {
+		const uint8_t *id;
+		size_t id_len;
 		l = wg_hashmap_get(srv->by_addr, &key);
-		if (!l || (l->up && wg_lane_datagram_psk_identity(d, n, &(const uint8_t *){0}, &(size_t){0}) == 0)) {
+		if (!l) {
+			new_peer(srv, d, n, sa, salen, NULL);
+			return;
+		}
+		if (l->up && wg_lane_datagram_psk_identity(d, n, &id, &id_len) == 0) {
+			/* A ClientHello from an up link's address: the same lane
+			 * starting over replaces it; another lane may share the
+			 * address only while this one is found by its CID. */
+			bool same = id_len == strlen(l->identity) && memcmp(id, l->identity, id_len) == 0;
+			if (!same && l->in_cid_map) {
+				wg_hashmap_del(srv->by_addr, &l->key);
+				l->in_addr_map = false;
+				l = NULL;
+			}
 			new_peer(srv, d, n, sa, salen, l);
 			return;
 		}

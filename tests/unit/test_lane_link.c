@@ -478,3 +478,30 @@ Test(lane_link, one_session_cannot_hold_every_handshake_slot)
 	for (unsigned i = 0; i < n; i++)
 		client_free(cs[i]);
 }
+
+static bool a_two_up(struct client *c)
+{
+	return c->done && fx.a.ups >= 2;
+}
+
+Test(lane_link, a_second_lane_from_the_same_address_leaves_the_first_alone)
+{
+	struct client *c0 = client_new(fx.a.sid, 0, fx.a.psk[0], true);
+	struct client *c1 = client_new(fx.a.sid, 1, fx.a.psk[1], true);
+	struct wg_lane_server_stats st;
+
+	cr_assert(run_until(c0, both_done, WAIT_MS));
+	/* Lane 1 from lane 0's very socket (one source address and port). */
+	close(c1->fd);
+	c1->fd = dup(c0->fd);
+	cr_assert(run_until(c1, a_two_up, WAIT_MS));
+	cr_assert_not_null(fx.a.up[0]);
+	cr_assert_not_null(fx.a.up[1]);
+	cr_assert_eq(fx.closed, 0, "lane 0 was dropped for lane 1");
+	probe(c0, 3);
+	probe(c1, 4);
+	wg_lane_server_stats(fx.srv, &st);
+	cr_assert_eq(st.links_up, 2);
+	client_free(c1);
+	client_free(c0);
+}
