@@ -15,7 +15,10 @@
  *     "lanes up N", "reply over lane K" and "session <id>"; exit 0 when every
  *     lane came up and every echo was answered. With FORGE-SID-HEX the lanes
  *     name that lane-session instead of the granted one, with this session's
- *     keys: they must be refused (exit 1, "handshake refused").
+ *     keys: they must be refused (exit 1, "handshake refused"). With
+ *     LANE_PEER_RUN_MS=T it pings every 100 ms over lane 0 for T ms instead,
+ *     and LANE_PEER_MUTE=K:FROM:TO silences lane K from FROM to TO ms (its
+ *     PROBEs unanswered, what comes over it dropped).
  *
  * Exit 1: refused or no answer in time; 2: usage. The server certificate is
  * not verified: the lab's server is the only one it can reach. */
@@ -333,44 +336,76 @@ static int connect_mode(int argc, char **argv)
 	printf("lanes up %u\n", up);
 	if (up < n)
 		return 1;
-	/* One echo over each lane; answer PROBEs meanwhile, or the server
-	 * takes the lanes out of the rotation. */
-	for (unsigned k = 0; k < n; k++) {
-		uint8_t pkt[29];
-		echo(pkt, me, target, (uint16_t)k);
-		wolfSSL_write(lanes[k].ssl, pkt, sizeof(pkt));
-	}
+	/* One echo over each lane, or with LANE_PEER_RUN_MS one every 100 ms
+	 * over lane 0 for that long; PROBEs are answered meanwhile (or the
+	 * server takes the lanes out of the rotation), except on the lane that
+	 * LANE_PEER_MUTE="LANE:FROM_MS:TO_MS" silences for that window (its
+	 * path "dies": what arrives on it is dropped, nothing leaves). */
+	long run_ms = getenv("LANE_PEER_RUN_MS") ? strtol(getenv("LANE_PEER_RUN_MS"), NULL, 10) : 0;
+	unsigned mute_lane = MAX_LANES, sent = 0, last_reply_lane = 0;
+	long mute_from = 0, mute_to = 0;
+	bool mute_auto = false;
+	const char *mute = getenv("LANE_PEER_MUTE");
+	/* "auto": the lane the echo replies came over last when the window opens. */
+	if (mute && strncmp(mute, "auto:", 5) == 0)
+		mute_auto = sscanf(mute + 5, "%ld:%ld", &mute_from, &mute_to) == 2;
+	else if (mute && sscanf(mute, "%u:%ld:%ld", &mute_lane, &mute_from, &mute_to) != 3)
+		return 2;
+	if (mute && mute_auto == false && mute_lane >= n)
+		return 2;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (ms_since(&t0) < TIMEOUT_MS && answered < n) {
+	if (!run_ms) {
+		for (unsigned k = 0; k < n; k++) {
+			uint8_t pkt[29];
+			echo(pkt, me, target, (uint16_t)k);
+			wolfSSL_write(lanes[k].ssl, pkt, sizeof(pkt));
+		}
+		sent = n;
+	}
+	while (run_ms ? ms_since(&t0) < run_ms + 1000 : ms_since(&t0) < TIMEOUT_MS && answered < n) {
 		struct pollfd p[MAX_LANES];
+		long now = ms_since(&t0);
+		if (run_ms && now < run_ms && (long)sent * 100 <= now) {
+			uint8_t pkt[29];
+			echo(pkt, me, target, (uint16_t)sent++);
+			wolfSSL_write(lanes[0].ssl, pkt, sizeof(pkt));
+		}
 		for (unsigned k = 0; k < n; k++)
 			p[k] = (struct pollfd){.fd = lanes[k].fd, .events = POLLIN};
-		poll(p, n, 50);
+		poll(p, n, 10);
+		if (mute_auto && now >= mute_from && mute_lane == MAX_LANES) {
+			mute_lane = last_reply_lane;
+			printf("muting lane %u from %ld to %ld ms\n", mute_lane, mute_from, mute_to);
+		}
 		for (unsigned k = 0; k < n; k++) {
 			uint8_t in[2048];
 			int r;
+			bool muted = k == mute_lane && now >= mute_from && now < mute_to;
 			while ((r = wolfSSL_read(lanes[k].ssl, in, sizeof(in))) > 0) {
+				if (muted)
+					continue;
 				if (in[0] == 0x01 && r >= 21) { /* PROBE: answered at once */
 					in[0] = 0x02;
 					memset(in + 13, 0, 8);
 					wolfSSL_write(lanes[k].ssl, in, 21);
 				} else if (in[0] == 0x00 && r >= 29 && in[1 + 9] == 1 && in[21] == 0 && in[25] == 0x77) {
-					printf("reply %u over lane %u\n", (unsigned)in[28], k);
+					printf("reply %u over lane %u at %ld ms\n", (unsigned)(in[27] << 8 | in[28]), k, now);
 					lanes[k].replies++;
 					answered++;
+					last_reply_lane = k;
 				}
 			}
 		}
 	}
-	printf("echoes answered %u of %u\n", answered, n);
-	for (unsigned k = 0; k < n; k++) {
+	printf("echoes answered %u of %u\n", answered, sent);
+	for (unsigned k = 0; k < MAX_LANES && lanes[k].ssl; k++) {
 		wolfSSL_free(lanes[k].ssl);
 		wolfSSL_CTX_free(lanes[k].ctx);
 		close(lanes[k].fd);
 	}
 	wolfSSL_free(tls);
 	wolfSSL_CTX_free(tctx);
-	return answered == n ? 0 : 1;
+	return run_ms || answered == n ? 0 : 1; /* a timed run is judged by its output */
 }
 
 int main(int argc, char **argv)

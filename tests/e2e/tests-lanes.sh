@@ -17,8 +17,11 @@
 # lanes_peer_path         lane-peer (no wolfguard-client needed): CONNECT with a cookie, two lanes
 #                         keyed by the exporter, an ICMP echo over each lane answered by the LAN host
 # lanes_peer_other_keys   bob's session keys under alice's lane-session id: refused, alice unharmed
+# lanes_peer_kill_restore lane-peer pings for 9 s and silences the lane the replies use from 2 s to
+#                         5 s: it leaves the rotation, the replies move to the other lane, the lane
+#                         rejoins when it answers again, the session never changes
 
-WOLFGUARD_TESTS+=(lanes_peer_path lanes_peer_other_keys lanes_setup lanes_kill_restore
+WOLFGUARD_TESTS+=(lanes_peer_path lanes_peer_other_keys lanes_peer_kill_restore lanes_setup lanes_kill_restore
 	lanes_openconnect_unaffected lanes_forged_refused lanes_workers_ports)
 
 LANES_PORT=4443
@@ -268,4 +271,44 @@ test_lanes_peer_other_keys() {
 	[ "$(lane_field alice 0 handshakes)" = 1 ] && [ "$(lane_field alice 1 handshakes)" = 1 ] ||
 		fail "alice's lanes were touched: $(lanes_of alice)" || return 1
 	[ "$(lanes_of bob | jq '[.lanes[] | select(.open)] | length')" = 0 ] || fail "bob has open lanes" || return 1
+}
+
+lanes_one_dead() { [ "$(lanes_of alice | jq '[.lanes[] | select(.alive | not)] | length')" = 1 ]; }
+
+test_lanes_peer_kill_restore() {
+	lanes_conf
+	server_start_wolfguard false || fail "wolfguard did not start" || return 1
+	local peer cookie pid id k other
+	peer=$(lanes_peer_bin)
+	[ -x "$peer" ] || fail "lane-peer not built: $peer" || return 1
+	cookie=$(lanes_cookie alice secret1 "$NS_CLI")
+	[ -n "$cookie" ] || fail "no cookie: $(tail -2 "$RUN/authenticate.log")" || return 1
+	in_ns "$NS_CLI" env LANE_PEER_RUN_MS=9000 LANE_PEER_MUTE=auto:2000:5000 timeout 60 "$peer" connect "$SRV_ADDR" \
+		"$cookie" 2 "$LAN_ADDR" >"$RUN/lane-peer.log" 2>&1 &
+	pid=$!
+	wait_for 30 lanes_alive_is alice 2 || fail "not 2 lanes alive: $(lanes_of alice)" || return 1
+	id=$(ctl_session_id alice)
+	# The silenced lane misses its deadline and leaves; later it answers again.
+	wait_for 30 lanes_one_dead || fail "no lane left the rotation: $(lanes_of alice)" || return 1
+	wait_for 30 lanes_alive_is alice 2 || fail "the lane did not rejoin: $(lanes_of alice)" || return 1
+	# Judged from here: when lane-peer ends, its lanes fall silent too.
+	local snap
+	snap=$(lanes_of alice)
+	wait "$pid"
+	k=$(sed -n 's/^muting lane \([01]\) .*/\1/p' "$RUN/lane-peer.log")
+	[ -n "$k" ] || fail "lane-peer muted nothing: $(head -5 "$RUN/lane-peer.log")" || return 1
+	other=$((1 - k))
+	[ "$(jq ".lanes[$k].left_rotation" <<<"$snap")" -ge 1 ] && [ "$(jq ".lanes[$k].probes_missed" <<<"$snap")" -ge 1 ] ||
+		fail "lane $k's leaving not counted: $snap" || return 1
+	[ "$(jq ".lanes[$other].left_rotation" <<<"$snap")" = 0 ] || fail "lane $other left too: $snap" || return 1
+	# Replies in the second half of the silence came over the other lane.
+	awk -v o="$other" '/^reply / && $7 + 0 >= 3500 && $7 + 0 < 5000 {n++; if ($5 != o) bad++}
+		END {exit !(n >= 5 && bad == 0)}' "$RUN/lane-peer.log" ||
+		fail "replies during the silence: $(grep -c '^reply' "$RUN/lane-peer.log") in all, $(tail -3 "$RUN/lane-peer.log")" ||
+		return 1
+	[ "$(ctl_session_id alice)" = "$id" ] || fail "the session changed" || return 1
+	# For the record (not judged: the machine may be busy): the longest time
+	# without an echo reply around the silence, pings every 100 ms.
+	echo "   lanes: lane $k silenced 2-5 s: longest gap between echo replies $(awk '/^reply / {t = $7 + 0;
+		if (p != "" && t - p > m) m = t - p; p = t} END {print m + 0}' "$RUN/lane-peer.log") ms"
 }
