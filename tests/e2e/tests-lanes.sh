@@ -62,7 +62,9 @@ lanes_connect() {
 		--interface "tun-$tag" --script "$E2E_DIR/client-script.sh" --lanes "$n" -v \
 		"https://$SRV_ADDR/" <<<"$pass" >"$RUN/client-$tag.log" 2>&1 &
 	pid=$!
+	# shellcheck disable=SC2034,SC2004 # lib.sh's associative arrays of clients
 	CLIENT_PID[$tag]=$pid
+	# shellcheck disable=SC2034,SC2004
 	CLIENT_NS[$tag]=$ns
 	end=$(($(now_us) + CONNECT_TIMEOUT * 1000000))
 	while [ "$(now_us)" -lt "$end" ]; do
