@@ -31,6 +31,7 @@ static int apply_camouflage(struct wg_server *srv, char *why, size_t whylen);
 #include "confine/privdrop.h"
 #include "confine/privsep.h"
 #include "confine/sandbox_seccomp.h"
+#include "session/limits.h"
 #include "workers/sd_notify.h"
 #include "modules/gen.h"
 #include "hashmap.h"
@@ -114,6 +115,8 @@ int wg_server_apply_settings(struct wg_server *srv, char *why, size_t whylen)
 	srv->banner = wg_config_string(c, "banner");
 	srv->default_domain = wg_config_string(c, "default-domain");
 	srv->server_name = wg_config_string(c, "server-name");
+	if (wg_limits_check_config(c, why, whylen) < 0)
+		return -1;
 	return apply_camouflage(srv, why, whylen);
 }
 

@@ -453,6 +453,25 @@ int64_t wg_config_account_int(const struct wg_config *cfg, const char *accounts,
 	return json_is_integer(v) ? json_integer_value(v) : absent;
 }
 
+/* The same for a string or a boolean (1/0) option of an account. */
+const char *wg_config_account_string(const struct wg_config *cfg, const char *accounts, const char *name,
+				     const char *opt)
+{
+	if (!cfg || !accounts || !name || !opt)
+		return NULL;
+	json_t *v = json_object_get(json_object_get(json_object_get(cfg->obj, accounts), name), opt);
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+int wg_config_account_bool(const struct wg_config *cfg, const char *accounts, const char *name, const char *opt,
+			   int absent)
+{
+	if (!cfg || !accounts || !name || !opt)
+		return absent;
+	json_t *v = json_object_get(json_object_get(json_object_get(cfg->obj, accounts), name), opt);
+	return json_is_boolean(v) ? json_is_true(v) : absent;
+}
+
 const char *wg_config_origin(const struct wg_config *cfg)
 {
 	return cfg ? cfg->origin : "(no config)";

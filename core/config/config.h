@@ -70,6 +70,10 @@ const char *wg_config_where(const struct wg_config *cfg, const char *key);
  * or the option is not there. */
 int64_t wg_config_account_int(const struct wg_config *cfg, const char *accounts, const char *name, const char *opt,
 			      int64_t absent);
+const char *wg_config_account_string(const struct wg_config *cfg, const char *accounts, const char *name,
+				     const char *opt);
+int wg_config_account_bool(const struct wg_config *cfg, const char *accounts, const char *name, const char *opt,
+			   int absent);
 /* The file the config came from. */
 const char *wg_config_origin(const struct wg_config *cfg);
 

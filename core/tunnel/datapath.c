@@ -20,7 +20,9 @@
 #include "hashmap.h"
 #include "util/log.h"
 #include "server.h"
+#include "session/limits.h"
 #include "session/session.h"
+#include "tunnel/route_filter.h"
 
 /* Reads per wakeup, and packets (after splitting super-packets): enough to
  * amortise the wakeup, bounded so other events get their turn. */
@@ -102,7 +104,7 @@ static int cstp_send(struct tun_burst *b, struct wg_conn *c, uint8_t *frame, siz
 /* pkt has WG_TUN_HEADROOM writable bytes before it. */
 static void send_to_client(struct tun_burst *b, struct wg_session *s, uint8_t *pkt, size_t len)
 {
-	if (!rate_allows(&s->rate_out, s->tc.rate_limit_kbps, len))
+	if (!rate_allows(&s->rate_out, s->rate_out_kbps, len))
 		return;
 	/* Queued for the lane's transport, which gets the batch later; a
 	 * packet larger than the lane takes goes over CSTP. */
@@ -114,6 +116,8 @@ static void send_to_client(struct tun_burst *b, struct wg_session *s, uint8_t *p
 sent:
 	s->tx_bytes += len;
 	s->tx_pkts++;
+	if (s->quota_bytes && s->rx_bytes + s->tx_bytes >= s->quota_bytes)
+		wg_session_quota_reached(s);
 }
 
 /* One plain IP packet from the TUN device (a super-packet arrives here
@@ -170,10 +174,16 @@ void wg_datapath_from_client(struct wg_session *s, const uint8_t *pkt, size_t le
 		return; /* malformed, spoofed or a stale source address: dropped */
 	if (srv->isolate && (family == 4 ? in_pool4(srv, dst) : wg_hashmap_get(srv->by_addr6, dst) != NULL))
 		return; /* to another client, with isolate-clients on */
-	if (!rate_allows(&s->rate_in, s->tc.rate_limit_kbps, len))
+	if (s->filter && !wg_route_filter_allows(s->filter, pkt, len)) {
+		s->filtered_pkts++; /* restrict-user-to-routes / -ports */
+		return;
+	}
+	if (!rate_allows(&s->rate_in, s->rate_in_kbps, len))
 		return;
 	s->rx_bytes += len;
 	s->rx_pkts++;
+	if (s->quota_bytes && s->rx_bytes + s->tx_bytes >= s->quota_bytes)
+		wg_session_quota_reached(s);
 	/* Every check above ran on this packet as the client sent it; only
 	 * then may it be merged with its flow's neighbours. */
 	wg_tun_queue(&srv->tun, pkt, len);
