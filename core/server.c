@@ -32,6 +32,7 @@ static int apply_camouflage(struct wg_server *srv, char *why, size_t whylen);
 #include "confine/privsep.h"
 #include "confine/sandbox_seccomp.h"
 #include "session/limits.h"
+#include "tunnel/iroute.h"
 #include "workers/sd_notify.h"
 #include "modules/gen.h"
 #include "hashmap.h"
@@ -392,6 +393,10 @@ static int setup_tun(struct wg_server *srv)
 		wg_log(NULL, WG_LOG_ERROR, "TUN device: %s", err);
 		return -1;
 	}
+	if (wg_iroutes_install(srv, err, sizeof(err)) < 0) {
+		wg_log(NULL, WG_LOG_ERROR, "%s", err);
+		return -1;
+	}
 	srv->tun_ev = event_new(srv->base, srv->tun.fd, EV_READ | EV_PERSIST, on_tun, srv);
 	if (!srv->tun_ev || event_add(srv->tun_ev, NULL) < 0)
 		return -1;
@@ -699,6 +704,7 @@ void wg_server_fini(struct wg_server *srv)
 		close(srv->worker.udp_fd);
 	if (srv->tun.fd >= 0)
 		wg_tun_close(&srv->tun);
+	wg_iroutes_free(srv);
 	if (srv->tls)
 		wolfSSL_CTX_free(srv->tls);
 	wg_hashmap_free(srv->by_cookie);

@@ -463,6 +463,37 @@ const char *wg_config_account_string(const struct wg_config *cfg, const char *ac
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
+size_t wg_config_account_names(const struct wg_config *cfg, const char *accounts, const char **out, size_t max)
+{
+	const char *name;
+	json_t *entry;
+	size_t n = 0;
+
+	if (!cfg || !accounts)
+		return 0;
+	json_object_foreach(json_object_get(cfg->obj, accounts), name, entry) {
+		if (n < max && json_is_object(entry))
+			out[n++] = name;
+	}
+	return n;
+}
+
+size_t wg_config_account_list(const struct wg_config *cfg, const char *accounts, const char *name, const char *opt,
+			      const char **out, size_t max)
+{
+	json_t *v, *item;
+	size_t i, n = 0;
+
+	if (!cfg || !accounts || !name || !opt)
+		return 0;
+	v = json_object_get(json_object_get(json_object_get(cfg->obj, accounts), name), opt);
+	json_array_foreach(v, i, item) {
+		if (n < max && json_is_string(item))
+			out[n++] = json_string_value(item);
+	}
+	return n;
+}
+
 int wg_config_account_bool(const struct wg_config *cfg, const char *accounts, const char *name, const char *opt,
 			   int absent)
 {

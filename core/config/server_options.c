@@ -75,5 +75,6 @@ const struct wg_option wg_account_options[] = {
 	{"data-quota", WG_OPT_INT, 0, 0, 1000000000000000LL, NULL, "bytes per session, both ways; 0: none"},
 	{"restrict-user-to-routes", WG_OPT_BOOL, 0, 0, 0, NULL, "only the pushed routes are reachable"},
 	{"restrict-user-to-ports", WG_OPT_STRING, 0, 0, 0, NULL, "allowed (or with !(...) refused) protocols and ports"},
+	{"iroute", WG_OPT_STRING_LIST, 0, 0, 0, NULL, "users only: networks behind this user's client, routed to its session (read at start)"},
 	{NULL, 0, 0, 0, 0, NULL, NULL},
 };

@@ -24,6 +24,7 @@
 #include "server.h"
 #include "tunnel/tunnel.h"
 #include "session/limits.h"
+#include "tunnel/iroute.h"
 
 static void session_timer_cb(evutil_socket_t fd, short what, void *arg);
 static const char *joined_groups(const struct wg_session *s);
@@ -282,7 +283,10 @@ int wg_session_tunnel_ready(struct wg_session *s, const struct wg_tunnel_config 
 	s->pushed = wg_tunnel_render_pushed(tc);
 	if (!s->pushed)
 		return -ENOMEM;
-	return wg_session_limits_apply(s, tc) == 0 ? 0 : -EINVAL;
+	if (wg_session_limits_apply(s, tc) < 0)
+		return -EINVAL;
+	wg_iroutes_bind(s);
+	return 0;
 }
 
 void wg_session_hold(struct wg_session *s)
@@ -410,6 +414,7 @@ void wg_session_end(struct wg_session *s, const char *reason)
 	s->user_counted = false;
 	free(s->pushed);
 	wg_session_limits_free(s);
+	wg_iroutes_unbind(s);
 	free(s->end_reason);
 	if (s->addr4)
 		wg_hashmap_del(srv->by_addr4, &s->addr4);

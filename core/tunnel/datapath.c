@@ -22,6 +22,7 @@
 #include "server.h"
 #include "session/limits.h"
 #include "session/session.h"
+#include "tunnel/iroute.h"
 #include "tunnel/route_filter.h"
 
 /* Reads per wakeup, and packets (after splitting super-packets): enough to
@@ -33,11 +34,18 @@ _Static_assert(WG_TUN_HEADROOM >= WG_CSTP_HEADER_LEN, "no room for the CSTP head
 
 static struct wg_session *owner_of(struct wg_server *srv, const uint8_t *pkt, size_t len)
 {
+	struct wg_session *s = NULL;
+
 	if (len >= 20 && (pkt[0] >> 4) == 4)
-		return wg_hashmap_get(srv->by_addr4, pkt + 16);
-	if (len >= 40 && (pkt[0] >> 4) == 6)
-		return wg_hashmap_get(srv->by_addr6, pkt + 24);
-	return NULL;
+		s = wg_hashmap_get(srv->by_addr4, pkt + 16);
+	else if (len >= 40 && (pkt[0] >> 4) == 6)
+		s = wg_hashmap_get(srv->by_addr6, pkt + 24);
+	else
+		return NULL;
+	/* Not a leased address: a network behind a client (iroute)? */
+	if (!s && srv->iroutes)
+		s = wg_iroute_owner(srv, (pkt[0] >> 4) == 4 ? 4 : 6, (pkt[0] >> 4) == 4 ? pkt + 16 : pkt + 24);
+	return s;
 }
 
 /* A token bucket: refilled at the limit, with 200 ms (at least 64 KiB) of
@@ -170,7 +178,14 @@ void wg_datapath_from_client(struct wg_session *s, const uint8_t *pkt, size_t le
 	int family;
 
 	memcpy(owner.addr6, s->addr6, sizeof(owner.addr6));
-	if (wg_client_packet_check(pkt, len, &owner, &family, &dst) != WG_PACKET_OK)
+	enum wg_packet_verdict v = wg_client_packet_check(pkt, len, &owner, &family, &dst);
+	if (v == WG_PACKET_SPOOFED && srv->iroutes && wg_iroute_source_ok(s, pkt, len)) {
+		/* From a network behind the client (iroute): its own. */
+		family = (pkt[0] >> 4) == 4 ? 4 : 6;
+		dst = family == 4 ? pkt + 16 : pkt + 24;
+		v = WG_PACKET_OK;
+	}
+	if (v != WG_PACKET_OK)
 		return; /* malformed, spoofed or a stale source address: dropped */
 	if (srv->isolate && (family == 4 ? in_pool4(srv, dst) : wg_hashmap_get(srv->by_addr6, dst) != NULL))
 		return; /* to another client, with isolate-clients on */

@@ -10,7 +10,7 @@
 # packets must have grown.
 
 WOLFGUARD_TESTS+=(limits_rate_config limits_rate_radius limits_quota_disconnect limits_quota_throttle
-	limits_restrict_routes limits_restrict_ports limits_lua limits_rekey_ssl limits_rekey_new_tunnel)
+	limits_restrict_routes limits_restrict_ports limits_lua limits_rekey_ssl limits_rekey_new_tunnel limits_iroute)
 
 OUTSIDE_ADDR=192.0.2.2 # a LAN host address outside the pushed route 203.0.113.0/24
 
@@ -254,4 +254,38 @@ test_limits_rekey_new_tunnel() {
 	[ "$(ctl --json list | jq '.sessions | length')" = 1 ] || fail "the rekey left a second session" || return 1
 	ip -n "$NS_CLI" -4 addr show dev tun-alice | grep -q "inet $addr/" || fail "the address changed" || return 1
 	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "no traffic after the rekey" || return 1
+}
+
+# Echo requests the LAN host has received (its namespace's ICMP counters).
+limits_lan_echos() { in_ns "$NS_LAN" awk '/^Icmp: [0-9]/ {print $10}' /proc/net/snmp; }
+
+# iroute: alice's client has the network 198.18.77.0/24 behind it (an
+# address on its loopback). The LAN host reaches it through the VPN, and
+# alice's packets from it pass; bob, with the same address behind his
+# client but no iroute, cannot send from it (spoofed source, dropped), and
+# once alice is gone the network is unreachable.
+test_limits_iroute() {
+	limits_start '{"users": {"alice": {"iroute": ["198.18.77.0/24"]}}}' || return 1
+	grep -q 'iroute 198.18.77.0/24 routed into' "$RUN/server.log" || fail "the iroute was not routed into the TUN device" ||
+		return 1
+	ip -n "$NS_SRV" route show 198.18.77.0/24 | grep -q "dev" || fail "no kernel route for the iroute" || return 1
+	ip -n "$NS_LAN" route replace 198.18.77.0/24 via "$SRV_LAN_ADDR"
+	ip -n "$NS_CLI" addr add 198.18.77.1/32 dev lo
+	ip -n "$NS_CLI2" addr add 198.18.77.1/32 dev lo
+	connect_or_fail alice secret1 || return 1
+	connect_or_fail bob secret2 --ns "$NS_CLI2" || return 1
+	ping_ok "$NS_LAN" 198.18.77.1 || fail "the LAN host cannot reach the network behind alice's client" || return 1
+	in_ns "$NS_CLI" ping -c 1 -w 15 -I 198.18.77.1 "$LAN_ADDR" >/dev/null 2>&1 ||
+		fail "alice cannot send from her iroute" || return 1
+	# bob's echo requests from 198.18.77.1 must not reach the LAN host (its
+	# replies would go to alice, so count what the LAN host received).
+	local before after
+	ping_ok "$NS_CLI2" "$LAN_ADDR" || fail "bob's own traffic does not pass" || return 1
+	before=$(limits_lan_echos)
+	in_ns "$NS_CLI2" ping -c 5 -i 0.2 -W 2 -I 198.18.77.1 "$LAN_ADDR" >/dev/null 2>&1
+	after=$(limits_lan_echos)
+	[ "$after" = "$before" ] || fail "bob's packets from a network that is not his reached the LAN host" ||
+		return 1
+	client_disconnect alice
+	ping_none "$NS_LAN" 198.18.77.1 || fail "the iroute still answers after alice left" || return 1
 }
