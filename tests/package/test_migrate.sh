@@ -133,7 +133,7 @@ if migrate cert "$work/fixtures/cert.conf"; then
 	check "bob: full tunnel, session limit" lua '["bob"] = {["routes"] = {}, ["session_timeout"] = 3600}'
 	check "bob: his rate" j 00-server.json '.server.users.bob["rx-data-per-sec"] == 125000'
 	check "default group file" lua '[""] = {["routes"] = {"10.60.0.0/16"}}'
-	check "iroute reported with its file" notes "per-user/alice:8: not carried"
+	check "alice's iroute" j 00-server.json '.server.users.alice.iroute == ["192.168.77.0/24"]'
 	check "no DTLS keys lost" j 00-server.json '.server["udp-port"] == 443'
 fi
 
