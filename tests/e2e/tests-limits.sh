@@ -217,11 +217,12 @@ LUA
 
 # rekey-method ssl: openconnect renews the TLS keys of the running
 # connection (a TLS 1.3 KeyUpdate) every rekey-time seconds, while iperf3
-# runs through the tunnel; the session (id, address) survives and traffic
-# goes on after the rekey.
+# runs through the tunnel, and then sets DTLS up again; the session (id,
+# address) survives and traffic goes on after the rekey.
 test_limits_rekey_ssl() {
 	limits_start '{"rekey-time": 8, "rekey-method": "ssl"}' || return 1
-	connect_or_fail alice secret1 --no-dtls || return 1
+	connect_or_fail alice secret1 || return 1
+	client_wait_dtls alice || fail "no DTLS" || return 1
 	grep -q 'X-CSTP-Rekey-Method: ssl' "$(client_log alice)" || fail "the client was not offered rekey-method ssl" || return 1
 	local id mbps
 	id=$(limits_session_field alice id)
@@ -233,6 +234,9 @@ test_limits_rekey_ssl() {
 	! grep -q 'Rehandshake failed' "$(client_log alice)" || fail "the TLS rehandshake failed (fell back to a new tunnel)" ||
 		return 1
 	[ "$(limits_session_field alice id)" = "$id" ] || fail "the session changed across the rekey" || return 1
+	# After the TLS rekey openconnect sets DTLS up again (new keys there too).
+	wait_for 30 sh -c "[ \$(grep -c 'Established DTLS connection' '$(client_log alice)') -ge 2 ]" ||
+		fail "DTLS was not set up again after the rekey" || return 1
 	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "no traffic after the rekey" || return 1
 }
 
