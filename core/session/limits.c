@@ -8,7 +8,9 @@
 #include <string.h>
 #include <wolfguard/plugin.h>
 
+#include "config/check_limits.h"
 #include "config/config.h"
+#include "util/err.h"
 #include "server.h"
 #include "session/session.h"
 #include "tunnel/route_filter.h"
@@ -22,32 +24,23 @@ uint32_t wg_limits_kbps(uint64_t bytes_per_sec)
 
 int wg_limits_check_config(const struct wg_config *c, char *why, size_t whylen)
 {
-	const char *action = wg_config_string(c, "data-quota-action");
-	const char *method = wg_config_string(c, "rekey-method");
-	const char *ports = wg_config_string(c, "restrict-user-to-ports");
+	struct wg_err *err = malloc(sizeof(*err));
 
-	if (strcmp(action, "disconnect") != 0 && strcmp(action, "throttle") != 0) {
-		snprintf(why, whylen, "%s: data-quota-action: expected \"disconnect\" or \"throttle\"",
-			 wg_config_where(c, "data-quota-action"));
+	if (!err) {
+		snprintf(why, whylen, "out of memory");
 		return -1;
 	}
-	if (strcmp(method, "ssl") != 0 && strcmp(method, "new-tunnel") != 0) {
-		snprintf(why, whylen, "%s: rekey-method: expected \"ssl\" or \"new-tunnel\"", wg_config_where(c, "rekey-method"));
-		return -1;
+	wg_err_init(err);
+	wg_check_limits(c, err);
+	int rc = err->count ? -1 : 0;
+	if (rc) {
+		char *nl = strchr(err->text, '\n');
+		if (nl)
+			*nl = '\0'; /* the first problem */
+		snprintf(why, whylen, "%s", err->text);
 	}
-	if (ports && *ports) {
-		struct wg_route_filter *f = calloc(1, sizeof(*f));
-		char err[160];
-		snprintf(err, sizeof(err), "out of memory");
-		int rc = f ? wg_port_rules_parse(ports, f, err, sizeof(err)) : -1;
-		free(f);
-		if (rc < 0) {
-			snprintf(why, whylen, "%s: restrict-user-to-ports: %s", wg_config_where(c, "restrict-user-to-ports"),
-				 err);
-			return -1;
-		}
-	}
-	return 0;
+	free(err);
+	return rc;
 }
 
 /* The attribute as a non-negative integer, or -1 when absent or not one. */

@@ -7,7 +7,11 @@
 #include <string.h>
 #include <wolfguard/plugin.h>
 
+#include "config/check_limits.h"
+#include "config/config.h"
+#include "config/server_options.h"
 #include "tunnel/route_filter.h"
+#include "util/err.h"
 
 /* An IPv4 packet from 10.8.0.2 to dst with proto and a destination port. */
 static size_t pkt4(uint8_t *p, const char *dst, uint8_t proto, uint16_t port, uint16_t frag_off)
@@ -181,4 +185,36 @@ Test(route_filter, refused_ports)
 	cr_assert_eq(wg_port_rules_parse("!(tcp(25))", &f, err, sizeof(err)), 0);
 	cr_assert(!wg_route_filter_allows(&f, p, pkt4(p, "192.0.2.2", IPPROTO_TCP, 587, 0)));
 	cr_assert(wg_route_filter_allows(&f, p, pkt4(p, "203.0.113.2", IPPROTO_TCP, 587, 0)));
+}
+
+/* --check-config, start and reload refuse what a session could not apply. */
+Test(route_filter, config_values_checked)
+{
+	static struct wg_err err;
+	struct wg_config *c;
+
+	wg_err_init(&err);
+	c = wg_config_from_string("t.json", "{\"certificate\": \"/c\", \"private-key\": \"/k\", \"data-quota-action\": \"nap\", "
+					    "\"restrict-user-to-ports\": \"tcp(443), udp(53)\", \"users\": {\"a\": {\"iroute\": "
+					    "[\"10.9.0.0/16\", \"fd00:9::/48\"], \"restrict-user-to-ports\": \"!(icmp())\"}}}",
+				  &err);
+	cr_assert_not_null(c, "%s", err.text);
+	cr_assert_eq(wg_config_validate(c, wg_server_options, &err), 0, "%s", err.text);
+	wg_check_limits(c, &err);
+	cr_assert_eq(err.count, 1, "%s", err.text);
+	cr_assert(strstr(err.text, "data-quota-action"), "%s", err.text);
+	wg_config_free(c);
+
+	wg_err_init(&err);
+	c = wg_config_from_string("t.json", "{\"certificate\": \"/c\", \"private-key\": \"/k\", \"workers\": 2, \"groups\": "
+					    "{\"g\": {\"restrict-user-to-ports\": \"tcp(1\"}}, \"users\": {\"a\": {\"iroute\": "
+					    "[\"10.9.0.0/16\"]}}}",
+				  &err);
+	cr_assert_not_null(c, "%s", err.text);
+	cr_assert_eq(wg_config_validate(c, wg_server_options, &err), 0, "%s", err.text);
+	wg_check_limits(c, &err);
+	cr_assert_eq(err.count, 2, "%s", err.text);
+	cr_assert(strstr(err.text, "groups.g: restrict-user-to-ports"), "%s", err.text);
+	cr_assert(strstr(err.text, "iroute needs \"workers\": 1"), "%s", err.text);
+	wg_config_free(c);
 }
