@@ -43,18 +43,21 @@ static void check_accounts(const struct wg_config *c, const char *accounts, stru
 		const char *nets[64];
 		size_t k = wg_config_account_list(c, accounts, names[i], "iroute", nets, 64);
 		snprintf(where, sizeof(where), "%s.%s", accounts, names[i]);
-		check_ports(c, accounts, where, wg_config_account_string(c, accounts, names[i], "restrict-user-to-ports"), err);
+		const char *ports = wg_config_account_string(c, accounts, names[i], "restrict-user-to-ports");
+		check_ports(c, accounts, where, ports, err);
 		if (k && strcmp(accounts, "users") != 0)
 			wg_err_add(err, "%s: %s: iroute: only in a users entry (a network is behind one user's client)",
 				   wg_config_where(c, accounts), where);
 		else if (k && wg_config_int(c, "workers") > 1)
-			wg_err_add(err, "%s: %s: iroute needs \"workers\": 1 (the TUN steering between workers knows only "
-				   "leased addresses)", wg_config_where(c, accounts), where);
+			wg_err_add(err,
+				   "%s: %s: iroute needs \"workers\": 1 (the TUN steering between workers knows "
+				   "only leased addresses)",
+				   wg_config_where(c, accounts), where);
 		for (size_t j = 0; j < k; j++) {
 			struct wg_filter_net net;
 			if (wg_filter_net_parse(nets[j], &net) < 0)
-				wg_err_add(err, "%s: %s: iroute: \"%s\" is not a network", wg_config_where(c, accounts), where,
-					   nets[j]);
+				wg_err_add(err, "%s: %s: iroute: \"%s\" is not a network", wg_config_where(c, accounts),
+					   where, nets[j]);
 		}
 	}
 	free(names);
@@ -69,7 +72,8 @@ void wg_check_limits(const struct wg_config *c, struct wg_err *err)
 		wg_err_add(err, "%s: data-quota-action: expected \"disconnect\" or \"throttle\"",
 			   wg_config_where(c, "data-quota-action"));
 	if (strcmp(method, "ssl") != 0 && strcmp(method, "new-tunnel") != 0)
-		wg_err_add(err, "%s: rekey-method: expected \"ssl\" or \"new-tunnel\"", wg_config_where(c, "rekey-method"));
+		wg_err_add(err, "%s: rekey-method: expected \"ssl\" or \"new-tunnel\"",
+			   wg_config_where(c, "rekey-method"));
 	check_ports(c, "restrict-user-to-ports", "server", wg_config_string(c, "restrict-user-to-ports"), err);
 	check_accounts(c, "users", err);
 	check_accounts(c, "groups", err);

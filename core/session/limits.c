@@ -138,16 +138,19 @@ int wg_session_limits_apply(struct wg_session *s, const struct wg_tunnel_config 
 		if (routes)
 			wg_route_filter_set_routes(s->filter, tc);
 		if (ports && *ports && wg_port_rules_parse(ports, s->filter, err, sizeof(err)) < 0) {
-			wg_log(s, WG_LOG_ERROR, "restrict-user-to-ports \"%s\": %s; the session is refused", ports, err);
+			wg_log(s, WG_LOG_ERROR, "restrict-user-to-ports \"%s\": %s; the session is refused", ports,
+			       err);
 			wg_session_limits_free(s);
 			return -1;
 		}
 	}
 	if (s->rate_in_kbps || s->rate_out_kbps || s->quota_bytes || s->filter)
-		wg_log(s, WG_LOG_INFO, "limits: from client %u kbit/s, to client %u kbit/s (0: none), quota %llu bytes%s%s%s",
+		wg_log(s, WG_LOG_INFO,
+		       "limits: from client %u kbit/s, to client %u kbit/s (0: none), quota %llu bytes%s%s%s",
 		       s->rate_in_kbps, s->rate_out_kbps, (unsigned long long)s->quota_bytes,
 		       s->quota_bytes ? (s->quota_throttle ? " then throttle" : " then disconnect") : "",
-		       routes ? ", restricted to its routes" : "", s->filter && s->filter->ports ? ", restricted ports" : "");
+		       routes ? ", restricted to its routes" : "",
+		       s->filter && s->filter->ports ? ", restricted ports" : "");
 	return 0;
 }
 
@@ -170,7 +173,8 @@ void wg_session_quota_reached(struct wg_session *s)
 		       (unsigned long long)s->quota_bytes, kbps);
 		return;
 	}
-	wg_log(s, WG_LOG_NOTICE, "data quota of %llu bytes reached: the session ends", (unsigned long long)s->quota_bytes);
+	wg_log(s, WG_LOG_NOTICE, "data quota of %llu bytes reached: the session ends",
+	       (unsigned long long)s->quota_bytes);
 	if (s->timer)
 		event_active(s->timer, EV_TIMEOUT, 0); /* session_timer_cb ends it */
 }

@@ -40,7 +40,8 @@ static int kernel_route(const char *dev, const struct wg_filter_net *n)
 		return -errno;
 	if (n->family == 4) {
 		struct rtentry rt;
-		struct sockaddr_in *dst = (struct sockaddr_in *)&rt.rt_dst, *mask = (struct sockaddr_in *)&rt.rt_genmask;
+		struct sockaddr_in *dst = (struct sockaddr_in *)&rt.rt_dst;
+		struct sockaddr_in *mask = (struct sockaddr_in *)&rt.rt_genmask;
 		char name[IFNAMSIZ];
 		memset(&rt, 0, sizeof(rt));
 		dst->sin_family = mask->sin_family = AF_INET;
@@ -82,7 +83,8 @@ int wg_iroutes_install(struct wg_server *srv, char *err, size_t errlen)
 		return -1;
 	}
 	if (total > MAX_IROUTES || !(t = calloc(1, sizeof(*t) + total * sizeof(t->v[0])))) {
-		snprintf(err, errlen, "%s: too many iroutes (at most %d)", wg_config_where(srv->scfg, "users"), MAX_IROUTES);
+		snprintf(err, errlen, "%s: too many iroutes (at most %d)", wg_config_where(srv->scfg, "users"),
+			 MAX_IROUTES);
 		return -1;
 	}
 	for (size_t i = 0; i < n_names; i++) {
@@ -91,13 +93,13 @@ int wg_iroutes_install(struct wg_server *srv, char *err, size_t errlen)
 			struct wg_iroute *r = &t->v[t->n];
 			int rc;
 			if (wg_filter_net_parse(nets[j], &r->net) < 0) {
-				snprintf(err, errlen, "%s: users.%s.iroute: \"%s\" is not a network", wg_config_where(srv->scfg, "users"),
-					 names[i], nets[j]);
+				snprintf(err, errlen, "%s: users.%s.iroute: \"%s\" is not a network",
+					 wg_config_where(srv->scfg, "users"), names[i], nets[j]);
 				goto fail;
 			}
 			if ((rc = kernel_route(srv->tun.name, &r->net)) < 0) {
-				snprintf(err, errlen, "iroute %s of %s: cannot route it into %s: %s", nets[j], names[i], srv->tun.name,
-					 strerror(-rc));
+				snprintf(err, errlen, "iroute %s of %s: cannot route it into %s: %s", nets[j], names[i],
+					 srv->tun.name, strerror(-rc));
 				goto fail;
 			}
 			if (!(r->user = strdup(names[i]))) {
@@ -105,7 +107,8 @@ int wg_iroutes_install(struct wg_server *srv, char *err, size_t errlen)
 				goto fail;
 			}
 			t->n++;
-			wg_log(NULL, WG_LOG_INFO, "iroute %s routed into %s for user %s", nets[j], srv->tun.name, names[i]);
+			wg_log(NULL, WG_LOG_INFO, "iroute %s routed into %s for user %s", nets[j], srv->tun.name,
+			       names[i]);
 		}
 	}
 	srv->iroutes = t;
@@ -136,7 +139,8 @@ void wg_iroutes_bind(struct wg_session *s)
 	for (unsigned i = 0; t && i < t->n; i++)
 		if (strcmp(t->v[i].user, s->user) == 0) {
 			if (t->v[i].s && t->v[i].s != s)
-				wg_log(s, WG_LOG_NOTICE, "iroute of %s moves from session %s to this one", s->user, t->v[i].s->id_str);
+				wg_log(s, WG_LOG_NOTICE, "iroute of %s moves from session %s to this one", s->user,
+				       t->v[i].s->id_str);
 			t->v[i].s = s; /* the newest session of the user gets its networks */
 		}
 }

@@ -137,7 +137,8 @@ int wg_port_rules_parse(const char *spec, struct wg_route_filter *f, char *err, 
 				break;
 		}
 		if (i == sizeof(protos) / sizeof(protos[0])) {
-			snprintf(err, errlen, "expected tcp(PORT), udp(PORT), sctp(PORT), icmp() or icmpv6() at \"%.20s\"", p);
+			snprintf(err, errlen, "expected tcp(PORT), udp(PORT), sctp(PORT), icmp() or icmpv6() "
+				 "at \"%.20s\"", p);
 			return -1;
 		}
 		if (f->n_rules >= WG_FILTER_MAX_RULES) {
@@ -155,9 +156,10 @@ int wg_port_rules_parse(const char *spec, struct wg_route_filter *f, char *err, 
 		} else {
 			char *end;
 			long port = strtol(p, &end, 10);
-			if (end == p || port < 1 || port > 65535 || r->proto == IPPROTO_ICMP || r->proto == IPPROTO_ICMPV6) {
+			bool icmp = r->proto == IPPROTO_ICMP || r->proto == IPPROTO_ICMPV6;
+			if (end == p || port < 1 || port > 65535 || icmp) {
 				snprintf(err, errlen, "%s takes %s", protos[i].name,
-					 r->proto == IPPROTO_ICMP || r->proto == IPPROTO_ICMPV6 ? "no port" : "a port 1..65535");
+					 icmp ? "no port" : "a port 1..65535");
 				return -1;
 			}
 			r->any_port = false;

@@ -263,8 +263,8 @@ void wg_tunnel_connect(struct wg_conn *c, const struct wg_http_request *req, con
 	wg_log(s, WG_LOG_INFO, "tunnel up over TLS%s%s%s, address %s%s%s, MTU %u", lanes ? " (offered: " : "",
 	       lanes ? lane_names : "", lanes ? ")" : "", s->tc.addr4[0] ? s->tc.addr4 : "-", s->tc.addr6[0] ? " " : "", s->tc.addr6, mtu);
 	if (s->rate_in_kbps || s->rate_out_kbps)
-		wg_log(s, WG_LOG_INFO, "rate limited to %u kbit/s from the client, %u kbit/s to it (0: none)", s->rate_in_kbps,
-		       s->rate_out_kbps);
+		wg_log(s, WG_LOG_INFO, "rate limited to %u kbit/s from the client, %u kbit/s to it (0: none)",
+		       s->rate_in_kbps, s->rate_out_kbps);
 	/* Before the first frame: a DISCONNECT among the bytes already read
 	 * may end the session inside wg_conn_enter_cstp. */
 	wg_session_tunnel_up(s);
