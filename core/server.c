@@ -111,6 +111,7 @@ int wg_server_apply_settings(struct wg_server *srv, char *why, size_t whylen)
 		srv->max_logins = (srv->max_logins + n - 1) / n;
 	}
 	srv->isolate = wg_config_bool(c, "isolate-clients");
+	srv->proxy_proto = wg_config_bool(c, "listen-proxy-proto");
 	srv->banner = wg_config_string(c, "banner");
 	srv->default_domain = wg_config_string(c, "default-domain");
 	srv->server_name = wg_config_string(c, "server-name");
