@@ -120,6 +120,7 @@ if migrate radius "$work/fixtures/radius.conf"; then
 	check "disconnect-script reported" notes "disconnect-script:"
 	check "restrict-user-to-routes reported with its file" notes "per-group/engineering:4: not carried"
 	check "camouflage carried" j 00-server.json '.server["camouflage-secret"] == "mysecret"'
+	check "PROXY protocol carried" j 00-server.json '.server["listen-proxy-proto"] == true'
 fi
 
 # --- certificate then password, per-user files ------------------------------------------
