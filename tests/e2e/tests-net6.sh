@@ -161,3 +161,122 @@ test_net6_proxy_not_configured() {
 	[ -n "$cookie" ] || fail "a direct login failed: $(tail -n 2 "$RUN/direct.log")" || return 1
 	net6_haproxy_stop
 }
+
+# --- complete IPv6 ----------------------------------------------------------------
+
+WOLFGUARD_TESTS+=(net6_ipv6_lan)
+
+NET6_LAN6_NET=fd00:203::/64
+NET6_SRV_LAN6=fd00:203::1
+NET6_LAN6=fd00:203::2
+NET6_POOL6=2001:db8:8::/64
+
+# An IPv6 LAN behind the server: the LAN host routes the IPv6 pool back.
+net6_lan6_up() {
+	ip -n "$NS_SRV" -6 addr add "$NET6_SRV_LAN6/64" dev lan0 nodad &&
+		ip -n "$NS_LAN" -6 addr add "$NET6_LAN6/64" dev eth0 nodad &&
+		ip -n "$NS_LAN" -6 route replace "$NET6_POOL6" via "$NET6_SRV_LAN6" ||
+		{ fail "cannot give the LAN IPv6 addresses"; return 1; }
+	wait_for 20 in_ns "$NS_SRV" ping -6 -c1 -W1 "$NET6_LAN6" >/dev/null 2>&1 || { fail "the server cannot reach the IPv6 LAN"; return 1; }
+}
+
+net6_lan6_down() {
+	ip -n "$NS_SRV" -6 addr del "$NET6_SRV_LAN6/64" dev lan0 2>/dev/null
+	ip -n "$NS_LAN" -6 addr del "$NET6_LAN6/64" dev eth0 2>/dev/null
+	return 0
+}
+
+# iperf3 over IPv6 to the LAN host: prints Mbit/s when all MB went through.
+net6_iperf6() { # ns mb [-R]
+	local ns=$1 mb=$2 rev=${3:-} srv out bytes
+	in_ns "$NS_LAN" timeout 300 iperf3 -s -1 -B "$NET6_LAN6" -p "$IPERF_PORT" >/dev/null 2>&1 &
+	srv=$!
+	wait_for 30 sh -c "ip netns exec $NS_LAN ss -Hltn 'sport = :$IPERF_PORT' | grep -q ." || { kill "$srv"; wait "$srv"; return 1; }
+	out=$(in_ns "$ns" timeout 240 iperf3 -6 -c "$NET6_LAN6" -p "$IPERF_PORT" -n "${mb}M" -J $rev 2>&1)
+	echo "$out" >>"$RUN/iperf6.log"
+	wait_for 30 sh -c "! kill -0 $srv"
+	kill "$srv" 2>/dev/null
+	wait "$srv" 2>/dev/null
+	bytes=$(jq -r 'if .error then 0 else (.end.sum_sent.bytes // 0 | floor) end' <<<"$out" 2>/dev/null)
+	[ "${bytes:-0}" -ge $((mb * 1048576)) ] 2>/dev/null || return 0
+	jq -r '.end.sum_received.bits_per_second / 1000000 | floor' <<<"$out"
+}
+
+# Dual-stack pool, an IPv6 route to a LAN: openconnect receives the route as
+# X-CSTP-Split-Include-IP6 and installs it; ping6 and iperf3 over IPv6 (both
+# ways) reach the LAN host; a packet with another IPv6 source than the
+# session's is dropped (the LAN never sees it); with isolate-clients, two
+# clients cannot reach each other over IPv6 while both reach the LAN.
+test_net6_ipv6_lan() {
+	net6_lan6_up || return 1
+	wolfguard_conf true
+	cat >"$RUN/conf.d/30-routing-static.json" <<JSON
+{"plugin": "routing-static", "options": {"ipv4-network": "$POOL_NET", "ipv6-network": "$NET6_POOL6",
+  "routes": ["$PUSHED_ROUTE", "$NET6_LAN6_NET"], "dns": ["$PUSHED_DNS", "2001:db8::53"]}}
+JSON
+	server_start_wolfguard true || { fail "wolfguard did not start: $(tail -n 3 "$RUN/server.log" | tr '\n' ' ')"; net6_lan6_down; return 1; }
+	net6_ipv6_lan_checks
+	local rc=$?
+	net6_lan6_down
+	return $rc
+}
+
+net6_tx_packets() { in_ns "$NS_CLI" cat "/sys/class/net/$1/statistics/tx_packets"; }
+
+net6_ipv6_lan_checks() {
+	connect_or_fail alice secret1 || return 1
+	connect_or_fail bob secret2 --ns "$NS_CLI2" || return 1
+	grep -q "X-CSTP-Split-Include-IP6: $NET6_LAN6_NET" "$(client_log alice)" ||
+		fail "openconnect did not receive X-CSTP-Split-Include-IP6: $(grep -i 'split-include' "$(client_log alice)" | tr '\n' ' ')" || return 1
+	[ "$(client_env alice CISCO_IPV6_SPLIT_INC_0_ADDR)/$(client_env alice CISCO_IPV6_SPLIT_INC_0_MASKLEN)" = "$NET6_LAN6_NET" ] ||
+		fail "openconnect's script got no IPv6 split route: $(grep IPV6 "$RUN/env-alice" | tr '\n' ' ')" || return 1
+	# openconnect 9.01 hands every DNS server, either family, to the script in INTERNAL_IP4_DNS.
+	grep -Eq "^INTERNAL_IP[46]_DNS=.*2001:db8::53" "$RUN/env-alice" || fail "no IPv6 DNS server: $(grep DNS "$RUN/env-alice" | tr '\n' ' ')" || return 1
+	local a6 b6
+	a6=$(client_env alice INTERNAL_IP6_NETMASK)
+	a6=${a6%/*}
+	b6=$(client_env bob INTERNAL_IP6_NETMASK)
+	b6=${b6%/*}
+	[[ $a6 == 2001:db8:8::* && $b6 == 2001:db8:8::* ]] || fail "no IPv6 addresses from the pool: '$a6' '$b6'" || return 1
+	in_ns "$NS_CLI" ip -6 route get "$NET6_LAN6" | grep -q "dev tun-alice" ||
+		fail "the IPv6 LAN is not routed into the tunnel: $(in_ns "$NS_CLI" ip -6 route get "$NET6_LAN6")" || return 1
+	in_ns "$NS_CLI" ping -6 -c 1 -i 0.2 -w 15 "$NET6_LAN6" >/dev/null 2>&1 || fail "ping6 to the LAN host failed" || return 1
+	in_ns "$NS_CLI2" ping -6 -c 1 -i 0.2 -w 15 "$NET6_LAN6" >/dev/null 2>&1 || fail "bob's ping6 to the LAN host failed" || return 1
+
+	local up down
+	up=$(net6_iperf6 "$NS_CLI" "$IPERF_MB")
+	[ -n "$up" ] || fail "iperf3 over IPv6 to the LAN did not complete: $(tail -c 300 "$RUN/iperf6.log")" || return 1
+	down=$(net6_iperf6 "$NS_CLI" "$IPERF_MB" -R)
+	[ -n "$down" ] || fail "iperf3 -R over IPv6 from the LAN did not complete: $(tail -c 300 "$RUN/iperf6.log")" || return 1
+	echo "net6_ipv6_lan: iperf3 over IPv6 (${IPERF_MB} MiB): up $up Mbit/s, down $down Mbit/s" >&2
+
+	# Isolation: bob's IPv6 address is not reachable from alice.
+	in_ns "$NS_CLI" ip -6 route replace "$NET6_POOL6" dev tun-alice
+	! in_ns "$NS_CLI" ping -6 -c 3 -i 0.4 -W 2 "$b6" >/dev/null 2>&1 || fail "alice reached bob over IPv6 with isolate-clients on" || return 1
+
+	# Source check: a packet from an IPv6 address that is not alice's never reaches the LAN.
+	in_ns "$NS_LAN" nft -f - <<NFT || { fail "nft in the LAN namespace"; return 1; }
+table inet net6 {
+	counter spoofed { }
+	counter genuine { }
+	chain input {
+		type filter hook input priority 0;
+		ip6 saddr 2001:db8:8::99 counter name spoofed
+		ip6 saddr $a6 icmpv6 type echo-request counter name genuine
+	}
+}
+NFT
+	local tx0 tx1
+	in_ns "$NS_CLI" ip -6 addr add 2001:db8:8::99/128 dev tun-alice nodad
+	tx0=$(net6_tx_packets tun-alice)
+	in_ns "$NS_CLI" ping -6 -c 3 -i 0.3 -W 1 -I 2001:db8:8::99 "$NET6_LAN6" >/dev/null 2>&1
+	tx1=$(net6_tx_packets tun-alice)
+	[ $((tx1 - tx0)) -ge 3 ] || fail "the spoofed pings did not enter the tunnel ($tx0 -> $tx1 packets)" || return 1
+	in_ns "$NS_CLI" ping -6 -c 1 -i 0.2 -w 15 -I "$a6" "$NET6_LAN6" >/dev/null 2>&1 || fail "alice's own address stopped working" || return 1
+	local spoofed genuine
+	spoofed=$(in_ns "$NS_LAN" nft list counter inet net6 spoofed | awk '/packets/ {print $2; exit}')
+	genuine=$(in_ns "$NS_LAN" nft list counter inet net6 genuine | awk '/packets/ {print $2; exit}')
+	in_ns "$NS_LAN" nft delete table inet net6
+	[ "${genuine:-0}" -ge 1 ] || fail "the LAN counted none of alice's genuine pings (the counter cannot be trusted)" || return 1
+	[ "${spoofed:-1}" = 0 ] || fail "$spoofed packets with a spoofed IPv6 source reached the LAN" || return 1
+}
