@@ -72,11 +72,14 @@ static int parse_v1(const uint8_t *buf, size_t len, struct wg_proxy_header *out,
 			crlf = buf + i;
 			break;
 		}
+	/* Decided on the bytes before the line's end, so that a line read in
+	 * pieces gets the same verdict as one read whole. */
+	size_t body = crlf ? (size_t)(crlf - buf) : scan;
+	if (memchr(buf, '\n', body) || memchr(buf, '\0', body)) {
+		*err = "PROXY v1 line with a stray line feed or NUL";
+		return -1;
+	}
 	if (!crlf) {
-		if (memchr(buf, '\n', scan) || memchr(buf, '\0', scan)) {
-			*err = "PROXY v1 line with a stray line feed or NUL";
-			return -1;
-		}
 		if (len < V1_MAX)
 			return 0;
 		*err = "PROXY v1 line longer than 107 bytes";

@@ -190,3 +190,13 @@ Test(proxy_proto, v2_malformed)
 	buf[14] = 0xFF, buf[15] = 0xFF;
 	refused(buf, 16, "1024");
 }
+
+/* Found by fuzz_proxy_proto: a NUL inside an UNKNOWN line was refused while
+ * the line was incomplete but accepted once whole. Refused both ways. */
+Test(proxy_proto, nul_in_a_line_is_refused_read_whole_or_in_pieces)
+{
+	const char in[] = "PROXY UNKNOWN a\0b\r\n";
+
+	refused(in, sizeof(in) - 1, "NUL");
+	refused(in, 16, "NUL");
+}
