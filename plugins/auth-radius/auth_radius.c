@@ -58,9 +58,11 @@ static const char dictionary[] =
 	"ATTRIBUTE Acct-Input-Gigawords 52 integer\n"
 	"ATTRIBUTE Acct-Output-Gigawords 53 integer\n"
 	"ATTRIBUTE Event-Timestamp 55 integer\n"
-	"ATTRIBUTE Framed-IPv6-Prefix 97 ipv6prefix\n"
+	/* As strings: the raw bytes in strvalue, lvalue their count (radcli
+	 * handed no Framed-IPv6-Address declared ipv6addr to decode_reply). */
+	"ATTRIBUTE Framed-IPv6-Prefix 97 string\n"
 	"ATTRIBUTE Framed-IPv6-Route 99 string\n"
-	"ATTRIBUTE Framed-IPv6-Address 168 ipv6addr\n"
+	"ATTRIBUTE Framed-IPv6-Address 168 string\n"
 	"ATTRIBUTE NAS-Port-Type 61 integer\n"
 	"ATTRIBUTE Message-Authenticator 80 string\n"
 	"ATTRIBUTE Acct-Interim-Interval 85 integer\n"
@@ -110,6 +112,7 @@ struct reply {
 	char framed_ip[INET_ADDRSTRLEN]; /* "" when absent or "let the NAS choose" */
 	char framed_ip6[INET6_ADDRSTRLEN]; /* Framed-IPv6-Address (or a /128 Framed-IPv6-Prefix); "" when absent */
 	unsigned bad_prefix6;              /* Framed-IPv6-Prefix values that name no single address */
+	unsigned bad_addr6;                /* a Framed-IPv6-Address not of 16 bytes: its length + 1 */
 	char routes[MAX_ROUTES][64];
 	unsigned n_routes, bad_routes;
 	uint32_t session_timeout, idle_timeout, interim;
@@ -286,6 +289,8 @@ static void decode_reply(const struct radius_plugin *p, VALUE_PAIR *vp, struct r
 		case PW_FRAMED_IPV6_ADDRESS:
 			if (vp->lvalue == 16)
 				inet_ntop(AF_INET6, vp->strvalue, r->framed_ip6, sizeof(r->framed_ip6));
+			else
+				r->bad_addr6 = vp->lvalue + 1;
 			break;
 		case PW_FRAMED_IPV6_PREFIX:
 			/* The client's own address only when the prefix is one
@@ -381,6 +386,9 @@ static void apply_accept(struct radius_plugin *p, struct login *l, const struct 
 		host->auth_set_attr(a, WG_ATTR_FRAMED_IPV4, r->framed_ip);
 	if (r->framed_ip6[0])
 		host->auth_set_attr(a, WG_ATTR_FRAMED_IPV6, r->framed_ip6);
+	if (r->bad_addr6)
+		host->log(NULL, WG_LOG_WARN, "auth-radius: user \"%s\": Framed-IPv6-Address of %u bytes ignored", l->user,
+			  r->bad_addr6 - 1);
 	if (r->bad_prefix6)
 		host->log(NULL, WG_LOG_WARN, "auth-radius: user \"%s\": Framed-IPv6-Prefix ignored: only a /128 (one address) "
 			  "is used", l->user);

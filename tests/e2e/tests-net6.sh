@@ -280,3 +280,61 @@ NFT
 	[ "${genuine:-0}" -ge 1 ] || fail "the LAN counted none of alice's genuine pings (the counter cannot be trusted)" || return 1
 	[ "${spoofed:-1}" = 0 ] || fail "$spoofed packets with a spoofed IPv6 source reached the LAN" || return 1
 }
+
+# --- IPv6 from RADIUS ---------------------------------------------------------------
+
+WOLFGUARD_TESTS+=(net6_radius_ipv6)
+
+# FreeRADIUS (tests-radius.sh's set-up) with one more user first in its
+# users file: dave gets an IPv6 address and an IPv6 route.
+net6_radius_start() {
+	local tpl=$RUN/net6-radius-tpl
+	rm -rf "$tpl" && mkdir -p "$tpl/radius" || return 1
+	cp "$E2E_DIR/radius/radiusd.conf" "$tpl/radius/" || return 1
+	{
+		printf 'dave\tCleartext-Password := "secret4"\n'
+		printf '\tFramed-IPv6-Address = 2001:db8:8::4d,\n'
+		printf '\tFramed-IPv6-Route = "%s :: 1"\n\n' "$NET6_LAN6_NET"
+		cat "$E2E_DIR/radius/users"
+	} >"$tpl/radius/users"
+	E2E_DIR=$tpl radius_start
+}
+
+# Framed-IPv6-Address picks dave's pool slot (IPv4 10.8.0.77 follows:
+# 0x4d), Framed-IPv6-Route reaches openconnect as an IPv6 split route, and
+# ping6 to the LAN host goes through.
+test_net6_radius_ipv6() {
+	net6_lan6_up || return 1
+	if ! net6_radius_start; then
+		fail "freeradius did not start: $(tail -n 3 "$RUN/radius.log" 2>/dev/null | tr '\n' ' ')"
+		radius_stop; net6_lan6_down; return 1
+	fi
+	net6_radius_ipv6_checks
+	local rc=$?
+	radius_stop
+	net6_lan6_down
+	return $rc
+}
+
+net6_radius_ipv6_checks() {
+	rm -rf "$RUN/conf.d"
+	wolfguard_conf false
+	rm -f "$RUN/conf.d/20-auth-plain.json"
+	cat >"$RUN/conf.d/20-auth-radius.json" <<JSON
+{"plugin": "auth-radius", "options": {"servers": $RADIUS_SERVER_JSON, "secret": "$RADIUS_SECRET",
+  "nas-identifier": "wolfguard-lab", "timeout": 5, "retries": 0}}
+JSON
+	cat >"$RUN/conf.d/30-routing-static.json" <<JSON
+{"plugin": "routing-static", "options": {"ipv4-network": "$POOL_NET", "ipv6-network": "$NET6_POOL6",
+  "routes": ["$PUSHED_ROUTE"]}}
+JSON
+	server_start_wolfguard false || { fail "wolfguard did not start: $(tail -n 3 "$RUN/server.log" | tr '\n' ' ')"; return 1; }
+	connect_or_fail dave secret4 || return 1
+	[ "$(client_env dave INTERNAL_IP6_NETMASK)" = "2001:db8:8::4d/64" ] ||
+		fail "dave's IPv6 address is not RADIUS's 2001:db8:8::4d: $(grep IP6 "$RUN/env-dave" | tr '\n' ' ')" || return 1
+	[ "$(client_env dave INTERNAL_IP4_ADDRESS)" = "10.8.0.77" ] ||
+		fail "dave's IPv4 address does not follow the slot: $(client_env dave INTERNAL_IP4_ADDRESS)" || return 1
+	[ "$(client_env dave CISCO_IPV6_SPLIT_INC_0_ADDR)/$(client_env dave CISCO_IPV6_SPLIT_INC_0_MASKLEN)" = "$NET6_LAN6_NET" ] ||
+		fail "Framed-IPv6-Route did not reach openconnect: $(grep IPV6 "$RUN/env-dave" | tr '\n' ' ')" || return 1
+	in_ns "$NS_CLI" ping -6 -c 1 -i 0.2 -w 15 "$NET6_LAN6" >/dev/null 2>&1 || fail "ping6 to the LAN host through RADIUS's route failed" || return 1
+}
