@@ -338,3 +338,48 @@ JSON
 		fail "Framed-IPv6-Route did not reach openconnect: $(grep IPV6 "$RUN/env-dave" | tr '\n' ' ')" || return 1
 	in_ns "$NS_CLI" ping -6 -c 1 -i 0.2 -w 15 "$NET6_LAN6" >/dev/null 2>&1 || fail "ping6 to the LAN host through RADIUS's route failed" || return 1
 }
+
+# --- IPv6 from Lua ------------------------------------------------------------------
+
+WOLFGUARD_TESTS+=(net6_lua_ipv6)
+
+# A policy gives alice an IPv6 address (session.set_address with an IPv6
+# address) and an IPv6 route (tunnel.routes): openconnect gets both, the
+# IPv4 address of the same pool slot comes with it, ping6 reaches the LAN.
+test_net6_lua_ipv6() {
+	net6_lan6_up || return 1
+	cat >"$RUN/net6-policy.lua" <<LUA
+function after_auth(session)
+  if session.user == "alice" then session.set_address("2001:db8:8::66") end
+  return true
+end
+function before_tunnel(session, tunnel)
+  table.insert(tunnel.routes, "$NET6_LAN6_NET")
+end
+LUA
+	chmod 644 "$RUN/net6-policy.lua"
+	wolfguard_conf false
+	cat >"$RUN/conf.d/30-routing-static.json" <<JSON
+{"plugin": "routing-static", "options": {"ipv4-network": "$POOL_NET", "ipv6-network": "$NET6_POOL6",
+  "routes": ["$PUSHED_ROUTE"]}}
+JSON
+	echo "{\"plugin\": \"policy-lua\", \"options\": {\"script\": \"$RUN/net6-policy.lua\"}}" >"$RUN/conf.d/40-policy-lua.json"
+	if ! server_start_wolfguard false; then
+		fail "wolfguard did not start: $(tail -n 3 "$RUN/server.log" | tr '\n' ' ')"; net6_lan6_down; return 1
+	fi
+	net6_lua_ipv6_checks
+	local rc=$?
+	net6_lan6_down
+	return $rc
+}
+
+net6_lua_ipv6_checks() {
+	connect_or_fail alice secret1 || return 1
+	[ "$(client_env alice INTERNAL_IP6_NETMASK)" = "2001:db8:8::66/64" ] ||
+		fail "alice's IPv6 address is not the policy's 2001:db8:8::66: $(grep IP6 "$RUN/env-alice" | tr '\n' ' ')" || return 1
+	[ "$(client_env alice INTERNAL_IP4_ADDRESS)" = "10.8.0.102" ] ||
+		fail "alice's IPv4 address does not follow the slot (0x66 = 102): $(client_env alice INTERNAL_IP4_ADDRESS)" || return 1
+	[ "$(client_env alice CISCO_IPV6_SPLIT_INC_0_ADDR)/$(client_env alice CISCO_IPV6_SPLIT_INC_0_MASKLEN)" = "$NET6_LAN6_NET" ] ||
+		fail "the policy's IPv6 route did not reach openconnect: $(grep IPV6 "$RUN/env-alice" | tr '\n' ' ')" || return 1
+	in_ns "$NS_CLI" ping -6 -c 1 -i 0.2 -w 15 "$NET6_LAN6" >/dev/null 2>&1 || fail "ping6 to the LAN host through the policy's route failed" || return 1
+}
