@@ -7,7 +7,7 @@
 #          ── 198.51.100.1:444 haproxy (the other version)   ─┴─ 198.51.100.1:8443 wolfguard (TCP)
 #          ── 198.51.100.1:443/udp wolfguard (DTLS, straight)
 
-WOLFGUARD_TESTS+=(net6_proxy_v2 net6_proxy_v1 net6_proxy_not_configured)
+WOLFGUARD_TESTS+=(net6_proxy_v2 net6_proxy_v1 net6_proxy_not_configured net6_proxy_radius)
 
 NET6_WG_PORT=8443
 
@@ -160,6 +160,35 @@ test_net6_proxy_not_configured() {
 	cookie=$(net6_auth "$NS_CLI" alice secret1 "$NET6_WG_PORT" "$RUN/direct.log")
 	[ -n "$cookie" ] || fail "a direct login failed: $(tail -n 2 "$RUN/direct.log")" || return 1
 	net6_haproxy_stop
+}
+
+# Behind haproxy with RADIUS: FreeRADIUS sees the client's address as
+# Calling-Station-Id (in the Access-Request and the accounting Start), never
+# the relay's.
+test_net6_proxy_radius() {
+	net6_haproxy || return 1
+	radius_run net6_proxy_radius_checks
+	local rc=$?
+	net6_haproxy_stop
+	return $rc
+}
+
+net6_proxy_radius_checks() {
+	rm -rf "$RUN/conf.d"
+	wolfguard_conf false
+	rm -f "$RUN/conf.d/20-auth-plain.json"
+	cat >"$RUN/conf.d/20-auth-radius.json" <<JSON
+{"plugin": "auth-radius", "options": {"servers": $RADIUS_SERVER_JSON, "secret": "$RADIUS_SECRET",
+  "nas-identifier": "wolfguard-lab", "timeout": 5, "retries": 0, "accounting": true}}
+JSON
+	local f=$RUN/conf.d/00-server.json
+	jq --argjson port "$NET6_WG_PORT" '.server += {"port": $port, "listen-proxy-proto": true}' "$f" >"$f.new" && mv "$f.new" "$f"
+	server_start_wolfguard false || { fail "wolfguard did not start: $(tail -n 3 "$RUN/server.log" | tr '\n' ' ')"; return 1; }
+	connect_or_fail bob secret2 || return 1
+	grep -q "Calling-Station-Id = \"$CLI_ADDR\"" "$RUN/radius.log" ||
+		fail "FreeRADIUS did not get Calling-Station-Id $CLI_ADDR: $(grep Calling-Station "$RUN/radius.log" | head -n 2 | tr '\n' ' ')" || return 1
+	! grep -q "Calling-Station-Id = \"$SRV_ADDR\"" "$RUN/radius.log" || fail "FreeRADIUS got the relay's address as Calling-Station-Id" || return 1
+	wait_for 20 grep -q "Acct-Status-Type = Start" "$RUN/radius.log" || fail "no accounting Start" || return 1
 }
 
 # --- complete IPv6 ----------------------------------------------------------------
