@@ -202,10 +202,12 @@ NET6_POOL6=2001:db8:8::/64
 
 # An IPv6 LAN behind the server: the LAN host routes the IPv6 pool back.
 net6_lan6_up() {
-	ip -n "$NS_SRV" -6 addr add "$NET6_SRV_LAN6/64" dev lan0 nodad &&
+	if ! { ip -n "$NS_SRV" -6 addr add "$NET6_SRV_LAN6/64" dev lan0 nodad &&
 		ip -n "$NS_LAN" -6 addr add "$NET6_LAN6/64" dev eth0 nodad &&
-		ip -n "$NS_LAN" -6 route replace "$NET6_POOL6" via "$NET6_SRV_LAN6" ||
-		{ fail "cannot give the LAN IPv6 addresses"; return 1; }
+		ip -n "$NS_LAN" -6 route replace "$NET6_POOL6" via "$NET6_SRV_LAN6"; }; then
+		fail "cannot give the LAN IPv6 addresses"
+		return 1
+	fi
 	wait_for 20 in_ns "$NS_SRV" ping -6 -c1 -W1 "$NET6_LAN6" >/dev/null 2>&1 || { fail "the server cannot reach the IPv6 LAN"; return 1; }
 }
 
@@ -221,7 +223,7 @@ net6_iperf6() { # ns mb [-R]
 	in_ns "$NS_LAN" timeout 300 iperf3 -s -1 -B "$NET6_LAN6" -p "$IPERF_PORT" >/dev/null 2>&1 &
 	srv=$!
 	wait_for 30 sh -c "ip netns exec $NS_LAN ss -Hltn 'sport = :$IPERF_PORT' | grep -q ." || { kill "$srv"; wait "$srv"; return 1; }
-	out=$(in_ns "$ns" timeout 240 iperf3 -6 -c "$NET6_LAN6" -p "$IPERF_PORT" -n "${mb}M" -J $rev 2>&1)
+	out=$(in_ns "$ns" timeout 240 iperf3 -6 -c "$NET6_LAN6" -p "$IPERF_PORT" -n "${mb}M" -J ${rev:+"$rev"} 2>&1)
 	echo "$out" >>"$RUN/iperf6.log"
 	wait_for 30 sh -c "! kill -0 $srv"
 	kill "$srv" 2>/dev/null
