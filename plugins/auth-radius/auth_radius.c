@@ -58,8 +58,9 @@ static const char dictionary[] =
 	"ATTRIBUTE Acct-Input-Gigawords 52 integer\n"
 	"ATTRIBUTE Acct-Output-Gigawords 53 integer\n"
 	"ATTRIBUTE Event-Timestamp 55 integer\n"
-	/* As strings: the raw bytes in strvalue, lvalue their count (radcli
-	 * handed no Framed-IPv6-Address declared ipv6addr to decode_reply). */
+	/* As strings: the raw bytes in strvalue, lvalue their count (the
+	 * reply is decoded by from_wire in radius_auth_send.c, which passes
+	 * string and integer attributes only). */
 	"ATTRIBUTE Framed-IPv6-Prefix 97 string\n"
 	"ATTRIBUTE Framed-IPv6-Route 99 string\n"
 	"ATTRIBUTE Framed-IPv6-Address 168 string\n"
@@ -197,13 +198,12 @@ int radius_send(struct radius_plugin *p, rc_type type, VALUE_PAIR *send, VALUE_P
 		if (msg)
 			msg[0] = '\0';
 		char why[160] = "";
-		if (type == AUTH) {
-			/* Ours, with Message-Authenticator (radius_auth_send.c). */
+		/* Ours, with Message-Authenticator (radius_auth_send.c), for
+		 * accounting too: radcli signs neither. */
+		if (type == AUTH)
 			rc = radius_auth_exchange(p, srv, send, &data.receive_pairs, msg, why, sizeof(why));
-		} else {
-			rc = rc_send_server(srv->rh, &data, msg, type);
-			send = data.send_pairs; /* radcli may have added NAS-IP-Address */
-		}
+		else
+			rc = radius_acct_exchange(p, srv, send, why, sizeof(why));
 		if (rc == OK_RC || rc == REJECT_RC || rc == CHALLENGE_RC) {
 			pthread_mutex_lock(&p->lock);
 			srv->dead_until = 0;

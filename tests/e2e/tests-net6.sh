@@ -414,3 +414,29 @@ net6_lua_ipv6_checks() {
 		fail "the policy's IPv6 route did not reach openconnect: $(grep IPV6 "$RUN/env-alice" | tr '\n' ' ')" || return 1
 	in_ns "$NS_CLI" ping -6 -c 1 -i 0.2 -w 15 "$NET6_LAN6" >/dev/null 2>&1 || fail "ping6 to the LAN host through the policy's route failed" || return 1
 }
+
+# --- RADIUS accounting with Message-Authenticator ----------------------------------
+
+WOLFGUARD_TESTS+=(net6_radius_acct_ma)
+
+# Every Accounting-Request carries a Message-Authenticator. FreeRADIUS
+# drops a request whose Message-Authenticator is wrong, so Start and Stop
+# records written to its detail file, with the attribute seen in each
+# request it logged, show that both it and the Request Authenticator are
+# right.
+test_net6_radius_acct_ma() { radius_run net6_radius_acct_ma_checks; }
+
+net6_radius_acct_ma_checks() {
+	radius_wolfguard "$RADIUS_SERVER_JSON" '"accounting": true' || return 1
+	connect_or_fail bob secret2 || return 1
+	wait_for 60 grep -q 'Acct-Status-Type = Start' "$RUN/radius/acct/detail" || fail "no Accounting Start in the detail file" || return 1
+	client_disconnect bob
+	wait_for 60 grep -q 'Acct-Status-Type = Stop' "$RUN/radius/acct/detail" || fail "no Accounting Stop in the detail file" || return 1
+	local n_acct n_ma
+	# -X prints each request: its "Received Accounting-Request" line, then its attributes.
+	n_acct=$(grep -c 'Received Accounting-Request' "$RUN/radius.log")
+	n_ma=$(awk '/Received Accounting-Request/ {inreq = 1; next} /Received / {inreq = 0} inreq && /Message-Authenticator = 0x/ {n++} END {print n + 0}' "$RUN/radius.log")
+	[ "$n_acct" -ge 2 ] || fail "FreeRADIUS logged $n_acct Accounting-Requests, want Start and Stop" || return 1
+	[ "$n_ma" = "$n_acct" ] || fail "$n_ma of $n_acct Accounting-Requests carried a Message-Authenticator" || return 1
+	! grep -qi 'invalid Message-Authenticator' "$RUN/radius.log" || fail "FreeRADIUS found an invalid Message-Authenticator" || return 1
+}
