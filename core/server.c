@@ -113,6 +113,14 @@ int wg_server_apply_settings(struct wg_server *srv, char *why, size_t whylen)
 		srv->max_logins = (srv->max_logins + n - 1) / n;
 	}
 	srv->isolate = wg_config_bool(c, "isolate-clients");
+	srv->proxy_proto = wg_config_bool(c, "listen-proxy-proto");
+	/* Workers are chosen by the connection's source address (steer.c):
+	 * behind a relay every TLS connection would reach one worker, and the
+	 * client's DTLS, steered by its own address, another. */
+	if (srv->proxy_proto && srv->worker.count > 1) {
+		snprintf(why, whylen, "%s: listen-proxy-proto: needs workers 1", wg_config_where(c, "listen-proxy-proto"));
+		return -1;
+	}
 	srv->banner = wg_config_string(c, "banner");
 	srv->default_domain = wg_config_string(c, "default-domain");
 	srv->server_name = wg_config_string(c, "server-name");

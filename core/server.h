@@ -89,6 +89,7 @@ struct wg_server {
 	unsigned ban_failures, ban_window, ban_time;
 	bool isolate;
 	struct wg_iroute_table *iroutes; /* owned: users' iroutes (tunnel/iroute.h), NULL: none */
+	bool proxy_proto;               /* listen-proxy-proto */
 	const char *banner, *default_domain, *server_name;
 	uint32_t net4, mask4;           /* pool network, host order (0 if none) */
 	uint8_t net6[16];

@@ -64,6 +64,8 @@ DEBIAN_PACKAGES=(
 	stress-ng # WOLFGUARD_STRESS=1 scripts/test.sh: the suite under a CPU hog
 	# auth backends the end-to-end tests start on loopback, and confinement
 	freeradius freeradius-utils slapd ldap-utils libpam-modules libpam-oath oathtool db-util
+	# a real PROXY protocol relay in front of the TLS port (tests-net6.sh)
+	haproxy
 	libseccomp-dev
 	# systemd readiness (sd_notify), Debian packaging and its checks (debian/, tests-package.sh)
 	libsystemd-dev debhelper lintian fakeroot python3

@@ -28,6 +28,8 @@ max_len[fuzz_client_answer]=16384
 # transport-lanes (plugins/transport-lanes/lane_msg.c, lane_datagram.c)
 max_len[fuzz_lane_msg]=2048
 max_len[fuzz_lane_hello]=1500
+# the PROXY protocol header before TLS (core/net/proxy_proto.c)
+max_len[fuzz_proxy_proto]=1100
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 # One target: its regression inputs, then fuzzing for $secs. Prints one line
 # (and the crash's report); the verdict goes to $dir/$target.verdict.

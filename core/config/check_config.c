@@ -40,6 +40,9 @@ static void check_workers(const struct wg_config *c, struct wg_err *err)
 	if (wg_config_int(c, "workers") > 1 && (!dev || strchr(dev, '%')))
 		wg_err_add(err, "%s: tun-device: \"%s\": several workers need a fixed device name, without %%d",
 			   wg_config_where(c, "tun-device"), dev ? dev : "");
+	if (wg_config_int(c, "workers") > 1 && wg_config_bool(c, "listen-proxy-proto") == 1)
+		wg_err_add(err, "%s: listen-proxy-proto: needs workers 1 (the kernel hands a worker its connections by "
+			   "the relay's address but DTLS by the client's)", wg_config_where(c, "listen-proxy-proto"));
 }
 
 int wg_check_config(const char *dir, FILE *out)

@@ -11,6 +11,7 @@ const struct wg_option wg_server_options[] = {
 	{"udp-port", WG_OPT_INT, 0, 0, 65535, "443", "UDP port the server binds for its transport plugin (DTLS: transport-dtls); 0: none, DTLS off"},
 	{"certificate", WG_OPT_STRING, WG_OPT_REQUIRED, 0, 0, NULL, "server certificate chain, PEM"},
 	{"private-key", WG_OPT_STRING, WG_OPT_REQUIRED, 0, 0, NULL, "private key of the certificate, PEM (RSA or ECDSA)"},
+	{"listen-proxy-proto", WG_OPT_BOOL, 0, 0, 0, "false", "every TLS connection starts with a PROXY protocol header (v1 or v2, as haproxy's send-proxy/send-proxy-v2 writes it) whose client address is used for bans, limits, logs, RADIUS and roaming; connections without one are refused. Off: a connection with one is refused"},
 	{"tls-ciphers", WG_OPT_STRING, 0, 0, 0, NULL, "TLS 1.2 cipher list in OpenSSL syntax; default: wolfSSL's secure AEAD set"},
 	{"tls-min-version", WG_OPT_STRING, 0, 0, 0, "1.2", "\"1.2\" or \"1.3\""},
 	{"ca-file", WG_OPT_STRING, 0, 0, 0, NULL, "CA certificates (PEM) that client certificates must chain to; turns on client certificates"},

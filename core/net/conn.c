@@ -27,6 +27,7 @@
 #include "login/addr_count.h"
 #include "login/auth.h"
 #include "login/client_key.h"
+#include "login/login_limits.h"
 #include "tunnel/datapath.h"
 #include "net/http_parser.h"
 #include "net/http_pipe.h"
@@ -35,6 +36,7 @@
 #include "session/session.h"
 #include "tunnel/tunnel.h"
 #include "net/camouflage.h"
+#include "net/conn_proxy.h"
 
 #define READ_CHUNK 16384
 /* Per wakeup at most READ_BURST records or READ_BURST_BYTES of plaintext,
@@ -60,6 +62,7 @@ struct conn_priv {
 	 * by conn_http_pump one request at a time (http_pipe.h). */
 	struct wg_http_pipe pipe;
 	uint8_t client_key[WG_CLIENT_KEY_LEN]; /* the peer as a client (its share of max-unauthenticated) */
+	bool addr_counted;            /* client_key holds a share of max-unauthenticated-per-address */
 	struct event *linger;         /* owned: drains the socket after the last answer */
 	size_t lingered;              /* bytes dropped so far */
 };
@@ -83,7 +86,8 @@ static void conn_logged_in(struct wg_conn *c)
 		return;
 	c->counted_unauth = false;
 	c->srv->n_conns_unauth--;
-	wg_addr_count_sub(c->srv->unauth_by_addr, priv(c)->client_key);
+	if (priv(c)->addr_counted)
+		wg_addr_count_sub(c->srv->unauth_by_addr, priv(c)->client_key);
 }
 
 static void peer_to_text(const struct sockaddr *sa, char *out, size_t len)
@@ -227,8 +231,19 @@ static void timer_set(struct wg_conn *c, unsigned seconds)
 	evtimer_add(c->timer, &tv);
 }
 
+static int conn_admit_relayed(struct wg_conn *c);
+
 static void conn_handshake(struct wg_conn *c)
 {
+	if (c->awaiting_proxy) {
+		if (wg_conn_proxy_read(c) <= 0 || conn_admit_relayed(c) < 0)
+			return;
+	} else if (!c->srv->proxy_proto && !c->proxy_checked) {
+		int seen = wg_conn_proxy_unexpected(c);
+		if (seen < 0)
+			return;
+		c->proxy_checked = seen > 0;
+	}
 	int r = wolfSSL_accept(c->ssl);
 
 	if (r == WOLFSSL_SUCCESS) {
@@ -250,24 +265,11 @@ static void conn_handshake(struct wg_conn *c)
 	wg_conn_close(c, wolfSSL_ERR_error_string((unsigned long)e, buf));
 }
 
-void wg_conn_accept(struct wg_server *srv, int fd, const struct sockaddr *sa, socklen_t salen)
+/* The per-client share of pre-login slots: one client may not hold every
+ * one, or it would keep everybody else from logging in and from
+ * reconnecting. 0 with key set and counted, or -1 (refused, said). */
+static int conn_take_addr_slot(struct wg_server *srv, const char *peer, uint8_t key[WG_CLIENT_KEY_LEN])
 {
-	struct conn_priv *p;
-	struct wg_conn *c;
-	int one = 1;
-	char peer[64];
-	uint8_t key[WG_CLIENT_KEY_LEN];
-
-	(void)salen;
-	peer_to_text(sa, peer, sizeof(peer));
-	if (srv->n_conns_unauth >= srv->max_unauth) {
-		wg_log(NULL, WG_LOG_WARN, "%s: refused: %u connections have not logged in yet (max-unauthenticated)",
-		       peer, srv->n_conns_unauth);
-		close(fd);
-		return;
-	}
-	/* One client may not hold every pre-login slot, or it would keep
-	 * everybody else from logging in and from reconnecting. */
 	if (wg_client_key(peer, srv->prefix6_client, key, NULL) < 0 ||
 	    wg_addr_count_get(srv->unauth_by_addr, key) >= srv->max_unauth_per_addr) {
 		static time_t said;
@@ -277,21 +279,60 @@ void wg_conn_accept(struct wg_server *srv, int fd, const struct sockaddr *sa, so
 			wg_log(NULL, WG_LOG_WARN, "%s: refused: %u of its connections have not logged in yet "
 			       "(max-unauthenticated-per-address)", peer, wg_addr_count_get(srv->unauth_by_addr, key));
 		}
+		return -1;
+	}
+	return wg_addr_count_add(srv->unauth_by_addr, key);
+}
+
+/* Behind a relay (listen-proxy-proto), the checks on_accept and
+ * wg_conn_accept make on the socket's address are made here, on the
+ * client's address from the header. */
+static int conn_admit_relayed(struct wg_conn *c)
+{
+	if (wg_login_banned(c->srv, c->peer)) {
+		wg_conn_close(c, "address banned");
+		return -1;
+	}
+	if (conn_take_addr_slot(c->srv, c->peer, priv(c)->client_key) < 0) {
+		wg_conn_close(c, "max-unauthenticated-per-address");
+		return -1;
+	}
+	priv(c)->addr_counted = true;
+	return 0;
+}
+
+void wg_conn_accept(struct wg_server *srv, int fd, const struct sockaddr *sa, socklen_t salen)
+{
+	struct conn_priv *p;
+	struct wg_conn *c;
+	int one = 1;
+	char peer[64];
+	uint8_t key[WG_CLIENT_KEY_LEN] = {0};
+	bool relayed = srv->proxy_proto;
+
+	(void)salen;
+	peer_to_text(sa, peer, sizeof(peer));
+	if (srv->n_conns_unauth >= srv->max_unauth) {
+		wg_log(NULL, WG_LOG_WARN, "%s: refused: %u connections have not logged in yet (max-unauthenticated)",
+		       peer, srv->n_conns_unauth);
 		close(fd);
 		return;
 	}
-	if (wg_addr_count_add(srv->unauth_by_addr, key) < 0) {
+	if (!relayed && conn_take_addr_slot(srv, peer, key) < 0) {
 		close(fd);
 		return;
 	}
 	p = calloc(1, sizeof(*p));
 	if (!p) {
-		wg_addr_count_sub(srv->unauth_by_addr, key);
+		if (!relayed)
+			wg_addr_count_sub(srv->unauth_by_addr, key);
 		close(fd);
 		return;
 	}
 	c = &p->pub;
 	memcpy(p->client_key, key, sizeof(key));
+	p->addr_counted = !relayed;
+	c->awaiting_proxy = relayed;
 	c->srv = srv;
 	c->fd = fd;
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
@@ -361,6 +402,7 @@ static void conn_free_cb(evutil_socket_t fd, short what, void *arg)
 	if (rx_ahead.owner == c)
 		rx_ahead.owner = NULL;
 	free(c->rx_stash);
+	free(c->proxy_buf);
 	free(c->in);
 	free(c);
 }
@@ -851,7 +893,7 @@ static void conn_on_timeout(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (c->state == WG_CONN_TLS)
-		wg_conn_close(c, "TLS handshake timed out");
+		wg_conn_close(c, c->awaiting_proxy ? "no PROXY protocol header in time" : "TLS handshake timed out");
 	else if (c->state == WG_CONN_HTTP)
 		wg_conn_close(c, "no login or tunnel request in time");
 }

@@ -40,6 +40,12 @@ struct wg_conn {
 	bool camouflage_passed;       /* a request on it carried the camouflage secret */
 	bool counted_unauth;
 	bool corked;                  /* ciphertext queued in out until wg_conn_uncork */
+	/* listen-proxy-proto: the relay's header is still being read
+	 * (conn_proxy.c) into proxy_buf (owned; NULL once read). */
+	bool awaiting_proxy;
+	bool proxy_checked;           /* listen-proxy-proto off: the start was checked for a header */
+	uint8_t *proxy_buf;
+	size_t proxy_len;
 	/* Tunnel bytes read ahead from the socket but not yet given to
 	 * wolfSSL, kept here (exact size) when a read burst ends; NULL when
 	 * none, so idle sessions hold no buffer. */

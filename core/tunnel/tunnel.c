@@ -16,6 +16,7 @@
 #include "tunnel/cstp_frame.h"
 #include "tunnel/datapath.h"
 #include "tunnel/lane.h"
+#include "tunnel/pushed_family.h"
 #include "util/hex.h"
 #include "net/http_parser.h"
 #include "util/log.h"
@@ -52,14 +53,19 @@ static void add(struct hdrbuf *h, const char *fmt, ...)
 }
 
 /* "10.1.0.0/16" -> "10.1.0.0/255.255.0.0": the form every AnyConnect client
- * understands for IPv4 split routes; IPv6 keeps its prefix length. */
+ * understands for IPv4 split routes; IPv6 keeps its prefix length and goes
+ * out under the name with -IP6 (renamed per client: pushed_family.c). */
 static void add_route(struct hdrbuf *h, const char *name, const char *net)
 {
 	char addr[64];
 	const char *slash = strchr(net, '/');
 	struct in_addr a;
 
-	if (!slash || strchr(net, ':') || strchr(slash + 1, '.')) {
+	if (strchr(net, ':')) {
+		add(h, "%s-IP6: %s\r\n", name, net);
+		return;
+	}
+	if (!slash || strchr(slash + 1, '.')) {
 		add(h, "%s: %s\r\n", name, net);
 		return;
 	}
@@ -131,8 +137,15 @@ static void build_headers(struct hdrbuf *h, struct wg_session *s, const struct w
 		else
 			add(h, "X-CSTP-Address-IP6: %s/%u\r\n", tc->addr6, tc->prefix6 ? tc->prefix6 : 128);
 	}
-	if (s->pushed)
-		add(h, "%s", s->pushed);
+	if (s->pushed) {
+		const char *full6 = wg_http_header(req, "X-CSTP-Full-IPv6-Capability");
+		struct wg_client_families fam = {want4, want6, full6 && strcasecmp(full6, "true") == 0};
+		long n = wg_pushed_for_client(s->pushed, &fam, h->text + h->len, sizeof(h->text) - h->len);
+		if (n < 0)
+			h->overflow = true;
+		else
+			h->len += (size_t)n;
+	}
 	add(h, "X-CSTP-Keep: true\r\n");
 	add(h, "X-CSTP-DPD: %u\r\n", tc->dpd_s);
 	add(h, "X-CSTP-Keepalive: %u\r\n", tc->keepalive_s);

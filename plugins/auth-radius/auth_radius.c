@@ -59,6 +59,12 @@ static const char dictionary[] =
 	"ATTRIBUTE Acct-Input-Gigawords 52 integer\n"
 	"ATTRIBUTE Acct-Output-Gigawords 53 integer\n"
 	"ATTRIBUTE Event-Timestamp 55 integer\n"
+	/* As strings: the raw bytes in strvalue, lvalue their count (the
+	 * reply is decoded by from_wire in radius_auth_send.c, which passes
+	 * string and integer attributes only). */
+	"ATTRIBUTE Framed-IPv6-Prefix 97 string\n"
+	"ATTRIBUTE Framed-IPv6-Route 99 string\n"
+	"ATTRIBUTE Framed-IPv6-Address 168 string\n"
 	"ATTRIBUTE NAS-Port-Type 61 integer\n"
 	"ATTRIBUTE Message-Authenticator 80 string\n"
 	"ATTRIBUTE Acct-Interim-Interval 85 integer\n"
@@ -116,6 +122,9 @@ static const struct wg_auth_field answer_fields[] = {
 struct reply {
 	char msg[PW_MAX_MSG_SIZE];
 	char framed_ip[INET_ADDRSTRLEN]; /* "" when absent or "let the NAS choose" */
+	char framed_ip6[INET6_ADDRSTRLEN]; /* Framed-IPv6-Address (or a /128 Framed-IPv6-Prefix); "" when absent */
+	unsigned bad_prefix6;              /* Framed-IPv6-Prefix values that name no single address */
+	unsigned bad_addr6;                /* a Framed-IPv6-Address not of 16 bytes: its length + 1 */
 	char routes[MAX_ROUTES][64];
 	unsigned n_routes, bad_routes;
 	uint32_t session_timeout, idle_timeout, interim;
@@ -201,13 +210,12 @@ int radius_send(struct radius_plugin *p, rc_type type, VALUE_PAIR *send, VALUE_P
 		if (msg)
 			msg[0] = '\0';
 		char why[160] = "";
-		if (type == AUTH) {
-			/* Ours, with Message-Authenticator (radius_auth_send.c). */
+		/* Ours, with Message-Authenticator (radius_auth_send.c), for
+		 * accounting too: radcli signs neither. */
+		if (type == AUTH)
 			rc = radius_auth_exchange(p, srv, send, &data.receive_pairs, msg, why, sizeof(why));
-		} else {
-			rc = rc_send_server(srv->rh, &data, msg, type);
-			send = data.send_pairs; /* radcli may have added NAS-IP-Address */
-		}
+		else
+			rc = radius_acct_exchange(p, srv, send, why, sizeof(why));
 		if (rc == OK_RC || rc == REJECT_RC || rc == CHALLENGE_RC) {
 			pthread_mutex_lock(&p->lock);
 			srv->dead_until = 0;
@@ -288,6 +296,27 @@ static void decode_reply(const struct radius_plugin *p, VALUE_PAIR *vp, struct r
 				r->n_routes++;
 			else
 				r->bad_routes++;
+			break;
+		case PW_FRAMED_IPV6_ROUTE:
+			if (r->n_routes < MAX_ROUTES &&
+			    radius_route6_to_cidr(vp->strvalue, r->routes[r->n_routes], sizeof(r->routes[0])) == 0)
+				r->n_routes++;
+			else
+				r->bad_routes++;
+			break;
+		case PW_FRAMED_IPV6_ADDRESS:
+			if (vp->lvalue == 16)
+				inet_ntop(AF_INET6, vp->strvalue, r->framed_ip6, sizeof(r->framed_ip6));
+			else
+				r->bad_addr6 = vp->lvalue + 1;
+			break;
+		case PW_FRAMED_IPV6_PREFIX:
+			/* The client's own address only when the prefix is one
+			 * address: routing-static gives each session one IPv6
+			 * address, it delegates no prefixes. */
+			if (!r->framed_ip6[0] &&
+			    radius_prefix6_address((const uint8_t *)vp->strvalue, vp->lvalue, r->framed_ip6, sizeof(r->framed_ip6)) < 0)
+				r->bad_prefix6++;
 			break;
 		case PW_SESSION_TIMEOUT:
 			r->session_timeout = vp->lvalue;
@@ -387,6 +416,14 @@ static void apply_accept(struct radius_plugin *p, struct login *l, const struct 
 
 	if (r->framed_ip[0])
 		host->auth_set_attr(a, WG_ATTR_FRAMED_IPV4, r->framed_ip);
+	if (r->framed_ip6[0])
+		host->auth_set_attr(a, WG_ATTR_FRAMED_IPV6, r->framed_ip6);
+	if (r->bad_addr6)
+		host->log(NULL, WG_LOG_WARN, "auth-radius: user \"%s\": Framed-IPv6-Address of %u bytes ignored", l->user,
+			  r->bad_addr6 - 1);
+	if (r->bad_prefix6)
+		host->log(NULL, WG_LOG_WARN, "auth-radius: user \"%s\": Framed-IPv6-Prefix ignored: only a /128 (one address) "
+			  "is used", l->user);
 	for (unsigned i = 0; i < r->n_routes; i++)
 		host->auth_set_attr(a, WG_ATTR_ROUTE, r->routes[i]);
 	if (r->bad_routes)

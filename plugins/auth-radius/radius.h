@@ -61,6 +61,10 @@ int radius_send(struct radius_plugin *p, rc_type type, VALUE_PAIR *send, VALUE_P
  * rc_send_server; a reason for BADRESP_RC/ERROR_RC in why. */
 int radius_auth_exchange(struct radius_plugin *p, const struct radius_server *srv, VALUE_PAIR *send,
 			 VALUE_PAIR **received, char *msg, char *why, size_t whylen);
+/* An Accounting-Request, with Message-Authenticator, to one server; OK_RC
+ * when a valid Accounting-Response came (radius_auth_send.c). */
+int radius_acct_exchange(struct radius_plugin *p, const struct radius_server *srv, VALUE_PAIR *send, char *why,
+			 size_t whylen);
 
 /* A handle for building attribute lists (its dictionary); any server's. */
 static inline rc_handle *radius_dict(const struct radius_plugin *p)

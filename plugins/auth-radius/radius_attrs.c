@@ -166,6 +166,52 @@ int radius_route_to_cidr(const char *framed_route, char *out, size_t outlen)
 	return 0;
 }
 
+int radius_route6_to_cidr(const char *framed_route, char *out, size_t outlen)
+{
+	char dest[INET6_ADDRSTRLEN + 5], *slash, *endp;
+	const char *p = framed_route;
+	size_t n = 0;
+	unsigned long bits;
+	struct in6_addr a;
+
+	if (!framed_route)
+		return -1;
+	while (*p == ' ')
+		p++;
+	while (p[n] && p[n] != ' ' && n < sizeof(dest) - 1)
+		n++;
+	if (n == 0 || (p[n] && p[n] != ' '))
+		return -1;
+	memcpy(dest, p, n);
+	dest[n] = '\0';
+	slash = strchr(dest, '/');
+	if (!slash || slash[1] == '\0')
+		return -1;
+	*slash = '\0';
+	errno = 0;
+	bits = strtoul(slash + 1, &endp, 10);
+	if (*endp || errno || bits > 128 || inet_pton(AF_INET6, dest, &a) != 1)
+		return -1;
+	for (unsigned i = 0; i < 16; i++) {
+		long keep = (long)bits - 8 * (long)i;
+		a.s6_addr[i] &= keep >= 8 ? 0xff : keep <= 0 ? 0 : (uint8_t)(0xff << (8 - keep));
+	}
+	char txt[INET6_ADDRSTRLEN];
+	inet_ntop(AF_INET6, &a, txt, sizeof(txt));
+	return (size_t)snprintf(out, outlen, "%s/%lu", txt, bits) < outlen ? 0 : -1;
+}
+
+int radius_prefix6_address(const uint8_t *v, size_t len, char *out, size_t outlen)
+{
+	struct in6_addr a = {0};
+
+	/* RFC 3162: reserved, length, then the prefix (at most 16 bytes). */
+	if (len < 2 || len > 18 || v[1] != 128 || len != 18)
+		return -1;
+	memcpy(&a, v + 2, 16);
+	return inet_ntop(AF_INET6, &a, out, (socklen_t)outlen) ? 0 : -1;
+}
+
 void radius_class_encode(const uint8_t *buf, size_t len, char *out, size_t outlen)
 {
 	int printable = len > 0 && !(len >= 2 && buf[0] == '0' && buf[1] == 'x');

@@ -42,6 +42,13 @@ const char *radius_secret_problem(const char *secret);
  * "198.51.100.0/24", host bits cleared; a destination without /bits is a
  * host route (/32). Returns 0, or -1 for anything else. */
 int radius_route_to_cidr(const char *framed_route, char *out, size_t outlen);
+/* Framed-IPv6-Route ("2001:db8::/32 :: 1": prefix, gateway, metrics) ->
+ * "2001:db8::/32" (host bits cleared). 0, or -1 when the first word is not
+ * an IPv6 prefix with its length. */
+int radius_route6_to_cidr(const char *framed_route, char *out, size_t outlen);
+/* Framed-IPv6-Prefix's value (reserved byte, prefix length, up to 16 bytes
+ * of prefix) -> the address when the length is 128; -1 otherwise. */
+int radius_prefix6_address(const uint8_t *v, size_t len, char *out, size_t outlen);
 
 /* Class is opaque octets. As session attribute text it is kept verbatim
  * when it is printable ASCII, else as "0x" and lower-case hex, which

@@ -106,8 +106,10 @@ static double now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-int radius_auth_exchange(struct radius_plugin *p, const struct radius_server *srv, VALUE_PAIR *pairs,
-			 VALUE_PAIR **received, char *msg, char *why, size_t whylen)
+/* One request to one server, retried on timeout: an Access-Request, or with
+ * acct an Accounting-Request. */
+static int exchange(struct radius_plugin *p, const struct radius_server *srv, VALUE_PAIR *pairs, bool acct,
+		    VALUE_PAIR **received, char *msg, char *why, size_t whylen)
 {
 	struct radius_wire_attr attrs[MAX_SEND_ATTRS];
 	uint32_t ints[MAX_SEND_ATTRS];
@@ -120,11 +122,14 @@ int radius_auth_exchange(struct radius_plugin *p, const struct radius_server *sr
 	*received = NULL;
 	if ((n = to_wire(pairs, attrs, ints)) < 0 || getrandom(auth, sizeof(auth), 0) != sizeof(auth) ||
 	    getrandom(&id, 1, 0) != 1 ||
-	    (len = radius_request_build(req, id, auth, attrs, (size_t)n, srv->spec.secret)) < 0) {
-		snprintf(why, whylen, "could not build the Access-Request");
+	    (len = acct ? radius_acct_request_build(req, id, attrs, (size_t)n, srv->spec.secret)
+			: radius_request_build(req, id, auth, attrs, (size_t)n, srv->spec.secret)) < 0) {
+		snprintf(why, whylen, "could not build the %s", acct ? "Accounting-Request" : "Access-Request");
 		return ERROR_RC;
 	}
-	snprintf(port, sizeof(port), "%u", srv->spec.auth_port);
+	if (acct)
+		memcpy(auth, req + 4, sizeof(auth)); /* the Request Authenticator the build computed */
+	snprintf(port, sizeof(port), "%u", acct ? srv->spec.acct_port : srv->spec.auth_port);
 	if (getaddrinfo(srv->spec.host, port, &hints, &ai) != 0 || !ai) {
 		snprintf(why, whylen, "cannot resolve %s", srv->spec.host);
 		return ERROR_RC;
@@ -155,8 +160,15 @@ int radius_auth_exchange(struct radius_plugin *p, const struct radius_server *sr
 				continue; /* ICMP unreachable: wait out the try */
 			/* A reply that fails the checks is dropped, as a forgery
 			 * would be; a genuine one may still come. */
-			if (radius_reply_check(reply, (size_t)got, id, auth, srv->spec.secret, p->require_ma, why, whylen) < 0)
+			if ((acct ? radius_acct_reply_check(reply, (size_t)got, id, auth, srv->spec.secret, why, whylen)
+				  : radius_reply_check(reply, (size_t)got, id, auth, srv->spec.secret, p->require_ma, why,
+						       whylen)) < 0)
 				continue;
+			if (acct) {
+				rc = OK_RC;
+				why[0] = '\0';
+				break;
+			}
 			size_t plen = (size_t)reply[2] << 8 | reply[3];
 			if (msg)
 				msg[0] = '\0';
@@ -173,4 +185,18 @@ int radius_auth_exchange(struct radius_plugin *p, const struct radius_server *sr
 	if (rc == TIMEOUT_RC && why[0])
 		rc = BADRESP_RC; /* only bad replies came */
 	return rc;
+}
+
+int radius_auth_exchange(struct radius_plugin *p, const struct radius_server *srv, VALUE_PAIR *pairs,
+			 VALUE_PAIR **received, char *msg, char *why, size_t whylen)
+{
+	return exchange(p, srv, pairs, false, received, msg, why, whylen);
+}
+
+int radius_acct_exchange(struct radius_plugin *p, const struct radius_server *srv, VALUE_PAIR *pairs, char *why,
+			 size_t whylen)
+{
+	VALUE_PAIR *none = NULL;
+
+	return exchange(p, srv, pairs, true, &none, NULL, why, whylen);
 }

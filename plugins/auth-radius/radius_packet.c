@@ -55,12 +55,12 @@ static int hide_password(uint8_t *out, const uint8_t *pw, size_t len, const char
 	return (int)padded;
 }
 
-int radius_request_build(uint8_t *out, uint8_t id, const uint8_t authenticator[16], const struct radius_wire_attr *attrs,
-			 size_t n, const char *secret)
+static int build(uint8_t code, uint8_t *out, uint8_t id, const uint8_t authenticator[16],
+		 const struct radius_wire_attr *attrs, size_t n, const char *secret)
 {
 	size_t at = RADIUS_HDR_LEN;
 
-	out[0] = RADIUS_CODE_ACCESS_REQUEST;
+	out[0] = code;
 	out[1] = id;
 	memcpy(out + 4, authenticator, 16);
 	/* Message-Authenticator first (as hardened servers expect), zeroed
@@ -91,6 +91,28 @@ int radius_request_build(uint8_t *out, uint8_t id, const uint8_t authenticator[1
 	if (hmac_md5(secret, out, at, out + RADIUS_HDR_LEN + 2) < 0)
 		return -1;
 	return (int)at;
+}
+
+int radius_request_build(uint8_t *out, uint8_t id, const uint8_t authenticator[16], const struct radius_wire_attr *attrs,
+			 size_t n, const char *secret)
+{
+	return build(RADIUS_CODE_ACCESS_REQUEST, out, id, authenticator, attrs, n, secret);
+}
+
+int radius_acct_request_build(uint8_t *out, uint8_t id, const struct radius_wire_attr *attrs, size_t n, const char *secret)
+{
+	static const uint8_t zero[16];
+
+	for (size_t i = 0; i < n; i++)
+		if (attrs[i].type == RADIUS_ATTR_USER_PASSWORD)
+			return -1; /* hidden with the authenticator, which is not known yet */
+	/* The Message-Authenticator over the packet with a zero Request
+	 * Authenticator (as FreeRADIUS checks it), then the Request
+	 * Authenticator over the signed packet (RFC 2866 3). */
+	int len = build(RADIUS_CODE_ACCOUNTING_REQUEST, out, id, zero, attrs, n, secret);
+	if (len < 0 || md5_parts(out, (size_t)len, (const uint8_t *)secret, strlen(secret), out + 4) < 0)
+		return -1;
+	return len;
 }
 
 bool radius_vsa_next(const uint8_t *vsa, size_t vlen, size_t *pos, uint32_t *vendor, uint8_t *type,
@@ -127,8 +149,8 @@ static bool same16(const uint8_t *a, const uint8_t *b)
 	return d == 0;
 }
 
-int radius_reply_check(const uint8_t *pkt, size_t len, uint8_t id, const uint8_t authenticator[16], const char *secret,
-		       bool require_ma, char *why, size_t whylen)
+static int reply_check(const uint8_t *pkt, size_t len, uint8_t id, const uint8_t authenticator[16], const char *secret,
+		       bool require_ma, bool acct, char *why, size_t whylen)
 {
 	uint8_t copy[RADIUS_PKT_MAX], digest[16];
 	size_t plen, pos = RADIUS_HDR_LEN, ma_at = 0, vlen;
@@ -146,8 +168,9 @@ int radius_reply_check(const uint8_t *pkt, size_t len, uint8_t id, const uint8_t
 		return -1;
 	}
 	len = plen; /* RFC 2865 3: octets past Length are padding, ignored */
-	if (pkt[0] != RADIUS_CODE_ACCESS_ACCEPT && pkt[0] != RADIUS_CODE_ACCESS_REJECT &&
-	    pkt[0] != RADIUS_CODE_ACCESS_CHALLENGE) {
+	if (acct ? pkt[0] != RADIUS_CODE_ACCOUNTING_RESPONSE
+		 : pkt[0] != RADIUS_CODE_ACCESS_ACCEPT && pkt[0] != RADIUS_CODE_ACCESS_REJECT &&
+			   pkt[0] != RADIUS_CODE_ACCESS_CHALLENGE) {
 		snprintf(why, whylen, "a reply with code %u", pkt[0]);
 		return -1;
 	}
@@ -193,4 +216,16 @@ int radius_reply_check(const uint8_t *pkt, size_t len, uint8_t id, const uint8_t
 		return -1;
 	}
 	return 0;
+}
+
+int radius_reply_check(const uint8_t *pkt, size_t len, uint8_t id, const uint8_t authenticator[16], const char *secret,
+		       bool require_ma, char *why, size_t whylen)
+{
+	return reply_check(pkt, len, id, authenticator, secret, require_ma, false, why, whylen);
+}
+
+int radius_acct_reply_check(const uint8_t *pkt, size_t len, uint8_t id, const uint8_t authenticator[16],
+			    const char *secret, char *why, size_t whylen)
+{
+	return reply_check(pkt, len, id, authenticator, secret, false, true, why, whylen);
 }

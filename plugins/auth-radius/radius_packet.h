@@ -18,6 +18,8 @@
 #define RADIUS_CODE_ACCESS_ACCEPT 2
 #define RADIUS_CODE_ACCESS_REJECT 3
 #define RADIUS_CODE_ACCESS_CHALLENGE 11
+#define RADIUS_CODE_ACCOUNTING_REQUEST 4
+#define RADIUS_CODE_ACCOUNTING_RESPONSE 5
 #define RADIUS_ATTR_USER_PASSWORD 2
 #define RADIUS_ATTR_MESSAGE_AUTHENTICATOR 80
 #define RADIUS_ATTR_VENDOR_SPECIFIC 26
@@ -40,6 +42,19 @@ struct radius_wire_attr {
  * fit or is empty. */
 int radius_request_build(uint8_t *out, uint8_t id, const uint8_t authenticator[16], const struct radius_wire_attr *attrs,
 			 size_t n, const char *secret);
+
+/* Writes an Accounting-Request into out (at least RADIUS_PKT_MAX bytes):
+ * Message-Authenticator first (computed with a zero Request
+ * Authenticator), then attrs, then the Request Authenticator of RFC 2866
+ * (MD5 over the packet and the secret) at out + 4. Returns its length, or
+ * -1 (an attribute that does not fit, or a User-Password). */
+int radius_acct_request_build(uint8_t *out, uint8_t id, const struct radius_wire_attr *attrs, size_t n, const char *secret);
+
+/* Checks an Accounting-Response to the request with `id` and Request
+ * Authenticator `authenticator` as radius_reply_check does; its
+ * Message-Authenticator is checked when present, not required. */
+int radius_acct_reply_check(const uint8_t *pkt, size_t len, uint8_t id, const uint8_t authenticator[16],
+			    const char *secret, char *why, size_t whylen);
 
 /* Checks a reply to the request with `id` and `authenticator`: length,
  * code (Accept, Reject, Challenge), id, attribute framing, the Response

@@ -73,8 +73,11 @@ void lua_snap_apply(const struct wg_host *host, const struct wg_session *s, cons
 		host->session_set_group(s, snap->set_group);
 	if (snap->set_pool && WG_HOST_HAS(host, session_set_attr))
 		host->session_set_attr(s, WG_ATTR_POOL, snap->set_pool);
+	/* An address with a ':' is IPv6: the routing plugin leases by it when
+	 * no IPv4 address was asked for (routing-static: its slot). */
 	if (snap->set_address && WG_HOST_HAS(host, session_set_attr))
-		host->session_set_attr(s, WG_ATTR_FRAMED_IPV4, snap->set_address);
+		host->session_set_attr(s, strchr(snap->set_address, ':') ? WG_ATTR_FRAMED_IPV6 : WG_ATTR_FRAMED_IPV4,
+				       snap->set_address);
 	if (snap->set_max_same_clients && WG_HOST_HAS(host, session_set_attr))
 		host->session_set_attr(s, WG_ATTR_MAX_SAME_CLIENTS, snap->set_max_same_clients);
 	for (size_t i = 0; i < LUA_N_LIMITS; i++)

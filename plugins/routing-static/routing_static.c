@@ -297,11 +297,47 @@ static int networks(void *state, char *net4, size_t len4, char *net6, size_t len
 /* The pool slot of the address an auth backend asked for (RADIUS
  * Framed-IP-Address), or -1 to lease from the pool as usual: when there is
  * none, or it is outside the pool, reserved or taken (logged). */
+/* The slot of an IPv6 address of the pool: its host number, which lease()
+ * puts in the low 64 bits; -1 (logged) for an address outside ipv6-network
+ * or past the IPv4 pool's slots. */
+static int64_t framed6_slot(struct routing *r, const struct wg_session *s, const char *want)
+{
+	struct in6_addr a;
+	uint64_t host = 0;
+
+	if (inet_pton(AF_INET6, want, &a) != 1) {
+		r->host->log(s, WG_LOG_WARN, "framed IPv6 address \"%s\" is not an IPv6 address; leasing from the pool", want);
+		return -1;
+	}
+	bool inside = r->have6;
+	for (int k = 0; k < 16 && inside; k++) {
+		int keep = (int)r->prefix6 - 8 * k;
+		uint8_t mask = keep >= 8 ? 0xff : keep <= 0 ? 0 : (uint8_t)(0xff << (8 - keep));
+		if ((a.s6_addr[k] & mask) != r->base6.s6_addr[k] || (k < 8 && (a.s6_addr[k] & ~mask)))
+			inside = false; /* another network, or a host number past 64 bits */
+		if (k >= 8)
+			host = host << 8 | (a.s6_addr[k] & ~mask & 0xff);
+	}
+	if (!inside || host < 2 || host >= r->size4 - 1 || (r->limit6 && host >= r->limit6)) {
+		r->host->log(s, WG_LOG_WARN, "framed IPv6 address %s is outside the pool %s (or reserved, or past %s); "
+			     "leasing from the pool", want, r->have6 ? r->net6_text : "(no ipv6-network)", r->net4_text);
+		return -1;
+	}
+	if (is_marked(r, host)) {
+		r->host->log(s, WG_LOG_WARN, "framed IPv6 address %s is in use; leasing from the pool", want);
+		return -1;
+	}
+	return (int64_t)host;
+}
+
 static int64_t framed_slot(struct routing *r, const struct wg_session *s)
 {
 	const char *want = r->host->session_get(s, WG_SESS_ATTR_PREFIX WG_ATTR_FRAMED_IPV4);
+	const char *want6 = r->host->session_get(s, WG_SESS_ATTR_PREFIX WG_ATTR_FRAMED_IPV6);
 	struct in_addr a;
 
+	if ((!want || !*want) && want6 && *want6)
+		return framed6_slot(r, s, want6);
 	if (!want || !*want)
 		return -1;
 	if (inet_pton(AF_INET, want, &a) != 1) {

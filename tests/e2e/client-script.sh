@@ -43,6 +43,13 @@ connect)
 		ip route replace "$a/$m" dev "$TUNDEV" || exit 1
 		i=$((i + 1))
 	done
+	# IPv6 routes (X-CSTP-Split-Include-IP6, or -Include with an IPv6 prefix).
+	i=0
+	while [ "$i" -lt "${CISCO_IPV6_SPLIT_INC:-0}" ] && [ "$i" -lt 256 ]; do
+		eval "a=\$CISCO_IPV6_SPLIT_INC_${i}_ADDR m=\$CISCO_IPV6_SPLIT_INC_${i}_MASKLEN"
+		ip -6 route replace "$a/$m" dev "$TUNDEV" || exit 1
+		i=$((i + 1))
+	done
 	record
 	;;
 disconnect)

@@ -1,4 +1,5 @@
-/* RADIUS replies to an Access-Request, as auth-radius checks them before
+/* RADIUS replies to an Access-Request (and Accounting-Responses to an
+ * Accounting-Request), as auth-radius checks them before
  * reading any attribute (plugins/auth-radius/radius_packet.c): framing,
  * code, id, Response Authenticator, Message-Authenticator. The seeds are
  * signed with the secret and request authenticator below. */
@@ -18,7 +19,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t type;
 
 	if (radius_reply_check(data, size, 7, auth, "wg-lab-radius-secret", true, why, sizeof(why)) == 0 ||
-	    radius_reply_check(data, size, 7, auth, "wg-lab-radius-secret", false, why, sizeof(why)) == 0) {
+	    radius_reply_check(data, size, 7, auth, "wg-lab-radius-secret", false, why, sizeof(why)) == 0 ||
+	    radius_acct_reply_check(data, size, 7, auth, "wg-lab-radius-secret", why, sizeof(why)) == 0) {
 		size_t len = (size_t)data[2] << 8 | data[3];
 		while (radius_attr_next(data, len, &pos, &type, &value, &vlen)) {
 			size_t vpos = 4, sublen;

@@ -121,6 +121,7 @@ if migrate radius "$work/fixtures/radius.conf"; then
 	check "restrict-user-to-routes of a group" j 00-server.json '.server.groups.engineering["restrict-user-to-routes"] == true'
 	check "rekey carried" j 00-server.json '.server["rekey-time"] == 3600 and .server["rekey-method"] == "new-tunnel"'
 	check "camouflage carried" j 00-server.json '.server["camouflage-secret"] == "mysecret"'
+	check "PROXY protocol carried" j 00-server.json '.server["listen-proxy-proto"] == true'
 fi
 
 # --- certificate then password, per-user files ------------------------------------------

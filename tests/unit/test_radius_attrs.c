@@ -128,3 +128,31 @@ Test(radius_attrs, terminate_cause)
 	cr_assert_eq(radius_terminate_cause("disconnected by policy"), 10);
 	cr_assert_eq(radius_terminate_cause(NULL), 10);
 }
+
+Test(radius_attrs, framed_ipv6_route_is_its_prefix)
+{
+	char out[64];
+
+	cr_assert_eq(radius_route6_to_cidr("2001:db8:1::/48 :: 1", out, sizeof(out)), 0);
+	cr_assert_str_eq(out, "2001:db8:1::/48");
+	cr_assert_eq(radius_route6_to_cidr("  fd00:203::99/64", out, sizeof(out)), 0);
+	cr_assert_str_eq(out, "fd00:203::/64", "host bits are cleared");
+	cr_assert_eq(radius_route6_to_cidr("2001:db8::/129", out, sizeof(out)), -1);
+	cr_assert_eq(radius_route6_to_cidr("2001:db8::", out, sizeof(out)), -1, "no prefix length");
+	cr_assert_eq(radius_route6_to_cidr("10.0.0.0/8", out, sizeof(out)), -1);
+	cr_assert_eq(radius_route6_to_cidr("2001:db8::/x", out, sizeof(out)), -1);
+	cr_assert_eq(radius_route6_to_cidr("", out, sizeof(out)), -1);
+	cr_assert_eq(radius_route6_to_cidr(NULL, out, sizeof(out)), -1);
+}
+
+Test(radius_attrs, framed_ipv6_prefix_of_one_address)
+{
+	uint8_t v[18] = {0, 128, 0x20, 0x01, 0x0d, 0xb8, 0, 8, [17] = 0x42};
+	char out[64];
+
+	cr_assert_eq(radius_prefix6_address(v, sizeof(v), out, sizeof(out)), 0);
+	cr_assert_str_eq(out, "2001:db8:8::42");
+	v[1] = 64;
+	cr_assert_eq(radius_prefix6_address(v, 10, out, sizeof(out)), -1, "a /64 names no single address");
+	cr_assert_eq(radius_prefix6_address(v, 1, out, sizeof(out)), -1);
+}

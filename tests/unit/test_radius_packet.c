@@ -155,3 +155,50 @@ Test(radius_packet, other_bad_replies)
 	cr_assert_str_eq(why, "a reply with a malformed attribute at byte 38");
 	cr_assert_eq(check(p, 19, true, why), -1);
 }
+
+/* Accounting-Request: Message-Authenticator over the packet with a zero
+ * Request Authenticator, then the Request Authenticator of RFC 2866 over
+ * the signed packet; checked with wolfCrypt. */
+Test(radius_packet, accounting_request_is_signed_both_ways)
+{
+	uint8_t pkt[RADIUS_PKT_MAX], copy[RADIUS_PKT_MAX], mac[16], digest[16];
+	const struct radius_wire_attr attrs[] = {
+		{40, (const uint8_t *)"\0\0\0\1", 4},
+		{44, (const uint8_t *)"0123456789abcdef", 16},
+	};
+	int len = radius_acct_request_build(pkt, 3, attrs, 2, secret);
+	cr_assert_eq(len, 20 + 18 + 6 + 18);
+	cr_assert_eq(pkt[0], 4);
+	cr_assert_eq(pkt[20], 80, "Message-Authenticator is the first attribute");
+	memcpy(copy, pkt, (size_t)len);
+	memset(copy + 4, 0, 16);
+	wc_Md5 m;
+	wc_InitMd5(&m);
+	wc_Md5Update(&m, copy, (word32)len);
+	wc_Md5Update(&m, (const byte *)secret, sizeof(secret) - 1);
+	wc_Md5Final(&m, digest);
+	wc_Md5Free(&m);
+	cr_assert_arr_eq(digest, pkt + 4, 16, "Request Authenticator");
+	memset(copy + 22, 0, 16);
+	hmac_md5(copy, (size_t)len, mac);
+	cr_assert_arr_eq(mac, pkt + 22, 16, "Message-Authenticator");
+	const struct radius_wire_attr pw[] = {{2, (const uint8_t *)"x", 1}};
+	cr_assert_eq(radius_acct_request_build(pkt, 3, pw, 1, secret), -1, "no password in accounting");
+}
+
+Test(radius_packet, accounting_response_checked)
+{
+	uint8_t p[256];
+	char why[200];
+	size_t n = craft(p, 5, 7, false);
+
+	cr_assert_eq(radius_acct_reply_check(p, n, 7, req_auth, secret, why, sizeof(why)), 0, "%s", why);
+	n = craft(p, 5, 7, true);
+	cr_assert_eq(radius_acct_reply_check(p, n, 7, req_auth, secret, why, sizeof(why)), 0, "%s", why);
+	p[30] ^= 1; /* inside the Message-Authenticator */
+	cr_assert_eq(radius_acct_reply_check(p, n, 7, req_auth, secret, why, sizeof(why)), -1);
+	n = craft(p, 2, 7, true);
+	cr_assert_eq(radius_acct_reply_check(p, n, 7, req_auth, secret, why, sizeof(why)), -1, "an Access-Accept");
+	n = craft(p, 5, 7, true);
+	cr_assert_eq(check(p, n, false, why), -1, "an Accounting-Response is no answer to an Access-Request");
+}

@@ -117,6 +117,10 @@ struct wg_watch;       /* a watched file descriptor (transports) */
  * for policy scripts and for the plugin's own later use (e.g. RADIUS Class
  * echoed in accounting). Values are text. */
 #define WG_ATTR_FRAMED_IPV4 "framed-ipv4"         /* lease this address if the pool has it */
+/* Lease the pool slot of this IPv6 address (RADIUS Framed-IPv6-Address)
+ * when no framed-ipv4 is given; routing-static's IPv4 and IPv6 addresses
+ * share a slot, so the IPv4 address follows. */
+#define WG_ATTR_FRAMED_IPV6 "framed-ipv6"
 #define WG_ATTR_ROUTE "route"                     /* may repeat: split-include "10.1.0.0/16" */
 #define WG_ATTR_DNS "dns"                         /* may repeat: a DNS server */
 #define WG_ATTR_SESSION_TIMEOUT "session-timeout" /* seconds */
