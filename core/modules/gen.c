@@ -1,5 +1,6 @@
 /* Generations: reference counts, deferred freeing, parked leases. */
 #include "modules/gen.h"
+#include "util/addr.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -13,7 +14,7 @@
 #include "util/log.h"
 #include "server.h"
 #include "session/session.h"
-#include "workers/workpool.h"
+#include "util/workpool.h"
 
 #define COLLECT_RETRY_S 1
 
@@ -181,7 +182,7 @@ static bool lease_addr4(const struct wg_tunnel_config *tc, uint8_t out[4])
 
 static bool lease_addr6(const struct wg_tunnel_config *tc, uint8_t out[16])
 {
-	return tc->addr6[0] && wg_session_parse_addr6(tc->addr6, out) == 0;
+	return tc->addr6[0] && wg_addr_parse6(tc->addr6, out) == 0;
 }
 
 static struct wg_session *holder_of(struct wg_server *srv, const struct wg_tunnel_config *tc,

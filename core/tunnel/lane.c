@@ -16,8 +16,9 @@
 #include "net/listen_socket.h"
 #include "modules/loader.h"
 #include "util/log.h"
-#include "control/metrics.h"
+#include "observe/metrics.h"
 #include "server.h"
+#include "util/current.h"
 #include "session/session.h"
 
 /* ---- the session's choice ------------------------------------------------ */

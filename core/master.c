@@ -1,5 +1,5 @@
 /* The master of several worker processes (see master.h). */
-#include "workers/master.h"
+#include "master.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -25,7 +25,7 @@
 #include "net/listen_socket.h"
 #include "util/log.h"
 #include "server.h"
-#include "workers/sd_notify.h"
+#include "observe/sd_notify.h"
 #include "config/server_options.h"
 #include "workers/steer.h"
 #include "workers/worker.h"
