@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include "tunnel/cstp_frame.h"
-#include "tunnel/datapath.h"
 #include "net/http_parser.h"
 #include "net/listen_socket.h"
 #include "modules/loader.h"
@@ -328,6 +327,11 @@ int wg_host_lane_tls_export(struct wg_lane *l, const char *label, uint8_t *out, 
 
 const struct wg_session *wg_host_lane_session(const struct wg_lane *l)
 {
+	return wg_lane_owner(l);
+}
+
+struct wg_session *wg_lane_owner(const struct wg_lane *l)
+{
 	return l ? l->s : NULL;
 }
 
@@ -360,34 +364,3 @@ void wg_host_lane_down(struct wg_lane *l, const char *why)
 		wg_session_detached(s);
 }
 
-void wg_host_rx_begin(void)
-{
-	struct wg_server *srv = wg_server_current();
-
-	if (srv)
-		wg_datapath_rx_begin(srv);
-}
-
-void wg_host_rx_end(void)
-{
-	struct wg_server *srv = wg_server_current();
-
-	if (srv)
-		wg_datapath_rx_end(srv);
-}
-
-void wg_host_lane_input(struct wg_lane *l, uint32_t type, const uint8_t *payload, size_t len)
-{
-	struct wg_session *s = l ? l->s : NULL;
-
-	if (!s || s->ending)
-		return;
-	if (type == WG_CSTP_DATA) {
-		s->last_rx = time(NULL);
-		wg_datapath_from_client(s, payload, len);
-	} else if (type == WG_CSTP_DISCONNECT) {
-		char why[64];
-		snprintf(why, sizeof(why), "client disconnected (%s)", wg_lane_name(l));
-		wg_session_end(s, why);
-	}
-}
