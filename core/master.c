@@ -28,6 +28,7 @@
 #include "observe/sd_notify.h"
 #include "config/server_options.h"
 #include "workers/steer.h"
+#include "session/user_count.h"
 #include "workers/worker.h"
 
 #define MAX_WORKERS 64

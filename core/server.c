@@ -1,5 +1,6 @@
 /* Bringing a worker up and down: plugins, TLS, TUN, sockets, signals. */
 #include "server.h"
+#include "workers/steer.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>

@@ -38,6 +38,7 @@
 #include "login/policy.h"
 #include "server.h"
 #include "session/session.h"
+#include "session/user_count.h"
 
 #define CONTEXT_LEN 16
 #define MAX_FAILURES 3

@@ -2,6 +2,8 @@
  * timer per session that enforces idle, session and reconnect timeouts
  * (one libevent timer each, so a tick never walks all sessions). */
 #include "session/session.h"
+#include "session/lease.h"
+#include "session/user_count.h"
 #include "util/addr.h"
 
 #include <arpa/inet.h>
@@ -248,7 +250,7 @@ int wg_session_lease_begin(struct wg_session *s, struct wg_tunnel_config *tc)
 	if (srv->default_domain)
 		snprintf(tc->default_domain, sizeof(tc->default_domain), "%s", srv->default_domain);
 	apply_backend_timeouts(s, tc);
-	rc = wg_gen_lease(s, tc); /* the routing plugin of the session's generation */
+	rc = wg_session_lease(s, tc); /* the routing plugin of the session's generation */
 	if (rc < 0) {
 		wg_log(s, WG_LOG_WARN, "no address for the session: %s", rc == -EADDRNOTAVAIL ? "pool exhausted" : strerror(-rc));
 		return rc;
@@ -298,7 +300,7 @@ static void release_lease(struct wg_session *s)
 	snprintf(tc.netmask4, sizeof(tc.netmask4), "%s", s->tc.netmask4);
 	snprintf(tc.addr6, sizeof(tc.addr6), "%s", s->tc.addr6);
 	tc.prefix6 = s->tc.prefix6;
-	wg_gen_release(s, &tc);
+	wg_session_lease_release(s, &tc);
 }
 
 void wg_session_stats(const struct wg_session *s, struct wg_session_stats *out)
