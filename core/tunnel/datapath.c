@@ -3,6 +3,7 @@
  * buffer behind room for the CSTP header, so framing needs no copy and no
  * allocation. */
 #include "tunnel/datapath.h"
+#include "tunnel/ip_hdr.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -31,11 +32,11 @@ _Static_assert(WG_TUN_HEADROOM >= WG_CSTP_HEADER_LEN, "no room for the CSTP head
 
 static struct wg_session *owner_of(struct wg_server *srv, const uint8_t *pkt, size_t len)
 {
-	if (len >= 20 && (pkt[0] >> 4) == 4)
-		return wg_hashmap_get(srv->by_addr4, pkt + 16);
-	if (len >= 40 && (pkt[0] >> 4) == 6)
-		return wg_hashmap_get(srv->by_addr6, pkt + 24);
-	return NULL;
+	switch (wg_ip_family(pkt, len)) {
+	case 4: return wg_hashmap_get(srv->by_addr4, pkt + WG_IP4_DST);
+	case 6: return wg_hashmap_get(srv->by_addr6, pkt + WG_IP6_DST);
+	default: return NULL;
+	}
 }
 
 /* A token bucket: refilled at the limit, with 200 ms (at least 64 KiB) of

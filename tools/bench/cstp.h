@@ -6,18 +6,20 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <wolfguard/cstp_wire.h>
 
+/* The bench's names for the one definition of the wire (sdk/). */
 enum {
-	WGB_CSTP_DATA = 0x00,
-	WGB_CSTP_DPD_REQ = 0x03,
-	WGB_CSTP_DPD_RESP = 0x04,
-	WGB_CSTP_DISCONNECT = 0x05,
-	WGB_CSTP_KEEPALIVE = 0x07,
-	WGB_CSTP_COMPRESSED = 0x08,
-	WGB_CSTP_TERMINATE = 0x09,
+	WGB_CSTP_DATA = WG_CSTP_DATA,
+	WGB_CSTP_DPD_REQ = WG_CSTP_DPD_REQ,
+	WGB_CSTP_DPD_RESP = WG_CSTP_DPD_RESP,
+	WGB_CSTP_DISCONNECT = WG_CSTP_DISCONNECT,
+	WGB_CSTP_KEEPALIVE = WG_CSTP_KEEPALIVE,
+	WGB_CSTP_COMPRESSED = WG_CSTP_COMPRESSED,
+	WGB_CSTP_TERMINATE = WG_CSTP_TERMINATE,
 };
 
-#define WGB_CSTP_HDR 8
+#define WGB_CSTP_HDR WG_CSTP_HEADER_LEN
 #define WGB_CSTP_MAX_DPD_PAYLOAD 2048
 
 struct wgb_tunnel_params {
