@@ -54,6 +54,13 @@
 #define STOP_TICK_MS 50
 #define STOP_MAX_TICKS 40 /* 2 s for the DISCONNECTs to leave */
 
+/* wg_server_init's promise: every failure says why. */
+static int init_failed(const char *why)
+{
+	wg_log(NULL, WG_LOG_ERROR, "server start: %s", why);
+	return -1;
+}
+
 static bool sockaddr_text(const struct sockaddr_storage *ss, char *out, size_t len)
 {
 	if (ss->ss_family == AF_INET)
@@ -269,7 +276,7 @@ static int setup_tun(struct wg_server *srv)
 	}
 	srv->tun_ev = event_new(srv->base, srv->tun.fd, EV_READ | EV_PERSIST, on_tun, srv);
 	if (!srv->tun_ev || event_add(srv->tun_ev, NULL) < 0)
-		return -1;
+		return init_failed("cannot watch the TUN device");
 	if (w->count > 1)
 		wg_log(NULL, WG_LOG_INFO, "TUN %s queue %u of %u: %s/%u%s%s", srv->tun.name, w->index, w->count, host4,
 		       prefix4, host6[0] ? " " : "", host6);
@@ -293,7 +300,7 @@ static int setup_signals(struct wg_server *srv)
 	srv->sig_term = evsignal_new(srv->base, SIGTERM, on_signal, srv);
 	srv->sig_hup = evsignal_new(srv->base, SIGHUP, on_signal, srv);
 	if (!srv->sig_int || !srv->sig_term || !srv->sig_hup)
-		return -1;
+		return init_failed("cannot watch signals");
 	evsignal_add(srv->sig_int, NULL);
 	evsignal_add(srv->sig_term, NULL);
 	evsignal_add(srv->sig_hup, NULL);
@@ -401,10 +408,10 @@ int wg_server_init(struct wg_server *srv, struct wg_conf *conf, const struct wg_
 	srv->logins_by_addr = wg_addr_count_new();
 	if (!srv->base || !srv->by_cookie || !srv->by_addr4 || !srv->by_addr6 || !srv->by_context ||
 	    !srv->unauth_by_addr || !srv->logins_by_addr)
-		return -1;
+		return init_failed("out of memory for the event loop or the session tables");
 	srv->pool = wg_workpool_new(srv->base, WORKER_THREADS);
 	if (!srv->pool)
-		return -1;
+		return init_failed("cannot start the worker threads");
 	srv->user_count = srv->worker.user_count;
 	if (!srv->user_count) {
 		srv->user_count = wg_user_count_new(wg_user_count_slots(srv->scfg));
@@ -447,7 +454,7 @@ int wg_server_init(struct wg_server *srv, struct wg_conf *conf, const struct wg_
 	srv->ban_ev = event_new(srv->base, -1, EV_PERSIST, on_ban_expire, srv);
 	struct timeval every = {.tv_sec = BAN_EXPIRE_S};
 	if (!srv->ban_ev || event_add(srv->ban_ev, &every) < 0)
-		return -1;
+		return init_failed("cannot start the ban expiry timer");
 	if (confine(srv) < 0)
 		return -1;
 	char names[256] = "";
