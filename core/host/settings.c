@@ -10,6 +10,7 @@
 #include "config/config.h"
 #include "login/ban.h"
 #include "server.h"
+#include "session/limits.h"
 #include "util/log.h"
 
 #define CAMOUFLAGE_PAGE_MAX (256u << 10)
@@ -70,6 +71,8 @@ int wg_server_apply_settings(struct wg_server *srv, char *why, size_t whylen)
 	srv->banner = wg_config_string(c, "banner");
 	srv->default_domain = wg_config_string(c, "default-domain");
 	srv->server_name = wg_config_string(c, "server-name");
+	if (wg_limits_check_config(c, why, whylen) < 0)
+		return -1;
 	return apply_camouflage(srv, why, whylen);
 }
 

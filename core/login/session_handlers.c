@@ -4,6 +4,7 @@
 
 #include "login/policy.h"
 #include "session/session.h"
+#include "tunnel/iroute.h"
 #include "tunnel/lane.h"
 #include "tunnel/tunnel.h"
 
@@ -12,4 +13,6 @@ const struct wg_session_handlers wg_login_session_handlers = {
 	.ending = wg_policy_on_disconnect,
 	.goodbye = wg_tunnel_goodbye,
 	.close_lanes = wg_lanes_close,
+	.routes_bound = wg_iroutes_bind,
+	.routes_unbound = wg_iroutes_unbind,
 };

@@ -22,6 +22,7 @@
 #include "util/log.h"
 #include "observe/metrics.h"
 #include "server.h"
+#include "session/limits.h"
 
 static const struct wg_session_handlers no_handlers;
 
@@ -274,7 +275,13 @@ int wg_session_tunnel_ready(struct wg_session *s, const struct wg_tunnel_config 
 	memcpy(s->tc.addr6, addr6, sizeof(addr6));
 	free(s->pushed);
 	s->pushed = handlers(s->srv)->render_pushed ? handlers(s->srv)->render_pushed(tc) : NULL;
-	return s->pushed ? 0 : -ENOMEM;
+	if (!s->pushed)
+		return -ENOMEM;
+	if (wg_session_limits_apply(s, tc) < 0)
+		return -EINVAL;
+	if (handlers(s->srv)->routes_bound)
+		handlers(s->srv)->routes_bound(s);
+	return 0;
 }
 
 void wg_session_hold(struct wg_session *s)
@@ -374,6 +381,7 @@ void wg_session_end(struct wg_session *s, const char *reason)
 		json_object_set_new(ev, "tx_bytes", json_integer((json_int_t)s->tx_bytes));
 		json_object_set_new(ev, "rx_packets", json_integer((json_int_t)s->rx_pkts));
 		json_object_set_new(ev, "tx_packets", json_integer((json_int_t)s->tx_pkts));
+		json_object_set_new(ev, "filtered_packets", json_integer((json_int_t)s->filtered_pkts));
 		json_object_set_new(ev, "duration_s", json_integer((json_int_t)(time(NULL) - s->created)));
 	}
 	wg_events_emit(srv, "disconnect", ev);
@@ -401,6 +409,9 @@ void wg_session_end(struct wg_session *s, const char *reason)
 		wg_user_count_release(srv->user_count, s->user);
 	s->user_counted = false;
 	free(s->pushed);
+	wg_session_limits_free(s);
+	if (h->routes_unbound)
+		h->routes_unbound(s);
 	free(s->end_reason);
 	if (s->addr4)
 		wg_hashmap_del(srv->by_addr4, &s->addr4);
@@ -439,6 +450,10 @@ static void session_timer_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (s->quota_reached && !s->quota_throttle) {
+		wg_session_end(s, "data quota reached");
+		return;
+	}
 	if (s->cstp == NULL && s->active == NULL) {
 		if (now >= s->disconnected_at + (time_t)s->srv->cookie_lifetime) {
 			wg_session_end(s, "cookie expired without a reconnect");
