@@ -6,10 +6,10 @@
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
 
-#include "config/check_config.h"
+#include "modules/check_config.h"
 #include "config/config.h"
 #include "util/log.h"
-#include "workers/master.h"
+#include "master.h"
 #include "server.h"
 #include "config/server_options.h"
 #include "net/tls.h"

@@ -1,5 +1,6 @@
 /* Bringing a worker up and down: plugins, TLS, TUN, sockets, signals. */
 #include "server.h"
+#include "workers/steer.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -14,18 +15,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CAMOUFLAGE_PAGE_MAX (256u << 10)
-
-struct wg_server;
-static int apply_camouflage(struct wg_server *srv, char *why, size_t whylen);
-
-#include "login/addr_count.h"
+#include "net/addr_count.h"
+#include "util/addr.h"
 #include "login/auth.h"
 #include "login/ban.h"
 #include "net/conn.h"
 #include "control/control.h"
 #include "tunnel/datapath.h"
-#include "control/events.h"
+#include "observe/events.h"
 #include "tunnel/lane.h"
 #include "net/fd_limit.h"
 #include "confine/privdrop.h"
@@ -33,21 +30,25 @@ static int apply_camouflage(struct wg_server *srv, char *why, size_t whylen);
 #include "confine/sandbox_seccomp.h"
 #include "session/limits.h"
 #include "tunnel/iroute.h"
-#include "workers/sd_notify.h"
+#include "observe/sd_notify.h"
 #include "modules/gen.h"
 #include "hashmap.h"
-#include "modules/host.h"
+#include "host/host.h"
 #include "net/listen_socket.h"
 #include "util/log.h"
 #include "login/login_limits.h"
-#include "control/metrics.h"
+#include "login/router.h"
+#include "login/session_handlers.h"
+#include "observe/metrics.h"
 #include "control/metrics_http.h"
-#include "modules/reload.h"
+#include "host/reload.h"
 #include "config/server_options.h"
 #include "session/session.h"
 #include "net/tls.h"
 #include "session/user_count.h"
-#include "workers/workpool.h"
+#include "util/workpool.h"
+#include "util/current.h"
+#include "host/settings.h"
 
 #define ACCEPT_BURST 64
 #define WORKER_THREADS 4
@@ -55,137 +56,11 @@ static int apply_camouflage(struct wg_server *srv, char *why, size_t whylen);
 #define STOP_TICK_MS 50
 #define STOP_MAX_TICKS 40 /* 2 s for the DISCONNECTs to leave */
 
-static __thread struct wg_server *current;
-
-struct wg_server *wg_server_current(void)
+/* wg_server_init's promise: every failure says why. */
+static int init_failed(const char *why)
 {
-	return current;
-}
-
-int wg_server_apply_settings(struct wg_server *srv, char *why, size_t whylen)
-{
-	const struct wg_config *c = srv->scfg;
-	int level = wg_log_level_from_name(wg_config_string(c, "log-level"));
-
-	if (level < 0) {
-		snprintf(why, whylen, "%s: log-level: expected error, warn, notice, info or debug",
-			 wg_config_where(c, "log-level"));
-		return -1;
-	}
-	struct wg_ban_limits lim = {
-		.failures = (unsigned)wg_config_int(c, "ban-failures"),
-		.window_s = (unsigned)wg_config_int(c, "ban-window"),
-		.ban_s = (unsigned)wg_config_int(c, "ban-time"),
-		.max_entries = (unsigned)wg_config_int(c, "ban-max-entries"),
-		.prefix6 = (unsigned)wg_config_int(c, "ipv6-client-prefix"),
-	};
-	if (!srv->bans && !(srv->bans = wg_ban_new(&lim))) {
-		snprintf(why, whylen, "out of memory for the ban table");
-		return -1;
-	}
-	wg_ban_set_limits(srv->bans, &lim);
-	srv->ban_failures = lim.failures;
-	srv->ban_window = lim.window_s;
-	srv->ban_time = lim.ban_s;
-	wg_log_set_level(level);
-
-	srv->cookie_lifetime = (unsigned)wg_config_int(c, "cookie-lifetime");
-	srv->auth_timeout = (unsigned)wg_config_int(c, "auth-timeout");
-	srv->idle_timeout = (unsigned)wg_config_int(c, "idle-timeout");
-	srv->session_timeout = (unsigned)wg_config_int(c, "session-timeout");
-	srv->dpd = (unsigned)wg_config_int(c, "dpd");
-	srv->keepalive = (unsigned)wg_config_int(c, "keepalive");
-	srv->mtu = (unsigned)wg_config_int(c, "mtu");
-	srv->max_clients = (unsigned)wg_config_int(c, "max-clients");
-	srv->max_unauth = (unsigned)wg_config_int(c, "max-unauthenticated");
-	/* Per-client shares are not divided between workers: the kernel sends
-	 * all of one address's connections to the same worker. */
-	srv->max_unauth_per_addr = (unsigned)wg_config_int(c, "max-unauthenticated-per-address");
-	srv->max_logins_per_addr = (unsigned)wg_config_int(c, "max-logins-per-address");
-	srv->max_logins_per_conn = (unsigned)wg_config_int(c, "max-logins-per-connection");
-	srv->max_logins = (unsigned)wg_config_int(c, "max-logins");
-	srv->prefix6_client = lim.prefix6;
-	/* Server-wide limits are shared out between the worker processes. */
-	if (srv->worker.count > 1) {
-		unsigned n = srv->worker.count;
-		srv->max_clients = srv->max_clients ? (srv->max_clients + n - 1) / n : 0;
-		srv->max_unauth = srv->max_unauth ? (srv->max_unauth + n - 1) / n : 0;
-		srv->max_logins = (srv->max_logins + n - 1) / n;
-	}
-	srv->isolate = wg_config_bool(c, "isolate-clients");
-	srv->proxy_proto = wg_config_bool(c, "listen-proxy-proto");
-	/* Workers are chosen by the connection's source address (steer.c):
-	 * behind a relay every TLS connection would reach one worker, and the
-	 * client's DTLS, steered by its own address, another. */
-	if (srv->proxy_proto && srv->worker.count > 1) {
-		snprintf(why, whylen, "%s: listen-proxy-proto: needs workers 1", wg_config_where(c, "listen-proxy-proto"));
-		return -1;
-	}
-	srv->banner = wg_config_string(c, "banner");
-	srv->default_domain = wg_config_string(c, "default-domain");
-	srv->server_name = wg_config_string(c, "server-name");
-	if (wg_limits_check_config(c, why, whylen) < 0)
-		return -1;
-	return apply_camouflage(srv, why, whylen);
-}
-
-/* camouflage-secret, -realm and -page; the page is read now (at start and
- * at every reload), at most 256 KiB. */
-static int apply_camouflage(struct wg_server *srv, char *why, size_t whylen)
-{
-	const struct wg_config *c = srv->scfg;
-	const char *secret = wg_config_string(c, "camouflage-secret");
-	const char *realm = wg_config_string(c, "camouflage-realm");
-	const char *path = wg_config_string(c, "camouflage-page");
-	char *page = NULL;
-	size_t len = 0;
-
-	if (secret && *secret) {
-		for (const char *p = secret; *p; p++)
-			if (!isalnum((unsigned char)*p) && !strchr("-._~", *p)) {
-				snprintf(why, whylen, "%s: camouflage-secret: use letters, digits and - . _ ~ only (it goes in a URL)",
-					 wg_config_where(c, "camouflage-secret"));
-				return -1;
-			}
-	}
-	if (realm && (strchr(realm, '"') || strchr(realm, '\\') || strchr(realm, '\r') || strchr(realm, '\n'))) {
-		snprintf(why, whylen, "%s: camouflage-realm: no quotes, backslashes or line breaks",
-			 wg_config_where(c, "camouflage-realm"));
-		return -1;
-	}
-	if (path && *path) {
-		FILE *f = fopen(path, "re");
-		if (!f) {
-			snprintf(why, whylen, "%s: camouflage-page: cannot open %s: %s", wg_config_where(c, "camouflage-page"),
-				 path, strerror(errno));
-			return -1;
-		}
-		page = malloc(CAMOUFLAGE_PAGE_MAX + 1);
-		len = page ? fread(page, 1, CAMOUFLAGE_PAGE_MAX + 1, f) : 0;
-		fclose(f);
-		if (!page || len > CAMOUFLAGE_PAGE_MAX) {
-			free(page);
-			snprintf(why, whylen, "%s: camouflage-page: %s is larger than %u bytes", wg_config_where(c, "camouflage-page"),
-				 path, CAMOUFLAGE_PAGE_MAX);
-			return -1;
-		}
-	}
-	char *s = secret && *secret ? strdup(secret) : NULL, *r = realm && *realm ? strdup(realm) : NULL;
-	if ((secret && *secret && !s) || (realm && *realm && !r)) {
-		free(s);
-		free(r);
-		free(page);
-		snprintf(why, whylen, "out of memory for the camouflage settings");
-		return -1;
-	}
-	free(srv->camouflage_page);
-	free(srv->camouflage_secret);
-	free(srv->camouflage_realm);
-	srv->camouflage_page = page;
-	srv->camouflage_page_len = len;
-	srv->camouflage_secret = s;
-	srv->camouflage_realm = r;
-	return 0;
+	wg_log(NULL, WG_LOG_ERROR, "server start: %s", why);
+	return -1;
 }
 
 static bool sockaddr_text(const struct sockaddr_storage *ss, char *out, size_t len)
@@ -244,7 +119,7 @@ static void on_accept(evutil_socket_t fd, short what, void *arg)
 			close(cfd); /* before any TLS work: a banned address costs nothing */
 			continue;
 		}
-		wg_conn_accept(srv, cfd, (struct sockaddr *)&ss, len);
+		wg_conn_accept(srv, cfd, (struct sockaddr *)&ss, len, &wg_router_handlers);
 	}
 }
 
@@ -407,7 +282,7 @@ static int setup_tun(struct wg_server *srv)
 	}
 	srv->tun_ev = event_new(srv->base, srv->tun.fd, EV_READ | EV_PERSIST, on_tun, srv);
 	if (!srv->tun_ev || event_add(srv->tun_ev, NULL) < 0)
-		return -1;
+		return init_failed("cannot watch the TUN device");
 	if (w->count > 1)
 		wg_log(NULL, WG_LOG_INFO, "TUN %s queue %u of %u: %s/%u%s%s", srv->tun.name, w->index, w->count, host4,
 		       prefix4, host6[0] ? " " : "", host6);
@@ -431,7 +306,7 @@ static int setup_signals(struct wg_server *srv)
 	srv->sig_term = evsignal_new(srv->base, SIGTERM, on_signal, srv);
 	srv->sig_hup = evsignal_new(srv->base, SIGHUP, on_signal, srv);
 	if (!srv->sig_int || !srv->sig_term || !srv->sig_hup)
-		return -1;
+		return init_failed("cannot watch signals");
 	evsignal_add(srv->sig_int, NULL);
 	evsignal_add(srv->sig_term, NULL);
 	evsignal_add(srv->sig_hup, NULL);
@@ -515,7 +390,8 @@ int wg_server_init(struct wg_server *srv, struct wg_conf *conf, const struct wg_
 		srv->worker = (struct wg_worker){.index = 0, .count = 1, .listen_fd = -1, .udp_fd = -1};
 	/* Session ids are index, index + count, ...: unique across workers. */
 	srv->next_session_id = srv->worker.index;
-	current = srv;
+	wg_server_set_current(srv);
+	srv->session_handlers = &wg_login_session_handlers;
 	wg_session_install_log_describer();
 	set_ctl_path(srv);
 
@@ -538,10 +414,10 @@ int wg_server_init(struct wg_server *srv, struct wg_conf *conf, const struct wg_
 	srv->logins_by_addr = wg_addr_count_new();
 	if (!srv->base || !srv->by_cookie || !srv->by_addr4 || !srv->by_addr6 || !srv->by_context ||
 	    !srv->unauth_by_addr || !srv->logins_by_addr)
-		return -1;
+		return init_failed("out of memory for the event loop or the session tables");
 	srv->pool = wg_workpool_new(srv->base, WORKER_THREADS);
 	if (!srv->pool)
-		return -1;
+		return init_failed("cannot start the worker threads");
 	srv->user_count = srv->worker.user_count;
 	if (!srv->user_count) {
 		srv->user_count = wg_user_count_new(wg_user_count_slots(srv->scfg));
@@ -584,7 +460,7 @@ int wg_server_init(struct wg_server *srv, struct wg_conf *conf, const struct wg_
 	srv->ban_ev = event_new(srv->base, -1, EV_PERSIST, on_ban_expire, srv);
 	struct timeval every = {.tv_sec = BAN_EXPIRE_S};
 	if (!srv->ban_ev || event_add(srv->ban_ev, &every) < 0)
-		return -1;
+		return init_failed("cannot start the ban expiry timer");
 	if (confine(srv) < 0)
 		return -1;
 	char names[256] = "";
@@ -724,5 +600,5 @@ void wg_server_fini(struct wg_server *srv)
 	if (srv->base)
 		event_base_free(srv->base);
 	wg_privsep_stop(); /* the helper removes the control socket and exits */
-	current = NULL;
+	wg_server_set_current(NULL);
 }

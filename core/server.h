@@ -28,6 +28,7 @@ struct wg_gen;
 struct wg_ban_table;
 struct wg_addr_count;
 struct wg_metrics_http;
+struct wg_session_handlers;
 
 struct wg_server {
 	struct event_base *base;
@@ -75,6 +76,8 @@ struct wg_server {
 	struct wg_hashmap *by_context;  /* 16-byte login context -> wg_auth */
 
 	struct wg_conn *conns;          /* every open connection (list head) */
+	/* What sessions call up through (session.h), set at init. */
+	const struct wg_session_handlers *session_handlers;
 	unsigned n_sessions, n_conns_unauth;
 	uint64_t next_session_id;
 
@@ -123,13 +126,6 @@ int wg_server_run(struct wg_server *srv);
 void wg_server_fini(struct wg_server *srv);
 /* Begins a graceful stop: sessions are told, then the loop ends. */
 void wg_server_stop(struct wg_server *srv);
-/* Re-reads the settings of srv->scfg (at start and after a reload). Returns
- * 0, or -1 with a reason in why. */
-int wg_server_apply_settings(struct wg_server *srv, char *why, size_t whylen);
-
-
-/* The worker of the calling thread (for host functions that have no other
- * context, like timers). */
-struct wg_server *wg_server_current(void);
+/* wg_server_apply_settings: host/settings.h; wg_server_current: util/current.h. */
 
 #endif

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "config/config.h"
-#include "tunnel/route_filter.h"
+#include "util/route_filter.h"
 #include "util/err.h"
 
 #define MAX_ACCOUNTS 100000

@@ -20,7 +20,7 @@
 #include "net/http_parser.h"
 #include "tunnel/lane.h"
 #include "util/log.h"
-#include "control/metrics.h"
+#include "observe/metrics.h"
 #include "server.h"
 #include "modules/gen.h"
 #include "session/session.h"

@@ -23,12 +23,12 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include "login/addr_count.h"
+#include "net/addr_count.h"
 #include "login/auth_xml.h"
 #include "net/client_cert.h"
-#include "login/client_key.h"
+#include "net/client_key.h"
 #include "net/conn.h"
-#include "control/events.h"
+#include "observe/events.h"
 #include "modules/gen.h"
 #include "hashmap.h"
 #include "util/hex.h"
@@ -38,6 +38,7 @@
 #include "login/policy.h"
 #include "server.h"
 #include "session/session.h"
+#include "session/user_count.h"
 
 #define CONTEXT_LEN 16
 #define MAX_FAILURES 3
@@ -195,8 +196,8 @@ static void auth_free(struct wg_auth *a)
 	tell_conversation_end(a);
 	if (wg_hashmap_del(a->srv->by_context, a->ctx) == a)
 		wg_addr_count_sub(a->srv->logins_by_addr, a->client_key);
-	if (a->conn && a->conn->auth == a)
-		a->conn->auth = NULL;
+	if (a->conn && a->conn->owner == a)
+		a->conn->owner = NULL;
 	if (a->expire)
 		event_free(a->expire);
 	if (a->restart)
@@ -218,8 +219,8 @@ static void auth_drop(struct wg_auth *a)
 	if (a->in_policy) {
 		/* A policy holds the session: forget the client, keep the memory
 		 * until the run finishes (policy_finished frees it). */
-		if (a->conn && a->conn->auth == a)
-			a->conn->auth = NULL;
+		if (a->conn && a->conn->owner == a)
+			a->conn->owner = NULL;
 		a->conn = NULL;
 		a->dropped = true;
 		return;
@@ -228,8 +229,8 @@ static void auth_drop(struct wg_auth *a)
 		const struct wg_auth_ops *ops = step_ops(a);
 		if (!step_abandonable(a)) {
 			/* The plugin may still answer: keep the memory, unlink the client. */
-			if (a->conn && a->conn->auth == a)
-				a->conn->auth = NULL;
+			if (a->conn && a->conn->owner == a)
+				a->conn->owner = NULL;
 			a->conn = NULL;
 			return;
 		}
@@ -249,7 +250,7 @@ static void auth_expired(evutil_socket_t fd, short what, void *arg)
 	wg_log(NULL, WG_LOG_NOTICE, "%s: login of %s timed out", a->client_addr, a->username[0] ? a->username : "?");
 	if (a->conn) {
 		struct wg_conn *c = a->conn;
-		c->auth = NULL;
+		c->owner = NULL;
 		a->conn = NULL;
 		c->close_after_flush = true;
 		wg_conn_http_reply(c, "401 Unauthorized", NULL, NULL, NULL, 0);
@@ -346,7 +347,7 @@ static void reply_error(struct wg_conn *c, const char *status)
 static void attach(struct wg_auth *a, struct wg_conn *c)
 {
 	a->conn = c;
-	c->auth = a;
+	c->owner = a;
 	c->busy = true;
 	a->pending = true;
 	clock_gettime(CLOCK_MONOTONIC, &a->step_start);
@@ -491,9 +492,9 @@ void wg_auth_handle(struct wg_conn *c, const struct wg_http_request *req)
 
 void wg_auth_conn_gone(struct wg_conn *c)
 {
-	struct wg_auth *a = c->auth;
+	struct wg_auth *a = c->owner;
 
-	c->auth = NULL;
+	c->owner = NULL;
 	if (!a)
 		return;
 	a->conn = NULL;
@@ -527,7 +528,7 @@ static struct wg_conn *step_done(struct wg_auth *a)
 	a->pending = false;
 	if (c) {
 		c->busy = false;
-		c->auth = NULL;
+		c->owner = NULL;
 		a->conn = NULL;
 	}
 	return c;
@@ -825,7 +826,7 @@ static void policy_finished(struct wg_policy_run *run, int rc)
 	}
 	if (take_user_place(a, s) < 0)
 		return;
-	wg_events_emit(srv, "login", wg_events_session_fields(s));
+	wg_events_emit(srv, "login", wg_session_event_fields(s));
 	c = step_done(a);
 	wg_session_cookie_hex(s, cookie_hex);
 	len = wg_auth_xml_complete(body, sizeof(body), srv->banner);

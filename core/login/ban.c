@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "login/client_key.h"
+#include "net/client_key.h"
 #include "hashmap.h"
 
 #define REFUSED_LOG_INTERVAL_S 10

@@ -4,9 +4,9 @@
 #include <event2/event.h>
 
 #include "login/ban.h"
-#include "control/events.h"
+#include "observe/events.h"
 #include "util/log.h"
-#include "control/metrics.h"
+#include "observe/metrics.h"
 #include "server.h"
 
 static double seconds_since(const struct timespec *since)

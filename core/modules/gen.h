@@ -68,9 +68,5 @@ void wg_gen_assign(struct wg_gen **slot, struct wg_gen *g);
  * pool has been drained; every generation is freed. */
 void wg_gen_collect(struct wg_server *srv, bool force);
 
-/* Routing through the session's generation (the server's current one for a
- * session without). lease parks addresses older sessions hold, see above. */
-int wg_gen_lease(struct wg_session *s, struct wg_tunnel_config *tc);
-void wg_gen_release(struct wg_session *s, const struct wg_tunnel_config *tc);
 
 #endif

@@ -9,8 +9,8 @@
  * c->out: past MAX_BACKLOG, data packets are dropped as a full queue would.
  *
  * A connection is never freed inside one of its own callbacks' callees:
- * wg_conn_close() marks it CLOSING, detaches it from its session and login,
- * and the memory is released from a zero-delay event. */
+ * wg_conn_close() marks it CLOSING, tells its owner (h->closed), and the
+ * memory is released from a zero-delay event. */
 #include "net/conn.h"
 
 #include <errno.h>
@@ -24,19 +24,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "login/addr_count.h"
-#include "login/auth.h"
-#include "login/client_key.h"
-#include "login/login_limits.h"
-#include "tunnel/datapath.h"
+#include "net/addr_count.h"
+#include "net/client_key.h"
+#include "net/conn_proxy.h"
 #include "net/http_parser.h"
 #include "net/http_pipe.h"
 #include "util/log.h"
 #include "server.h"
-#include "session/session.h"
-#include "tunnel/tunnel.h"
-#include "net/camouflage.h"
-#include "net/conn_proxy.h"
 
 #define READ_CHUNK 16384
 /* Per wakeup at most READ_BURST records or READ_BURST_BYTES of plaintext,
@@ -284,13 +278,16 @@ static int conn_take_addr_slot(struct wg_server *srv, const char *peer, uint8_t 
 	return wg_addr_count_add(srv->unauth_by_addr, key);
 }
 
-/* Behind a relay (listen-proxy-proto), the checks on_accept and
+/* Behind a relay (listen-proxy-proto), the checks the listener and
  * wg_conn_accept make on the socket's address are made here, on the
- * client's address from the header. */
+ * client's address from the header: the owner's admission (the ban list),
+ * then the per-address share. */
 static int conn_admit_relayed(struct wg_conn *c)
 {
-	if (wg_login_banned(c->srv, c->peer)) {
-		wg_conn_close(c, "address banned");
+	const char *why = c->h->admit ? c->h->admit(c) : NULL;
+
+	if (why) {
+		wg_conn_close(c, why);
 		return -1;
 	}
 	if (conn_take_addr_slot(c->srv, c->peer, priv(c)->client_key) < 0) {
@@ -301,7 +298,8 @@ static int conn_admit_relayed(struct wg_conn *c)
 	return 0;
 }
 
-void wg_conn_accept(struct wg_server *srv, int fd, const struct sockaddr *sa, socklen_t salen)
+void wg_conn_accept(struct wg_server *srv, int fd, const struct sockaddr *sa, socklen_t salen,
+		    const struct wg_conn_handlers *h)
 {
 	struct conn_priv *p;
 	struct wg_conn *c;
@@ -334,6 +332,7 @@ void wg_conn_accept(struct wg_server *srv, int fd, const struct sockaddr *sa, so
 	p->addr_counted = !relayed;
 	c->awaiting_proxy = relayed;
 	c->srv = srv;
+	c->h = h;
 	c->fd = fd;
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
 	evutil_make_socket_nonblocking(fd);
@@ -440,7 +439,7 @@ static void conn_close_lingering(struct wg_conn *c, const char *reason)
 {
 	struct timeval tv = {.tv_sec = LINGER_S};
 
-	if (c->state != WG_CONN_HTTP || c->sess) {
+	if (c->state != WG_CONN_HTTP) {
 		wg_conn_close(c, reason);
 		return;
 	}
@@ -472,19 +471,13 @@ void wg_conn_close(struct wg_conn *c, const char *reason)
  * login and session, and no longer read, written or timed. */
 static void conn_close(struct wg_conn *c, const char *reason, bool lingering)
 {
-	struct wg_session *s = c->sess;
+	/* In the stream phase the owner is a session: log lines name it. */
+	const void *sess = c->state == WG_CONN_CSTP ? c->owner : NULL;
 
 	c->state = WG_CONN_CLOSING;
-	wg_log(s, s ? WG_LOG_INFO : WG_LOG_DEBUG, "%s: connection closed: %s", c->peer, reason);
-	if (c->auth)
-		wg_auth_conn_gone(c);
-	if (s) {
-		c->sess = NULL;
-		if (s->cstp == c) {
-			s->cstp = NULL;
-			wg_session_detached(s);
-		}
-	}
+	wg_log(sess, sess ? WG_LOG_INFO : WG_LOG_DEBUG, "%s: connection closed: %s", c->peer, reason);
+	if (c->h->closed)
+		c->h->closed(c, false);
 	if (!lingering)
 		conn_logged_in(c);
 	if (c->rev)
@@ -501,11 +494,8 @@ void wg_conn_free_all(struct wg_server *srv)
 		struct wg_conn *c = srv->conns;
 		if (c->state != WG_CONN_CLOSING) {
 			c->state = WG_CONN_CLOSING;
-			if (c->auth)
-				wg_auth_conn_gone(c);
-			if (c->sess && c->sess->cstp == c)
-				c->sess->cstp = NULL;
-			c->sess = NULL;
+			if (c->h->closed)
+				c->h->closed(c, true);
 		}
 		conn_free_cb(-1, 0, c);
 	}
@@ -626,39 +616,6 @@ int wg_conn_http_reply_bare(struct wg_conn *c, const char *status, const char *d
 	return conn_flush(c);
 }
 
-static void conn_dispatch(struct wg_conn *c, const struct wg_http_request *req, const uint8_t *extra,
-			  size_t extra_len)
-{
-	if (!req->keep_alive)
-		c->close_after_flush = true;
-	/* Camouflage: who does not know the secret meets a plain web server. */
-	if (c->srv->camouflage_secret && !wg_camouflage_admits(c, req)) {
-		wg_camouflage_decoy(c, req);
-		return;
-	}
-	if (strcmp(req->method, "CONNECT") == 0) {
-		if (strcmp(req->url, "/CSCOSSLC/tunnel") == 0) {
-			wg_tunnel_connect(c, req, extra, extra_len);
-			return;
-		}
-		c->close_after_flush = true;
-		wg_conn_http_reply(c, "404 Not Found", NULL, NULL, NULL, 0);
-		return;
-	}
-	if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "POST") != 0) {
-		c->close_after_flush = true;
-		wg_conn_http_reply(c, "405 Method Not Allowed", NULL, "Allow: GET, POST, CONNECT\r\n", NULL, 0);
-		return;
-	}
-	if (strcmp(req->url, "/") == 0 || strncmp(req->url, "/auth", 5) == 0 || strncmp(req->url, "/?", 2) == 0 ||
-	    (req->url[0] == '/' && req->url[1] != '+' && strcmp(req->method, "POST") == 0)) {
-		/* Cisco clients POST to their group URL ("/groupname"): a login too. */
-		wg_auth_handle(c, req);
-		return;
-	}
-	wg_conn_http_reply(c, "404 Not Found", "text/plain", NULL, "not found\n", 10);
-}
-
 /* A malformed request: its status, then the connection closes. */
 /* An error status before any request was routed: under camouflage, to a
  * client that has not shown the secret, in the decoy's plain form. */
@@ -722,11 +679,11 @@ static void conn_http_pump(struct wg_conn *c)
 		if (strcmp(req->method, "CONNECT") == 0) {
 			size_t extra_len;
 			const uint8_t *extra = wg_http_pipe_rest(pipe, &extra_len);
-			conn_dispatch(c, req, extra, extra_len);
+			c->h->request(c, req, extra, extra_len);
 			wg_http_pipe_discard(pipe); /* the rest went to the tunnel */
 			return;
 		}
-		conn_dispatch(c, req, NULL, 0);
+		c->h->request(c, req, NULL, 0);
 		/* Answered at once: on to the next. Else wg_conn_request_done
 		 * resets the parser and resumes from the loop. */
 		if (!c->busy && c->state == WG_CONN_HTTP)
@@ -743,7 +700,7 @@ static int conn_cstp_input(struct wg_conn *c, const uint8_t *buf, size_t len)
 		long used;
 
 		if (c->in_len == 0) {
-			used = wg_tunnel_cstp_input(c, buf, len);
+			used = c->h->stream_input(c, buf, len);
 			if (used < 0)
 				return -1;
 			buf += used;
@@ -771,7 +728,7 @@ static int conn_cstp_input(struct wg_conn *c, const uint8_t *buf, size_t len)
 		c->in_len += take;
 		buf += take;
 		len -= take;
-		used = wg_tunnel_cstp_input(c, c->in, c->in_len);
+		used = c->h->stream_input(c, c->in, c->in_len);
 		if (used < 0)
 			return -1;
 		if (used == 0 && c->in_len == c->in_cap) {
@@ -847,19 +804,20 @@ static void conn_read_tls_burst(struct wg_conn *c)
 static void conn_read_tls(struct wg_conn *c)
 {
 	struct wg_server *srv = c->srv; /* c may be closing after the burst */
-	bool tunnel = c->state == WG_CONN_CSTP;
+	const struct wg_conn_handlers *h = c->h;
+	bool stream = c->state == WG_CONN_CSTP;
 
-	/* A burst of CSTP frames: their packets reach the TUN device merged
-	 * per TCP flow, written when the burst ends. */
-	if (tunnel)
-		wg_datapath_rx_begin(srv);
+	/* A burst of stream frames: the owner may batch what they carry (the
+	 * data path merges packets per TCP flow, written when the burst ends). */
+	if (stream && h->burst_begin)
+		h->burst_begin(srv);
 	conn_read_tls_burst(c);
 	/* Bytes read ahead for c stay with c, never in the shared buffer
 	 * past this call. */
 	if (rx_ahead_release(c) < 0)
 		wg_conn_close(c, "out of memory");
-	if (tunnel)
-		wg_datapath_rx_end(srv);
+	if (stream && h->burst_end)
+		h->burst_end(srv);
 }
 
 static void conn_on_read(evutil_socket_t fd, short what, void *arg)
@@ -912,10 +870,12 @@ void wg_conn_request_done(struct wg_conn *c)
 	event_active(c->rev, EV_READ, 0);
 }
 
-int wg_conn_enter_cstp(struct wg_conn *c, struct wg_session *s, const uint8_t *extra, size_t extra_len)
+int wg_conn_enter_stream(struct wg_conn *c, const struct wg_conn_handlers *h, void *owner, const uint8_t *extra,
+			 size_t extra_len)
 {
 	c->state = WG_CONN_CSTP;
-	c->sess = s;
+	c->h = h;
+	c->owner = owner;
 	wg_http_parser_free(c->http);
 	c->http = NULL;
 	evtimer_del(c->timer);

@@ -1,5 +1,8 @@
-/* One client TCP connection: TLS handshake, then HTTP requests (login,
- * CONNECT), then, after "200 CONNECTED", the CSTP stream of one session. */
+/* One client TCP connection: TLS handshake, then HTTP requests, then (when
+ * the layer above says so) a stream of frames. It knows no VPN protocol:
+ * as an nginx connection, it has an owner and handler slots that the layer
+ * above installs (login/router.c for the HTTP phase, tunnel/tunnel.c for
+ * the stream), and calls only down (TLS, HTTP parsing) or through them. */
 #ifndef WG_CONN_H
 #define WG_CONN_H
 
@@ -11,9 +14,9 @@
 #include <wolfssl/ssl.h>
 
 struct wg_server;
-struct wg_session;
-struct wg_auth;
+struct wg_conn;
 struct wg_http_parser;
+struct wg_http_request;
 struct evbuffer;
 struct event;
 
@@ -22,6 +25,25 @@ struct event;
 #define WG_CONN_MAX_BACKLOG (4u << 20)
 
 enum wg_conn_state { WG_CONN_TLS, WG_CONN_HTTP, WG_CONN_CSTP, WG_CONN_CLOSING };
+
+/* What the connection's owner does with it; a NULL slot is not called. */
+struct wg_conn_handlers {
+	/* HTTP phase: one parsed request. rest/rest_len: the bytes read after
+	 * it, given only for a CONNECT (the request that may end the phase). */
+	void (*request)(struct wg_conn *c, const struct wg_http_request *req, const uint8_t *rest, size_t rest_len);
+	/* Stream phase: parses whole frames from buf; returns the bytes used
+	 * (0: a frame is cut short), or -1 when the connection is closing. */
+	long (*stream_input)(struct wg_conn *c, const uint8_t *buf, size_t len);
+	/* Around one burst of stream reads (the data path batches its writes). */
+	void (*burst_begin)(struct wg_server *srv);
+	void (*burst_end)(struct wg_server *srv);
+	/* The connection is closing (shutdown: the whole server stops): the
+	 * owner lets go of it. */
+	void (*closed)(struct wg_conn *c, bool shutdown);	/* Behind a relay (listen-proxy-proto): the client's own address is
+	 * known now (c->peer); returns NULL to admit it, or why it is refused
+	 * (the connection closes with that reason). */
+	const char *(*admit)(struct wg_conn *c);
+};
 
 struct wg_conn {
 	struct wg_server *srv;
@@ -32,8 +54,10 @@ struct wg_conn {
 	char peer[64];                /* client address as text */
 	struct wg_http_parser *http;  /* owned; NULL after CONNECT */
 	struct evbuffer *out;         /* plaintext waiting for wolfSSL_write */
-	struct wg_auth *auth;         /* the login step this connection waits on */
-	struct wg_session *sess;      /* CSTP phase: the session carried */
+	const struct wg_conn_handlers *h; /* the owner's; never NULL */
+	/* Whose the connection is now: in the HTTP phase the login step it
+	 * waits on (NULL between requests), in the stream phase the session. */
+	void *owner;
 	bool busy;                    /* a request is being answered asynchronously */
 	unsigned logins_started;      /* login conversations begun on this connection */
 	bool close_after_flush;
@@ -57,7 +81,9 @@ struct wg_conn {
 	struct wg_conn *prev, *next;  /* the worker's list, for shutdown */
 };
 
-void wg_conn_accept(struct wg_server *srv, int fd, const struct sockaddr *sa, socklen_t salen);
+/* A new client: its requests go to h->request (the HTTP router). */
+void wg_conn_accept(struct wg_server *srv, int fd, const struct sockaddr *sa, socklen_t salen,
+		    const struct wg_conn_handlers *h);
 /* Queues bytes for the client through TLS. Returns 0 or -1 (closing). */
 int wg_conn_send(struct wg_conn *c, const void *data, size_t len);
 /* An HTTP response with the given status line tail ("200 OK"), extra header
@@ -73,9 +99,10 @@ int wg_conn_http_reply_bare(struct wg_conn *c, const char *status, const char *d
  * is taken up from the event loop (never from inside this call). */
 void wg_conn_request_done(struct wg_conn *c);
 void wg_conn_close(struct wg_conn *c, const char *reason);
-/* Ends the HTTP phase; bytes already read after the CONNECT request are
- * handed to the CSTP parser. */
-int wg_conn_enter_cstp(struct wg_conn *c, struct wg_session *s, const uint8_t *extra, size_t extra_len);
+/* Ends the HTTP phase: from now on c is owner's (a session), read through
+ * h->stream_input; bytes already read after the request are handed to it. */
+int wg_conn_enter_stream(struct wg_conn *c, const struct wg_conn_handlers *h, void *owner, const uint8_t *extra,
+			 size_t extra_len);
 /* A burst of sends: while corked, records are only queued, and uncork
  * writes them all with one writev (instead of one send per record). */
 void wg_conn_cork(struct wg_conn *c);

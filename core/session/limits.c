@@ -13,7 +13,7 @@
 #include "util/err.h"
 #include "server.h"
 #include "session/session.h"
-#include "tunnel/route_filter.h"
+#include "util/route_filter.h"
 #include "util/log.h"
 
 uint32_t wg_limits_kbps(uint64_t bytes_per_sec)

@@ -1,6 +1,6 @@
 /* A session's own limits, resolved once when its tunnel is configured
  * (after the policies): rates per direction, the data quota, and what its
- * client may reach (tunnel/route_filter.h). Each comes from, first match
+ * client may reach (util/route_filter.h). Each comes from, first match
  * wins: the session's attribute (a backend such as RADIUS, or a policy's
  * session.set_limit), the server's "users" entry, its "groups" entry, the
  * server section. */

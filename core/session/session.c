@@ -2,6 +2,9 @@
  * timer per session that enforces idle, session and reconnect timeouts
  * (one libevent timer each, so a tick never walks all sessions). */
 #include "session/session.h"
+#include "session/lease.h"
+#include "session/user_count.h"
+#include "util/addr.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -12,19 +15,22 @@
 #include <sys/random.h>
 
 #include "net/conn.h"
-#include "tunnel/cstp_frame.h"
-#include "control/events.h"
-#include "tunnel/lane.h"
+#include "observe/events.h"
 #include "modules/gen.h"
 #include "hashmap.h"
 #include "util/hex.h"
 #include "util/log.h"
-#include "control/metrics.h"
-#include "login/policy.h"
+#include "observe/metrics.h"
 #include "server.h"
-#include "tunnel/tunnel.h"
 #include "session/limits.h"
-#include "tunnel/iroute.h"
+
+static const struct wg_session_handlers no_handlers;
+
+/* A server set up piecemeal (unit tests) may have installed none. */
+static const struct wg_session_handlers *handlers(const struct wg_server *srv)
+{
+	return srv->session_handlers ? srv->session_handlers : &no_handlers;
+}
 
 static void session_timer_cb(evutil_socket_t fd, short what, void *arg);
 static const char *joined_groups(const struct wg_session *s);
@@ -126,18 +132,6 @@ struct wg_session *wg_session_by_cookie(struct wg_server *srv, const char *cooki
 	return s && !s->ending ? s : NULL;
 }
 
-int wg_session_parse_addr6(const char *text, uint8_t out[16])
-{
-	char tmp[64];
-	char *slash;
-
-	snprintf(tmp, sizeof(tmp), "%s", text);
-	slash = strchr(tmp, '/');
-	if (slash)
-		*slash = '\0';
-	return inet_pton(AF_INET6, tmp, out) == 1 ? 0 : -1;
-}
-
 /* Timeouts an auth backend set (RADIUS Session-Timeout, say) replace the
  * server's defaults; the routing plugin and policy may still change them. */
 static void apply_backend_timeouts(const struct wg_session *s, struct wg_tunnel_config *tc)
@@ -221,7 +215,7 @@ static int register_addresses(struct wg_session *s, const struct wg_tunnel_confi
 			return -ENOMEM;
 	}
 	if (tc->addr6[0]) {
-		if (wg_session_parse_addr6(tc->addr6, s->addr6) < 0) {
+		if (wg_addr_parse6(tc->addr6, s->addr6) < 0) {
 			wg_log(s, WG_LOG_ERROR, "routing plugin gave an invalid IPv6 address \"%s\"", tc->addr6);
 			return -EINVAL;
 		}
@@ -257,7 +251,7 @@ int wg_session_lease_begin(struct wg_session *s, struct wg_tunnel_config *tc)
 	if (srv->default_domain)
 		snprintf(tc->default_domain, sizeof(tc->default_domain), "%s", srv->default_domain);
 	apply_backend_timeouts(s, tc);
-	rc = wg_gen_lease(s, tc); /* the routing plugin of the session's generation */
+	rc = wg_session_lease(s, tc); /* the routing plugin of the session's generation */
 	if (rc < 0) {
 		wg_log(s, WG_LOG_WARN, "no address for the session: %s", rc == -EADDRNOTAVAIL ? "pool exhausted" : strerror(-rc));
 		return rc;
@@ -280,12 +274,13 @@ int wg_session_tunnel_ready(struct wg_session *s, const struct wg_tunnel_config 
 	memcpy(s->tc.addr4, addr4, sizeof(addr4));
 	memcpy(s->tc.addr6, addr6, sizeof(addr6));
 	free(s->pushed);
-	s->pushed = wg_tunnel_render_pushed(tc);
+	s->pushed = handlers(s->srv)->render_pushed ? handlers(s->srv)->render_pushed(tc) : NULL;
 	if (!s->pushed)
 		return -ENOMEM;
 	if (wg_session_limits_apply(s, tc) < 0)
 		return -EINVAL;
-	wg_iroutes_bind(s);
+	if (handlers(s->srv)->routes_bound)
+		handlers(s->srv)->routes_bound(s);
 	return 0;
 }
 
@@ -312,7 +307,7 @@ static void release_lease(struct wg_session *s)
 	snprintf(tc.netmask4, sizeof(tc.netmask4), "%s", s->tc.netmask4);
 	snprintf(tc.addr6, sizeof(tc.addr6), "%s", s->tc.addr6);
 	tc.prefix6 = s->tc.prefix6;
-	wg_gen_release(s, &tc);
+	wg_session_lease_release(s, &tc);
 }
 
 void wg_session_stats(const struct wg_session *s, struct wg_session_stats *out)
@@ -331,7 +326,7 @@ void wg_session_stats(const struct wg_session *s, struct wg_session_stats *out)
 
 void wg_session_tunnel_up(struct wg_session *s)
 {
-	wg_events_emit(s->srv, "connect", wg_events_session_fields(s));
+	wg_events_emit(s->srv, "connect", wg_session_event_fields(s));
 	if (s->acct_started)
 		return;
 	s->acct_started = true;
@@ -379,7 +374,7 @@ void wg_session_end(struct wg_session *s, const char *reason)
 		return;
 	}
 	s->ending = true;
-	json_t *ev = wg_events_session_fields(s);
+	json_t *ev = wg_session_event_fields(s);
 	if (ev) {
 		json_object_set_new(ev, "reason", json_string(reason));
 		json_object_set_new(ev, "rx_bytes", json_integer((json_int_t)s->rx_bytes));
@@ -393,28 +388,30 @@ void wg_session_end(struct wg_session *s, const char *reason)
 	wg_log(s, WG_LOG_INFO, "session ended: %s (rx %llu bytes / %llu packets, tx %llu bytes / %llu packets)", reason,
 	       (unsigned long long)s->rx_bytes, (unsigned long long)s->rx_pkts, (unsigned long long)s->tx_bytes,
 	       (unsigned long long)s->tx_pkts);
-	wg_policy_on_disconnect(srv, s);
+	const struct wg_session_handlers *h = handlers(srv);
+	if (h->ending)
+		h->ending(srv, s);
 	accounting_stop(s, reason);
 	if (s->cstp) {
 		struct wg_conn *c = s->cstp;
-		uint8_t msg[128];
-		int n = snprintf((char *)msg + 1, sizeof(msg) - 1, "%s", reason);
-		msg[0] = 0xb0; /* "server request", shown by openconnect with the text */
 		s->cstp = NULL;
-		c->sess = NULL;
-		wg_tunnel_cstp_send(c, WG_CSTP_DISCONNECT, msg, 1 + (size_t)(n < (int)sizeof(msg) - 1 ? n : (int)sizeof(msg) - 2));
+		c->owner = NULL;
+		if (h->goodbye)
+			h->goodbye(c, reason);
 		c->close_after_flush = true;
 		if (wg_conn_backlog(c) == 0)
 			wg_conn_close(c, "session ended");
 	}
-	wg_lanes_close(s);
+	if (h->close_lanes)
+		h->close_lanes(s);
 	release_lease(s);
 	if (s->user_counted)
 		wg_user_count_release(srv->user_count, s->user);
 	s->user_counted = false;
 	free(s->pushed);
 	wg_session_limits_free(s);
-	wg_iroutes_unbind(s);
+	if (h->routes_unbound)
+		h->routes_unbound(s);
 	free(s->end_reason);
 	if (s->addr4)
 		wg_hashmap_del(srv->by_addr4, &s->addr4);
@@ -566,4 +563,26 @@ static void describe(const struct wg_session *s, struct wg_log_context *out)
 void wg_session_install_log_describer(void)
 {
 	wg_log_set_describer(describe);
+}
+
+/* A string a client chose may be ill-formed UTF-8, which jansson refuses:
+ * then the field is null rather than the event lost. */
+static void set_text(json_t *o, const char *key, const char *v)
+{
+	json_t *j = v && *v ? json_string(v) : NULL;
+	json_object_set_new(o, key, j ? j : json_null());
+}
+
+json_t *wg_session_event_fields(const struct wg_session *s)
+{
+	json_t *o = json_object();
+
+	if (!o)
+		return NULL;
+	set_text(o, "session_id", s->id_str);
+	set_text(o, "user", s->user);
+	set_text(o, "group", s->group);
+	set_text(o, "client_address", s->client_addr);
+	set_text(o, "vpn_address", s->tc.addr4);
+	return o;
 }

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <jansson.h>
 #include <time.h>
 #include <wolfguard/plugin.h>
 
@@ -91,6 +92,27 @@ struct wg_session {
 	char *end_reason;            /* owned: an end requested while held */
 };
 
+/* What the layers above do at a session's turning points: the session
+ * calls down only, and reaches the tunnel and the policies through these
+ * (installed in srv->session_handlers by the server: login/session_handlers.c).
+ * A NULL slot is skipped. */
+struct wg_conn;
+struct wg_session_handlers {
+	/* The client's tunnel settings as protocol headers (malloc'd, NULL
+	 * when out of memory), rendered once per session. */
+	char *(*render_pushed)(const struct wg_tunnel_config *tc);
+	/* The session ends for good: policies are told. */
+	void (*ending)(struct wg_server *srv, const struct wg_session *s);
+	/* Tells the client on its tunnel connection why the session ended. */
+	void (*goodbye)(struct wg_conn *c, const char *reason);
+	/* Closes the session's extra channels (transport lanes). */
+	void (*close_lanes)(struct wg_session *s);
+	/* The session's networks behind the client (iroute) start or stop
+	 * being routed to it. */
+	void (*routes_bound)(struct wg_session *s);
+	void (*routes_unbound)(struct wg_session *s);
+};
+
 /* Creates a session for a successful login; owns copies of everything. */
 struct wg_session *wg_session_new(struct wg_server *srv, const char *user, const char *const *groups,
 				  const char *selected_group, const char *client_addr,
@@ -106,8 +128,6 @@ void wg_session_cookie_hex(const struct wg_session *s, char out[2 * WG_COOKIE_LE
  * with the server's defaults, leases addresses through the routing plugin,
  * applies the auth backend's attributes and registers the addresses.
  * Returns 0 or a negative errno (no address). */
-/* A leased IPv6 address ("fd00::5" or "fd00::5/64") as 16 bytes: 0 or -1. */
-int wg_session_parse_addr6(const char *text, uint8_t out[16]);
 int wg_session_lease_begin(struct wg_session *s, struct wg_tunnel_config *tc);
 /* After before_tunnel: keeps what the client is given (small) from tc. */
 int wg_session_tunnel_ready(struct wg_session *s, const struct wg_tunnel_config *tc);
@@ -137,5 +157,8 @@ int wg_session_set_attr(struct wg_session *s, const char *key, const char *value
 /* For log lines and host->session_get. */
 const char *wg_session_attr(const struct wg_session *s, const char *name);
 void wg_session_install_log_describer(void);
+/* The common fields of a session for an event (observe/events.h): id,
+ * user, group, client and VPN address. NULL when out of memory. */
+json_t *wg_session_event_fields(const struct wg_session *s);
 
 #endif

@@ -5,18 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-
-#define WG_CSTP_HEADER_LEN 8
-
-enum wg_cstp_type {
-	WG_CSTP_DATA = 0x00,
-	WG_CSTP_DPD_REQ = 0x03,
-	WG_CSTP_DPD_RESP = 0x04,
-	WG_CSTP_DISCONNECT = 0x05,
-	WG_CSTP_KEEPALIVE = 0x07,
-	WG_CSTP_COMPRESSED = 0x08,
-	WG_CSTP_TERMINATE = 0x09,
-};
+#include <wolfguard/cstp_wire.h> /* the header length and packet types */
 
 struct wg_cstp_frame {
 	uint8_t type;

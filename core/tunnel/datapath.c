@@ -3,6 +3,7 @@
  * buffer behind room for the CSTP header, so framing needs no copy and no
  * allocation. */
 #include "tunnel/datapath.h"
+#include "tunnel/ip_hdr.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -23,7 +24,7 @@
 #include "session/limits.h"
 #include "session/session.h"
 #include "tunnel/iroute.h"
-#include "tunnel/route_filter.h"
+#include "util/route_filter.h"
 
 /* Reads per wakeup, and packets (after splitting super-packets): enough to
  * amortise the wakeup, bounded so other events get their turn. */
@@ -35,16 +36,17 @@ _Static_assert(WG_TUN_HEADROOM >= WG_CSTP_HEADER_LEN, "no room for the CSTP head
 static struct wg_session *owner_of(struct wg_server *srv, const uint8_t *pkt, size_t len)
 {
 	struct wg_session *s = NULL;
+	int family = wg_ip_family(pkt, len);
 
-	if (len >= 20 && (pkt[0] >> 4) == 4)
-		s = wg_hashmap_get(srv->by_addr4, pkt + 16);
-	else if (len >= 40 && (pkt[0] >> 4) == 6)
-		s = wg_hashmap_get(srv->by_addr6, pkt + 24);
+	if (family == 4)
+		s = wg_hashmap_get(srv->by_addr4, pkt + WG_IP4_DST);
+	else if (family == 6)
+		s = wg_hashmap_get(srv->by_addr6, pkt + WG_IP6_DST);
 	else
 		return NULL;
 	/* Not a leased address: a network behind a client (iroute)? */
 	if (!s && srv->iroutes)
-		s = wg_iroute_owner(srv, (pkt[0] >> 4) == 4 ? 4 : 6, (pkt[0] >> 4) == 4 ? pkt + 16 : pkt + 24);
+		s = wg_iroute_owner(srv, family, family == 4 ? pkt + WG_IP4_DST : pkt + WG_IP6_DST);
 	return s;
 }
 

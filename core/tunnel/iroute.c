@@ -15,7 +15,7 @@
 #include "config/config.h"
 #include "server.h"
 #include "session/session.h"
-#include "tunnel/route_filter.h"
+#include "util/route_filter.h"
 #include "util/log.h"
 
 #define MAX_IROUTES 4096

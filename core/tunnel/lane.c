@@ -12,13 +12,13 @@
 #include <unistd.h>
 
 #include "tunnel/cstp_frame.h"
-#include "tunnel/datapath.h"
 #include "net/http_parser.h"
 #include "net/listen_socket.h"
 #include "modules/loader.h"
 #include "util/log.h"
-#include "control/metrics.h"
+#include "observe/metrics.h"
 #include "server.h"
+#include "util/current.h"
 #include "session/session.h"
 
 /* ---- the session's choice ------------------------------------------------ */
@@ -376,6 +376,11 @@ int wg_host_lane_tls_export_context(struct wg_lane *l, const char *label, const 
 
 const struct wg_session *wg_host_lane_session(const struct wg_lane *l)
 {
+	return wg_lane_owner(l);
+}
+
+struct wg_session *wg_lane_owner(const struct wg_lane *l)
+{
 	return l ? l->s : NULL;
 }
 
@@ -408,34 +413,3 @@ void wg_host_lane_down(struct wg_lane *l, const char *why)
 		wg_session_detached(s);
 }
 
-void wg_host_rx_begin(void)
-{
-	struct wg_server *srv = wg_server_current();
-
-	if (srv)
-		wg_datapath_rx_begin(srv);
-}
-
-void wg_host_rx_end(void)
-{
-	struct wg_server *srv = wg_server_current();
-
-	if (srv)
-		wg_datapath_rx_end(srv);
-}
-
-void wg_host_lane_input(struct wg_lane *l, uint32_t type, const uint8_t *payload, size_t len)
-{
-	struct wg_session *s = l ? l->s : NULL;
-
-	if (!s || s->ending)
-		return;
-	if (type == WG_CSTP_DATA) {
-		s->last_rx = time(NULL);
-		wg_datapath_from_client(s, payload, len);
-	} else if (type == WG_CSTP_DISCONNECT) {
-		char why[64];
-		snprintf(why, sizeof(why), "client disconnected (%s)", wg_lane_name(l));
-		wg_session_end(s, why);
-	}
-}

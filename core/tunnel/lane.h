@@ -88,6 +88,8 @@ struct json_t *wg_lanes_json(const struct wg_session *s);
 
 /* The transport's name for a lane ("transport-dtls"). */
 const char *wg_lane_name(const struct wg_lane *l);
+/* The session a lane carries (NULL for none). */
+struct wg_session *wg_lane_owner(const struct wg_lane *l);
 
 /* The transport half of the host table (host.c points there). */
 int wg_host_transport_udp_socket(void);
@@ -101,6 +103,7 @@ int wg_host_lane_tls_export_context(struct wg_lane *l, const char *label, const 
 const struct wg_session *wg_host_lane_session(const struct wg_lane *l);
 void wg_host_lane_up(struct wg_lane *l, size_t max_payload, const char *peer);
 void wg_host_lane_down(struct wg_lane *l, const char *why);
+/* lane_rx.c: */
 void wg_host_rx_begin(void);
 void wg_host_lane_input(struct wg_lane *l, uint32_t type, const uint8_t *payload, size_t len);
 void wg_host_rx_end(void);

@@ -6,6 +6,7 @@
  * field, as NEEDS_CSUM expects, and describes the segments in the virtio
  * header. */
 #include "tunnel/tcp_coalesce.h"
+#include "tunnel/ip_hdr.h"
 
 #include <arpa/inet.h>
 #include <stdbool.h>
@@ -101,17 +102,17 @@ static bool parse_seg(const uint8_t *pkt, size_t len, struct seg *s)
 
 	if (len < 20)
 		return false;
-	if ((pkt[0] >> 4) == 4) {
-		if ((pkt[0] & 0x0f) != 5 || pkt[9] != 6 || get16(pkt + 2) != len)
+	if (wg_ip_version(pkt) == 4) {
+		if (wg_ip4_hdr_len(pkt) != WG_IP4_HDR_MIN || pkt[WG_IP4_PROTO] != 6 || get16(pkt + 2) != len)
 			return false; /* IP options, not TCP, or padded/cut */
-		if ((pkt[6] & 0x3f) || pkt[7])
-			return false; /* MF or a fragment offset */
+		if (wg_ip4_is_fragment(pkt))
+			return false;
 		if (wg_csum_fold(wg_csum_add(0, pkt, 20)) != 0xffff)
 			return false;
 		s->family = 4;
 		s->iphlen = 20;
-	} else if ((pkt[0] >> 4) == 6) {
-		if (len < 40 || pkt[6] != 6 || (size_t)get16(pkt + 4) + 40 != len)
+	} else if (wg_ip_version(pkt) == 6) {
+		if (len < WG_IP6_HDR_LEN || pkt[WG_IP6_NEXT] != 6 || (size_t)get16(pkt + 4) + WG_IP6_HDR_LEN != len)
 			return false; /* extension headers, not TCP, or padded/cut */
 		s->family = 6;
 		s->iphlen = 40;
@@ -237,13 +238,15 @@ void wg_gro_add(struct wg_gro *g, const uint8_t *pkt, size_t len)
 	int family;
 	size_t iphlen;
 
-	if (len >= 40 && (pkt[0] >> 4) == 6 && pkt[6] == 6) {
+	int ver = wg_ip_family(pkt, len);
+
+	if (ver == 6 && pkt[WG_IP6_NEXT] == 6) {
 		family = 6;
-		iphlen = 40;
-	} else if (len >= 20 && (pkt[0] >> 4) == 4 && pkt[9] == 6 && (size_t)(pkt[0] & 0x0f) * 4 >= 20 &&
-		   (size_t)(pkt[0] & 0x0f) * 4 + 4 <= len) {
+		iphlen = WG_IP6_HDR_LEN;
+	} else if (ver == 4 && pkt[WG_IP4_PROTO] == 6 && wg_ip4_hdr_len(pkt) >= WG_IP4_HDR_MIN &&
+		   wg_ip4_hdr_len(pkt) + 4 <= len) {
 		family = 4;
-		iphlen = (size_t)(pkt[0] & 0x0f) * 4;
+		iphlen = wg_ip4_hdr_len(pkt);
 	} else {
 		/* Not TCP: unrelated to any pending flow, so order holds. */
 		g->emit(g->arg, &plain_hdr, pkt, len);

@@ -17,6 +17,7 @@
  * fragmentation, IPv6 whose next header is TCP/UDP itself. Anything else
  * is refused (the caller drops it and counts it) rather than guessed at. */
 #include "tunnel/tcp_segment.h"
+#include "tunnel/ip_hdr.h"
 
 #include <arpa/inet.h>
 #include <stdbool.h>
@@ -63,19 +64,21 @@ static void put32(uint8_t *p, uint32_t v)
 /* IP header then a TCP (proto 6) or UDP (17) header directly after it. */
 static bool parse_layout(const uint8_t *pkt, size_t len, uint8_t proto, struct layout *o)
 {
-	if (len >= 20 && (pkt[0] >> 4) == 4) {
-		size_t ihl = (size_t)(pkt[0] & 0x0f) * 4;
-		if (ihl < 20 || ihl > len || pkt[9] != proto)
+	int family = wg_ip_family(pkt, len);
+
+	if (family == 4) {
+		size_t ihl = wg_ip4_hdr_len(pkt);
+		if (ihl < WG_IP4_HDR_MIN || ihl > len || pkt[WG_IP4_PROTO] != proto)
 			return false;
-		if ((pkt[6] & 0x3f) || pkt[7]) /* MF or a fragment offset */
+		if (wg_ip4_is_fragment(pkt))
 			return false;
 		o->family = 4;
 		o->l4off = ihl;
-	} else if (len >= 40 && (pkt[0] >> 4) == 6) {
-		if (pkt[6] != proto)
+	} else if (family == 6) {
+		if (pkt[WG_IP6_NEXT] != proto)
 			return false; /* extension headers: not produced for GSO here */
 		o->family = 6;
-		o->l4off = 40;
+		o->l4off = WG_IP6_HDR_LEN;
 	} else {
 		return false;
 	}

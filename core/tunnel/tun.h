@@ -74,8 +74,4 @@ void wg_tun_queue_begin(struct wg_tun *t);
 void wg_tun_queue(struct wg_tun *t, const uint8_t *pkt, size_t len);
 void wg_tun_flush(struct wg_tun *t);
 
-/* Parses "10.8.0.0/24" or "fd00::/64" into the first host address as text
- * ("10.8.0.1") and the prefix length. Returns 0 or -1. */
-int wg_net_first_host(const char *cidr, char *addr, size_t addrlen, unsigned *prefix);
-
 #endif

@@ -20,7 +20,6 @@
 #include "util/hex.h"
 #include "net/http_parser.h"
 #include "util/log.h"
-#include "login/policy.h"
 #include "session/roaming.h"
 #include "server.h"
 #include "session/session.h"
@@ -201,6 +200,28 @@ static void refuse(struct wg_conn *c, const char *status, const char *why)
 	wg_conn_http_reply(c, status, "text/plain", NULL, why, strlen(why));
 }
 
+/* The CSTP connection went away: the session is kept for a reconnect
+ * (shutdown: the server stops, and ends every session itself). */
+static void cstp_closed(struct wg_conn *c, bool shutdown)
+{
+	struct wg_session *s = c->owner;
+
+	c->owner = NULL;
+	if (!s || s->cstp != c)
+		return;
+	s->cstp = NULL;
+	if (!shutdown)
+		wg_session_detached(s);
+}
+
+/* A connection that carries a session's CSTP stream (net/conn.h). */
+static const struct wg_conn_handlers cstp_handlers = {
+	.stream_input = wg_tunnel_cstp_input,
+	.burst_begin = wg_datapath_rx_begin,
+	.burst_end = wg_datapath_rx_end,
+	.closed = cstp_closed,
+};
+
 void wg_tunnel_connect(struct wg_conn *c, const struct wg_http_request *req, const uint8_t *extra, size_t extra_len)
 {
 	struct wg_server *srv = c->srv;
@@ -230,7 +251,7 @@ void wg_tunnel_connect(struct wg_conn *c, const struct wg_http_request *req, con
 		/* A reconnect while the old connection is still half-open. */
 		struct wg_conn *old = s->cstp;
 		s->cstp = NULL;
-		old->sess = NULL;
+		old->owner = NULL;
 		wg_conn_close(old, "replaced by a reconnect");
 	}
 	/* Lanes of the old connection go: their keys came from its TLS. */
@@ -279,9 +300,9 @@ void wg_tunnel_connect(struct wg_conn *c, const struct wg_http_request *req, con
 		wg_log(s, WG_LOG_INFO, "rate limited to %u kbit/s from the client, %u kbit/s to it (0: none)",
 		       s->rate_in_kbps, s->rate_out_kbps);
 	/* Before the first frame: a DISCONNECT among the bytes already read
-	 * may end the session inside wg_conn_enter_cstp. */
+	 * may end the session inside wg_conn_enter_stream. */
 	wg_session_tunnel_up(s);
-	wg_conn_enter_cstp(c, s, extra, extra_len);
+	wg_conn_enter_stream(c, &cstp_handlers, s, extra, extra_len);
 }
 
 int wg_tunnel_cstp_send(struct wg_conn *c, uint8_t type, const uint8_t *payload, size_t len)
@@ -296,6 +317,15 @@ int wg_tunnel_cstp_send(struct wg_conn *c, uint8_t type, const uint8_t *payload,
 	return wg_conn_send(c, frame, WG_CSTP_HEADER_LEN + len);
 }
 
+void wg_tunnel_goodbye(struct wg_conn *c, const char *reason)
+{
+	uint8_t msg[128];
+	int n = snprintf((char *)msg + 1, sizeof(msg) - 1, "%s", reason);
+
+	msg[0] = 0xb0; /* "server request", shown by openconnect with the text */
+	wg_tunnel_cstp_send(c, WG_CSTP_DISCONNECT, msg, 1 + (size_t)(n < (int)sizeof(msg) - 1 ? n : (int)sizeof(msg) - 2));
+}
+
 long wg_tunnel_cstp_input(struct wg_conn *c, const uint8_t *buf, size_t len)
 {
 	size_t off = 0;
@@ -303,7 +333,7 @@ long wg_tunnel_cstp_input(struct wg_conn *c, const uint8_t *buf, size_t len)
 	while (off < len && c->state == WG_CONN_CSTP) {
 		struct wg_cstp_frame f;
 		int n = wg_cstp_parse(buf + off, len - off, CSTP_MAX_PAYLOAD, &f);
-		struct wg_session *s = c->sess;
+		struct wg_session *s = c->owner;
 
 		if (n == 0)
 			break;

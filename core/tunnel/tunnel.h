@@ -22,6 +22,9 @@ struct wg_tunnel_config;
 /* The X-CSTP-* lines for tc's DNS servers, split DNS, default domain and
  * routes, rendered once per session (malloc'd; NULL when out of memory). */
 char *wg_tunnel_render_pushed(const struct wg_tunnel_config *tc);
+/* Sends DISCONNECT with the reason, as a "server request" that openconnect
+ * shows with the text (the session ended). */
+void wg_tunnel_goodbye(struct wg_conn *c, const char *reason);
 /* Sends one CSTP frame on the session's connection. */
 int wg_tunnel_cstp_send(struct wg_conn *c, uint8_t type, const uint8_t *payload, size_t len);
 

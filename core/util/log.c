@@ -23,7 +23,7 @@ static int max_level = WG_LOG_INFO; /* atomic access */
 static void (*describer)(const struct wg_session *s, struct wg_log_context *out); /* atomic access */
 /* Set while this thread is inside a sink: a sink that logs gets stderr
  * instead of a deadlock on sink_lock. */
-static __thread int in_sink;
+static _Thread_local int in_sink;
 
 static const char *const level_names[] = {"error", "warn", "notice", "info", "debug"};
 

@@ -4,8 +4,8 @@
 #ifndef WG_WORKER_H
 #define WG_WORKER_H
 
-#include "workers/steer.h"
-#include "session/user_count.h"
+struct wg_steer;
+struct wg_user_count;
 
 struct wg_worker {
 	unsigned index, count;

@@ -24,6 +24,8 @@
  * from the host's table (timer_add, fd_watch). */
 #include "dtls_server.h"
 
+#include <wolfguard/cstp_wire.h>
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -54,15 +56,6 @@
 #define DATAGRAM_MAX 4096   /* wolfSSL reads at most MTU + 500; larger is dropped */
 #define PLAIN_MAX 16384     /* the largest DTLS record plaintext (RFC 6347) */
 #define COOKIE_SECRET_LEN 32
-
-/* CSTP/DTLS packet types (protocol-notes.md 3). */
-enum {
-	PKT_DATA = 0x00,
-	PKT_DPD_REQ = 0x03,
-	PKT_DPD_RESP = 0x04,
-	PKT_DISCONNECT = 0x05,
-	PKT_KEEPALIVE = 0x07,
-};
 
 /* The peer address as a fixed-size hash key (IPv4 as v4-mapped IPv6, so a
  * dual-stack socket gives one key per peer whichever form it reports). */
@@ -633,7 +626,7 @@ static bool handle_record(struct wg_dtls_link *l, uint8_t *rec, size_t n)
 
 	switch (wg_dtls_payload_kind(rec, n)) {
 	case WG_DTLS_DPD_REQ: /* answered with the same payload, MTU probes included */
-		rec[0] = PKT_DPD_RESP;
+		rec[0] = WG_CSTP_DPD_RESP;
 		if (n - 1 <= l->max_payload)
 			wolfSSL_write(l->ssl, rec, (int)n);
 		return true;

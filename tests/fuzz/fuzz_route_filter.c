@@ -1,5 +1,5 @@
 /* restrict-user-to-ports values and the packets the filter reads
- * (core/tunnel/route_filter.c): the input's first line is a port list, the
+ * (core/util/route_filter.c): the input's first line is a port list, the
  * rest a packet from a client (IPv4 or IPv6 with extension headers). The
  * filter runs on packets that passed client_packet.c's checks, which
  * guarantee a whole IP header; this target only asks that much. */
@@ -8,7 +8,7 @@
 #include <string.h>
 #include <wolfguard/plugin.h>
 
-#include "tunnel/route_filter.h"
+#include "util/route_filter.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <wolfguard/plugin.h>
 
-#include "login/addr_count.h"
+#include "net/addr_count.h"
 #include "login/auth.h"
 #include "net/conn.h"
 #include "hashmap.h"
@@ -410,7 +410,7 @@ Test(auth_end, client_gone_while_pending_is_not_waited_for)
 	recs[0].on_cont = CONT_HOLD;
 	struct wg_auth *a = begin();
 	struct wg_conn *c = post(a, "username=alice&password=secret");
-	cr_assert_eq(c->auth, a);
+	cr_assert_eq(c->owner, a);
 	wg_auth_conn_gone(c);
 	cr_assert_eq(conversations(), 0);
 	cr_assert_str_eq(recs[0].log, "SCE");

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <wolfguard/plugin.h>
 
-#include "login/addr_count.h"
+#include "net/addr_count.h"
 #include "login/auth.h"
 #include "login/ban.h"
 #include "net/conn.h"

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 
 #include "conf_fixture.h"
-#include "config/check_config.h"
+#include "modules/check_config.h"
 #include "config/build_tree.h"
 #include "modules/loader.h"
 

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "control/metrics.h"
+#include "observe/metrics.h"
 
 static struct wg_metrics sample(void)
 {

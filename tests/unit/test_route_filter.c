@@ -1,4 +1,4 @@
-/* restrict-user-to-routes / -ports (core/tunnel/route_filter.c): the
+/* restrict-user-to-routes / -ports (core/util/route_filter.c): the
  * ocserv port syntax, networks in both notations, and what passes. */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
@@ -10,7 +10,7 @@
 #include "config/check_limits.h"
 #include "config/config.h"
 #include "config/server_options.h"
-#include "tunnel/route_filter.h"
+#include "util/route_filter.h"
 #include "util/err.h"
 
 /* An IPv4 packet from 10.8.0.2 to dst with proto and a destination port. */

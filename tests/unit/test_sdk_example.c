@@ -8,7 +8,7 @@
 #include <sys/wait.h>
 
 #include "conf_fixture.h"
-#include "modules/host.h"
+#include "host/host.h"
 #include "net/http_parser.h"
 #include "tunnel/lane.h"
 #include "modules/loader.h"

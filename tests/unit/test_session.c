@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "session/session.h"
+#include "util/addr.h"
 
 #define LONG_GROUP 511 /* the longest group name a backend hands the core */
 
@@ -132,7 +133,7 @@ static void lease_twice(const char *addr4, const char *addr6)
 	cr_assert_eq(wg_session_lease_begin(mallory, &tc), -EADDRINUSE, "a second lease of the same address is refused");
 	/* alice's traffic still reaches alice */
 	if (addr6[0]) {
-		cr_assert_eq(wg_session_parse_addr6(addr6, a6), 0);
+		cr_assert_eq(wg_addr_parse6(addr6, a6), 0);
 		cr_assert_eq(wg_hashmap_get(srv->by_addr6, a6), alice);
 		cr_assert_not(mallory->has_addr6);
 	}
@@ -172,7 +173,7 @@ Test(session_lease, duplicate_ipv6_with_distinct_ipv4_refused)
 	cr_assert_eq(wg_session_lease_begin(alice, &tc), 0);
 	fixed4 = "10.8.0.6";
 	cr_assert_eq(wg_session_lease_begin(mallory, &tc), -EADDRINUSE);
-	cr_assert_eq(wg_session_parse_addr6(fixed6, a6), 0);
+	cr_assert_eq(wg_addr_parse6(fixed6, a6), 0);
 	cr_assert_eq(wg_hashmap_get(srv->by_addr6, a6), alice);
 	wg_hashmap_free(srv->by_addr4);
 	wg_hashmap_free(srv->by_addr6);

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "tunnel/tun.h"
+#include "util/addr.h"
 
 /* ---- running a check in a child inside its own network namespace ---- */
 

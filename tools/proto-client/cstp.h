@@ -7,18 +7,20 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <wolfguard/cstp_wire.h>
 
+/* The client's names for the one definition of the wire (sdk/). */
 enum {
-	WGP_CSTP_DATA = 0x00,
-	WGP_CSTP_DPD_REQ = 0x03,
-	WGP_CSTP_DPD_RESP = 0x04,
-	WGP_CSTP_DISCONNECT = 0x05,
-	WGP_CSTP_KEEPALIVE = 0x07,
-	WGP_CSTP_COMPRESSED = 0x08,
-	WGP_CSTP_TERMINATE = 0x09,
+	WGP_CSTP_DATA = WG_CSTP_DATA,
+	WGP_CSTP_DPD_REQ = WG_CSTP_DPD_REQ,
+	WGP_CSTP_DPD_RESP = WG_CSTP_DPD_RESP,
+	WGP_CSTP_DISCONNECT = WG_CSTP_DISCONNECT,
+	WGP_CSTP_KEEPALIVE = WG_CSTP_KEEPALIVE,
+	WGP_CSTP_COMPRESSED = WG_CSTP_COMPRESSED,
+	WGP_CSTP_TERMINATE = WG_CSTP_TERMINATE,
 };
 
-#define WGP_CSTP_HDR 8
+#define WGP_CSTP_HDR WG_CSTP_HEADER_LEN
 #define WGP_CSTP_MAX_DPD_PAYLOAD 2048
 
 /* What the CONNECT request says about the client. */

@@ -292,7 +292,7 @@ struct wg_host {
 	/* Packets from clients: a burst (e.g. one recvmmsg) is bracketed by
 	 * rx_begin/rx_end, so the host writes what it carries to the TUN
 	 * device together. lane_input takes one record: type is the CSTP
-	 * packet type (0x00 DATA, 0x05 DISCONNECT; the transport answers
+	 * packet type (wolfguard/cstp_wire.h: DATA, DISCONNECT; the transport answers
 	 * DPD and absorbs keepalives itself). payload is only read during the
 	 * call. lane_input may end the session, and so call the transport's
 	 * close() before it returns. */
@@ -513,7 +513,7 @@ struct wg_lane_packet {
 	void *lane_ctx; /* the lane, as offer() named it */
 	uint8_t *data;  /* the IP packet; WG_LANE_HEADROOM writable bytes before it */
 	uint32_t len;   /* at most the lane's max_payload */
-	uint32_t type;  /* CSTP packet type: 0x00 DATA */
+	uint32_t type;  /* CSTP packet type (wolfguard/cstp_wire.h): DATA */
 };
 
 /* A transport's counters, as stats() fills them (out->struct_size set by

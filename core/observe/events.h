@@ -10,7 +10,6 @@
 #include <jansson.h>
 
 struct wg_server;
-struct wg_session;
 
 /* Takes over fd (a connected, nonblocking control client). */
 void wg_events_subscribe(struct wg_server *srv, int fd);
@@ -18,8 +17,6 @@ void wg_events_subscribe(struct wg_server *srv, int fd);
  * to every subscriber; fields is consumed (may be NULL). Cheap when there
  * is no subscriber. */
 void wg_events_emit(struct wg_server *srv, const char *type, json_t *fields);
-/* The common fields of a session: id, user, group, client and VPN address. */
-json_t *wg_events_session_fields(const struct wg_session *s);
 /* Closes every subscriber (server stop). */
 void wg_events_stop(struct wg_server *srv);
 

@@ -1,5 +1,5 @@
 /* The master of several worker processes (see master.h). */
-#include "workers/master.h"
+#include "master.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -25,9 +25,10 @@
 #include "net/listen_socket.h"
 #include "util/log.h"
 #include "server.h"
-#include "workers/sd_notify.h"
+#include "observe/sd_notify.h"
 #include "config/server_options.h"
 #include "workers/steer.h"
+#include "session/user_count.h"
 #include "workers/worker.h"
 
 #define MAX_WORKERS 64

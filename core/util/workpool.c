@@ -6,7 +6,7 @@
  * Lost wake-ups cannot happen: the eventfd is written under the lock when the
  * list becomes non-empty, and the loop reads (resets) the eventfd before it
  * takes the list, so a completion pushed after the take writes it again. */
-#include "workers/workpool.h"
+#include "util/workpool.h"
 
 #include <errno.h>
 #include <event2/event.h>

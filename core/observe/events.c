@@ -1,5 +1,5 @@
 /* Event stream subscribers (see events.h). */
-#include "control/events.h"
+#include "observe/events.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -12,7 +12,6 @@
 
 #include "util/log.h"
 #include "server.h"
-#include "session/session.h"
 
 #define MAX_BACKLOG (1u << 20)
 
@@ -137,28 +136,6 @@ void wg_events_emit(struct wg_server *srv, const char *type, json_t *fields)
 	}
 	free(line);
 	free(text);
-}
-
-/* A string a client chose may be ill-formed UTF-8, which jansson refuses:
- * then the field is null rather than the event lost. */
-static void set_text(json_t *o, const char *key, const char *v)
-{
-	json_t *j = v && *v ? json_string(v) : NULL;
-	json_object_set_new(o, key, j ? j : json_null());
-}
-
-json_t *wg_events_session_fields(const struct wg_session *s)
-{
-	json_t *o = json_object();
-
-	if (!o)
-		return NULL;
-	set_text(o, "session_id", s->id_str);
-	set_text(o, "user", s->user);
-	set_text(o, "group", s->group);
-	set_text(o, "client_address", s->client_addr);
-	set_text(o, "vpn_address", s->tc.addr4);
-	return o;
 }
 
 void wg_events_stop(struct wg_server *srv)

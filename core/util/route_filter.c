@@ -1,5 +1,5 @@
 /* restrict-user-to-routes and restrict-user-to-ports (route_filter.h). */
-#include "tunnel/route_filter.h"
+#include "util/route_filter.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>

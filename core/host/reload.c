@@ -1,5 +1,5 @@
 /* Reading, checking and switching to a new conf.d. */
-#include "modules/reload.h"
+#include "host/reload.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -9,12 +9,13 @@
 #include "config/config.h"
 #include "util/err.h"
 #include "modules/gen.h"
-#include "modules/host.h"
+#include "host/host.h"
 #include "modules/loader.h"
 #include "util/log.h"
-#include "control/metrics.h"
+#include "observe/metrics.h"
 #include "server.h"
-#include "workers/sd_notify.h"
+#include "host/settings.h"
+#include "observe/sd_notify.h"
 #include "config/server_options.h"
 
 /* Settings bound to sockets, devices or the TLS context made at start: a

@@ -1,6 +1,6 @@
 /* `wolfguard --check-config DIR`: everything the server would check at
  * start, short of initialising plugins or touching the network. */
-#include "config/check_config.h"
+#include "modules/check_config.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#include "login/client_key.h"
+#include "net/client_key.h"
 
 struct wg_addr_count;
 

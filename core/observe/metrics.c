@@ -1,7 +1,7 @@
 /* Prometheus text format, written with open_memstream: every family has
  * # HELP and # TYPE lines, label values are escaped, histogram buckets are
  * cumulative and end with le="+Inf". */
-#include "control/metrics.h"
+#include "observe/metrics.h"
 
 #include <stddef.h>
 #include <stdio.h>

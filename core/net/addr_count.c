@@ -1,5 +1,5 @@
 /* Per-client counters (see addr_count.h) in a hash table of small entries. */
-#include "login/addr_count.h"
+#include "net/addr_count.h"
 
 #include <errno.h>
 #include <stdlib.h>

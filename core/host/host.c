@@ -1,6 +1,6 @@
 /* The function table plugins call into. Plugins never link against the
  * core: everything they may do is here, and the table only grows at its end. */
-#include "modules/host.h"
+#include "host/host.h"
 
 #include <event2/event.h>
 #include <stdio.h>
@@ -15,8 +15,9 @@
 #include "tunnel/lane.h"
 #include "util/log.h"
 #include "server.h"
+#include "util/current.h"
 #include "session/session.h"
-#include "workers/workpool.h"
+#include "util/workpool.h"
 
 struct wg_timer {
 	struct event *ev;

@@ -1,5 +1,5 @@
 /* Client keys (see client_key.h): 16 bytes, IPv4 stored IPv4-mapped. */
-#include "login/client_key.h"
+#include "net/client_key.h"
 
 #include <arpa/inet.h>
 #include <stdbool.h>

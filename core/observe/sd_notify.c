@@ -2,7 +2,7 @@
  * socket per message; the sandbox allows socket/sendmsg, and the notify
  * socket is writable by the unprivileged user, so this works after the
  * privilege drop too. */
-#include "workers/sd_notify.h"
+#include "observe/sd_notify.h"
 
 #include <event2/event.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* The decoy web server in front of the VPN (see camouflage.h). */
-#include "net/camouflage.h"
+#include "login/camouflage.h"
 
 #include <stdio.h>
 #include <string.h>
