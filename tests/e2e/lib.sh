@@ -534,8 +534,10 @@ client_log() { echo "$RUN/client-$1.log"; }
 
 client_pid() { echo "${CLIENT_PID[$1]:-}"; }
 
-# client_wait_dtls TAG [SECONDS]: waits (default 30 s) until openconnect reports DTLS up.
-client_wait_dtls() { wait_for "${2:-30}" grep -q "Established DTLS connection" "$RUN/client-$1.log"; }
+# client_wait_dtls TAG [SECONDS]: waits (default 60 s: a DTLS handshake on a
+# loaded machine can take several of openconnect's retransmissions) until
+# openconnect reports DTLS up.
+client_wait_dtls() { wait_for "${2:-60}" grep -q "Established DTLS connection" "$RUN/client-$1.log"; }
 
 # client_exit_code TAG [SECONDS]: waits at most SECONDS (default 30) for the
 # client to exit; prints its exit status ("running" if it did not exit,
@@ -619,9 +621,9 @@ iperf_volume() {
 	jq -r '.end.sum_received.bits_per_second / 1000000 | floor' <<<"$out"
 }
 
-# ping_ok NS TARGET: a reply comes, within 15 s (pings every 0.2 s until the
+# ping_ok NS TARGET: a reply comes, within 30 s (pings every 0.2 s until the
 # first answer).
-ping_ok() { in_ns "$1" ping -c 1 -i 0.2 -w 15 "$2" >/dev/null 2>&1; }
+ping_ok() { in_ns "$1" ping -c 1 -i 0.2 -w 30 "$2" >/dev/null 2>&1; }
 
 # ping_none NS TARGET: 5 pings over 2 s, none answered within 3 s of the last
 # (the check that something is NOT reachable; ping_ok's deadline would only

@@ -54,7 +54,7 @@ test_admin_same_clients() {
 
 	# The place is given back when a session ends, on either worker.
 	client_disconnect a2
-	wait_for 10 admin_alice_sessions_are 1 ||
+	wait_for 30 admin_alice_sessions_are 1 ||
 		fail "alice's second session did not end" || return 1
 	cookie=$(admin_authenticate "$NS_CLI" alice secret1 "$RUN/again.log")
 	[ -n "$cookie" ] || fail "alice could not log in again after ending a session: $(tail -n 2 "$RUN/again.log")" ||
@@ -118,7 +118,7 @@ _admin_radius_ma() {
 	local id
 	id=$(sed -n 's/^([0-9]*)[[:space:]]*Acct-Session-Id = "\([0-9a-f]\{16\}\)"$/\1/p' "$RUN/radius.log" | head -n 1)
 	[ -n "$id" ] || fail "no 16-hex-digit Acct-Session-Id in the Access-Request" || return 1
-	wait_for 10 sh -c "grep -q 'Acct-Status-Type = Start' '$RUN/radius/acct/detail'" || fail "no Accounting Start" || return 1
+	wait_for 30 sh -c "grep -q 'Acct-Status-Type = Start' '$RUN/radius/acct/detail'" || fail "no Accounting Start" || return 1
 	[ "$(detail_value "$(detail_record Start)" Acct-Session-Id)" = "$id" ] ||
 		fail "accounting Start has Acct-Session-Id '$(detail_value "$(detail_record Start)" Acct-Session-Id)', the login had $id" ||
 		return 1
@@ -224,7 +224,7 @@ admin_events_start() {
 	"$(dirname "$(wolfguard_bin)")/../tools/wolfguardctl" -s "$RUN/control.sock" events \
 		>"$RUN/events.jsonl" 2>"$RUN/events.err" &
 	ADMIN_EVENTS_PID=$!
-	wait_for 10 admin_events_count subscribed "$1" || fail "the event stream did not start: $(cat "$RUN/events.err")"
+	wait_for 30 admin_events_count subscribed "$1" || fail "the event stream did not start: $(cat "$RUN/events.err")"
 }
 admin_events_stop() { [ -z "${ADMIN_EVENTS_PID:-}" ] || { kill "$ADMIN_EVENTS_PID" 2>/dev/null; wait "$ADMIN_EVENTS_PID" 2>/dev/null; }; ADMIN_EVENTS_PID=; }
 # admin_events_count EVENT N: at least N lines of that event.
@@ -243,7 +243,7 @@ test_admin_events() {
 		--servercert "$PIN" "https://$SRV_ADDR/" <<<"wrong" >/dev/null 2>&1
 	ctl ban 203.0.113.9 60 >/dev/null
 	client_disconnect alice
-	wait_for 10 admin_events_count disconnect 1 && wait_for 10 admin_events_count ban 1 ||
+	wait_for 30 admin_events_count disconnect 1 && wait_for 30 admin_events_count ban 1 ||
 		{ admin_events_stop; fail "events missing: $(tr '\n' ' ' <"$RUN/events.jsonl")"; return 1; }
 	admin_events_stop
 	jq -e . "$RUN/events.jsonl" >/dev/null || fail "a line is not JSON" || return 1
@@ -276,7 +276,7 @@ test_admin_events_workers() {
 		{ admin_events_stop; fail "subscribed lines: $(tr '\n' ' ' <"$RUN/events.jsonl")"; return 1; }
 	connect_or_fail alice secret1 || { admin_events_stop; return 1; }
 	connect_or_fail bob secret2 --ns "$NS_CLI2" || { admin_events_stop; return 1; }
-	wait_for 10 admin_events_count login 2 || { admin_events_stop; fail "not both logins: $(tr '\n' ' ' <"$RUN/events.jsonl")"; return 1; }
+	wait_for 30 admin_events_count login 2 || { admin_events_stop; fail "not both logins: $(tr '\n' ' ' <"$RUN/events.jsonl")"; return 1; }
 	admin_events_stop
 	[ "$(jq -r 'select(.event == "login") | "\(.user):\(.worker)"' "$RUN/events.jsonl" | sort | tr '\n' ' ')" = \
 		"alice:$(worker_of "$CLI_ADDR" 2) bob:$(worker_of "$CLI2_ADDR" 2) " ] ||

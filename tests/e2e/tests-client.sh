@@ -104,7 +104,7 @@ test_client_login() {
 	wgc_end alice || return 1
 	[ "$(tr '\n' ' ' <"$RUN/events-alice")" = "pre-init connect disconnect " ] ||
 		fail "script reasons: $(tr '\n' ' ' <"$RUN/events-alice"), want pre-init connect disconnect" || return 1
-	wait_for 10 grep -q "client disconnected" "$RUN/server.log" || fail "the server did not see a logoff" || return 1
+	wait_for 30 grep -q "client disconnected" "$RUN/server.log" || fail "the server did not see a logoff" || return 1
 }
 
 # DTLS (PSK-NEGOTIATE) comes up and carries the data: the UDP 443 counter
@@ -236,9 +236,9 @@ test_client_vpnc_script() {
 	CLIENT_NS[vs]=$NS_CLI
 	wait_for "$CONNECT_TIMEOUT" sh -c "ip -n $NS_CLI -4 addr show dev tun-vs 2>/dev/null | grep -q 'inet 10\.8\.0\.'" ||
 		fail "no address on tun-vs: $(tail -n 3 "$RUN/client-vs.log" | tr '\n' ' ')" || return 1
-	wait_for 20 sh -c "ip -n $NS_CLI route show $PUSHED_ROUTE | grep -q 'dev tun-vs'" ||
+	wait_for 30 sh -c "ip -n $NS_CLI route show $PUSHED_ROUTE | grep -q 'dev tun-vs'" ||
 		fail "no route to $PUSHED_ROUTE via tun-vs: $(ip -n "$NS_CLI" route | tr '\n' ';')" || return 1
-	wait_for 20 grep -q "nameserver $PUSHED_DNS" "$RUN/resolv.conf" ||
+	wait_for 30 grep -q "nameserver $PUSHED_DNS" "$RUN/resolv.conf" ||
 		fail "resolv.conf not updated: $(tr '\n' ' ' <"$RUN/resolv.conf")" || return 1
 	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "no ping through the tunnel" || return 1
 	wgc_end vs || return 1

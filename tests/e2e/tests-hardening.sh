@@ -61,10 +61,10 @@ LUA
 	start_with_policy "$RUN/hostile.lua" '"max-time-ms": 500' || return 1
 	start=$(date +%s)
 	if client_connect "$pattern_user" secret7 --tag hostile; then fail "the pattern user got a tunnel"; return 1; fi
-	wait_for 20 grep -q "policy-lua: after_auth failed, denying: .*is too costly on a subject of 60 bytes" \
+	wait_for 30 grep -q "policy-lua: after_auth failed, denying: .*is too costly on a subject of 60 bytes" \
 		"$RUN/server.log" || fail "the costly pattern was not stopped with a logged reason" || return 1
 	if client_connect repper secret8; then fail "repper got a tunnel"; return 1; fi
-	wait_for 20 grep -q "policy-lua: after_auth failed, denying: .*time limit (500 ms) exceeded" "$RUN/server.log" ||
+	wait_for 30 grep -q "policy-lua: after_auth failed, denying: .*time limit (500 ms) exceeded" "$RUN/server.log" ||
 		fail "the string.rep loop was not stopped by the time limit" || return 1
 	echo "   both hostile logins denied within $(($(date +%s) - start)) s"
 	grep -E "policy-lua: after_auth failed" "$RUN/server.log" | sed 's/^/   /'

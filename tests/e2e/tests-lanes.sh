@@ -90,7 +90,7 @@ lane_alive_is() { [ "$(lane_field "$1" "$2" alive)" = "$3" ]; }
 lanes_iperf() { # NS PARALLEL MB [iperf3 options, e.g. -R]
 	in_ns "$NS_LAN" timeout 120 iperf3 -s -1 -B "$LAN_ADDR" -p 5202 >/dev/null 2>&1 &
 	local srv=$!
-	wait_for 10 in_ns "$NS_LAN" ss -Hltn 'sport = :5202' || { kill "$srv" 2>/dev/null; return 1; }
+	wait_for 30 in_ns "$NS_LAN" ss -Hltn 'sport = :5202' || { kill "$srv" 2>/dev/null; return 1; }
 	in_ns "$1" timeout 120 iperf3 -c "$LAN_ADDR" -p 5202 -P "$2" -n "${3}M" "${@:4}" >"$RUN/iperf-lanes.log" 2>&1
 	local rc=$?
 	wait "$srv" 2>/dev/null
@@ -143,7 +143,7 @@ test_lanes_kill_restore() {
 		in_ns "$NS_SRV" nft add rule inet lanecut in udp sport "$port" udp dport $LANES_PORT drop &&
 		in_ns "$NS_SRV" nft add rule inet lanecut out udp dport "$port" udp sport $LANES_PORT drop ||
 		fail "nft setup failed" || return 1
-	wait_for 10 lane_alive_is alice 1 false || fail "lane 1 did not leave the rotation: $(lanes_of alice)" || return 1
+	wait_for 30 lane_alive_is alice 1 false || fail "lane 1 did not leave the rotation: $(lanes_of alice)" || return 1
 	lane_alive_is alice 0 true || fail "lane 0 left too: $(lanes_of alice)" || return 1
 	[ "$(lane_field alice 1 left_rotation)" -ge 1 ] || fail "left_rotation not counted" || return 1
 	[ "$(lane_field alice 1 buckets)" = 0 ] || fail "lane 1 still holds flows" || return 1
@@ -152,7 +152,7 @@ test_lanes_kill_restore() {
 	lanes_iperf "$NS_CLI" 8 8 || fail "iperf3 failed with lane 1 cut" || return 1
 	[ "$(ctl_session_id alice)" = "$id" ] || fail "the session changed while a lane was cut" || return 1
 	in_ns "$NS_SRV" nft delete table inet lanecut
-	wait_for 15 lane_alive_is alice 1 true || fail "lane 1 did not rejoin: $(lanes_of alice)" || return 1
+	wait_for 30 lane_alive_is alice 1 true || fail "lane 1 did not rejoin: $(lanes_of alice)" || return 1
 	[ "$(lane_field alice 1 buckets)" -gt 0 ] || fail "lane 1 rejoined without flows" || return 1
 	[ "$(ctl_session_id alice)" = "$id" ] || fail "the session changed" || return 1
 	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "no ping after the lane came back" || return 1
@@ -192,7 +192,7 @@ test_lanes_forged_refused() {
 	fi
 	grep -q "handshake refused\|no handshake in time" "$RUN/lane-peer.log" ||
 		fail "lane-peer did not run: $(cat "$RUN/lane-peer.log")" || return 1
-	wait_for 10 sh -c "[ \"\$(ip netns exec $NS_SRV curl -sf http://127.0.0.1:$LANES_METRICS_PORT/metrics |
+	wait_for 30 sh -c "[ \"\$(ip netns exec $NS_SRV curl -sf http://127.0.0.1:$LANES_METRICS_PORT/metrics |
 		awk '\$1 == \"wolfguard_lanes_refused_total\" {print \$2}')\" -ge 1 ]" ||
 		fail "the refusal was not counted: $(lanes_metric wolfguard_lanes_refused_total)" || return 1
 	[ "$(lane_field alice 0 handshakes)" = 1 ] || fail "alice's lane 0 was replaced: $(lanes_of alice)" || return 1

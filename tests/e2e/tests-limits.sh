@@ -46,7 +46,7 @@ limits_tcp_open() {
 	local ns=$1 port=$2 srv rc
 	in_ns "$NS_LAN" timeout 30 iperf3 -s -1 -B "$LAN_ADDR" -p "$port" >/dev/null 2>&1 &
 	srv=$!
-	wait_for 20 sh -c "ip netns exec $NS_LAN ss -Hltn 'sport = :$port' | grep -q ."
+	wait_for 30 sh -c "ip netns exec $NS_LAN ss -Hltn 'sport = :$port' | grep -q ."
 	in_ns "$ns" timeout 8 bash -c "exec 3<>/dev/tcp/$LAN_ADDR/$port" >/dev/null 2>&1
 	rc=$?
 	kill "$srv" 2>/dev/null
@@ -109,7 +109,7 @@ test_limits_quota_disconnect() {
 	[ "$(limits_session_field alice data_quota)" = 3145728 ] || fail "data_quota not listed" || return 1
 	ctl events >"$RUN/events.jsonl" 2>&1 &
 	local ev=$!
-	wait_for 10 test -s "$RUN/events.jsonl"
+	wait_for 30 test -s "$RUN/events.jsonl"
 	# Time-bounded: the session ends under the transfer, which then stalls.
 	iperf_mbps "$NS_CLI" 10 >/dev/null
 	wait_for 30 grep -q 'session ended: data quota reached' "$RUN/server.log" ||
@@ -117,7 +117,7 @@ test_limits_quota_disconnect() {
 	[ "$(client_exit_code alice 30)" != running ] || fail "the client still runs after the quota ended the session" ||
 		{ kill "$ev"; return 1; }
 	grep -q 'data quota reached' "$(client_log alice)" || fail "the client was not told why" || { kill "$ev"; return 1; }
-	wait_for 10 grep -q '"disconnect"' "$RUN/events.jsonl"
+	wait_for 30 grep -q '"disconnect"' "$RUN/events.jsonl"
 	kill "$ev" 2>/dev/null
 	wait "$ev" 2>/dev/null
 	local total
@@ -136,7 +136,7 @@ test_limits_quota_throttle() {
 	# Time-based runs: a volume run (-n) ends when its bytes are written, and
 	# at 2 Mbit/s most of them would still sit in the sender's buffer.
 	iperf_mbps "$NS_CLI" 4 >/dev/null
-	wait_for 10 grep -q 'data quota of 2097152 bytes reached: throttled to 2000 kbit/s' "$RUN/server.log" ||
+	wait_for 30 grep -q 'data quota of 2097152 bytes reached: throttled to 2000 kbit/s' "$RUN/server.log" ||
 		fail "no throttle at the quota" || return 1
 	local up
 	up=$(iperf_mbps "$NS_CLI" 8)

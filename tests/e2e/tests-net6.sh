@@ -92,7 +92,7 @@ test_net6_proxy_v2() {
 
 	connect_or_fail alice secret1 || return 1
 	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "no traffic through the tunnel behind haproxy" || return 1
-	wait_for 20 net6_client_address_is alice "$CLI_ADDR" ||
+	wait_for 30 net6_client_address_is alice "$CLI_ADDR" ||
 		fail "the session's client address is not $CLI_ADDR: $(net6_ctl_json list | jq -c '[.sessions[] | .client_address]')" || return 1
 	client_disconnect alice
 
@@ -137,10 +137,10 @@ test_net6_proxy_v1() {
 	net6_server true || return 1
 	connect_or_fail alice secret1 || return 1
 	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "no traffic through the tunnel behind haproxy (v1)" || return 1
-	wait_for 20 net6_client_address_is alice "$CLI_ADDR" ||
+	wait_for 30 net6_client_address_is alice "$CLI_ADDR" ||
 		fail "the session's client address is not $CLI_ADDR: $(net6_ctl_json list | jq -c '[.sessions[] | .client_address]')" || return 1
 	client_disconnect alice
-	wait_for 20 grep -q "fe443 be_send-proxy/wg" "$RUN/haproxy.log" ||
+	wait_for 30 grep -q "fe443 be_send-proxy/wg" "$RUN/haproxy.log" ||
 		fail "haproxy's log shows no connection relayed with send-proxy: $(tail -n 3 "$RUN/haproxy.log")" || return 1
 	net6_haproxy_stop
 }
@@ -188,7 +188,7 @@ JSON
 	grep -q "Calling-Station-Id = \"$CLI_ADDR\"" "$RUN/radius.log" ||
 		fail "FreeRADIUS did not get Calling-Station-Id $CLI_ADDR: $(grep Calling-Station "$RUN/radius.log" | head -n 2 | tr '\n' ' ')" || return 1
 	! grep -q "Calling-Station-Id = \"$SRV_ADDR\"" "$RUN/radius.log" || fail "FreeRADIUS got the relay's address as Calling-Station-Id" || return 1
-	wait_for 20 grep -q "Acct-Status-Type = Start" "$RUN/radius.log" || fail "no accounting Start" || return 1
+	wait_for 30 grep -q "Acct-Status-Type = Start" "$RUN/radius.log" || fail "no accounting Start" || return 1
 }
 
 # --- complete IPv6 ----------------------------------------------------------------
@@ -208,7 +208,7 @@ net6_lan6_up() {
 		fail "cannot give the LAN IPv6 addresses"
 		return 1
 	fi
-	wait_for 20 in_ns "$NS_SRV" ping -6 -c1 -W1 "$NET6_LAN6" >/dev/null 2>&1 || { fail "the server cannot reach the IPv6 LAN"; return 1; }
+	wait_for 30 in_ns "$NS_SRV" ping -6 -c1 -W1 "$NET6_LAN6" >/dev/null 2>&1 || { fail "the server cannot reach the IPv6 LAN"; return 1; }
 }
 
 net6_lan6_down() {

@@ -169,10 +169,10 @@ pkg_install_body() {
 	: >"$RUN/notify.log"
 	ip netns exec "$NS_SRV" /usr/bin/python3 "$PKG_DIR/notify-listen.py" "$sock" "$RUN/notify.log" 2>>"$RUN/notify.err" &
 	PKG_NOTIFY=$!
-	wait_for 10 grep -qx listening "$RUN/notify.log" || fail "the notify harness did not start" || return 1
+	wait_for 30 grep -qx listening "$RUN/notify.log" || fail "the notify harness did not start" || return 1
 	# shellcheck disable=SC2086
 	server_launch wolfguard chroot "$PKG_ROOT/root" env -i PATH=/usr/sbin:/usr/bin NOTIFY_SOCKET="$sock" $exec
-	wait_for 20 grep -q "READY=1" "$RUN/notify.log" ||
+	wait_for 30 grep -q "READY=1" "$RUN/notify.log" ||
 		fail "no READY=1 from the installed server: $(tail -n 3 "$RUN/server.log" | tr '\n' ' ')" || return 1
 	server_listening || fail "READY=1 came before the ports were bound" || return 1
 	grep -q "pid=$SERVER_PID | READY=1 | STATUS=0 sessions" "$RUN/notify.log" ||
@@ -182,12 +182,12 @@ pkg_install_body() {
 	[ "$(client_env alice CISCO_SPLIT_INC_0_ADDR)/$(client_env alice CISCO_SPLIT_INC_0_MASKLEN)" = "$PUSHED_ROUTE" ] ||
 		fail "the installed server pushed another route" || return 1
 	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "no traffic through the installed server" || return 1
-	wait_for 10 grep -q "STATUS=1 session," "$RUN/notify.log" ||
+	wait_for 30 grep -q "STATUS=1 session," "$RUN/notify.log" ||
 		fail "STATUS never showed the session: $(tail -n 2 "$RUN/notify.log" | tr '\n' ' ')" || return 1
 
 	# shellcheck disable=SC2086
 	in_root $reload >"$RUN/execreload.log" 2>&1 || fail "ExecReload failed: $(tr '\n' ' ' <"$RUN/execreload.log")" || return 1
-	wait_for 10 grep -q "READY=1 | STATUS=1 session, .*generation 2" "$RUN/notify.log" ||
+	wait_for 30 grep -q "READY=1 | STATUS=1 session, .*generation 2" "$RUN/notify.log" ||
 		fail "no READY after the reload: $(tail -n 3 "$RUN/notify.log" | tr '\n' ' ')" || return 1
 	grep -q "RELOADING=1" "$RUN/notify.log" || fail "no RELOADING=1 during the reload" || return 1
 	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "the session did not survive the reload" || return 1
@@ -197,7 +197,7 @@ pkg_install_body() {
 
 	client_disconnect alice
 	kill -TERM "$SERVER_PID"
-	wait_for 10 sh -c "! kill -0 $SERVER_PID" || fail "the server did not stop within 10 s" || return 1
+	wait_for 30 sh -c "! kill -0 $SERVER_PID" || fail "the server did not stop within 30 s" || return 1
 	wait "$SERVER_PID"
 	local rc=$?
 	[ "$rc" = 0 ] || fail "the installed server exited with $rc on SIGTERM" || return 1
@@ -207,7 +207,7 @@ pkg_install_body() {
 	cp "$RUN/notify.log" "$RUN/notify.log.1"
 	# shellcheck disable=SC2086
 	server_launch wolfguard chroot "$PKG_ROOT/root" env -i PATH=/usr/sbin:/usr/bin NOTIFY_SOCKET="$sock" $exec
-	wait_for 20 sh -c "[ \$(grep -c 'READY=1 | STATUS=0 sessions' '$RUN/notify.log') -ge 2 ]" ||
+	wait_for 30 sh -c "[ \$(grep -c 'READY=1 | STATUS=0 sessions' '$RUN/notify.log') -ge 2 ]" ||
 		fail "no READY=1 after a restart: $(tail -n 3 "$RUN/server.log" | tr '\n' ' ')" || return 1
 }
 
@@ -272,13 +272,13 @@ test_unit_hardening_workers() {
 	plug=${WOLFGUARD_PLUGIN_DIR:-$(cd "$(dirname "$(wolfguard_bin)")/../plugins" && pwd)}
 	workers_conf 2
 	WOLFGUARD_BIN=$bin WOLFGUARD_PLUGIN_DIR=$plug server_start_wolfguard false || fail "wolfguard did not start" || return 1
-	wait_for 20 grep -q "2 workers serving" "$RUN/server.log" || fail "the workers did not start under the unit's limits" || return 1
+	wait_for 30 grep -q "2 workers serving" "$RUN/server.log" || fail "the workers did not start under the unit's limits" || return 1
 	hardened_check || return 1
 	connect_or_fail alice secret1 || return 1
 	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "no traffic through a worker under the unit's limits" || return 1
 	client_disconnect alice
 	kill -TERM "$SERVER_PID"
-	wait_for 15 sh -c "! kill -0 $SERVER_PID 2>/dev/null" || fail "the master did not stop its workers (CAP_KILL?)" || return 1
+	wait_for 30 sh -c "! kill -0 $SERVER_PID 2>/dev/null" || fail "the master did not stop its workers (CAP_KILL?)" || return 1
 	wait "$SERVER_PID"
 	SERVER_PID=
 	grep -q "stopped (status 0)" "$RUN/server.log" || fail "the master did not stop cleanly" || return 1
@@ -294,7 +294,7 @@ notify_start() {
 	: >"$RUN/notify.log"
 	ip netns exec "$NS_SRV" /usr/bin/python3 "$PKG_DIR/notify-listen.py" "$1" "$RUN/notify.log" 2>>"$RUN/notify.err" &
 	PKG_NOTIFY=$!
-	wait_for 10 grep -qx listening "$RUN/notify.log" || fail "the notify harness did not start"
+	wait_for 30 grep -qx listening "$RUN/notify.log" || fail "the notify harness did not start"
 }
 
 notify_stop() {
@@ -322,23 +322,23 @@ _sd_notify_single() {
 	notify_start "$sock" || return 1
 	wolfguard_conf false # one process, whatever the test before left
 	NOTIFY_SOCKET=$sock server_start_wolfguard false || fail "wolfguard did not start" || return 1
-	wait_for 10 grep -q "pid=$SERVER_PID | READY=1 | STATUS=0 sessions" "$RUN/notify.log" ||
+	wait_for 30 grep -q "pid=$SERVER_PID | READY=1 | STATUS=0 sessions" "$RUN/notify.log" ||
 		fail "no READY=1 with a STATUS from the server's pid: $(tr '\n' ' ' <"$RUN/notify.log")" || return 1
 	connect_or_fail alice secret1 || return 1
-	wait_for 10 grep -q "STATUS=1 session," "$RUN/notify.log" || fail "STATUS never showed alice's session" || return 1
+	wait_for 30 grep -q "STATUS=1 session," "$RUN/notify.log" || fail "STATUS never showed alice's session" || return 1
 	echo '{"plugin": "routing-static", "options": {"ipv4-network": "not a network"' >"$RUN/conf.d/35-broken.json"
 	! ctl reload >"$RUN/reload.out" 2>&1 || fail "a broken conf.d was accepted by the reload" || return 1
-	wait_for 10 sh -c "grep -A1 RELOADING=1 '$RUN/notify.log' | grep -q 'READY=1 | STATUS=1 session, .*generation 1'" ||
+	wait_for 30 sh -c "grep -A1 RELOADING=1 '$RUN/notify.log' | grep -q 'READY=1 | STATUS=1 session, .*generation 1'" ||
 		fail "no READY on the running generation after a refused reload: $(tail -n 3 "$RUN/notify.log" | tr '\n' ' ')" || return 1
 	rm -f "$RUN/conf.d/35-broken.json"
 	ctl reload >"$RUN/reload.out" 2>&1 || fail "the reload of a good conf.d failed: $(cat "$RUN/reload.out")" || return 1
-	wait_for 10 grep -q "READY=1 | STATUS=1 session, .*generation 2" "$RUN/notify.log" ||
+	wait_for 30 grep -q "READY=1 | STATUS=1 session, .*generation 2" "$RUN/notify.log" ||
 		fail "no READY on generation 2 after the reload" || return 1
 	client_disconnect alice
-	wait_for 10 grep -q "STATUS=0 sessions, .*generation 2" "$RUN/notify.log" || fail "STATUS did not follow alice's logout" || return 1
+	wait_for 30 grep -q "STATUS=0 sessions, .*generation 2" "$RUN/notify.log" || fail "STATUS did not follow alice's logout" || return 1
 	kill -TERM "$SERVER_PID"
-	wait_for 10 grep -q "STOPPING=1" "$RUN/notify.log" || fail "no STOPPING=1 at SIGTERM" || return 1
-	wait_for 10 sh -c "! kill -0 $SERVER_PID" || fail "the server did not stop" || return 1
+	wait_for 30 grep -q "STOPPING=1" "$RUN/notify.log" || fail "no STOPPING=1 at SIGTERM" || return 1
+	wait_for 30 sh -c "! kill -0 $SERVER_PID" || fail "the server did not stop" || return 1
 	wait "$SERVER_PID"
 	SERVER_PID=
 	! grep -qv "^listening$\|^pid=[0-9]* | " "$RUN/notify.log" || fail "a malformed notify line: $(cat "$RUN/notify.log")" || return 1
@@ -360,10 +360,10 @@ _sd_notify_workers() {
 	notify_start "$sock" || return 1
 	workers_conf 2
 	NOTIFY_SOCKET=$sock server_start_wolfguard false || fail "wolfguard did not start" || return 1
-	wait_for 20 grep -q "pid=$SERVER_PID | READY=1 | STATUS=2 workers serving" "$RUN/notify.log" ||
+	wait_for 30 grep -q "pid=$SERVER_PID | READY=1 | STATUS=2 workers serving" "$RUN/notify.log" ||
 		fail "no READY=1 from the master: $(tr '\n' ' ' <"$RUN/notify.log")" || return 1
 	connect_or_fail alice secret1 || return 1
-	wait_for 15 grep -q "pid=$SERVER_PID | STATUS=1 session, 0 connections not logged in, 2 workers" "$RUN/notify.log" ||
+	wait_for 30 grep -q "pid=$SERVER_PID | STATUS=1 session, 0 connections not logged in, 2 workers" "$RUN/notify.log" ||
 		fail "STATUS did not count alice's session across workers: $(tail -n 2 "$RUN/notify.log" | tr '\n' ' ')" || return 1
 	ctl reload >"$RUN/reload.out" 2>&1 || fail "reload failed: $(cat "$RUN/reload.out")" || return 1
 	grep -A1 "RELOADING=1" "$RUN/notify.log" | grep -q "READY=1" || fail "no RELOADING/READY around the reload" || return 1
@@ -371,7 +371,7 @@ _sd_notify_workers() {
 		fail "a message from another process than the master: $(grep -v "pid=$SERVER_PID" "$RUN/notify.log" | head -n 2 | tr '\n' ' ')" || return 1
 	client_disconnect alice
 	kill -TERM "$SERVER_PID"
-	wait_for 15 sh -c "! kill -0 $SERVER_PID" || fail "the master did not stop" || return 1
+	wait_for 30 sh -c "! kill -0 $SERVER_PID" || fail "the master did not stop" || return 1
 	wait "$SERVER_PID"
 	SERVER_PID=
 	grep -q "pid=[0-9]* | STOPPING=1" "$RUN/notify.log" || fail "no STOPPING=1" || return 1
