@@ -55,6 +55,7 @@ DEBIAN_PACKAGES=(
 	# libraries
 	libevent-dev libjansson-dev libpam0g-dev libradcli-dev nettle-dev liblua5.4-dev
 	libldap-dev libcriterion-dev libcrypt-dev
+	libcjose-dev libcurl4-openssl-dev # auth-oidc: JOSE (JWS, JWK) and the provider's HTTPS documents
 	# run and test peers
 	openconnect ocserv iperf3 iproute2 iputils-ping nftables procps
 	openssl ca-certificates psmisc jq curl
@@ -62,6 +63,8 @@ DEBIAN_PACKAGES=(
 	# auth backends the end-to-end tests start on loopback, and confinement
 	freeradius freeradius-utils slapd ldap-utils libpam-modules libpam-oath oathtool db-util
 	libseccomp-dev
+	# the OpenID provider tests-oidc.sh starts (Lemonldap::NG's portal under Plack's own HTTPS server)
+	liblemonldap-ng-portal-perl liblemonldap-ng-handler-perl libplack-perl libio-socket-ssl-perl
 	# systemd readiness (sd_notify), Debian packaging and its checks (debian/, tests-package.sh)
 	libsystemd-dev debhelper lintian fakeroot python3
 )
