@@ -65,6 +65,8 @@ DEBIAN_PACKAGES=(
 	libseccomp-dev
 	# the OpenID provider tests-oidc.sh starts (Lemonldap::NG's portal under Plack's own HTTPS server)
 	liblemonldap-ng-portal-perl liblemonldap-ng-handler-perl libplack-perl libio-socket-ssl-perl
+	libcrypt-openssl-bignum-perl libgd-securityimage-perl libimage-magick-perl libstring-random-perl libconvert-pem-perl
+	# (recommended by the portal: its JWKS (RSA n, e), its captcha module (always loaded), its OIDC issuer, rotateOidcKeys)
 	# systemd readiness (sd_notify), Debian packaging and its checks (debian/, tests-package.sh)
 	libsystemd-dev debhelper lintian fakeroot python3
 )

@@ -23,6 +23,8 @@ declare -A max_len=([fuzz_http]=20000 [fuzz_http_pipe]=90000 [fuzz_auth_xml]=819
 	[fuzz_gso]=70000 [fuzz_gro]=20000 [fuzz_utf8]=512 [fuzz_radius_reply]=4096)
 # legacy DTLS headers and the ClientHello EMS scan (plugins/transport-dtls/dtls_legacy_hdr.c, dtls_legacy_ems.c)
 max_len[fuzz_dtls_legacy]=4096
+# auth-oidc: a bearer token, a newline, a JWK Set (plugins/auth-oidc/oidc_token.c, oidc_jwks.c)
+max_len[fuzz_oidc_token]=16384
 failed=()
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 for target in "${!max_len[@]}"; do

@@ -40,6 +40,8 @@ static const struct wg_option options[] = {
 	{"user-claim", WG_OPT_STRING, 0, 0, 0, "preferred_username", "the string claim naming the user"},
 	{"groups-claim", WG_OPT_STRING, 0, 0, 0, "groups",
 	 "the claim (string or array of strings) giving the user's groups; \"\" for none"},
+	{"groups-allowed", WG_OPT_STRING_LIST, 0, 0, 0, NULL,
+	 "when set, only these of the token's groups become the user's groups (a provider sends many)"},
 	{"required-claims", WG_OPT_STRING_LIST, 0, 0, 0, NULL,
 	 "claims a token must have: \"name\" (present) or \"name=value\" (a string equal to value)"},
 	{"algorithms", WG_OPT_STRING_LIST, 0, 0, 0, "[\"RS256\", \"PS256\", \"ES256\"]",
@@ -62,6 +64,8 @@ struct oidc_plugin {
 	size_t n_audiences;
 	char *required[OIDC_LIST_MAX];
 	size_t n_required;
+	char *groups_allowed[OIDC_LIST_MAX];
+	size_t n_groups_allowed; /* 0: every group of the token */
 	char *algorithms[OIDC_LIST_MAX];
 	size_t n_algorithms;
 	char *user_claim, *groups_claim;
@@ -113,6 +117,24 @@ static void refuse(struct oidc_plugin *p, struct wg_auth *a, const char *user_me
 	p->host->auth_fail(a, user_message, reason);
 }
 
+/* Keeps the groups named in groups-allowed (all when it is empty). */
+static void filter_groups(const struct oidc_plugin *p, struct oidc_identity *id)
+{
+	size_t kept = 0;
+
+	if (p->n_groups_allowed == 0)
+		return;
+	for (size_t i = 0; i < id->n_groups; i++) {
+		bool allowed = false;
+		for (size_t k = 0; k < p->n_groups_allowed && !allowed; k++)
+			allowed = strcmp(id->groups[i], p->groups_allowed[k]) == 0;
+		if (allowed && kept != i)
+			memcpy(id->groups[kept], id->groups[i], sizeof(id->groups[i]));
+		kept += allowed;
+	}
+	id->n_groups = kept;
+}
+
 /* Claims of a verified token: the login succeeds or is refused. */
 static void accept_claims(struct oidc_plugin *p, struct wg_auth *a, const struct oidc_token *t)
 {
@@ -138,6 +160,7 @@ static void accept_claims(struct oidc_plugin *p, struct wg_auth *a, const struct
 		refuse(p, a, "Login failed: the token was refused.", why);
 		return;
 	}
+	filter_groups(p, &id);
 	for (size_t i = 0; i < id.n_groups; i++) {
 		size_t used = strlen(list);
 		snprintf(list + used, sizeof(list) - used, "%s%s", i ? "," : "", id.groups[i]);
@@ -304,6 +327,8 @@ static void fetch_start(struct oidc_plugin *p)
 	j->p = p;
 	j->q = p->fetch;
 	p->job = j;
+	p->host->log(NULL, WG_LOG_INFO, "auth-oidc: fetching the provider's keys from %s",
+		     j->q.jwks_uri[0] ? j->q.jwks_uri : j->q.discovery_url);
 	if (p->host->run_blocking(fetch_work, fetch_done, j) < 0) {
 		p->job = NULL;
 		free(j);
@@ -398,6 +423,8 @@ static void plugin_free(struct oidc_plugin *p)
 		free(p->audiences[i]);
 	for (size_t i = 0; i < p->n_required; i++)
 		free(p->required[i]);
+	for (size_t i = 0; i < p->n_groups_allowed; i++)
+		free(p->groups_allowed[i]);
 	for (size_t i = 0; i < p->n_algorithms; i++)
 		free(p->algorithms[i]);
 	oidc_keyset_clear(&p->keys);
@@ -442,7 +469,8 @@ static int read_config(struct oidc_plugin *p, const struct wg_config *cfg, char 
 		return -1;
 	}
 	if (copy_list(host, cfg, "audience", p->audiences, &p->n_audiences, err, errlen) < 0 ||
-	    copy_list(host, cfg, "required-claims", p->required, &p->n_required, err, errlen) < 0)
+	    copy_list(host, cfg, "required-claims", p->required, &p->n_required, err, errlen) < 0 ||
+	    copy_list(host, cfg, "groups-allowed", p->groups_allowed, &p->n_groups_allowed, err, errlen) < 0)
 		return -1;
 	if (p->n_audiences == 0) {
 		snprintf(err, errlen, "%s: audience: name at least one client ID", host->config_where(cfg, "audience"));

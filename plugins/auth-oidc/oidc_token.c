@@ -111,6 +111,15 @@ int oidc_token_parse(const char *compact, size_t len, struct oidc_token *t, char
 	}
 	dot1 = memchr(compact, '.', len);
 	dot2 = dot1 ? memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - compact)) : NULL;
+	if (dot1 && !dot2 && dot1 != compact) {
+		/* "header.payload": an unsecured JWT as some providers write one
+		 * for alg "none" (RFC 7519 6.1 keeps the last dot); name it. */
+		hdr = decode_object(compact, (size_t)(dot1 - compact), "header", why, whylen);
+		if (hdr && copy_string(hdr, "alg", t->alg, sizeof(t->alg), true, why, whylen) == 0)
+			snprintf(why, whylen, "token is unsigned (alg \"%s\", no signature part)", t->alg);
+		json_decref(hdr);
+		return -1;
+	}
 	if (!dot2 || memchr(dot2 + 1, '.', len - (size_t)(dot2 + 1 - compact))) {
 		snprintf(why, whylen, "token is not a compact JWS (three dot-separated parts)");
 		return -1;
