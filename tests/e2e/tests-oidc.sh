@@ -79,7 +79,7 @@ oidc_token() {
 	f=$RUN/oidc/token-$client-$user-$port
 	in_ns "$NS_SRV" curl -sf --max-time 30 --cacert "$RUN/ca.pem" -u "$client:$OIDC_SECRET" \
 		-d grant_type=password -d "username=$user" -d "password=$user" -d "scope=openid profile email" \
-		"https://127.0.0.1:$port/oauth2/token" | jq -r .id_token >"$f" 2>/dev/null
+		"https://127.0.0.1:$port/oauth2/token" | jq -j .id_token >"$f" 2>/dev/null
 	[ -s "$f" ] && [ "$(cat "$f")" != null ] || { log "no token for $client/$user from port $port"; return 1; }
 	echo "$f"
 }
