@@ -222,8 +222,11 @@ static bool judge(struct oidc_plugin *p, struct login *l, bool fetched)
 	}
 	/* No key for it: fetch, unless one was just done or is too recent. */
 	if (fetched) {
-		if (!p->have_keys) {
-			snprintf(why, sizeof(why), "the provider's keys could not be fetched: %.200s", p->last_error);
+		if (p->last_error[0]) {
+			char known[OIDC_WHY_MAX];
+			snprintf(known, sizeof(known), "%s", why);
+			snprintf(why, sizeof(why), "the provider's keys could not be fetched (%.60s): %.140s",
+				 p->have_keys ? known : "no keys yet", p->last_error);
 			refuse(p, a, "Login failed: the identity provider cannot be reached. Try again later.", why);
 		} else {
 			refuse(p, a, "Login failed: the token was refused.", why);
