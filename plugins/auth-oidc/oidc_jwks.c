@@ -26,6 +26,13 @@ static const char *jstr(json_t *o, const char *key)
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
+static bool b64_member(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_string(v) && oidc_b64url_valid(json_string_value(v), json_string_length(v));
+}
+
 /* One key of the set, or false when it is not for verifying signatures. */
 static bool key_import(json_t *o, struct oidc_key *k)
 {
@@ -41,6 +48,14 @@ static bool key_import(json_t *o, struct oidc_key *k)
 	if (alg && !oidc_alg_asymmetric(alg))
 		return false;
 	if ((kid && strlen(kid) > OIDC_KID_MAX) || (crv && strlen(crv) >= sizeof(k->crv)))
+		return false;
+	/* A published set holds public keys only; and libcjose 0.6 aborts on
+	 * some malformed base64url, so each value it decodes is checked first
+	 * (found by fuzz_oidc_token). */
+	if (json_object_get(o, "d"))
+		return false;
+	if (strcmp(kty, "RSA") == 0 ? !b64_member(o, "n") || !b64_member(o, "e")
+				    : !crv || !b64_member(o, "x") || !b64_member(o, "y"))
 		return false;
 	k->jwk = cjose_jwk_import_json((cjose_header_t *)o, &err);
 	if (!k->jwk)

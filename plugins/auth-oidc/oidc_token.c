@@ -49,6 +49,15 @@ static long b64url_decode(const char *in, size_t len, unsigned char *out, size_t
 	return (long)n;
 }
 
+bool oidc_b64url_valid(const char *s, size_t len)
+{
+	unsigned char *buf = malloc(len + 1);
+	long n = buf ? b64url_decode(s, len, buf, len) : -1;
+
+	free(buf);
+	return n > 0;
+}
+
 /* A JSON object from one base64url part. NULL with why set. */
 static json_t *decode_object(const char *part, size_t len, const char *what, char *why, size_t whylen)
 {
@@ -151,6 +160,16 @@ int oidc_token_parse(const char *compact, size_t len, struct oidc_token *t, char
 		json_decref(t->claims);
 		t->claims = NULL;
 		snprintf(why, whylen, "token has no signature (alg \"%s\")", t->alg);
+		return -1;
+	}
+	/* The signature is checked strictly here too: libcjose 0.6's decoder
+	 * asserts (aborts the process) on a part whose length is 1 mod 4, so
+	 * nothing it would choke on may reach cjose_jws_import (found by
+	 * fuzz_oidc_token). */
+	if (!oidc_b64url_valid(dot2 + 1, len - (size_t)(dot2 + 1 - compact))) {
+		json_decref(t->claims);
+		t->claims = NULL;
+		snprintf(why, whylen, "token signature is not base64url");
 		return -1;
 	}
 	return 0;

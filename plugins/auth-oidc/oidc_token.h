@@ -33,6 +33,10 @@ struct oidc_token {
 int oidc_token_parse(const char *compact, size_t len, struct oidc_token *t, char *why, size_t whylen);
 void oidc_token_clear(struct oidc_token *t);
 
+/* True for non-empty strict base64url (no padding, no stray bits): what
+ * may be handed to libcjose, whose decoder aborts on some bad input. */
+bool oidc_b64url_valid(const char *s, size_t len);
+
 /* True for an algorithm name the plugin can ever verify with a public key
  * (RS*, PS*, ES*): never "none", never HS* (a shared secret). */
 bool oidc_alg_asymmetric(const char *alg);

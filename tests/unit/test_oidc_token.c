@@ -319,6 +319,7 @@ Test(oidc, malformed_tokens_refused_by_the_parser)
 		"eyJhbGciOiJSUzI1NiIsImFsZyI6Im5vbmUifQ.e30.sig", /* two "alg" */
 		"eyJhbGciOiJSUzI1NiIsImNyaXQiOlsiYiJdfQ.e30.sig", /* crit */
 		"eyJhbGciOiJSUzI1NiJ9.WzFd.sig",                 /* payload an array */
+		"eyJhbGciOiJSUzI1NiJ9.e30.abcde",                /* signature 1 mod 4: libcjose would abort */
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct oidc_token t;
@@ -339,4 +340,30 @@ Test(oidc, keyset_errors)
 	cr_assert(strstr(why, "no RSA or EC signing key"), "%s", why);
 	const char *enc = "{\"keys\":[{\"kty\":\"RSA\",\"use\":\"enc\",\"n\":\"AQAB\",\"e\":\"AQAB\"}]}";
 	cr_assert_eq(oidc_keyset_parse(enc, strlen(enc), &k, why, sizeof(why)), -1);
+}
+
+/* The "header.payload" form a provider writes for alg none is named. */
+Test(oidc, two_part_unsigned_token_named)
+{
+	struct oidc_token t;
+	char why[OIDC_WHY_MAX] = "";
+	const char *tok = "eyJhbGciOiJub25lIn0.e30";
+
+	cr_assert_eq(oidc_token_parse(tok, strlen(tok), &t, why, sizeof(why)), -1);
+	cr_assert(strstr(why, "unsigned (alg \"none\""), "%s", why);
+}
+
+/* Values libcjose would abort on are refused before it sees them. */
+Test(oidc, malformed_jwk_values_skipped)
+{
+	struct oidc_keyset k;
+	char why[OIDC_WHY_MAX];
+	const char *bad_n = "{\"keys\":[{\"kty\":\"RSA\",\"n\":\"abcde\",\"e\":\"AQAB\"}]}";
+	const char *priv = "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"AQAB\",\"y\":\"AQAB\",\"d\":\"AQAB\"}]}";
+
+	cr_assert_eq(oidc_keyset_parse(bad_n, strlen(bad_n), &k, why, sizeof(why)), -1);
+	cr_assert_eq(oidc_keyset_parse(priv, strlen(priv), &k, why, sizeof(why)), -1);
+	cr_assert(oidc_b64url_valid("AQAB", 4));
+	cr_assert_not(oidc_b64url_valid("AQA=", 4));
+	cr_assert_not(oidc_b64url_valid("abcde", 5));
 }
