@@ -11,7 +11,7 @@
 # password grant, with curl) and hands them to openconnect
 # --token-mode=oidc --token-secret=@FILE in the client namespace.
 
-WOLFGUARD_TESTS+=(oidc_login_pool oidc_refusals oidc_provider_unreachable oidc_key_rotation)
+WOLFGUARD_TESTS+=(oidc_login_pool oidc_refusals oidc_provider_unreachable oidc_key_rotation oidc_cert_chain)
 
 OIDC_PORT=18443
 OIDC_ISSUER="https://127.0.0.1:$OIDC_PORT"
@@ -316,3 +316,35 @@ _oidc_key_rotation() {
 	oidc_refused old_key "$old" 'auth-oidc: no key "key1" in the provider' || return 1
 }
 test_oidc_key_rotation() { oidc_run _oidc_key_rotation; }
+
+# A chain: client certificate first (auth-cert, user from the CN), then
+# the token. dwho's certificate with dwho's token logs in; with rtyler's
+# token the second step vouches for another user and the login fails; the
+# token without a certificate is refused by the first step.
+# (client_cert, server_conf_set and cert_args are tests-auth.sh's.)
+_oidc_cert_chain() {
+	local tok_d tok_r
+	client_cert dwho "/CN=dwho/OU=engineering" || fail "cannot make a client certificate" || return 1
+	server_stop
+	oidc_wolfguard_conf
+	server_conf_set ca-file "\"$RUN/ca.pem\""
+	echo '{"plugin": "auth-cert", "options": {"user-from": "cn"}}' >"$RUN/conf.d/15-auth-cert.json"
+	server_start wolfguard || fail "wolfguard did not start: $(tail -n 3 "$RUN/server.log" | tr '\n' ' ')" || return 1
+	grep -q "login chain: auth-cert -> auth-oidc" "$RUN/server.log" || fail "the chain was not announced" || return 1
+	tok_d=$(oidc_token wolfguard dwho) || fail "no token for dwho" || return 1
+	tok_r=$(oidc_token wolfguard rtyler) || fail "no token for rtyler" || return 1
+	# shellcheck disable=SC2046
+	! client_connect wrong unused --tag wrong -- $(cert_args dwho) --token-mode=oidc "--token-secret=@$tok_r" ||
+		fail "dwho's certificate with rtyler's token got a tunnel" || return 1
+	grep -q 'auth-oidc accepted "rtyler", but the login is for "dwho"' "$RUN/server.log" ||
+		fail "the mismatch was not logged" || return 1
+	# shellcheck disable=SC2046
+	! oidc_connect nocert "$tok_d" || fail "dwho's token without a certificate got a tunnel" || return 1
+	# shellcheck disable=SC2046
+	client_connect dwho unused --tag dwho -- $(cert_args dwho) --token-mode=oidc "--token-secret=@$tok_d" ||
+		fail "dwho with certificate and token: no tunnel: $(tail -n 3 "$(client_log dwho)" | tr '\n' ' ')" || return 1
+	grep -q 'user "dwho" passed auth-cert; next step auth-oidc' "$RUN/server.log" ||
+		fail "the server did not log the chain's steps" || return 1
+	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "no ping to the LAN host" || return 1
+}
+test_oidc_cert_chain() { oidc_run _oidc_cert_chain; }
