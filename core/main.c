@@ -6,13 +6,13 @@
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
 
-#include "check_config.h"
-#include "config.h"
-#include "log.h"
-#include "master.h"
+#include "config/check_config.h"
+#include "config/config.h"
+#include "util/log.h"
+#include "workers/master.h"
 #include "server.h"
-#include "server_options.h"
-#include "tls.h"
+#include "config/server_options.h"
+#include "net/tls.h"
 
 #define DEFAULT_CONF_DIR "/etc/wolfguard/conf.d"
 

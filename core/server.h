@@ -13,10 +13,10 @@
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
 
-#include "config.h"
-#include "loader.h"
-#include "tun.h"
-#include "worker.h"
+#include "config/config.h"
+#include "modules/loader.h"
+#include "tunnel/tun.h"
+#include "workers/worker.h"
 
 struct event_base;
 struct event;

@@ -244,7 +244,7 @@ uint32_t radius_terminate_cause(const char *reason)
 		const char *word;
 		uint32_t cause;
 	} map[] = {
-		/* the host's reasons (core/session.c, tunnel.c, control.c,
+		/* the host's reasons (core/session/session.c, tunnel.c, control.c,
 		 * server.c), then common wordings of other hosts */
 		{"idle", 4},            /* Idle-Timeout */
 		{"session timeout", 5}, /* Session-Timeout */

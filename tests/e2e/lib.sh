@@ -364,7 +364,7 @@ CONF
 	for line in "$@"; do echo "$line" >>"$conf"; done
 }
 
-# wolfguard: conf.d of JSON files (see core/config.h, core/server_options.c
+# wolfguard: conf.d of JSON files (see core/config/config.h, core/config/server_options.c
 # and the plugins' option tables); binary $WOLFGUARD_BIN (default
 # build/core/wolfguard), plugins from $WOLFGUARD_PLUGIN_DIR (default: the
 # plugins directory of the same build). wolfguard_conf writes the conf.d;

@@ -5,7 +5,7 @@
 # control socket for all of them. Sourced by run.sh.
 
 # The worker the client steering program picks for an IPv4 address (the
-# same hash as core/steer.c): ((addr * 0x9e3779b1) mod 2^32 >> 16) mod n.
+# same hash as core/workers/steer.c): ((addr * 0x9e3779b1) mod 2^32 >> 16) mod n.
 worker_of() {
 	local a b c d
 	IFS=. read -r a b c d <<<"$1"

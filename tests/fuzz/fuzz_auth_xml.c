@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "auth_xml.h"
+#include "login/auth_xml.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "server_options.h"
+#include "config/config.h"
+#include "config/server_options.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

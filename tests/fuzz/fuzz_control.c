@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "control_proto.h"
+#include "control/control_proto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "client_packet.h"
+#include "tunnel/client_packet.h"
 #include "dtls_payload.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

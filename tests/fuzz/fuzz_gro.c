@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "inet_csum.h"
-#include "tcp_coalesce.h"
-#include "tcp_segment.h"
+#include "tunnel/inet_csum.h"
+#include "tunnel/tcp_coalesce.h"
+#include "tunnel/tcp_segment.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "http_parser.h"
+#include "net/http_parser.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

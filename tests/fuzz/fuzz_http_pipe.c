@@ -1,5 +1,5 @@
-/* A connection's request queue (core/http_pipe.c) with the parser behind it,
- * driven as core/conn.c drives it: a byte stream cut at points the input
+/* A connection's request queue (core/net/http_pipe.c) with the parser behind it,
+ * driven as core/net/conn.c drives it: a byte stream cut at points the input
  * chooses, and answers that the input makes wait (busy) across later reads.
  *
  * Input: 8 control bytes (the seed of the cut sizes and of which answers
@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http_parser.h"
-#include "http_pipe.h"
+#include "net/http_parser.h"
+#include "net/http_pipe.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

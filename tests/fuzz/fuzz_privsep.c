@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "privsep_proto.h"
+#include "confine/privsep_proto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,4 +1,4 @@
-/* Client-chosen text repaired for JSON (core/utf8.c): whatever the bytes,
+/* Client-chosen text repaired for JSON (core/util/utf8.c): whatever the bytes,
  * the repaired text must be well-formed UTF-8 that jansson accepts, at most
  * three times as long; well-formed input must come back unchanged, and
  * repairing twice must change nothing more. Never a read past the NUL. */
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "utf8.h"
+#include "util/utf8.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "log.h"
+#include "config/config.h"
+#include "util/log.h"
 
 /* A fresh directory under $TMPDIR (or /tmp); caller frees the string. */
 static inline char *fixture_tmpdir(void)

@@ -1,4 +1,4 @@
-/* The conversation_end auth hook (core/auth.c): every plugin of the login
+/* The conversation_end auth hook (core/login/auth.c): every plugin of the login
  * chain whose start() ran is told exactly once when the conversation ends,
  * however it ends (auth-timeout, a later step failing, the client starting
  * over, server stop), the others never; and a plugin built before the
@@ -8,7 +8,7 @@
  * with parsed requests, on a worker struct with an event loop but no
  * sockets. The fake connections are already closing, so the core's
  * replies go nowhere; the plugins below are in this file and answer
- * through the host functions of core/auth.h. */
+ * through the host functions of core/login/auth.h. */
 #include <criterion/criterion.h>
 #include <event2/event.h>
 #include <stddef.h>
@@ -17,12 +17,12 @@
 #include <string.h>
 #include <wolfguard/plugin.h>
 
-#include "addr_count.h"
-#include "auth.h"
-#include "conn.h"
+#include "login/addr_count.h"
+#include "login/auth.h"
+#include "net/conn.h"
 #include "hashmap.h"
-#include "hex.h"
-#include "http_parser.h"
+#include "util/hex.h"
+#include "net/http_parser.h"
 #include "server.h"
 
 #define CLIENT "198.51.100.7"

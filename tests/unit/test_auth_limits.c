@@ -1,4 +1,4 @@
-/* Login conversations under attack (core/auth.c): the caps on how many
+/* Login conversations under attack (core/login/auth.c): the caps on how many
  * conversations one connection, one client address and the server hold;
  * a chain that starts over forgets what the failed attempt established;
  * an answer on a new connection cannot skip the delay after a failure.
@@ -13,13 +13,13 @@
 #include <string.h>
 #include <wolfguard/plugin.h>
 
-#include "addr_count.h"
-#include "auth.h"
-#include "ban.h"
-#include "conn.h"
+#include "login/addr_count.h"
+#include "login/auth.h"
+#include "login/ban.h"
+#include "net/conn.h"
 #include "hashmap.h"
-#include "hex.h"
-#include "http_parser.h"
+#include "util/hex.h"
+#include "net/http_parser.h"
 #include "server.h"
 
 #define MAX_CONNS 64

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "auth_xml.h"
+#include "login/auth_xml.h"
 
 /* What openconnect 9.01 sends. */
 static const char init_body[] =

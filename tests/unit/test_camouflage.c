@@ -1,7 +1,7 @@
-/* The camouflage secret in a request URL (core/camouflage.c). */
+/* The camouflage secret in a request URL (core/net/camouflage.c). */
 #include <criterion/criterion.h>
 
-#include "camouflage.h"
+#include "net/camouflage.h"
 
 Test(camouflage, secret_is_the_whole_query)
 {

@@ -1,4 +1,4 @@
-/* Which client certificate a login step was made with (core/client_cert.c):
+/* Which client certificate a login step was made with (core/net/client_cert.c):
  * a later step must come with the very same certificate. Issuer and serial
  * do not identify one: two CAs may carry the same name and a CA may reuse a
  * serial. The certificates are made with openssl at test time. */
@@ -9,7 +9,7 @@
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
 
-#include "client_cert.h"
+#include "net/client_cert.h"
 
 static char dir[] = "/tmp/wg-client-cert-XXXXXX";
 

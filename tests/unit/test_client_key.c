@@ -1,8 +1,8 @@
-/* Which addresses count as one client (core/client_key.c). */
+/* Which addresses count as one client (core/login/client_key.c). */
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "client_key.h"
+#include "login/client_key.h"
 
 static void key_text(const char *addr, unsigned prefix6, const char *want)
 {

@@ -5,9 +5,9 @@
 #include <sys/stat.h>
 
 #include "conf_fixture.h"
-#include "config.h"
-#include "err.h"
-#include "server_options.h"
+#include "config/config.h"
+#include "util/err.h"
+#include "config/server_options.h"
 
 static char *dir;
 static struct wg_err err;

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "control.h"
-#include "session.h"
+#include "control/control.h"
+#include "session/session.h"
 
 #define FFFD "\xef\xbf\xbd"
 

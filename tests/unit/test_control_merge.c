@@ -1,9 +1,9 @@
-/* Merging the workers' control answers into one (core/control_merge.c). */
+/* Merging the workers' control answers into one (core/control/control_merge.c). */
 #include <criterion/criterion.h>
 #include <jansson.h>
 
-#include "control_merge.h"
-#include "control_proto.h"
+#include "control/control_merge.h"
+#include "control/control_proto.h"
 
 static json_t *j(const char *text)
 {

@@ -1,7 +1,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "control_proto.h"
+#include "control/control_proto.h"
 
 Test(control_proto, commands_and_selectors)
 {

@@ -1,7 +1,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "cstp_frame.h"
+#include "tunnel/cstp_frame.h"
 
 Test(cstp_frame, roundtrip_and_partial)
 {

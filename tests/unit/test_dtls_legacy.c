@@ -2,10 +2,10 @@
  * resumes a session it made up (the master secret it would have sent in
  * X-DTLS-Master-Secret, the X-DTLS-Session-ID it was given), as openconnect
  * does with gnutls_session_set_premaster; the server must resume it through
- * its legacy context (core/dtls_legacy.c), for every suite of the table,
+ * its legacy context (plugins/transport-dtls/dtls_legacy.c), for every suite of the table,
  * and must never come up with a wrong secret, a suite the client did not
  * offer or a full handshake. Also the extended_master_secret scan of
- * core/dtls_legacy_ems.c on real ClientHellos. */
+ * plugins/transport-dtls/dtls_legacy_ems.c on real ClientHellos. */
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
 #include <errno.h>
@@ -23,8 +23,9 @@
 #include "dtls_legacy.h"
 #include "dtls_legacy_ems.h"
 #include "dtls_server.h"
-#include "listen_socket.h"
-#include "log.h"
+#include "host_loop_fixture.h"
+#include "net/listen_socket.h"
+#include "util/log.h"
 
 /* ---- the fake core: one session ------------------------------------------ */
 
@@ -96,77 +97,6 @@ static const struct wg_dtls_callbacks callbacks = {
 	.lookup = cb_lookup, .on_up = cb_up, .on_packet = cb_packet, .on_closed = cb_closed, .legacy = cb_legacy,
 };
 
-/* ---- the host's loop, as the plugin sees it (timer_add, fd_watch) ------- */
-
-struct wg_timer {
-	struct event *ev;
-	void (*cb)(void *arg);
-	void *arg;
-};
-
-struct wg_watch {
-	struct event *ev;
-	void (*cb)(int fd, void *arg);
-	void *arg;
-};
-
-static void on_timer(evutil_socket_t fd, short what, void *arg)
-{
-	struct wg_timer *t = arg;
-
-	(void)fd;
-	(void)what;
-	t->cb(t->arg);
-	event_free(t->ev); /* one-shot, as the host's */
-	free(t);
-}
-
-static struct wg_timer *host_timer_add(uint32_t ms, int repeat, void (*cb)(void *arg), void *arg)
-{
-	struct wg_timer *t = calloc(1, sizeof(*t));
-	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
-
-	cr_assert_not_null(t);
-	cr_assert_eq(repeat, 0);
-	t->cb = cb;
-	t->arg = arg;
-	t->ev = evtimer_new(fx.base, on_timer, t);
-	evtimer_add(t->ev, &tv);
-	return t;
-}
-
-static void host_timer_del(struct wg_timer *t)
-{
-	event_free(t->ev);
-	free(t);
-}
-
-static void on_watch(evutil_socket_t fd, short what, void *arg)
-{
-	struct wg_watch *w = arg;
-
-	(void)what;
-	w->cb((int)fd, w->arg);
-}
-
-static struct wg_watch *host_fd_watch(int fd, void (*cb)(int fd, void *arg), void *arg)
-{
-	struct wg_watch *w = calloc(1, sizeof(*w));
-
-	cr_assert_not_null(w);
-	w->cb = cb;
-	w->arg = arg;
-	w->ev = event_new(fx.base, fd, EV_READ | EV_PERSIST, on_watch, w);
-	event_add(w->ev, NULL);
-	return w;
-}
-
-static void host_fd_unwatch(struct wg_watch *w)
-{
-	event_free(w->ev);
-	free(w);
-}
-
 static void setup(void)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET};
@@ -175,16 +105,7 @@ static void setup(void)
 	memset(&fx, 0, sizeof(fx));
 	wg_log_set_level(WG_LOG_WARN);
 	wolfSSL_Init();
-	fx.base = event_base_new();
-	cr_assert_not_null(fx.base);
-	fx.host = (struct wg_host){
-		.abi_version = WG_ABI_VERSION,
-		.struct_size = sizeof(struct wg_host),
-		.timer_add = host_timer_add,
-		.timer_del = host_timer_del,
-		.fd_watch = host_fd_watch,
-		.fd_unwatch = host_fd_unwatch,
-	};
+	fx.base = host_loop_init(&fx.host);
 	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
 	fd = wg_listen_socket((struct sockaddr *)&a, sizeof(a), SOCK_DGRAM, false);
 	cr_assert_geq(fd, 0);
@@ -196,7 +117,7 @@ static void setup(void)
 static void teardown(void)
 {
 	wg_dtls_server_free(fx.srv);
-	event_base_free(fx.base);
+	host_loop_free();
 	wolfSSL_Cleanup();
 }
 

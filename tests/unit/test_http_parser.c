@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "http_parser.h"
+#include "net/http_parser.h"
 
 static const char init_req[] =
 	"POST / HTTP/1.1\r\nHost: vpn.test\r\nUser-Agent: Open AnyConnect VPN Agent v9.01\r\n"

@@ -1,4 +1,4 @@
-/* A connection's request queue (core/http_pipe.c): requests come out one
+/* A connection's request queue (core/net/http_pipe.c): requests come out one
  * at a time and in order, however the bytes were cut; what may wait behind
  * a request being answered and how many requests one connection may make
  * are bounded; after CONNECT the rest is handed over untouched. */
@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "http_parser.h"
-#include "http_pipe.h"
+#include "net/http_parser.h"
+#include "net/http_pipe.h"
 
 static struct wg_http_pipe pipe_;
 static struct wg_http_parser *parser;

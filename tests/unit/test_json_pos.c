@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json_pos.h"
+#include "config/json_pos.h"
 
 static void expect_at(const struct wg_json_pos *p, const char *path, uint32_t line, uint32_t col)
 {

@@ -1,4 +1,4 @@
-/* The core's lanes (core/lane.c) with two fake transports: which lane a
+/* The core's lanes (core/tunnel/lane.c) with two fake transports: which lane a
  * packet takes (the first up lane in conf.d order that fits it, else CSTP),
  * the batches the transports get (one send() per 64 packets and a flush()
  * per burst, never a call per packet), and close() with packets queued. */
@@ -6,11 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http_parser.h"
-#include "lane.h"
-#include "log.h"
+#include "net/http_parser.h"
+#include "tunnel/lane.h"
+#include "util/log.h"
 #include "server.h"
-#include "session.h"
+#include "session/session.h"
 
 struct fake_transport {
 	const char *answer;     /* header value offered, or NULL: no lane */

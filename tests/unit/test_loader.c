@@ -9,9 +9,9 @@
 #include <sys/stat.h>
 
 #include "conf_fixture.h"
-#include "check_config.h"
-#include "build_tree.h"
-#include "loader.h"
+#include "config/check_config.h"
+#include "config/build_tree.h"
+#include "modules/loader.h"
 
 struct test_counters {
 	int inits, finis;

@@ -12,9 +12,9 @@
 #include <unistd.h>
 
 #include "conf_fixture.h"
-#include "config.h"
-#include "loader.h"
-#include "log.h"
+#include "config/config.h"
+#include "modules/loader.h"
+#include "util/log.h"
 
 /* ---- a recording sink -------------------------------------------------- */
 

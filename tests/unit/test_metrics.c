@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "metrics.h"
+#include "control/metrics.h"
 
 static struct wg_metrics sample(void)
 {

@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "privsep.h"
-#include "privsep_proto.h"
+#include "confine/privsep.h"
+#include "confine/privsep_proto.h"
 
 static int encode(uint8_t type, uint8_t n, const char *a, const char *b, const char *c, uint8_t *buf)
 {

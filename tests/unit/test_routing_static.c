@@ -9,7 +9,7 @@
 
 #include "../../plugins/routing-static/routing_static.c"
 
-#include "config.h"
+#include "config/config.h"
 #include "conf_fixture.h"
 
 static const char *no_session_attr(const struct wg_session *s, const char *attr)

@@ -24,7 +24,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "sandbox_seccomp.h"
+#include "confine/sandbox_seccomp.h"
 
 enum outcome { ENDS_OK, ENDS_SIGSYS };
 

@@ -8,10 +8,10 @@
 #include <sys/wait.h>
 
 #include "conf_fixture.h"
-#include "host.h"
-#include "http_parser.h"
-#include "lane.h"
-#include "loader.h"
+#include "modules/host.h"
+#include "net/http_parser.h"
+#include "tunnel/lane.h"
+#include "modules/loader.h"
 
 /* The value of "key=" in the script's output, or NULL (caller frees). */
 static char *value_of(const char *out, const char *key)

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "session.h"
+#include "session/session.h"
 
 #define LONG_GROUP 511 /* the longest group name a backend hands the core */
 

@@ -1,4 +1,4 @@
-/* Kernel steering for several workers (core/steer.c): the address map's
+/* Kernel steering for several workers (core/workers/steer.c): the address map's
  * claims are exclusive across workers, and the client hash the tests and
  * tools use agrees with the one the kernel program computes. BPF needs root
  * (CAP_BPF); without it the map tests are skipped with a message. */
@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <unistd.h>
 
-#include "steer.h"
+#include "workers/steer.h"
 
 static struct wg_steer st;
 static bool have_bpf;

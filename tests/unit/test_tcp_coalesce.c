@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "pkt_build.h"
-#include "tcp_coalesce.h"
-#include "tcp_segment.h"
+#include "tunnel/tcp_coalesce.h"
+#include "tunnel/tcp_segment.h"
 
 #define MAXOUT 1024
 

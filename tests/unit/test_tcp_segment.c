@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "inet_csum.h"
+#include "tunnel/inet_csum.h"
 #include "pkt_build.h"
-#include "tcp_segment.h"
+#include "tunnel/tcp_segment.h"
 
 #define HEADROOM 16
 #define MAXSEG 256

@@ -20,7 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "tun.h"
+#include "tunnel/tun.h"
 
 /* ---- running a check in a child inside its own network namespace ---- */
 

@@ -1,4 +1,4 @@
-/* Sessions per user in the shared table (core/user_count.c): the limit,
+/* Sessions per user in the shared table (core/session/user_count.c): the limit,
  * release, names that collide on their home slot, a full table, and a
  * count seen by a forked process (as the workers see it). */
 #include <criterion/criterion.h>
@@ -6,7 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "user_count.h"
+#include "session/user_count.h"
 
 Test(user_count, limit_and_release)
 {

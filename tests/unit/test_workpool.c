@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "workpool.h"
+#include "workers/workpool.h"
 
 struct job_rec {
 	int work_runs;          /* atomically, from workers */

@@ -1,6 +1,6 @@
 /* Build-time generator of wolfguard.conf.d(5): the hand-written page
  * template with every option filled in from the tables the server itself
- * validates with (core/server_options.c, and each plugin's descriptor read
+ * validates with (core/config/server_options.c, and each plugin's descriptor read
  * from the built .so through the same loader the server uses). The page
  * therefore cannot drift from what --check-config accepts.
  *
@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
-#include "loader.h"
-#include "server_options.h"
+#include "util/err.h"
+#include "modules/loader.h"
+#include "config/server_options.h"
 
 /* roff-safe text: backslashes doubled, a leading dot or quote guarded,
  * and minus signs written as \- (they are options and paths here). */

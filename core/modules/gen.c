@@ -1,0 +1,340 @@
+/* Generations: reference counts, deferred freeing, parked leases. */
+#include "modules/gen.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hashmap.h"
+#include "util/log.h"
+#include "server.h"
+#include "session/session.h"
+#include "workers/workpool.h"
+
+#define COLLECT_RETRY_S 1
+
+int wg_gen_pick(struct wg_plugins *ps, struct wg_loaded_plugin **auth, struct wg_loaded_plugin **routing,
+		char *why, size_t whylen)
+{
+	unsigned n_auth = 0;
+
+	*auth = wg_plugins_find_kind(ps, WG_PLUGIN_AUTH);
+	*routing = wg_plugins_find_kind(ps, WG_PLUGIN_ROUTING);
+	for (size_t i = 0; i < ps->n; i++)
+		n_auth += ps->v[i].initialized && ps->v[i].desc->kind == WG_PLUGIN_AUTH;
+	if (n_auth > WG_MAX_AUTH_STEPS) {
+		snprintf(why, whylen, "%u auth plugins enabled; a login chain has at most %d steps", n_auth,
+			 WG_MAX_AUTH_STEPS);
+		return -1;
+	}
+	if (!*auth) {
+		snprintf(why, whylen, "no auth plugin enabled (e.g. a file {\"plugin\": \"auth-plain\", ...})");
+		return -1;
+	}
+	if (!*routing) {
+		snprintf(why, whylen, "no routing plugin enabled (e.g. a file {\"plugin\": \"routing-static\", ...})");
+		return -1;
+	}
+	return 0;
+}
+
+struct wg_gen *wg_gen_new(struct wg_server *srv, struct wg_conf *conf, struct wg_plugins *ps)
+{
+	struct wg_gen *g = calloc(1, sizeof(*g));
+	char why[256];
+
+	if (!g)
+		return NULL;
+	if (wg_gen_pick(ps, &g->auth, &g->routing, why, sizeof(why)) < 0) {
+		free(g);
+		return NULL;
+	}
+	g->srv = srv;
+	g->refs = 1;
+	g->number = ++srv->gen_counter;
+	g->conf = conf;
+	g->plugins = *ps;
+	memset(ps, 0, sizeof(*ps));
+	for (size_t i = 0; i < g->plugins.n; i++) {
+		struct wg_loaded_plugin *p = &g->plugins.v[i];
+		if (p->initialized && p->desc->kind == WG_PLUGIN_AUTH)
+			g->auth_chain[g->n_auth++] = p;
+	}
+	g->next = srv->gens;
+	srv->gens = g;
+	return g;
+}
+
+void wg_gen_make_current(struct wg_server *srv, struct wg_gen *g)
+{
+	struct wg_gen *old = srv->gen;
+
+	srv->gen = g;
+	srv->conf = g->conf;
+	srv->scfg = g->conf->server;
+	srv->plugins = g->plugins;
+	srv->auth = g->auth;
+	srv->n_auth = g->n_auth;
+	memcpy(srv->auth_chain, g->auth_chain, sizeof(srv->auth_chain));
+	srv->routing = g->routing;
+	if (old) {
+		wg_plugins_remove_sinks(&old->plugins);
+		wg_gen_unref(old);
+	}
+}
+
+struct wg_gen *wg_gen_ref(struct wg_gen *g)
+{
+	if (g)
+		g->refs++;
+	return g;
+}
+
+static void collect_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	wg_gen_collect(arg, false);
+}
+
+static void schedule_collect(struct wg_server *srv, unsigned after_s)
+{
+	struct timeval tv = {.tv_sec = after_s};
+
+	if (!srv->gc_ev)
+		srv->gc_ev = evtimer_new(srv->base, collect_cb, srv);
+	if (srv->gc_ev && !evtimer_pending(srv->gc_ev, NULL))
+		evtimer_add(srv->gc_ev, &tv);
+}
+
+void wg_gen_unref(struct wg_gen *g)
+{
+	if (!g || --g->refs > 0)
+		return;
+	/* Not now: the caller may be inside one of this generation's plugins
+	 * (a policy timer that ended the last session, say). */
+	if (g->srv->base)
+		schedule_collect(g->srv, 0);
+}
+
+void wg_gen_assign(struct wg_gen **slot, struct wg_gen *g)
+{
+	if (*slot == g)
+		return;
+	wg_gen_ref(g);
+	wg_gen_unref(*slot);
+	*slot = g;
+}
+
+static void gen_free(struct wg_gen *g)
+{
+	while (g->parked) {
+		struct wg_parked *p = g->parked;
+		g->parked = p->next;
+		free(p->tc);
+		free(p);
+	}
+	wg_log(NULL, WG_LOG_INFO, "configuration generation %u retired: its plugins are finalised", g->number);
+	wg_plugins_unload(&g->plugins);
+	wg_conf_free(g->conf);
+	free(g);
+}
+
+void wg_gen_collect(struct wg_server *srv, bool force)
+{
+	bool waiting = false;
+
+	for (struct wg_gen **pp = &srv->gens; *pp;) {
+		struct wg_gen *g = *pp;
+		bool unused = g->refs == 0 && g != srv->gen;
+		if (!force && !unused) {
+			pp = &g->next;
+			continue;
+		}
+		/* Work a plugin queued must finish before the plugin goes. */
+		if (!force && srv->pool && !wg_workpool_idle(srv->pool)) {
+			waiting = true;
+			pp = &g->next;
+			continue;
+		}
+		*pp = g->next;
+		gen_free(g);
+	}
+	if (force)
+		srv->gen = NULL;
+	if (waiting)
+		schedule_collect(srv, COLLECT_RETRY_S);
+}
+
+/* ---- leases across generations ---------------------------------------- */
+
+/* The addresses of a lease as bytes (IPv6 without a "/len"); false when
+ * there is none of that family. */
+static bool lease_addr4(const struct wg_tunnel_config *tc, uint8_t out[4])
+{
+	return tc->addr4[0] && inet_pton(AF_INET, tc->addr4, out) == 1;
+}
+
+static bool lease_addr6(const struct wg_tunnel_config *tc, uint8_t out[16])
+{
+	return tc->addr6[0] && wg_session_parse_addr6(tc->addr6, out) == 0;
+}
+
+static struct wg_session *holder_of(struct wg_server *srv, const struct wg_tunnel_config *tc,
+				    const struct wg_session *self)
+{
+	struct wg_session *h = NULL;
+	uint8_t a4[4], a6[16];
+
+	if (lease_addr4(tc, a4))
+		h = wg_hashmap_get(srv->by_addr4, a4);
+	if (!h && lease_addr6(tc, a6))
+		h = wg_hashmap_get(srv->by_addr6, a6);
+	return h == self ? NULL : h;
+}
+
+/* With several workers a lease must also be free in every other worker:
+ * claims its addresses in the shared map (steer.h). 0, -EADDRINUSE (held by
+ * another worker; nothing claimed), or another -errno. */
+static int claim_across_workers(struct wg_server *srv, const struct wg_tunnel_config *tc)
+{
+	const struct wg_worker *w = &srv->worker;
+	uint8_t a4[4], a6[16];
+	bool has4 = lease_addr4(tc, a4), has6 = lease_addr6(tc, a6);
+	int rc = 0;
+
+	if (w->count < 2)
+		return 0;
+	if (has4 && (rc = wg_steer_claim(w->steer, a4, 4, w->index)) < 0)
+		return rc;
+	if (has6 && (rc = wg_steer_claim(w->steer, a6, 16, w->index)) < 0 && has4)
+		wg_steer_release(w->steer, a4, 4);
+	return rc;
+}
+
+static void release_across_workers(struct wg_server *srv, const struct wg_tunnel_config *tc)
+{
+	const struct wg_worker *w = &srv->worker;
+	uint8_t a4[4], a6[16];
+
+	if (w->count < 2)
+		return;
+	if (lease_addr4(tc, a4))
+		wg_steer_release(w->steer, a4, 4);
+	if (lease_addr6(tc, a6))
+		wg_steer_release(w->steer, a6, 16);
+}
+
+/* Leases another worker holds, kept from the routing plugin until the lease
+ * is settled so it does not offer them again; then given back. */
+struct elsewhere {
+	struct wg_tunnel_config tc;
+	struct elsewhere *next;
+};
+
+#define MAX_CROSS_WORKER_TRIES 1024
+
+static struct wg_loaded_plugin *routing_of(struct wg_session *s)
+{
+	return s->gen ? s->gen->routing : s->srv->routing;
+}
+
+int wg_gen_lease(struct wg_session *s, struct wg_tunnel_config *tc)
+{
+	struct wg_loaded_plugin *r = routing_of(s);
+	const struct wg_routing_ops *ops = r->desc->ops;
+	struct wg_tunnel_config *defaults = malloc(sizeof(*defaults));
+	/* Every collision is with a distinct live session, so this bounds it. */
+	unsigned max_tries = s->srv->n_sessions + 2;
+	int rc = -EADDRNOTAVAIL;
+
+	if (!defaults)
+		return -ENOMEM;
+	*defaults = *tc;
+	struct elsewhere *taken = NULL;
+	unsigned cross = 0;
+	for (unsigned tries = 0; tries < max_tries + MAX_CROSS_WORKER_TRIES; tries++) {
+		rc = ops->lease(r->state, s, tc);
+		if (rc < 0)
+			break;
+		struct wg_session *holder = holder_of(s->srv, tc, s);
+		if (!holder) {
+			int c = claim_across_workers(s->srv, tc);
+			if (c == 0)
+				break;
+			struct elsewhere *e = c == -EADDRINUSE && cross < MAX_CROSS_WORKER_TRIES ? malloc(sizeof(*e)) : NULL;
+			if (!e) {
+				wg_log(s, WG_LOG_ERROR, "cannot claim %s across workers: %s", tc->addr4,
+				       c == -EADDRINUSE ? "every address offered is held by another worker" : strerror(-c));
+				ops->release(r->state, s, tc);
+				rc = c == -EADDRINUSE ? -EADDRNOTAVAIL : c;
+				break;
+			}
+			cross++;
+			e->tc = *tc;
+			e->next = taken;
+			taken = e;
+			*tc = *defaults;
+			rc = -EADDRNOTAVAIL;
+			continue;
+		}
+		if (!s->gen || holder->gen == s->gen)
+			break; /* a real double lease that the caller reports */
+		struct wg_parked *p = malloc(sizeof(*p));
+		struct wg_tunnel_config *copy = malloc(sizeof(*copy));
+		if (!p || !copy) {
+			free(p);
+			free(copy);
+			ops->release(r->state, s, tc);
+			rc = -ENOMEM;
+			break;
+		}
+		*copy = *tc;
+		p->holder = holder;
+		p->tc = copy;
+		p->next = s->gen->parked;
+		s->gen->parked = p;
+		wg_log(s, WG_LOG_DEBUG, "%s is still held by session %s of configuration %u; leasing again", tc->addr4,
+		       holder->id_str, holder->gen ? holder->gen->number : 0);
+		*tc = *defaults;
+		rc = -EADDRNOTAVAIL;
+	}
+	while (taken) {
+		struct elsewhere *e = taken;
+		taken = e->next;
+		ops->release(r->state, s, &e->tc);
+		free(e);
+	}
+	free(defaults);
+	return rc;
+}
+
+void wg_gen_release(struct wg_session *s, const struct wg_tunnel_config *tc)
+{
+	struct wg_loaded_plugin *r = routing_of(s);
+
+	if (s->leased && r)
+		((const struct wg_routing_ops *)r->desc->ops)->release(r->state, s, tc);
+	/* Unless another session here holds them (a routing plugin's double
+	 * lease, refused): that one's claim stays. */
+	if (s->leased && !holder_of(s->srv, tc, s))
+		release_across_workers(s->srv, tc);
+	/* Addresses other generations parked because s held them are free now. */
+	for (struct wg_gen *g = s->srv->gens; g; g = g->next) {
+		for (struct wg_parked **pp = &g->parked; *pp;) {
+			struct wg_parked *p = *pp;
+			if (p->holder != s) {
+				pp = &p->next;
+				continue;
+			}
+			*pp = p->next;
+			((const struct wg_routing_ops *)g->routing->desc->ops)->release(g->routing->state, s, p->tc);
+			free(p->tc);
+			free(p);
+		}
+	}
+}

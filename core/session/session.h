@@ -1,0 +1,133 @@
+/* A VPN session: born when a login succeeds, identified by its cookie,
+ * carried by at most one CSTP connection and the lanes of transport plugins, and
+ * kept for cookie-lifetime after its connection drops so the client can
+ * resume with the same address. */
+#ifndef WG_SESSION_H
+#define WG_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+#include <wolfguard/plugin.h>
+
+#include "modules/loader.h"
+
+struct wg_server;
+struct wg_conn;
+struct wg_lane;
+struct wg_gen;
+struct event;
+
+#define WG_COOKIE_LEN 32
+#define WG_MAX_GROUPS 16
+#define WG_MAX_ATTRS 32
+
+struct wg_attr {
+	char *key, *value; /* owned */
+};
+
+/* What the client was given, kept small: the full struct wg_tunnel_config
+ * (about 10 KB of route and DNS slots) exists only while a tunnel is being
+ * set up; its lists then live on as the rendered header lines `pushed`. */
+struct wg_session_tc {
+	char addr4[16], netmask4[16], addr6[48];
+	uint32_t prefix6, mtu, dpd_s, keepalive_s;
+	uint32_t idle_timeout_s, session_timeout_s, rate_limit_kbps;
+};
+
+struct wg_session {
+	struct wg_server *srv;
+	uint64_t id;
+	char id_str[20];
+	char user[128];
+	char group[128];
+	char *groups[WG_MAX_GROUPS]; /* owned strings */
+	unsigned n_groups;
+	char *groups_joined;         /* owned: "a,b,c" for WG_SESS_GROUPS, made on first read */
+	struct wg_attr attrs[WG_MAX_ATTRS];
+	unsigned n_attrs;
+	char client_addr[64];        /* "198.51.100.2" of the current connection */
+	char user_agent[128];
+
+	uint8_t cookie[WG_COOKIE_LEN];
+
+	struct wg_session_tc tc;     /* what the client was given */
+	char *pushed;                /* owned: X-CSTP-* lines for DNS, domain, routes */
+	bool leased;
+	uint32_t addr4;              /* network order, 0 when none */
+	uint8_t addr6[16];
+	bool has_addr6;
+
+	struct wg_conn *cstp;        /* current CSTP connection, or NULL */
+	struct wg_lane *lanes;       /* offered at the current CONNECT (lane.h), owned */
+	struct wg_lane *active;      /* the first of them that is up; NULL: CSTP */
+	struct event *timer;         /* idle / linger / session-timeout checks */
+
+	/* Token buckets for tc.rate_limit_kbps, one per direction. */
+	struct wg_rate { double tokens; uint64_t last_us; } rate_in, rate_out;
+
+	/* The auth plugins that logged this session in: told of its start
+	 * and end for accounting. */
+	struct wg_loaded_plugin *auth_steps[WG_MAX_AUTH_STEPS];
+	unsigned n_auth_steps;
+	bool acct_started;
+	bool user_counted;           /* holds a place in srv->user_count (max-same-clients) */
+	/* The configuration generation the session began in: its plugin
+	 * instances serve the session to its end (see gen.h). A reference. */
+	struct wg_gen *gen;
+
+	time_t created, last_rx, disconnected_at;
+	uint64_t rx_bytes, tx_bytes, rx_pkts, tx_pkts;
+	bool ending;
+	bool held;                   /* a policy call holds it: see wg_session_hold */
+	char *end_reason;            /* owned: an end requested while held */
+};
+
+/* Creates a session for a successful login; owns copies of everything. */
+struct wg_session *wg_session_new(struct wg_server *srv, const char *user, const char *const *groups,
+				  const char *selected_group, const char *client_addr,
+				  const char *user_agent, const struct wg_attr *attrs, unsigned n_attrs);
+/* Looks up a session by its cookie in hex: a keyed-hash table lookup whose
+ * last step is memcmp, so not constant-time. It need not be: the cookie is
+ * 256 random bits and only an exact match finds anything, so the timing of
+ * a miss tells nothing about any live cookie. */
+struct wg_session *wg_session_by_cookie(struct wg_server *srv, const char *cookie_hex);
+void wg_session_cookie_hex(const struct wg_session *s, char out[2 * WG_COOKIE_LEN + 1]);
+
+/* At login, between the policies' after_auth and before_tunnel: fills tc
+ * with the server's defaults, leases addresses through the routing plugin,
+ * applies the auth backend's attributes and registers the addresses.
+ * Returns 0 or a negative errno (no address). */
+/* A leased IPv6 address ("fd00::5" or "fd00::5/64") as 16 bytes: 0 or -1. */
+int wg_session_parse_addr6(const char *text, uint8_t out[16]);
+int wg_session_lease_begin(struct wg_session *s, struct wg_tunnel_config *tc);
+/* After before_tunnel: keeps what the client is given (small) from tc. */
+int wg_session_tunnel_ready(struct wg_session *s, const struct wg_tunnel_config *tc);
+
+/* While a policy holds a session (held), wg_session_end only records the
+ * request; releasing the hold returns true when an end was requested, and
+ * the caller then ends it with s->end_reason. */
+void wg_session_hold(struct wg_session *s);
+bool wg_session_release_hold(struct wg_session *s);
+/* The tunnel is up (CONNECT answered): accounting starts the first time. */
+void wg_session_tunnel_up(struct wg_session *s);
+/* Counters for host->session_stats. */
+void wg_session_stats(const struct wg_session *s, struct wg_session_stats *out);
+
+
+/* The CSTP connection went away: keep the session for reconnects. */
+void wg_session_detached(struct wg_session *s);
+/* Ends the session for good: releases the lease, closes its channels. */
+void wg_session_end(struct wg_session *s, const char *reason);
+/* Ends every session (server stop). */
+void wg_session_end_all(struct wg_server *srv, const char *reason);
+
+/* Sets a backend/policy attribute: WG_ATTR_ROUTE and WG_ATTR_DNS add a
+ * value, any other key replaces its value. Returns 0 or -1 (full, no memory). */
+int wg_session_set_attr(struct wg_session *s, const char *key, const char *value);
+
+/* For log lines and host->session_get. */
+const char *wg_session_attr(const struct wg_session *s, const char *name);
+void wg_session_install_log_describer(void);
+
+#endif
