@@ -57,7 +57,7 @@ DEBIAN_PACKAGES=(
 	libldap-dev libcriterion-dev libcrypt-dev
 	libcjose-dev libcurl4-openssl-dev # auth-oidc: JOSE (JWS, JWK) and the provider's HTTPS documents
 	# run and test peers
-	openconnect ocserv iperf3 iproute2 iputils-ping nftables procps
+	openconnect ocserv vpnc-scripts iperf3 iproute2 iputils-ping nftables procps
 	openssl ca-certificates psmisc jq curl
 	stress-ng # WOLFGUARD_STRESS=1 scripts/test.sh: the suite under a CPU hog
 	# auth backends the end-to-end tests start on loopback, and confinement

@@ -23,6 +23,8 @@ declare -A max_len=([fuzz_http]=20000 [fuzz_http_pipe]=90000 [fuzz_auth_xml]=819
 	[fuzz_gso]=70000 [fuzz_gro]=20000 [fuzz_utf8]=512 [fuzz_radius_reply]=4096)
 # legacy DTLS headers and the ClientHello EMS scan (plugins/transport-dtls/dtls_legacy_hdr.c, dtls_legacy_ems.c)
 max_len[fuzz_dtls_legacy]=4096
+# wolfguard-client's and wolfguard-bench's reading of server answers (tools/proto-client)
+max_len[fuzz_client_answer]=16384
 # auth-oidc: a bearer token, a newline, a JWK Set (plugins/auth-oidc/oidc_token.c, oidc_jwks.c)
 max_len[fuzz_oidc_token]=16384
 failed=()

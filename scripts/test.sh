@@ -115,6 +115,8 @@ E2E_ASAN_TESTS=(login_pool wrong_password cookie_reconnect two_clients policy_lu
 	transport_reload_keeps_dtls)
 # Legacy DTLS: the resumed session built per handshake, and its reconnect.
 E2E_ASAN_TESTS+=(dtls_legacy_aes256_gcm dtls_legacy_reconnect)
+# wolfguard-client built with the sanitizers too: its login, DTLS and cookie reconnect.
+E2E_ASAN_TESTS+=(client_login client_dtls_iperf client_cookie_reconnect)
 # auth-oidc: logins waiting on a key fetch that fails, then succeeds (worker jobs, the waiting list).
 E2E_ASAN_TESTS+=(oidc_provider_unreachable oidc_key_rotation)
 echo "== end-to-end with the sanitizer build (${#E2E_ASAN_TESTS[@]} tests)"
