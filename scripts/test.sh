@@ -117,6 +117,10 @@ E2E_ASAN_TESTS=(login_pool wrong_password cookie_reconnect two_clients policy_lu
 E2E_ASAN_TESTS+=(dtls_legacy_aes256_gcm dtls_legacy_reconnect)
 # wolfguard-client built with the sanitizers too: its login, DTLS and cookie reconnect.
 E2E_ASAN_TESTS+=(client_login client_dtls_iperf client_cookie_reconnect)
+# transport-lanes: the whole server path with lane-peer, and refused forged lanes
+E2E_ASAN_TESTS+=(lanes_peer_path lanes_peer_other_keys lanes_peer_kill_restore)
+# per-session limits: the filter, the quota's end from the data path, iroute, a rekey
+E2E_ASAN_TESTS+=(limits_restrict_ports limits_quota_disconnect limits_iroute limits_rekey_ssl)
 # auth-oidc: logins waiting on a key fetch that fails, then succeeds (worker jobs, the waiting list).
 E2E_ASAN_TESTS+=(oidc_provider_unreachable oidc_key_rotation)
 echo "== end-to-end with the sanitizer build (${#E2E_ASAN_TESTS[@]} tests)"

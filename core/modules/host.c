@@ -237,6 +237,7 @@ static const struct wg_host host_table = {
 	.rx_begin = wg_host_rx_begin,
 	.lane_input = wg_host_lane_input,
 	.rx_end = wg_host_rx_end,
+	.lane_tls_export_context = wg_host_lane_tls_export_context,
 	.auth_http_credentials = wg_auth_host_http_credentials,
 	.auth_http_challenge = wg_auth_host_http_challenge,
 };
