@@ -30,28 +30,41 @@ max_len[fuzz_lane_msg]=2048
 max_len[fuzz_lane_hello]=1500
 # auth-oidc: a bearer token, a newline, a JWK Set (plugins/auth-oidc/oidc_token.c, oidc_jwks.c)
 max_len[fuzz_oidc_token]=16384
-failed=()
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-for target in "${!max_len[@]}"; do
-	bin="$dir/tests/fuzz/$target"
-	scratch="$dir/fuzz-corpus/$target"
+# One target: its regression inputs, then fuzzing for $secs. Prints one line
+# (and the crash's report); the verdict goes to $dir/$target.verdict.
+fuzz_one() {
+	local target=$1 bin="$dir/tests/fuzz/$1" scratch="$dir/fuzz-corpus/$1" reg="$top/tests/fuzz/regressions/$1"
 	mkdir -p "$scratch" "$dir/fuzz-artifacts"
-	reg="$top/tests/fuzz/regressions/$target"
+	echo fail >"$dir/$target.verdict"
 	if [ -d "$reg" ] && [ -n "$(ls -A "$reg")" ]; then
 		if ! "$bin" "$reg"/* >"$dir/$target.regress.log" 2>&1; then
 			echo "fuzz.sh: $target: a regression input crashes again"; tail -20 "$dir/$target.regress.log"
-			failed+=("$target"); continue
+			return 1
 		fi
 	fi
 	if "$bin" -max_total_time="$secs" -max_len="${max_len[$target]}" -timeout=10 -rss_limit_mb=2048 \
 		-artifact_prefix="$dir/fuzz-artifacts/$target-" "$scratch" "$top/tests/fuzz/corpus/$target" \
 		>"$dir/$target.log" 2>&1; then
 		echo "fuzz.sh: $target: $(grep -oE '#[0-9]+ +DONE.*' "$dir/$target.log" | tail -n1 || echo ok)"
+		echo ok >"$dir/$target.verdict"
 	else
 		echo "fuzz.sh: $target: CRASH (input saved under build-fuzz/fuzz-artifacts)"
 		grep -m1 -A20 -E "ERROR|runtime error" "$dir/$target.log"
-		failed+=("$target")
+		return 1
 	fi
+}
+# FUZZ_JOBS targets at once (default: one per core); fuzzing is CPU-bound,
+# so this divides the stage's wall time by the number of cores.
+jobs=${FUZZ_JOBS:-$(nproc)}
+for target in "${!max_len[@]}"; do
+	while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n; done
+	fuzz_one "$target" &
+done
+wait
+failed=()
+for target in "${!max_len[@]}"; do
+	[ "$(cat "$dir/$target.verdict" 2>/dev/null)" = ok ] || failed+=("$target")
 done
 if [ ${#failed[@]} -gt 0 ]; then
 	echo "fuzz.sh: failed: ${failed[*]}"
