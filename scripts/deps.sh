@@ -58,6 +58,7 @@ DEBIAN_PACKAGES=(
 	# libraries
 	libevent-dev libjansson-dev libpam0g-dev libradcli-dev nettle-dev liblua5.4-dev
 	libldap-dev libcriterion-dev libcrypt-dev
+	libcjose-dev libcurl4-openssl-dev # auth-oidc: JOSE (JWS, JWK) and the provider's HTTPS documents
 	# run and test peers
 	openconnect ocserv vpnc-scripts iperf3 iproute2 iputils-ping nftables procps
 	openssl ca-certificates psmisc jq curl
@@ -67,6 +68,10 @@ DEBIAN_PACKAGES=(
 	# a real PROXY protocol relay in front of the TLS port (tests-net6.sh)
 	haproxy
 	libseccomp-dev
+	# the OpenID provider tests-oidc.sh starts (Lemonldap::NG's portal under Plack's own HTTPS server)
+	liblemonldap-ng-portal-perl liblemonldap-ng-handler-perl libplack-perl libio-socket-ssl-perl
+	libcrypt-openssl-bignum-perl libgd-securityimage-perl libimage-magick-perl libstring-random-perl libconvert-pem-perl
+	# (recommended by the portal: its JWKS (RSA n, e), its captcha module (always loaded), its OIDC issuer, rotateOidcKeys)
 	# systemd readiness (sd_notify), Debian packaging and its checks (debian/, tests-package.sh)
 	libsystemd-dev debhelper lintian fakeroot python3
 )

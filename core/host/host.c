@@ -239,6 +239,8 @@ static const struct wg_host host_table = {
 	.lane_input = wg_host_lane_input,
 	.rx_end = wg_host_rx_end,
 	.lane_tls_export_context = wg_host_lane_tls_export_context,
+	.auth_http_credentials = wg_auth_host_http_credentials,
+	.auth_http_challenge = wg_auth_host_http_challenge,
 };
 
 const struct wg_host *wg_host_table(void)

@@ -67,6 +67,7 @@ struct wg_auth {
 	char *groups[WG_MAX_GROUPS]; /* owned: groups of the steps done so far */
 	unsigned n_groups;
 	struct wg_client_cert *cert; /* owned, or NULL: no client certificate */
+	char *authorization;       /* owned: the last request's Authorization header, or NULL */
 	/* After the chain: the policies and the lease, possibly answered later. */
 	struct wg_policy_run policy;
 	bool in_policy;            /* the run is under way */
@@ -167,6 +168,28 @@ static void forget_attrs(struct wg_auth *a)
 	a->n_attrs = 0;
 }
 
+static void forget_authorization(struct wg_auth *a)
+{
+	if (a->authorization) {
+		explicit_bzero(a->authorization, strlen(a->authorization));
+		free(a->authorization);
+		a->authorization = NULL;
+	}
+}
+
+/* The request's Authorization header (a bearer token, RFC 6750), kept for
+ * the plugins of the conversation until the chain starts over: openconnect
+ * sends it only on the request that follows a 401 challenge. */
+static void keep_authorization(struct wg_auth *a, const struct wg_http_request *req)
+{
+	const char *v = wg_http_header(req, "Authorization");
+
+	if (!v)
+		return;
+	forget_authorization(a);
+	a->authorization = strdup(v);
+}
+
 /* What the client said about itself in its init, for policy scripts. */
 static void set_client_attrs(struct wg_auth *a)
 {
@@ -186,6 +209,7 @@ static void restart_chain(struct wg_auth *a)
 	a->step = 0;
 	forget_groups(a);
 	forget_attrs(a);
+	forget_authorization(a); /* a refused token is not offered to the next attempt */
 	set_client_attrs(a);
 }
 
@@ -204,6 +228,7 @@ static void auth_free(struct wg_auth *a)
 		event_free(a->restart);
 	forget_groups(a);
 	free(a->cert);
+	forget_authorization(a);
 	wg_gen_unref(a->gen);
 	forget_attrs(a);
 	if (a->msg)
@@ -458,6 +483,7 @@ void wg_auth_handle(struct wg_conn *c, const struct wg_http_request *req)
 			snprintf(a->username, sizeof(a->username), "%s", user);
 		if (msg->group_select[0])
 			snprintf(a->group_select, sizeof(a->group_select), "%s", msg->group_select);
+		keep_authorization(a, req);
 		attach(a, c);
 		a->answered = true;
 		step_ops(a)->cont(step_plugin(a)->state, a);
@@ -483,6 +509,7 @@ void wg_auth_handle(struct wg_conn *c, const struct wg_http_request *req)
 	snprintf(a->client_version, sizeof(a->client_version), "%s", msg->version);
 	snprintf(a->client_platform, sizeof(a->client_platform), "%s", msg->platform[0] ? msg->platform : msg->device_id);
 	set_client_attrs(a);
+	keep_authorization(a, req);
 	free(msg);
 	attach(a, c);
 	if (wg_login_defer(srv, a->client_addr, a->restart, &a->pending))
@@ -569,6 +596,35 @@ void wg_auth_host_prompt(struct wg_auth *a, const char *message, const struct wg
 	}
 	snprintf(cookie, sizeof(cookie), "Set-Cookie: webvpncontext=%s; Secure; HttpOnly\r\n", a->ctx_hex);
 	wg_conn_http_reply(c, "200 OK", "text/xml", cookie, body, (size_t)len);
+	wg_conn_request_done(c);
+}
+
+void wg_auth_host_http_challenge(struct wg_auth *a, const char *challenge, const char *message)
+{
+	char body[FORM_BUF], headers[512];
+	struct wg_conn *c;
+
+	if (!a->pending || a->in_policy)
+		return; /* a second answer to one step: ignore */
+	c = step_done(a);
+	if (!c)
+		return;
+	struct wg_xml_form form = {
+		.title = a->srv->server_name,
+		.message = message,
+		.action = "/auth",
+	};
+	int len = wg_auth_xml_request(body, sizeof(body), &form);
+	/* The scheme and its parameters are the plugin's; a line break in
+	 * them would be a header of its choosing. */
+	if (!challenge || !*challenge || strpbrk(challenge, "\r\n") || strlen(challenge) > 256 || len < 0) {
+		reply_error(c, "500 Internal Server Error");
+		auth_drop(a);
+		return;
+	}
+	snprintf(headers, sizeof(headers), "WWW-Authenticate: %s\r\nSet-Cookie: webvpncontext=%s; Secure; HttpOnly\r\n",
+		 challenge, a->ctx_hex);
+	wg_conn_http_reply(c, "401 Unauthorized", "text/xml", headers, body, (size_t)len);
 	wg_conn_request_done(c);
 }
 
@@ -897,4 +953,17 @@ const char *wg_auth_host_username(const struct wg_auth *a)
 const char *wg_auth_host_cert(const struct wg_auth *a, const char *what)
 {
 	return wg_client_cert_get(a->cert, what);
+}
+
+const char *wg_auth_host_http_credentials(const struct wg_auth *a, const char *scheme)
+{
+	size_t n = scheme ? strlen(scheme) : 0;
+	const char *v = a->authorization;
+
+	if (!v || !n || strncasecmp(v, scheme, n) != 0 || v[n] != ' ')
+		return NULL;
+	v += n;
+	while (*v == ' ')
+		v++;
+	return *v ? v : NULL;
 }

@@ -31,6 +31,8 @@ void wg_auth_host_succeed(struct wg_auth *a, const char *username, const char *c
 void wg_auth_host_fail(struct wg_auth *a, const char *user_message, const char *log_reason);
 const char *wg_auth_host_cert(const struct wg_auth *a, const char *what);
 void wg_auth_host_set_attr(struct wg_auth *a, const char *key, const char *value);
+const char *wg_auth_host_http_credentials(const struct wg_auth *a, const char *scheme);
+void wg_auth_host_http_challenge(struct wg_auth *a, const char *challenge, const char *message);
 /* The value the login holds for an attribute key (the last one set), or
  * NULL: what the session would be created with. */
 const char *wg_auth_attr(const struct wg_auth *a, const char *key);

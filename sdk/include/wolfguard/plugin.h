@@ -307,6 +307,21 @@ struct wg_host {
 	 * TLS 1.2). 0, or -1. */
 	int (*lane_tls_export_context)(struct wg_lane *lane, const char *label, const uint8_t *ctx, size_t ctx_len,
 				       uint8_t *out, size_t len);
+
+	/* --- HTTP authentication of the login request (auth plugins) --- */
+	/* The credentials of the login request's Authorization header when
+	 * its scheme is `scheme` (case-insensitive: "Bearer" gives the token
+	 * of RFC 6750), or NULL. The host keeps the header of the latest
+	 * request of the conversation until the chain starts over after a
+	 * failure. */
+	const char *(*auth_http_credentials)(const struct wg_auth *a, const char *scheme);
+	/* Ends the step as auth_prompt does, but answers the client with
+	 * "401 Unauthorized" and "WWW-Authenticate: <challenge>" (e.g.
+	 * "Bearer realm=\"vpn\""), `message` in the form body. openconnect
+	 * repeats its request with the credentials (--token-mode=oidc: the
+	 * Authorization: Bearer header); the repeated init starts the chain
+	 * anew, where auth_http_credentials has it. */
+	void (*auth_http_challenge)(struct wg_auth *a, const char *challenge, const char *message);
 };
 
 /* True when the host's table is long enough to hold member m. */

@@ -1,0 +1,569 @@
+/* auth-oidc: logins with an OpenID Connect provider's token (RFC 6750
+ * bearer, as openconnect --token-mode=oidc --token-secret=TOKEN sends it).
+ *
+ * The first request of a login gets "401 Unauthorized" with
+ * "WWW-Authenticate: Bearer"; openconnect repeats it with "Authorization:
+ * Bearer TOKEN", and this step judges the token: its signature against the
+ * provider's JWK Set (discovery document -> jwks_uri, fetched with libcurl
+ * on a host worker thread, cached, fetched again for an unknown kid at most
+ * once per jwks-refetch-interval), then iss, aud, exp/nbf/iat with bounded
+ * skew and the required claims (oidc_token.c). The user and groups come from
+ * configured claims, so groups pick pools and reach policy scripts.
+ *
+ * The loop never waits: a login that needs the keys joins the one fetch in
+ * flight and is answered from its completion. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <wolfguard/plugin.h>
+
+#include "../common/login_table.h"
+#include "oidc_fetch.h"
+#include "oidc_jwks.h"
+#include "oidc_token.h"
+
+#define OIDC_LIST_MAX 16
+
+static const struct wg_option options[] = {
+	{"issuer", WG_OPT_STRING, WG_OPT_REQUIRED, 0, 0, NULL,
+	 "the provider's issuer identifier (https URL); tokens must carry it as \"iss\""},
+	{"audience", WG_OPT_STRING_LIST, WG_OPT_REQUIRED, 0, 0, NULL,
+	 "client IDs wolfguard is registered as; a token's \"aud\" must name one"},
+	{"discovery-url", WG_OPT_STRING, 0, 0, 0, NULL,
+	 "the discovery document (default: issuer + \"/.well-known/openid-configuration\")"},
+	{"jwks-uri", WG_OPT_STRING, 0, 0, 0, NULL, "the JWK Set URL, skipping discovery"},
+	{"ca-file", WG_OPT_STRING, 0, 0, 0, NULL,
+	 "PEM file of the CA(s) of the provider's HTTPS certificate (default: the system's trust store)"},
+	{"user-claim", WG_OPT_STRING, 0, 0, 0, "preferred_username", "the string claim naming the user"},
+	{"groups-claim", WG_OPT_STRING, 0, 0, 0, "groups",
+	 "the claim (string or array of strings) giving the user's groups; \"\" for none"},
+	{"groups-allowed", WG_OPT_STRING_LIST, 0, 0, 0, NULL,
+	 "when set, only these of the token's groups become the user's groups (a provider sends many)"},
+	{"required-claims", WG_OPT_STRING_LIST, 0, 0, 0, NULL,
+	 "claims a token must have: \"name\" (present) or \"name=value\" (a string equal to value)"},
+	{"algorithms", WG_OPT_STRING_LIST, 0, 0, 0, "[\"RS256\", \"PS256\", \"ES256\"]",
+	 "signature algorithms accepted: RS256/384/512, PS256/384/512, ES256/384/512 (never none or HS*)"},
+	{"clock-skew", WG_OPT_INT, 0, 0, 300, "60", "seconds of clock difference tolerated for exp, nbf and iat"},
+	{"max-token-age", WG_OPT_INT, 0, 0, 604800, "0", "seconds since \"iat\" a token is accepted for (0: any)"},
+	{"jwks-cache-time", WG_OPT_INT, 0, 10, 604800, "3600", "seconds the fetched keys are used before a fetch"},
+	{"jwks-refetch-interval", WG_OPT_INT, 0, 0, 3600, "60",
+	 "at most one fetch per this many seconds (an unknown kid, a failed fetch)"},
+	{"timeout", WG_OPT_INT, 0, 1, 60, "5", "seconds for each HTTPS request to the provider"},
+	{NULL, 0, 0, 0, 0, NULL, NULL},
+};
+
+struct fetch_job;
+
+struct oidc_plugin {
+	const struct wg_host *host;
+	char *issuer;
+	char *audiences[OIDC_LIST_MAX];
+	size_t n_audiences;
+	char *required[OIDC_LIST_MAX];
+	size_t n_required;
+	char *groups_allowed[OIDC_LIST_MAX];
+	size_t n_groups_allowed; /* 0: every group of the token */
+	char *algorithms[OIDC_LIST_MAX];
+	size_t n_algorithms;
+	char *user_claim, *groups_claim;
+	int64_t skew, max_age, cache_time, refetch_interval;
+	struct oidc_fetch_request fetch; /* the template each fetch copies */
+
+	struct oidc_keyset keys;
+	bool have_keys;
+	int64_t keys_at;        /* monotonic seconds of the last successful fetch */
+	int64_t last_attempt;   /* monotonic seconds a fetch last started; -1: never */
+	char last_error[256];   /* the last failed fetch's reason, "" after a success */
+	struct fetch_job *job;  /* in flight, or NULL */
+	struct login_table logins;
+};
+
+struct login {
+	struct login_entry entry; /* first: the table's link */
+	bool waiting;             /* for the fetch in flight */
+};
+
+struct fetch_job {
+	struct oidc_plugin *p;
+	struct oidc_fetch_request q;
+	struct oidc_fetch_result r;
+};
+
+static int64_t mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
+static bool alg_allowed(const struct oidc_plugin *p, const char *alg)
+{
+	for (size_t i = 0; i < p->n_algorithms; i++)
+		if (strcmp(p->algorithms[i], alg) == 0)
+			return true;
+	return false;
+}
+
+static void refuse(struct oidc_plugin *p, struct wg_auth *a, const char *user_message, const char *why)
+{
+	char reason[512];
+
+
+	snprintf(reason, sizeof(reason), "auth-oidc: %.480s", why);
+	p->host->auth_fail(a, user_message, reason);
+}
+
+/* Keeps the groups named in groups-allowed (all when it is empty). */
+static void filter_groups(const struct oidc_plugin *p, struct oidc_identity *id)
+{
+	size_t kept = 0;
+
+	if (p->n_groups_allowed == 0)
+		return;
+	for (size_t i = 0; i < id->n_groups; i++) {
+		bool allowed = false;
+		for (size_t k = 0; k < p->n_groups_allowed && !allowed; k++)
+			allowed = strcmp(id->groups[i], p->groups_allowed[k]) == 0;
+		if (allowed && kept != i)
+			memcpy(id->groups[kept], id->groups[i], sizeof(id->groups[i]));
+		kept += allowed;
+	}
+	id->n_groups = kept;
+}
+
+/* Claims of a verified token: the login succeeds or is refused. */
+static void accept_claims(struct oidc_plugin *p, struct wg_auth *a, const struct oidc_token *t)
+{
+	const struct wg_host *host = p->host;
+	struct oidc_expect e = {
+		.issuer = p->issuer,
+		.audiences = (const char *const *)p->audiences,
+		.n_audiences = p->n_audiences,
+		.now = (int64_t)time(NULL),
+		.skew = p->skew,
+		.max_age = p->max_age,
+		.required = (const char *const *)p->required,
+		.n_required = p->n_required,
+		.user_claim = p->user_claim,
+		.groups_claim = p->groups_claim[0] ? p->groups_claim : NULL,
+	};
+	struct oidc_identity id;
+	char why[OIDC_WHY_MAX], list[512] = "";
+	const char *groups[OIDC_GROUPS_MAX + 1];
+	json_t *sub = json_object_get(t->claims, "sub");
+
+	if (oidc_claims_check(t, &e, &id, why, sizeof(why)) < 0) {
+		refuse(p, a, "Login failed: the token was refused.", why);
+		return;
+	}
+	filter_groups(p, &id);
+	for (size_t i = 0; i < id.n_groups; i++) {
+		size_t used = strlen(list);
+		snprintf(list + used, sizeof(list) - used, "%s%s", i ? "," : "", id.groups[i]);
+		groups[i] = id.groups[i];
+	}
+	groups[id.n_groups] = NULL;
+	if (id.dropped_groups)
+		host->log(NULL, WG_LOG_WARN, "auth-oidc: user \"%s\": ignored %zu group value(s) of claim \"%s\"",
+			  id.user, id.dropped_groups, p->groups_claim);
+	host->log(NULL, WG_LOG_INFO, "auth-oidc: user \"%s\" accepted (alg %s, kid %s, groups: %s)", id.user, t->alg,
+		  t->kid[0] ? t->kid : "none", id.n_groups ? list : "none");
+	if (json_is_string(sub))
+		host->auth_set_attr(a, "oidc-sub", json_string_value(sub));
+	host->auth_set_attr(a, "oidc-issuer", p->issuer);
+	host->auth_succeed(a, id.user, groups);
+}
+
+static void fetch_start(struct oidc_plugin *p);
+
+/* Judges the login's token with the keys at hand. `fetched`: the keys
+ * were just fetched for this login, so a missing key is final. Returns
+ * true when answered, false when the login waits for a fetch. */
+static bool judge(struct oidc_plugin *p, struct login *l, bool fetched)
+{
+	struct wg_auth *a = l->entry.a;
+	const char *token = p->host->auth_http_credentials(a, "Bearer");
+	struct oidc_token t;
+	char why[OIDC_WHY_MAX];
+	int64_t now = mono_now();
+	bool fresh = p->have_keys && now - p->keys_at < p->cache_time;
+	enum oidc_verify v;
+
+	if (!token) {
+		refuse(p, a, "Login failed.", "the bearer token is gone");
+		return true;
+	}
+	if (oidc_token_parse(token, strlen(token), &t, why, sizeof(why)) < 0) {
+		refuse(p, a, "Login failed: the token was refused.", why);
+		return true;
+	}
+	if (!alg_allowed(p, t.alg)) {
+		snprintf(why, sizeof(why), "token algorithm \"%.8s\" is not allowed (algorithms)", t.alg);
+		oidc_token_clear(&t);
+		refuse(p, a, "Login failed: the token was refused.", why);
+		return true;
+	}
+	v = fresh || fetched ? (p->have_keys ? oidc_keyset_verify(&p->keys, token, strlen(token), &t, why, sizeof(why))
+					     : OIDC_VERIFY_NO_KEY)
+			     : OIDC_VERIFY_NO_KEY;
+	if (v == OIDC_VERIFY_OK) {
+		accept_claims(p, a, &t);
+		oidc_token_clear(&t);
+		return true;
+	}
+	oidc_token_clear(&t);
+	if (v == OIDC_VERIFY_BAD) {
+		refuse(p, a, "Login failed: the token was refused.", why);
+		return true;
+	}
+	/* No key for it: fetch, unless one was just done or is too recent. */
+	if (fetched) {
+		if (p->last_error[0]) {
+			char known[OIDC_WHY_MAX];
+			snprintf(known, sizeof(known), "%s", why);
+			snprintf(why, sizeof(why), "the provider's keys could not be fetched (%.60s): %.140s",
+				 p->have_keys ? known : "no keys yet", p->last_error);
+			refuse(p, a, "Login failed: the identity provider cannot be reached. Try again later.", why);
+		} else {
+			refuse(p, a, "Login failed: the token was refused.", why);
+		}
+		return true;
+	}
+	if (!p->job && p->last_attempt >= 0 && now - p->last_attempt < p->refetch_interval) {
+		char msg[OIDC_WHY_MAX + 128];
+		if (p->last_error[0] && !fresh)
+			snprintf(msg, sizeof(msg), "the provider's keys could not be fetched %lld s ago (%.160s); "
+				 "next try after jwks-refetch-interval", (long long)(now - p->last_attempt), p->last_error);
+		else
+			snprintf(msg, sizeof(msg), "%s (keys fetched %lld s ago; jwks-refetch-interval %lld s)",
+				 fresh ? why : "no fresh keys", (long long)(now - p->last_attempt),
+				 (long long)p->refetch_interval);
+		refuse(p, a, p->last_error[0] && !fresh ? "Login failed: the identity provider cannot be reached." :
+			"Login failed: the token was refused.", msg);
+		return true;
+	}
+	l->waiting = true;
+	if (!p->job)
+		fetch_start(p);
+	if (!p->job) { /* could not start: fetch_start answered the waiting logins */
+		return true;
+	}
+	return false;
+}
+
+static void fetch_work(void *arg)
+{
+	struct fetch_job *j = arg;
+
+	oidc_fetch_keys(&j->q, &j->r);
+}
+
+/* Every login waiting for the fetch is judged with what it brought. */
+static void wake_waiters(struct oidc_plugin *p)
+{
+	bool again = true;
+
+	/* Answering may end a conversation (and unlink its entry) inside the
+	 * call: walk from the head again after each answer. */
+	while (again) {
+		again = false;
+		for (struct login_entry *e = p->logins.head; e; e = e->next) {
+			struct login *l = (struct login *)e;
+			if (!l->waiting || !e->a)
+				continue;
+			l->waiting = false;
+			judge(p, l, true);
+			again = true;
+			break;
+		}
+	}
+}
+
+static void fetch_done(void *arg)
+{
+	struct fetch_job *j = arg;
+	struct oidc_plugin *p = j->p;
+	const struct wg_host *host = p->host;
+	struct oidc_keyset ks;
+	char why[256];
+
+	p->job = NULL;
+	if (j->r.jwks && oidc_keyset_parse(j->r.jwks, j->r.jwks_len, &ks, why, sizeof(why)) == 0) {
+		oidc_keyset_clear(&p->keys);
+		p->keys = ks;
+		p->have_keys = true;
+		p->keys_at = mono_now();
+		p->last_error[0] = '\0';
+		host->log(NULL, WG_LOG_INFO, "auth-oidc: %zu signing key(s) from %s (%zu skipped)", ks.n, j->r.jwks_uri,
+			  ks.skipped);
+	} else {
+		if (j->r.jwks)
+			snprintf(p->last_error, sizeof(p->last_error), "%.120s: %.120s", j->r.jwks_uri, why);
+		else
+			snprintf(p->last_error, sizeof(p->last_error), "%.250s", j->r.why);
+		host->log(NULL, WG_LOG_WARN, "auth-oidc: fetching the provider's keys failed: %s", p->last_error);
+		/* Keys past jwks-cache-time are not believed any longer. */
+		if (p->have_keys && mono_now() - p->keys_at >= p->cache_time) {
+			oidc_keyset_clear(&p->keys);
+			p->have_keys = false;
+		}
+	}
+	free(j->r.jwks);
+	free(j);
+	wake_waiters(p);
+}
+
+static void fetch_start(struct oidc_plugin *p)
+{
+	struct fetch_job *j = calloc(1, sizeof(*j));
+
+	p->last_attempt = mono_now();
+	if (!j) {
+		snprintf(p->last_error, sizeof(p->last_error), "out of memory");
+		wake_waiters(p);
+		return;
+	}
+	j->p = p;
+	j->q = p->fetch;
+	p->job = j;
+	p->host->log(NULL, WG_LOG_INFO, "auth-oidc: fetching the provider's keys from %s",
+		     j->q.jwks_uri[0] ? j->q.jwks_uri : j->q.discovery_url);
+	if (p->host->run_blocking(fetch_work, fetch_done, j) < 0) {
+		p->job = NULL;
+		free(j);
+		snprintf(p->last_error, sizeof(p->last_error), "the server's worker queue is full");
+		wake_waiters(p);
+	}
+}
+
+static void start(void *state, struct wg_auth *a)
+{
+	struct oidc_plugin *p = state;
+	struct login *l = (struct login *)login_table_begin(&p->logins, a, sizeof(struct login));
+
+	if (!l) {
+		p->host->auth_fail(a, "Server busy, try again.", "out of memory");
+		return;
+	}
+	if (!p->host->auth_http_credentials(a, "Bearer")) {
+		/* openconnect --token-mode=oidc answers this with the token. */
+		p->host->auth_http_challenge(a, "Bearer realm=\"wolfguard\"",
+					     "Please log in with a token of your identity provider.");
+		return;
+	}
+	judge(p, l, false);
+}
+
+/* Only a repeated request reaches here (a form answer after the
+ * challenge): judge whatever token it carries. */
+static void cont(void *state, struct wg_auth *a)
+{
+	start(state, a);
+}
+
+static void conversation_end(void *state, struct wg_auth *a)
+{
+	struct oidc_plugin *p = state;
+	struct login_entry *e = login_table_take(&p->logins, a);
+
+	free(e);
+}
+
+/* --- configuration --------------------------------------------------------- */
+
+static int copy_list(const struct wg_host *host, const struct wg_config *cfg, const char *key, char **out,
+		     size_t *n, char *err, size_t errlen)
+{
+	size_t count = host->config_list_size(cfg, key);
+
+	if (count > OIDC_LIST_MAX) {
+		snprintf(err, errlen, "%s: %s: at most %d items", host->config_where(cfg, key), key, OIDC_LIST_MAX);
+		return -1;
+	}
+	for (size_t i = 0; i < count; i++) {
+		const char *v = host->config_list_item(cfg, key, i);
+		if (!*v) {
+			snprintf(err, errlen, "%s: %s[%zu]: must not be empty", host->config_where(cfg, key), key, i);
+			return -1;
+		}
+		if (!(out[i] = strdup(v))) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		(*n)++;
+	}
+	return 0;
+}
+
+static int copy_url(const struct wg_host *host, const struct wg_config *cfg, const char *key, char *out,
+		    size_t outlen, char *err, size_t errlen)
+{
+	const char *v = host->config_string(cfg, key);
+
+	out[0] = '\0';
+	if (!v)
+		return 0;
+	if (strncasecmp(v, "https://", 8) != 0 || strlen(v) >= outlen || strpbrk(v, " \t\r\n")) {
+		snprintf(err, errlen, "%s: %s: \"%s\" is not an https:// URL", host->config_where(cfg, key), key, v);
+		return -1;
+	}
+	snprintf(out, outlen, "%s", v);
+	return 0;
+}
+
+static void plugin_free(struct oidc_plugin *p)
+{
+	if (!p)
+		return;
+	free(p->issuer);
+	free(p->user_claim);
+	free(p->groups_claim);
+	for (size_t i = 0; i < p->n_audiences; i++)
+		free(p->audiences[i]);
+	for (size_t i = 0; i < p->n_required; i++)
+		free(p->required[i]);
+	for (size_t i = 0; i < p->n_groups_allowed; i++)
+		free(p->groups_allowed[i]);
+	for (size_t i = 0; i < p->n_algorithms; i++)
+		free(p->algorithms[i]);
+	oidc_keyset_clear(&p->keys);
+	free(p);
+}
+
+static int read_config(struct oidc_plugin *p, const struct wg_config *cfg, char *err, size_t errlen)
+{
+	const struct wg_host *host = p->host;
+	const char *issuer = host->config_string(cfg, "issuer");
+
+	if (copy_url(host, cfg, "issuer", p->fetch.issuer, sizeof(p->fetch.issuer), err, errlen) < 0 ||
+	    copy_url(host, cfg, "discovery-url", p->fetch.discovery_url, sizeof(p->fetch.discovery_url), err, errlen) < 0 ||
+	    copy_url(host, cfg, "jwks-uri", p->fetch.jwks_uri, sizeof(p->fetch.jwks_uri), err, errlen) < 0)
+		return -1;
+	if (!p->fetch.discovery_url[0] && !p->fetch.jwks_uri[0]) {
+		/* Discovery 4: the issuer without a trailing slash, then the path. */
+		size_t n = strlen(issuer);
+		while (n > 8 && issuer[n - 1] == '/')
+			n--;
+		if (snprintf(p->fetch.discovery_url, sizeof(p->fetch.discovery_url), "%.*s/.well-known/openid-configuration",
+			     (int)n, issuer) >= (int)sizeof(p->fetch.discovery_url)) {
+			snprintf(err, errlen, "%s: issuer: too long", host->config_where(cfg, "issuer"));
+			return -1;
+		}
+	}
+	const char *ca = host->config_string(cfg, "ca-file");
+	if (ca && snprintf(p->fetch.ca_file, sizeof(p->fetch.ca_file), "%s", ca) >= (int)sizeof(p->fetch.ca_file)) {
+		snprintf(err, errlen, "%s: ca-file: too long", host->config_where(cfg, "ca-file"));
+		return -1;
+	}
+	p->fetch.timeout_s = (long)host->config_int(cfg, "timeout");
+	p->issuer = strdup(issuer);
+	p->user_claim = strdup(host->config_string(cfg, "user-claim"));
+	p->groups_claim = strdup(host->config_string(cfg, "groups-claim"));
+	if (!p->issuer || !p->user_claim || !p->groups_claim) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (!p->user_claim[0]) {
+		snprintf(err, errlen, "%s: user-claim: must not be empty", host->config_where(cfg, "user-claim"));
+		return -1;
+	}
+	if (copy_list(host, cfg, "audience", p->audiences, &p->n_audiences, err, errlen) < 0 ||
+	    copy_list(host, cfg, "required-claims", p->required, &p->n_required, err, errlen) < 0 ||
+	    copy_list(host, cfg, "groups-allowed", p->groups_allowed, &p->n_groups_allowed, err, errlen) < 0)
+		return -1;
+	if (p->n_audiences == 0) {
+		snprintf(err, errlen, "%s: audience: name at least one client ID", host->config_where(cfg, "audience"));
+		return -1;
+	}
+	if (host->config_list_size(cfg, "algorithms") == 0) {
+		static const char *const dflt[] = {"RS256", "PS256", "ES256"};
+		for (size_t i = 0; i < 3; i++)
+			if (!(p->algorithms[p->n_algorithms++] = strdup(dflt[i]))) {
+				snprintf(err, errlen, "out of memory");
+				return -1;
+			}
+	} else if (copy_list(host, cfg, "algorithms", p->algorithms, &p->n_algorithms, err, errlen) < 0) {
+		return -1;
+	}
+	for (size_t i = 0; i < p->n_algorithms; i++) {
+		if (!oidc_alg_asymmetric(p->algorithms[i])) {
+			snprintf(err, errlen, "%s: algorithms[%zu]: \"%s\" is not one of RS256/384/512, PS256/384/512, "
+				 "ES256/384/512 (\"none\" and HMAC are never accepted)",
+				 host->config_where(cfg, "algorithms"), i, p->algorithms[i]);
+			return -1;
+		}
+	}
+	p->skew = host->config_int(cfg, "clock-skew");
+	p->max_age = host->config_int(cfg, "max-token-age");
+	p->cache_time = host->config_int(cfg, "jwks-cache-time");
+	p->refetch_interval = host->config_int(cfg, "jwks-refetch-interval");
+	return 0;
+}
+
+static int init(const struct wg_host *host, const struct wg_config *cfg, void **state, char *err, size_t errlen)
+{
+	struct oidc_plugin *p;
+
+	if (!WG_HOST_HAS(host, auth_http_credentials) || !WG_HOST_HAS(host, auth_http_challenge)) {
+		snprintf(err, errlen, "this server does not pass HTTP Authorization headers to plugins (too old)");
+		return -ENOTSUP;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	p->host = host;
+	p->last_attempt = -1;
+	if (read_config(p, cfg, err, errlen) < 0) {
+		plugin_free(p);
+		return -EINVAL;
+	}
+	if (oidc_fetch_global_init() < 0) {
+		snprintf(err, errlen, "curl_global_init failed");
+		plugin_free(p);
+		return -EIO;
+	}
+	host->log(NULL, WG_LOG_INFO, "auth-oidc: issuer %s, keys from %s", p->issuer,
+		  p->fetch.jwks_uri[0] ? p->fetch.jwks_uri : p->fetch.discovery_url);
+	*state = p;
+	return 0;
+}
+
+static void fini(void *state)
+{
+	struct oidc_plugin *p = state;
+
+	/* The host finishes queued work (and its done()) before fini: no
+	 * fetch is in flight here, and every conversation has ended. */
+	while (p->logins.head) {
+		struct login_entry *e = p->logins.head;
+		login_table_remove(&p->logins, e);
+		free(e);
+	}
+	plugin_free(p);
+	oidc_fetch_global_cleanup();
+}
+
+static const struct wg_auth_ops ops = {
+	.struct_size = sizeof(struct wg_auth_ops),
+	.start = start,
+	.cont = cont,
+	.conversation_end = conversation_end,
+};
+
+WG_PLUGIN_DEFINE = {
+	WG_PLUGIN_HEADER,
+	.name = "auth-oidc",
+	.version = "1.0",
+	.description = "OpenID Connect bearer tokens (openconnect --token-mode=oidc), checked against the provider's keys",
+	.kind = WG_PLUGIN_AUTH,
+	.options = options,
+	.init = init,
+	.fini = fini,
+	.ops = &ops,
+};
