@@ -502,6 +502,11 @@ echo "e2e: $KIND, openconnect $(openconnect --version 2>&1 | awk 'NR == 1 {print
 passed=0 failed=0
 for t in "${TESTS[@]}"; do
 	rm -f "$RUN/why" "$RUN"/env-* "$RUN"/events-* "$RUN"/client-*.log
+	# Every test starts from the default configuration: a test that edits
+	# conf.d must not change the next one's (dtls_legacy_off left
+	# "dtls-legacy": false for dtls_legacy_vs_ocserv when the two happened
+	# to run next to each other in one shard).
+	rm -rf "$RUN/conf.d"
 	start=$(date +%s)
 	"test_$t"
 	ok=$?
