@@ -55,12 +55,14 @@ DEBIAN_PACKAGES=(
 	# libraries
 	libevent-dev libjansson-dev libpam0g-dev libradcli-dev nettle-dev liblua5.4-dev
 	libldap-dev libcriterion-dev libcrypt-dev
+	libhiredis-dev # the cluster store's Redis client, with its libevent adapter (docs/cluster.md)
 	# run and test peers
 	openconnect ocserv iperf3 iproute2 iputils-ping nftables procps
 	openssl ca-certificates psmisc jq curl
 	stress-ng # WOLFGUARD_STRESS=1 scripts/test.sh: the suite under a CPU hog
 	# auth backends the end-to-end tests start on loopback, and confinement
 	freeradius freeradius-utils slapd ldap-utils libpam-modules libpam-oath oathtool db-util
+	redis-server # the cluster tests' shared store (tests/e2e/tests-cluster.sh)
 	libseccomp-dev
 	# systemd readiness (sd_notify), Debian packaging and its checks (debian/, tests-package.sh)
 	libsystemd-dev debhelper lintian fakeroot python3

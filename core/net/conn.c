@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cluster/cluster.h"
 #include "login/addr_count.h"
 #include "login/auth.h"
 #include "login/client_key.h"
@@ -436,6 +437,8 @@ static void conn_close(struct wg_conn *c, const char *reason, bool lingering)
 	wg_log(s, s ? WG_LOG_INFO : WG_LOG_DEBUG, "%s: connection closed: %s", c->peer, reason);
 	if (c->auth)
 		wg_auth_conn_gone(c);
+	if (c->cluster_wait)
+		wg_cluster_conn_gone(c);
 	if (s) {
 		c->sess = NULL;
 		if (s->cstp == c) {
@@ -681,7 +684,10 @@ static void conn_http_pump(struct wg_conn *c)
 			size_t extra_len;
 			const uint8_t *extra = wg_http_pipe_rest(pipe, &extra_len);
 			conn_dispatch(c, req, extra, extra_len);
-			wg_http_pipe_discard(pipe); /* the rest went to the tunnel */
+			/* The rest went to the tunnel, unless the CONNECT waits
+			 * (cluster adoption): then it is taken when it is answered. */
+			if (!c->busy)
+				wg_http_pipe_discard(pipe);
 			return;
 		}
 		conn_dispatch(c, req, NULL, 0);
@@ -868,6 +874,11 @@ void wg_conn_request_done(struct wg_conn *c)
 	 * requests one stack frame deeper each. When the caller is the read
 	 * path itself, its pump simply goes on with the queue. */
 	event_active(c->rev, EV_READ, 0);
+}
+
+const uint8_t *wg_conn_http_rest(struct wg_conn *c, size_t *len)
+{
+	return wg_http_pipe_rest(&priv(c)->pipe, len);
 }
 
 int wg_conn_enter_cstp(struct wg_conn *c, struct wg_session *s, const uint8_t *extra, size_t extra_len)

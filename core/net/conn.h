@@ -13,6 +13,7 @@
 struct wg_server;
 struct wg_session;
 struct wg_auth;
+struct wg_cluster_wait;
 struct wg_http_parser;
 struct evbuffer;
 struct event;
@@ -34,6 +35,7 @@ struct wg_conn {
 	struct evbuffer *out;         /* plaintext waiting for wolfSSL_write */
 	struct wg_auth *auth;         /* the login step this connection waits on */
 	struct wg_session *sess;      /* CSTP phase: the session carried */
+	struct wg_cluster_wait *cluster_wait; /* a CONNECT waiting on the cluster store (cluster.h) */
 	bool busy;                    /* a request is being answered asynchronously */
 	unsigned logins_started;      /* login conversations begun on this connection */
 	bool close_after_flush;
@@ -70,6 +72,9 @@ void wg_conn_close(struct wg_conn *c, const char *reason);
 /* Ends the HTTP phase; bytes already read after the CONNECT request are
  * handed to the CSTP parser. */
 int wg_conn_enter_cstp(struct wg_conn *c, struct wg_session *s, const uint8_t *extra, size_t extra_len);
+/* The bytes queued after the request being answered (after a CONNECT:
+ * the tunnel's first bytes); valid until the connection reads again. */
+const uint8_t *wg_conn_http_rest(struct wg_conn *c, size_t *len);
 /* A burst of sends: while corked, records are only queued, and uncork
  * writes them all with one writev (instead of one send per record). */
 void wg_conn_cork(struct wg_conn *c);

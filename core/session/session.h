@@ -101,6 +101,13 @@ void wg_session_cookie_hex(const struct wg_session *s, char out[2 * WG_COOKIE_LE
 /* A leased IPv6 address ("fd00::5" or "fd00::5/64") as 16 bytes: 0 or -1. */
 int wg_session_parse_addr6(const char *text, uint8_t out[16]);
 int wg_session_lease_begin(struct wg_session *s, struct wg_tunnel_config *tc);
+/* The addresses of tc (addr4, addr6) in the worker's tables, this
+ * session's: 0, -EINVAL, -EADDRINUSE (another session's), -ENOMEM. */
+int wg_session_register_addresses(struct wg_session *s, const struct wg_tunnel_config *tc);
+/* The session takes this cookie instead of its own random one (a session
+ * adopted from another node of a cluster keeps its cookie): 0, or -EEXIST
+ * when another session has it, -ENOMEM. */
+int wg_session_adopt_cookie(struct wg_session *s, const uint8_t cookie[WG_COOKIE_LEN]);
 /* After before_tunnel: keeps what the client is given (small) from tc. */
 int wg_session_tunnel_ready(struct wg_session *s, const struct wg_tunnel_config *tc);
 

@@ -1,0 +1,38 @@
+/* The cluster store: sessions shared by several nodes through Redis, so a
+ * client reconnects with its cookie to any node (docs/cluster.md). Off
+ * (srv->cluster NULL, every call a no-op) unless "cluster-redis" is set.
+ * Loop thread only; nothing here waits on Redis. */
+#ifndef WG_CLUSTER_H
+#define WG_CLUSTER_H
+
+struct wg_server;
+struct wg_session;
+struct wg_conn;
+
+/* Reads the cluster-* settings, the key and password files, and starts
+ * connecting (Redis need not be up). 0 (also when off), -1 with a logged
+ * reason (bad setting, unreadable key). */
+int wg_cluster_start(struct wg_server *srv);
+void wg_cluster_stop(struct wg_server *srv);
+
+/* The session's tunnel is up here (a login's or an adopted session's first
+ * CONNECT, and every reconnect): its record is written with this node. */
+void wg_cluster_session_up(struct wg_session *s);
+/* Its connection dropped: the record lives cookie-lifetime from now. */
+void wg_cluster_session_detached(struct wg_session *s);
+/* It ended: the record goes, so its cookie is refused on every node. When
+ * it ended only because this node let go of it (its linger ran out, the
+ * server stops), only a record still naming this node goes: another node
+ * may have adopted it. */
+void wg_cluster_session_ended(struct wg_session *s, const char *reason);
+
+/* A CONNECT whose cookie this node does not know: asks Redis for the
+ * session and, when another node wrote one, adopts it and answers the
+ * CONNECT later (the connection is busy meanwhile). Returns 0 when it took
+ * the request over, -1 when the caller refuses it as before (cluster off,
+ * malformed cookie). */
+int wg_cluster_adopt(struct wg_conn *c, const char *cookie_hex);
+/* The connection closes while its adoption waits: forget it. */
+void wg_cluster_conn_gone(struct wg_conn *c);
+
+#endif
