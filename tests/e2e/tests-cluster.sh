@@ -1,0 +1,161 @@
+# shellcheck shell=bash
+# The cluster store (docs/cluster.md): wolfguard nodes sharing sessions
+# through a real redis-server (Debian's), started on loopback in the server
+# namespace. The nodes take turns on the lab's one service address (node A
+# is killed, node B starts on the same address and ports), as a service
+# address moves between machines, so the real openconnect client reconnects
+# on its own, with its cookie, to the other node. Sourced by run.sh.
+
+REDIS_PORT=6390
+REDIS_PID=
+
+redis_start() { # a fresh, empty redis-server with no persistence
+	ip netns exec "$NS_SRV" redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save '' --appendonly no \
+		--dir "$RUN" --protected-mode no >>"$RUN/redis.log" 2>&1 &
+	REDIS_PID=$!
+	wait_for 30 redis_ok || { log "redis-server did not start: $(tail -n 3 "$RUN/redis.log")"; return 1; }
+}
+
+redis_ok() { [ "$(rcli PING 2>/dev/null)" = PONG ]; }
+
+redis_stop() {
+	[ -n "$REDIS_PID" ] || return 0
+	kill -CONT "$REDIS_PID" 2>/dev/null
+	kill -TERM "$REDIS_PID" 2>/dev/null
+	wait_for 30 sh -c "! kill -0 $REDIS_PID 2>/dev/null" || kill -KILL "$REDIS_PID" 2>/dev/null
+	wait "$REDIS_PID" 2>/dev/null
+	REDIS_PID=
+}
+
+rcli() { in_ns "$NS_SRV" timeout 10 redis-cli -h 127.0.0.1 -p "$REDIS_PORT" "$@"; }
+session_keys() { rcli --scan --pattern 'wg:s:*' 2>/dev/null; }
+session_keys_are() { [ "$(session_keys | grep -c .)" = "$1" ]; } # N
+
+# The lab's conf.d with the cluster on: node NAME, its own TUN device and
+# control socket, in conf.d-NAME (kept apart so that both nodes' files stay).
+cluster_conf() { # name
+	wolfguard_conf false
+	head -c 48 /dev/urandom >"$RUN/cluster.key" 2>/dev/null || true
+	[ -s "$RUN/cluster.key.keep" ] || cp "$RUN/cluster.key" "$RUN/cluster.key.keep"
+	local f=$RUN/conf.d/00-server.json
+	jq --arg node "$1" --arg key "$RUN/cluster.key.keep" --arg redis "127.0.0.1:$REDIS_PORT" \
+		--arg ctl "$RUN/control-$1.sock" --arg tun "wg$1" \
+		'.server += {"cluster-redis": $redis, "cluster-node": $node, "cluster-key-file": $key,
+		  "cluster-timeout-ms": 1000, "control-socket": $ctl, "tun-device": $tun}' "$f" >"$f.new" && mv "$f.new" "$f"
+}
+
+node_start() { # name: a node on the service address; its log in node-NAME.log too
+	cluster_conf "$1"
+	server_start_wolfguard false || return 1
+	wait_for 30 grep -q "cluster: redis at 127.0.0.1:$REDIS_PORT connected" "$RUN/server.log"
+}
+
+node_kill() { # the running node dies at once (no DISCONNECT to its clients)
+	kill -KILL "$SERVER_PID" 2>/dev/null
+	wait "$SERVER_PID" 2>/dev/null
+	SERVER_PID=
+	cp "$RUN/server.log" "$RUN/node-$1.log"
+	wait_for 30 sh -c "! ip netns exec '$NS_SRV' ss -Hltn 'sport = :443' | grep -q ."
+}
+
+authenticate() { # user password -> prints the cookie
+	in_ns "$NS_CLI" timeout 60 openconnect --authenticate --non-inter --passwd-on-stdin -u "$1" \
+		--servercert "$PIN" "https://$SRV_ADDR/" <<<"$2" 2>"$RUN/authenticate.log" |
+		sed -n "s/^COOKIE='\(.*\)'$/\1/p"
+}
+
+WOLFGUARD_TESTS+=(cluster_failover cluster_redis_faults)
+
+# alice logs in on node A; A is killed; node B starts on the same address,
+# and alice's openconnect reconnects by itself with its cookie: B adopts
+# the session from Redis (same address, no password: the client has none
+# left to give), traffic flows. The record in Redis is keyed by a hash, the
+# cookie appears nowhere in it. alice's logout on B deletes the record, and
+# her cookie is refused from then on.
+test_cluster_failover() { cluster_failover; local rc=$?; redis_stop; return $rc; }
+cluster_failover() {
+	redis_start || fail "redis-server did not start" || return 1
+	node_start a || fail "node a did not start with the cluster on: $(tail -n 3 "$RUN/server.log")" || return 1
+	local cookie a
+	cookie=$(authenticate alice secret1)
+	[ -n "$cookie" ] || fail "--authenticate printed no COOKIE" || return 1
+	connect_or_fail alice - --cookie "$cookie" -- --reconnect-timeout 120 || return 1
+	a=$(client_env alice INTERNAL_IP4_ADDRESS)
+	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "no traffic through node a" || return 1
+	wait_for 30 session_keys_are 1 || fail "redis holds not 1 session record: $(session_keys)" || return 1
+	local key dump
+	key=$(session_keys)
+	[[ $key =~ ^wg:s:[0-9a-f]{64}$ ]] || fail "record key '$key' is not wg:s:<HMAC>" || return 1
+	dump=$(rcli HGETALL "$key")
+	[ "$(rcli HGET "$key" node)" = a ] || fail "record does not name node a: $dump" || return 1
+	[ "$(rcli HGET "$key" addr4)" = "$a" ] || fail "record's address is not $a: $dump" || return 1
+	# The cookie in any form (openconnect's cookie is the hex after webvpn=).
+	local hex=${cookie#webvpn=}
+	hex=${hex%%;*}
+	! rcli --scan | grep -qi "$hex" && ! grep -qi "$hex" <<<"$dump" || fail "the cookie is stored in clear" || return 1
+	local ttl
+	ttl=$(rcli TTL "$key")
+	[ "$ttl" -gt 0 ] && [ "$ttl" -le 120 ] || fail "record TTL $ttl, want 1..120 (cookie-lifetime)" || return 1
+
+	local posts
+	posts=$(grep -c "^POST " "$(client_log alice)")
+	node_kill a
+	node_start b || fail "node b did not start: $(tail -n 3 "$RUN/server.log")" || return 1
+	wait_for 90 grep -q "adopted from node a" "$RUN/server.log" ||
+		fail "node b adopted no session: $(grep -i cluster "$RUN/server.log" | tail -n 3 | tr '\n' ' ')" || return 1
+	wait_for 60 grep -q "tunnel up" "$RUN/server.log" || fail "no tunnel on node b" || return 1
+	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "no traffic through node b after the reconnect" || return 1
+	[ "$(grep -c "^POST " "$(client_log alice)")" = "$posts" ] || fail "the client logged in again on node b" || return 1
+	grep -q "tunnel up.*address $a" "$RUN/server.log" || fail "alice's address on node b is not $a" || return 1
+	wait_for 30 sh -c "[ \"\$(timeout 10 ip netns exec '$NS_SRV' redis-cli -p $REDIS_PORT HGET '$key' node)\" = b ]" ||
+		fail "the record does not name node b" || return 1
+
+	# A logout ends the session everywhere: the record goes, the cookie is refused.
+	client_disconnect alice
+	wait_for 30 session_keys_are 0 || fail "the ended session's record is still in redis" || return 1
+	client_connect alice - --cookie "$cookie" && fail "the cookie of a logged-out session was accepted" && return 1
+	wait_for 30 grep -q "cluster: no session .* on any node" "$RUN/server.log" ||
+		fail "no log line for the refused cookie" || return 1
+	return 0
+}
+
+# Redis down: a password login still works; a cookie this node does not
+# know is refused at once with 503 and a clear line (the loop does not
+# wait). Redis stuck (SIGSTOP, as a partition looks): the request times out
+# after cluster-timeout-ms. Redis restarted empty: the node writes its live
+# sessions again, so they can fail over again.
+test_cluster_redis_faults() { cluster_redis_faults; local rc=$?; redis_stop; return $rc; }
+cluster_redis_faults() {
+	redis_start || fail "redis-server did not start" || return 1
+	node_start a || fail "node a did not start with the cluster on" || return 1
+	redis_stop
+	wait_for 30 grep -q "cluster: redis at .* unavailable" "$RUN/server.log" || fail "no line for redis going away" || return 1
+	connect_or_fail alice secret1 || return 1
+	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "no traffic with redis down" || return 1
+	local foreign
+	foreign=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+	local t0=$(now_ms)
+	client_connect bob - --ns "$NS_CLI2" --cookie "$foreign" && fail "an unknown cookie was accepted with redis down" && return 1
+	wait_for 30 grep -q "cluster: cannot adopt session .*: redis unavailable" "$RUN/server.log" ||
+		fail "no clear line for the refused reconnect" || return 1
+	echo "   redis down: unknown cookie refused after $(($(now_ms) - t0)) ms"
+	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "alice's tunnel suffered while redis was down" || return 1
+
+	# Back, empty: alice's record is written again (the node catches up).
+	redis_start || fail "redis-server did not start again" || return 1
+	wait_for 30 grep -q "cluster: redis at .* is back" "$RUN/server.log" || fail "no line for redis coming back" || return 1
+	wait_for 30 session_keys_are 1 || fail "alice's record was not written again after the restart" || return 1
+
+	# Stuck: the reply never comes; the CONNECT is refused after the timeout.
+	kill -STOP "$REDIS_PID"
+	t0=$(now_ms)
+	client_connect bob - --ns "$NS_CLI2" --cookie "$foreign" && fail "an unknown cookie was accepted with redis stuck" && return 1
+	wait_for 30 grep -q "cluster: cannot adopt session .*: redis unavailable (timeout)" "$RUN/server.log" ||
+		fail "no timeout line for the stuck redis" || return 1
+	echo "   redis stuck: refused after $(($(now_ms) - t0)) ms (cluster-timeout-ms 1000)"
+	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "alice's tunnel suffered while redis was stuck" || return 1
+	kill -CONT "$REDIS_PID"
+	wait_for 30 server_log_count_ge "cluster: redis at .* is back" 2 || fail "the node did not reconnect after the stall" || return 1
+	wait_for 30 session_keys_are 1 || fail "alice's record is not in redis after the stall" || return 1
+	return 0
+}
