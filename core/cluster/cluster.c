@@ -14,6 +14,8 @@
 #include "cluster/cluster_priv.h"
 #include "cluster/redis.h"
 #include "hashmap.h"
+#include "login/ban.h"
+#include <hiredis/hiredis.h>
 #include "server.h"
 #include "session/session.h"
 #include "util/log.h"
@@ -180,6 +182,95 @@ void wg_cluster_session_ended(struct wg_session *s, const char *reason)
 	wg_redis_command(cl->redis, 5, argv, lens, NULL, NULL, NULL);
 }
 
+#define BAN_SYNC_S 2
+
+static void bans_key(const struct wg_cluster *cl, char *out, size_t len)
+{
+	snprintf(out, len, "%sbans", cl->prefix);
+}
+
+void wg_cluster_ban(struct wg_server *srv, const char *addr, unsigned seconds)
+{
+	struct wg_cluster *cl = srv->cluster;
+	char key[96], canon[64], until[24];
+
+	if (!cl || !srv->bans || wg_ban_canonical(srv->bans, addr, canon, sizeof(canon)) < 0)
+		return;
+	if (!wg_redis_is_up(cl->redis)) {
+		wg_log(NULL, WG_LOG_WARN, "cluster: redis unavailable: the ban of %s stays on this node", canon);
+		return;
+	}
+	bans_key(cl, key, sizeof(key));
+	snprintf(until, sizeof(until), "%lld", (long long)time(NULL) + seconds);
+	/* GT: a shorter ban never shortens a longer one already shared. */
+	const char *argv[5] = {"ZADD", key, "GT", until, canon};
+	size_t lens[5];
+	for (int i = 0; i < 5; i++)
+		lens[i] = strlen(argv[i]);
+	wg_redis_command(cl->redis, 5, argv, lens, NULL, NULL, NULL);
+	/* A ban set with no live entry need not stay. */
+	send3(cl, "EXPIRE", key, "31536000");
+}
+
+void wg_cluster_unban(struct wg_server *srv, const char *addr)
+{
+	struct wg_cluster *cl = srv->cluster;
+	char key[96], canon[64];
+
+	if (!cl || !srv->bans || wg_ban_canonical(srv->bans, addr, canon, sizeof(canon)) < 0)
+		return;
+	bans_key(cl, key, sizeof(key));
+	send3(cl, "ZREM", key, canon);
+}
+
+static void got_bans(const struct redisReply *reply, const char *error, void *arg)
+{
+	struct wg_cluster *cl = arg;
+	struct wg_server *srv = cl->srv;
+	time_t now = time(NULL);
+
+	(void)error;
+	if (!reply || reply->type != REDIS_REPLY_ARRAY || !srv->bans)
+		return;
+	for (size_t i = 0; i + 1 < reply->elements; i += 2) {
+		const redisReply *a = reply->element[i], *u = reply->element[i + 1];
+		char addr[64];
+		unsigned left;
+		if (a->type != REDIS_REPLY_STRING || u->type != REDIS_REPLY_STRING)
+			continue;
+		left = wg_cluster_parse_ban(a->str, a->len, u->str, u->len, (int64_t)now, addr, sizeof(addr));
+		/* Applied when it is new here or ends later than ours. */
+		if (!left || wg_ban_remaining(srv->bans, addr, now) + 1 >= left)
+			continue;
+		if (wg_ban_add(srv->bans, addr, left, now) == 0)
+			wg_log(NULL, WG_LOG_NOTICE, "%s: banned for %u s (a ban shared by another node)", addr, left);
+	}
+}
+
+static void ban_sync_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct wg_cluster *cl = arg;
+	struct timeval tv = {.tv_sec = BAN_SYNC_S};
+	char key[96], now_text[24];
+
+	(void)fd;
+	(void)what;
+	if (wg_redis_is_up(cl->redis)) {
+		bans_key(cl, key, sizeof(key));
+		snprintf(now_text, sizeof(now_text), "(%lld", (long long)time(NULL));
+		const char *argv[5] = {"ZRANGEBYSCORE", key, now_text, "+inf", "WITHSCORES"};
+		size_t lens[5];
+		for (int i = 0; i < 5; i++)
+			lens[i] = strlen(argv[i]);
+		/* Entries that ended go first (bounded by the bans that ended). */
+		const char *rm[4] = {"ZREMRANGEBYSCORE", key, "-inf", now_text + 1};
+		size_t rml[4] = {16, strlen(key), 4, strlen(now_text + 1)};
+		wg_redis_command(cl->redis, 4, rm, rml, NULL, NULL, NULL);
+		wg_redis_command(cl->redis, 5, argv, lens, got_bans, cl, NULL);
+	}
+	evtimer_add(cl->ban_sync, &tv);
+}
+
 /* Reads a whole small file (key, password). Returns its length or -1. */
 static ssize_t read_small(const char *path, uint8_t *buf, size_t cap)
 {
@@ -302,17 +393,22 @@ int wg_cluster_start(struct wg_server *srv)
 	o.on_up = on_up;
 	o.arg = cl;
 	cl->refresh = evtimer_new(srv->base, refresh_cb, cl);
-	cl->redis = cl->refresh ? wg_redis_new(srv->base, &o) : NULL;
+	cl->ban_sync = evtimer_new(srv->base, ban_sync_cb, cl);
+	cl->redis = cl->refresh && cl->ban_sync ? wg_redis_new(srv->base, &o) : NULL;
 	explicit_bzero(password, sizeof(password));
 	if (!cl->redis) {
 		if (cl->refresh)
 			event_free(cl->refresh);
+		if (cl->ban_sync)
+			event_free(cl->ban_sync);
 		explicit_bzero(cl->secret, sizeof(cl->secret));
 		free(cl);
 		return -1;
 	}
 	struct timeval tv = {.tv_sec = refresh_interval(srv)};
 	evtimer_add(cl->refresh, &tv);
+	struct timeval bt = {.tv_sec = BAN_SYNC_S};
+	evtimer_add(cl->ban_sync, &bt);
 	srv->cluster = cl;
 	wg_log(NULL, WG_LOG_NOTICE, "cluster: node %s, sessions shared through redis at %s (prefix %s)", cl->node,
 	       wg_redis_name(cl->redis), cl->prefix);
@@ -328,6 +424,7 @@ void wg_cluster_stop(struct wg_server *srv)
 	srv->cluster = NULL;
 	wg_redis_free(cl->redis);
 	event_free(cl->refresh);
+	event_free(cl->ban_sync);
 	explicit_bzero(cl->secret, sizeof(cl->secret));
 	free(cl);
 }

@@ -26,6 +26,14 @@ void wg_cluster_session_detached(struct wg_session *s);
  * may have adopted it. */
 void wg_cluster_session_ended(struct wg_session *s, const char *reason);
 
+/* A ban made here (automatic or an administrator's), for every node: added
+ * to the shared ban set, which every node reads every few seconds into its
+ * own ban table (the accept path never waits on Redis). */
+void wg_cluster_ban(struct wg_server *srv, const char *addr, unsigned seconds);
+/* An administrator's unban: the address leaves the shared set (nodes that
+ * already applied the ban keep it until it ends; docs/cluster.md). */
+void wg_cluster_unban(struct wg_server *srv, const char *addr);
+
 /* A CONNECT whose cookie this node does not know: asks Redis for the
  * session and, when another node wrote one, adopts it and answers the
  * CONNECT later (the connection is busy meanwhile). Returns 0 when it took

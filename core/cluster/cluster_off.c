@@ -37,6 +37,19 @@ void wg_cluster_session_ended(struct wg_session *s, const char *reason)
 	(void)reason;
 }
 
+void wg_cluster_ban(struct wg_server *srv, const char *addr, unsigned seconds)
+{
+	(void)srv;
+	(void)addr;
+	(void)seconds;
+}
+
+void wg_cluster_unban(struct wg_server *srv, const char *addr)
+{
+	(void)srv;
+	(void)addr;
+}
+
 int wg_cluster_adopt(struct wg_conn *c, const char *cookie_hex)
 {
 	(void)c;

@@ -20,6 +20,7 @@ struct wg_cluster {
 	char prefix[64];
 	char node[64];
 	struct event *refresh; /* rewrites the live sessions' records */
+	struct event *ban_sync; /* reads the shared ban set */
 };
 
 /* "<prefix>s:<HMAC(cookie)>" for a raw cookie; 0 or -1. */

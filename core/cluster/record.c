@@ -233,6 +233,18 @@ fail:
 	return -1;
 }
 
+unsigned wg_cluster_parse_ban(const char *addr, size_t alen, const char *until, size_t ulen, int64_t now, char *out,
+			      size_t outlen)
+{
+	uint32_t end;
+
+	/* Redis writes scores as integers when they are ("1764800000"). */
+	if (!copy_text(out, outlen, addr, alen) || !alen || !parse_u32(until, ulen, UINT32_MAX, &end) ||
+	    (int64_t)end <= now || (int64_t)end - now > 86400LL * 365)
+		return 0;
+	return (unsigned)((int64_t)end - now);
+}
+
 int wg_cluster_argv_add(struct wg_cluster_argv *a, const char *s, size_t len)
 {
 	if (a->n == a->cap) {

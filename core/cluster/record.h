@@ -56,4 +56,11 @@ int wg_cluster_argv_addf(struct wg_cluster_argv *a, const char *fmt, ...) __attr
 void wg_cluster_argv_free(struct wg_cluster_argv *a);
 int wg_cluster_record_encode(const struct wg_cluster_record *r, struct wg_cluster_argv *out);
 
+/* One entry of the shared ban set (ZRANGEBYSCORE ... WITHSCORES): the
+ * address (printable, at most outlen-1 bytes; its IP syntax is checked by
+ * the ban table) and its end as unix seconds. Returns the seconds left
+ * after now (>= 1), or 0 when the entry is malformed or over. */
+unsigned wg_cluster_parse_ban(const char *addr, size_t alen, const char *until, size_t ulen, int64_t now, char *out,
+			      size_t outlen);
+
 #endif

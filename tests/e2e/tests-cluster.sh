@@ -159,3 +159,68 @@ cluster_redis_faults() {
 	wait_for 30 session_keys_are 1 || fail "alice's record is not in redis after the stall" || return 1
 	return 0
 }
+
+# A second node running beside the lab's server (which holds port 443): port
+# 8443, no DTLS, its own pool, TUN device and control socket, log node-NAME.log.
+NODE2_PID=
+node2_start() { # name
+	local c=$RUN/conf.d-$1 bin plugdir
+	bin=$(wolfguard_bin)
+	plugdir=${WOLFGUARD_PLUGIN_DIR:-$(cd "$(dirname "$bin")/../plugins" && pwd)}
+	rm -rf "$c" && cp -r "$RUN/conf.d" "$c" && rm -f "$c/40-transport-dtls.json"
+	jq --arg node "$1" --arg ctl "$RUN/control-$1.sock" --arg tun "wg$1" \
+		'.server += {"cluster-node": $node, port: 8443, "udp-port": 0, "control-socket": $ctl, "tun-device": $tun}' \
+		"$c/00-server.json" >"$c/new" && mv "$c/new" "$c/00-server.json"
+	jq '.options["ipv4-network"] = "10.9.0.0/24"' "$c/30-routing-static.json" >"$c/new" && mv "$c/new" "$c/30-routing-static.json"
+	ip netns exec "$NS_SRV" env WOLFGUARD_PLUGIN_DIR="$plugdir" "$bin" -c "$c" >"$RUN/node-$1.log" 2>&1 &
+	NODE2_PID=$!
+	wait_for 90 grep -q "cluster: redis at .* connected" "$RUN/node-$1.log"
+}
+
+node2_stop() {
+	[ -n "$NODE2_PID" ] || return 0
+	kill -TERM "$NODE2_PID" 2>/dev/null
+	wait_for 60 sh -c "! kill -0 $NODE2_PID 2>/dev/null" || kill -KILL "$NODE2_PID" 2>/dev/null
+	wait "$NODE2_PID" 2>/dev/null
+	NODE2_PID=
+}
+
+ctl_node() { "$(dirname "$(wolfguard_bin)")/../tools/wolfguardctl" -s "$RUN/control-$1.sock" "${@:2}"; }
+
+WOLFGUARD_TESTS+=(cluster_shared_ban)
+
+# Nodes a and b run side by side. An administrator's ban on node a reaches
+# node b within a few seconds (b reads the shared ban set), and bob's
+# address is refused there too; alice, not banned, logs in on b. Wrong
+# passwords on node b ban carol's address on node a as well.
+test_cluster_shared_ban() { cluster_shared_ban; local rc=$?; node2_stop; redis_stop; return $rc; }
+cluster_shared_ban() {
+	redis_start || fail "redis-server did not start" || return 1
+	node_start a || fail "node a did not start" || return 1
+	jq '.server += {"ban-failures": 3, "ban-window": 120, "ban-time": 300}' "$RUN/conf.d/00-server.json" \
+		>"$RUN/new" && mv "$RUN/new" "$RUN/conf.d/00-server.json"
+	node2_start b || fail "node b did not start: $(tail -n 3 "$RUN/node-b.log")" || return 1
+	ctl_node a ban "$CLI2_ADDR" 300 >/dev/null || fail "ban on node a failed" || return 1
+	wait_for 30 grep -q "$CLI2_ADDR: banned for .* (a ban shared by another node)" "$RUN/node-b.log" ||
+		fail "node b did not apply node a's ban" || return 1
+	ctl_node b bans | grep -q "^$CLI2_ADDR " || fail "node b's ban list lacks $CLI2_ADDR: $(ctl_node b bans)" || return 1
+	local out
+	out=$(in_ns "$NS_CLI2" timeout 30 openconnect --authenticate --non-inter --passwd-on-stdin -u bob \
+		--servercert "$PIN" "https://$SRV_ADDR:8443/" <<<secret2 2>&1)
+	! grep -q "^COOKIE=" <<<"$out" || fail "the banned address logged in on node b" || return 1
+	grep -q "$CLI2_ADDR: connection refused: address banned" "$RUN/node-b.log" || fail "node b did not refuse bob" || return 1
+	out=$(in_ns "$NS_CLI" timeout 30 openconnect --authenticate --non-inter --passwd-on-stdin -u alice \
+		--servercert "$PIN" "https://$SRV_ADDR:8443/" <<<secret1 2>&1)
+	grep -q "^COOKIE=" <<<"$out" || fail "alice (not banned) could not log in on node b: $(tail -n 2 <<<"$out")" || return 1
+	# An automatic ban on b (wrong passwords from alice's address) reaches a.
+	local i
+	for i in 1 2 3 4; do
+		in_ns "$NS_CLI" timeout 30 openconnect --authenticate --non-inter --passwd-on-stdin -u alice \
+			--servercert "$PIN" "https://$SRV_ADDR:8443/" <<<wrong >/dev/null 2>&1
+		grep -q "$CLI_ADDR: banned for 300 s after 3 failed logins" "$RUN/node-b.log" && break
+	done
+	grep -q "$CLI_ADDR: banned for 300 s after 3 failed logins" "$RUN/node-b.log" || fail "wrong passwords did not ban on node b" || return 1
+	wait_for 30 grep -q "$CLI_ADDR: banned for .* (a ban shared by another node)" "$RUN/server.log" ||
+		fail "node a did not apply node b's automatic ban" || return 1
+	return 0
+}

@@ -28,6 +28,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		lens[n++] = len;
 		off += len;
 	}
+	/* The same items as the shared ban set's address/score pairs. */
+	for (size_t i = 0; i + 1 < n; i += 2) {
+		char addr[64];
+		unsigned left = wg_cluster_parse_ban(items[i], lens[i], items[i + 1], lens[i + 1], 1764800000, addr, sizeof(addr));
+		if (left && (strlen(addr) != lens[i] || left > 86400u * 365))
+			abort();
+	}
 	if (wg_cluster_record_parse(items, lens, n, &r, err, sizeof(err)) < 0)
 		return 0;
 	struct wg_cluster_argv a = {0};

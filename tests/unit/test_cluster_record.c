@@ -186,6 +186,18 @@ Test(cluster_record, empty_and_oversized)
 	cr_assert_eq(wg_cluster_record_parse(items, lens, 2 * WG_CLUSTER_MAX_FIELDS + 2, &out, err, sizeof(err)), -1);
 }
 
+Test(cluster_record, ban_entries)
+{
+	char addr[64];
+
+	cr_assert_eq(wg_cluster_parse_ban("198.51.100.3", 12, "1000060", 7, 1000000, addr, sizeof(addr)), 60);
+	cr_assert_str_eq(addr, "198.51.100.3");
+	cr_assert_eq(wg_cluster_parse_ban("198.51.100.3", 12, "1000000", 7, 1000000, addr, sizeof(addr)), 0, "over");
+	cr_assert_eq(wg_cluster_parse_ban("198.51.100.3", 12, "1e9", 3, 1000000, addr, sizeof(addr)), 0, "not an integer");
+	cr_assert_eq(wg_cluster_parse_ban("a\nb", 3, "1000060", 7, 1000000, addr, sizeof(addr)), 0, "control character");
+	cr_assert_eq(wg_cluster_parse_ban("", 0, "1000060", 7, 1000000, addr, sizeof(addr)), 0, "empty");
+}
+
 /* RFC 4231 test case 2 (key "Jefe"), and the key's layout. */
 Test(cluster_key, hmac_and_names)
 {
