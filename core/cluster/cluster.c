@@ -108,6 +108,7 @@ static void publish(struct wg_cluster *cl, struct wg_session *s, unsigned ttl)
 /* Every session with a live tunnel here: its record again. */
 static void publish_live(struct wg_cluster *cl)
 {
+	wg_cluster_users_rewrite(cl);
 	size_t n;
 	void **all = wg_hashmap_values(cl->srv->by_cookie, &n);
 
@@ -145,8 +146,10 @@ static void on_up(void *arg)
 
 void wg_cluster_session_up(struct wg_session *s)
 {
-	if (s->srv->cluster)
-		publish(s->srv->cluster, s, s->srv->cookie_lifetime);
+	if (!s->srv->cluster)
+		return;
+	publish(s->srv->cluster, s, s->srv->cookie_lifetime);
+	wg_cluster_users_up(s->srv->cluster, s);
 }
 
 void wg_cluster_session_detached(struct wg_session *s)
@@ -160,7 +163,10 @@ void wg_cluster_session_ended(struct wg_session *s, const char *reason)
 	struct wg_cluster *cl = s->srv->cluster;
 	char key[160], hash[WG_CLUSTER_HASH_HEX];
 
-	if (!cl || wg_cluster_key_for(cl, s->cookie, key, sizeof(key), hash) < 0)
+	if (!cl)
+		return;
+	wg_cluster_users_ended(cl, s);
+	if (wg_cluster_key_for(cl, s->cookie, key, sizeof(key), hash) < 0)
 		return;
 	if (!wg_redis_is_up(cl->redis)) {
 		if (!letting_go(reason))
@@ -267,6 +273,7 @@ static void ban_sync_cb(evutil_socket_t fd, short what, void *arg)
 		size_t rml[4] = {16, strlen(key), 4, strlen(now_text + 1)};
 		wg_redis_command(cl->redis, 4, rm, rml, NULL, NULL, NULL);
 		wg_redis_command(cl->redis, 5, argv, lens, got_bans, cl, NULL);
+		wg_cluster_users_poll(cl);
 	}
 	evtimer_add(cl->ban_sync, &tv);
 }
@@ -401,6 +408,7 @@ int wg_cluster_start(struct wg_server *srv)
 			event_free(cl->refresh);
 		if (cl->ban_sync)
 			event_free(cl->ban_sync);
+	wg_cluster_users_free(cl);
 		explicit_bzero(cl->secret, sizeof(cl->secret));
 		free(cl);
 		return -1;

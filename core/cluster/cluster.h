@@ -34,6 +34,10 @@ void wg_cluster_ban(struct wg_server *srv, const char *addr, unsigned seconds);
  * already applied the ban keep it until it ends; docs/cluster.md). */
 void wg_cluster_unban(struct wg_server *srv, const char *addr);
 
+/* Sessions `user` holds on the other nodes, as last read from Redis (every
+ * 2 s): max-same-clients counts them too. 0 without a cluster. */
+unsigned wg_cluster_user_sessions_elsewhere(struct wg_server *srv, const char *user);
+
 /* A CONNECT whose cookie this node does not know: asks Redis for the
  * session and, when another node wrote one, adopts it and answers the
  * CONNECT later (the connection is busy meanwhile). Returns 0 when it took

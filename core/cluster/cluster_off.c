@@ -50,6 +50,13 @@ void wg_cluster_unban(struct wg_server *srv, const char *addr)
 	(void)addr;
 }
 
+unsigned wg_cluster_user_sessions_elsewhere(struct wg_server *srv, const char *user)
+{
+	(void)srv;
+	(void)user;
+	return 0;
+}
+
 int wg_cluster_adopt(struct wg_conn *c, const char *cookie_hex)
 {
 	(void)c;

@@ -245,6 +245,16 @@ unsigned wg_cluster_parse_ban(const char *addr, size_t alen, const char *until, 
 	return (unsigned)((int64_t)end - now);
 }
 
+unsigned wg_cluster_parse_count(const char *user, size_t ulen, const char *count, size_t clen, char *out,
+				size_t outlen)
+{
+	uint32_t n;
+
+	if (!ulen || !copy_text(out, outlen, user, ulen) || !parse_u32(count, clen, 1000000, &n))
+		return 0;
+	return n;
+}
+
 int wg_cluster_argv_add(struct wg_cluster_argv *a, const char *s, size_t len)
 {
 	if (a->n == a->cap) {

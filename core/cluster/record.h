@@ -63,4 +63,10 @@ int wg_cluster_record_encode(const struct wg_cluster_record *r, struct wg_cluste
 unsigned wg_cluster_parse_ban(const char *addr, size_t alen, const char *until, size_t ulen, int64_t now, char *out,
 			      size_t outlen);
 
+/* One entry of the per-user counts of the other nodes (pairs user, count):
+ * the user name (printable, at most outlen-1 bytes) and the count, which
+ * is returned (0 for a malformed entry; counts above 1000000 are malformed). */
+unsigned wg_cluster_parse_count(const char *user, size_t ulen, const char *count, size_t clen, char *out,
+				size_t outlen);
+
 #endif

@@ -72,6 +72,7 @@ struct wg_session {
 	unsigned n_auth_steps;
 	bool acct_started;
 	bool user_counted;           /* holds a place in srv->user_count (max-same-clients) */
+	bool cluster_counted;        /* counted in this node's per-user counts in Redis (cluster.h) */
 	/* The configuration generation the session began in: its plugin
 	 * instances serve the session to its end (see gen.h). A reference. */
 	struct wg_gen *gen;

@@ -224,3 +224,35 @@ cluster_shared_ban() {
 		fail "node a did not apply node b's automatic ban" || return 1
 	return 0
 }
+
+WOLFGUARD_TESTS+=(cluster_same_clients)
+
+# max-same-clients 1 across two nodes: alice's tunnel on node a counts on
+# node b once b has read the counts (its log says when): her login on b is
+# refused, bob's is not; after her logout on a she logs in on b.
+test_cluster_same_clients() { cluster_same_clients; local rc=$?; node2_stop; redis_stop; return $rc; }
+cluster_same_clients() {
+	redis_start || fail "redis-server did not start" || return 1
+	node_start a || fail "node a did not start" || return 1
+	jq '.server += {"max-same-clients": 1}' "$RUN/conf.d/00-server.json" >"$RUN/new" && mv "$RUN/new" "$RUN/conf.d/00-server.json"
+	node2_start b || fail "node b did not start: $(tail -n 3 "$RUN/node-b.log")" || return 1
+	connect_or_fail alice secret1 || return 1
+	wait_for 30 grep -q "cluster: 1 sessions of 1 users on other nodes" "$RUN/node-b.log" ||
+		fail "node b never saw alice's session on node a" || return 1
+	local out
+	out=$(in_ns "$NS_CLI2" timeout 30 openconnect --authenticate --non-inter --passwd-on-stdin -u alice \
+		--servercert "$PIN" "https://$SRV_ADDR:8443/" <<<secret1 2>&1)
+	! grep -q "^COOKIE=" <<<"$out" || fail "alice's second session (on node b) was accepted" || return 1
+	grep -q "login of alice refused: 1 sessions already, max-same-clients 1" "$RUN/node-b.log" ||
+		fail "node b did not refuse alice by max-same-clients" || return 1
+	out=$(in_ns "$NS_CLI2" timeout 30 openconnect --authenticate --non-inter --passwd-on-stdin -u bob \
+		--servercert "$PIN" "https://$SRV_ADDR:8443/" <<<secret2 2>&1)
+	grep -q "^COOKIE=" <<<"$out" || fail "bob could not log in on node b" || return 1
+	client_disconnect alice
+	wait_for 30 grep -q "cluster: 0 sessions of 0 users on other nodes" "$RUN/node-b.log" ||
+		fail "node b did not see alice's session end" || return 1
+	out=$(in_ns "$NS_CLI2" timeout 30 openconnect --authenticate --non-inter --passwd-on-stdin -u alice \
+		--servercert "$PIN" "https://$SRV_ADDR:8443/" <<<secret1 2>&1)
+	grep -q "^COOKIE=" <<<"$out" || fail "alice could not log in on node b after her logout on a" || return 1
+	return 0
+}

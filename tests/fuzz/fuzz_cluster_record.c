@@ -34,6 +34,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		unsigned left = wg_cluster_parse_ban(items[i], lens[i], items[i + 1], lens[i + 1], 1764800000, addr, sizeof(addr));
 		if (left && (strlen(addr) != lens[i] || left > 86400u * 365))
 			abort();
+		char user[128];
+		unsigned count = wg_cluster_parse_count(items[i], lens[i], items[i + 1], lens[i + 1], user, sizeof(user));
+		if (count && (strlen(user) != lens[i] || count > 1000000))
+			abort();
 	}
 	if (wg_cluster_record_parse(items, lens, n, &r, err, sizeof(err)) < 0)
 		return 0;

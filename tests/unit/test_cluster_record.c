@@ -198,6 +198,18 @@ Test(cluster_record, ban_entries)
 	cr_assert_eq(wg_cluster_parse_ban("", 0, "1000060", 7, 1000000, addr, sizeof(addr)), 0, "empty");
 }
 
+Test(cluster_record, user_counts)
+{
+	char user[128];
+
+	cr_assert_eq(wg_cluster_parse_count("alice", 5, "3", 1, user, sizeof(user)), 3);
+	cr_assert_str_eq(user, "alice");
+	cr_assert_eq(wg_cluster_parse_count("alice", 5, "-3", 2, user, sizeof(user)), 0);
+	cr_assert_eq(wg_cluster_parse_count("alice", 5, "1000001", 7, user, sizeof(user)), 0);
+	cr_assert_eq(wg_cluster_parse_count("", 0, "1", 1, user, sizeof(user)), 0);
+	cr_assert_eq(wg_cluster_parse_count("a\x01", 2, "1", 1, user, sizeof(user)), 0);
+}
+
 /* RFC 4231 test case 2 (key "Jefe"), and the key's layout. */
 Test(cluster_key, hmac_and_names)
 {
