@@ -353,6 +353,12 @@ int wg_cluster_start(struct wg_server *srv)
 		       "has 0.14): reach Redis over a private network or a TLS tunnel (docs/cluster.md)");
 		return -1;
 	}
+	/* An adopted session's address would have to enter the workers'
+	 * steering map too (core/workers/steer.c): not done yet. */
+	if (srv->worker.count > 1) {
+		wg_log(NULL, WG_LOG_ERROR, "cluster-redis: a node of a cluster runs with \"workers\": 1 (docs/cluster.md)");
+		return -1;
+	}
 	if (!keyfile) {
 		wg_log(NULL, WG_LOG_ERROR, "cluster-redis is set but cluster-key-file is not (docs/cluster.md)");
 		return -1;
@@ -392,10 +398,6 @@ int wg_cluster_start(struct wg_server *srv)
 		snprintf(cl->node, sizeof(cl->node), "%s", node);
 	else if (gethostname(cl->node, sizeof(cl->node) - 1) < 0)
 		snprintf(cl->node, sizeof(cl->node), "node");
-	if (srv->worker.count > 1) {
-		size_t len = strlen(cl->node);
-		snprintf(cl->node + len, sizeof(cl->node) - len, ".w%u", srv->worker.index);
-	}
 	o.timeout_ms = (unsigned)wg_config_int(c, "cluster-timeout-ms");
 	o.on_up = on_up;
 	o.arg = cl;

@@ -415,8 +415,7 @@ void wg_session_end(struct wg_session *s, const char *reason)
 	}
 	wg_lanes_close(s);
 	wg_cluster_session_ended(s, reason);
-	if (s->leased) /* an adopted session's address was leased on another node */
-		release_lease(s);
+	release_lease(s); /* only what this node leased (an adopted session: its parked addresses) */
 	if (s->user_counted)
 		wg_user_count_release(srv->user_count, s->user);
 	s->user_counted = false;

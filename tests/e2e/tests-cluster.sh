@@ -110,6 +110,15 @@ cluster_failover() {
 	wait_for 30 sh -c "[ \"\$(timeout 10 ip netns exec '$NS_SRV' redis-cli -p $REDIS_PORT HGET '$key' node)\" = b ]" ||
 		fail "the record does not name node b" || return 1
 
+	# Node b's own pool does not know alice's address: bob's login on b must
+	# not be given it (the lease is parked, another address leased).
+	connect_or_fail bob secret2 --ns "$NS_CLI2" || return 1
+	local b
+	b=$(client_env bob INTERNAL_IP4_ADDRESS)
+	address_in_pool "$b" && [ "$b" != "$a" ] || fail "bob got '$b' on node b, alice holds $a" || return 1
+	ping_ok "$NS_CLI2" "$LAN_ADDR" && ping_ok "$NS_CLI" "$LAN_ADDR" || fail "no traffic for both on node b" || return 1
+	client_disconnect bob
+
 	# A logout ends the session everywhere: the record goes, the cookie is refused.
 	client_disconnect alice
 	wait_for 30 session_keys_are 0 || fail "the ended session's record is still in redis" || return 1
