@@ -110,6 +110,14 @@ cluster_failover() {
 	wait_for 30 sh -c "[ \"\$(timeout 10 ip netns exec '$NS_SRV' redis-cli -p $REDIS_PORT HGET '$key' node)\" = b ]" ||
 		fail "the record does not name node b" || return 1
 
+	# wolfguardctl --cluster reads the shared state straight from Redis.
+	local list
+	list=$(in_ns "$NS_SRV" "$(dirname "$(wolfguard_bin)")/../tools/wolfguardctl" --cluster "127.0.0.1:$REDIS_PORT" --json sessions)
+	jq -e --arg a "$a" '.sessions | length == 1 and .[0].user == "alice" and .[0].node == "b" and .[0].addr4 == $a' \
+		<<<"$list" >/dev/null || fail "wolfguardctl --cluster sessions: $list" || return 1
+	in_ns "$NS_SRV" "$(dirname "$(wolfguard_bin)")/../tools/wolfguardctl" --cluster "127.0.0.1:$REDIS_PORT" status |
+		grep -q "^node b  *1 sessions" || fail "wolfguardctl --cluster status does not show node b's session" || return 1
+
 	# Node b's own pool does not know alice's address: bob's login on b must
 	# not be given it (the lease is parked, another address leased).
 	connect_or_fail bob secret2 --ns "$NS_CLI2" || return 1
