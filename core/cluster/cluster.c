@@ -410,7 +410,6 @@ int wg_cluster_start(struct wg_server *srv)
 			event_free(cl->refresh);
 		if (cl->ban_sync)
 			event_free(cl->ban_sync);
-	wg_cluster_users_free(cl);
 		explicit_bzero(cl->secret, sizeof(cl->secret));
 		free(cl);
 		return -1;
@@ -435,6 +434,7 @@ void wg_cluster_stop(struct wg_server *srv)
 	wg_redis_free(cl->redis);
 	event_free(cl->refresh);
 	event_free(cl->ban_sync);
+	wg_cluster_users_free(cl);
 	explicit_bzero(cl->secret, sizeof(cl->secret));
 	free(cl);
 }
