@@ -167,12 +167,31 @@ static void auth_cb(const struct redisReply *reply, const char *error, void *arg
 	struct wg_redis *r = arg;
 	char why[200];
 
+	if (reply || strcmp(error, "timeout") == 0 || strcmp(error, "connection lost") == 0)
+		return;
+	snprintf(why, sizeof(why), "AUTH failed: %s", error);
+	redisAsyncContext *ctx = r->ctx;
+	r->ctx = NULL;
+	set_down(r, why);
+	if (ctx)
+		redisAsyncDisconnect(ctx); /* from inside hiredis: it frees the context later */
+}
+
+/* The connection counts as up only once Redis answered (a stopped Redis
+ * still accepts TCP connections: its kernel does). */
+static void ping_cb(const struct redisReply *reply, const char *error, void *arg)
+{
+	struct wg_redis *r = arg;
+	char why[200];
+
 	if (reply) {
 		became_up(r);
 		return;
 	}
+	if (strcmp(error, "timeout") == 0 || strcmp(error, "connection lost") == 0)
+		return; /* dropped already, or being dropped */
 	/* From inside hiredis: the drop waits for the retry timer. */
-	snprintf(why, sizeof(why), "AUTH failed: %s", error);
+	snprintf(why, sizeof(why), "%s", error);
 	redisAsyncContext *ctx = r->ctx;
 	r->ctx = NULL;
 	set_down(r, why);
@@ -194,15 +213,15 @@ static void connect_cb(const redisAsyncContext *ac, int status)
 		set_down(r, why);
 		return;
 	}
-	if (!r->password) {
-		became_up(r);
-		return;
-	}
+	/* AUTH when configured, then PING: up once Redis answers. */
 	const char *argv[3] = {"AUTH", r->user ? r->user : r->password, r->password};
-	size_t lens[3] = {4, strlen(argv[1]), strlen(r->password)};
-	if (send_argv(r, r->user ? 3 : 2, argv, lens, auth_cb, r, NULL) < 0) {
+	size_t lens[3] = {4, r->password ? strlen(argv[1]) : 0, r->password ? strlen(r->password) : 0};
+	const char *ping[1] = {"PING"};
+	size_t ping_len[1] = {4};
+	if ((r->password && send_argv(r, r->user ? 3 : 2, argv, lens, auth_cb, r, NULL) < 0) ||
+	    send_argv(r, 1, ping, ping_len, ping_cb, r, NULL) < 0) {
 		r->ctx = NULL;
-		set_down(r, "cannot send AUTH");
+		set_down(r, "cannot send to redis");
 		redisAsyncDisconnect((redisAsyncContext *)ac);
 	}
 }
