@@ -9,14 +9,14 @@
 REDIS_PORT=6390
 REDIS_PID=
 
-redis_start() { # a fresh, empty redis-server with no persistence
+redis_start() { # [redis-server options...]: a fresh, empty redis-server with no persistence
 	ip netns exec "$NS_SRV" redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save '' --appendonly no \
-		--dir "$RUN" --protected-mode no >>"$RUN/redis.log" 2>&1 &
+		--dir "$RUN" --protected-mode no "$@" >>"$RUN/redis.log" 2>&1 &
 	REDIS_PID=$!
 	wait_for 30 redis_ok || { log "redis-server did not start: $(tail -n 3 "$RUN/redis.log")"; return 1; }
 }
 
-redis_ok() { [ "$(rcli PING 2>/dev/null)" = PONG ]; }
+redis_ok() { [ "$(rcli PING 2>/dev/null)" = PONG ] || rcli PING 2>&1 | grep -q NOAUTH; }
 
 redis_stop() {
 	[ -n "$REDIS_PID" ] || return 0
@@ -277,5 +277,36 @@ cluster_same_clients() {
 	out=$(in_ns "$NS_CLI2" timeout 30 openconnect --authenticate --non-inter --passwd-on-stdin -u alice \
 		--servercert "$PIN" "https://$SRV_ADDR:8443/" <<<secret1 2>&1)
 	grep -q "^COOKIE=" <<<"$out" || fail "alice could not log in on node b after her logout on a" || return 1
+	return 0
+}
+
+WOLFGUARD_TESTS+=(cluster_redis_acl)
+
+# Redis with ACLs: the default user is off, the nodes' user may touch only
+# wg:* keys. The node authenticates (AUTH user password) and writes its
+# records; with a wrong password it stays down with the reason, and logins
+# still work.
+test_cluster_redis_acl() { cluster_redis_acl; local rc=$?; redis_stop; return $rc; }
+cluster_redis_acl() {
+	redis_start --user default off --user wgnode on '>s3cret' '~wg:*' '+@all' '-@dangerous' ||
+		fail "redis-server with ACLs did not start" || return 1
+	cluster_conf a
+	echo s3cret >"$RUN/redis.pass"
+	local f=$RUN/conf.d/00-server.json
+	jq --arg p "$RUN/redis.pass" '.server += {"cluster-redis-user": "wgnode", "cluster-redis-password-file": $p}' \
+		"$f" >"$f.new" && mv "$f.new" "$f"
+	server_start_wolfguard false || fail "node a did not start" || return 1
+	wait_for 30 grep -q "cluster: redis at 127.0.0.1:$REDIS_PORT connected" "$RUN/server.log" ||
+		fail "node a did not authenticate: $(grep cluster "$RUN/server.log" | tail -n 2)" || return 1
+	connect_or_fail alice secret1 || return 1
+	wait_for 30 sh -c "[ \"\$(timeout 10 ip netns exec '$NS_SRV' redis-cli -p $REDIS_PORT --user wgnode --pass s3cret --no-auth-warning --scan --pattern 'wg:s:*' | grep -c .)\" = 1 ]" ||
+		fail "no record written through the ACL user" || return 1
+	client_disconnect alice
+	server_stop
+	echo wrong >"$RUN/redis.pass"
+	server_start_wolfguard false || fail "node a did not start with a wrong redis password" || return 1
+	wait_for 30 grep -q "cluster: redis at .* unavailable: AUTH failed: WRONGPASS" "$RUN/server.log" ||
+		fail "no clear line for the refused AUTH: $(grep cluster "$RUN/server.log" | tail -n 2)" || return 1
+	connect_or_fail alice secret1 || return 1
 	return 0
 }
