@@ -94,9 +94,29 @@ static struct wg_session *session_from_record(struct wg_server *srv, const struc
 	return s;
 }
 
-static void refuse_unavailable(struct wg_conn *c, const char *hash, const char *why)
+/* This node's own session of that cookie, if it has one. */
+static struct wg_session *local_session(struct wg_server *srv, const uint8_t *cookie)
 {
-	wg_log(NULL, WG_LOG_WARN, "%s: cluster: cannot adopt session %.8s: redis unavailable (%s)", c->peer, hash, why);
+	char hex[2 * WG_COOKIE_LEN + 1];
+
+	wg_hex_encode(cookie, WG_COOKIE_LEN, hex);
+	struct wg_session *s = wg_session_by_cookie(srv, hex);
+	explicit_bzero(hex, sizeof(hex));
+	return s;
+}
+
+static void refuse_unavailable(struct wg_conn *c, const struct wg_cluster_wait *w, const char *why)
+{
+	struct wg_session *s = local_session(c->srv, w->cookie);
+
+	if (s) {
+		/* What this node knows is all there is to go on. */
+		wg_log(s, WG_LOG_NOTICE, "%s: cluster: redis unavailable (%s): session %.8s resumes here unchecked", c->peer,
+		       why, w->hash);
+		wg_tunnel_connect_resume(c, s, NULL, NULL);
+		return;
+	}
+	wg_log(NULL, WG_LOG_WARN, "%s: cluster: cannot adopt session %.8s: redis unavailable (%s)", c->peer, w->hash, why);
 	wg_tunnel_connect_resume(c, NULL, "503 Service Unavailable", "session store unavailable, try again");
 }
 
@@ -109,13 +129,17 @@ static void got_record(const struct redisReply *reply, const char *error, void *
 
 	c->cluster_wait = NULL;
 	if (!reply || reply->type != REDIS_REPLY_ARRAY) {
-		refuse_unavailable(c, w->hash, reply ? "unexpected reply" : error);
+		refuse_unavailable(c, w, reply ? "unexpected reply" : error);
 		wait_free(w);
 		return;
 	}
+	struct wg_session *mine = local_session(c->srv, w->cookie);
 	if (reply->elements == 0) {
 		wg_log(NULL, WG_LOG_NOTICE, "%s: cluster: no session %.8s on any node (ended, expired or never made)", c->peer,
 		       w->hash);
+		/* Ended elsewhere (a logout on the node it moved to): this copy goes too. */
+		if (mine)
+			wg_session_end(mine, "ended on another node");
 		wg_tunnel_connect_resume(c, NULL, "401 Unauthorized", "session cookie unknown or expired");
 		wait_free(w);
 		return;
@@ -138,11 +162,15 @@ static void got_record(const struct redisReply *reply, const char *error, void *
 		wait_free(w);
 		return;
 	}
-	/* Another connection with the same cookie may have adopted it meanwhile. */
-	char hex[2 * WG_COOKIE_LEN + 1];
-	wg_hex_encode(w->cookie, WG_COOKIE_LEN, hex);
-	struct wg_session *s = wg_session_by_cookie(c->srv, hex);
-	explicit_bzero(hex, sizeof(hex));
+	/* This node's copy (a lingering session, or one another connection
+	 * adopted meanwhile) serves if the record still names this node; if
+	 * another node holds the session now, the copy is stale. */
+	struct wg_session *s = local_session(c->srv, w->cookie);
+	if (s && strcmp(r.node, c->srv->cluster->node) != 0 && !s->cstp) {
+		wg_log(s, WG_LOG_INFO, "cluster: session %.8s moved to node %s; this copy ends", w->hash, r.node);
+		wg_session_end(s, "moved to another node");
+		s = NULL;
+	}
 	if (!s)
 		s = session_from_record(c->srv, w, &r);
 	wg_cluster_record_free(&r);
@@ -173,7 +201,7 @@ int wg_cluster_adopt(struct wg_conn *c, const char *cookie_hex)
 	w->conn = c;
 	c->busy = true;
 	if (wg_redis_command(cl->redis, 2, argv, lens, got_record, w, &w->req) < 0) {
-		refuse_unavailable(c, w->hash, wg_redis_is_up(cl->redis) ? "out of memory" : wg_redis_down_reason(cl->redis));
+		refuse_unavailable(c, w, wg_redis_is_up(cl->redis) ? "out of memory" : wg_redis_down_reason(cl->redis));
 		wait_free(w);
 		return 0;
 	}

@@ -24,7 +24,9 @@
  * node by now, which then keeps it. */
 static bool letting_go(const char *reason)
 {
-	return strcmp(reason, "cookie expired without a reconnect") == 0 || strcmp(reason, "server shutdown") == 0;
+	return strcmp(reason, "cookie expired without a reconnect") == 0 || strcmp(reason, "server shutdown") == 0 ||
+	       strcmp(reason, "moved to another node") == 0 || strcmp(reason, "ended on another node") == 0 ||
+	       strcmp(reason, "not adopted") == 0;
 }
 
 int wg_cluster_key_for(const struct wg_cluster *cl, const uint8_t *cookie, char *key, size_t keylen,
@@ -114,7 +116,9 @@ static void publish_live(struct wg_cluster *cl)
 
 	for (size_t i = 0; all && i < n; i++) {
 		struct wg_session *s = all[i];
-		if (s->cstp || s->active)
+		/* Tunnels up here (a session whose TLS connection dropped lingers,
+		 * even while a DTLS lane of it is still open). */
+		if (s->cstp)
 			publish(cl, s, cl->srv->cookie_lifetime);
 	}
 	free(all);

@@ -38,11 +38,16 @@ void wg_cluster_unban(struct wg_server *srv, const char *addr);
  * 2 s): max-same-clients counts them too. 0 without a cluster. */
 unsigned wg_cluster_user_sessions_elsewhere(struct wg_server *srv, const char *user);
 
-/* A CONNECT whose cookie this node does not know: asks Redis for the
- * session and, when another node wrote one, adopts it and answers the
- * CONNECT later (the connection is busy meanwhile). Returns 0 when it took
- * the request over, -1 when the caller refuses it as before (cluster off,
- * malformed cookie). */
+/* A CONNECT whose cookie this node does not know, or whose session only
+ * lingers here (no tunnel): asks Redis for the session's record and answers
+ * the CONNECT later (the connection is busy meanwhile). No record: the
+ * session ended (on any node) or expired, refused, and a local copy ends.
+ * A record naming this node: the local session resumes. A record naming
+ * another node: that node holds it now; a local copy ends (quietly) and
+ * the record is adopted. Redis unavailable: a local session resumes, an
+ * unknown cookie is refused with 503. Returns 0 when it took the request
+ * over, -1 when the caller goes on as before (cluster off, malformed
+ * cookie). */
 int wg_cluster_adopt(struct wg_conn *c, const char *cookie_hex);
 /* The connection closes while its adoption waits: forget it. */
 void wg_cluster_conn_gone(struct wg_conn *c);

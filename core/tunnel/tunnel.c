@@ -179,9 +179,11 @@ void wg_tunnel_connect(struct wg_conn *c, const struct wg_http_request *req, con
 		return;
 	}
 	s = wg_session_by_cookie(srv, cookie);
-	/* Unknown here: another node of a cluster may hold it (cluster.h);
-	 * the answer then comes through wg_tunnel_connect_resume. */
-	if (!s && wg_cluster_adopt(c, cookie) == 0) {
+	/* Unknown here, or lingering here after a tunnel (acct_started: it
+	 * was up, so the session has a record): another node of a cluster may
+	 * hold it now, or have ended it (cluster.h); the answer then comes
+	 * through wg_tunnel_connect_resume. A login's first CONNECT goes on. */
+	if ((!s || (s->acct_started && !s->cstp)) && wg_cluster_adopt(c, cookie) == 0) {
 		explicit_bzero(cookie, sizeof(cookie));
 		return;
 	}

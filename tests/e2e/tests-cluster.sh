@@ -310,3 +310,36 @@ cluster_redis_acl() {
 	connect_or_fail alice secret1 || return 1
 	return 0
 }
+
+WOLFGUARD_TESTS+=(cluster_live_old_node)
+
+# Both nodes alive. alice's session on node a lingers (her client went
+# away); she comes back through node b, which adopts it. Her logout on b
+# ends it everywhere: node a's lingering copy refuses her cookie too (it
+# asks Redis before resuming a lingering session, finds no record, and
+# ends the copy). A plain reconnect to the node that holds the session
+# still works (the record names it).
+test_cluster_live_old_node() { cluster_live_old_node; local rc=$?; node2_stop; redis_stop; return $rc; }
+cluster_live_old_node() {
+	redis_start || fail "redis-server did not start" || return 1
+	node_start a || fail "node a did not start" || return 1
+	node2_start b || fail "node b did not start: $(tail -n 3 "$RUN/node-b.log")" || return 1
+	local cookie a
+	cookie=$(authenticate alice secret1)
+	[ -n "$cookie" ] || fail "--authenticate printed no COOKIE" || return 1
+	connect_or_fail alice - --cookie "$cookie" || return 1
+	a=$(client_env alice INTERNAL_IP4_ADDRESS)
+	client_disconnect alice --keep-session
+	connect_or_fail alice - --cookie "$cookie" || return 1
+	grep -q "cluster: session .* resumes here unchecked" "$RUN/server.log" &&
+		fail "node a did not check Redis before resuming" && return 1
+	[ "$(client_env alice INTERNAL_IP4_ADDRESS)" = "$a" ] || fail "the reconnect to node a changed the address" || return 1
+	client_disconnect alice --keep-session
+	SRV_ADDR="$SRV_ADDR:8443" connect_or_fail alice - --cookie "$cookie" --no-dtls || return 1
+	grep -q "adopted from node a" "$RUN/node-b.log" || fail "node b did not adopt alice's session" || return 1
+	client_disconnect alice
+	wait_for 30 session_keys_are 0 || fail "the record outlived the logout on node b" || return 1
+	CONNECT_TIMEOUT=20 client_connect alice - --cookie "$cookie" && fail "node a's stale copy accepted the cookie" && return 1
+	wait_for 30 grep -q "ended on another node" "$RUN/server.log" || fail "node a's copy did not end" || return 1
+	return 0
+}
