@@ -115,6 +115,8 @@ E2E_ASAN_TESTS=(login_pool wrong_password cookie_reconnect two_clients policy_lu
 	transport_reload_keeps_dtls)
 # Legacy DTLS: the resumed session built per handshake, and its reconnect.
 E2E_ASAN_TESTS+=(dtls_legacy_aes256_gcm dtls_legacy_reconnect)
+# The cluster store: adoption on another node, Redis faults (tests-cluster.sh).
+E2E_ASAN_TESTS+=(cluster_failover cluster_redis_faults cluster_live_old_node)
 echo "== end-to-end with the sanitizer build (${#E2E_ASAN_TESTS[@]} tests)"
 if [ -x "$top/build-asan/core/wolfguard" ]; then
 	# Only the tests this tree has (areas arrive in their own files).
