@@ -464,6 +464,8 @@ void wg_conn_free_all(struct wg_server *srv)
 			c->state = WG_CONN_CLOSING;
 			if (c->auth)
 				wg_auth_conn_gone(c);
+			if (c->cluster_wait)
+				wg_cluster_conn_gone(c);
 			if (c->sess && c->sess->cstp == c)
 				c->sess->cstp = NULL;
 			c->sess = NULL;
