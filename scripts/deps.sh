@@ -37,7 +37,9 @@ WOLFSSL_CONFIGURE_FLAGS=(
 # WOLFSSL_STATIC_RSA: legacy DTLS (plugins/transport-dtls/dtls_legacy.c) resumes the RSA-named
 # suites Cisco clients ask for (OC-DTLS1_2-AES256-GCM is AES256-GCM-SHA384);
 # no RSA key exchange ever runs, and the TLS listener's cipher list has none.
-WOLFSSL_CFLAGS="-O2 -g -DWOLFSSL_STATIC_PSK -DWOLFSSL_DTLS_CH_FRAG -DHAVE_SECRET_CALLBACK -DWOLFSSL_STATIC_RSA"
+# DTLS_CID_MAX_SIZE=8: transport-lanes gives every DTLS 1.3 lane an 8-byte random
+# connection ID (wolfSSL's default limit is 2 bytes, too few to be unique per worker).
+WOLFSSL_CFLAGS="-O2 -g -DWOLFSSL_STATIC_PSK -DWOLFSSL_DTLS_CH_FRAG -DHAVE_SECRET_CALLBACK -DWOLFSSL_STATIC_RSA -DDTLS_CID_MAX_SIZE=8"
 
 die() { echo "deps.sh: error: $*" >&2; exit 1; }
 say() { echo "deps.sh: $*"; }
@@ -57,7 +59,7 @@ DEBIAN_PACKAGES=(
 	libldap-dev libcriterion-dev libcrypt-dev
 	libhiredis-dev # the cluster store's Redis client, with its libevent adapter (docs/cluster.md)
 	# run and test peers
-	openconnect ocserv iperf3 iproute2 iputils-ping nftables procps
+	openconnect ocserv vpnc-scripts iperf3 iproute2 iputils-ping nftables procps
 	openssl ca-certificates psmisc jq curl
 	stress-ng # WOLFGUARD_STRESS=1 scripts/test.sh: the suite under a CPU hog
 	# auth backends the end-to-end tests start on loopback, and confinement

@@ -25,6 +25,11 @@ declare -A max_len=([fuzz_http]=20000 [fuzz_http_pipe]=90000 [fuzz_auth_xml]=819
 max_len[fuzz_cluster_record]=20000
 # legacy DTLS headers and the ClientHello EMS scan (plugins/transport-dtls/dtls_legacy_hdr.c, dtls_legacy_ems.c)
 max_len[fuzz_dtls_legacy]=4096
+# wolfguard-client's and wolfguard-bench's reading of server answers (tools/proto-client)
+max_len[fuzz_client_answer]=16384
+# transport-lanes (plugins/transport-lanes/lane_msg.c, lane_datagram.c)
+max_len[fuzz_lane_msg]=2048
+max_len[fuzz_lane_hello]=1500
 failed=()
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 for target in "${!max_len[@]}"; do

@@ -117,6 +117,10 @@ E2E_ASAN_TESTS=(login_pool wrong_password cookie_reconnect two_clients policy_lu
 E2E_ASAN_TESTS+=(dtls_legacy_aes256_gcm dtls_legacy_reconnect)
 # The cluster store: adoption on another node, Redis faults (tests-cluster.sh).
 E2E_ASAN_TESTS+=(cluster_failover cluster_redis_faults cluster_live_old_node)
+# wolfguard-client built with the sanitizers too: its login, DTLS and cookie reconnect.
+E2E_ASAN_TESTS+=(client_login client_dtls_iperf client_cookie_reconnect)
+# transport-lanes: the whole server path with lane-peer, and refused forged lanes
+E2E_ASAN_TESTS+=(lanes_peer_path lanes_peer_other_keys lanes_peer_kill_restore)
 echo "== end-to-end with the sanitizer build (${#E2E_ASAN_TESTS[@]} tests)"
 if [ -x "$top/build-asan/core/wolfguard" ]; then
 	# Only the tests this tree has (areas arrive in their own files).

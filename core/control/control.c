@@ -23,6 +23,7 @@
 #include "control/events.h"
 #include "modules/gen.h"
 #include "hashmap.h"
+#include "tunnel/lane.h"
 #include "util/log.h"
 #include "control/metrics.h"
 #include "control/metrics_http.h"
@@ -82,6 +83,8 @@ static const char *dtls_state(const struct wg_session *s)
 /* Text a client chose, as a JSON string: jansson refuses ill-formed UTF-8,
  * and one such byte in a user name or User-Agent would otherwise hide the
  * whole session from list and show. NULL becomes null. */
+static json_t *session_json(const struct wg_session *s, time_t now);
+
 static json_t *client_text(const char *s)
 {
 	if (!s)
@@ -95,6 +98,17 @@ static json_t *client_text(const char *s)
 }
 
 json_t *wg_control_session_json(const struct wg_session *s, time_t now)
+{
+	json_t *o = session_json(s, now), *lanes = wg_lanes_json(s);
+
+	if (o && lanes)
+		json_object_set_new(o, "transports", lanes);
+	else
+		json_decref(lanes);
+	return o;
+}
+
+static json_t *session_json(const struct wg_session *s, time_t now)
 {
 	json_t *groups = json_array();
 	for (unsigned i = 0; i < s->n_groups; i++)

@@ -215,6 +215,8 @@ char *wg_metrics_format(const struct wg_metrics *m, size_t *len)
 	simple(f, "wolfguard_config_generation", "gauge", "Number of the configuration in use (1 at start, +1 per reload).",
 	       m->generation);
 	transports(f, m);
+	if (m->transport_text_len && m->transport_text_len < sizeof(m->transport_text))
+		fwrite(m->transport_text, 1, m->transport_text_len, f);
 	family(f, "wolfguard_start_time_seconds", "gauge", "When the server started (unix time).");
 	fprintf(f, "wolfguard_start_time_seconds %lld\n", (long long)m->start_time);
 	if (fclose(f) != 0) {

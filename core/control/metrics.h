@@ -42,6 +42,9 @@ struct wg_metrics {
 		uint64_t lanes_up, handshakes, dropped;
 	} transports[WG_METRICS_MAX_TRANSPORTS];
 	unsigned n_transports;
+	/* transport plugins' own lines (their metrics_text op), appended as is */
+	char transport_text[8192];
+	size_t transport_text_len;
 };
 
 /* The process-wide counters. */

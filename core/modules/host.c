@@ -237,6 +237,7 @@ static const struct wg_host host_table = {
 	.rx_begin = wg_host_rx_begin,
 	.lane_input = wg_host_lane_input,
 	.rx_end = wg_host_rx_end,
+	.lane_tls_export_context = wg_host_lane_tls_export_context,
 };
 
 const struct wg_host *wg_host_table(void)

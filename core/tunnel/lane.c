@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <event2/event.h>
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +77,41 @@ void wg_lanes_stats(struct wg_server *srv, struct wg_metrics *m)
 		mt->handshakes = st.handshakes;
 		mt->dropped = st.dropped;
 	}
+	m->transport_text_len = 0;
+	for (size_t i = 0; i < srv->n_transports; i++) {
+		struct wg_transport *t = srv->transports[i];
+		size_t room = sizeof(m->transport_text) - m->transport_text_len;
+		if (!WG_OPS_HAS(t->ops, metrics_text) || room < 2)
+			continue;
+		size_t k = t->ops->metrics_text(t->state, m->transport_text + m->transport_text_len, room);
+		if (k < room) /* a plugin that filled it all may have been cut */
+			m->transport_text_len += k;
+		m->transport_text[m->transport_text_len] = '\0';
+	}
+}
+
+json_t *wg_lanes_json(const struct wg_session *s)
+{
+	json_t *all = NULL;
+	char buf[8192];
+
+	for (const struct wg_lane *l = s->lanes; l; l = l->next) {
+		const struct wg_transport_ops *ops = l->t->ops;
+		json_t *v;
+		size_t k;
+		if (!WG_OPS_HAS(ops, lane_json) || (k = ops->lane_json(l->t->state, l->ctx, buf, sizeof(buf))) == 0 ||
+		    k >= sizeof(buf))
+			continue;
+		buf[k] = '\0';
+		if (!(v = json_loads(buf, JSON_DECODE_ANY, NULL))) {
+			wg_log(s, WG_LOG_WARN, "%s: its lane_json is not JSON; not shown", wg_lane_name(l));
+			continue;
+		}
+		if (!all)
+			all = json_object();
+		json_object_set_new(all, wg_lane_name(l), v);
+	}
+	return all;
 }
 
 const char *wg_lane_name(const struct wg_lane *l)
@@ -321,6 +357,19 @@ int wg_host_lane_tls_export(struct wg_lane *l, const char *label, uint8_t *out, 
 	if (!l || !l->ssl || !label || !out || len == 0)
 		return -1;
 	return wolfSSL_export_keying_material(l->ssl, out, len, label, strlen(label), NULL, 0, 0) == WOLFSSL_SUCCESS
+		       ? 0
+		       : -1;
+}
+
+int wg_host_lane_tls_export_context(struct wg_lane *l, const char *label, const uint8_t *ctx, size_t ctx_len,
+				    uint8_t *out, size_t len)
+{
+	static const uint8_t none;
+
+	if (!l || !l->ssl || !label || !out || len == 0 || (!ctx && ctx_len))
+		return -1;
+	return wolfSSL_export_keying_material(l->ssl, out, len, label, strlen(label), ctx ? ctx : &none, ctx_len,
+					      1) == WOLFSSL_SUCCESS
 		       ? 0
 		       : -1;
 }

@@ -81,6 +81,11 @@ struct wg_metrics;
 /* Each transport's counters (its optional stats op) into m->transports. */
 void wg_lanes_stats(struct wg_server *srv, struct wg_metrics *m);
 
+/* What the transports show of s's lanes (their lane_json op), as
+ * {"<plugin>": value, ...}; NULL when none shows anything. */
+struct json_t;
+struct json_t *wg_lanes_json(const struct wg_session *s);
+
 /* The transport's name for a lane ("transport-dtls"). */
 const char *wg_lane_name(const struct wg_lane *l);
 
@@ -91,6 +96,8 @@ void wg_host_fd_unwatch(struct wg_watch *w);
 const char *wg_host_lane_request_header(const struct wg_lane *l, const char *name);
 int wg_host_lane_add_header(struct wg_lane *l, const char *name, const char *value);
 int wg_host_lane_tls_export(struct wg_lane *l, const char *label, uint8_t *out, size_t len);
+int wg_host_lane_tls_export_context(struct wg_lane *l, const char *label, const uint8_t *ctx, size_t ctx_len,
+				    uint8_t *out, size_t len);
 const struct wg_session *wg_host_lane_session(const struct wg_lane *l);
 void wg_host_lane_up(struct wg_lane *l, size_t max_payload, const char *peer);
 void wg_host_lane_down(struct wg_lane *l, const char *why);

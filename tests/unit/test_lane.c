@@ -3,12 +3,16 @@
  * the batches the transports get (one send() per 64 packets and a flush()
  * per burst, never a call per packet), and close() with packets queued. */
 #include <criterion/criterion.h>
+#include <jansson.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "net/http_parser.h"
 #include "tunnel/lane.h"
 #include "util/log.h"
+#include "control/metrics.h"
 #include "server.h"
 #include "session/session.h"
 
@@ -65,17 +69,45 @@ static void fake_flush(void *state)
 	((struct fake_transport *)state)->flushes++;
 }
 
-static const struct wg_transport_ops fake_ops = {
-	.struct_size = sizeof(struct wg_transport_ops),
+/* transport-one is built against the header before lane_json and
+ * metrics_text were appended (its table ends before them); transport-two
+ * has both. */
+static const struct wg_transport_ops fake_ops_old = {
+	.struct_size = offsetof(struct wg_transport_ops, lane_json),
 	.offer = fake_offer,
 	.close = fake_close,
 	.send = fake_send,
 	.flush = fake_flush,
 };
 
+static const char *json_answer = "{\"lanes\": 2}";
+
+static size_t fake_lane_json(void *state, void *ctx, char *out, size_t len)
+{
+	(void)state;
+	cr_assert_eq(ctx, &ft[1]);
+	return (size_t)snprintf(out, len, "%s", json_answer);
+}
+
+static size_t fake_metrics_text(void *state, char *out, size_t len)
+{
+	(void)state;
+	return (size_t)snprintf(out, len, "# TYPE wolfguard_fake_total counter\nwolfguard_fake_total 7\n");
+}
+
+static const struct wg_transport_ops fake_ops_shown = {
+	.struct_size = sizeof(struct wg_transport_ops),
+	.offer = fake_offer,
+	.close = fake_close,
+	.send = fake_send,
+	.flush = fake_flush,
+	.lane_json = fake_lane_json,
+	.metrics_text = fake_metrics_text,
+};
+
 static const struct wg_plugin descs[2] = {
-	{WG_PLUGIN_HEADER, .name = "transport-one", .kind = WG_PLUGIN_TRANSPORT, .ops = &fake_ops},
-	{WG_PLUGIN_HEADER, .name = "transport-two", .kind = WG_PLUGIN_TRANSPORT, .ops = &fake_ops},
+	{WG_PLUGIN_HEADER, .name = "transport-one", .kind = WG_PLUGIN_TRANSPORT, .ops = &fake_ops_old},
+	{WG_PLUGIN_HEADER, .name = "transport-two", .kind = WG_PLUGIN_TRANSPORT, .ops = &fake_ops_shown},
 };
 
 static struct wg_server srv;
@@ -232,4 +264,36 @@ Test(lane, a_header_that_would_split_the_answer_is_refused)
 	cr_assert_eq(ft[0].add_rc, -1);
 	cr_assert_str_eq(hdrs, "");
 	cr_assert_null(sess.lanes);
+}
+
+Test(lane, what_a_transport_shows_of_its_lane_goes_into_the_session_json)
+{
+	char hdrs[512];
+	json_t *j;
+
+	cr_assert_null(wg_lanes_json(&sess), "no lane yet: nothing shown");
+	cr_assert_eq(offer_both(hdrs, sizeof(hdrs)), 2);
+	j = wg_lanes_json(&sess);
+	cr_assert_not_null(j);
+	cr_assert_null(json_object_get(j, "transport-one"), "an old plugin's table has no lane_json");
+	cr_assert_eq(json_integer_value(json_object_get(json_object_get(j, "transport-two"), "lanes")), 2);
+	json_decref(j);
+	json_answer = "{not json";
+	cr_assert_null(wg_lanes_json(&sess), "text that is not JSON is left out");
+	json_answer = "{\"lanes\": 2}";
+}
+
+Test(lane, a_transports_metrics_lines_are_served)
+{
+	static struct wg_metrics m;
+
+	wg_lanes_stats(&srv, &m);
+	cr_assert_eq(m.n_transports, 2);
+	cr_assert_not_null(strstr(m.transport_text, "wolfguard_fake_total 7\n"));
+	cr_assert_eq(strlen(m.transport_text), m.transport_text_len);
+	size_t len;
+	char *text = wg_metrics_format(&m, &len);
+	cr_assert_not_null(text);
+	cr_assert_not_null(strstr(text, "wolfguard_fake_total 7\n"));
+	free(text);
 }

@@ -36,7 +36,7 @@ struct wgb_config {
 	int offer_dtls, tls12, verbose;
 	pid_t server_pid;         /* 0: no server sampling */
 	const char *label;
-	struct wgb_login login;
+	struct wgp_login login;
 };
 
 /* Shared between the coordinating parent and the client processes

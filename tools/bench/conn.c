@@ -7,6 +7,7 @@
 #include "clock.h"
 #include "cstp.h"
 #include "http.h"
+#include "tunnel_config.h"
 
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
@@ -38,13 +39,13 @@ struct wgb_conn {
 	char *rbuf;
 	size_t rlen, rcap;
 	char *context; /* webvpncontext= of the login conversation */
-	struct wgb_login_state ls;
+	struct wgp_login_state ls;
 	/* a request or frame wolfSSL_write has not taken yet: it must be
 	 * retried with the same bytes */
 	uint8_t *wbuf;
 	size_t wlen;
 	/* tunnel */
-	struct wgb_cstp_rx rx;
+	struct wgp_cstp_rx rx;
 	unsigned period_s;
 	uint32_t tun_addr; /* network order */
 	uint16_t seq;
@@ -65,7 +66,7 @@ static void conn_release(struct wgb_conn *c)
 		wolfSSL_free(c->ssl);
 	if (c->fd >= 0)
 		close(c->fd);
-	wgb_cstp_rx_free(&c->rx);
+	wgp_cstp_rx_free(&c->rx);
 	free(c->rbuf);
 	free(c->wbuf);
 	free(c->context);
@@ -181,8 +182,8 @@ static int flush(struct wgb_conn *c)
 
 static void send_frame(struct wgb_conn *c, uint8_t type, const uint8_t *payload, size_t len)
 {
-	uint8_t f[WGB_CSTP_HDR + WGB_CSTP_MAX_DPD_PAYLOAD];
-	size_t n = wgb_cstp_frame(f, sizeof(f), type, payload, len);
+	uint8_t f[WGP_CSTP_HDR + WGP_CSTP_MAX_DPD_PAYLOAD];
+	size_t n = wgp_cstp_frame(f, sizeof(f), type, payload, len);
 
 	/* A write still pending means the socket is full: the frame is
 	 * skipped rather than queued without bound. The write itself happens
@@ -198,9 +199,9 @@ static void on_frame(void *arg, uint8_t type, const uint8_t *payload, size_t len
 	struct wgb_conn *c = arg;
 
 	c->run->stats->frames_rx++;
-	if (type == WGB_CSTP_DPD_REQ) {
+	if (type == WGP_CSTP_DPD_REQ) {
 		c->run->stats->dpd_answered++;
-		send_frame(c, WGB_CSTP_DPD_RESP, payload, len);
+		send_frame(c, WGP_CSTP_DPD_RESP, payload, len);
 	}
 }
 
@@ -211,15 +212,18 @@ static void arm_timer(struct wgb_conn *c, unsigned ms)
 }
 
 /* 200 CONNECTED: the session is held from now on. */
-static int tunnel_up(struct wgb_conn *c, const struct wgb_http_resp *r)
+static int tunnel_up(struct wgb_conn *c, const struct wgp_http_resp *r)
 {
 	struct wgb_run *run = c->run;
-	struct wgb_tunnel_params tp;
+	struct wgp_tunnel_config tp;
 	size_t rest = c->rlen - r->header_len;
 	char e[160];
 	struct in_addr a;
 
-	wgb_cstp_read_params(c->rbuf, r->header_len, &tp);
+	if (wgp_tunnel_config_parse(c->rbuf, r->header_len, &tp, e, sizeof(e)) < 0) {
+		conn_fail(c, 0, "CONNECTED: %s", e);
+		return -1;
+	}
 	if (inet_pton(AF_INET, tp.address, &a) == 1)
 		c->tun_addr = a.s_addr;
 	c->period_s = run->cfg.data_every_s ? run->cfg.data_every_s
@@ -228,7 +232,7 @@ static int tunnel_up(struct wgb_conn *c, const struct wgb_http_resp *r)
 	c->stage = WGB_STAGE_HELD;
 	run->stats->in_flight--;
 	wgb_stats_established(run->stats, c->t_start, wgb_now_us());
-	if (rest && wgb_cstp_feed(&c->rx, (uint8_t *)c->rbuf + r->header_len, rest, on_frame, c, e, sizeof(e)) < 0) {
+	if (rest && wgp_cstp_feed(&c->rx, (uint8_t *)c->rbuf + r->header_len, rest, on_frame, c, e, sizeof(e)) < 0) {
 		conn_fail(c, 0, "%s", e);
 		wgb_setup_ended(run);
 		return -1;
@@ -250,11 +254,11 @@ static int tunnel_up(struct wgb_conn *c, const struct wgb_http_resp *r)
 static int on_answer(struct wgb_conn *c)
 {
 	struct wgb_run *run = c->run;
-	struct wgb_http_resp r;
+	struct wgp_http_resp r;
 	char e[200], cookie[512], req[REQ_CAP], client_name[32];
 	int n, len = 0;
 
-	n = wgb_http_parse(c->rbuf, c->rlen, c->stage == WGB_STAGE_AUTH, &r, e, sizeof(e));
+	n = wgp_http_parse(c->rbuf, c->rlen, c->stage == WGB_STAGE_AUTH, &r, e, sizeof(e));
 	if (n < 0) {
 		conn_fail(c, 0, "%s", e);
 		return -1;
@@ -272,7 +276,7 @@ static int on_answer(struct wgb_conn *c)
 		conn_fail(c, 0, "login answered \"%.40s\"", c->rbuf);
 		return -1;
 	}
-	if (wgb_http_set_cookie(c->rbuf, r.header_len, "webvpncontext", cookie, sizeof(cookie)) >= 0)
+	if (wgp_http_set_cookie(c->rbuf, r.header_len, "webvpncontext", cookie, sizeof(cookie)) >= 0)
 	{
 		free(c->context);
 		if (!(c->context = strdup(cookie))) {
@@ -280,20 +284,20 @@ static int on_answer(struct wgb_conn *c)
 			return -1;
 		}
 	}
-	switch (wgb_auth_next(&run->cfg.login, &c->ls, c->rbuf + r.header_len, r.body_len, c->context, req,
+	switch (wgp_auth_next(&run->cfg.login, &c->ls, c->rbuf + r.header_len, r.body_len, c->context, req,
 			      sizeof(req), &len, e, sizeof(e))) {
-	case WGB_AUTH_FAIL:
+	case WGP_AUTH_FAIL:
 		conn_fail(c, 0, "%s", e);
 		return -1;
-	case WGB_AUTH_REPLY:
+	case WGP_AUTH_REPLY:
 		break;
-	case WGB_AUTH_COMPLETE:
-		if (wgb_http_set_cookie(c->rbuf, r.header_len, "webvpn", cookie, sizeof(cookie)) <= 0) {
+	case WGP_AUTH_COMPLETE:
+		if (wgp_http_set_cookie(c->rbuf, r.header_len, "webvpn", cookie, sizeof(cookie)) <= 0) {
 			conn_fail(c, 0, "login complete without a webvpn cookie");
 			return -1;
 		}
 		snprintf(client_name, sizeof(client_name), "bench%u", c->idx);
-		len = wgb_cstp_connect_request(run->cfg.host, cookie, client_name, run->cfg.offer_dtls, req,
+		len = wgp_cstp_connect_request(run->cfg.host, cookie, client_name, run->cfg.offer_dtls, req,
 					       sizeof(req));
 		if (len < 0) {
 			conn_fail(c, 0, "CONNECT request too large");
@@ -345,7 +349,7 @@ static int drain(struct wgb_conn *c)
 		r = wolfSSL_read(c->ssl, scratch, sizeof(scratch));
 		if (r > 0) {
 			if (c->stage == WGB_STAGE_HELD) {
-				if (wgb_cstp_feed(&c->rx, scratch, (size_t)r, on_frame, c, e, sizeof(e)) < 0) {
+				if (wgp_cstp_feed(&c->rx, scratch, (size_t)r, on_frame, c, e, sizeof(e)) < 0) {
 					conn_fail(c, 0, "%s", e);
 					return -1;
 				}
@@ -375,7 +379,7 @@ static int drain(struct wgb_conn *c)
 static void start_login(struct wgb_conn *c)
 {
 	char req[REQ_CAP];
-	int n = wgb_auth_init_request(&c->run->cfg.login, req, sizeof(req));
+	int n = wgp_auth_init_request(&c->run->cfg.login, req, sizeof(req));
 
 	c->stage = WGB_STAGE_AUTH;
 	if (n < 0 || queue_write(c, req, (size_t)n) < 0) {
@@ -450,12 +454,12 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	}
 	if (run->cfg.data_every_s && c->tun_addr) {
 		uint8_t pkt[128];
-		size_t n = wgb_ipv4_echo(pkt, sizeof(pkt), c->tun_addr, run->cfg.data_dst, (uint16_t)c->idx, c->seq++);
+		size_t n = wgp_ipv4_echo(pkt, sizeof(pkt), c->tun_addr, run->cfg.data_dst, (uint16_t)c->idx, c->seq++);
 		run->stats->data_tx++;
-		send_frame(c, WGB_CSTP_DATA, pkt, n);
+		send_frame(c, WGP_CSTP_DATA, pkt, n);
 	} else {
 		run->stats->keepalives_tx++;
-		send_frame(c, WGB_CSTP_KEEPALIVE, NULL, 0);
+		send_frame(c, WGP_CSTP_KEEPALIVE, NULL, 0);
 	}
 	arm_timer(c, c->period_s * 1000u);
 }

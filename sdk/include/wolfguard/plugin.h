@@ -287,6 +287,14 @@ struct wg_host {
 	void (*rx_begin)(void);
 	void (*lane_input)(struct wg_lane *lane, uint32_t type, const uint8_t *payload, size_t len);
 	void (*rx_end)(void);
+
+	/* --- appended (transport-lanes); check with WG_HOST_HAS --- */
+	/* During offer() only: lane_tls_export with an RFC 5705 context
+	 * (ctx_len bytes of ctx; the exporter's context_value, which may be
+	 * empty but is then still "a context", unlike lane_tls_export under
+	 * TLS 1.2). 0, or -1. */
+	int (*lane_tls_export_context)(struct wg_lane *lane, const char *label, const uint8_t *ctx, size_t ctx_len,
+				       uint8_t *out, size_t len);
 };
 
 /* True when the host's table is long enough to hold member m. */
@@ -525,6 +533,18 @@ struct wg_transport_ops {
 	void (*flush)(void *state);
 	/* Optional: the transport's counters (served on /metrics). */
 	void (*stats)(void *state, struct wg_transport_stats *out);
+
+	/* --- appended (transport-lanes); the host checks with WG_OPS_HAS --- */
+	/* Optional: what `wolfguardctl` shows of one lane, as one JSON value
+	 * (object or array) written NUL-terminated into out (at most len
+	 * bytes). Returns its length, or 0 for nothing to show. The host puts
+	 * it into the session's JSON under "transports": {"<plugin>": value}. */
+	size_t (*lane_json)(void *state, void *lane_ctx, char *out, size_t len);
+	/* Optional: the transport's own lines for /metrics, in Prometheus text
+	 * format (# HELP / # TYPE and samples; every metric name starts with
+	 * "wolfguard_"), written NUL-terminated into out. Returns the length,
+	 * or 0 for none. Keep labels bounded (not per session). */
+	size_t (*metrics_text)(void *state, char *out, size_t len);
 };
 
 #ifdef __cplusplus

@@ -8,7 +8,6 @@
 #include <string.h>
 
 #define MAX_STEPS 8
-#define USER_AGENT "Open AnyConnect VPN Agent v9.01-3"
 #define XML_HEAD "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 #define CLIENT_ID "<version who=\"vpn\">v9.01-3</version><device-id>linux-64</device-id>"
 
@@ -50,12 +49,12 @@ static void put_escaped(struct out *o, const char *s)
 }
 
 /* Headers and body in one buffer: the body is built first in `body`. */
-static int http_post(const struct wgb_login *l, const char *path, const char *context, const char *body,
+static int http_post(const struct wgp_login *l, const char *path, const char *context, const char *body,
 		     size_t blen, char *req, size_t cap)
 {
 	struct out o = {req, cap, 0, 0};
 
-	put(&o, "POST %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: " USER_AGENT "\r\n", path, l->host);
+	put(&o, "POST %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: " WGP_USER_AGENT "\r\n", path, l->host);
 	if (context && *context)
 		put(&o, "Cookie: webvpncontext=%s\r\n", context);
 	put(&o, "Accept: */*\r\nAccept-Encoding: identity\r\nX-Transcend-Version: 1\r\nX-Aggregate-Auth: 1\r\n"
@@ -65,7 +64,7 @@ static int http_post(const struct wgb_login *l, const char *path, const char *co
 	return o.overflow ? -1 : (int)o.len;
 }
 
-int wgb_auth_init_request(const struct wgb_login *l, char *req, size_t cap)
+int wgp_auth_init_request(const struct wgp_login *l, char *req, size_t cap)
 {
 	char body[1024];
 	struct out o = {body, sizeof(body), 0, 0};
@@ -134,7 +133,7 @@ static int element_text(const char *p, const char *end, const char *tag, char *o
 	return (int)n;
 }
 
-enum wgb_auth_next wgb_auth_next(const struct wgb_login *l, struct wgb_login_state *ls, const char *body, size_t blen,
+enum wgp_auth_next wgp_auth_next(const struct wgp_login *l, struct wgp_login_state *ls, const char *body, size_t blen,
 				 const char *context, char *req, size_t cap, int *req_len, char *err, size_t errlen)
 {
 	const char *end = body + blen, *ca = find(body, end, "<config-auth"), *p;
@@ -145,23 +144,29 @@ enum wgb_auth_next wgb_auth_next(const struct wgb_login *l, struct wgb_login_sta
 
 	if (!ca || attr(ca, end, "type", type, sizeof(type)) < 0) {
 		snprintf(err, errlen, "answer is not a config-auth document");
-		return WGB_AUTH_FAIL;
+		return WGP_AUTH_FAIL;
 	}
 	if (strcmp(type, "complete") == 0)
-		return WGB_AUTH_COMPLETE;
+		return WGP_AUTH_COMPLETE;
 	if (strcmp(type, "auth-request") != 0) {
 		snprintf(err, errlen, "unexpected config-auth type \"%s\"", type);
-		return WGB_AUTH_FAIL;
+		return WGP_AUTH_FAIL;
 	}
 	if (++ls->steps > MAX_STEPS) {
 		snprintf(err, errlen, "more than %d login forms", MAX_STEPS);
-		return WGB_AUTH_FAIL;
+		return WGP_AUTH_FAIL;
 	}
 	if (element_text(body, end, "error", msg, sizeof(msg)) < 0)
 		element_text(body, end, "message", msg, sizeof(msg));
 	if ((p = find(body, end, "<form")) != NULL)
 		attr(p, end, "action", action, sizeof(action));
 
+	/* A password form after ours went in: the server said no (checked
+	 * before anything is asked again). */
+	if (ls->password_sent && find(body, end, "type=\"password\"")) {
+		snprintf(err, errlen, "login rejected: %s", msg[0] ? msg : "password asked again");
+		return WGP_AUTH_FAIL;
+	}
 	put(&o, XML_HEAD "<config-auth client=\"vpn\" type=\"auth-reply\" aggregate-auth-version=\"2\">" CLIENT_ID);
 	if ((p = find(body, end, "<select")) != NULL && attr(p, end, "name", name, sizeof(name)) >= 0 &&
 	    strcmp(name, "group_list") == 0) {
@@ -184,9 +189,24 @@ enum wgb_auth_next wgb_auth_next(const struct wgb_login *l, struct wgb_login_sta
 		if (attr(p, end, "type", itype, sizeof(itype)) < 0)
 			snprintf(itype, sizeof(itype), "text");
 		if (strcmp(itype, "password") == 0) {
-			snprintf(value, sizeof(value), "%s", l->password);
+			const char *pw = l->password;
+			char label[96];
+			if (!pw && l->ask_password) {
+				if (attr(p, end, "label", label, sizeof(label)) < 0)
+					snprintf(label, sizeof(label), "%s:", name);
+				pw = l->ask_password(l->ask_arg, label);
+			}
+			if (!pw) {
+				snprintf(err, errlen, "the server asks for \"%s\" and no password was given", name);
+				return WGP_AUTH_FAIL;
+			}
+			snprintf(value, sizeof(value), "%s", pw);
 			want_password = 1;
 		} else if (strcmp(name, "username") == 0) {
+			if (!l->user) {
+				snprintf(err, errlen, "the server asks for a user name and none was given (--user)");
+				return WGP_AUTH_FAIL;
+			}
 			snprintf(value, sizeof(value), "%s", l->user);
 		} else if (strcmp(itype, "hidden") == 0) {
 			if (attr(p, end, "value", value, sizeof(value)) < 0)
@@ -195,22 +215,17 @@ enum wgb_auth_next wgb_auth_next(const struct wgb_login *l, struct wgb_login_sta
 			continue;
 		} else {
 			snprintf(err, errlen, "form field \"%s\" (type %s) is neither username nor password", name, itype);
-			return WGB_AUTH_FAIL;
+			return WGP_AUTH_FAIL;
 		}
 		put(&o, "<%s>", name);
 		put_escaped(&o, value);
 		put(&o, "</%s>", name);
 	}
 	put(&o, "</auth></config-auth>");
-	/* A password form after ours went in: the server said no. */
-	if (want_password && ls->password_sent) {
-		snprintf(err, errlen, "login rejected: %s", msg[0] ? msg : "password asked again");
-		return WGB_AUTH_FAIL;
-	}
 	ls->password_sent |= want_password;
 	if (o.overflow || (*req_len = http_post(l, action, context, xb, o.len, req, cap)) < 0) {
 		snprintf(err, errlen, "auth-reply too large");
-		return WGB_AUTH_FAIL;
+		return WGP_AUTH_FAIL;
 	}
-	return WGB_AUTH_REPLY;
+	return WGP_AUTH_REPLY;
 }

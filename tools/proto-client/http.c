@@ -17,7 +17,7 @@ static const char *find_crlfcrlf(const char *buf, size_t len)
 	return NULL;
 }
 
-int wgb_http_parse(const char *buf, size_t len, int with_body, struct wgb_http_resp *r, char *err, size_t errlen)
+int wgp_http_parse(const char *buf, size_t len, int with_body, struct wgp_http_resp *r, char *err, size_t errlen)
 {
 	const char *end = find_crlfcrlf(buf, len < MAX_HEADER_BYTES ? len : MAX_HEADER_BYTES);
 	char v[32];
@@ -32,15 +32,19 @@ int wgb_http_parse(const char *buf, size_t len, int with_body, struct wgb_http_r
 	memset(r, 0, sizeof(*r));
 	r->header_len = (size_t)(end - buf);
 	if (r->header_len < 12 || strncmp(buf, "HTTP/1.", 7) != 0 || buf[8] != ' ') {
-		snprintf(err, errlen, "not an HTTP response: \"%.20s\"", buf);
+		/* buf is not NUL-terminated: print only bytes that are there. */
+		snprintf(err, errlen, "not an HTTP response: \"%.*s\"", (int)(r->header_len < 20 ? r->header_len : 20), buf);
 		return -1;
 	}
-	r->status = atoi(buf + 9);
+	/* Three digits, read by hand: buf is not a C string. */
+	r->status = 0;
+	for (int i = 9; i < 12; i++)
+		r->status = buf[i] >= '0' && buf[i] <= '9' ? r->status * 10 + (buf[i] - '0') : -1000;
 	if (r->status < 100 || r->status > 599) {
-		snprintf(err, errlen, "bad HTTP status line \"%.30s\"", buf);
+		snprintf(err, errlen, "bad HTTP status line \"%.*s\"", (int)(r->header_len < 30 ? r->header_len : 30), buf);
 		return -1;
 	}
-	if (wgb_http_header(buf, r->header_len, "Content-Length", 0, v, sizeof(v)) >= 0) {
+	if (wgp_http_header(buf, r->header_len, "Content-Length", 0, v, sizeof(v)) >= 0) {
 		char *e;
 		unsigned long n = strtoul(v, &e, 10);
 		if (e == v || *e || n > MAX_BODY_BYTES) {
@@ -54,7 +58,7 @@ int wgb_http_parse(const char *buf, size_t len, int with_body, struct wgb_http_r
 	return 1;
 }
 
-int wgb_http_header(const char *hdrs, size_t hlen, const char *name, unsigned nth, char *out, size_t outlen)
+int wgp_http_header(const char *hdrs, size_t hlen, const char *name, unsigned nth, char *out, size_t outlen)
 {
 	size_t nl = strlen(name);
 	const char *p = memchr(hdrs, '\n', hlen); /* skip the status line */
@@ -81,13 +85,13 @@ int wgb_http_header(const char *hdrs, size_t hlen, const char *name, unsigned nt
 	return -1;
 }
 
-int wgb_http_set_cookie(const char *hdrs, size_t hlen, const char *name, char *out, size_t outlen)
+int wgp_http_set_cookie(const char *hdrs, size_t hlen, const char *name, char *out, size_t outlen)
 {
 	char line[4096];
 	size_t nl = strlen(name);
 	int found = -1;
 
-	for (unsigned i = 0; wgb_http_header(hdrs, hlen, "Set-Cookie", i, line, sizeof(line)) >= 0; i++) {
+	for (unsigned i = 0; wgp_http_header(hdrs, hlen, "Set-Cookie", i, line, sizeof(line)) >= 0; i++) {
 		if (strncmp(line, name, nl) != 0 || line[nl] != '=')
 			continue;
 		const char *v = line + nl + 1;

@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# Lanes benchmark (issue 15): wolfguard-client --lanes against wolfguard in
+# the namespace lab of tests/e2e/lib.sh, with a second client-server path and
+# both paths shaped with tc. Side by side, in one run:
+#
+#   A  aggregate: 4 parallel TCP flows, one lane (path A) vs two lanes (A and
+#      B), each path 200 Mbit/s; goal: two lanes >= 1.8 x one lane
+#   B  cut: path B's UDP dropped in the middle of a 4-flow iperf3 run; the
+#      longest gap (100 ms iperf3 intervals without bytes), and whether the
+#      session survived; the same cut against openconnect whose DTLS runs
+#      over path B (its TLS over path A); goal: gap < 1 s, no drop
+#   C  server CPU-seconds per GB, unshaped, 4 flows: two lanes vs
+#      openconnect's single DTLS lane; goal: no worse
+#   D  one TCP flow, unshaped: wolfguard-client with two lanes vs without
+#      lanes (its DTLS); goal: no worse
+#
+# Usage (root): flock /tmp/wolfguard-bench.lock bench/lanes.sh [--seconds N] [--rate MBIT]
+# Needs build/core/wolfguard, build/tools/client/wolfguard-client
+# (WOLFGUARD_CLIENT_BIN) and iperf3, tc, nft, jq. A benchmark, not a test:
+# it prints what it measured and fails only when a server or client cannot
+# be started. Results belong in docs/benchmarks.md with this command line.
+set -uo pipefail
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "$0")/../tests/e2e/lib.sh"
+
+SECS=20 RATE=200
+usage() { echo "usage: $0 [--seconds N] [--rate MBIT]" >&2; exit 2; }
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--seconds) SECS=${2:-}; shift ;;
+	--rate) RATE=${2:-}; shift ;;
+	*) usage ;;
+	esac
+	shift
+done
+[[ $SECS =~ ^[0-9]+$ ]] && [ "$SECS" -ge 6 ] && [ "$SECS" -le 300 ] || usage
+[[ $RATE =~ ^[0-9]+$ ]] && [ "$RATE" -ge 1 ] || usage
+[ "$(id -u)" = 0 ] || { echo "$0: needs root (network namespaces)" >&2; exit 1; }
+CLIENT_BIN=${WOLFGUARD_CLIENT_BIN:-$TOP/build/tools/client/wolfguard-client}
+[ -x "$CLIENT_BIN" ] || { echo "$0: $CLIENT_BIN not built" >&2; exit 1; }
+
+trap lab_down EXIT
+trap 'exit 130' INT TERM HUP
+note() { echo "bench: $*" >&2; }
+
+# Path B: a second link between the client and the server namespaces,
+# 192.0.2.0/24 (the client's eth1 .2, the server's pathb .1). Both paths
+# reach the server's address 198.51.100.1 (the server answers from it over
+# whichever link the datagram came in on).
+PATHB_CLI=192.0.2.2 PATHB_SRV=192.0.2.1
+path_b_up() {
+	ip -n "$NS_CLI" link add eth1 type veth peer name pathb netns "$NS_SRV" &&
+		ip -n "$NS_CLI" addr add "$PATHB_CLI/24" dev eth1 && ip -n "$NS_SRV" addr add "$PATHB_SRV/24" dev pathb &&
+		ip -n "$NS_CLI" link set eth1 up && ip -n "$NS_SRV" link set pathb up &&
+		# A lane bound to eth1 reaches the server's address over path B.
+		ip -n "$NS_CLI" route add "$SRV_ADDR/32" dev eth1 table 100 &&
+		ip -n "$NS_CLI" rule add from "$PATHB_CLI" table 100
+}
+
+# Both directions of both paths shaped to RATE (tbf, a 2 ms queue at rate).
+shape() {
+	local dev ns
+	for dev in "$NS_CLI:eth0" "$NS_CLI:eth1" "$NS_SRV:cli1" "$NS_SRV:pathb"; do
+		ns=${dev%%:*}
+		ip netns exec "$ns" tc qdisc replace dev "${dev#*:}" root tbf rate "${RATE}mbit" burst 64kb latency 2ms ||
+			return 1
+	done
+}
+unshape() {
+	local dev
+	for dev in "$NS_CLI:eth0" "$NS_CLI:eth1" "$NS_SRV:cli1" "$NS_SRV:pathb"; do
+		ip netns exec "${dev%%:*}" tc qdisc del dev "${dev#*:}" root 2>/dev/null
+	done
+	return 0
+}
+
+lanes_conf() {
+	wolfguard_conf false
+	cat >"$RUN/conf.d/35-transport-lanes.json" <<JSON
+{"plugin": "transport-lanes", "options": {"port": 4443, "probe-interval-ms": 100, "probe-deadline-ms": 300}}
+JSON
+}
+
+# wg_client TAG ARGS...: wolfguard-client in the client namespace, as
+# client_connect starts openconnect.
+wg_client() {
+	local tag=$1 end addr
+	shift
+	rm -f "$RUN/env-$tag"
+	LAB_RUN_DIR=$RUN ip netns exec "$NS_CLI" "$CLIENT_BIN" --non-inter --passwd-on-stdin -u alice \
+		--servercert "$PIN" --interface "tun-$tag" --script "$E2E_DIR/client-script.sh" "$@" \
+		"https://$SRV_ADDR/" <<<secret1 >"$RUN/client-$tag.log" 2>&1 &
+	CLIENT_PID[$tag]=$!
+	CLIENT_NS[$tag]=$NS_CLI
+	end=$(($(now_us) + CONNECT_TIMEOUT * 1000000))
+	while [ "$(now_us)" -lt "$end" ]; do
+		addr=$(client_env "$tag" INTERNAL_IP4_ADDRESS)
+		[ -n "$addr" ] && ip -n "$NS_CLI" -4 addr show dev "tun-$tag" 2>/dev/null | grep -q "inet $addr/" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+ctl() { "$(dirname "$(wolfguard_bin)")/../tools/wolfguardctl" -s "$RUN/control.sock" "$@"; }
+lanes_alive_is() { # N
+	[ "$(ctl --json list | jq '[.sessions[0].transports["transport-lanes"].lanes[] | select(.alive)] | length')" = "$1" ]
+}
+
+# iperf3 with P flows for SECS seconds, 100 ms intervals, JSON into FILE;
+# prints the receiver's Mbit/s.
+run_iperf() { # P FILE [extra iperf3 args]
+	local p=$1 file=$2 srv
+	shift 2
+	in_ns "$NS_LAN" timeout $((SECS + 30)) iperf3 -s -1 -B "$LAN_ADDR" -p 5203 >/dev/null 2>&1 &
+	srv=$!
+	wait_for 30 sh -c "ip netns exec $NS_LAN ss -Hltn 'sport = :5203' | grep -q ." || return 1
+	in_ns "$NS_CLI" timeout $((SECS + 20)) iperf3 -c "$LAN_ADDR" -p 5203 -P "$p" -t "$SECS" -i 0.1 -J "$@" >"$file"
+	wait "$srv" 2>/dev/null
+	jq '.end.sum_received.bits_per_second / 1e6 | floor' "$file"
+}
+
+# The longest run of 100 ms intervals in which no bytes arrived, in ms.
+longest_gap_ms() { # FILE
+	jq '[.intervals[].sum.bytes] | reduce .[] as $b ({cur: 0, max: 0};
+		if $b == 0 then .cur += 1 | .max = ([.max, .cur] | max) else .cur = 0 end) | .max * 100' "$1"
+}
+
+# Scenario B's cut: path B's UDP dropped in both directions at the server,
+# SECS/2 seconds into the run.
+cut_path_b_later() {
+	(sleep $((SECS / 2)) && in_ns "$NS_SRV" nft add table inet benchcut &&
+		in_ns "$NS_SRV" nft add chain inet benchcut in '{ type filter hook input priority -10; }' &&
+		in_ns "$NS_SRV" nft add rule inet benchcut in iifname pathb meta l4proto udp drop) &
+}
+
+declare -A R
+lab_up || exit 1
+path_b_up || { note "path B could not be built"; exit 1; }
+note "two paths of ${RATE} Mbit/s each, ${SECS}s runs, $(nproc) CPUs"
+
+# A: one lane vs two lanes, shaped.
+lanes_conf
+server_start_wolfguard false >&2 || { note "wolfguard did not start"; exit 1; }
+shape || { note "tc failed"; exit 1; }
+wg_client one --lanes 1 --lane-bind eth0 || { note "no tunnel with one lane"; exit 1; }
+wait_for 30 lanes_alive_is 1 || note "WARNING: the lane is not alive"
+R[a1]=$(run_iperf 4 "$RUN/a1.json")
+client_disconnect one
+wg_client two --lanes 2 --lane-bind eth0 --lane-bind eth1 || { note "no tunnel with two lanes"; exit 1; }
+wait_for 30 lanes_alive_is 2 || note "WARNING: not two lanes alive"
+R[a2]=$(run_iperf 4 "$RUN/a2.json")
+# B: the cut, with two lanes.
+cut_path_b_later
+R[b_rate]=$(run_iperf 4 "$RUN/b.json")
+R[b_gap]=$(longest_gap_ms "$RUN/b.json")
+R[b_alive]=$(kill -0 "${CLIENT_PID[two]}" 2>/dev/null && echo yes || echo no)
+in_ns "$NS_SRV" nft delete table inet benchcut 2>/dev/null
+client_disconnect two
+# B against openconnect: its DTLS over path B (a policy route for UDP 443),
+# its TLS over path A.
+ip -n "$NS_CLI" rule add ipproto udp dport 443 table 101 && ip -n "$NS_CLI" route add "$SRV_ADDR/32" dev eth1 src "$PATHB_CLI" table 101
+client_connect alice secret1 || { note "openconnect: no tunnel"; exit 1; }
+client_wait_dtls alice 30 || note "WARNING: openconnect got no DTLS"
+cut_path_b_later
+R[o_rate]=$(run_iperf 4 "$RUN/o.json")
+R[o_gap]=$(longest_gap_ms "$RUN/o.json")
+R[o_alive]=$(kill -0 "${CLIENT_PID[alice]}" 2>/dev/null && echo yes || echo no)
+in_ns "$NS_SRV" nft delete table inet benchcut 2>/dev/null
+ip -n "$NS_CLI" rule del ipproto udp dport 443 table 101
+# C: CPU per GB, unshaped: two lanes vs openconnect's DTLS (still connected).
+unshape
+c0=$(server_cpu_usec); m=$(run_iperf 4 "$RUN/c_oc.json"); c1=$(server_cpu_usec)
+R[c_oc]=$(awk -v m="$m" -v c="$((c1 - c0))" -v s="$SECS" 'BEGIN {printf "%.2f", c / 1e6 / (m * 1e6 * s / 8 / 1e9)}')
+client_disconnect alice
+wg_client two --lanes 2 --lane-bind eth0 --lane-bind eth1 || { note "no tunnel with two lanes"; exit 1; }
+c0=$(server_cpu_usec); m=$(run_iperf 4 "$RUN/c_lanes.json"); c1=$(server_cpu_usec)
+R[c_lanes]=$(awk -v m="$m" -v c="$((c1 - c0))" -v s="$SECS" 'BEGIN {printf "%.2f", c / 1e6 / (m * 1e6 * s / 8 / 1e9)}')
+# D: one flow, unshaped, lanes vs the same client without lanes.
+R[d_lanes]=$(run_iperf 1 "$RUN/d_lanes.json")
+client_disconnect two
+wg_client plain --lane-bind eth0 || { note "no tunnel without lanes"; exit 1; }
+R[d_plain]=$(run_iperf 1 "$RUN/d_plain.json")
+client_disconnect plain
+server_stop
+
+echo
+printf '%-62s %s\n' "A  4 flows, one lane (Mbit/s)" "${R[a1]:--}"
+printf '%-62s %s\n' "A  4 flows, two lanes over two paths (Mbit/s)" "${R[a2]:--}"
+printf '%-62s %s\n' "A  ratio two/one (goal >= 1.8)" "$(awk -v a="${R[a2]:-0}" -v b="${R[a1]:-0}" 'BEGIN {if (b > 0) printf "%.2f", a / b; else print "-"}')"
+printf '%-62s %s ms, session kept: %s\n' "B  path B cut mid-run, lanes: longest gap" "${R[b_gap]:--}" "${R[b_alive]}"
+printf '%-62s %s ms, session kept: %s\n' "B  the same cut, openconnect DTLS: longest gap" "${R[o_gap]:--}" "${R[o_alive]}"
+printf '%-62s %s\n' "C  server CPU-s per GB, two lanes" "${R[c_lanes]:--}"
+printf '%-62s %s\n' "C  server CPU-s per GB, openconnect DTLS" "${R[c_oc]:--}"
+printf '%-62s %s\n' "D  one TCP flow, two lanes (Mbit/s)" "${R[d_lanes]:--}"
+printf '%-62s %s\n' "D  one TCP flow, no lanes (Mbit/s)" "${R[d_plain]:--}"
