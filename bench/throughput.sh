@@ -5,6 +5,7 @@
 # the tunnel runs over TLS/TCP).
 #
 # Usage (root): bench/throughput.sh [--cstp] [--seconds N] [--reps N] [--servers "ocserv wolfguard"]
+#                                   [--perf DIR]
 #
 # Per server it measures, with a fresh server and one connected client:
 #   - iperf3 client->LAN and LAN->client, N seconds each (default 10), REPS
@@ -14,10 +15,16 @@
 #     the cgroup the lab puts the server in (exited processes included), or
 #     from the process tree where no cgroup can be made; the median of the
 #     runs;
-#   - ping latency through the tunnel: average of 50 pings at 0.02 s;
+#   - ping latency through the tunnel, idle: 200 pings at 0.01 s, the
+#     average, median (p50) and 99th percentile (p99);
+#   - ping latency under load: the same pings (one every 0.01 s) while
+#     iperf3 fills the tunnel, client->LAN and LAN->client, p50 and p99;
 #   - server memory: sum of Pss of all server processes (smaps_rollup),
 #     with the client connected, after the transfers.
-# and prints a table with the ratio wolfguard/ocserv. wolfguard runs when its
+# and prints a table with the ratio wolfguard/ocserv. --perf DIR records a
+# call-graph profile of the server's processes (perf record -g) during the
+# first transfer of each direction into DIR/KIND-{up,down}.data, and writes
+# the top of `perf report` beside it (.txt). wolfguard runs when its
 # binary ($WOLFGUARD_BIN, default build/core/wolfguard) exists.
 # It is a benchmark, not a test: it prints numbers and fails only when a
 # server cannot be started or reached.
@@ -25,14 +32,15 @@ set -uo pipefail
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/../tests/e2e/lib.sh"
 
-MODE=dtls SECS=10 REPS=3 SERVERS="ocserv wolfguard"
-usage() { echo "usage: $0 [--cstp] [--seconds N] [--reps N] [--servers \"ocserv wolfguard\"]" >&2; exit 2; }
+MODE=dtls SECS=10 REPS=3 SERVERS="ocserv wolfguard" PERF_DIR=
+usage() { echo "usage: $0 [--cstp] [--seconds N] [--reps N] [--servers \"ocserv wolfguard\"] [--perf DIR]" >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--cstp) MODE=cstp ;;
 	--seconds) SECS=${2:-}; shift ;;
 	--reps) REPS=${2:-}; shift ;;
 	--servers) SERVERS=${2:-}; shift ;;
+	--perf) PERF_DIR=${2:-}; shift ;;
 	*) usage ;;
 	esac
 	shift
@@ -40,6 +48,11 @@ done
 [[ $SECS =~ ^[0-9]+$ ]] && [ "$SECS" -ge 1 ] && [ "$SECS" -le 120 ] || usage
 [[ $REPS =~ ^[0-9]+$ ]] && [ "$REPS" -ge 1 ] && [ "$REPS" -le 20 ] || usage
 [ "$(id -u)" = 0 ] || { echo "$0: needs root (network namespaces)" >&2; exit 1; }
+if [ -n "$PERF_DIR" ]; then
+	command -v perf >/dev/null || { echo "$0: --perf needs perf (Debian: linux-perf)" >&2; exit 1; }
+	mkdir -p "$PERF_DIR" || exit 1
+	PERF_DIR=$(cd "$PERF_DIR" && pwd)
+fi
 
 trap lab_down EXIT
 trap 'exit 130' INT TERM HUP
@@ -50,20 +63,70 @@ median() { # numbers on stdin
 	sort -g | awk '{a[NR] = $1} END {if (NR == 0) print ""; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2}'
 }
 
+percentile() { # P: the P-th percentile (nearest rank) of the numbers on stdin
+	sort -g | awk -v p="$1" '{a[NR] = $1} END {if (NR == 0) print ""; else {r = int(NR * p / 100 + 0.999999); if (r < 1) r = 1; print a[r]}}'
+}
+
+# ping_times COUNT: one ping every 10 ms from the client to the LAN host;
+# prints each round-trip time (ms), one a line (lost ones are left out).
+ping_times() {
+	in_ns "$NS_CLI" ping -n -c "$1" -i 0.01 -W 1 "$LAN_ADDR" 2>/dev/null | sed -n 's/.* time=\([0-9.]*\) ms.*/\1/p'
+}
+
+# perf_start NAME / perf_stop: a profile of the server's processes during
+# one transfer (--perf DIR only).
+PERF_PID=
+perf_start() {
+	local pids
+	[ -n "$PERF_DIR" ] || return 0
+	pids=$(server_pids | paste -sd, -)
+	[ -n "$pids" ] || return 0
+	perf record -q -g -F 1999 -p "$pids" -o "$PERF_DIR/$1.data" >/dev/null 2>&1 &
+	PERF_PID=$!
+	PERF_NAME=$1
+}
+perf_stop() {
+	[ -n "$PERF_PID" ] || return 0
+	kill -INT "$PERF_PID" 2>/dev/null
+	wait "$PERF_PID" 2>/dev/null
+	PERF_PID=
+	perf report -i "$PERF_DIR/$PERF_NAME.data" --no-children --percent-limit 0.7 --stdio -g none \
+		--sort dso,sym >"$PERF_DIR/$PERF_NAME.txt" 2>/dev/null
+}
+
 # One transfer: prints "mbps cpu_seconds_per_GB", or nothing on failure.
-measure() { # [-R]
+measure() { # [-R] [perf-name]
 	local c0 c1 mbps
+	[ -z "${2:-}" ] || perf_start "$2"
 	c0=$(server_cpu_usec)
 	mbps=$(iperf_mbps "$NS_CLI" "$SECS" "${1:-}")
 	c1=$(server_cpu_usec)
+	[ -z "${2:-}" ] || perf_stop
 	awk -v m="${mbps:-0}" -v c="$((c1 - c0))" -v s="$SECS" \
 		'BEGIN { gb = m * 1e6 * s / 8 / 1e9; if (gb > 0) printf "%s %.3f\n", m, c / 1e6 / gb }'
 }
 
-# bench_server KIND: sets RESULT="up_gbps up_cpu down_gbps down_cpu ping_ms pss_kib dtls"
+# Latency under load: iperf3 fills the tunnel ([-R]: LAN->client) while
+# the client pings the LAN host every 10 ms; prints "p50 p99" (ms).
+loaded_ping() { # [-R]
+	local ip times n
+	n=$(((SECS > 3 ? SECS - 2 : 1) * 100))
+	iperf_mbps "$NS_CLI" "$SECS" "${1:-}" >/dev/null &
+	ip=$!
+	# The pings start once iperf3's data connection carries data.
+	wait_for 10 sh -c "ip netns exec $NS_LAN ss -Htn state established 'sport = :$IPERF_PORT' | grep -c . | grep -q '^[2-9]'"
+	sleep 1 # past TCP's slow start: the tunnel is full
+	times=$(ping_times "$n")
+	wait "$ip"
+	[ -n "$times" ] || { echo "- -"; return; }
+	echo "$(echo "$times" | percentile 50) $(echo "$times" | percentile 99)"
+}
+
+# bench_server KIND: sets RESULT="up_gbps up_cpu down_gbps down_cpu ping_ms pss_kib dtls
+#   idle_p50 idle_p99 up_load_p50 up_load_p99 down_load_p50 down_load_p99"
 # (runs in this shell, so lab_down knows the server and its cgroup).
 bench_server() {
-	local kind=$1 ups=() downs=() r u d up_g up_c down_g down_c ping pss dtls=no
+	local kind=$1 ups=() downs=() r u d up_g up_c down_g down_c ping pss dtls=no idle lu ld pu pd
 	server_start "$kind" false >&2 || { note "$kind did not start"; return 1; }
 	if [ "$MODE" = cstp ]; then
 		nft_setup block-udp || { note "nft setup failed"; return 1; }
@@ -76,8 +139,10 @@ bench_server() {
 	fi
 	ping_ok "$NS_CLI" "$LAN_ADDR" || { note "$kind: no ping through the tunnel"; return 1; }
 	for ((r = 1; r <= REPS; r++)); do
-		u=$(measure)
-		d=$(measure -R)
+		pu='' pd=''
+		[ "$r" != 1 ] || pu=$kind-up pd=$kind-down
+		u=$(measure "" "$pu")
+		d=$(measure -R "$pd")
 		[ -z "$u" ] || ups+=("$u")
 		[ -z "$d" ] || downs+=("$d")
 		note "$kind run $r/$REPS (Mbit/s, server CPU-s/GB): client->LAN ${u:-FAILED}, LAN->client ${d:-FAILED}"
@@ -86,12 +151,18 @@ bench_server() {
 	up_c=$(printf '%s\n' "${ups[@]}" | awk 'NF {print $2}' | median)
 	down_g=$(printf '%s\n' "${downs[@]}" | awk 'NF {print $1 / 1000}' | median)
 	down_c=$(printf '%s\n' "${downs[@]}" | awk 'NF {print $2}' | median)
-	ping=$(in_ns "$NS_CLI" ping -c 50 -i 0.02 -W 2 -q "$LAN_ADDR" 2>/dev/null | awk -F/ '/^rtt|^round-trip/ {print $5}')
+	idle=$(ping_times 200)
+	ping=$(echo "$idle" | awk 'NF {s += $1; n++} END {if (n) printf "%.4f\n", s / n}')
+	idle="$(echo "$idle" | percentile 50) $(echo "$idle" | percentile 99)"
+	[ "$idle" != " " ] || idle="- -"
+	lu=$(loaded_ping)
+	ld=$(loaded_ping -R)
+	note "$kind ping (ms p50 p99): idle $idle, loaded client->LAN $lu, LAN->client $ld"
 	pss=$(server_pss_kib)
 	[ "$MODE" = cstp ] || grep -q "Established DTLS connection" "$(client_log alice)" || dtls=no
 	client_disconnect alice
 	server_stop
-	RESULT="${up_g:--} ${up_c:--} ${down_g:--} ${down_c:--} ${ping:--} ${pss:--} $dtls"
+	RESULT="${up_g:--} ${up_c:--} ${down_g:--} ${down_c:--} ${ping:--} ${pss:--} $dtls $idle $lu $ld"
 }
 
 lab_up || exit 1
@@ -127,9 +198,16 @@ row "throughput client->LAN (Gbit/s)" 1 %.3f
 row "throughput LAN->client (Gbit/s)" 3 %.3f
 row "server CPU-s per GB, client->LAN" 2 %.2f
 row "server CPU-s per GB, LAN->client" 4 %.2f
-row "ping through the tunnel (ms, avg 50)" 5 %.3f
+row "ping idle (ms, avg of 200)" 5 %.3f
+row "ping idle (ms, p50)" 8 %.3f
+row "ping idle (ms, p99)" 9 %.3f
+row "ping loaded client->LAN (ms, p50)" 10 %.3f
+row "ping loaded client->LAN (ms, p99)" 11 %.3f
+row "ping loaded LAN->client (ms, p50)" 12 %.3f
+row "ping loaded LAN->client (ms, p99)" 13 %.3f
 row "server memory, 1 client (PSS KiB)" 6 %d
 printf '%-38s %12s %12s\n' "data channel DTLS" "$(col ocserv 7)" "$(col wolfguard 7)"
 acct="the process tree"
 [ -z "$SERVER_CG_KIND" ] || acct="the server cgroup ($SERVER_CG_KIND)"
-echo "(server CPU from $acct; $REPS x ${SECS}s per direction, medians of the successful runs)"
+echo "(server CPU from $acct; $REPS x ${SECS}s per direction, medians of the successful runs;"
+echo " pings every 10 ms: idle 200, loaded while iperf3 runs ${SECS}s; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg))"

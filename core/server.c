@@ -33,6 +33,8 @@ static int apply_camouflage(struct wg_server *srv, char *why, size_t whylen);
 #include "confine/privdrop.h"
 #include "confine/privsep.h"
 #include "confine/sandbox_seccomp.h"
+#include "session/limits.h"
+#include "tunnel/iroute.h"
 #include "workers/sd_notify.h"
 #include "modules/gen.h"
 #include "hashmap.h"
@@ -116,6 +118,8 @@ int wg_server_apply_settings(struct wg_server *srv, char *why, size_t whylen)
 	srv->banner = wg_config_string(c, "banner");
 	srv->default_domain = wg_config_string(c, "default-domain");
 	srv->server_name = wg_config_string(c, "server-name");
+	if (wg_limits_check_config(c, why, whylen) < 0)
+		return -1;
 	return apply_camouflage(srv, why, whylen);
 }
 
@@ -389,6 +393,10 @@ static int setup_tun(struct wg_server *srv)
 	} else if (wg_tun_open(&srv->tun, dev, srv->mtu, host4, prefix4, host6, prefix6, err, sizeof(err)) < 0 ||
 		   (w->count > 1 && wg_steer_attach_tun(w->steer, srv->tun.fd, err, sizeof(err)) < 0)) {
 		wg_log(NULL, WG_LOG_ERROR, "TUN device: %s", err);
+		return -1;
+	}
+	if (wg_iroutes_install(srv, err, sizeof(err)) < 0) {
+		wg_log(NULL, WG_LOG_ERROR, "%s", err);
 		return -1;
 	}
 	srv->tun_ev = event_new(srv->base, srv->tun.fd, EV_READ | EV_PERSIST, on_tun, srv);
@@ -699,6 +707,7 @@ void wg_server_fini(struct wg_server *srv)
 		close(srv->worker.udp_fd);
 	if (srv->tun.fd >= 0)
 		wg_tun_close(&srv->tun);
+	wg_iroutes_free(srv);
 	if (srv->tls)
 		wolfSSL_CTX_free(srv->tls);
 	wg_hashmap_free(srv->by_cookie);

@@ -89,6 +89,7 @@ struct wg_server {
 	struct wg_addr_count *unauth_by_addr, *logins_by_addr;
 	unsigned ban_failures, ban_window, ban_time;
 	bool isolate;
+	struct wg_iroute_table *iroutes; /* owned: users' iroutes (tunnel/iroute.h), NULL: none */
 	const char *banner, *default_domain, *server_name;
 	uint32_t net4, mask4;           /* pool network, host order (0 if none) */
 	uint8_t net6[16];

@@ -5,7 +5,8 @@
 #  - llhttp 9.x from Debian 13's binary packages (Debian 12 has none).
 #  - wolfSSL 5.7.x built from Debian 13's source package with the features the
 #    product needs (AES-NI asm, DTLS 1.2/1.3, CIDs, PSK, exporter, tickets) into
-#    the project-local prefix .deps/prefix, cached under ~/.cache so that a
+#    the project-local prefix .deps/prefix, with the patches of
+#    scripts/patches/ (docs/dtls.md), cached under ~/.cache so that a
 #    second run, or a fresh clone on the same machine, takes seconds.
 #
 # Debian 13 is reached through a private apt configuration under .deps/apt that
@@ -53,7 +54,7 @@ command -v apt-get >/dev/null || die "apt-get not found: wolfguard's set-up targ
 DEBIAN_PACKAGES=(
 	# build
 	build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
-	autoconf automake libtool dpkg-dev xz-utils
+	autoconf automake libtool dpkg-dev xz-utils patch
 	# libraries
 	libevent-dev libjansson-dev libpam0g-dev libradcli-dev nettle-dev liblua5.4-dev
 	libldap-dev libcriterion-dev libcrypt-dev
@@ -147,8 +148,31 @@ install_llhttp() {
 	dpkg -i "$work"/*.deb >/dev/null || die "dpkg -i of Debian 13's llhttp packages failed"
 }
 
+# Patches applied to Debian's wolfSSL source before it is configured, in name
+# order (scripts/patches/wolfssl-*.patch, each explained in its header and in
+# docs/dtls.md); their text is part of the cache key, so a changed patch
+# rebuilds wolfSSL.
+wolfssl_patches() { ls "$top"/scripts/patches/wolfssl-*.patch 2>/dev/null | LC_ALL=C sort; }
+
 wolfssl_cache_key() {
-	printf '%s\n' "$1" "${WOLFSSL_CONFIGURE_FLAGS[@]}" "$WOLFSSL_CFLAGS" "$(uname -m)" "$(gcc -dumpversion)" | sha256sum | cut -c1-16
+	{
+		printf '%s\n' "$1" "${WOLFSSL_CONFIGURE_FLAGS[@]}" "$WOLFSSL_CFLAGS" "$(uname -m)" "$(gcc -dumpversion)"
+		local p
+		for p in $(wolfssl_patches); do cat "$p"; done
+	} | sha256sum | cut -c1-16
+}
+
+# Applies each patch once: one that is already in the tree is left alone.
+apply_wolfssl_patches() { # source-tree
+	local p
+	for p in $(wolfssl_patches); do
+		if patch -d "$1" -p1 -R --dry-run -s -f <"$p" >/dev/null 2>&1; then
+			say "wolfSSL: $(basename "$p") already applied"
+			continue
+		fi
+		patch -d "$1" -p1 -s -f --no-backup-if-mismatch <"$p" >/dev/null || die "wolfSSL: $(basename "$p") does not apply"
+		say "wolfSSL: applied $(basename "$p")"
+	done
 }
 
 install_wolfssl() {
@@ -182,6 +206,7 @@ install_wolfssl() {
 	(cd "$src" && trixie_apt source --download-only "wolfssl=$version" >/dev/null) \
 		|| die "could not download wolfssl $version source from Debian 13"
 	(cd "$src" && dpkg-source --no-check -x ./*.dsc tree >/dev/null) || die "dpkg-source -x failed for wolfssl"
+	apply_wolfssl_patches "$src/tree"
 	say "wolfSSL $version: configuring and building (a few minutes, once)"
 	(
 		cd "$src/tree"

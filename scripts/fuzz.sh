@@ -20,7 +20,7 @@ ninja -C "$dir" >/dev/null || { ninja -C "$dir"; exit 1; }
 
 declare -A max_len=([fuzz_http]=20000 [fuzz_http_pipe]=90000 [fuzz_auth_xml]=8192 [fuzz_cstp]=40000 [fuzz_dtls_hello]=1500
 	[fuzz_config]=4096 [fuzz_ocpasswd]=4096 [fuzz_control]=4200 [fuzz_privsep]=4200 [fuzz_dtls_payload]=2048
-	[fuzz_gso]=70000 [fuzz_gro]=20000 [fuzz_utf8]=512 [fuzz_radius_reply]=4096)
+	[fuzz_gso]=70000 [fuzz_gro]=20000 [fuzz_utf8]=512 [fuzz_radius_reply]=4096 [fuzz_route_filter]=2048)
 # session records read back from Redis (core/cluster/record.c)
 max_len[fuzz_cluster_record]=20000
 # legacy DTLS headers and the ClientHello EMS scan (plugins/transport-dtls/dtls_legacy_hdr.c, dtls_legacy_ems.c)
@@ -30,28 +30,41 @@ max_len[fuzz_client_answer]=16384
 # transport-lanes (plugins/transport-lanes/lane_msg.c, lane_datagram.c)
 max_len[fuzz_lane_msg]=2048
 max_len[fuzz_lane_hello]=1500
-failed=()
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-for target in "${!max_len[@]}"; do
-	bin="$dir/tests/fuzz/$target"
-	scratch="$dir/fuzz-corpus/$target"
+# One target: its regression inputs, then fuzzing for $secs. Prints one line
+# (and the crash's report); the verdict goes to $dir/$target.verdict.
+fuzz_one() {
+	local target=$1 bin="$dir/tests/fuzz/$1" scratch="$dir/fuzz-corpus/$1" reg="$top/tests/fuzz/regressions/$1"
 	mkdir -p "$scratch" "$dir/fuzz-artifacts"
-	reg="$top/tests/fuzz/regressions/$target"
+	echo fail >"$dir/$target.verdict"
 	if [ -d "$reg" ] && [ -n "$(ls -A "$reg")" ]; then
 		if ! "$bin" "$reg"/* >"$dir/$target.regress.log" 2>&1; then
 			echo "fuzz.sh: $target: a regression input crashes again"; tail -20 "$dir/$target.regress.log"
-			failed+=("$target"); continue
+			return 1
 		fi
 	fi
 	if "$bin" -max_total_time="$secs" -max_len="${max_len[$target]}" -timeout=10 -rss_limit_mb=2048 \
 		-artifact_prefix="$dir/fuzz-artifacts/$target-" "$scratch" "$top/tests/fuzz/corpus/$target" \
 		>"$dir/$target.log" 2>&1; then
 		echo "fuzz.sh: $target: $(grep -oE '#[0-9]+ +DONE.*' "$dir/$target.log" | tail -n1 || echo ok)"
+		echo ok >"$dir/$target.verdict"
 	else
 		echo "fuzz.sh: $target: CRASH (input saved under build-fuzz/fuzz-artifacts)"
 		grep -m1 -A20 -E "ERROR|runtime error" "$dir/$target.log"
-		failed+=("$target")
+		return 1
 	fi
+}
+# FUZZ_JOBS targets at once (default: one per core); fuzzing is CPU-bound,
+# so this divides the stage's wall time by the number of cores.
+jobs=${FUZZ_JOBS:-$(nproc)}
+for target in "${!max_len[@]}"; do
+	while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n; done
+	fuzz_one "$target" &
+done
+wait
+failed=()
+for target in "${!max_len[@]}"; do
+	[ "$(cat "$dir/$target.verdict" 2>/dev/null)" = ok ] || failed+=("$target")
 done
 if [ ${#failed[@]} -gt 0 ]; then
 	echo "fuzz.sh: failed: ${failed[*]}"

@@ -10,6 +10,10 @@
 # (tests/docs/check-commands.py). Each stage's line gives its duration.
 # Ends with one line "N passed, M failed" and a non-zero exit on failure.
 #
+# The end-to-end stages run their tests in E2E_JOBS labs at once (default 2,
+# tests/e2e/run.sh: E2E_JOBS), the fuzz stage FUZZ_JOBS targets at once
+# (default: one per core); E2E_JOBS=1 runs them one after another.
+#
 # WOLFGUARD_STRESS=1 runs all of it under a CPU hog: stress-ng keeps every
 # core busy throughout (the tests wait for conditions, never for a speed).
 #
@@ -27,6 +31,7 @@ case "${1:-}" in
 --quick) quick=1 ;;
 esac
 fuzz_seconds=${WOLFGUARD_FUZZ_SECONDS:-20}
+export E2E_JOBS=${E2E_JOBS:-2}
 
 passed=0
 failed=0
@@ -121,6 +126,8 @@ E2E_ASAN_TESTS+=(cluster_failover cluster_redis_faults cluster_live_old_node)
 E2E_ASAN_TESTS+=(client_login client_dtls_iperf client_cookie_reconnect)
 # transport-lanes: the whole server path with lane-peer, and refused forged lanes
 E2E_ASAN_TESTS+=(lanes_peer_path lanes_peer_other_keys lanes_peer_kill_restore)
+# per-session limits: the filter, the quota's end from the data path, iroute, a rekey
+E2E_ASAN_TESTS+=(limits_restrict_ports limits_quota_disconnect limits_iroute limits_rekey_ssl)
 echo "== end-to-end with the sanitizer build (${#E2E_ASAN_TESTS[@]} tests)"
 if [ -x "$top/build-asan/core/wolfguard" ]; then
 	# Only the tests this tree has (areas arrive in their own files).

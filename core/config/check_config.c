@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/check_limits.h"
 #include "config/config.h"
 #include "util/err.h"
 #include "modules/loader.h"
@@ -53,8 +54,10 @@ int wg_check_config(const char *dir, FILE *out)
 	struct wg_plugins ps = {0};
 	if (wg_conf_load(dir, &conf, err) == 0) {
 		/* Both, so that one run reports every problem. */
-		if (wg_config_validate(conf->server, wg_server_options, err) == 0)
+		if (wg_config_validate(conf->server, wg_server_options, err) == 0) {
 			check_workers(conf->server, err);
+			wg_check_limits(conf->server, err);
+		}
 		wg_plugins_load(conf, &ps, err);
 	}
 	int rc = err->count == 0 ? 0 : 1;

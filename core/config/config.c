@@ -453,6 +453,56 @@ int64_t wg_config_account_int(const struct wg_config *cfg, const char *accounts,
 	return json_is_integer(v) ? json_integer_value(v) : absent;
 }
 
+/* The same for a string or a boolean (1/0) option of an account. */
+const char *wg_config_account_string(const struct wg_config *cfg, const char *accounts, const char *name,
+				     const char *opt)
+{
+	if (!cfg || !accounts || !name || !opt)
+		return NULL;
+	json_t *v = json_object_get(json_object_get(json_object_get(cfg->obj, accounts), name), opt);
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+size_t wg_config_account_names(const struct wg_config *cfg, const char *accounts, const char **out, size_t max)
+{
+	const char *name;
+	json_t *entry;
+	size_t n = 0;
+
+	if (!cfg || !accounts)
+		return 0;
+	json_object_foreach(json_object_get(cfg->obj, accounts), name, entry) {
+		if (n < max && json_is_object(entry))
+			out[n++] = name;
+	}
+	return n;
+}
+
+size_t wg_config_account_list(const struct wg_config *cfg, const char *accounts, const char *name, const char *opt,
+			      const char **out, size_t max)
+{
+	json_t *v, *item;
+	size_t i, n = 0;
+
+	if (!cfg || !accounts || !name || !opt)
+		return 0;
+	v = json_object_get(json_object_get(json_object_get(cfg->obj, accounts), name), opt);
+	json_array_foreach(v, i, item) {
+		if (n < max && json_is_string(item))
+			out[n++] = json_string_value(item);
+	}
+	return n;
+}
+
+int wg_config_account_bool(const struct wg_config *cfg, const char *accounts, const char *name, const char *opt,
+			   int absent)
+{
+	if (!cfg || !accounts || !name || !opt)
+		return absent;
+	json_t *v = json_object_get(json_object_get(json_object_get(cfg->obj, accounts), name), opt);
+	return json_is_boolean(v) ? json_is_true(v) : absent;
+}
+
 const char *wg_config_origin(const struct wg_config *cfg)
 {
 	return cfg ? cfg->origin : "(no config)";

@@ -70,6 +70,15 @@ const char *wg_config_where(const struct wg_config *cfg, const char *key);
  * or the option is not there. */
 int64_t wg_config_account_int(const struct wg_config *cfg, const char *accounts, const char *name, const char *opt,
 			      int64_t absent);
+const char *wg_config_account_string(const struct wg_config *cfg, const char *accounts, const char *name,
+				     const char *opt);
+/* The names of an accounts object ("users"), and one account's string
+ * list option: how many were stored in out (at most max). */
+size_t wg_config_account_names(const struct wg_config *cfg, const char *accounts, const char **out, size_t max);
+size_t wg_config_account_list(const struct wg_config *cfg, const char *accounts, const char *name, const char *opt,
+			      const char **out, size_t max);
+int wg_config_account_bool(const struct wg_config *cfg, const char *accounts, const char *name, const char *opt,
+			   int absent);
 /* The file the config came from. */
 const char *wg_config_origin(const struct wg_config *cfg);
 

@@ -63,6 +63,15 @@ const struct wg_option wg_server_options[] = {
 	{"cluster-redis-password-file", WG_OPT_STRING, 0, 0, 0, NULL, "file whose first line is the Redis password (AUTH)"},
 	{"cluster-redis-tls", WG_OPT_BOOL, 0, 0, 0, "false", "TLS to Redis (needs hiredis_ssl, which Debian 12's hiredis 0.14 lacks: refused there)"},
 	{"cluster-timeout-ms", WG_OPT_INT, 0, 50, 60000, "1000", "longest wait for a Redis connection or reply; later counts as Redis down"},
+	{"rx-data-per-sec", WG_OPT_INT, 0, 0, 1000000000000LL, "0", "bytes per second a session may send into the VPN (from its client); 0: unlimited. Per group and user in \"groups\"/\"users\""},
+	{"tx-data-per-sec", WG_OPT_INT, 0, 0, 1000000000000LL, "0", "bytes per second a session may receive (to its client); 0: unlimited"},
+	{"data-quota", WG_OPT_INT, 0, 0, 1000000000000000LL, "0", "bytes a session may move (both directions together) before data-quota-action; 0: no quota"},
+	{"data-quota-action", WG_OPT_STRING, 0, 0, 0, "disconnect", "when a session reaches data-quota: \"disconnect\" (ended, accounting says so) or \"throttle\" (held to data-quota-throttle-per-sec each way)"},
+	{"data-quota-throttle-per-sec", WG_OPT_INT, 0, 1000, 1000000000000LL, "16000", "bytes per second each way of a throttled session"},
+	{"restrict-user-to-routes", WG_OPT_BOOL, 0, 0, 0, "false", "a client may send only to the networks pushed to it as split-include routes (minus split-exclude); other packets are dropped and counted"},
+	{"restrict-user-to-ports", WG_OPT_STRING, 0, 0, 0, NULL, "ocserv's syntax: \"tcp(443), udp(53), icmp()\" allows only those; \"!(tcp(25))\" allows all but those. Others dropped and counted"},
+	{"rekey-time", WG_OPT_INT, 0, 0, 86400 * 30, "0", "seconds after which the client renews its keys (X-CSTP-Rekey-Time); 0: never"},
+	{"rekey-method", WG_OPT_STRING, 0, 0, 0, "ssl", "\"ssl\": a TLS 1.3 key update on the running connection; \"new-tunnel\": the client opens a new tunnel with its cookie (always on TLS 1.2)"},
 	{"groups", WG_OPT_ACCOUNTS, 0, 0, 0, NULL, "settings per group: {\"name\": {\"max-same-clients\": N}}"},
 	{"users", WG_OPT_ACCOUNTS, 0, 0, 0, NULL, "settings per user, over those of the group: {\"name\": {\"max-same-clients\": N}}"},
 	{NULL, 0, 0, 0, 0, NULL, NULL},
@@ -70,5 +79,11 @@ const struct wg_option wg_server_options[] = {
 
 const struct wg_option wg_account_options[] = {
 	{"max-same-clients", WG_OPT_INT, 0, 0, 1000000, NULL, "sessions at once; 0: unlimited"},
+	{"rx-data-per-sec", WG_OPT_INT, 0, 0, 1000000000000LL, NULL, "bytes per second from the client; 0: unlimited"},
+	{"tx-data-per-sec", WG_OPT_INT, 0, 0, 1000000000000LL, NULL, "bytes per second to the client; 0: unlimited"},
+	{"data-quota", WG_OPT_INT, 0, 0, 1000000000000000LL, NULL, "bytes per session, both ways; 0: none"},
+	{"restrict-user-to-routes", WG_OPT_BOOL, 0, 0, 0, NULL, "only the pushed routes are reachable"},
+	{"restrict-user-to-ports", WG_OPT_STRING, 0, 0, 0, NULL, "allowed (or with !(...) refused) protocols and ports"},
+	{"iroute", WG_OPT_STRING_LIST, 0, 0, 0, NULL, "users only: networks behind this user's client, routed to its session (read at start)"},
 	{NULL, 0, 0, 0, 0, NULL, NULL},
 };

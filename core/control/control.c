@@ -114,7 +114,7 @@ static json_t *session_json(const struct wg_session *s, time_t now)
 	for (unsigned i = 0; i < s->n_groups; i++)
 		if (s->groups[i])
 			json_array_append_new(groups, client_text(s->groups[i]));
-	return json_pack("{s:s, s:o, s:o, s:o, s:s, s:s?, s:s?, s:s, s:b, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o, "
+	json_t *o = json_pack("{s:s, s:o, s:o, s:o, s:s, s:s?, s:s?, s:s, s:b, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o, "
 			 "s:o, s:o, s:I}",
 			 "id", s->id_str, "user", client_text(s->user), "group", client_text(s->group[0] ? s->group : NULL),
 			 "groups", groups, "client_address", s->client_addr,
@@ -127,6 +127,15 @@ static json_t *session_json(const struct wg_session *s, time_t now)
 			 client_text(wg_session_attr(s, "client-version")), "client_platform",
 			 client_text(wg_session_attr(s, "client-platform")),
 			 "config_generation", (json_int_t)(s->gen ? s->gen->number : 0));
+	/* The session's limits (session/limits.c): what it was held to. */
+	if (o) {
+		json_object_set_new(o, "filtered_packets", json_integer((json_int_t)s->filtered_pkts));
+		json_object_set_new(o, "rx_limit_kbps", json_integer(s->rate_in_kbps));
+		json_object_set_new(o, "tx_limit_kbps", json_integer(s->rate_out_kbps));
+		json_object_set_new(o, "data_quota", json_integer((json_int_t)s->quota_bytes));
+		json_object_set_new(o, "quota_reached", json_boolean(s->quota_reached));
+	}
+	return o;
 }
 
 static bool matches(const struct wg_session *s, const struct wg_control_req *req)

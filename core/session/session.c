@@ -24,6 +24,8 @@
 #include "login/policy.h"
 #include "server.h"
 #include "tunnel/tunnel.h"
+#include "session/limits.h"
+#include "tunnel/iroute.h"
 
 static void session_timer_cb(evutil_socket_t fd, short what, void *arg);
 static const char *joined_groups(const struct wg_session *s);
@@ -291,7 +293,12 @@ int wg_session_tunnel_ready(struct wg_session *s, const struct wg_tunnel_config 
 	memcpy(s->tc.addr6, addr6, sizeof(addr6));
 	free(s->pushed);
 	s->pushed = wg_tunnel_render_pushed(tc);
-	return s->pushed ? 0 : -ENOMEM;
+	if (!s->pushed)
+		return -ENOMEM;
+	if (wg_session_limits_apply(s, tc) < 0)
+		return -EINVAL;
+	wg_iroutes_bind(s);
+	return 0;
 }
 
 void wg_session_hold(struct wg_session *s)
@@ -393,6 +400,7 @@ void wg_session_end(struct wg_session *s, const char *reason)
 		json_object_set_new(ev, "tx_bytes", json_integer((json_int_t)s->tx_bytes));
 		json_object_set_new(ev, "rx_packets", json_integer((json_int_t)s->rx_pkts));
 		json_object_set_new(ev, "tx_packets", json_integer((json_int_t)s->tx_pkts));
+		json_object_set_new(ev, "filtered_packets", json_integer((json_int_t)s->filtered_pkts));
 		json_object_set_new(ev, "duration_s", json_integer((json_int_t)(time(NULL) - s->created)));
 	}
 	wg_events_emit(srv, "disconnect", ev);
@@ -420,6 +428,8 @@ void wg_session_end(struct wg_session *s, const char *reason)
 		wg_user_count_release(srv->user_count, s->user);
 	s->user_counted = false;
 	free(s->pushed);
+	wg_session_limits_free(s);
+	wg_iroutes_unbind(s);
 	free(s->end_reason);
 	if (s->addr4)
 		wg_hashmap_del(srv->by_addr4, &s->addr4);
@@ -458,6 +468,10 @@ static void session_timer_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (s->quota_reached && !s->quota_throttle) {
+		wg_session_end(s, "data quota reached");
+		return;
+	}
 	if (s->cstp == NULL && s->active == NULL) {
 		if (now >= s->disconnected_at + (time_t)s->srv->cookie_lifetime) {
 			wg_session_end(s, "cookie expired without a reconnect");

@@ -16,6 +16,7 @@ struct wg_server;
 struct wg_conn;
 struct wg_lane;
 struct wg_gen;
+struct wg_route_filter;
 struct event;
 
 #define WG_COOKIE_LEN 32
@@ -63,8 +64,15 @@ struct wg_session {
 	struct wg_lane *active;      /* the first of them that is up; NULL: CSTP */
 	struct event *timer;         /* idle / linger / session-timeout checks */
 
-	/* Token buckets for tc.rate_limit_kbps, one per direction. */
+	/* Token buckets, one per direction, at rate_in_kbps (from the client)
+	 * and rate_out_kbps (to it): tc.rate_limit_kbps, rx/tx-data-per-sec
+	 * and a throttled quota, the tightest of them (session/limits.c). */
 	struct wg_rate { double tokens; uint64_t last_us; } rate_in, rate_out;
+	uint32_t rate_in_kbps, rate_out_kbps;
+	uint64_t quota_bytes;        /* rx + tx allowed; 0: none */
+	bool quota_throttle, quota_reached;
+	struct wg_route_filter *filter; /* owned: restrict-user-to-routes/-ports, NULL: none */
+	uint64_t filtered_pkts;      /* packets from the client the filter dropped */
 
 	/* The auth plugins that logged this session in: told of its start
 	 * and end for accounting. */

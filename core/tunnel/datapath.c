@@ -20,7 +20,10 @@
 #include "hashmap.h"
 #include "util/log.h"
 #include "server.h"
+#include "session/limits.h"
 #include "session/session.h"
+#include "tunnel/iroute.h"
+#include "tunnel/route_filter.h"
 
 /* Reads per wakeup, and packets (after splitting super-packets): enough to
  * amortise the wakeup, bounded so other events get their turn. */
@@ -31,11 +34,18 @@ _Static_assert(WG_TUN_HEADROOM >= WG_CSTP_HEADER_LEN, "no room for the CSTP head
 
 static struct wg_session *owner_of(struct wg_server *srv, const uint8_t *pkt, size_t len)
 {
+	struct wg_session *s = NULL;
+
 	if (len >= 20 && (pkt[0] >> 4) == 4)
-		return wg_hashmap_get(srv->by_addr4, pkt + 16);
-	if (len >= 40 && (pkt[0] >> 4) == 6)
-		return wg_hashmap_get(srv->by_addr6, pkt + 24);
-	return NULL;
+		s = wg_hashmap_get(srv->by_addr4, pkt + 16);
+	else if (len >= 40 && (pkt[0] >> 4) == 6)
+		s = wg_hashmap_get(srv->by_addr6, pkt + 24);
+	else
+		return NULL;
+	/* Not a leased address: a network behind a client (iroute)? */
+	if (!s && srv->iroutes)
+		s = wg_iroute_owner(srv, (pkt[0] >> 4) == 4 ? 4 : 6, (pkt[0] >> 4) == 4 ? pkt + 16 : pkt + 24);
+	return s;
 }
 
 /* A token bucket: refilled at the limit, with 200 ms (at least 64 KiB) of
@@ -102,7 +112,7 @@ static int cstp_send(struct tun_burst *b, struct wg_conn *c, uint8_t *frame, siz
 /* pkt has WG_TUN_HEADROOM writable bytes before it. */
 static void send_to_client(struct tun_burst *b, struct wg_session *s, uint8_t *pkt, size_t len)
 {
-	if (!rate_allows(&s->rate_out, s->tc.rate_limit_kbps, len))
+	if (!rate_allows(&s->rate_out, s->rate_out_kbps, len))
 		return;
 	/* Queued for the lane's transport, which gets the batch later; a
 	 * packet larger than the lane takes goes over CSTP. */
@@ -114,6 +124,8 @@ static void send_to_client(struct tun_burst *b, struct wg_session *s, uint8_t *p
 sent:
 	s->tx_bytes += len;
 	s->tx_pkts++;
+	if (s->quota_bytes && s->rx_bytes + s->tx_bytes >= s->quota_bytes)
+		wg_session_quota_reached(s);
 }
 
 /* One plain IP packet from the TUN device (a super-packet arrives here
@@ -166,14 +178,27 @@ void wg_datapath_from_client(struct wg_session *s, const uint8_t *pkt, size_t le
 	int family;
 
 	memcpy(owner.addr6, s->addr6, sizeof(owner.addr6));
-	if (wg_client_packet_check(pkt, len, &owner, &family, &dst) != WG_PACKET_OK)
+	enum wg_packet_verdict v = wg_client_packet_check(pkt, len, &owner, &family, &dst);
+	if (v == WG_PACKET_SPOOFED && srv->iroutes && wg_iroute_source_ok(s, pkt, len)) {
+		/* From a network behind the client (iroute): its own. */
+		family = (pkt[0] >> 4) == 4 ? 4 : 6;
+		dst = family == 4 ? pkt + 16 : pkt + 24;
+		v = WG_PACKET_OK;
+	}
+	if (v != WG_PACKET_OK)
 		return; /* malformed, spoofed or a stale source address: dropped */
 	if (srv->isolate && (family == 4 ? in_pool4(srv, dst) : wg_hashmap_get(srv->by_addr6, dst) != NULL))
 		return; /* to another client, with isolate-clients on */
-	if (!rate_allows(&s->rate_in, s->tc.rate_limit_kbps, len))
+	if (s->filter && !wg_route_filter_allows(s->filter, pkt, len)) {
+		s->filtered_pkts++; /* restrict-user-to-routes / -ports */
+		return;
+	}
+	if (!rate_allows(&s->rate_in, s->rate_in_kbps, len))
 		return;
 	s->rx_bytes += len;
 	s->rx_pkts++;
+	if (s->quota_bytes && s->rx_bytes + s->tx_bytes >= s->quota_bytes)
+		wg_session_quota_reached(s);
 	/* Every check above ran on this packet as the client sent it; only
 	 * then may it be merged with its flow's neighbours. */
 	wg_tun_queue(&srv->tun, pkt, len);

@@ -25,6 +25,7 @@
 #include "server.h"
 #include "session/session.h"
 #include "net/tls.h"
+#include "config/config.h"
 
 #define CSTP_MAX_PAYLOAD 16384
 
@@ -87,8 +88,31 @@ static unsigned header_uint(const struct wg_http_request *req, const char *name,
 	return end != v && n > 0 && n < 65536 ? (unsigned)n : dflt;
 }
 
+/* rekey-time and rekey-method, as ocserv announces them. "ssl" asks the
+ * client to renew the keys of the running connection: on TLS 1.3 that is
+ * a KeyUpdate (GnuTLS's rehandshake there), which wolfSSL answers by
+ * itself. TLS 1.2 renegotiation is not offered (the handshake secrets are
+ * freed once the tunnel is up), so a TLS 1.2 client is told "new-tunnel":
+ * a fresh TLS connection and CONNECT with its cookie, as ocserv does for a
+ * client without safe renegotiation. Either way openconnect then sets up
+ * DTLS again, so the DTLS keys are renewed too. */
+static void add_rekey(struct hdrbuf *h, const struct wg_server *srv, WOLFSSL *ssl)
+{
+	int64_t secs = wg_config_int(srv->scfg, "rekey-time");
+	bool ssl_method = strcmp(wg_config_string(srv->scfg, "rekey-method"), "ssl") == 0;
+
+	if (secs <= 0) {
+		add(h, "X-CSTP-Rekey-Method: none\r\n");
+		return;
+	}
+	if (ssl_method && wolfSSL_version(ssl) != TLS1_3_VERSION)
+		ssl_method = false;
+	add(h, "X-CSTP-Rekey-Time: %u\r\n", (unsigned)secs);
+	add(h, "X-CSTP-Rekey-Method: %s\r\n", ssl_method ? "ssl" : "new-tunnel");
+}
+
 static void build_headers(struct hdrbuf *h, struct wg_session *s, const struct wg_http_request *req,
-			  const char *lane_headers, unsigned mtu)
+			  const char *lane_headers, unsigned mtu, WOLFSSL *ssl)
 {
 	struct wg_server *srv = s->srv;
 	const struct wg_session_tc *tc = &s->tc;
@@ -122,7 +146,7 @@ static void build_headers(struct hdrbuf *h, struct wg_session *s, const struct w
 	else
 		add(h, "X-CSTP-Session-Timeout: none\r\n");
 	add(h, "X-CSTP-Disconnected-Timeout: %u\r\n", srv->cookie_lifetime);
-	add(h, "X-CSTP-Rekey-Method: none\r\n");
+	add_rekey(h, srv, ssl);
 	add(h, "X-CSTP-MTU: %u\r\n", mtu);
 	add(h, "X-CSTP-Base-MTU: %u\r\n", header_uint(req, "X-CSTP-Base-MTU", 1500));
 	if (srv->banner && *srv->banner)
@@ -256,7 +280,7 @@ static void connect_session(struct wg_conn *c, const struct wg_http_request *req
 	h->len = 0;
 	h->overflow = false;
 	add(h, "HTTP/1.1 200 CONNECTED\r\n");
-	build_headers(h, s, req, lane_headers, mtu);
+	build_headers(h, s, req, lane_headers, mtu, c->ssl);
 	add(h, "\r\n");
 	if (h->overflow) {
 		free(h);
@@ -272,8 +296,9 @@ static void connect_session(struct wg_conn *c, const struct wg_http_request *req
 	s->last_rx = time(NULL);
 	wg_log(s, WG_LOG_INFO, "tunnel up over TLS%s%s%s, address %s%s%s, MTU %u", lanes ? " (offered: " : "",
 	       lanes ? lane_names : "", lanes ? ")" : "", s->tc.addr4[0] ? s->tc.addr4 : "-", s->tc.addr6[0] ? " " : "", s->tc.addr6, mtu);
-	if (s->tc.rate_limit_kbps)
-		wg_log(s, WG_LOG_INFO, "rate limited to %u kbit/s each way", s->tc.rate_limit_kbps);
+	if (s->rate_in_kbps || s->rate_out_kbps)
+		wg_log(s, WG_LOG_INFO, "rate limited to %u kbit/s from the client, %u kbit/s to it (0: none)",
+		       s->rate_in_kbps, s->rate_out_kbps);
 	/* Before the first frame: a DISCONNECT among the bytes already read
 	 * may end the session inside wg_conn_enter_cstp. */
 	wg_session_tunnel_up(s);

@@ -16,6 +16,7 @@
 #include <sys/random.h>
 
 #include "radius.h"
+#include "radius_packet.h"
 
 #define MAX_ROUTES 32
 #define MAX_GROUPS 16
@@ -62,7 +63,17 @@ static const char dictionary[] =
 	"ATTRIBUTE Message-Authenticator 80 string\n"
 	"ATTRIBUTE Acct-Interim-Interval 85 integer\n"
 	"ATTRIBUTE NAS-Port-Id 87 string\n"
-	"ATTRIBUTE NAS-IPv6-Address 95 ipv6addr\n";
+	"ATTRIBUTE NAS-IPv6-Address 95 ipv6addr\n"
+	"VENDOR WISPr 14122\n"
+	"BEGIN-VENDOR WISPr\n"
+	"ATTRIBUTE WISPr-Bandwidth-Max-Up 7 integer\n"
+	"ATTRIBUTE WISPr-Bandwidth-Max-Down 8 integer\n"
+	"END-VENDOR WISPr\n"
+	"VENDOR Roaring-Penguin 10055\n"
+	"BEGIN-VENDOR Roaring-Penguin\n"
+	"ATTRIBUTE RP-Upstream-Speed-Limit 1 integer\n"
+	"ATTRIBUTE RP-Downstream-Speed-Limit 2 integer\n"
+	"END-VENDOR Roaring-Penguin\n";
 
 static const struct wg_option options[] = {
 	{"servers", WG_OPT_STRING_LIST, WG_OPT_REQUIRED, 0, 0, NULL,
@@ -108,6 +119,7 @@ struct reply {
 	char routes[MAX_ROUTES][64];
 	unsigned n_routes, bad_routes;
 	uint32_t session_timeout, idle_timeout, interim;
+	uint64_t up_bps, down_bps; /* bytes per second; 0: none given */
 	char class_text[2 * RADIUS_STRING_MAX + 3]; /* first Class, radius_class_encode'd */
 	char groups[MAX_GROUPS][RADIUS_STRING_MAX + 1];
 	unsigned n_groups;
@@ -253,6 +265,12 @@ static void add_group(struct reply *r, const char *s, size_t len)
 	r->n_groups++;
 }
 
+static void tighten(uint64_t *limit, uint64_t v)
+{
+	if (v && (!*limit || v < *limit))
+		*limit = v;
+}
+
 static void decode_reply(const struct radius_plugin *p, VALUE_PAIR *vp, struct reply *r)
 {
 	for (; vp; vp = vp->next) {
@@ -279,6 +297,20 @@ static void decode_reply(const struct radius_plugin *p, VALUE_PAIR *vp, struct r
 			break;
 		case PW_ACCT_INTERIM_INTERVAL:
 			r->interim = vp->lvalue;
+			break;
+		/* Rates from the client (up) and to it (down), in bytes per
+		 * second; with both dictionaries' values the tighter wins. */
+		case RADIUS_VSA_ID(7, RADIUS_VENDOR_WISPR):
+			tighten(&r->up_bps, vp->lvalue / 8);
+			break;
+		case RADIUS_VSA_ID(8, RADIUS_VENDOR_WISPR):
+			tighten(&r->down_bps, vp->lvalue / 8);
+			break;
+		case RADIUS_VSA_ID(1, RADIUS_VENDOR_ROARING_PENGUIN):
+			tighten(&r->up_bps, (uint64_t)vp->lvalue * 125);
+			break;
+		case RADIUS_VSA_ID(2, RADIUS_VENDOR_ROARING_PENGUIN):
+			tighten(&r->down_bps, (uint64_t)vp->lvalue * 125);
 			break;
 		case PW_CLASS:
 			if (!r->class_text[0])
@@ -351,7 +383,7 @@ static void apply_accept(struct radius_plugin *p, struct login *l, const struct 
 	const struct wg_host *host = p->host;
 	struct wg_auth *a = l->entry.a;
 	const char *groups[MAX_GROUPS + 1];
-	char num[16];
+	char num[24];
 
 	if (r->framed_ip[0])
 		host->auth_set_attr(a, WG_ATTR_FRAMED_IPV4, r->framed_ip);
@@ -367,6 +399,14 @@ static void apply_accept(struct radius_plugin *p, struct login *l, const struct 
 	if (r->idle_timeout) {
 		snprintf(num, sizeof(num), "%u", r->idle_timeout);
 		host->auth_set_attr(a, WG_ATTR_IDLE_TIMEOUT, num);
+	}
+	if (r->up_bps) {
+		snprintf(num, sizeof(num), "%llu", (unsigned long long)r->up_bps);
+		host->auth_set_attr(a, WG_ATTR_RX_PER_SEC, num);
+	}
+	if (r->down_bps) {
+		snprintf(num, sizeof(num), "%llu", (unsigned long long)r->down_bps);
+		host->auth_set_attr(a, WG_ATTR_TX_PER_SEC, num);
 	}
 	if (r->class_text[0])
 		host->auth_set_attr(a, RADIUS_ATTR_CLASS, r->class_text);

@@ -45,6 +45,24 @@ static int to_wire(const VALUE_PAIR *vp, struct radius_wire_attr *out, uint32_t 
 	return n;
 }
 
+/* The integer sub-attributes of a Vendor-Specific attribute that the
+ * dictionary knows (WISPr and Roaring Penguin rates), added to list. */
+static void vsa_from_wire(rc_handle *rh, VALUE_PAIR **list, const uint8_t *vsa, size_t vlen)
+{
+	size_t pos = 4, sublen;
+	const uint8_t *value;
+	uint32_t vendor;
+	uint8_t type;
+
+	while (radius_vsa_next(vsa, vlen, &pos, &vendor, &type, &value, &sublen)) {
+		DICT_ATTR *d = vendor <= 0xffff ? rc_dict_getattr(rh, (int)RADIUS_VSA_ID(type, vendor)) : NULL;
+		if (!d || d->type != PW_TYPE_INTEGER || sublen != 4)
+			continue;
+		uint32_t v = (uint32_t)value[0] << 24 | (uint32_t)value[1] << 16 | (uint32_t)value[2] << 8 | value[3];
+		rc_avpair_add(rh, list, type, &v, 0, (int)vendor);
+	}
+}
+
 /* The reply's attributes that the dictionary knows, as a radcli list;
  * Reply-Messages joined in msg. */
 static VALUE_PAIR *from_wire(rc_handle *rh, const uint8_t *pkt, size_t len, char *msg)
@@ -55,6 +73,10 @@ static VALUE_PAIR *from_wire(rc_handle *rh, const uint8_t *pkt, size_t len, char
 	uint8_t type;
 
 	while (radius_attr_next(pkt, len, &pos, &type, &value, &vlen)) {
+		if (type == RADIUS_ATTR_VENDOR_SPECIFIC) {
+			vsa_from_wire(rh, &list, value, vlen);
+			continue;
+		}
 		DICT_ATTR *d = rc_dict_getattr(rh, type);
 		if (!d || type == RADIUS_ATTR_MESSAGE_AUTHENTICATOR || vlen == 0)
 			continue;

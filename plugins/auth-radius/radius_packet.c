@@ -93,6 +93,19 @@ int radius_request_build(uint8_t *out, uint8_t id, const uint8_t authenticator[1
 	return (int)at;
 }
 
+bool radius_vsa_next(const uint8_t *vsa, size_t vlen, size_t *pos, uint32_t *vendor, uint8_t *type,
+		     const uint8_t **value, size_t *sublen)
+{
+	if (vlen < 4 || *pos < 4 || *pos + 2 > vlen || vsa[*pos + 1] < 2 || *pos + vsa[*pos + 1] > vlen)
+		return false;
+	*vendor = (uint32_t)vsa[0] << 24 | (uint32_t)vsa[1] << 16 | (uint32_t)vsa[2] << 8 | vsa[3];
+	*type = vsa[*pos];
+	*value = vsa + *pos + 2;
+	*sublen = (size_t)vsa[*pos + 1] - 2;
+	*pos += vsa[*pos + 1];
+	return true;
+}
+
 bool radius_attr_next(const uint8_t *pkt, size_t len, size_t *pos, uint8_t *type, const uint8_t **value,
 		      size_t *vlen)
 {

@@ -20,6 +20,11 @@
 #define RADIUS_CODE_ACCESS_CHALLENGE 11
 #define RADIUS_ATTR_USER_PASSWORD 2
 #define RADIUS_ATTR_MESSAGE_AUTHENTICATOR 80
+#define RADIUS_ATTR_VENDOR_SPECIFIC 26
+/* How radcli (1.2) numbers a vendor's attribute in its dictionary and lists. */
+#define RADIUS_VSA_ID(type, vendor) ((unsigned)(vendor) << 16 | (unsigned)(type))
+#define RADIUS_VENDOR_WISPR 14122          /* WISPr-Bandwidth-Max-Up 7, -Down 8: bit/s */
+#define RADIUS_VENDOR_ROARING_PENGUIN 10055 /* RP-Upstream-Speed-Limit 1, RP-Downstream- 2: kbit/s */
 
 /* One attribute to send: its value as it goes on the wire, except
  * User-Password, given in clear and hidden here (RFC 2865 5.2). */
@@ -46,6 +51,12 @@ int radius_reply_check(const uint8_t *pkt, size_t len, uint8_t id, const uint8_t
 
 /* Walks the attributes of a checked packet: *pos starts at RADIUS_HDR_LEN.
  * Returns true with type, value and length of the next one. */
+/* One sub-attribute of a Vendor-Specific attribute (26) in the common
+ * layout (RFC 2865 5.26: vendor id, then type, length, value): walks the
+ * VSA's value from *pos (start at 4, past the vendor id). False at the end
+ * or on a malformed sub-attribute; *vendor is the VSA's vendor id. */
+bool radius_vsa_next(const uint8_t *vsa, size_t vlen, size_t *pos, uint32_t *vendor, uint8_t *type,
+		     const uint8_t **value, size_t *sublen);
 bool radius_attr_next(const uint8_t *pkt, size_t len, size_t *pos, uint8_t *type, const uint8_t **value,
 		      size_t *vlen);
 

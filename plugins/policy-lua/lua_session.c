@@ -87,6 +87,47 @@ static int session_set_max_same_clients(lua_State *L)
 	return 0;
 }
 
+/* session.set_limit(name, value): one of the session's limits
+ * (lua_limit_names: "rx-data-per-sec", "tx-data-per-sec", "data-quota" as
+ * numbers, "restrict-user-to-routes" as a boolean,
+ * "restrict-user-to-ports" as text), over the server's groups/users
+ * settings. Applied when the tunnel is configured, so after_auth and
+ * before_tunnel may both set them. */
+static int session_set_limit(lua_State *L)
+{
+	struct lua_snap *snap = live_snap(L);
+	const char *name = luaL_checkstring(L, 1);
+	char text[256];
+	size_t i;
+
+	for (i = 0; i < LUA_N_LIMITS; i++)
+		if (strcmp(name, lua_limit_names[i]) == 0)
+			break;
+	if (i == LUA_N_LIMITS)
+		return luaL_error(L, "set_limit: unknown limit \"%s\"", name);
+	if (strcmp(name, WG_ATTR_RESTRICT_ROUTES) == 0) {
+		luaL_checktype(L, 2, LUA_TBOOLEAN);
+		snprintf(text, sizeof(text), "%s", lua_toboolean(L, 2) ? "true" : "false");
+	} else if (strcmp(name, WG_ATTR_RESTRICT_PORTS) == 0) {
+		size_t len;
+		const char *v = luaL_checklstring(L, 2, &len);
+		if (len >= sizeof(text) || memchr(v, '\0', len))
+			return luaL_error(L, "set_limit: %s is at most %d bytes of text", name, (int)sizeof(text) - 1);
+		memcpy(text, v, len + 1);
+	} else {
+		lua_Integer n = luaL_checkinteger(L, 2);
+		if (n < 0)
+			return luaL_error(L, "set_limit: %s must not be negative", name);
+		snprintf(text, sizeof(text), "%lld", (long long)n);
+	}
+	char *copy = strdup(text);
+	if (!copy)
+		return luaL_error(L, "set_limit: out of memory");
+	free(snap->set_limits[i]);
+	snap->set_limits[i] = copy;
+	return 0;
+}
+
 /* session.groups: every group of the user, as a list. */
 static void push_groups(lua_State *L, const char *joined)
 {
@@ -142,6 +183,9 @@ void lua_push_session(lua_State *L, struct lua_snap *snap)
 	lua_pushvalue(L, -1);
 	lua_pushcclosure(L, session_set_max_same_clients, 1);
 	lua_setfield(L, -3, "set_max_same_clients");
+	lua_pushvalue(L, -1);
+	lua_pushcclosure(L, session_set_limit, 1);
+	lua_setfield(L, -3, "set_limit");
 	lua_pop(L, 1); /* the box */
 }
 

@@ -63,6 +63,10 @@ const char *lua_snap_attr(const struct lua_snap *snap, const char *name)
 	return last;
 }
 
+const char *const lua_limit_names[LUA_N_LIMITS] = {
+	WG_ATTR_RX_PER_SEC, WG_ATTR_TX_PER_SEC, WG_ATTR_DATA_QUOTA, WG_ATTR_RESTRICT_ROUTES, WG_ATTR_RESTRICT_PORTS,
+};
+
 void lua_snap_apply(const struct wg_host *host, const struct wg_session *s, const struct lua_snap *snap)
 {
 	if (snap->set_group && WG_HOST_HAS(host, session_set_group))
@@ -73,6 +77,9 @@ void lua_snap_apply(const struct wg_host *host, const struct wg_session *s, cons
 		host->session_set_attr(s, WG_ATTR_FRAMED_IPV4, snap->set_address);
 	if (snap->set_max_same_clients && WG_HOST_HAS(host, session_set_attr))
 		host->session_set_attr(s, WG_ATTR_MAX_SAME_CLIENTS, snap->set_max_same_clients);
+	for (size_t i = 0; i < LUA_N_LIMITS; i++)
+		if (snap->set_limits[i] && WG_HOST_HAS(host, session_set_attr))
+			host->session_set_attr(s, lua_limit_names[i], snap->set_limits[i]);
 }
 
 void lua_snap_free(struct lua_snap *n)
@@ -84,6 +91,8 @@ void lua_snap_free(struct lua_snap *n)
 			   &n->set_address, &n->set_max_same_clients};
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 		free(*fields[i]);
+	for (size_t i = 0; i < LUA_N_LIMITS; i++)
+		free(n->set_limits[i]);
 	for (size_t i = 0; i < n->n_attrs; i++) {
 		free(n->keys[i]);
 		free(n->values[i]);

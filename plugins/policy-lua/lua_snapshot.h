@@ -8,6 +8,11 @@
 #include <stdint.h>
 #include <wolfguard/plugin.h>
 
+/* The per-session limits a script may set (session.set_limit), the
+ * attribute names the core reads (WG_ATTR_RX_PER_SEC and the rest). */
+#define LUA_N_LIMITS 5
+extern const char *const lua_limit_names[LUA_N_LIMITS];
+
 struct lua_snap {
 	char *user, *group, *session_id, *client_address, *user_agent;
 	char *client_version, *platform, *address, *address6, *groups; /* groups comma-separated */
@@ -17,6 +22,7 @@ struct lua_snap {
 	/* Asked for by the script; NULL when not. */
 	char *set_group, *set_pool, *set_address;
 	char *set_max_same_clients; /* decimal */
+	char *set_limits[LUA_N_LIMITS]; /* session.set_limit(name, value), by lua_limit_names order */
 	/* The Lua-side handle of this snapshot while a hook runs (see
 	 * lua_session.c), so it can be cut off when the hook returns. */
 	void *lua_ref;

@@ -650,7 +650,10 @@ static bool handle_record(struct wg_dtls_link *l, uint8_t *rec, size_t n)
 	return true;
 }
 
-static void handle_records(struct wg_dtls_link *l)
+/* single: the datagram is one record (wg_dtls_single_record), so once it
+ * gave its data nothing is left; the read that would only say so (a full
+ * trip through wolfSSL's record layer per datagram) is skipped. */
+static void handle_records(struct wg_dtls_link *l, bool single)
 {
 	struct wg_dtls_server *srv = l->srv;
 	char buf[WOLFSSL_MAX_ERROR_SZ];
@@ -658,7 +661,7 @@ static void handle_records(struct wg_dtls_link *l)
 	for (;;) {
 		int n = wolfSSL_read(l->ssl, srv->plain, sizeof(srv->plain));
 		if (n > 0) {
-			if (!handle_record(l, srv->plain, (size_t)n))
+			if (!handle_record(l, srv->plain, (size_t)n) || single)
 				return;
 			continue;
 		}
@@ -702,7 +705,7 @@ static void handle_datagram(struct wg_dtls_server *srv, uint8_t *rx, size_t n, c
 	l->in = rx;
 	l->in_len = n;
 	if (l->up)
-		handle_records(l);
+		handle_records(l, wg_dtls_single_record(rx, n));
 	else
 		handshake_step(l);
 	/* l may be freed here. */

@@ -10,7 +10,8 @@
 #
 # The common tests run against both servers; the wolfguard-only ones
 # (isolation, Lua policy, control socket, IPv6 pool) only with wolfguard.
-# Knobs: IPERF_MB (default 32) is how many MiB iperf3 moves each way where a
+# Knobs: E2E_JOBS=N runs the tests in N labs at once (see run_shards);
+# IPERF_MB (default 32) is how many MiB iperf3 moves each way where a
 # test checks that the tunnel carries bulk data (the rate is printed, not
 # required: the suite must pass on a busy machine); LAB_KEEP=1 keeps the run
 # directory with all logs (it is always kept after a failure).
@@ -450,6 +451,51 @@ JSON
 for t in "${TESTS[@]}"; do
 	declare -F "test_$t" >/dev/null || { echo "run.sh: no test named $t (have: ${ALL_TESTS[*]})" >&2; exit 2; }
 done
+# E2E_JOBS=N (N > 1): the tests are dealt round-robin to N labs that run at
+# once, each with its own namespaces, run directory and server (run.sh runs
+# itself once per shard, LAB_ID suffixed). Every shard's lines come out as
+# they happen, prefixed "[i/N]"; the totals are summed. The tests wait for
+# conditions, never for a speed, so they pass side by side; since most of
+# their time is waiting, two shards take about half as long on two cores.
+run_shards() { # N
+	local n=$1 i t dir rc=0 total_p=0 total_f=0 line
+	local -a shard=() pids=() tails=()
+	dir=$(mktemp -d /tmp/wgt-shards.XXXXXX) || return 1
+	i=0
+	for t in "${TESTS[@]}"; do shard[i % n]+=" $t"; i=$((i + 1)); done
+	for ((i = 0; i < n; i++)); do
+		[ -n "${shard[i]:-}" ] || continue
+		: >"$dir/$i.log"
+		# shellcheck disable=SC2086 # the shard is a list of names
+		E2E_SHARD=$((i + 1)) LAB_ID="${LAB_ID}j$((i + 1))" "$0" "$KIND" ${shard[i]} >"$dir/$i.log" 2>&1 &
+		pids[i]=$!
+		tail -n +1 -f --pid="${pids[i]}" "$dir/$i.log" | sed -u "s|^|[$((i + 1))/$n] |" &
+		tails[i]=$!
+	done
+	trap 'kill -TERM "${pids[@]}" 2>/dev/null; wait "${pids[@]}" 2>/dev/null; exit 130' INT TERM HUP
+	for i in "${!pids[@]}"; do
+		wait "${pids[i]}" || rc=1
+		wait "${tails[i]}" 2>/dev/null
+		line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$dir/$i.log" | tail -n 1)
+		if [ -z "$line" ]; then
+			echo "run.sh: shard $((i + 1)) ended without its totals (see $dir/$i.log)"
+			total_f=$((total_f + 1))
+			continue
+		fi
+		total_p=$((total_p + ${line%% passed*}))
+		line=${line#*, }
+		total_f=$((total_f + ${line%% failed}))
+	done
+	[ $rc != 0 ] || rm -rf "$dir"
+	echo "$total_p passed, $total_f failed"
+	[ $rc = 0 ] && [ $total_f = 0 ]
+}
+if [ "${E2E_JOBS:-1}" -gt 1 ] && [ -z "${E2E_SHARD:-}" ] && [ ${#TESTS[@]} -gt 1 ]; then
+	trap - EXIT # this process builds no lab: each shard builds and removes its own
+	run_shards "$E2E_JOBS"
+	exit $?
+fi
+
 lab_up || exit 1
 echo "e2e: $KIND, openconnect $(openconnect --version 2>&1 | awk 'NR == 1 {print $NF}'), lab $LAB_PFX, logs in $RUN"
 

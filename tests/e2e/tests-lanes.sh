@@ -87,11 +87,11 @@ lane_alive_is() { [ "$(lane_field "$1" "$2" alive)" = "$3" ]; }
 
 # TCP flows through the tunnel from NS: iperf3 with PARALLEL streams moving
 # a fixed volume (so no speed is needed, only that it completes).
-lanes_iperf() { # NS PARALLEL MB
+lanes_iperf() { # NS PARALLEL MB [iperf3 options, e.g. -R]
 	in_ns "$NS_LAN" timeout 120 iperf3 -s -1 -B "$LAN_ADDR" -p 5202 >/dev/null 2>&1 &
 	local srv=$!
 	wait_for 10 in_ns "$NS_LAN" ss -Hltn 'sport = :5202' || { kill "$srv" 2>/dev/null; return 1; }
-	in_ns "$1" timeout 120 iperf3 -c "$LAN_ADDR" -p 5202 -P "$2" -n "${3}M" >"$RUN/iperf-lanes.log" 2>&1
+	in_ns "$1" timeout 120 iperf3 -c "$LAN_ADDR" -p 5202 -P "$2" -n "${3}M" "${@:4}" >"$RUN/iperf-lanes.log" 2>&1
 	local rc=$?
 	wait "$srv" 2>/dev/null
 	return $rc
@@ -106,9 +106,11 @@ test_lanes_setup() {
 	wait_for 30 lanes_alive_is alice 2 || fail "not 2 lanes alive: $(lanes_of alice)" || return 1
 	[ "$(lanes_of alice | jq '.lanes | length')" = 2 ] || fail "lanes granted: $(lanes_of alice)" || return 1
 	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "no ping over the lanes" || return 1
-	# 16 TCP flows: each lane gets some (with 2 equal lanes all 16 on one
-	# lane has odds 2^-15).
-	lanes_iperf "$NS_CLI" 16 32 || fail "iperf3 over the lanes failed: $(tail -3 "$RUN/iperf-lanes.log")" || return 1
+	# 16 TCP flows each way: each lane gets some in both directions (with 2
+	# equal lanes all 16 on one lane has odds 2^-15). Each end schedules what
+	# it sends, so the server's lanes carry data only in the download run.
+	lanes_iperf "$NS_CLI" 16 32 || fail "iperf3 upload over the lanes failed: $(tail -3 "$RUN/iperf-lanes.log")" || return 1
+	lanes_iperf "$NS_CLI" 16 32 -R || fail "iperf3 download over the lanes failed: $(tail -3 "$RUN/iperf-lanes.log")" || return 1
 	local k tx rx
 	for k in 0 1; do
 		tx=$(lane_field alice $k tx_bytes)
@@ -183,7 +185,7 @@ test_lanes_forged_refused() {
 	[[ $sid =~ ^[0-9a-f]{32}$ ]] || fail "no lane-session id: $(lanes_of alice)" || return 1
 	# From the other client's namespace, alice's lane-session id (it travels
 	# in clear in every ClientHello) with a key that is not alice's.
-	if in_ns "$NS_CLI2" "$peer" "$SRV_ADDR" $LANES_PORT "$sid" 0 "$(openssl rand -hex 32)" 5000 \
+	if in_ns "$NS_CLI2" "$peer" probe "$SRV_ADDR" $LANES_PORT "$sid" 0 "$(openssl rand -hex 32)" 5000 \
 		>"$RUN/lane-peer.log" 2>&1; then
 		fail "a lane with a forged key came up: $(cat "$RUN/lane-peer.log")"
 		return 1

@@ -1,5 +1,6 @@
 /* The payload of a decrypted DTLS record from a client: the type byte and
- * the IP packet behind it, checked against the session's addresses. */
+ * the IP packet behind it, checked against the session's addresses; and
+ * the same bytes as a datagram (is it one record?). */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -20,6 +21,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	memcpy(&o.addr4, a4, 4);
 	memcpy(o.addr6, a6, 16);
+	/* The same bytes as a datagram: one record exactly when its header's
+	 * length covers the rest. */
+	if (wg_dtls_single_record(data, size) != (size >= 13 && 13u + (((size_t)data[11] << 8) | data[12]) == size))
+		__builtin_trap();
 	if (wg_dtls_payload_kind(data, size) != WG_DTLS_DATA)
 		return 0;
 	const uint8_t *pkt = data + 1;

@@ -115,10 +115,11 @@ if migrate radius "$work/fixtures/radius.conf"; then
 	check "policy for groups" j 40-policy-lua.json '.options.script | endswith("/ocserv-per-user.lua")'
 	check "group routes in the policy" lua '["engineering"] = {["default_domain"] = "eng.example", ["routes"] = {"10.50.0.0/16"}, ["split_dns"] = {"eng.example"}}'
 	check "default user file in the policy" lua '[""] = {["idle_timeout"] = 600}'
-	check "global rate limit: the lower, 1 MB/s = 8000 kbit/s" lua 'local common = {["rate_limit_kbps"] = 8000}'
+	check "global rates per direction" j 00-server.json '.server["rx-data-per-sec"] == 2000000 and .server["tx-data-per-sec"] == 1000000'
 	check "connect-script: what replaces it" notes "connect-script: /usr/local/bin/vpn-connect is not run"
 	check "disconnect-script reported" notes "disconnect-script:"
-	check "restrict-user-to-routes reported with its file" notes "per-group/engineering:4: not carried"
+	check "restrict-user-to-routes of a group" j 00-server.json '.server.groups.engineering["restrict-user-to-routes"] == true'
+	check "rekey carried" j 00-server.json '.server["rekey-time"] == 3600 and .server["rekey-method"] == "new-tunnel"'
 	check "camouflage carried" j 00-server.json '.server["camouflage-secret"] == "mysecret"'
 fi
 
@@ -129,9 +130,10 @@ if migrate cert "$work/fixtures/cert.conf"; then
 	check "client certificates asked for" j 00-server.json '.server["ca-file"] != null and .server["client-certificate"] == "optional"'
 	check "route = default: everything through the tunnel" j 30-routing-static.json '.options.routes == []'
 	check "alice's address, routes, dns, mtu" lua '["alice"] = {["address"] = "192.168.50.10", ["dns"] = {"10.1.0.53"}, ["idle_timeout"] = 300, ["mtu"] = 1280, ["routes"] = {"10.1.0.0/16", "10.2.0.0/16"}}'
-	check "bob: full tunnel, session limit, his rate" lua '["bob"] = {["rate_limit_kbps"] = 1000, ["routes"] = {}, ["session_timeout"] = 3600}'
+	check "bob: full tunnel, session limit" lua '["bob"] = {["routes"] = {}, ["session_timeout"] = 3600}'
+	check "bob: his rate" j 00-server.json '.server.users.bob["rx-data-per-sec"] == 125000'
 	check "default group file" lua '[""] = {["routes"] = {"10.60.0.0/16"}}'
-	check "iroute reported with its file" notes "per-user/alice:8: not carried"
+	check "alice's iroute" j 00-server.json '.server.users.alice.iroute == ["192.168.77.0/24"]'
 	check "no DTLS keys lost" j 00-server.json '.server["udp-port"] == 443'
 fi
 

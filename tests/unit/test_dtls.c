@@ -965,3 +965,100 @@ Test(dtls, default_shares_bound_one_session)
 	for (int i = 0; i < 6; i++)
 		client_free(held[i]);
 }
+
+/* ---- the record path: several records per datagram, explicit nonces ---- */
+
+/* Client output gathered instead of sent, to send as one datagram. */
+static uint8_t gathered[4096];
+static size_t gathered_len;
+
+static int gather_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
+{
+	(void)ssl;
+	(void)ctx;
+	cr_assert_leq(gathered_len + (size_t)sz, sizeof(gathered));
+	memcpy(gathered + gathered_len, buf, (size_t)sz);
+	gathered_len += (size_t)sz;
+	return sz;
+}
+
+static bool got_two_packets(void *arg)
+{
+	return ((struct fake_session *)arg)->packets >= 2;
+}
+
+static bool got_packets_3(void *arg)
+{
+	return ((struct fake_session *)arg)->packets >= 3;
+}
+
+/* The server skips the read after a one-record datagram's data; a datagram
+ * with two records must still give both. */
+Test(dtls, two_records_in_one_datagram_both_arrive)
+{
+	struct fake_session *s = add_session(0, 9);
+	struct client *c;
+
+	start_server("127.0.0.1");
+	c = connect_client(s, "127.0.0.1");
+	gathered_len = 0;
+	wolfSSL_SSLSetIOSend(c->ssl, gather_send);
+	client_write(c, 0x00, "\x45\x00first", 7);
+	client_write(c, 0x00, "\x45\x00second", 8);
+	cr_assert_gt(gathered_len, 2 * 13);
+	raw_send(c, gathered, gathered_len);
+	cr_assert(run_until(got_two_packets, s, NULL, 0, WAIT_MS), "only %d of the 2 records arrived", s->packets);
+	cr_assert_eq(s->last_len, 8);
+	cr_assert_eq(memcmp(s->last, "\x45\x00second", 8), 0);
+	/* and a one-record datagram right after, alone */
+	wolfSSL_SSLSetIOSend(c->ssl, udp_send);
+	client_write(c, 0x00, "\x45\x00third", 7);
+	cr_assert(run_until(got_packets_3, s, NULL, 0, WAIT_MS));
+	cr_assert_eq(memcmp(s->last, "\x45\x00third", 7), 0);
+	client_free(c);
+}
+
+/* Every datagram the client receives, raw, before wolfSSL sees it. */
+static uint8_t nonces[8][8];
+static int n_nonces;
+
+static int nonce_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
+{
+	int n = udp_recv(ssl, buf, sz, ctx);
+
+	/* application data (23), epoch 1: the explicit nonce follows the
+	 * 13-byte header (RFC 5288 3, RFC 6347 4.1) */
+	if (n >= 13 + 8 + 16 && buf[0] == 23 && n_nonces < 8)
+		memcpy(nonces[n_nonces++], buf + 13, 8);
+	return n;
+}
+
+/* RFC 5288 asks that an explicit nonce never repeats under one key. The
+ * patched wolfSSL (scripts/patches/wolfssl-dtls-record-fastpath.patch) no
+ * longer draws it from the DRBG: it is the AES-GCM invocation counter, one
+ * more per record. */
+Test(dtls, explicit_nonces_count_up_by_one)
+{
+	struct fake_session *s = add_session(0, 10);
+	struct client *c;
+	uint8_t buf[256];
+
+	start_server("127.0.0.1");
+	c = connect_client(s, "127.0.0.1");
+	n_nonces = 0;
+	wolfSSL_SSLSetIORecv(c->ssl, nonce_recv);
+	for (int i = 0; i < 5; i++) {
+		cr_assert_eq(wg_dtls_send(s->link, 0x00, (const uint8_t *)"\x45\x00ping", 6), 0);
+		cr_assert_eq(client_read(c, buf, sizeof(buf), WAIT_MS), 7);
+	}
+	cr_assert_eq(n_nonces, 5);
+	for (int i = 1; i < n_nonces; i++) {
+		uint64_t a = 0, b = 0;
+		for (int k = 0; k < 8; k++) {
+			a = a << 8 | nonces[i - 1][k];
+			b = b << 8 | nonces[i][k];
+		}
+		cr_assert_eq(b, a + 1, "nonce %d is not the one before plus one", i);
+	}
+	client_free(c);
+}

@@ -124,6 +124,14 @@ struct wg_watch;       /* a watched file descriptor (transports) */
 /* Sessions the user may hold at once (decimal), over the server's
  * max-same-clients and its "groups"/"users" entries. */
 #define WG_ATTR_MAX_SAME_CLIENTS "max-same-clients"
+/* Per-session limits (decimal or text), over the server's settings and its
+ * "groups"/"users" entries (docs/config.md): bytes per second from and to
+ * the client, bytes per session, and what the client may reach. */
+#define WG_ATTR_RX_PER_SEC "rx-data-per-sec"
+#define WG_ATTR_TX_PER_SEC "tx-data-per-sec"
+#define WG_ATTR_DATA_QUOTA "data-quota"
+#define WG_ATTR_RESTRICT_ROUTES "restrict-user-to-routes" /* "true" or "false" */
+#define WG_ATTR_RESTRICT_PORTS "restrict-user-to-ports"   /* "tcp(443), udp(53), icmp()" or "!(...)" */
 /* Read by the routing plugin when it leases (routing-static: a named pool). */
 #define WG_ATTR_POOL "pool"
 
