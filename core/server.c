@@ -2,6 +2,8 @@
 #include "server.h"
 #include "workers/steer.h"
 
+#include "cluster/cluster.h"
+
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -18,7 +20,7 @@
 #include "net/addr_count.h"
 #include "util/addr.h"
 #include "login/auth.h"
-#include "login/ban.h"
+#include "net/ban.h"
 #include "net/conn.h"
 #include "control/control.h"
 #include "tunnel/datapath.h"
@@ -427,7 +429,7 @@ int wg_server_init(struct wg_server *srv, struct wg_conf *conf, const struct wg_
 		wg_log(NULL, WG_LOG_ERROR, "cannot map the table of sessions per user");
 		return -1;
 	}
-	if (setup_plugins(srv) < 0 || start_helper(srv) < 0)
+	if (setup_plugins(srv) < 0 || start_helper(srv) < 0 || wg_cluster_start(srv) < 0)
 		return -1;
 	srv->tls = wg_tls_ctx_new(srv->scfg, why, sizeof(why));
 	if (!srv->tls) {
@@ -538,6 +540,7 @@ void wg_server_fini(struct wg_server *srv)
 		wg_conn_free_all(srv);
 	if (srv->control)
 		wg_control_stop(srv->control);
+	wg_cluster_stop(srv);
 	wg_events_stop(srv);
 	if (srv->metrics)
 		wg_metrics_http_stop(srv->metrics);

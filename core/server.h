@@ -29,6 +29,7 @@ struct wg_ban_table;
 struct wg_addr_count;
 struct wg_metrics_http;
 struct wg_session_handlers;
+struct wg_cluster;
 
 struct wg_server {
 	struct event_base *base;
@@ -103,6 +104,7 @@ struct wg_server {
 	struct wg_worker worker;
 	/* Sessions per user on all workers (max-same-clients): the master's
 	 * shared table, or this process's own when it is the whole server. */
+	struct wg_cluster *cluster;     /* owned; NULL: no cluster store (cluster.h) */
 	struct wg_user_count *user_count;
 	bool user_count_owned;
 	/* Camouflage (camouflage.h): NULL secret when off. Owned copies, so a

@@ -59,6 +59,7 @@ DEBIAN_PACKAGES=(
 	libevent-dev libjansson-dev libpam0g-dev libradcli-dev nettle-dev liblua5.4-dev
 	libldap-dev libcriterion-dev libcrypt-dev
 	libcjose-dev libcurl4-openssl-dev # auth-oidc: JOSE (JWS, JWK) and the provider's HTTPS documents
+	libhiredis-dev # the cluster store's Redis client, with its libevent adapter (docs/cluster.md)
 	# run and test peers
 	openconnect ocserv vpnc-scripts iperf3 iproute2 iputils-ping nftables procps
 	openssl ca-certificates psmisc jq curl
@@ -67,6 +68,7 @@ DEBIAN_PACKAGES=(
 	freeradius freeradius-utils slapd ldap-utils libpam-modules libpam-oath oathtool db-util
 	# a real PROXY protocol relay in front of the TLS port (tests-net6.sh)
 	haproxy
+	redis-server # the cluster tests' shared store (tests/e2e/tests-cluster.sh)
 	libseccomp-dev
 	# the OpenID provider tests-oidc.sh starts (Lemonldap::NG's portal under Plack's own HTTPS server)
 	liblemonldap-ng-portal-perl liblemonldap-ng-handler-perl libplack-perl libio-socket-ssl-perl

@@ -21,6 +21,8 @@ ninja -C "$dir" >/dev/null || { ninja -C "$dir"; exit 1; }
 declare -A max_len=([fuzz_http]=20000 [fuzz_http_pipe]=90000 [fuzz_auth_xml]=8192 [fuzz_cstp]=40000 [fuzz_dtls_hello]=1500
 	[fuzz_config]=4096 [fuzz_ocpasswd]=4096 [fuzz_control]=4200 [fuzz_privsep]=4200 [fuzz_dtls_payload]=2048
 	[fuzz_gso]=70000 [fuzz_gro]=20000 [fuzz_utf8]=512 [fuzz_radius_reply]=4096 [fuzz_route_filter]=2048)
+# session records read back from Redis (core/cluster/record.c)
+max_len[fuzz_cluster_record]=20000
 # legacy DTLS headers and the ClientHello EMS scan (plugins/transport-dtls/dtls_legacy_hdr.c, dtls_legacy_ems.c)
 max_len[fuzz_dtls_legacy]=4096
 # wolfguard-client's and wolfguard-bench's reading of server answers (tools/proto-client)

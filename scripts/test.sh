@@ -120,6 +120,8 @@ E2E_ASAN_TESTS=(login_pool wrong_password cookie_reconnect two_clients policy_lu
 	transport_reload_keeps_dtls)
 # Legacy DTLS: the resumed session built per handshake, and its reconnect.
 E2E_ASAN_TESTS+=(dtls_legacy_aes256_gcm dtls_legacy_reconnect)
+# The cluster store: adoption on another node, Redis faults (tests-cluster.sh).
+E2E_ASAN_TESTS+=(cluster_failover cluster_redis_faults cluster_live_old_node)
 # wolfguard-client built with the sanitizers too: its login, DTLS and cookie reconnect.
 E2E_ASAN_TESTS+=(client_login client_dtls_iperf client_cookie_reconnect)
 # transport-lanes: the whole server path with lane-peer, and refused forged lanes

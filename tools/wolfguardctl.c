@@ -13,6 +13,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "cluster_ctl.h"
+
 #define DEFAULT_SOCKET "/run/wolfguard/control.sock"
 #define MAX_REPLY (256u << 20)
 
@@ -29,7 +31,10 @@ static void usage(FILE *out)
 		     "  bans                   banned addresses\n"
 		     "  events                 follow logins, failures, connects, disconnects and bans:\n"
 		     "                         one JSON object per line, until interrupted\n"
-		     "SOCKET defaults to " DEFAULT_SOCKET ".\n");
+		     "SOCKET defaults to " DEFAULT_SOCKET ".\n"
+		     "       wolfguardctl --cluster ADDR [--cluster-prefix P] [--cluster-user U]\n"
+		     "                    [--cluster-password-file F] [--json] status|sessions\n"
+		     "  the cluster's sessions and nodes read from its Redis (docs/cluster.md)\n");
 }
 
 /* `events`: copies the server's JSON lines to stdout as they come, each
@@ -296,8 +301,12 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"socket", required_argument, NULL, 's'}, {"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+		{"help", no_argument, NULL, 'h'}, {"cluster", required_argument, NULL, 'C'},
+		{"cluster-prefix", required_argument, NULL, 'P'}, {"cluster-user", required_argument, NULL, 'U'},
+		{"cluster-password-file", required_argument, NULL, 'W'}, {NULL, 0, NULL, 0},
 	};
+	struct wg_ctl_cluster cluster = {.prefix = "wg:"};
+	char password[512];
 	const char *path = getenv("WOLFGUARD_CONTROL_SOCKET");
 	int as_json = 0, opt;
 
@@ -306,6 +315,24 @@ int main(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "s:jh", opts, NULL)) != -1) {
 		if (opt == 's')
 			path = optarg;
+		else if (opt == 'C')
+			cluster.addr = optarg;
+		else if (opt == 'P')
+			cluster.prefix = optarg;
+		else if (opt == 'U')
+			cluster.user = optarg;
+		else if (opt == 'W') {
+			FILE *f = fopen(optarg, "re");
+			if (!f || !fgets(password, sizeof(password), f)) {
+				fprintf(stderr, "wolfguardctl: %s: cannot read the password\n", optarg);
+				if (f)
+					fclose(f);
+				return 2;
+			}
+			fclose(f);
+			password[strcspn(password, "\r\n")] = '\0';
+			cluster.password = password;
+		}
 		else if (opt == 'j')
 			as_json = 1;
 		else {
@@ -322,6 +349,14 @@ int main(int argc, char **argv)
 	}
 	const char *cmd = argv[optind];
 	int nargs = argc - optind - 1;
+	if (cluster.addr) {
+#ifdef WG_CTL_CLUSTER
+		return nargs ? 2 : wg_ctl_cluster(&cluster, cmd, as_json);
+#else
+		fprintf(stderr, "wolfguardctl: --cluster: built without hiredis\n");
+		return 2;
+#endif
+	}
 	if (strcmp(cmd, "events") == 0 && nargs == 0)
 		return follow_events(path);
 	char **args = argv + optind + 1;

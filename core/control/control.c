@@ -17,7 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "login/ban.h"
+#include "cluster/cluster.h"
+#include "net/ban.h"
 #include "control/control_proto.h"
 #include "observe/events.h"
 #include "modules/gen.h"
@@ -202,6 +203,7 @@ static json_t *do_ban(struct wg_control *ctl, const struct wg_control_req *req)
 	if (rc < 0)
 		return error_reply(rc == -ENOSPC ? "the ban table is full (ban-max-entries)" : "cannot ban that address");
 	wg_log(NULL, WG_LOG_NOTICE, "%s: banned for %u s by the administrator", canon, secs);
+	wg_cluster_ban(srv, canon, secs); /* every node of a cluster */
 	wg_events_emit(srv, "ban",
 		       json_pack("{s:s, s:I, s:s}", "client_address", canon, "seconds", (json_int_t)secs, "reason",
 				 "administrator"));
@@ -215,6 +217,7 @@ static json_t *do_unban(struct wg_control *ctl, const struct wg_control_req *req
 	if (wg_ban_canonical(ctl->srv->bans, req->addr, canon, sizeof(canon)) < 0)
 		return error_reply("\"addr\" is not an IPv4 or IPv6 address");
 	int rc = wg_ban_remove(ctl->srv->bans, canon, time(NULL));
+	wg_cluster_unban(ctl->srv, canon);
 	if (rc > 0)
 		wg_log(NULL, WG_LOG_NOTICE, "%s: unbanned by the administrator", canon);
 	return json_pack("{s:b, s:s, s:b}", "ok", 1, "addr", canon, "was_banned", rc > 0);

@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "login/ban.h"
+#include "net/ban.h"
 #include "hashmap.h"
 #include "net/http_parser.h"
 #include "tunnel/lane.h"

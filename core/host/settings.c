@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "config/config.h"
-#include "login/ban.h"
+#include "net/ban.h"
 #include "server.h"
 #include "session/limits.h"
 #include "util/log.h"

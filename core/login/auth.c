@@ -23,6 +23,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "cluster/cluster.h"
 #include "net/addr_count.h"
 #include "login/auth_xml.h"
 #include "net/client_cert.h"
@@ -811,9 +812,15 @@ static int take_user_place(struct wg_auth *a, struct wg_session *s)
 {
 	struct wg_server *srv = a->srv;
 	unsigned limit = same_clients_limit(srv, s), count = 0;
+	/* The user's sessions on the other nodes of a cluster count too. */
+	unsigned elsewhere = wg_cluster_user_sessions_elsewhere(srv, s->user);
+	enum wg_user_count_result taken = limit && elsewhere >= limit
+		? WG_USER_COUNT_LIMIT
+		: wg_user_count_take(srv->user_count, s->user, limit ? limit - elsewhere : 0, &count);
 	char msg[256];
 
-	switch (wg_user_count_take(srv->user_count, s->user, limit, &count)) {
+	count += elsewhere;
+	switch (taken) {
 	case WG_USER_COUNT_TAKEN:
 		s->user_counted = true;
 		return 0;

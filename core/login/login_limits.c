@@ -3,7 +3,8 @@
 
 #include <event2/event.h>
 
-#include "login/ban.h"
+#include "cluster/cluster.h"
+#include "net/ban.h"
 #include "observe/events.h"
 #include "util/log.h"
 #include "observe/metrics.h"
@@ -26,6 +27,7 @@ static void banned(struct wg_server *srv, const char *addr)
 	wg_events_emit(srv, "ban",
 		       json_pack("{s:s, s:I, s:s}", "client_address", addr, "seconds", (json_int_t)srv->ban_time, "reason",
 				 "failed logins"));
+	wg_cluster_ban(srv, addr, srv->ban_time); /* every node of a cluster */
 }
 
 unsigned wg_login_failed(struct wg_server *srv, const char *addr, const char *backend, const struct timespec *since)

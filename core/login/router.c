@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "cluster/cluster.h"
 #include "login/auth.h"
 #include "login/camouflage.h"
 #include "login/login_limits.h"
@@ -45,12 +46,15 @@ static void route(struct wg_conn *c, const struct wg_http_request *req, const ui
 	wg_conn_http_reply(c, "404 Not Found", "text/plain", NULL, "not found\n", 10);
 }
 
-/* In the HTTP phase the owner is the login step the connection waits on. */
+/* In the HTTP phase the owner is the login step the connection waits on;
+ * a CONNECT may wait on the cluster store instead (cluster_wait). */
 static void closed(struct wg_conn *c, bool shutdown)
 {
 	(void)shutdown;
 	if (c->owner)
 		wg_auth_conn_gone(c);
+	if (c->cluster_wait)
+		wg_cluster_conn_gone(c);
 }
 
 /* Behind a relay the listener could not check the client's address: the

@@ -680,7 +680,10 @@ static void conn_http_pump(struct wg_conn *c)
 			size_t extra_len;
 			const uint8_t *extra = wg_http_pipe_rest(pipe, &extra_len);
 			c->h->request(c, req, extra, extra_len);
-			wg_http_pipe_discard(pipe); /* the rest went to the tunnel */
+			/* The rest went to the tunnel, unless the CONNECT waits
+			 * (cluster adoption): then it is taken when it is answered. */
+			if (!c->busy)
+				wg_http_pipe_discard(pipe);
 			return;
 		}
 		c->h->request(c, req, NULL, 0);
@@ -868,6 +871,11 @@ void wg_conn_request_done(struct wg_conn *c)
 	 * requests one stack frame deeper each. When the caller is the read
 	 * path itself, its pump simply goes on with the queue. */
 	event_active(c->rev, EV_READ, 0);
+}
+
+const uint8_t *wg_conn_http_rest(struct wg_conn *c, size_t *len)
+{
+	return wg_http_pipe_rest(&priv(c)->pipe, len);
 }
 
 int wg_conn_enter_stream(struct wg_conn *c, const struct wg_conn_handlers *h, void *owner, const uint8_t *extra,

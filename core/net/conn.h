@@ -15,6 +15,7 @@
 
 struct wg_server;
 struct wg_conn;
+struct wg_cluster_wait;
 struct wg_http_parser;
 struct wg_http_request;
 struct evbuffer;
@@ -58,6 +59,7 @@ struct wg_conn {
 	/* Whose the connection is now: in the HTTP phase the login step it
 	 * waits on (NULL between requests), in the stream phase the session. */
 	void *owner;
+	struct wg_cluster_wait *cluster_wait; /* a CONNECT waiting on the cluster store (cluster/cluster.h) */
 	bool busy;                    /* a request is being answered asynchronously */
 	unsigned logins_started;      /* login conversations begun on this connection */
 	bool close_after_flush;
@@ -103,6 +105,9 @@ void wg_conn_close(struct wg_conn *c, const char *reason);
  * h->stream_input; bytes already read after the request are handed to it. */
 int wg_conn_enter_stream(struct wg_conn *c, const struct wg_conn_handlers *h, void *owner, const uint8_t *extra,
 			 size_t extra_len);
+/* The bytes queued after the request being answered (after a CONNECT:
+ * the tunnel's first bytes); valid until the connection reads again. */
+const uint8_t *wg_conn_http_rest(struct wg_conn *c, size_t *len);
 /* A burst of sends: while corked, records are only queued, and uncork
  * writes them all with one writev (instead of one send per record). */
 void wg_conn_cork(struct wg_conn *c);

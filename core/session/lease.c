@@ -127,7 +127,10 @@ int wg_session_lease(struct wg_session *s, struct wg_tunnel_config *tc)
 			rc = -EADDRNOTAVAIL;
 			continue;
 		}
-		if (!s->gen || holder->gen == s->gen)
+		/* A session adopted from another node of a cluster holds an
+		 * address its routing plugin never leased (leased false): parked
+		 * like an older generation's. */
+		if (!s->gen || (holder->gen == s->gen && holder->leased))
 			break; /* a real double lease that the caller reports */
 		struct wg_parked *p = malloc(sizeof(*p));
 		struct wg_tunnel_config *copy = malloc(sizeof(*copy));

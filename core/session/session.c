@@ -115,6 +115,17 @@ struct wg_session *wg_session_new(struct wg_server *srv, const char *user, const
 	return s;
 }
 
+int wg_session_adopt_cookie(struct wg_session *s, const uint8_t cookie[WG_COOKIE_LEN])
+{
+	struct wg_server *srv = s->srv;
+
+	if (wg_hashmap_get(srv->by_cookie, cookie))
+		return -EEXIST;
+	wg_hashmap_del(srv->by_cookie, s->cookie);
+	memcpy(s->cookie, cookie, WG_COOKIE_LEN);
+	return wg_hashmap_put(srv->by_cookie, s->cookie, s) < 0 ? -ENOMEM : 0;
+}
+
 void wg_session_cookie_hex(const struct wg_session *s, char out[2 * WG_COOKIE_LEN + 1])
 {
 	wg_hex_encode(s->cookie, WG_COOKIE_LEN, out);
@@ -194,7 +205,7 @@ static void keep_scalars(struct wg_session *s, const struct wg_tunnel_config *tc
 }
 
 /* Records the leased addresses in the lookup tables. */
-static int register_addresses(struct wg_session *s, const struct wg_tunnel_config *tc)
+int wg_session_register_addresses(struct wg_session *s, const struct wg_tunnel_config *tc)
 {
 	struct wg_server *srv = s->srv;
 	struct in_addr a4;
@@ -259,7 +270,7 @@ int wg_session_lease_begin(struct wg_session *s, struct wg_tunnel_config *tc)
 	s->leased = true;
 	keep_scalars(s, tc); /* the lease is released from these at the end */
 	apply_backend_routes(s, tc);
-	return register_addresses(s, tc);
+	return wg_session_register_addresses(s, tc);
 }
 
 int wg_session_tunnel_ready(struct wg_session *s, const struct wg_tunnel_config *tc)
@@ -327,6 +338,9 @@ void wg_session_stats(const struct wg_session *s, struct wg_session_stats *out)
 void wg_session_tunnel_up(struct wg_session *s)
 {
 	wg_events_emit(s->srv, "connect", wg_session_event_fields(s));
+	const struct wg_session_handlers *h = handlers(s->srv);
+	if (h->tunnel_up)
+		h->tunnel_up(s);
 	if (s->acct_started)
 		return;
 	s->acct_started = true;
@@ -358,6 +372,9 @@ void wg_session_detached(struct wg_session *s)
 		return;
 	s->disconnected_at = time(NULL);
 	wg_log(s, WG_LOG_INFO, "tunnel connection lost; session kept %u s for a reconnect", s->srv->cookie_lifetime);
+	const struct wg_session_handlers *h = handlers(s->srv);
+	if (h->detached)
+		h->detached(s);
 	session_schedule(s);
 }
 
@@ -404,7 +421,9 @@ void wg_session_end(struct wg_session *s, const char *reason)
 	}
 	if (h->close_lanes)
 		h->close_lanes(s);
-	release_lease(s);
+	if (h->ended)
+		h->ended(s, reason);
+	release_lease(s); /* only what this node leased (an adopted session: its parked addresses) */
 	if (s->user_counted)
 		wg_user_count_release(srv->user_count, s->user);
 	s->user_counted = false;

@@ -81,6 +81,7 @@ struct wg_session {
 	unsigned n_auth_steps;
 	bool acct_started;
 	bool user_counted;           /* holds a place in srv->user_count (max-same-clients) */
+	bool cluster_counted;        /* counted in this node's per-user counts in Redis (cluster.h) */
 	/* The configuration generation the session began in: its plugin
 	 * instances serve the session to its end (see gen.h). A reference. */
 	struct wg_gen *gen;
@@ -111,6 +112,13 @@ struct wg_session_handlers {
 	 * being routed to it. */
 	void (*routes_bound)(struct wg_session *s);
 	void (*routes_unbound)(struct wg_session *s);
+	/* The session's tunnel is up (a login's first CONNECT, an adopted
+	 * session's, every reconnect): a cluster records it with this node. */
+	void (*tunnel_up)(struct wg_session *s);
+	/* Its tunnel connection dropped; it lingers for a reconnect. */
+	void (*detached)(struct wg_session *s);
+	/* It ended, for reason (before its lease is released). */
+	void (*ended)(struct wg_session *s, const char *reason);
 };
 
 /* Creates a session for a successful login; owns copies of everything. */
@@ -129,6 +137,13 @@ void wg_session_cookie_hex(const struct wg_session *s, char out[2 * WG_COOKIE_LE
  * applies the auth backend's attributes and registers the addresses.
  * Returns 0 or a negative errno (no address). */
 int wg_session_lease_begin(struct wg_session *s, struct wg_tunnel_config *tc);
+/* The addresses of tc (addr4, addr6) in the worker's tables, this
+ * session's: 0, -EINVAL, -EADDRINUSE (another session's), -ENOMEM. */
+int wg_session_register_addresses(struct wg_session *s, const struct wg_tunnel_config *tc);
+/* The session takes this cookie instead of its own random one (a session
+ * adopted from another node of a cluster keeps its cookie): 0, or -EEXIST
+ * when another session has it, -ENOMEM. */
+int wg_session_adopt_cookie(struct wg_session *s, const uint8_t cookie[WG_COOKIE_LEN]);
 /* After before_tunnel: keeps what the client is given (small) from tc. */
 int wg_session_tunnel_ready(struct wg_session *s, const struct wg_tunnel_config *tc);
 

@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "cluster/cluster.h"
 #include "net/conn.h"
 #include "tunnel/cstp_frame.h"
 #include "tunnel/datapath.h"
@@ -193,6 +194,9 @@ char *wg_tunnel_render_pushed(const struct wg_tunnel_config *tc)
 	return out;
 }
 
+static void connect_session(struct wg_conn *c, const struct wg_http_request *req, struct wg_session *s,
+			    const uint8_t *extra, size_t extra_len);
+
 static void refuse(struct wg_conn *c, const char *status, const char *why)
 {
 	wg_log(NULL, WG_LOG_NOTICE, "%s: tunnel refused: %s", c->peer, why);
@@ -227,21 +231,51 @@ void wg_tunnel_connect(struct wg_conn *c, const struct wg_http_request *req, con
 	struct wg_server *srv = c->srv;
 	char cookie[128];
 	struct wg_session *s;
-	struct hdrbuf *h;
-	char lane_headers[4096], lane_names[256];
-	unsigned mtu, lanes;
 
 	if (wg_http_cookie(req, "webvpn", cookie, sizeof(cookie)) < 0) {
 		refuse(c, "401 Unauthorized", "no session cookie");
 		return;
 	}
 	s = wg_session_by_cookie(srv, cookie);
+	/* Unknown here, or lingering here after a tunnel (acct_started: it
+	 * was up, so the session has a record): another node of a cluster may
+	 * hold it now, or have ended it (cluster.h); the answer then comes
+	 * through wg_tunnel_connect_resume. A login's first CONNECT goes on. */
+	if ((!s || (s->acct_started && !s->cstp)) && wg_cluster_adopt(c, cookie, wg_tunnel_connect_resume) == 0) {
+		explicit_bzero(cookie, sizeof(cookie));
+		return;
+	}
 	explicit_bzero(cookie, sizeof(cookie));
 	if (!s) {
 		refuse(c, "401 Unauthorized", "session cookie unknown or expired");
 		return;
 	}
-	if (!wg_roaming_allowed(srv, s->client_addr, c->peer)) {
+	connect_session(c, req, s, extra, extra_len);
+}
+
+void wg_tunnel_connect_resume(struct wg_conn *c, struct wg_session *s, const char *status, const char *why)
+{
+	size_t extra_len;
+	const uint8_t *extra;
+
+	c->busy = false;
+	if (!s) {
+		refuse(c, status, why);
+		return;
+	}
+	extra = wg_conn_http_rest(c, &extra_len);
+	connect_session(c, wg_http_parser_request(c->http), s, extra, extra_len);
+}
+
+/* The session is known: the rest of a CONNECT. */
+static void connect_session(struct wg_conn *c, const struct wg_http_request *req, struct wg_session *s,
+			    const uint8_t *extra, size_t extra_len)
+{
+	struct hdrbuf *h;
+	char lane_headers[4096], lane_names[256];
+	unsigned mtu, lanes;
+
+	if (!wg_roaming_allowed(c->srv, s->client_addr, c->peer)) {
 		wg_log(s, WG_LOG_WARN, "%s: cookie of a session from %s refused (allow-roaming is false)", c->peer,
 		       s->client_addr);
 		refuse(c, "401 Unauthorized", "session cookie presented from another address");

@@ -14,6 +14,11 @@ struct wg_session;
  * bytes that followed the request. */
 void wg_tunnel_connect(struct wg_conn *c, const struct wg_http_request *req, const uint8_t *extra,
 		       size_t extra_len);
+/* The answer to a CONNECT that waited (the cluster store adopting its
+ * session, cluster.h): with s, the tunnel goes up as for any reconnect;
+ * without, the CONNECT is refused with status and why, and the connection
+ * closes. */
+void wg_tunnel_connect_resume(struct wg_conn *c, struct wg_session *s, const char *status, const char *why);
 /* Consumes the complete CSTP frames at the start of buf. Returns the bytes
  * consumed (a partial frame is left for the caller to keep), or -1 when the
  * connection must close (reason logged). */

@@ -15,7 +15,7 @@
 
 #include "net/addr_count.h"
 #include "login/auth.h"
-#include "login/ban.h"
+#include "net/ban.h"
 #include "net/conn.h"
 #include "hashmap.h"
 #include "util/hex.h"

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "login/ban.h"
+#include "net/ban.h"
 
 static const struct wg_ban_limits lim = {.failures = 3, .window_s = 60, .ban_s = 100, .max_entries = 8};
 

@@ -1,6 +1,6 @@
 /* The ban table: a hash table from a 16-byte client key (client_key.h: an
  * IPv4 address, or an IPv6 prefix) to a small entry. */
-#include "login/ban.h"
+#include "net/ban.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,0 +1,17 @@
+/* wolfguardctl's --cluster commands (cluster_ctl.c). */
+#ifndef WG_CLUSTER_CTL_H
+#define WG_CLUSTER_CTL_H
+
+#include <stdbool.h>
+
+struct wg_ctl_cluster {
+	const char *addr;     /* IP:PORT, [IPV6]:PORT, unix:/path */
+	const char *prefix;   /* "wg:" */
+	const char *user;     /* ACL user or NULL */
+	const char *password; /* NULL: no AUTH */
+};
+
+/* status or sessions; returns the exit status (0, 2 usage, 3 unreachable). */
+int wg_ctl_cluster(const struct wg_ctl_cluster *o, const char *cmd, bool as_json);
+
+#endif
