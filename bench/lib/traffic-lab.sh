@@ -1,0 +1,90 @@
+# shellcheck shell=bash
+# The traffic lab: tests/e2e/lib.sh's namespaces (client, server, LAN) with
+# what wolfguard-bench --traffic needs on top. Sourced, after
+# tests/e2e/lib.sh, by bench/capacity.sh and tests/e2e/tests-bench-traffic.sh.
+#   - a pool big enough for 1000 sessions (POOL_NET is set before lab_up);
+#   - TRAFFIC_SRC_NET: extra client addresses in the client namespace, so
+#     sessions come from many sources (wolfguard's workers steer by source
+#     address: from one address every session would land on one worker);
+#   - the servers started with the lab's configuration plus no session
+#     limits (ocserv's max-clients, wolfguard's per-address cap on logins);
+#   - wolfguard-bench-sink in the LAN namespace, and the bench in the
+#     client namespace aimed at it.
+
+TRAFFIC_POOL=10.8.0.0/21           # 2046 addresses
+TRAFFIC_SRC_NET=198.51.100.64/27   # 30 client sources: .65 - .94
+TRAFFIC_SINK_PORT=9000
+BENCH_BIN=${BENCH_BIN:-$TOP/build/tools/wolfguard-bench}
+SINK_BIN=${SINK_BIN:-$TOP/build/tools/wolfguard-bench-sink}
+SINK_PID=
+
+# Before lab_up: the pool the servers lease from and the LAN routes back.
+traffic_pool() { POOL_NET=$TRAFFIC_POOL; }
+
+# After lab_up: the extra client source addresses.
+traffic_sources_up() {
+	local i
+	for ((i = 65; i <= 94; i++)); do
+		ip -n "$NS_CLI" addr add "198.51.100.$i/24" dev eth0 2>/dev/null || return 1
+	done
+}
+
+# traffic_server_start ocserv|wolfguard [WORKERS]: the lab's server without
+# session limits, logging little (1000 sessions).
+traffic_server_start() {
+	local kind=$1 workers=${2:-1} f
+	case "$kind" in
+	ocserv)
+		ocserv_lab_conf "$RUN/ocserv.conf"
+		sed -i -e '/^max-clients =/d' -e '/^max-same-clients =/d' -e '/^log-level =/d' "$RUN/ocserv.conf"
+		printf 'max-clients = 0\nmax-same-clients = 0\nlog-level = 1\n' >>"$RUN/ocserv.conf"
+		server_launch ocserv ocserv -f -c "$RUN/ocserv.conf"
+		server_wait_ready
+		;;
+	wolfguard)
+		wolfguard_conf false
+		f=$RUN/conf.d/00-server.json
+		jq --argjson n "$workers" '.server += {workers: $n, "log-level": "notice", "max-unauthenticated": 100000,
+			"max-unauthenticated-per-address": 100000}' "$f" >"$f.new" && mv "$f.new" "$f" || return 1
+		echo '{"plugin": "log-stderr", "options": {"level": "notice"}}' >"$RUN/conf.d/10-log-stderr.json"
+		server_start_wolfguard false || return 1
+		[ "$workers" = 1 ] || wait_for 90 grep -q "$workers workers serving" "$RUN/server.log"
+		;;
+	*)
+		log "traffic_server_start: unknown server $kind"
+		return 1
+		;;
+	esac
+}
+
+# The sink in the LAN namespace; its totals go to $RUN/sink.log on stop.
+sink_start() {
+	[ -x "$SINK_BIN" ] || { log "$SINK_BIN missing (scripts/build.sh release)"; return 1; }
+	: >"$RUN/sink.log"
+	ip netns exec "$NS_LAN" "$SINK_BIN" --port "$TRAFFIC_SINK_PORT" >>"$RUN/sink.log" 2>&1 &
+	SINK_PID=$!
+	wait_for 30 grep -q listening "$RUN/sink.log" || { log "the sink did not start: $(cat "$RUN/sink.log")"; return 1; }
+}
+
+sink_stop() {
+	[ -n "$SINK_PID" ] || return 0
+	kill -TERM "$SINK_PID" 2>/dev/null
+	wait "$SINK_PID" 2>/dev/null
+	SINK_PID=
+}
+
+# bench_traffic OUT [bench options...]: the bench in the client namespace
+# against the running server, its output (table, then one JSON line) in
+# OUT, its progress in OUT.err; the bench's exit status. Bounded by
+# timeout: the ramp, --seconds and the report rounds, generously.
+bench_traffic() {
+	local out=$1
+	shift
+	[ -x "$BENCH_BIN" ] || { log "$BENCH_BIN missing (scripts/build.sh release)"; return 1; }
+	in_ns "$NS_CLI" timeout --kill-after=10 "${BENCH_TIMEOUT:-900}" "$BENCH_BIN" --server "$SRV_ADDR:443" \
+		--src "$CLI_ADDR/32" --user alice --password secret1 --traffic --sink "$LAN_ADDR:$TRAFFIC_SINK_PORT" \
+		--server-pid "$SERVER_PID" "$@" >"$out" 2>"$out.err"
+}
+
+# The JSON line of a bench output file.
+bench_json() { grep '^{' "$1" | tail -n 1; }
