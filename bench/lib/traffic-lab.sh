@@ -14,9 +14,12 @@
 TRAFFIC_POOL=10.8.0.0/21           # 2046 addresses
 TRAFFIC_SRC_NET=198.51.100.64/27   # 30 client sources: .65 - .94
 TRAFFIC_SINK_PORT=9000
-BENCH_BIN=${BENCH_BIN:-$TOP/build/tools/wolfguard-bench}
-SINK_BIN=${SINK_BIN:-$TOP/build/tools/wolfguard-bench-sink}
 SINK_PID=
+
+# The bench and the sink of the build wolfguard comes from ($BENCH_BIN,
+# $SINK_BIN override).
+bench_bin() { echo "${BENCH_BIN:-$(dirname "$(wolfguard_bin)")/../tools/wolfguard-bench}"; }
+sink_bin() { echo "${SINK_BIN:-$(dirname "$(wolfguard_bin)")/../tools/wolfguard-bench-sink}"; }
 
 # Before lab_up: the pool the servers lease from and the LAN routes back.
 traffic_pool() { POOL_NET=$TRAFFIC_POOL; }
@@ -59,9 +62,11 @@ traffic_server_start() {
 
 # The sink in the LAN namespace; its totals go to $RUN/sink.log on stop.
 sink_start() {
-	[ -x "$SINK_BIN" ] || { log "$SINK_BIN missing (scripts/build.sh release)"; return 1; }
+	local bin
+	bin=$(sink_bin)
+	[ -x "$bin" ] || { log "$bin missing (scripts/build.sh release)"; return 1; }
 	: >"$RUN/sink.log"
-	ip netns exec "$NS_LAN" "$SINK_BIN" --port "$TRAFFIC_SINK_PORT" >>"$RUN/sink.log" 2>&1 &
+	ip netns exec "$NS_LAN" "$bin" --port "$TRAFFIC_SINK_PORT" >>"$RUN/sink.log" 2>&1 &
 	SINK_PID=$!
 	wait_for 30 grep -q listening "$RUN/sink.log" || { log "the sink did not start: $(cat "$RUN/sink.log")"; return 1; }
 }
@@ -78,12 +83,47 @@ sink_stop() {
 # OUT, its progress in OUT.err; the bench's exit status. Bounded by
 # timeout: the ramp, --seconds and the report rounds, generously.
 bench_traffic() {
-	local out=$1
+	local out=$1 bin
 	shift
-	[ -x "$BENCH_BIN" ] || { log "$BENCH_BIN missing (scripts/build.sh release)"; return 1; }
-	in_ns "$NS_CLI" timeout --kill-after=10 "${BENCH_TIMEOUT:-900}" "$BENCH_BIN" --server "$SRV_ADDR:443" \
+	bin=$(bench_bin)
+	[ -x "$bin" ] || { log "$bin missing (scripts/build.sh release)"; return 1; }
+	in_ns "$NS_CLI" timeout --kill-after=10 "${BENCH_TIMEOUT:-900}" "$bin" --server "$SRV_ADDR:443" \
 		--src "$CLI_ADDR/32" --user alice --password secret1 --traffic --sink "$LAN_ADDR:$TRAFFIC_SINK_PORT" \
 		--server-pid "$SERVER_PID" "$@" >"$out" 2>"$out.err"
+}
+
+# tun_counters_up / tun_counters: nft counters in the server namespace of
+# the sink's datagrams forwarded between the TUN side and the LAN link:
+# "up_packets up_bytes down_packets down_bytes" (bytes: IP lengths). The
+# table is the lab's ("inet lab", with its tcp443/udp443 counters for
+# nft_count), removed by server_stop.
+tun_counters_up() {
+	nft_clear
+	in_ns "$NS_SRV" nft -f - <<NFT
+table inet lab {
+	counter to_lan { }
+	counter from_lan { }
+	counter tcp443 { }
+	counter udp443 { }
+	chain input {
+		type filter hook input priority 0;
+		tcp dport 443 counter name tcp443
+		udp dport 443 counter name udp443
+	}
+	chain forward {
+		type filter hook forward priority 0;
+		iifname != "lan0" oifname "lan0" udp dport $TRAFFIC_SINK_PORT counter name to_lan
+		iifname "lan0" oifname != "lan0" udp sport $TRAFFIC_SINK_PORT counter name from_lan
+	}
+}
+NFT
+}
+tun_counters() {
+	local c
+	for c in to_lan from_lan; do
+		in_ns "$NS_SRV" nft list counter inet lab "$c" | awk '/packets/ {printf "%s %s ", $2, $4}'
+	done
+	echo
 }
 
 # The JSON line of a bench output file.

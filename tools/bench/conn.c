@@ -132,6 +132,13 @@ static int flush(struct wgb_conn *c)
 	char e[200];
 	int r;
 
+	if (!c->wbuf && c->slen) {
+		/* The data frames gathered go as one write. */
+		c->wbuf = c->sbuf;
+		c->wlen = c->slen;
+		c->sbuf = NULL;
+		c->slen = 0;
+	}
 	if (!c->wbuf)
 		return 1;
 	errno = 0;
@@ -140,14 +147,8 @@ static int flush(struct wgb_conn *c)
 		free(c->wbuf);
 		c->wbuf = NULL;
 		c->wlen = 0;
-		if (c->slen) {
-			/* The data frames gathered meanwhile go next, as one write. */
-			c->wbuf = c->sbuf;
-			c->wlen = c->slen;
-			c->sbuf = NULL;
-			c->slen = 0;
-			return flush(c);
-		}
+		if (c->slen)
+			return flush(c); /* what was gathered meanwhile */
 		if (want(c, EV_READ) < 0) {
 			wgb_conn_fail(c, 0, "event_add failed");
 			return -1;

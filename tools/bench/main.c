@@ -49,7 +49,8 @@ static void usage(FILE *f)
 		"      --cstp              data over CSTP (TLS) instead of DTLS\n"
 		"      --rate PPS          packets per second per session (default 0: as fast as the\n"
 		"                          echoes allow, --window packets in flight per session)\n"
-		"      --window N          closed loop: packets in flight per session (default 8)\n"
+		"      --window N          closed loop: packets in flight per session (default: 256 in all,\n"
+		"                          shared by the sessions, 2 to 64 each)\n"
 		"      --seconds S         sending time (default 10)\n"
 		"      --packets N         per session, then stop (default 0: no limit)\n"
 		"      --size BYTES        IP packet size (default 1200; 52..1400)\n"
@@ -310,7 +311,6 @@ int main(int argc, char **argv)
 	cfg.idle_s = 10;
 	cfg.label = "";
 	inet_pton(AF_INET, "192.0.2.1", &cfg.data_dst);
-	cfg.window = 8;
 	cfg.traffic_s = 10;
 	cfg.size = 1200;
 	cfg.drain_ms = 1000;
@@ -369,6 +369,10 @@ int main(int argc, char **argv)
 		/* Tells this run's echoes and reports from a previous run's. */
 		cfg.run_id = (uint32_t)getpid() ^ (uint32_t)wgb_now_us();
 		cfg.offer_dtls = 1;
+		/* As fast as possible, but not a flood: a few hundred packets in
+		 * flight in all (a TUN queue is 500 deep), at least 2 each. */
+		if (!cfg.window)
+			cfg.window = cfg.sessions >= 128 ? 2 : cfg.sessions >= 4 ? 256 / cfg.sessions : 64;
 	}
 	cfg.login.host = cfg.host;
 	if (cfg.server_pid && kill(cfg.server_pid, 0) < 0) {

@@ -12,6 +12,7 @@
  *     index (1 = all equal, 1/n = one session has everything). */
 #include "bench.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -45,6 +46,15 @@ static struct spread spread_of(double *v, size_t n)
 	return s;
 }
 
+/* A share as a percentage, "-" when it could not be measured (< 0). */
+static const char *pct(double v, char *buf)
+{
+	if (v < 0)
+		return "-";
+	snprintf(buf, 32, "%.4f%%", v * 100);
+	return buf;
+}
+
 uint64_t wgb_traffic_rx_total(const struct wgb_sess_traffic *sess, unsigned n)
 {
 	uint64_t t = 0;
@@ -68,6 +78,7 @@ void wgb_traffic_report(const struct wgb_result *res, FILE *table, FILE *json)
 	double *up = calloc(cfg->sessions ? cfg->sessions : 1, sizeof(double));
 	double *down = calloc(cfg->sessions ? cfg->sessions : 1, sizeof(double));
 	struct spread fu = {0, 0, 0, 0}, fd = {0, 0, 0, 0};
+	char b1[32], b2[32], b3[32];
 
 	for (unsigned i = 0; ss && i < cfg->sessions; i++) {
 		const struct wgb_sess_traffic *s = &ss[i];
@@ -117,8 +128,8 @@ void wgb_traffic_report(const struct wgb_result *res, FILE *table, FILE *json)
 	fprintf(table, "  %-40s %llu / %llu / %llu / %llu\n", "packets sent / sink got / echoed / back",
 		(unsigned long long)tx, (unsigned long long)srx, (unsigned long long)stx, (unsigned long long)rx);
 	fprintf(table, "  %-40s %.4f / %.4f\n", "goodput client->LAN / LAN->client Gb/s", up_gbps, down_gbps);
-	fprintf(table, "  %-40s %.4f%% / %.4f%% (round trip %.4f%%; %u of %u reported)\n", "loss client->LAN / LAN->client",
-		loss_up * 100, loss_down * 100, loss_rt * 100, reported, active);
+	fprintf(table, "  %-40s %s / %s (round trip %s; %u of %u sessions reported by the sink)\n",
+		"loss client->LAN / LAN->client", pct(loss_up, b1), pct(loss_down, b2), pct(loss_rt, b3), reported, active);
 	fprintf(table, "  %-40s %.3f / %.3f / %.3f (Jain %.3f)\n", "per session Mb/s up min/median/max", fu.min, fu.median,
 		fu.max, fu.jain);
 	fprintf(table, "  %-40s %.3f / %.3f / %.3f (Jain %.3f)\n", "per session Mb/s down min/median/max", fd.min,
