@@ -7,7 +7,9 @@
  *   - control port (port + 1): a report request is answered with what was
  *     counted for that run and session (traffic_wire.h), so the bench can
  *     tell loss on the way in from loss on the way back.
- * Not ours (bad magic, short) is dropped and counted. On SIGTERM/SIGINT
+ * "Echoed" counts what was handed to sendmmsg; what the socket refused
+ * is counted apart ("echoes refused"): the bench sees it as LAN->client
+ * loss. Not ours (bad magic, short) is dropped and counted. On SIGTERM/SIGINT
  * it prints its totals and exits 0. One thread, blocking recvmmsg and
  * sendmmsg in batches: the sink should cost less than the server. */
 #include "traffic_wire.h"
