@@ -12,6 +12,7 @@
 #     client namespace aimed at it.
 
 TRAFFIC_POOL=10.8.0.0/21           # 2046 addresses
+# shellcheck disable=SC2034 # used by the scripts that source this file
 TRAFFIC_SRC_NET=198.51.100.64/27   # 30 client sources: .65 - .94
 TRAFFIC_SINK_PORT=9000
 SINK_PID=
@@ -22,6 +23,7 @@ bench_bin() { echo "${BENCH_BIN:-$(dirname "$(wolfguard_bin)")/../tools/wolfguar
 sink_bin() { echo "${SINK_BIN:-$(dirname "$(wolfguard_bin)")/../tools/wolfguard-bench-sink}"; }
 
 # Before lab_up: the pool the servers lease from and the LAN routes back.
+# shellcheck disable=SC2034 # POOL_NET is tests/e2e/lib.sh's
 traffic_pool() { POOL_NET=$TRAFFIC_POOL; }
 
 # After lab_up: the extra client source addresses.
