@@ -57,6 +57,18 @@ RESULTS=$RUN/capacity.jsonl
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 note "$(nproc) CPUs, load $LOAD_START, runs in $RUN"
 
+# drops NS: "udp_rcvbuf_errors udp_sndbuf_errors tun_tx_dropped" of a namespace (where
+# datagrams are lost when a reader falls behind: a UDP socket's receive
+# buffer, a TUN queue the server does not read fast enough).
+drops() {
+	local u t
+	# shellcheck disable=SC2016 # awk's own $fields
+	u=$(ip netns exec "$1" awk '$1 == "Udp:" && !h {for (i = 1; i <= NF; i++) c[$i] = i; h = 1; next}
+		$1 == "Udp:" {print $c["RcvbufErrors"], $c["SndbufErrors"]}' /proc/net/snmp)
+	t=$(ip -n "$1" -j -s link show type tun 2>/dev/null | jq '[.[].stats64.tx.dropped] | add // 0')
+	echo "${u:-0 0} ${t:-0}"
+}
+
 # run_one CONFIG SESSIONS: a fresh server, one bench run, its JSON line.
 run_one() {
 	local cfg=$1 n=$2 kind workers=1 out=$RUN/$1-$2.out rc
@@ -68,9 +80,15 @@ run_one() {
 	esac
 	note "=== $cfg, $n sessions"
 	traffic_server_start "$kind" "$workers" >&2 || { note "$cfg did not start"; return 1; }
+	local d0s d0c d1s d1c
+	d0s=$(drops "$NS_SRV") d0c=$(drops "$NS_CLI")
 	BENCH_TIMEOUT=$((n / 2 + 300 + SECS)) bench_traffic "$out" -n "$n" -c 32 --src "$TRAFFIC_SRC_NET" \
 		--setup-timeout $((n / 2 + 240)) --conn-timeout 120 --settle 3 --seconds "$SECS" --label "$cfg-$n" "${EXTRA[@]}"
 	rc=$?
+	d1s=$(drops "$NS_SRV") d1c=$(drops "$NS_CLI")
+	# shellcheck disable=SC2086 # three numbers each
+	set -- $d0s $d1s $d0c $d1c
+	note "drops during the run: server UDP receive/send buffers $(($4 - $1))/$(($5 - $2)), server TUN queues $(($6 - $3)), client UDP receive/send buffers $((${10} - $7))/$((${11} - $8))"
 	[ $rc = 0 ] || note "bench exit status $rc (3: not every session held): $(tail -n 2 "$out.err" | tr '\n' ' ')"
 	grep -E '^  (established|failed|traffic|packets|goodput|loss|per session|server CPU  |bench CPU)' "$out" >&2
 	if [ -n "$(bench_json "$out")" ]; then
