@@ -9,7 +9,7 @@
 #
 # lanes_two_paths  --lanes 2 --lane-bind eth0 --lane-bind eth1: each lane's packets
 #                  go over its own path (the links' packet counters); path B dies
-#                  (netem loss 100% both ways) in the middle of a download: lane 1
+#                  (nft drops all on both ends) in the middle of a download: lane 1
 #                  leaves the rotation, the download completes over path A, the
 #                  session stays; path B comes back: lane 1 rejoins and carries
 #                  packets over path B again
@@ -27,6 +27,11 @@ lanes_path_b_up() {
 	ip -n "$NS_CLI" link add eth1 type veth peer name pathb netns "$NS_SRV" &&
 		ip -n "$NS_CLI" addr add "$PATHB_CLI/24" dev eth1 && ip -n "$NS_SRV" addr add "$PATHB_SRV/24" dev pathb &&
 		ip -n "$NS_CLI" link set eth1 up && ip -n "$NS_SRV" link set pathb up &&
+		# The server's UDP sockets are not bound to an address: their
+		# answers over pathb must come from SRV_ADDR, the address the
+		# client's connected sockets expect (one public address, as a
+		# server behind two routers has), not from pathb's own.
+		ip -n "$NS_SRV" route replace 192.0.2.0/24 dev pathb src "$SRV_ADDR" &&
 		ip -n "$NS_CLI" route add "$SRV_ADDR/32" dev eth1 table 100 &&
 		ip -n "$NS_CLI" rule add from "$PATHB_CLI" table 100
 }
@@ -40,13 +45,13 @@ lanes_path_b_down() {
 }
 
 # Both directions of both paths through a token bucket of RATE Mbit/s
-# (2 ms of queue), so a transfer lasts long enough to be cut, and each
-# path's share can be seen.
-lanes_paths_shape() { # RATE
+# with QUEUE ms of queue (default 2), so a transfer lasts long enough to be
+# cut, and each path's share can be seen.
+lanes_paths_shape() { # RATE [QUEUE]
 	local dev
 	for dev in "$NS_CLI:eth0" "$NS_CLI:eth1" "$NS_SRV:cli1" "$NS_SRV:pathb"; do
 		ip -n "${dev%%:*}" link show "${dev#*:}" >/dev/null 2>&1 || continue
-		ip netns exec "${dev%%:*}" tc qdisc replace dev "${dev#*:}" root tbf rate "${1}mbit" burst 64kb latency 2ms ||
+		ip netns exec "${dev%%:*}" tc qdisc replace dev "${dev#*:}" root tbf rate "${1}mbit" burst 64kb latency "${2:-2}ms" ||
 			return 1
 	done
 }
@@ -58,14 +63,23 @@ lanes_paths_unshape() {
 	return 0
 }
 
-# Path B dies both ways (every packet lost, the links stay up), or lives.
-lanes_path_b_loss() { # on|off
-	local dev
-	for dev in "$NS_CLI:eth1" "$NS_SRV:pathb"; do
+# Path B dies both ways (nft drops every packet on its two ends; the links
+# stay up, as when a radio path fades), or lives again.
+lanes_path_b_cut() { # on|off
+	local ns dev
+	for ns in "$NS_CLI:eth1" "$NS_SRV:pathb"; do
+		dev=${ns#*:} ns=${ns%%:*}
 		if [ "$1" = on ]; then
-			ip netns exec "${dev%%:*}" tc qdisc replace dev "${dev#*:}" root netem loss 100% || return 1
+			in_ns "$ns" nft add table inet pathbcut &&
+				in_ns "$ns" nft add chain inet pathbcut in '{ type filter hook input priority -10; }' &&
+				in_ns "$ns" nft add chain inet pathbcut out '{ type filter hook output priority -10; }' &&
+				in_ns "$ns" nft add chain inet pathbcut forw '{ type filter hook forward priority -10; }' &&
+				in_ns "$ns" nft add rule inet pathbcut in iifname "$dev" drop &&
+				in_ns "$ns" nft add rule inet pathbcut out oifname "$dev" drop &&
+				in_ns "$ns" nft add rule inet pathbcut forw iifname "$dev" drop &&
+				in_ns "$ns" nft add rule inet pathbcut forw oifname "$dev" drop || return 1
 		else
-			ip netns exec "${dev%%:*}" tc qdisc del dev "${dev#*:}" root 2>/dev/null
+			in_ns "$ns" nft delete table inet pathbcut 2>/dev/null
 		fi
 	done
 	return 0
@@ -90,6 +104,14 @@ lanes_kill_tree() { # PID
 }
 
 LANES_PATHS_JOB=
+# alice's lane K comes from IPv4 address ADDR ("[::ffff:ADDR]:port" on the
+# dual-stack socket, "ADDR:port" on an IPv4 one).
+lane_peer_is() { # K ADDR
+	local peer
+	peer=$(lane_field alice "$1" peer)
+	[[ $peer == "[::ffff:$2]:"* || $peer == "$2:"* ]]
+}
+
 test_lanes_two_paths() {
 	LANES_PATHS_JOB=
 	lanes_two_paths_run
@@ -98,6 +120,7 @@ test_lanes_two_paths() {
 		lanes_kill_tree "$LANES_PATHS_JOB"
 		wait "$LANES_PATHS_JOB" 2>/dev/null
 	fi
+	lanes_path_b_cut off
 	lanes_paths_unshape
 	lanes_path_b_down
 	return $rc
@@ -113,8 +136,8 @@ lanes_two_paths_run() {
 		fail "wolfguard-client --lanes 2 --lane-bind eth0 --lane-bind eth1 did not connect" || return 1
 	wait_for 30 lanes_alive_is alice 2 || fail "not 2 lanes alive: $(lanes_of alice)" || return 1
 	# The server sees each lane from its path's address.
-	[[ $(lane_field alice 0 peer) == "$CLI_ADDR:"* ]] || fail "lane 0 not over path A: $(lanes_of alice)" || return 1
-	[[ $(lane_field alice 1 peer) == "$PATHB_CLI:"* ]] || fail "lane 1 not over path B: $(lanes_of alice)" || return 1
+	lane_peer_is 0 "$CLI_ADDR" || fail "lane 0 not over path A: $(lanes_of alice)" || return 1
+	lane_peer_is 1 "$PATHB_CLI" || fail "lane 1 not over path B: $(lanes_of alice)" || return 1
 	local id a0 b0 cut_at iperf_pid
 	id=$(ctl_session_id alice)
 
@@ -128,12 +151,12 @@ lanes_two_paths_run() {
 
 	# Path B dies in the middle of a download: at 40 Mbit/s a path, 48 MB
 	# lasts seconds, and it must complete over path A alone.
-	lanes_paths_shape 40 || fail "tc tbf failed" || return 1
+	lanes_paths_shape 40 50 || fail "tc tbf failed" || return 1
 	b0=$(lanes_link_packets eth1)
 	lanes_iperf "$NS_CLI" 8 48 -R &
 	iperf_pid=$! LANES_PATHS_JOB=$!
 	wait_for 30 lanes_link_moved eth1 "$b0" 300 || fail "the download does not use path B" || return 1
-	lanes_path_b_loss on || fail "tc netem failed" || return 1
+	lanes_path_b_cut on || fail "nft failed" || return 1
 	cut_at=$(date +%s)
 	wait_for 30 lane_alive_is alice 1 false || fail "lane 1 did not leave the rotation: $(lanes_of alice)" || return 1
 	lane_alive_is alice 0 true || fail "lane 0 left too: $(lanes_of alice)" || return 1
@@ -146,10 +169,10 @@ lanes_two_paths_run() {
 	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "no ping with path B dead" || return 1
 
 	# Path B comes back: lane 1 rejoins and carries packets over it again.
-	lanes_path_b_loss off
+	lanes_path_b_cut off
 	lanes_paths_unshape
 	wait_for 60 lane_alive_is alice 1 true || fail "lane 1 did not rejoin: $(lanes_of alice)" || return 1
-	[[ $(lane_field alice 1 peer) == "$PATHB_CLI:"* ]] || fail "lane 1 came back elsewhere: $(lanes_of alice)" || return 1
+	lane_peer_is 1 "$PATHB_CLI" || fail "lane 1 came back elsewhere: $(lanes_of alice)" || return 1
 	b0=$(lanes_link_packets eth1)
 	lanes_iperf "$NS_CLI" 16 32 -R || fail "download after path B came back failed" || return 1
 	lanes_link_moved eth1 "$b0" 2000 || fail "path B moved $(($(lanes_link_packets eth1) - b0)) packets after it came back" ||
