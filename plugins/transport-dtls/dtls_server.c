@@ -20,8 +20,11 @@
  * Lifetime: a link is detached from the maps at once when it dies, but freed
  * only when no callback into the core is running on it (busy), so the core
  * may close a link from inside on_packet or on_up. Not thread-safe: one
- * server belongs to one event loop. Timers and the socket's readiness come
- * from the host's table (timer_add, fd_watch). */
+ * server belongs to one event loop. The socket, its bursts and send batch,
+ * the record I/O, the handshake timer and that lifetime rule are
+ * plugins/lib-dtls/dtls_assoc.c, shared with transport-lanes; this file is
+ * what openconnect's DTLS 1.2 adds (App-ID demux, cookies, shares, legacy
+ * resumption, the CSTP type byte). */
 #include "dtls_server.h"
 
 #include <wolfguard/cstp_wire.h>

@@ -1,4 +1,7 @@
-/* The lanes' UDP socket and its DTLS 1.3 associations (see lane_link.h). */
+/* The lanes' UDP socket and its DTLS 1.3 associations (see lane_link.h).
+ * The socket, record I/O, handshake timer and link lifetime are
+ * plugins/lib-dtls/dtls_assoc.c, shared with transport-dtls; this file is
+ * what lanes add: CID and PSK-identity demux, moves, per-owner counts. */
 #include "lane_link.h"
 
 #include <stdio.h>
