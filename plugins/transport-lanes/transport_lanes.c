@@ -42,14 +42,6 @@ struct lanes_plugin {
 	struct wg_lane_totals totals[WG_LANES_MAX];
 };
 
-static uint64_t now_us(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000 + (uint64_t)t.tv_nsec / 1000;
-}
-
 /* ---- the lane server's callbacks ------------------------------------------- */
 
 static void *cb_lookup(void *arg, const uint8_t sid[WG_LANE_SID_LEN], unsigned lane, uint8_t psk[WG_LANE_PSK_LEN])
@@ -61,27 +53,6 @@ static void *cb_lookup(void *arg, const uint8_t sid[WG_LANE_SID_LEN], unsigned l
 		return NULL;
 	memcpy(psk, ls->psk[lane], WG_LANE_PSK_LEN);
 	return ls;
-}
-
-static void cb_up(void *arg, void *owner, unsigned lane, struct wg_lane_link *link)
-{
-	(void)arg;
-	wg_lane_set_link_up(owner, lane, link, now_us());
-}
-
-static void cb_record(void *arg, void *owner, unsigned lane, struct wg_lane_link *link, const uint8_t *rec,
-		      size_t len)
-{
-	(void)arg;
-	(void)link;
-	wg_lane_set_record(owner, lane, rec, len, now_us());
-}
-
-static void cb_closed(void *arg, void *owner, unsigned lane, struct wg_lane_link *link, const char *why)
-{
-	(void)arg;
-	(void)why;
-	wg_lane_set_link_closed(owner, lane, link);
 }
 
 static void cb_burst(void *arg, bool begin)
@@ -99,9 +70,9 @@ static void cb_burst(void *arg, bool begin)
 
 static const struct wg_lane_server_cb callbacks = {
 	.lookup = cb_lookup,
-	.on_up = cb_up,
-	.on_record = cb_record,
-	.on_closed = cb_closed,
+	.on_up = wg_lane_set_cb_up,
+	.on_record = wg_lane_set_cb_record,
+	.on_closed = wg_lane_set_cb_closed,
 	.on_burst = cb_burst,
 };
 
@@ -116,7 +87,7 @@ static void tick_one(const void *key, void *value, void *arg)
 static void on_tick(void *arg)
 {
 	struct lanes_plugin *p = arg;
-	uint64_t now = now_us();
+	uint64_t now = wg_lane_now_us();
 
 	/* A tick only closes links or tells the host of liveness; neither
 	 * ends a session, so the table does not change under the walk. */

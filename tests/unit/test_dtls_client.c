@@ -58,6 +58,16 @@ static unsigned int psk13(WOLFSSL *ssl, const char *hint, char *id, unsigned int
 	return psk12(ssl, hint, id, id_max, key, key_max);
 }
 
+int tdc_loopback_socket(void)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	return fd;
+}
+
 void tdc_open(struct tdc *c, const char *ip, uint16_t port, bool dtls13, const char *suites)
 {
 	struct sockaddr_storage ss = {0}, me;

@@ -31,6 +31,9 @@ struct tdc {
 	const char *tls13_suite; /* DTLS 1.3: the suite the key is for */
 };
 
+/* A non-blocking UDP socket on 127.0.0.1, its port chosen by the kernel:
+ * the socket of the server under test. */
+int tdc_loopback_socket(void);
 /* The socket to ip:port and a context of suites with our I/O; the test
  * sets more on c->ctx, then calls tdc_psk (optional) and tdc_start. */
 void tdc_open(struct tdc *c, const char *ip, uint16_t port, bool dtls13, const char *suites);

@@ -104,9 +104,7 @@ static const struct wg_lane_server_cb callbacks = {
 
 static void setup(void)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	struct wg_lane_server_limits lim = {.max_handshakes = 64, .timeout_ms = 10000};
-	int fd;
 
 	memset(&fx, 0, sizeof(fx));
 	fx.base = host_loop_init(&fx.host);
@@ -118,10 +116,7 @@ static void setup(void)
 		fx.a.psk[0][i] = (uint8_t)i, fx.a.psk[1][i] = (uint8_t)(i + 64);
 		fx.b.psk[0][i] = (uint8_t)(i + 128), fx.b.psk[1][i] = (uint8_t)(i + 192);
 	}
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	cr_assert_geq(fd, 0);
-	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	fx.srv = wg_lane_server_new(&fx.host, fd, &callbacks, NULL, &lim);
+	fx.srv = wg_lane_server_new(&fx.host, tdc_loopback_socket(), &callbacks, NULL, &lim);
 	cr_assert_not_null(fx.srv);
 	cr_assert_gt(wg_lane_server_port(fx.srv), 0);
 }

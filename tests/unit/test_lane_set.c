@@ -75,14 +75,6 @@ static void host_lane_input(struct wg_lane *l, uint32_t type, const uint8_t *p, 
 
 /* ---- the plugin's glue (as transport_lanes.c) ------------------------------------ */
 
-static uint64_t now_us(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000 + (uint64_t)t.tv_nsec / 1000;
-}
-
 static void *cb_lookup(void *arg, const uint8_t sid[WG_LANE_SID_LEN], unsigned lane, uint8_t psk[WG_LANE_PSK_LEN])
 {
 	(void)arg;
@@ -92,36 +84,14 @@ static void *cb_lookup(void *arg, const uint8_t sid[WG_LANE_SID_LEN], unsigned l
 	return &fx.ls;
 }
 
-static void cb_up(void *arg, void *owner, unsigned lane, struct wg_lane_link *link)
-{
-	(void)arg;
-	wg_lane_set_link_up(owner, lane, link, now_us());
-}
-
-static void cb_record(void *arg, void *owner, unsigned lane, struct wg_lane_link *link, const uint8_t *rec,
-		      size_t len)
-{
-	(void)arg;
-	(void)link;
-	wg_lane_set_record(owner, lane, rec, len, now_us());
-}
-
-static void cb_closed(void *arg, void *owner, unsigned lane, struct wg_lane_link *link, const char *why)
-{
-	(void)arg;
-	(void)why;
-	wg_lane_set_link_closed(owner, lane, link);
-}
-
 static const struct wg_lane_server_cb callbacks = {
-	.lookup = cb_lookup, .on_up = cb_up, .on_record = cb_record, .on_closed = cb_closed,
+	.lookup = cb_lookup, .on_up = wg_lane_set_cb_up, .on_record = wg_lane_set_cb_record,
+	.on_closed = wg_lane_set_cb_closed,
 };
 
 static void setup(void)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	struct wg_lane_server_limits lim = {.max_handshakes = 64, .timeout_ms = 10000};
-	int fd;
 
 	memset(&fx, 0, sizeof(fx));
 	fx.base = host_loop_init(&fx.host);
@@ -130,9 +100,7 @@ static void setup(void)
 	fx.host.lane_up = host_lane_up;
 	fx.host.lane_down = host_lane_down;
 	fx.host.lane_input = host_lane_input;
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	fx.srv = wg_lane_server_new(&fx.host, fd, &callbacks, NULL, &lim);
+	fx.srv = wg_lane_server_new(&fx.host, tdc_loopback_socket(), &callbacks, NULL, &lim);
 	cr_assert_not_null(fx.srv);
 	fx.ls.host = &fx.host;
 	fx.ls.host_lane = (struct wg_lane *)&fx; /* opaque to the set */
@@ -211,20 +179,20 @@ static struct client cl[2];
  * until cond holds or ms pass. */
 static bool run_until(bool (*cond)(void), int ms)
 {
-	uint64_t t0 = now_us(), next_tick = t0;
+	uint64_t t0 = wg_lane_now_us(), next_tick = t0;
 
 	for (;;) {
 		event_base_loop(fx.base, EVLOOP_NONBLOCK);
-		if (now_us() >= next_tick) {
-			wg_lane_set_tick(&fx.ls, now_us());
-			next_tick = now_us() + wg_lane_check_ms(&fx.ls.cfg) * 1000;
+		if (wg_lane_now_us() >= next_tick) {
+			wg_lane_set_tick(&fx.ls, wg_lane_now_us());
+			next_tick = wg_lane_now_us() + wg_lane_check_ms(&fx.ls.cfg) * 1000;
 		}
 		client_pump(&cl[0]);
 		client_pump(&cl[1]);
 		event_base_loop(fx.base, EVLOOP_NONBLOCK);
 		if (cond())
 			return true;
-		if (now_us() - t0 >= (uint64_t)ms * 1000)
+		if (wg_lane_now_us() - t0 >= (uint64_t)ms * 1000)
 			return false;
 		usleep(1000);
 	}
