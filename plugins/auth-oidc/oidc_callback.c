@@ -84,17 +84,18 @@ int oidc_callback_parse(const char *query, size_t len, struct oidc_callback *out
 			which = 3, dst = out->error_description, cap = sizeof(out->error_description);
 		if (which >= 0) {
 			if (seen[which]) {
-				snprintf(why, whylen, "parameter \"%.17s\" given twice", query + i);
+				snprintf(why, whylen, "parameter \"%.*s\" given twice", (int)nlen, query + i);
 				return -1;
 			}
 			seen[which] = true;
 			if (pct_decode(val, vlen, dst, cap) < 0) {
-				snprintf(why, whylen, "parameter \"%.17s\" is not percent-encoded text of at most %zu bytes",
-					 query + i, cap - 1);
+				snprintf(why, whylen, "parameter \"%.*s\" is not percent-encoded text of at most %zu bytes",
+					 (int)nlen, query + i, cap - 1);
 				return -1;
 			}
 			if (!printable(dst, which >= 2)) {
-				snprintf(why, whylen, "parameter \"%.17s\" holds control or non-ASCII characters", query + i);
+				snprintf(why, whylen, "parameter \"%.*s\" holds control or non-ASCII characters", (int)nlen,
+					 query + i);
 				return -1;
 			}
 		} else if (nlen == 0 && end > i) {
