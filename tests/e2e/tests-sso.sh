@@ -90,8 +90,9 @@ test_sso_browser_login() { oidc_run _sso_browser_login; }
 
 # A forged state is refused (and the real one still works afterwards); a
 # browser that comes back after sso-timeout gets the login refused with the
-# reason, at the client's next step; a callback without code and state, and
-# one for another plugin's path, get 400/404.
+# reason, at the client's next step; so does a code the provider never gave
+# (refused by the provider at the exchange); a callback with two codes, and
+# a URL of no plugin, get 400/404.
 _sso_browser_refusals() {
 	local n code
 	server_stop
@@ -113,6 +114,13 @@ _sso_browser_refusals() {
 	grep 'login failed' "$RUN/server.log" | tail -n 1 |
 		grep -q 'auth-oidc: the browser came back 1[0-9] s after the login form, over sso-timeout (10 s)' ||
 		fail "the late browser's refusal does not say why: $(grep 'login failed' "$RUN/server.log" | tail -n 1)" || return 1
+
+	n=$(grep -c 'login failed' "$RUN/server.log")
+	sso_browser dwho bad_code
+	! sso_connect badcode || fail "a code the provider never gave got a tunnel" || return 1
+	wait_for 30 server_log_count_ge 'login failed' $((n + 1)) || fail "no 'login failed' line for the bad code" || return 1
+	grep 'login failed' "$RUN/server.log" | tail -n 1 | grep -q 'auth-oidc: the token endpoint refused the code: invalid_grant' ||
+		fail "the bad code's refusal does not say why: $(grep 'login failed' "$RUN/server.log" | tail -n 1)" || return 1
 
 	code=$(in_ns "$NS_CLI" curl -s -o /dev/null -w '%{http_code}' --max-time 30 --cacert "$RUN/ca.pem" \
 		--resolve "vpn.test:443:$SRV_ADDR" "https://vpn.test/+wolfguard+/auth-oidc/callback?code=x&code=y")

@@ -21,6 +21,8 @@
 #                refuse it), then the real one
 #   replay       calls the callback twice (the second must be refused)
 #   late         waits LATE_SECONDS before coming back to wolfguard
+#   bad_code     comes back with another code than the provider gave (the
+#                provider must refuse it at wolfguard's code exchange)
 # Everything goes to $LAB_RUN_DIR/oidc/browser.log; the callback URL is kept
 # in $LAB_RUN_DIR/oidc/callback-url (a later replay uses it).
 set -u
@@ -57,6 +59,10 @@ if [ "$MODE" = wrong_state ]; then
 	forged=$(echo "$cb" | sed 's/\([?&]\)state=[^&]*/\1state=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA/')
 	vpn -D "$jar.hf" -o /dev/null "$forged"
 	say "forged state: $(status "$jar.hf")"
+fi
+if [ "$MODE" = bad_code ]; then
+	cb=$(echo "$cb" | sed 's/\([?&]\)code=[^&]*/\1code=0000000000000000000000000000000000000000000000000000000000000000/')
+	say "changed the code: $cb"
 fi
 if [ "$MODE" = late ]; then
 	say "waiting $LATE_SECONDS s before coming back"
