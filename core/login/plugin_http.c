@@ -109,11 +109,9 @@ void wg_plugin_http_respond(struct wg_http_call *call, const char *status, const
 		c->close_after_flush = true;
 		wg_conn_http_reply(c, "500 Internal Server Error", NULL, NULL, NULL, 0);
 	} else {
-		/* A browser page: never cached, never framed. */
-		char extra[2048];
-		snprintf(extra, sizeof(extra), "Cache-Control: no-store\r\nX-Frame-Options: DENY\r\n%s",
-			 headers ? headers : "");
-		wg_conn_http_reply(c, status, content_type, extra, body, body_len);
+		/* The answer is never cached nor framed (wg_conn_http_reply's
+		 * own headers). */
+		wg_conn_http_reply(c, status, content_type, headers, body, body_len);
 	}
 	wg_conn_request_done(c);
 }
