@@ -173,8 +173,12 @@ void oidc_browser_prompt(struct oidc_plugin *p, struct login *l)
 	l->wants_prompt = false;
 	if (!p->authorization_endpoint[0] || !p->token_endpoint[0]) {
 		char why[OIDC_WHY_MAX + 64];
-		snprintf(why, sizeof(why), "the provider's discovery document gives no https authorization_endpoint "
-			 "and token_endpoint%s%.180s", p->last_error[0] ? ": " : "", p->last_error);
+		if (p->last_error[0])
+			snprintf(why, sizeof(why), "the provider's discovery document could not be fetched: %.200s",
+				 p->last_error);
+		else
+			snprintf(why, sizeof(why), "the provider's discovery document gives no https "
+				 "authorization_endpoint and token_endpoint");
 		oidc_refuse(p, a, "Login failed: the identity provider cannot be reached. Try again later.", why);
 		return;
 	}

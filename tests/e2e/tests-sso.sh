@@ -8,7 +8,7 @@
 # and follows the redirects (provider -> wolfguard's callback -> openconnect's
 # listener on localhost:29786). Nothing here fakes either end.
 
-WOLFGUARD_TESTS+=(sso_browser_login sso_browser_refusals sso_then_cert)
+WOLFGUARD_TESTS+=(sso_browser_login sso_browser_refusals sso_provider_unreachable sso_then_cert)
 
 SSO_CALLBACK=https://vpn.test/+wolfguard+/auth-oidc/callback
 # llng-conf.py registers it for the "wolfguard" client (and requires PKCE).
@@ -133,6 +133,48 @@ _sso_browser_refusals() {
 	server_alive || fail "the server died" || return 1
 }
 test_sso_browser_refusals() { oidc_run _sso_browser_refusals; }
+
+# The provider cannot be reached when the first browser login needs its
+# discovery document (its port drops SYNs): that login fails with the
+# reason once the fetch times out, the control socket answers meanwhile;
+# once the provider is back, the next login works.
+_sso_provider_unreachable() {
+	local n
+	server_stop
+	sso_conf '"jwks-refetch-interval": 0'
+	server_start wolfguard || fail "wolfguard did not start: $(tail -n 3 "$RUN/server.log" | tr '\n' ' ')" || return 1
+	in_ns "$NS_SRV" nft -f - <<NFT || fail "nft" || return 1
+table inet oidclab {
+	chain in {
+		type filter hook input priority 0;
+		tcp dport $OIDC_PORT drop
+	}
+}
+NFT
+	n=$(grep -c 'login failed' "$RUN/server.log")
+	sso_browser dwho normal
+	sso_connect down &
+	local bg=$!
+	wait_for 60 server_log_count_ge "fetching the provider's keys" 1 || fail "no fetch started" || return 1
+	oidc_ctl_json list >/dev/null || fail "the control socket did not answer during the fetch" || return 1
+	if grep -q "fetching the provider's keys failed" "$RUN/server.log"; then
+		fail "the fetch ended before the control socket was asked: it did not run during it"
+		return 1
+	fi
+	if wait "$bg"; then
+		fail "a browser login got a tunnel while the provider is unreachable"
+		return 1
+	fi
+	wait_for 30 server_log_count_ge 'login failed' $((n + 1)) || fail "no 'login failed' line" || return 1
+	grep 'login failed' "$RUN/server.log" | tail -n 1 |
+		grep -q "auth-oidc: the provider's discovery document could not be fetched: .*timed out" ||
+		fail "no clear refusal: $(grep 'login failed' "$RUN/server.log" | tail -n 1)" || return 1
+	in_ns "$NS_SRV" nft delete table inet oidclab
+	sso_browser dwho normal
+	sso_connect dwho || fail "dwho: no tunnel once the provider is back: $(sso_fail_detail dwho)" || return 1
+	server_alive || fail "the server died" || return 1
+}
+test_sso_provider_unreachable() { oidc_run _sso_provider_unreachable; }
 
 # A chain: the browser login first, then the client certificate (auth-cert,
 # user from the CN). dwho's browser login with dwho's certificate logs in;
