@@ -11,7 +11,11 @@
  * configured claims, so groups pick pools and reach policy scripts.
  *
  * The loop never waits: a login that needs the keys joins the one fetch in
- * flight and is answered from its completion. */
+ * flight and is answered from its completion.
+ *
+ * With browser-sso, a login without a bearer token goes through the user's
+ * browser instead (oidc_browser.c); the ID token it brings back is judged
+ * here like a bearer token, plus its nonce. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>

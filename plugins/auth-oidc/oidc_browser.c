@@ -233,7 +233,7 @@ static void page(struct oidc_plugin *p, struct wg_http_call *call, const char *s
 static void hand_over(struct oidc_plugin *p, struct wg_http_call *call, struct login *l)
 {
 	char blob[OIDC_BLOB_B64_MAX], enc_blob[3 * OIDC_BLOB_B64_MAX], enc_ret[3 * OIDC_URL_MAX];
-	char headers[4 * OIDC_BLOB_B64_MAX + 3 * OIDC_URL_MAX + 64], why[OIDC_WHY_MAX];
+	char headers[4 * OIDC_BLOB_B64_MAX + 3 * OIDC_URL_MAX + 64], why[OIDC_WHY_MAX] = "";
 
 	if (oidc_random_alnum(l->token) < 0 ||
 	    oidc_seal_token(l->dh_pubkey, l->token, blob, sizeof(blob), why, sizeof(why)) < 0 ||
