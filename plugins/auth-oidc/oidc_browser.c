@@ -383,6 +383,13 @@ void oidc_browser_http(void *state, struct wg_http_call *call, const char *path,
 		fail_browser(p, call, l, why);
 		return;
 	}
+	if (cb.iss[0] && strcmp(cb.iss, p->issuer) != 0) {
+		/* RFC 9207: the answer names who gave it; another provider's
+		 * answer (a mix-up) is not ours to exchange. */
+		snprintf(why, sizeof(why), "the redirect comes from issuer \"%.80s\", not \"%.80s\"", cb.iss, p->issuer);
+		fail_browser(p, call, l, why);
+		return;
+	}
 	if (cb.error[0]) {
 		snprintf(why, sizeof(why), "the provider refused the login: %.60s%s%.150s", cb.error,
 			 cb.error_description[0] ? ": " : "", cb.error_description);

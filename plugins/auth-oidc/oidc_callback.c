@@ -57,7 +57,7 @@ static bool printable(const char *s, bool spaces)
 
 int oidc_callback_parse(const char *query, size_t len, struct oidc_callback *out, char *why, size_t whylen)
 {
-	bool seen[4] = {false, false, false, false};
+	bool seen[5] = {false, false, false, false, false};
 	size_t i = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -82,6 +82,8 @@ int oidc_callback_parse(const char *query, size_t len, struct oidc_callback *out
 			which = 2, dst = out->error, cap = sizeof(out->error);
 		else if (nlen == 17 && memcmp(query + i, "error_description", 17) == 0)
 			which = 3, dst = out->error_description, cap = sizeof(out->error_description);
+		else if (nlen == 3 && memcmp(query + i, "iss", 3) == 0)
+			which = 4, dst = out->iss, cap = sizeof(out->iss);
 		if (which >= 0) {
 			if (seen[which]) {
 				snprintf(why, whylen, "parameter \"%.*s\" given twice", (int)nlen, query + i);
@@ -93,7 +95,7 @@ int oidc_callback_parse(const char *query, size_t len, struct oidc_callback *out
 					 (int)nlen, query + i, cap - 1);
 				return -1;
 			}
-			if (!printable(dst, which >= 2)) {
+			if (!printable(dst, which == 2 || which == 3)) {
 				snprintf(why, whylen, "parameter \"%.*s\" holds control or non-ASCII characters", (int)nlen,
 					 query + i);
 				return -1;
@@ -101,7 +103,7 @@ int oidc_callback_parse(const char *query, size_t len, struct oidc_callback *out
 		} else if (nlen == 0 && end > i) {
 			snprintf(why, whylen, "a parameter without a name");
 			return -1;
-		} /* anything else (iss, session_state, ...) is the provider's business */
+		} /* anything else (session_state, ...) is the provider's business */
 		i = end + 1;
 	}
 	if (!out->error[0] && (!out->code[0] || !out->state[0])) {

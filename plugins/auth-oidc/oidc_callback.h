@@ -13,17 +13,19 @@
 #define OIDC_CODE_MAX 2048  /* bytes of an authorization code */
 #define OIDC_STATE_MAX 128  /* bytes of a state (ours are 43) */
 #define OIDC_ERRTEXT_MAX 200
+#define OIDC_ISS_MAX 512
 
 struct oidc_callback {
 	char code[OIDC_CODE_MAX + 1];   /* "" when absent */
 	char state[OIDC_STATE_MAX + 1]; /* "" when absent */
 	char error[OIDC_ERRTEXT_MAX + 1];             /* the provider's error code, "" when none */
 	char error_description[OIDC_ERRTEXT_MAX + 1]; /* printable ASCII only (it goes to the log) */
+	char iss[OIDC_ISS_MAX + 1]; /* RFC 9207's issuer of the answer, "" when the provider sends none */
 };
 
 /* Reads "a=b&c=d" (the part after '?', percent-encoded, '+' a space).
- * Parameters other than code, state, error and error_description are
- * ignored (iss, session_state, ...); each of the four may appear once; code and
+ * Parameters other than code, state, error, error_description and iss are
+ * ignored (session_state, ...); each of the five may appear once; code and
  * state must be printable ASCII without spaces. 0, or -1 with why. */
 int oidc_callback_parse(const char *query, size_t len, struct oidc_callback *out, char *why, size_t whylen);
 

@@ -28,6 +28,7 @@ Test(oidc_sso, callback_code_and_state)
 	cr_assert_str_eq(cb.code, "abc/d");
 	cr_assert_str_eq(cb.state, "s1");
 	cr_assert_str_eq(cb.error, "");
+	cr_assert_str_eq(cb.iss, "https://idp", "RFC 9207's iss is kept");
 }
 
 Test(oidc_sso, callback_error)
@@ -56,6 +57,7 @@ Test(oidc_sso, callback_refusals)
 	cr_assert_eq(parse("state=s", &cb, why), -1, "no code");
 	cr_assert_eq(parse("", &cb, why), -1);
 	cr_assert_eq(parse("=x&code=a&state=s", &cb, why), -1, "no name");
+	cr_assert_eq(parse("code=a&state=s&iss=x&iss=y", &cb, why), -1, "two issuers");
 	char big[OIDC_CODE_MAX + 32] = "state=s&code=";
 	memset(big + strlen(big), 'a', OIDC_CODE_MAX + 1);
 	big[sizeof(big) - 1] = '\0';
