@@ -56,11 +56,13 @@ esac
 echo "$cb" >"$dir/callback-url"
 
 if [ "$MODE" = wrong_state ]; then
+	# shellcheck disable=SC2001 # the separator before the name is kept: a back-reference
 	forged=$(echo "$cb" | sed 's/\([?&]\)state=[^&]*/\1state=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA/')
 	vpn -D "$jar.hf" -o /dev/null "$forged"
 	say "forged state: $(status "$jar.hf")"
 fi
 if [ "$MODE" = bad_code ]; then
+	# shellcheck disable=SC2001
 	cb=$(echo "$cb" | sed 's/\([?&]\)code=[^&]*/\1code=0000000000000000000000000000000000000000000000000000000000000000/')
 	say "changed the code: $cb"
 fi
