@@ -267,6 +267,7 @@ static int setup_tun(struct wg_server *srv)
 	const char *dev = wg_config_string(srv->scfg, "tun-device");
 	const struct wg_worker *w = &srv->worker;
 	wg_tun_use_multi_queue(w->count > 1);
+	wg_tun_set_queue_length((unsigned)wg_config_int(srv->scfg, "tun-queue-length"));
 	if (w->index > 0) {
 		/* Worker 0 created and configured the device; this adds a queue. */
 		if (wg_tun_attach_queue(&srv->tun, dev, srv->mtu, err, sizeof(err)) < 0) {

@@ -1,5 +1,6 @@
 /* Lanes beside CSTP (see lane.h), and the host functions transports call. */
 #include "tunnel/lane.h"
+#include "tunnel/udp_buffers.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -289,6 +290,22 @@ void wg_host_fd_unwatch(struct wg_watch *w)
 	free(w);
 }
 
+/* "udp-buffer-bytes" on the DTLS socket. Plugins ask for it while the
+ * process is still privileged, so the forcing options can pass the sysctl
+ * maximum; the log says what the kernel granted. */
+static void size_udp_buffers(struct wg_server *srv, int fd)
+{
+	int want = (int)wg_config_int(srv->scfg, "udp-buffer-bytes");
+	struct wg_udp_buffers got;
+
+	if (want <= 0 || wg_udp_buffers_set(fd, want, &got) < 0)
+		return;
+	/* The kernel reports twice what it was asked for. */
+	wg_log(NULL, got.rcv / 2 < want || got.snd / 2 < want ? WG_LOG_WARN : WG_LOG_INFO,
+	       "DTLS socket buffers: receive %d, send %d bytes (udp-buffer-bytes %d%s)", got.rcv / 2, got.snd / 2,
+	       want, got.forced ? "" : "; not privileged, capped by net.core.rmem_max/wmem_max");
+}
+
 int wg_host_transport_udp_socket(void)
 {
 	struct wg_server *srv = wg_server_current();
@@ -307,6 +324,7 @@ int wg_host_transport_udp_socket(void)
 		/* A worker process: its socket of the SO_REUSEPORT group. */
 		fd = srv->worker.udp_fd;
 		srv->worker.udp_fd = -1;
+		size_udp_buffers(srv, fd);
 		return fd;
 	}
 	listen = wg_config_string(srv->scfg, "listen");
@@ -317,6 +335,7 @@ int wg_host_transport_udp_socket(void)
 		wg_log(NULL, WG_LOG_ERROR, "cannot bind UDP port %d: %s", port, strerror(-fd));
 		return -1;
 	}
+	size_udp_buffers(srv, fd);
 	return fd;
 }
 

@@ -21,7 +21,6 @@
 #include "tunnel/tcp_coalesce.h"
 
 #define DEFAULT_NAME "wolfguard%d" /* the kernel replaces %d with a free number */
-#define TX_QUEUE_LEN 1000          /* the TUN default of 500 drops bursts from fast clients */
 #define IPV6_MIN_MTU 1280          /* below this the kernel disables IPv6 on the link */
 #define READ_MAX 65536             /* the largest packet a read returns (a 64 KB super-packet) */
 
@@ -35,6 +34,14 @@
 
 /* Set by wg_tun_use_multi_queue() in worker processes (see steer.h). */
 static bool multi_queue;
+/* "tun-queue-length": packets the kernel holds for a queue whose reader is
+ * busy (the TUN default of 500 drops bursts for many sessions). */
+static unsigned tx_queue_len = WG_TUN_QUEUE_LEN_DEFAULT;
+
+void wg_tun_set_queue_length(unsigned packets)
+{
+	tx_queue_len = packets ? packets : WG_TUN_QUEUE_LEN_DEFAULT;
+}
 
 void wg_tun_use_multi_queue(bool on)
 {
@@ -200,9 +207,9 @@ static int set_link(struct wg_tun *t, unsigned mtu, char *err, size_t errlen)
 	}
 	t->mtu = mtu;
 	ifreq_init(&ifr, t->name);
-	ifr.ifr_qlen = TX_QUEUE_LEN;
+	ifr.ifr_qlen = (int)tx_queue_len;
 	if ((rc = ifreq_ioctl(AF_INET, SIOCSIFTXQLEN, &ifr)) < 0) /* a tuning, not fatal */
-		wg_log(NULL, WG_LOG_WARN, "%s: cannot set txqueuelen %d: %s", t->name, TX_QUEUE_LEN, strerror(-rc));
+		wg_log(NULL, WG_LOG_WARN, "%s: cannot set txqueuelen %u: %s", t->name, tx_queue_len, strerror(-rc));
 	return 0;
 }
 

@@ -50,6 +50,12 @@ void wg_tun_close(struct wg_tun *t);
  * of the device `name` (already configured and up), with the same flags and
  * offloads. Queues are numbered in the order they are attached. */
 void wg_tun_use_multi_queue(bool on);
+
+/* The device's txqueuelen, set when wg_tun_open() creates it: per queue,
+ * the packets from the LAN the kernel holds while the reader is busy
+ * ("tun-queue-length"; 0: the default). */
+#define WG_TUN_QUEUE_LEN_DEFAULT 4096
+void wg_tun_set_queue_length(unsigned packets);
 int wg_tun_attach_queue(struct wg_tun *t, const char *name, unsigned mtu, char *err, size_t errlen);
 
 /* One plain packet each; -1 with errno EAGAIN when nothing is ready / the

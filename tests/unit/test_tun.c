@@ -276,7 +276,7 @@ static void open_configure_and_ping(void)
 	      "netmask %s", a);
 	CHECK(query(AF_INET, SIOCGIFFLAGS, &ifr, t.name) == 0 && (ifr.ifr_flags & IFF_UP), "flags %#x",
 	      (unsigned)ifr.ifr_flags);
-	CHECK(query(AF_INET, SIOCGIFTXQLEN, &ifr, t.name) == 0 && ifr.ifr_qlen == 1000, "txqueuelen %d",
+	CHECK(query(AF_INET, SIOCGIFTXQLEN, &ifr, t.name) == 0 && ifr.ifr_qlen == WG_TUN_QUEUE_LEN_DEFAULT, "txqueuelen %d",
 	      ifr.ifr_qlen);
 	CHECK(has_inet6(t.name, "fd000008000000000000000000000001", 64), "fd00:8::1/64 not on %s", t.name);
 
@@ -310,9 +310,14 @@ static void ipv4_only_default_name(void)
 	struct wg_tun t;
 	struct ifreq ifr;
 	char err[256] = "";
-	int rc = wg_tun_open(&t, NULL, 1280, "192.168.77.1", 30, "", 0, err, sizeof(err));
+	int rc;
 
+	/* "tun-queue-length" reaches the device. */
+	wg_tun_set_queue_length(777);
+	rc = wg_tun_open(&t, NULL, 1280, "192.168.77.1", 30, "", 0, err, sizeof(err));
+	wg_tun_set_queue_length(0);
 	CHECK(rc == 0, "wg_tun_open: %d %s", rc, err);
+	CHECK(query(AF_INET, SIOCGIFTXQLEN, &ifr, t.name) == 0 && ifr.ifr_qlen == 777, "txqueuelen %d", ifr.ifr_qlen);
 	CHECK(strncmp(t.name, "wolfguard", 9) == 0, "default name gave %s", t.name);
 	CHECK(query(AF_INET, SIOCGIFNETMASK, &ifr, t.name) == 0, "%s", strerror(errno));
 	char a[INET_ADDRSTRLEN];
