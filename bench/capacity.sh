@@ -7,6 +7,7 @@
 # Usage (root): bench/capacity.sh [--sizes 1,10,100,1000] [--seconds N]
 #                                 [--servers "wolfguard wolfguard-w2 ocserv"]
 #                                 [--cstp] [--rate PPS] [--size BYTES]
+#                                 [--wolfguard-set JSON] [--perf SECONDS]
 #
 # Per server and session count, with a fresh server: wolfguard-bench
 # --traffic (tools/bench) logs the sessions in from 30 client addresses,
@@ -18,7 +19,12 @@
 # goodput each way, loss each way, server CPU seconds per GB moved (both
 # ways, from /proc of the server's processes), the Gbit/s one server core
 # moves at that cost, the server cores used, and per-session fairness.
-# It is a benchmark, not a test: it prints numbers and fails only when a
+# --wolfguard-set adds server keys to wolfguard's configuration, e.g.
+# '{"udp-buffer-bytes": 4194304, "tun-queue-length": 1000}' (the sizes
+# before they were options). --perf SECONDS records the server's processes
+# with `perf record -g` for that long once the traffic flows (the TUN has
+# counted 20 000 packets), into $RUN/CONFIG-N.perf, and prints the top
+# symbols (self time). It is a benchmark, not a test: it prints numbers and fails only when a
 # server or the lab cannot be started. Run it alone:
 #   flock /tmp/wolfguard-bench.lock bench/capacity.sh
 set -uo pipefail
@@ -27,8 +33,8 @@ set -uo pipefail
 # shellcheck source=bench/lib/traffic-lab.sh
 . "$(dirname "$0")/lib/traffic-lab.sh"
 
-SIZES=1,10,100,1000 SECS=10 SERVERS="wolfguard wolfguard-w2 ocserv" EXTRA=()
-usage() { sed -n '7,9p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+SIZES=1,10,100,1000 SECS=10 SERVERS="wolfguard wolfguard-w2 ocserv" EXTRA=() PERF_SECS=
+usage() { sed -n '7,10p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--sizes) SIZES=${2-}; shift ;;
@@ -37,11 +43,13 @@ while [ $# -gt 0 ]; do
 	--cstp) EXTRA+=(--cstp) ;;
 	--rate) EXTRA+=(--rate "${2-}"); shift ;;
 	--size) EXTRA+=(--size "${2-}"); shift ;;
+	--wolfguard-set) export TRAFFIC_WOLFGUARD_SET=${2-}; shift ;;
+	--perf) PERF_SECS=${2-}; shift ;;
 	*) usage ;;
 	esac
 	shift
 done
-[[ $SIZES =~ ^[0-9]+(,[0-9]+)*$ && $SECS =~ ^[0-9]+$ ]] || usage
+[[ $SIZES =~ ^[0-9]+(,[0-9]+)*$ && $SECS =~ ^[0-9]+$ && $PERF_SECS =~ ^[0-9]*$ ]] || usage
 [ "$(id -u)" = 0 ] || { echo "$0: needs root (network namespaces)" >&2; exit 1; }
 
 note() { echo "capacity: $*" >&2; }
@@ -69,6 +77,21 @@ drops() {
 	echo "${u:-0 0} ${t:-0}"
 }
 
+# tun_packets: packets the server namespace's TUN devices have counted (both ways).
+tun_packets() {
+	ip -n "$NS_SRV" -j -s link show type tun 2>/dev/null | jq '[.[].stats64 | .rx.packets + .tx.packets] | add // 0'
+}
+
+# perf_during OUT: once traffic flows, `perf record -g` of the server's
+# processes for PERF_SECS seconds into OUT (in the background).
+tun_past() { [ "$(tun_packets)" -gt "$1" ]; }
+perf_during() {
+	local out=$1 t0
+	t0=$(tun_packets)
+	wait_for $((SECS + 900)) tun_past $((t0 + 20000)) || return 0
+	perf record -q -g -o "$out" -p "$(server_pids | paste -sd,)" -- sleep "$PERF_SECS" >/dev/null 2>&1
+}
+
 # run_one CONFIG SESSIONS: a fresh server, one bench run, its JSON line.
 run_one() {
 	local cfg=$1 n=$2 kind workers=1 out=$RUN/$1-$2.out rc
@@ -80,11 +103,23 @@ run_one() {
 	esac
 	note "=== $cfg, $n sessions"
 	traffic_server_start "$kind" "$workers" >&2 || { note "$cfg did not start"; return 1; }
+	[ "$kind" = wolfguard ] && note "$(grep -m1 -o 'DTLS socket buffers.*' "$RUN/server.log"), TUN txqueuelen $(ip -n "$NS_SRV" -j link show type tun | jq -r '.[0].txqlen')"
 	local d0s d0c d1s d1c
 	d0s=$(drops "$NS_SRV") d0c=$(drops "$NS_CLI")
+	local perf_pid=
+	if [ -n "$PERF_SECS" ]; then
+		perf_during "$RUN/$cfg-$n.perf" &
+		perf_pid=$!
+	fi
 	BENCH_TIMEOUT=$((n / 2 + 300 + SECS)) bench_traffic "$out" -n "$n" -c 32 --src "$TRAFFIC_SRC_NET" \
 		--setup-timeout $((n / 2 + 240)) --conn-timeout 120 --settle 3 --seconds "$SECS" --label "$cfg-$n" "${EXTRA[@]}"
 	rc=$?
+	if [ -n "$perf_pid" ]; then
+		wait "$perf_pid"
+		note "perf profile (self time, top 15): $RUN/$cfg-$n.perf"
+		perf report -i "$RUN/$cfg-$n.perf" --no-children --percent-limit 0.5 --stdio --sort dso,symbol 2>/dev/null |
+			grep -E '^ +[0-9]' | head -n 15 >&2
+	fi
 	d1s=$(drops "$NS_SRV") d1c=$(drops "$NS_CLI")
 	# shellcheck disable=SC2086 # three numbers each
 	set -- $d0s $d1s $d0c $d1c

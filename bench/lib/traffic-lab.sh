@@ -49,8 +49,10 @@ traffic_server_start() {
 	wolfguard)
 		wolfguard_conf false
 		f=$RUN/conf.d/00-server.json
-		jq --argjson n "$workers" '.server += {workers: $n, "log-level": "notice", "max-unauthenticated": 100000,
-			"max-unauthenticated-per-address": 100000}' "$f" >"$f.new" && mv "$f.new" "$f" || return 1
+		# TRAFFIC_WOLFGUARD_SET: more server keys (JSON object), e.g. to compare buffer sizes.
+		jq --argjson n "$workers" --argjson extra "${TRAFFIC_WOLFGUARD_SET:-{\}}" '.server += {workers: $n,
+			"log-level": "notice", "max-unauthenticated": 100000, "max-unauthenticated-per-address": 100000} + $extra' \
+			"$f" >"$f.new" && mv "$f.new" "$f" || return 1
 		echo '{"plugin": "log-stderr", "options": {"level": "notice"}}' >"$RUN/conf.d/10-log-stderr.json"
 		server_start_wolfguard false || return 1
 		[ "$workers" = 1 ] || wait_for 90 grep -q "$workers workers serving" "$RUN/server.log"

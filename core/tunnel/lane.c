@@ -301,7 +301,7 @@ static void size_udp_buffers(struct wg_server *srv, int fd)
 	if (want <= 0 || wg_udp_buffers_set(fd, want, &got) < 0)
 		return;
 	/* The kernel reports twice what it was asked for. */
-	wg_log(NULL, got.rcv / 2 < want || got.snd / 2 < want ? WG_LOG_WARN : WG_LOG_INFO,
+	wg_log(NULL, got.rcv / 2 < want || got.snd / 2 < want ? WG_LOG_WARN : WG_LOG_NOTICE,
 	       "DTLS socket buffers: receive %d, send %d bytes (udp-buffer-bytes %d%s)", got.rcv / 2, got.snd / 2,
 	       want, got.forced ? "" : "; not privileged, capped by net.core.rmem_max/wmem_max");
 }
