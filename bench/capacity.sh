@@ -8,6 +8,7 @@
 #                                 [--servers "wolfguard wolfguard-w2 ocserv"]
 #                                 [--cstp] [--rate PPS] [--size BYTES]
 #                                 [--wolfguard-set JSON] [--perf SECONDS]
+#                                 [--server-cpu PERCENT]
 #
 # Per server and session count, with a fresh server: wolfguard-bench
 # --traffic (tools/bench) logs the sessions in from 30 client addresses,
@@ -24,7 +25,11 @@
 # before they were options). --perf SECONDS records the server's processes
 # with `perf record -g` for that long once the traffic flows (the TUN has
 # counted 20 000 packets), into $RUN/CONFIG-N.perf, and prints the top
-# symbols (self time). It is a benchmark, not a test: it prints numbers and fails only when a
+# symbols (self time). --server-cpu PERCENT caps the server's processes at
+# that share of one CPU (cgroup v1 cpu controller: 500 ms periods, so stalls of up to hundreds of ms, longer than the bench's 200 ms window timeout), so that
+# the server is off CPU for part of every period, as on a loaded machine,
+# reproducibly: what arrives meanwhile must wait in the kernel's queues.
+# It is a benchmark, not a test: it prints numbers and fails only when a
 # server or the lab cannot be started. Run it alone:
 #   flock /tmp/wolfguard-bench.lock bench/capacity.sh
 set -uo pipefail
@@ -33,8 +38,8 @@ set -uo pipefail
 # shellcheck source=bench/lib/traffic-lab.sh
 . "$(dirname "$0")/lib/traffic-lab.sh"
 
-SIZES=1,10,100,1000 SECS=10 SERVERS="wolfguard wolfguard-w2 ocserv" EXTRA=() PERF_SECS=
-usage() { sed -n '7,10p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+SIZES=1,10,100,1000 SECS=10 SERVERS="wolfguard wolfguard-w2 ocserv" EXTRA=() PERF_SECS='' CPU_PCT=''
+usage() { sed -n '7,11p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--sizes) SIZES=${2-}; shift ;;
@@ -45,15 +50,16 @@ while [ $# -gt 0 ]; do
 	--size) EXTRA+=(--size "${2-}"); shift ;;
 	--wolfguard-set) export TRAFFIC_WOLFGUARD_SET=${2-}; shift ;;
 	--perf) PERF_SECS=${2-}; shift ;;
+	--server-cpu) CPU_PCT=${2-}; shift ;;
 	*) usage ;;
 	esac
 	shift
 done
-[[ $SIZES =~ ^[0-9]+(,[0-9]+)*$ && $SECS =~ ^[0-9]+$ && $PERF_SECS =~ ^[0-9]*$ ]] || usage
+[[ $SIZES =~ ^[0-9]+(,[0-9]+)*$ && $SECS =~ ^[0-9]+$ && $PERF_SECS =~ ^[0-9]*$ && $CPU_PCT =~ ^[0-9]*$ ]] || usage
 [ "$(id -u)" = 0 ] || { echo "$0: needs root (network namespaces)" >&2; exit 1; }
 
 note() { echo "capacity: $*" >&2; }
-trap 'sink_stop; lab_down' EXIT
+trap 'sink_stop; lab_down; uncap' EXIT
 trap 'exit 130' INT TERM HUP
 
 traffic_pool
@@ -92,6 +98,28 @@ perf_during() {
 	perf record -q -g -o "$out" -p "$(server_pids | paste -sd,)" -- sleep "$PERF_SECS" >/dev/null 2>&1
 }
 
+# cap_server / uncap: the --server-cpu cgroup, with the server's processes in it.
+CAP_CG=
+cap_server() {
+	[ -n "$CPU_PCT" ] || return 0
+	CAP_CG=/sys/fs/cgroup/cpu/$LAB_PFX-cap
+	if ! { mkdir -p "$CAP_CG" && echo 500000 >"$CAP_CG/cpu.cfs_period_us" &&
+		echo $((CPU_PCT * 5000)) >"$CAP_CG/cpu.cfs_quota_us"; }; then
+		note "no cgroup v1 cpu controller: --server-cpu ignored"
+		CAP_CG=
+		return 0
+	fi
+	local p
+	for p in $(server_pids); do echo "$p" >"$CAP_CG/cgroup.procs"; done
+	note "server capped at $CPU_PCT % of a CPU"
+}
+uncap() {
+	[ -n "$CAP_CG" ] || return 0
+	wait_for 30 sh -c "[ ! -s '$CAP_CG/cgroup.procs' ]"
+	rmdir "$CAP_CG" 2>/dev/null
+	CAP_CG=
+}
+
 # run_one CONFIG SESSIONS: a fresh server, one bench run, its JSON line.
 run_one() {
 	local cfg=$1 n=$2 kind workers=1 out=$RUN/$1-$2.out rc
@@ -104,6 +132,7 @@ run_one() {
 	note "=== $cfg, $n sessions"
 	traffic_server_start "$kind" "$workers" >&2 || { note "$cfg did not start"; return 1; }
 	[ "$kind" = wolfguard ] && note "$(grep -m1 -o 'DTLS socket buffers.*' "$RUN/server.log"), TUN txqueuelen $(ip -n "$NS_SRV" -j link show type tun | jq -r '.[0].txqlen')"
+	cap_server
 	local d0s d0c d1s d1c
 	d0s=$(drops "$NS_SRV") d0c=$(drops "$NS_CLI")
 	local perf_pid=
@@ -130,6 +159,7 @@ run_one() {
 		bench_json "$out" | jq -c --arg cfg "$cfg" '. + {config: $cfg}' >>"$RESULTS"
 	fi
 	server_stop
+	uncap
 	# ocserv's per-session TUN devices go with its workers.
 	wait_for 120 sh -c "[ \$(ip netns exec $NS_SRV ip -o link show type tun | wc -l) = 0 ]" ||
 		note "TUN devices left in the server namespace"

@@ -45,6 +45,11 @@ struct wgb_conn {
 	int dtls_up;
 	struct event *dtls_io, *dtls_timer;
 	uint64_t sent, inflight, last_rx_us;
+	/* Closed loop: sequence numbers below `acked` are answered or given up
+	 * (an echo of a later one, or a window timeout): their late echoes
+	 * count as received but refill nothing, so a stall does not grow the
+	 * number in flight. */
+	uint64_t acked;
 };
 
 /* CONNECTED and, with --traffic over DTLS, the DTLS channel up: the

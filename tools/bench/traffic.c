@@ -3,7 +3,9 @@
  * dtls.c), or stays on CSTP with --cstp. Once the parent sets shared->go,
  * every held session sends IPv4/UDP packets (traffic_wire.h) from its
  * tunnel address to the sink behind the server, paced (--rate) or in a
- * closed loop of --window packets in flight; the sink echoes them. Then
+ * closed loop of --window packets in flight (an echo also answers the older
+ * packets still missing: lost; late echoes refill nothing); the sink
+ * echoes them. Then
  * the process drains the last echoes, asks the sink for its per-session
  * counts (control port, retried), and flags the parent. One timer (tick)
  * drives the phases; packets are sent from it and, in the closed loop,
@@ -254,9 +256,14 @@ void wgb_traffic_rx(struct wgb_conn *c, const uint8_t *pkt, size_t len)
 	case WGB_TW_DATA:
 		st->rx_pkts++;
 		st->rx_bytes += ip_len;
-		if (c->inflight)
-			c->inflight--;
 		c->last_rx_us = wgb_now_us();
+		/* The path keeps a session's order, so an echo answers every
+		 * older packet: those still missing are lost, and the window
+		 * refills at once instead of shrinking until it times out. */
+		if (m.seq < c->acked || m.seq >= c->sent)
+			break; /* late: given up already */
+		c->acked = m.seq + 1;
+		c->inflight = c->sent - c->acked;
 		if (run->phase == PH_SEND && !run->cfg.rate_pps)
 			pump(c);
 		break;
@@ -359,6 +366,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 			}
 			if (c->inflight && now - c->last_rx_us > WINDOW_STALL_US) {
 				c->inflight = 0;
+				c->acked = c->sent;
 				c->last_rx_us = now;
 				run->stats->traffic_window_resets++;
 			}
