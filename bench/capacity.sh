@@ -96,6 +96,13 @@ perf_during() {
 	t0=$(tun_packets)
 	wait_for $((SECS + 900)) tun_past $((t0 + 20000)) || return 0
 	perf record -q -g -o "$out" -p "$(server_pids | paste -sd,)" -- sleep "$PERF_SECS" >/dev/null 2>&1
+	# Then the data path's system calls for 3 s, per packet through the TUN.
+	local e='' c p0 p1
+	for c in read readv write writev recvmsg recvmmsg sendmsg sendmmsg epoll_wait; do e+=${e:+,}syscalls:sys_enter_$c; done
+	p0=$(tun_packets)
+	perf stat -x, -e "$e" -p "$(server_pids | paste -sd,)" -o "$out.syscalls" -- sleep 3 >/dev/null 2>&1
+	p1=$(tun_packets)
+	echo "tun_packets,$((p1 - p0))" >>"$out.syscalls"
 }
 
 # cap_server / uncap: the --server-cpu cgroup, with the server's processes in it.
@@ -146,8 +153,15 @@ run_one() {
 	if [ -n "$perf_pid" ]; then
 		wait "$perf_pid"
 		note "perf profile (self time, top 15): $RUN/$cfg-$n.perf"
-		perf report -i "$RUN/$cfg-$n.perf" --no-children --percent-limit 0.5 --stdio --sort dso,symbol 2>/dev/null |
-			grep -E '^ +[0-9]' | head -n 15 >&2
+		perf report -i "$RUN/$cfg-$n.perf" --no-children --percent-limit 0.5 --stdio --sort dso,symbol -g none 2>/dev/null |
+			grep -E '^ +[0-9]' | head -n 15 | sed 's/ *$//' >&2
+		note "by object:"
+		perf report -i "$RUN/$cfg-$n.perf" --no-children --stdio --sort dso -g none 2>/dev/null | grep -E '^ +[0-9]' | head -n 8 >&2
+		# shellcheck disable=SC2016 # awk's own $fields
+		note "system calls per TUN packet (3 s): $(awk -F, '$1 == "tun_packets" {n = $2} $3 ~ /sys_enter/ {c[$3] = $1}
+			END {for (k in c) if (c[k] > 0) {s = k; sub(/.*sys_enter_/, "", s); printf "%s %.3f  ", s, n ? c[k] / n : 0}}' \
+			"$RUN/$cfg-$n.perf.syscalls" 2>/dev/null)"
+		cp "$RUN/$cfg-$n.perf" "/tmp/capacity-$cfg-$n-$(date +%H%M%S).perf" 2>/dev/null
 	fi
 	d1s=$(drops "$NS_SRV") d1c=$(drops "$NS_CLI")
 	# shellcheck disable=SC2086 # three numbers each
