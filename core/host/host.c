@@ -241,6 +241,8 @@ static const struct wg_host host_table = {
 	.lane_tls_export_context = wg_host_lane_tls_export_context,
 	.auth_http_credentials = wg_auth_host_http_credentials,
 	.auth_http_challenge = wg_auth_host_http_challenge,
+	.auth_state_get = wg_auth_host_state_get,
+	.auth_state_set = wg_auth_host_state_set,
 };
 
 const struct wg_host *wg_host_table(void)

@@ -64,6 +64,7 @@ struct wg_auth {
 	unsigned failures;
 	unsigned step;             /* index into srv->auth_chain */
 	uint32_t took_part;        /* bit i: start() ran for chain step i (conversation_end owed) */
+	void *step_state[WG_MAX_AUTH_STEPS]; /* each step's own slot (auth_state_get/set), not owned */
 	bool answered;             /* the user filled a form since the last (re)start */
 	char *groups[WG_MAX_GROUPS]; /* owned: groups of the steps done so far */
 	unsigned n_groups;
@@ -147,6 +148,7 @@ static void tell_conversation_end(struct wg_auth *a)
 		const struct wg_auth_ops *ops = lp->desc->ops;
 		if ((took & (1u << i)) && WG_OPS_HAS(ops, conversation_end))
 			ops->conversation_end(lp->state, a);
+		a->step_state[i] = NULL; /* the plugin freed what it kept there */
 	}
 }
 
@@ -960,6 +962,32 @@ const char *wg_auth_host_username(const struct wg_auth *a)
 const char *wg_auth_host_cert(const struct wg_auth *a, const char *what)
 {
 	return wg_client_cert_get(a->cert, what);
+}
+
+/* The chain step whose plugin instance has state `self`, or -1. */
+static int step_of(const struct wg_auth *a, const void *self)
+{
+	for (unsigned i = 0; i < chain_length(a); i++)
+		if (chain_plugin(a, i)->state == self)
+			return (int)i;
+	return -1;
+}
+
+void *wg_auth_host_state_get(const struct wg_auth *a, const void *self)
+{
+	int i = self ? step_of(a, self) : -1;
+
+	return i < 0 ? NULL : a->step_state[i];
+}
+
+int wg_auth_host_state_set(struct wg_auth *a, const void *self, void *value)
+{
+	int i = self ? step_of(a, self) : -1;
+
+	if (i < 0)
+		return -1;
+	a->step_state[i] = value;
+	return 0;
 }
 
 const char *wg_auth_host_http_credentials(const struct wg_auth *a, const char *scheme)

@@ -33,6 +33,8 @@ const char *wg_auth_host_cert(const struct wg_auth *a, const char *what);
 void wg_auth_host_set_attr(struct wg_auth *a, const char *key, const char *value);
 const char *wg_auth_host_http_credentials(const struct wg_auth *a, const char *scheme);
 void wg_auth_host_http_challenge(struct wg_auth *a, const char *challenge, const char *message);
+void *wg_auth_host_state_get(const struct wg_auth *a, const void *self);
+int wg_auth_host_state_set(struct wg_auth *a, const void *self, void *value);
 /* The value the login holds for an attribute key (the last one set), or
  * NULL: what the session would be created with. */
 const char *wg_auth_attr(const struct wg_auth *a, const char *key);

@@ -322,6 +322,18 @@ struct wg_host {
 	 * Authorization: Bearer header); the repeated init starts the chain
 	 * anew, where auth_http_credentials has it. */
 	void (*auth_http_challenge)(struct wg_auth *a, const char *challenge, const char *message);
+
+	/* --- appended: per-login state of auth plugins; check with WG_HOST_HAS --- */
+	/* One pointer per conversation and plugin instance, for what the
+	 * plugin keeps per login (wolfguard/auth_check.h keeps its record
+	 * there). `self` names the instance: the state pointer its init() gave
+	 * the host (a conversation runs through every step of the chain). The
+	 * slot is NULL until set, the host never frees what it points to, and
+	 * it is cleared after the instance's conversation_end returns: free it
+	 * there. Loop thread only. get returns NULL for an instance that is no
+	 * step of a's chain; set returns 0, or -1 for such an instance. */
+	void *(*auth_state_get)(const struct wg_auth *a, const void *self);
+	int (*auth_state_set)(struct wg_auth *a, const void *self, void *value);
 };
 
 /* True when the host's table is long enough to hold member m. */
