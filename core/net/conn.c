@@ -227,15 +227,39 @@ static void timer_set(struct wg_conn *c, unsigned seconds)
 
 static int conn_admit_relayed(struct wg_conn *c);
 
+/* listen-proxy-proto: reads towards the relay's header. 1 once it is read
+ * (c->peer is the client's; bytes past it wait in rx_stash for the TLS
+ * handshake, served by conn_io_recv before the socket), 0 while more is
+ * needed, -1 after closing c. */
+static int conn_read_proxy(struct wg_conn *c)
+{
+	struct wg_proxy_done done;
+	const char *why = NULL;
+	int r = wg_conn_proxy_read(&c->proxy, c->fd, c->peer, sizeof(c->peer), &done, &why);
+
+	if (r < 0)
+		wg_conn_close(c, why);
+	if (r <= 0)
+		return r;
+	c->rx_stash = done.rest;
+	c->rx_stash_off = 0;
+	c->rx_stash_len = done.rest_len;
+	c->awaiting_proxy = false;
+	return 1;
+}
+
 static void conn_handshake(struct wg_conn *c)
 {
 	if (c->awaiting_proxy) {
-		if (wg_conn_proxy_read(c) <= 0 || conn_admit_relayed(c) < 0)
+		if (conn_read_proxy(c) <= 0 || conn_admit_relayed(c) < 0)
 			return;
 	} else if (!c->srv->proxy_proto && !c->proxy_checked) {
-		int seen = wg_conn_proxy_unexpected(c);
-		if (seen < 0)
+		const char *why = NULL;
+		int seen = wg_conn_proxy_unexpected(c->fd, c->peer, &why);
+		if (seen < 0) {
+			wg_conn_close(c, why);
 			return;
+		}
 		c->proxy_checked = seen > 0;
 	}
 	int r = wolfSSL_accept(c->ssl);
@@ -401,7 +425,7 @@ static void conn_free_cb(evutil_socket_t fd, short what, void *arg)
 	if (rx_ahead.owner == c)
 		rx_ahead.owner = NULL;
 	free(c->rx_stash);
-	free(c->proxy_buf);
+	wg_conn_proxy_reader_free(&c->proxy);
 	free(c->in);
 	free(c);
 }

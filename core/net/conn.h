@@ -13,6 +13,8 @@
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
 
+#include "net/conn_proxy.h"
+
 struct wg_server;
 struct wg_conn;
 struct wg_cluster_wait;
@@ -67,11 +69,10 @@ struct wg_conn {
 	bool counted_unauth;
 	bool corked;                  /* ciphertext queued in out until wg_conn_uncork */
 	/* listen-proxy-proto: the relay's header is still being read
-	 * (conn_proxy.c) into proxy_buf (owned; NULL once read). */
+	 * (conn_proxy.c) into proxy (its buffer owned; NULL once read). */
 	bool awaiting_proxy;
 	bool proxy_checked;           /* listen-proxy-proto off: the start was checked for a header */
-	uint8_t *proxy_buf;
-	size_t proxy_len;
+	struct wg_proxy_reader proxy;
 	/* Tunnel bytes read ahead from the socket but not yet given to
 	 * wolfSSL, kept here (exact size) when a read burst ends; NULL when
 	 * none, so idle sessions hold no buffer. */

@@ -12,7 +12,8 @@
 #include "config/config.h"
 #include "util/err.h"
 #include "server.h"
-#include "session/session.h"
+#include "session/attrs.h"
+#include "session/session_types.h"
 #include "util/route_filter.h"
 #include "util/log.h"
 

@@ -33,7 +33,6 @@ static const struct wg_session_handlers *handlers(const struct wg_server *srv)
 }
 
 static void session_timer_cb(evutil_socket_t fd, short what, void *arg);
-static const char *joined_groups(const struct wg_session *s);
 
 static int random_bytes(void *buf, size_t n)
 {
@@ -83,7 +82,7 @@ struct wg_session *wg_session_new(struct wg_server *srv, const char *user, const
 		snprintf(s->group, sizeof(s->group), "%s", s->groups[0]);
 	/* Joined here, on the loop thread, so that plugins' worker threads
 	 * reading WG_SESS_GROUPS later only read it. */
-	joined_groups(s);
+	(void)wg_session_attr(s, WG_SESS_GROUPS);
 	for (unsigned i = 0; i < n_attrs && i < WG_MAX_ATTRS; i++) {
 		s->attrs[i].key = strdup(attrs[i].key);
 		s->attrs[i].value = strdup(attrs[i].value);
@@ -489,86 +488,6 @@ static void session_timer_cb(evutil_socket_t fd, short what, void *arg)
 		}
 	}
 	session_schedule(s);
-}
-
-/* The groups as "a,b,c", sized to fit: backends may send WG_MAX_GROUPS
- * names of up to 511 bytes each. Made once (groups do not change after
- * the login) and kept with the session; NULL without memory. */
-static const char *joined_groups(const struct wg_session *s)
-{
-	struct wg_session *w = (struct wg_session *)s; /* a cache, not a change */
-	size_t len = 0, at = 0;
-
-	if (s->groups_joined)
-		return s->groups_joined;
-	for (unsigned i = 0; i < s->n_groups && s->groups[i]; i++)
-		len += strlen(s->groups[i]) + 1;
-	if (!(w->groups_joined = malloc(len + 1)))
-		return NULL;
-	w->groups_joined[0] = '\0';
-	for (unsigned i = 0; i < s->n_groups && s->groups[i]; i++) {
-		size_t n = strlen(s->groups[i]);
-		if (i)
-			w->groups_joined[at++] = ',';
-		memcpy(w->groups_joined + at, s->groups[i], n);
-		at += n;
-	}
-	w->groups_joined[at] = '\0';
-	return w->groups_joined;
-}
-
-const char *wg_session_attr(const struct wg_session *s, const char *name)
-{
-	if (!s || !name)
-		return NULL;
-	if (strcmp(name, WG_SESS_USER) == 0)
-		return s->user;
-	if (strcmp(name, WG_SESS_GROUP) == 0)
-		return s->group[0] ? s->group : NULL;
-	if (strcmp(name, WG_SESS_ID) == 0)
-		return s->id_str;
-	if (strcmp(name, WG_SESS_CLIENT_ADDR) == 0)
-		return s->client_addr;
-	if (strcmp(name, WG_SESS_ADDR4) == 0)
-		return s->tc.addr4[0] ? s->tc.addr4 : NULL;
-	if (strcmp(name, WG_SESS_ADDR6) == 0)
-		return s->tc.addr6[0] ? s->tc.addr6 : NULL;
-	if (strcmp(name, WG_SESS_USER_AGENT) == 0)
-		return s->user_agent;
-	if (strcmp(name, WG_SESS_GROUPS) == 0)
-		return joined_groups(s);
-	if (strncmp(name, WG_SESS_ATTR_PREFIX, strlen(WG_SESS_ATTR_PREFIX)) == 0)
-		name += strlen(WG_SESS_ATTR_PREFIX);
-	const char *last = NULL;
-	for (unsigned i = 0; i < s->n_attrs; i++)
-		if (strcmp(s->attrs[i].key, name) == 0)
-			last = s->attrs[i].value;
-	return last;
-}
-
-int wg_session_set_attr(struct wg_session *s, const char *key, const char *value)
-{
-	bool repeats = strcmp(key, WG_ATTR_ROUTE) == 0 || strcmp(key, WG_ATTR_DNS) == 0;
-	char *v = strdup(value);
-
-	if (!v)
-		return -1;
-	for (unsigned i = 0; i < s->n_attrs && !repeats; i++) {
-		if (strcmp(s->attrs[i].key, key) == 0) {
-			free(s->attrs[i].value);
-			s->attrs[i].value = v;
-			return 0;
-		}
-	}
-	char *k = s->n_attrs < WG_MAX_ATTRS ? strdup(key) : NULL;
-	if (!k) {
-		free(v);
-		return -1;
-	}
-	s->attrs[s->n_attrs].key = k;
-	s->attrs[s->n_attrs].value = v;
-	s->n_attrs++;
-	return 0;
 }
 
 static void describe(const struct wg_session *s, struct wg_log_context *out)
