@@ -61,10 +61,6 @@ static void ldap_check(void *plugin, const struct wg_check_request *q, struct wg
 		wg_check_reject(res, "Login failed.", "empty password refused before any LDAP bind");
 		return;
 	}
-	if (strlen(q->password) > LDAP_PASSWORD_MAX) {
-		wg_check_reject(res, "Login failed.", "password longer than 1024 bytes");
-		return;
-	}
 	if (!(r = calloc(1, sizeof(*r)))) {
 		wg_check_reject(res, "Server busy, try again.", "out of memory");
 		return;
@@ -106,9 +102,9 @@ static void ldap_check(void *plugin, const struct wg_check_request *q, struct wg
 }
 
 static const struct wg_check_ops check_ops = {
-	.struct_size = sizeof(struct wg_check_ops),
 	.name = "auth-ldap",
 	.user_max = LDAP_USER_MAX,
+	.password_max = LDAP_PASSWORD_MAX,
 	.check = ldap_check,
 };
 

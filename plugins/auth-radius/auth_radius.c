@@ -346,10 +346,6 @@ static void radius_check(void *plugin, const struct wg_check_request *q, struct 
 	struct radius_conv *cv = q->conv;
 	struct exchange *x;
 
-	if (strlen(q->password) > RADIUS_PASSWORD_MAX) {
-		wg_check_reject(res, "Login failed.", "password longer than RADIUS carries (112 bytes)");
-		return;
-	}
 	if (!(x = calloc(1, sizeof(*x)))) {
 		wg_check_reject(res, "Server busy, try again.", "out of memory");
 		return;
@@ -403,9 +399,9 @@ static int radius_begin(void *plugin, void *conv, const char **why)
 }
 
 static const struct wg_check_ops check_ops = {
-	.struct_size = sizeof(struct wg_check_ops),
 	.name = "auth-radius",
 	.user_max = RADIUS_STRING_MAX,
+	.password_max = RADIUS_PASSWORD_MAX, /* what User-Password carries */
 	.conv_size = sizeof(struct radius_conv),
 	.begin = radius_begin,
 	.check = radius_check,

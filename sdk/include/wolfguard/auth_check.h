@@ -11,7 +11,8 @@
  *   - the form steps: username and password, or only the password when an
  *     earlier step of the chain established the user; the challenge prompt;
  *     asking again when a field is missing; refusing a user name that is
- *     too long or holds control characters;
+ *     too long or holds control characters, and a password longer than
+ *     the backend takes;
  *   - the offload: check runs through host->run_blocking, so the event loop
  *     never waits for the backend;
  *   - the per-conversation state, kept in the host's slot for it
@@ -29,8 +30,7 @@
  *   static void my_check(void *plugin, const struct wg_check_request *q,
  *                        struct wg_check_result *r) { ... wg_check_accept(r); ... }
  *   static const struct wg_check_ops my_check_ops = {
- *           .struct_size = sizeof(struct wg_check_ops), .name = "auth-my",
- *           .user_max = 256, .check = my_check };
+ *           .name = "auth-my", .user_max = 256, .check = my_check };
  *   init():  wg_check_init(&p->check, host, &my_check_ops, p, err, errlen)
  *   ops:     static const struct wg_auth_ops ops = { WG_CHECK_AUTH_OPS, ... };
  * Include this header in one source file of the plugin. See docs/plugins.md. */
@@ -80,10 +80,12 @@ struct wg_check_result {
 	int out_of_memory;  /* a setter failed: the step fails */
 };
 
+/* Compiled into the plugin with this header, never passed across the ABI:
+ * no struct_size. */
 struct wg_check_ops {
-	uint32_t struct_size; /* sizeof(struct wg_check_ops) */
 	const char *name;     /* the plugin's name, for log lines: "auth-radius" */
 	size_t user_max;      /* longest user name accepted, in bytes */
+	size_t password_max;  /* longest password (or answer) sent to check; 0: any */
 	size_t conv_size;     /* bytes of per-conversation state for check (0: none) */
 	/* Loop thread, optional: a conversation (re)starts (every start(): the
 	 * chain begins again after a failure), conv freshly zeroed. Returns 0,
@@ -507,6 +509,13 @@ static inline void wg_check_cont(void *state, struct wg_auth *a)
 				return;
 			}
 		}
+	}
+	if (ck->ops->password_max && strlen(secret) > ck->ops->password_max) {
+		char why[96];
+		snprintf(why, sizeof(why), "password longer than %s takes (%zu bytes)", ck->ops->name,
+			 ck->ops->password_max);
+		host->auth_fail(a, "Login failed.", why);
+		return;
 	}
 	addr = host->auth_client_addr(a);
 	j = (struct wg_check__job *)calloc(1, sizeof(*j));
