@@ -15,6 +15,7 @@
 #include "cluster/redis.h"
 #include "hashmap.h"
 #include "net/ban.h"
+#include "observe/metrics.h"
 #include <hiredis/hiredis.h>
 #include "server.h"
 #include "session/session.h"
@@ -26,7 +27,7 @@ static bool letting_go(const char *reason)
 {
 	return strcmp(reason, "cookie expired without a reconnect") == 0 || strcmp(reason, "server shutdown") == 0 ||
 	       strcmp(reason, "moved to another node") == 0 || strcmp(reason, "ended on another node") == 0 ||
-	       strcmp(reason, "not adopted") == 0;
+	       strcmp(reason, "not adopted") == 0 || strcmp(reason, "address lease lapsed") == 0;
 }
 
 int wg_cluster_key_for(const struct wg_cluster *cl, const uint8_t *cookie, char *key, size_t keylen,
@@ -76,6 +77,12 @@ static void record_of(const struct wg_cluster *cl, const struct wg_session *s, s
 	snprintf(r->node, sizeof(r->node), "%s", cl->node);
 	snprintf(r->client, sizeof(r->client), "%s", s->client_addr);
 	r->created = (int64_t)s->created;
+	for (unsigned i = 0; i < s->n_auth_steps; i++) {
+		size_t used = strlen(r->auth);
+		const char *name = s->auth_steps[i]->desc->name;
+		if (used + strlen(name) + 2 < sizeof(r->auth))
+			snprintf(r->auth + used, sizeof(r->auth) - used, "%s%s", used ? "," : "", name);
+	}
 }
 
 /* MULTI, DEL, HSET (the whole record), EXPIRE ttl, EXEC: a reader sees the
@@ -104,6 +111,7 @@ static void publish(struct wg_cluster *cl, struct wg_session *s, unsigned ttl)
 	send3(cl, "EXPIRE", key, ttl_text);
 	send3(cl, "EXEC", NULL, NULL);
 	wg_cluster_argv_free(&hset);
+	wg_cluster_lease_renew(cl, s, hash);
 	wg_log(s, WG_LOG_DEBUG, "cluster: record %.8s written (ttl %u s)", hash, ttl);
 }
 
@@ -118,8 +126,16 @@ static void publish_live(struct wg_cluster *cl)
 		struct wg_session *s = all[i];
 		/* Tunnels up here (a session whose TLS connection dropped lingers,
 		 * even while a DTLS lane of it is still open). */
-		if (s->cstp)
+		if (s->cstp) {
 			publish(cl, s, cl->srv->cookie_lifetime);
+		} else if (s->cluster_lease_until) {
+			/* Lingering, or still logging in: the record is not
+			 * renewed (the cookie lapses as on one node), but the
+			 * address stays this session's while it exists here. */
+			char key[160], hash[WG_CLUSTER_HASH_HEX];
+			if (wg_cluster_key_for(cl, s->cookie, key, sizeof(key), hash) == 0)
+				wg_cluster_lease_renew(cl, s, hash);
+		}
 	}
 	free(all);
 }
@@ -178,18 +194,28 @@ void wg_cluster_session_ended(struct wg_session *s, const char *reason)
 			       "cluster: redis unavailable: the ended session's record %.8s stays until its TTL runs out", hash);
 		return;
 	}
-	if (!letting_go(reason)) {
-		send3(cl, "DEL", key, NULL);
-		return;
-	}
-	const char *argv[5] = {"EVAL",
-			       "if redis.call('HGET', KEYS[1], 'node') == ARGV[1] then return redis.call('DEL', KEYS[1]) end "
-			       "return 0",
-			       "1", key, cl->node};
-	size_t lens[5];
-	for (int i = 0; i < 5; i++)
+	/* The record goes, and the session's address leases if they are
+	 * still its own; only when the record still names this node if this
+	 * node merely lets go (another node may hold the session now). */
+	char leases[2][128], nkeys[12];
+	unsigned n = wg_cluster_lease_keys(cl, s, leases);
+	const char *argv[8] = {"EVAL",
+			       "if ARGV[1] ~= '' and redis.call('HGET', KEYS[1], 'node') ~= ARGV[1] then return 0 end "
+			       "redis.call('DEL', KEYS[1]) "
+			       "for i = 2, #KEYS do if redis.call('GET', KEYS[i]) == ARGV[2] then redis.call('DEL', KEYS[i]) end end "
+			       "return 1",
+			       nkeys, key};
+	int argc = 4;
+	snprintf(nkeys, sizeof(nkeys), "%u", 1 + n);
+	for (unsigned i = 0; i < n; i++)
+		argv[argc++] = leases[i];
+	argv[argc++] = letting_go(reason) ? cl->node : "";
+	argv[argc++] = hash;
+	size_t lens[8];
+	for (int i = 0; i < argc; i++)
 		lens[i] = strlen(argv[i]);
-	wg_redis_command(cl->redis, 5, argv, lens, NULL, NULL, NULL);
+	wg_redis_command(cl->redis, argc, argv, lens, NULL, NULL, NULL);
+	s->cluster_lease_until = 0;
 }
 
 #define BAN_SYNC_S 2
@@ -279,6 +305,7 @@ static void ban_sync_cb(evutil_socket_t fd, short what, void *arg)
 		wg_redis_command(cl->redis, 5, argv, lens, got_bans, cl, NULL);
 		wg_cluster_users_poll(cl);
 	}
+	wg_cluster_lease_fence(cl);
 	evtimer_add(cl->ban_sync, &tv);
 }
 
@@ -403,6 +430,8 @@ int wg_cluster_start(struct wg_server *srv)
 	else if (gethostname(cl->node, sizeof(cl->node) - 1) < 0)
 		snprintf(cl->node, sizeof(cl->node), "node");
 	o.timeout_ms = (unsigned)wg_config_int(c, "cluster-timeout-ms");
+	cl->timeout_ms = o.timeout_ms;
+	cl->shared_pool = wg_config_bool(c, "cluster-shared-pool") > 0;
 	o.on_up = on_up;
 	o.arg = cl;
 	cl->refresh = evtimer_new(srv->base, refresh_cb, cl);
@@ -423,8 +452,8 @@ int wg_cluster_start(struct wg_server *srv)
 	struct timeval bt = {.tv_sec = BAN_SYNC_S};
 	evtimer_add(cl->ban_sync, &bt);
 	srv->cluster = cl;
-	wg_log(NULL, WG_LOG_NOTICE, "cluster: node %s, sessions shared through redis at %s (prefix %s)", cl->node,
-	       wg_redis_name(cl->redis), cl->prefix);
+	wg_log(NULL, WG_LOG_NOTICE, "cluster: node %s, sessions shared through redis at %s (prefix %s)%s", cl->node,
+	       wg_redis_name(cl->redis), cl->prefix, cl->shared_pool ? ", addresses from the shared pool" : "");
 	return 0;
 }
 
@@ -436,9 +465,16 @@ void wg_cluster_stop(struct wg_server *srv)
 		return;
 	srv->cluster = NULL;
 	wg_redis_free(cl->redis);
+	wg_cluster_lease_free(cl);
 	event_free(cl->refresh);
 	event_free(cl->ban_sync);
 	wg_cluster_users_free(cl);
 	explicit_bzero(cl->secret, sizeof(cl->secret));
 	free(cl);
+}
+
+void wg_cluster_metrics(struct wg_server *srv, struct wg_metrics *m)
+{
+	m->cluster_on = srv->cluster != NULL;
+	m->cluster_redis_up = srv->cluster && wg_redis_is_up(srv->cluster->redis);
 }
