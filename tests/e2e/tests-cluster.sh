@@ -193,11 +193,15 @@ node2_start() { # name
 	local c=$RUN/conf.d-$1 bin plugdir
 	bin=$(wolfguard_bin)
 	plugdir=${WOLFGUARD_PLUGIN_DIR:-$(cd "$(dirname "$bin")/../plugins" && pwd)}
+	local more='{}'
+	[ -z "${NODE2_OPTS:-}" ] || more=$NODE2_OPTS # more server options (JSON)
 	rm -rf "$c" && cp -r "$RUN/conf.d" "$c" && rm -f "$c/40-transport-dtls.json"
-	jq --arg node "$1" --arg ctl "$RUN/control-$1.sock" --arg tun "wg$1" \
-		'.server += {"cluster-node": $node, port: 8443, "udp-port": 0, "control-socket": $ctl, "tun-device": $tun}' \
+	jq --arg node "$1" --arg ctl "$RUN/control-$1.sock" --arg tun "wg$1" --argjson more "$more" \
+		'.server += {"cluster-node": $node, port: 8443, "udp-port": 0, "control-socket": $ctl, "tun-device": $tun} + $more' \
 		"$c/00-server.json" >"$c/new" && mv "$c/new" "$c/00-server.json"
-	jq '.options["ipv4-network"] = "10.9.0.0/24"' "$c/30-routing-static.json" >"$c/new" && mv "$c/new" "$c/30-routing-static.json"
+	# Its own slice of addresses, unless the nodes share one pool.
+	jq --arg net "${NODE2_NET:-10.9.0.0/24}" '.options["ipv4-network"] = $net' "$c/30-routing-static.json" >"$c/new" &&
+		mv "$c/new" "$c/30-routing-static.json"
 	ip netns exec "$NS_SRV" env WOLFGUARD_PLUGIN_DIR="$plugdir" "$bin" -c "$c" >"$RUN/node-$1.log" 2>&1 &
 	NODE2_PID=$!
 	wait_for 90 grep -q "cluster: redis at .* connected" "$RUN/node-$1.log"
@@ -344,5 +348,116 @@ cluster_live_old_node() {
 	wait_for 30 session_keys_are 0 || fail "the record outlived the logout on node b" || return 1
 	CONNECT_TIMEOUT=20 client_connect alice - --cookie "$cookie" && fail "node a's stale copy accepted the cookie" && return 1
 	wait_for 30 grep -q "ended on another node" "$RUN/server.log" || fail "node a's copy did not end" || return 1
+	return 0
+}
+
+# --- The shared address pool (cluster-shared-pool) -------------------------
+
+SHARED_NET=10.77.0.0/29 # .2 to .6: five addresses for the clients of both nodes
+
+# The lab's conf.d of node a with the shared pool on (node2_start copies it
+# for node b, given NODE2_NET=$SHARED_NET).
+shared_pool_conf() { # [more server options as JSON]
+	cluster_conf a
+	local c=$RUN/conf.d
+	local more='{}'
+	[ -z "${1:-}" ] || more=$1
+	jq --argjson more "$more" '.server += {"cluster-shared-pool": true, "metrics-port": 9390} + $more' \
+		"$c/00-server.json" >"$c/new" && mv "$c/new" "$c/00-server.json"
+	jq --arg net "$SHARED_NET" '.options["ipv4-network"] = $net' "$c/30-routing-static.json" >"$c/new" &&
+		mv "$c/new" "$c/30-routing-static.json"
+}
+
+add_pool_users() { # users u1..uN with passwords pw1..pwN (the lab's file is restored after the test)
+	[ -f "$RUN/ocpasswd.keep" ] || cp "$RUN/ocpasswd" "$RUN/ocpasswd.keep"
+	local i
+	for ((i = 1; i <= $1; i++)); do add_user "u$i" "pw$i" pool; done
+}
+restore_users() { [ ! -f "$RUN/ocpasswd.keep" ] || mv "$RUN/ocpasswd.keep" "$RUN/ocpasswd"; }
+
+lease_keys() { rcli --scan --pattern 'wg:lease4:*' 2>/dev/null | sort; }
+lease_keys_are() { [ "$(lease_keys | grep -c .)" = "$1" ]; } # N
+node_addresses() { ctl_node "$1" --json list | jq -r '.sessions[].vpn_address // empty'; } # name
+pool_metric() { in_ns "$NS_SRV" curl -sf --max-time 30 http://127.0.0.1:9390/metrics | awk -v k="$1" '$1 == k {print $2; exit}'; }
+
+login_to() { # port user password -> the client's output in $RUN/login-USER.out
+	in_ns "$NS_CLI" timeout 60 openconnect --authenticate --non-inter --passwd-on-stdin -u "$2" \
+		--servercert "$PIN" "https://$SRV_ADDR:$1/" <<<"$3" >"$RUN/login-$2.out" 2>&1
+}
+logged_in() { grep -q "^COOKIE=" "$RUN/login-$1.out"; } # user
+
+WOLFGUARD_TESTS+=(cluster_shared_pool)
+
+# Both nodes lease from one pool of five addresses and claim every address
+# in Redis before giving it out. Eight logins race, four on each node at
+# once: exactly five get an address, no address is given twice (the nodes'
+# session lists and Redis's lease keys agree), the other three are refused
+# with "no address" and both nodes stay up. The nodes really collided (a
+# claim found the address held by the other node). Redis restarted empty
+# gets every lease back from the nodes; an administrator's disconnect
+# frees its address in Redis and the next login gets it.
+test_cluster_shared_pool() { cluster_shared_pool; local rc=$?; node2_stop; redis_stop; restore_users; return $rc; }
+cluster_shared_pool() {
+	redis_start || fail "redis-server did not start" || return 1
+	add_pool_users 9
+	shared_pool_conf
+	server_start_wolfguard false || fail "node a did not start: $(tail -n 3 "$RUN/server.log")" || return 1
+	wait_for 30 grep -q "cluster: redis at 127.0.0.1:$REDIS_PORT connected" "$RUN/server.log" || fail "node a: no redis" || return 1
+	grep -q "addresses from the shared pool" "$RUN/server.log" || fail "node a does not say it uses the shared pool" || return 1
+	NODE2_NET=$SHARED_NET NODE2_OPTS='{"metrics-port": 9391}' node2_start b ||
+		fail "node b did not start: $(tail -n 3 "$RUN/node-b.log")" || return 1
+
+	local i pids=() port
+	for i in 1 2 3 4 5 6 7 8; do
+		port=443
+		((i % 2)) || port=8443
+		login_to "$port" "u$i" "pw$i" &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	local won=0 lost=0
+	for i in 1 2 3 4 5 6 7 8; do
+		if logged_in "u$i"; then won=$((won + 1)); else lost=$((lost + 1)); fi
+	done
+	[ "$won" = 5 ] && [ "$lost" = 3 ] || fail "$won logins got an address and $lost did not; want 5 and 3" || return 1
+	kill -0 "$SERVER_PID" && kill -0 "$NODE2_PID" || fail "a node died in the race" || return 1
+	local all
+	all=$( (node_addresses a; node_addresses b) | sort)
+	[ "$(grep -c . <<<"$all")" = 5 ] || fail "the nodes hold $(grep -c . <<<"$all") sessions, want 5: $all" || return 1
+	[ -z "$(uniq -d <<<"$all")" ] || fail "an address was given twice: $(uniq -d <<<"$all" | tr '\n' ' ')" || return 1
+	while read -r a; do
+		[[ $a == 10.77.0.[2-6] ]] || fail "address $a is outside the shared pool" || return 1
+	done <<<"$all"
+	# Redis holds one lease per address, each for a distinct session.
+	[ "$(lease_keys | sed 's/^wg:lease4://')" = "$all" ] ||
+		fail "redis's leases ($(lease_keys | tr '\n' ' ')) are not the sessions' addresses ($(tr '\n' ' ' <<<"$all"))" || return 1
+	[ "$(lease_keys | while read -r k; do rcli GET "$k"; done | sort -u | grep -c .)" = 5 ] ||
+		fail "two leases name the same session" || return 1
+	[ "$(cat "$RUN/server.log" "$RUN/node-b.log" | grep -c "session ended: no address available")" = 3 ] ||
+		fail "the refused logins do not each have a clear line" || return 1
+	cat "$RUN/server.log" "$RUN/node-b.log" | grep -q "cluster: .* is held by another node; leasing another" ||
+		fail "the nodes never collided on an address (the race did not happen)" || return 1
+	local conflicts
+	conflicts=$(( $(pool_metric 'wolfguard_cluster_lease_claims_total{result="conflict"}') + 0 ))
+	[ "$(pool_metric wolfguard_cluster_redis_up)" = 1 ] || fail "metrics: redis not up on node a" || return 1
+	echo "   race: 5 of 8 logins leased, 3 refused; node a saw $conflicts conflicts, leases $(pool_metric wolfguard_cluster_leases)"
+
+	# Redis restarted empty: the nodes write every lease again.
+	redis_stop
+	redis_start || fail "redis-server did not start again" || return 1
+	wait_for 30 lease_keys_are 5 || fail "the leases were not written again: $(lease_keys | tr '\n' ' ')" || return 1
+	[ "$(lease_keys | sed 's/^wg:lease4://')" = "$all" ] || fail "different leases after the restart" || return 1
+
+	# An administrator's disconnect on node b frees its address everywhere:
+	# u9's login on node a gets exactly that one.
+	local id freed
+	id=$(ctl_node b --json list | jq -r '.sessions[0].id')
+	freed=$(ctl_node b --json list | jq -r '.sessions[0].vpn_address')
+	ctl_node b disconnect "$id" >/dev/null || fail "disconnect on node b failed" || return 1
+	wait_for 30 lease_keys_are 4 || fail "the ended session's lease stayed in redis" || return 1
+	login_to 443 u9 pw9
+	logged_in u9 || fail "u9 got no address after one was freed: $(tail -n 2 "$RUN/login-u9.out")" || return 1
+	node_addresses a | grep -qx "$freed" || fail "u9 did not get the freed address $freed" || return 1
+	lease_keys_are 5 || fail "u9's lease is not in redis" || return 1
 	return 0
 }
