@@ -124,7 +124,7 @@ static struct wg_session *session_from_record(struct wg_server *srv, const struc
 	/* A shared pool's lease came with the record (alive while the record
 	 * is); renewed for this session at its tunnel up. */
 	if (srv->cluster->shared_pool)
-		s->cluster_lease_until = time(NULL) + 10 + (time_t)(srv->cluster->timeout_ms / 1000);
+		s->cluster_lease_until = time(NULL) + 20 + (time_t)(srv->cluster->timeout_ms / 1000);
 	wg_metrics_counters()->cluster_adopted++;
 	wg_log(s, WG_LOG_NOTICE, "cluster: session %.8s adopted from node %s", w->hash, r->node[0] ? r->node : "?");
 	return s;

@@ -261,8 +261,10 @@ void wg_cluster_lease_fence(struct wg_cluster *cl)
 {
 	if (!cl->shared_pool)
 		return;
-	/* Before the next check (2 s) and a request's timeout could pass. */
-	time_t margin = 3 + (time_t)(cl->timeout_ms / 1000) + 1;
+	/* Ended while the key surely lives: the next check is 2 s away, a
+	 * renewal in flight may take the timeout, and 5 s spare for clocks
+	 * (whole seconds here and in Redis) and a busy loop. */
+	time_t margin = 2 + (time_t)(cl->timeout_ms / 1000) + 1 + 5;
 	time_t now = time(NULL);
 	size_t n;
 	void **all = wg_hashmap_values(cl->srv->by_cookie, &n);

@@ -378,7 +378,7 @@ restore_users() { [ ! -f "$RUN/ocpasswd.keep" ] || mv "$RUN/ocpasswd.keep" "$RUN
 lease_keys() { rcli --scan --pattern 'wg:lease4:*' 2>/dev/null | sort; }
 lease_keys_are() { [ "$(lease_keys | grep -c .)" = "$1" ]; } # N
 node_addresses() { ctl_node "$1" --json list | jq -r '.sessions[].vpn_address // empty'; } # name
-pool_metric() { in_ns "$NS_SRV" curl -sf --max-time 30 http://127.0.0.1:9390/metrics | awk -v k="$1" '$1 == k {print $2; exit}'; }
+pool_metric() { in_ns "$NS_SRV" curl -sf --max-time 30 "http://127.0.0.1:${2:-9390}/metrics" | awk -v k="$1" '$1 == k {print $2; exit}'; }
 
 login_to() { # port user password -> the client's output in $RUN/login-USER.out
 	in_ns "$NS_CLI" timeout 60 openconnect --authenticate --non-inter --passwd-on-stdin -u "$2" \
@@ -459,5 +459,87 @@ cluster_shared_pool() {
 	logged_in u9 || fail "u9 got no address after one was freed: $(tail -n 2 "$RUN/login-u9.out")" || return 1
 	node_addresses a | grep -qx "$freed" || fail "u9 did not get the freed address $freed" || return 1
 	lease_keys_are 5 || fail "u9's lease is not in redis" || return 1
+	return 0
+}
+
+WOLFGUARD_TESTS+=(cluster_redis_partition)
+
+# Node b reaches Redis at 127.0.0.2, node a at 127.0.0.1; nft in the server
+# namespace drops b's packets both ways (a partition: no reset, no reply).
+# b notices within its timeout and says so; a goes on leasing from the
+# shared pool; b refuses new logins (it cannot claim an address) with a
+# clear line; alice's session on b ends before its lease can lapse in
+# Redis (so nobody else can be given her address while she still has it);
+# once the lease lapsed, node a hands the address out again. After the
+# partition heals, b is back and its claims see a's leases.
+PART_TABLE=wgpart
+partition_b() {
+	in_ns "$NS_SRV" nft -f - <<NFT
+table inet $PART_TABLE {
+	chain input {
+		type filter hook input priority 0;
+		ip daddr 127.0.0.2 tcp dport $REDIS_PORT drop
+		ip saddr 127.0.0.2 tcp sport $REDIS_PORT drop
+	}
+}
+NFT
+}
+heal_b() { in_ns "$NS_SRV" nft delete table inet "$PART_TABLE" 2>/dev/null || true; }
+
+test_cluster_redis_partition() { cluster_redis_partition; local rc=$?; heal_b; client_disconnect_all; node2_stop; redis_stop; restore_users; return $rc; }
+cluster_redis_partition() {
+	redis_start --bind 127.0.0.1 127.0.0.2 || fail "redis-server did not start" || return 1
+	add_pool_users 8
+	shared_pool_conf '{"cookie-lifetime": 30}'
+	server_start_wolfguard false || fail "node a did not start: $(tail -n 3 "$RUN/server.log")" || return 1
+	wait_for 30 grep -q "cluster: redis at 127.0.0.1:$REDIS_PORT connected" "$RUN/server.log" || fail "node a: no redis" || return 1
+	NODE2_NET=$SHARED_NET NODE2_OPTS="{\"metrics-port\": 9391, \"cluster-redis\": \"127.0.0.2:$REDIS_PORT\"}" node2_start b ||
+		fail "node b did not start: $(tail -n 3 "$RUN/node-b.log")" || return 1
+	SRV_ADDR="$SRV_ADDR:8443" connect_or_fail alice secret1 --no-dtls || return 1
+	local a1
+	a1=$(client_env alice INTERNAL_IP4_ADDRESS)
+	[ "$(rcli EXISTS "wg:lease4:$a1")" = 1 ] || fail "alice's address $a1 has no lease in redis" || return 1
+
+	partition_b || fail "nft could not cut node b off" || return 1
+	local t0
+	t0=$(now_ms)
+	wait_for 30 grep -q "cluster: redis at 127.0.0.2:$REDIS_PORT unavailable" "$RUN/node-b.log" ||
+		fail "node b did not notice the partition" || return 1
+	echo "   partition noticed by node b after $(($(now_ms) - t0)) ms (cluster-timeout-ms 1000, requests every 2 s)"
+	[ "$(pool_metric wolfguard_cluster_redis_up 9391)" = 0 ] || fail "metrics: node b still says redis is up" || return 1
+	login_to 443 u1 pw1
+	logged_in u1 || fail "node a could not lease during b's partition: $(tail -n 2 "$RUN/login-u1.out")" || return 1
+	! node_addresses a | grep -qx "$a1" || fail "node a gave out alice's address $a1 while her lease lived" || return 1
+	! grep -q "unavailable" "$RUN/server.log" || fail "node a lost redis too" || return 1
+	login_to 8443 u2 pw2
+	! logged_in u2 || fail "node b gave an address it could not claim" || return 1
+	grep -q "cluster: no address: the shared pool needs redis, which is unavailable" "$RUN/node-b.log" ||
+		fail "node b's refusal has no clear line" || return 1
+
+	# alice's lease cannot be renewed: her session ends while the key still lives.
+	wait_for 90 grep -q "cluster: the lease of $a1 could not be renewed" "$RUN/node-b.log" ||
+		fail "node b kept alice's session past its lease" || return 1
+	local left
+	left=$(rcli PTTL "wg:lease4:$a1")
+	[ "$left" -gt 0 ] || fail "alice's lease had lapsed before her session ended on node b (PTTL $left)" || return 1
+	echo "   node b ended alice's session $left ms before her lease would lapse in redis"
+	[ "$(pool_metric wolfguard_cluster_lease_lapsed_total 9391)" = 1 ] || fail "metrics: no lapsed lease on node b" || return 1
+	# The lease lapses; node a can then give the address out (all five are a's).
+	wait_for 60 sh -c "[ \"\$(timeout 10 ip netns exec '$NS_SRV' redis-cli -p $REDIS_PORT EXISTS 'wg:lease4:$a1')\" = 0 ]" ||
+		fail "alice's lease did not lapse" || return 1
+	# Five logins use every free address (u1's may have lapsed meanwhile:
+	# its cookie lives 30 s), so a1 among them.
+	local i
+	for i in 3 4 5 6 7; do login_to 443 "u$i" "pw$i"; done
+	node_addresses a | grep -qx "$a1" || fail "node a never gave out the lapsed address $a1: $(node_addresses a | tr '\n' ' ')" || return 1
+
+	heal_b
+	wait_for 60 grep -q "cluster: redis at 127.0.0.2:$REDIS_PORT is back" "$RUN/node-b.log" ||
+		fail "node b did not come back after the partition" || return 1
+	login_to 8443 u8 pw8
+	local both
+	both=$( (node_addresses a; node_addresses b) | sort)
+	[ -z "$(uniq -d <<<"$both")" ] || fail "after the partition an address is on both nodes: $(uniq -d <<<"$both")" || return 1
+	! logged_in u8 || [ "$(node_addresses b | grep -c .)" = 1 ] || fail "node b's sessions: $(node_addresses b)" || return 1
 	return 0
 }
