@@ -543,3 +543,47 @@ cluster_redis_partition() {
 	! logged_in u8 || [ "$(node_addresses b | grep -c .)" = 1 ] || fail "node b's sessions: $(node_addresses b)" || return 1
 	return 0
 }
+
+WOLFGUARD_TESTS+=(cluster_adopted_accounting)
+
+# Accounting follows the session: alice logs in through auth-radius on node
+# a (Accounting Start); a is killed; node b adopts her session and sends
+# its own Start with the same Acct-Session-Id (the attribute travels in the
+# session record), and her logout on b sends the Stop with that id.
+radius_cluster_node() { # name: node NAME with auth-radius (accounting on) on the service address
+	cluster_conf "$1"
+	rm -f "$RUN/conf.d/20-auth-plain.json"
+	cat >"$RUN/conf.d/20-auth-radius.json" <<JSON
+{"plugin": "auth-radius", "options": {"servers": $RADIUS_SERVER_JSON, "secret": "$RADIUS_SECRET",
+  "nas-identifier": "wolfguard-lab", "timeout": 5, "retries": 0, "accounting": true}}
+JSON
+	server_start_wolfguard false || return 1
+	wait_for 30 grep -q "cluster: redis at 127.0.0.1:$REDIS_PORT connected" "$RUN/server.log"
+}
+starts_with_id() { grep -c "Acct-Session-Id = \"$1\"" <(awk 'BEGIN {RS = ""} /Acct-Status-Type = Start\n/' "$RUN/radius/acct/detail" 2>/dev/null); }
+
+test_cluster_adopted_accounting() { radius_run cluster_adopted_accounting; local rc=$?; redis_stop; return $rc; }
+cluster_adopted_accounting() {
+	redis_start || fail "redis-server did not start" || return 1
+	radius_cluster_node a || fail "node a did not start: $(tail -n 3 "$RUN/server.log")" || return 1
+	local cookie id
+	cookie=$(authenticate alice secret1)
+	[ -n "$cookie" ] || fail "--authenticate printed no COOKIE" || return 1
+	connect_or_fail alice - --cookie "$cookie" -- --reconnect-timeout 120 || return 1
+	wait_for 60 sh -c "grep -q 'Acct-Status-Type = Start' '$RUN/radius/acct/detail'" || fail "no Accounting Start from node a" || return 1
+	id=$(detail_value "$(detail_record Start)" Acct-Session-Id)
+	[ -n "$id" ] || fail "node a's Start lacks Acct-Session-Id" || return 1
+	node_kill a
+	radius_cluster_node b || fail "node b did not start: $(tail -n 3 "$RUN/server.log")" || return 1
+	wait_for 90 grep -q "adopted from node a" "$RUN/server.log" || fail "node b adopted no session" || return 1
+	wait_for 60 sh -c "[ \"\$(awk 'BEGIN {RS = \"\"} /Acct-Status-Type = Start\n/' '$RUN/radius/acct/detail' | grep -c 'Acct-Session-Id = \"$id\"')\" = 2 ]" ||
+		fail "node b sent no Start with alice's Acct-Session-Id $id ($(starts_with_id "$id") Starts)" || return 1
+	local start
+	start=$(detail_record Start)
+	[ "$(detail_value "$start" User-Name)" = alice ] && [ "$(detail_value "$start" Framed-IP-Address)" = 10.8.0.77 ] ||
+		fail "node b's Start: $start" || return 1
+	client_disconnect alice
+	wait_for 60 sh -c "grep -q 'Acct-Status-Type = Stop' '$RUN/radius/acct/detail'" || fail "no Accounting Stop from node b" || return 1
+	[ "$(detail_value "$(detail_record Stop)" Acct-Session-Id)" = "$id" ] || fail "node b's Stop has another id" || return 1
+	return 0
+}
