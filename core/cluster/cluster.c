@@ -13,6 +13,7 @@
 
 #include "cluster/cluster_priv.h"
 #include "cluster/redis.h"
+#include "cluster/scripts.h"
 #include "hashmap.h"
 #include "net/ban.h"
 #include "observe/metrics.h"
@@ -199,12 +200,7 @@ void wg_cluster_session_ended(struct wg_session *s, const char *reason)
 	 * node merely lets go (another node may hold the session now). */
 	char leases[2][128], nkeys[12];
 	unsigned n = wg_cluster_lease_keys(cl, s, leases);
-	const char *argv[8] = {"EVAL",
-			       "if ARGV[1] ~= '' and redis.call('HGET', KEYS[1], 'node') ~= ARGV[1] then return 0 end "
-			       "redis.call('DEL', KEYS[1]) "
-			       "for i = 2, #KEYS do if redis.call('GET', KEYS[i]) == ARGV[2] then redis.call('DEL', KEYS[i]) end end "
-			       "return 1",
-			       nkeys, key};
+	const char *argv[8] = {"EVAL", wg_cluster_end_script, nkeys, key};
 	int argc = 4;
 	snprintf(nkeys, sizeof(nkeys), "%u", 1 + n);
 	for (unsigned i = 0; i < n; i++)

@@ -26,6 +26,7 @@
 #include "cluster/cluster.h"
 #include "cluster/cluster_priv.h"
 #include "cluster/redis.h"
+#include "cluster/scripts.h"
 #include "hashmap.h"
 #include "observe/metrics.h"
 #include "server.h"
@@ -34,16 +35,6 @@
 #include "util/addr.h"
 #include "util/hex.h"
 #include "util/log.h"
-
-/* KEYS: the lease keys; ARGV[1]: the cookie hash, ARGV[2]: the TTL. 0 when
- * every key is now the session's (new or renewed), else the index of the
- * first key another session holds (nothing written then). */
-static const char claim_script[] = "for i, k in ipairs(KEYS) do\n"
-				   "  local v = redis.call('GET', k)\n"
-				   "  if v and v ~= ARGV[1] then return i end\n"
-				   "end\n"
-				   "for _, k in ipairs(KEYS) do redis.call('SET', k, ARGV[1], 'EX', ARGV[2]) end\n"
-				   "return 0\n";
 
 /* Claims and renewals per login before it is refused: each refused claim
  * is an address another node holds, kept from the plugin meanwhile. */
@@ -94,7 +85,7 @@ static int send_claim(struct wg_cluster *cl, const struct wg_session *s, const c
 	snprintf(nkeys, sizeof(nkeys), "%u", n);
 	snprintf(ttl, sizeof(ttl), "%u", cl->srv->cookie_lifetime);
 	argv[argc++] = "EVAL";
-	argv[argc++] = claim_script;
+	argv[argc++] = wg_cluster_claim_script;
 	argv[argc++] = nkeys;
 	for (unsigned i = 0; i < n; i++)
 		argv[argc++] = keys[i];
