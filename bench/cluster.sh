@@ -45,12 +45,24 @@ RUN=$(mktemp -d /tmp/wgcluster.XXXXXX) || exit 1
 chmod 755 "$RUN" # the nodes read their files as nobody once sandboxed
 NS_MADE= PIDS=()
 
+# Processes in the namespace are started with `ip netns exec` itself, not
+# through a shell function: a function run with & is a subshell, and $!
+# would name it instead of the process (which would then outlive a kill,
+# holding the benchmark lock's descriptor).
 in_ns() { ip netns exec "$NS" "$@"; }
 stop_all() {
-	local p
+	local p i pids
 	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
 	PIDS=()
+	# Whatever is left in the namespace (a node's helper process) goes too.
+	for i in $(seq 1 50); do
+		pids=$(ip netns pids "$NS" 2>/dev/null)
+		[ -n "$pids" ] || return 0
+		# shellcheck disable=SC2086
+		kill -KILL $pids 2>/dev/null
+		sleep 0.2
+	done
 }
 cleanup() {
 	stop_all
@@ -99,21 +111,21 @@ wait_for() { # seconds command...
 run_size() { # sessions
 	local n=$1 net_a=10.64.0.0/12 net_b=10.64.0.0/12
 	[ "$SHARED" = yes ] || { net_a=10.64.0.0/13; net_b=10.72.0.0/13; }
-	in_ns redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save '' --appendonly no --dir "$RUN" \
+	ip netns exec "$NS" redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save '' --appendonly no --dir "$RUN" \
 		>"$RUN/redis-$n.log" 2>&1 &
 	PIDS+=($!)
 	wait_for 30 sh -c "ip netns exec $NS redis-cli -p $REDIS_PORT PING 2>/dev/null | grep -q PONG" ||
 		{ note "redis-server did not start"; return 1; }
 	node_conf a 443 "$net_a"
 	node_conf b 8443 "$net_b"
-	in_ns env WOLFGUARD_PLUGIN_DIR="$PLUGIN_DIR" "$WOLFGUARD_BIN" -c "$RUN/conf.d-a" >"$RUN/a-$n.log" 2>&1 &
+	ip netns exec "$NS" env WOLFGUARD_PLUGIN_DIR="$PLUGIN_DIR" "$WOLFGUARD_BIN" -c "$RUN/conf.d-a" >"$RUN/a-$n.log" 2>&1 &
 	local pid_a=$!
-	in_ns env WOLFGUARD_PLUGIN_DIR="$PLUGIN_DIR" "$WOLFGUARD_BIN" -c "$RUN/conf.d-b" >"$RUN/b-$n.log" 2>&1 &
+	ip netns exec "$NS" env WOLFGUARD_PLUGIN_DIR="$PLUGIN_DIR" "$WOLFGUARD_BIN" -c "$RUN/conf.d-b" >"$RUN/b-$n.log" 2>&1 &
 	PIDS+=($! "$pid_a")
 	wait_for 60 grep -q "cluster: redis at .* connected" "$RUN/a-$n.log" &&
 		wait_for 60 grep -q "cluster: redis at .* connected" "$RUN/b-$n.log" || { note "a node did not start"; return 1; }
 	note "$n sessions over nodes a and b (shared pool: $SHARED), then node a killed"
-	in_ns timeout 900 python3 "$TOP/bench/cluster_failover.py" --nodes 127.0.0.1:443,127.0.0.1:8443 \
+	ip netns exec "$NS" timeout 900 python3 "$TOP/bench/cluster_failover.py" --nodes 127.0.0.1:443,127.0.0.1:8443 \
 		--kill-pid "$pid_a" --sessions "$n" --concurrency "$CONC" --user "$USER_NAME" --password "$USER_PASS" \
 		| tee "$RUN/result-$n.json"
 	note "node b adopted $(grep -c "adopted from node a" "$RUN/b-$n.log") sessions; load average $(cut -d' ' -f1-3 /proc/loadavg)"
