@@ -207,12 +207,19 @@ node2_start() { # name
 	wait_for 90 grep -q "cluster: redis at .* connected" "$RUN/node-$1.log"
 }
 
-node2_stop() {
+node2_stop() { # fails on a sanitizer report in the second node's log (the runner checks server.log only)
 	[ -n "$NODE2_PID" ] || return 0
 	kill -TERM "$NODE2_PID" 2>/dev/null
 	wait_for 60 sh -c "! kill -0 $NODE2_PID 2>/dev/null" || kill -KILL "$NODE2_PID" 2>/dev/null
 	wait "$NODE2_PID" 2>/dev/null
 	NODE2_PID=
+	local f
+	for f in "$RUN"/node-*.log; do
+		[ -f "$f" ] || continue
+		! grep -qE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$f" ||
+			fail "sanitizer report in $(basename "$f"): $(grep -m1 -A12 -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$f")" ||
+			return 1
+	done
 }
 
 ctl_node() { "$(dirname "$(wolfguard_bin)")/../tools/wolfguardctl" -s "$RUN/control-$1.sock" "${@:2}"; }
@@ -223,7 +230,7 @@ WOLFGUARD_TESTS+=(cluster_shared_ban)
 # node b within a few seconds (b reads the shared ban set), and bob's
 # address is refused there too; alice, not banned, logs in on b. Wrong
 # passwords on node b ban carol's address on node a as well.
-test_cluster_shared_ban() { cluster_shared_ban; local rc=$?; node2_stop; redis_stop; return $rc; }
+test_cluster_shared_ban() { cluster_shared_ban; local rc=$?; node2_stop || rc=1; redis_stop; return $rc; }
 cluster_shared_ban() {
 	redis_start || fail "redis-server did not start" || return 1
 	node_start a || fail "node a did not start" || return 1
@@ -260,7 +267,7 @@ WOLFGUARD_TESTS+=(cluster_same_clients)
 # max-same-clients 1 across two nodes: alice's tunnel on node a counts on
 # node b once b has read the counts (its log says when): her login on b is
 # refused, bob's is not; after her logout on a she logs in on b.
-test_cluster_same_clients() { cluster_same_clients; local rc=$?; node2_stop; redis_stop; return $rc; }
+test_cluster_same_clients() { cluster_same_clients; local rc=$?; node2_stop || rc=1; redis_stop; return $rc; }
 cluster_same_clients() {
 	redis_start || fail "redis-server did not start" || return 1
 	node_start a || fail "node a did not start" || return 1
@@ -326,7 +333,7 @@ WOLFGUARD_TESTS+=(cluster_live_old_node)
 # asks Redis before resuming a lingering session, finds no record, and
 # ends the copy). A plain reconnect to the node that holds the session
 # still works (the record names it).
-test_cluster_live_old_node() { cluster_live_old_node; local rc=$?; node2_stop; redis_stop; return $rc; }
+test_cluster_live_old_node() { cluster_live_old_node; local rc=$?; node2_stop || rc=1; redis_stop; return $rc; }
 cluster_live_old_node() {
 	redis_start || fail "redis-server did not start" || return 1
 	node_start a || fail "node a did not start" || return 1
@@ -396,7 +403,7 @@ WOLFGUARD_TESTS+=(cluster_shared_pool)
 # claim found the address held by the other node). Redis restarted empty
 # gets every lease back from the nodes; an administrator's disconnect
 # frees its address in Redis and the next login gets it.
-test_cluster_shared_pool() { cluster_shared_pool; local rc=$?; node2_stop; redis_stop; restore_users; return $rc; }
+test_cluster_shared_pool() { cluster_shared_pool; local rc=$?; node2_stop || rc=1; redis_stop; restore_users; return $rc; }
 cluster_shared_pool() {
 	redis_start || fail "redis-server did not start" || return 1
 	add_pool_users 9
@@ -486,7 +493,7 @@ NFT
 }
 heal_b() { in_ns "$NS_SRV" nft delete table inet "$PART_TABLE" 2>/dev/null || true; }
 
-test_cluster_redis_partition() { cluster_redis_partition; local rc=$?; heal_b; client_disconnect_all; node2_stop; redis_stop; restore_users; return $rc; }
+test_cluster_redis_partition() { cluster_redis_partition; local rc=$?; heal_b; client_disconnect_all; node2_stop || rc=1; redis_stop; restore_users; return $rc; }
 cluster_redis_partition() {
 	redis_start --bind 127.0.0.1 127.0.0.2 || fail "redis-server did not start" || return 1
 	add_pool_users 8
