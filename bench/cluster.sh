@@ -121,12 +121,13 @@ run_size() { # sessions
 	ip netns exec "$NS" env WOLFGUARD_PLUGIN_DIR="$PLUGIN_DIR" "$WOLFGUARD_BIN" -c "$RUN/conf.d-a" >"$RUN/a-$n.log" 2>&1 &
 	local pid_a=$!
 	ip netns exec "$NS" env WOLFGUARD_PLUGIN_DIR="$PLUGIN_DIR" "$WOLFGUARD_BIN" -c "$RUN/conf.d-b" >"$RUN/b-$n.log" 2>&1 &
-	PIDS+=($! "$pid_a")
+	local pid_b=$!
+	PIDS+=("$pid_b" "$pid_a")
 	wait_for 60 grep -q "cluster: redis at .* connected" "$RUN/a-$n.log" &&
 		wait_for 60 grep -q "cluster: redis at .* connected" "$RUN/b-$n.log" || { note "a node did not start"; return 1; }
 	note "$n sessions over nodes a and b (shared pool: $SHARED), then node a killed"
 	ip netns exec "$NS" timeout 900 python3 "$TOP/bench/cluster_failover.py" --nodes 127.0.0.1:443,127.0.0.1:8443 \
-		--kill-pid "$pid_a" --sessions "$n" --concurrency "$CONC" --user "$USER_NAME" --password "$USER_PASS" \
+		--kill-pid "$pid_a" --b-pid "$pid_b" --sessions "$n" --concurrency "$CONC" --user "$USER_NAME" --password "$USER_PASS" \
 		| tee "$RUN/result-$n.json"
 	note "node b adopted $(grep -c "adopted from node a" "$RUN/b-$n.log") sessions; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 	stop_all

@@ -16,6 +16,7 @@ import asyncio
 import json
 import os
 import re
+import resource
 import signal
 import ssl
 import sys
@@ -142,6 +143,20 @@ async def connect(s, node, tls, keepalive):
     asyncio.ensure_future(hold(s, reader, writer, keepalive))
 
 
+def cpu_ms(pid):
+    """utime + stime of a process and its children, in ms (None when unreadable)."""
+    try:
+        f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        return (int(f[11]) + int(f[12]) + int(f[13]) + int(f[14])) * 1000 / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def own_cpu_ms():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return (r.ru_utime + r.ru_stime) * 1000
+
+
 def pct(v, p):
     if not v:
         return None
@@ -153,6 +168,7 @@ async def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--nodes", required=True, help="HOST:PORT,HOST:PORT (A first: A is killed)")
     ap.add_argument("--kill-pid", type=int, required=True, help="node A's process")
+    ap.add_argument("--b-pid", type=int, help="node B's process: its CPU time over the failover is reported")
     ap.add_argument("--sessions", type=int, default=200)
     ap.add_argument("--concurrency", type=int, default=32)
     ap.add_argument("--user", required=True)
@@ -184,6 +200,7 @@ async def main():
 
     # Node A dies; its sessions come back on the next node with their cookies.
     before = {s.idx: s.addr for s in on_a}
+    b_cpu0, own0 = cpu_ms(a.b_pid) if a.b_pid else None, own_cpu_ms()
     killed = time.monotonic()
     os.kill(a.kill_pid, signal.SIGKILL)
     back_ms, failed = [], []
@@ -204,12 +221,16 @@ async def main():
             await asyncio.sleep(0.5)
         failed.append(f"{s.idx}: {last}")
     await asyncio.gather(*(failover(s) for s in on_a))
+    b_cpu = cpu_ms(a.b_pid) if a.b_pid else None
+    b_cpu = round(b_cpu - b_cpu0) if b_cpu is not None and b_cpu0 is not None else None
+    own = round(own_cpu_ms() - own0)
     same_addr = sum(1 for s in on_a if s.node == nodes[1] and s.addr and s.addr == before[s.idx])
     print(json.dumps({
         "sessions": a.sessions, "set_up": len(up), "setup_errors": len(errors), "ramp_s": round(ramp, 2),
         "on_a": len(on_a), "back_on_b": len(back_ms), "not_back": len(failed),
         "back_ms_p50": pct(back_ms, 50), "back_ms_p95": pct(back_ms, 95), "back_ms_max": pct(back_ms, 100),
         "all_back_ms": round(max(back_ms), 1) if back_ms else None, "same_address": same_addr,
+        "b_cpu_ms": b_cpu, "client_cpu_ms": own,
         "first_errors": (errors + failed)[:3],
     }))
     for s in sessions:
