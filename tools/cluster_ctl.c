@@ -98,6 +98,27 @@ static int each_record(redisContext *c, const char *prefix, void (*fn)(const str
 	return 0;
 }
 
+/* Keys matching "<prefix><what>*" (SCAN): the shared pool's leases. -1 on a
+ * failed read. */
+static long long count_keys(redisContext *c, const char *prefix, const char *what)
+{
+	char cursor[32] = "0", pattern[160];
+	long long n = 0;
+
+	snprintf(pattern, sizeof(pattern), "%s%s*", prefix, what);
+	do {
+		redisReply *r = redisCommand(c, "SCAN %s MATCH %s COUNT 1000", cursor, pattern);
+		if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+			freeReplyObject(r);
+			return -1;
+		}
+		snprintf(cursor, sizeof(cursor), "%s", r->element[0]->str ? r->element[0]->str : "0");
+		n += (long long)r->element[1]->elements;
+		freeReplyObject(r);
+	} while (strcmp(cursor, "0") != 0);
+	return n;
+}
+
 static void add_session(const struct wg_cluster_record *r, void *arg)
 {
 	json_array_append_new(arg, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "user", r->user, "node", r->node,
@@ -140,9 +161,11 @@ static void human_status(json_t *o)
 	size_t i;
 	json_t *n;
 
-	printf("redis %s: %lld sessions, %lld bans active, %lld unreadable records\n",
+	printf("redis %s: %lld sessions, %lld bans active, %lld unreadable records, %lld address leases "
+	       "(shared pool)\n",
 	       json_string_value(json_object_get(o, "redis")), json_integer_value(json_object_get(o, "sessions")),
-	       json_integer_value(json_object_get(o, "bans_active")), json_integer_value(json_object_get(o, "bad_records")));
+	       json_integer_value(json_object_get(o, "bans_active")), json_integer_value(json_object_get(o, "bad_records")),
+	       json_integer_value(json_object_get(o, "leases")));
 	json_array_foreach(json_object_get(o, "nodes"), i, n)
 		printf("node %-16s %lld sessions\n", json_string_value(json_object_get(n, "node")),
 		       json_integer_value(json_object_get(n, "sessions")));
@@ -195,8 +218,11 @@ int wg_ctl_cluster(const struct wg_ctl_cluster *o, const char *cmd, bool as_json
 		redisReply *b = redisCommand(c, "ZCOUNT %sbans (%lld +inf", o->prefix, (long long)time(NULL));
 		json_int_t bans = b && b->type == REDIS_REPLY_INTEGER ? (json_int_t)b->integer : 0;
 		freeReplyObject(b);
-		rc = print(json_pack("{s:b, s:s, s:I, s:o, s:I, s:I}", "ok", 1, "redis", o->addr, "sessions", total, "nodes",
-				     nodes, "bans_active", bans, "bad_records", (json_int_t)bad),
+		long long l4 = count_keys(c, o->prefix, "lease4:"), l6 = count_keys(c, o->prefix, "lease6:");
+		/* A session with both families holds two keys: counted once. */
+		json_int_t leases = l4 < 0 || l6 < 0 ? -1 : (json_int_t)(l4 > l6 ? l4 : l6);
+		rc = print(json_pack("{s:b, s:s, s:I, s:o, s:I, s:I, s:I}", "ok", 1, "redis", o->addr, "sessions", total,
+				     "nodes", nodes, "bans_active", bans, "bad_records", (json_int_t)bad, "leases", leases),
 			   as_json, human_status);
 	}
 	redisFree(c);

@@ -440,6 +440,9 @@ cluster_shared_pool() {
 		fail "redis's leases ($(lease_keys | tr '\n' ' ')) are not the sessions' addresses ($(tr '\n' ' ' <<<"$all"))" || return 1
 	[ "$(lease_keys | while read -r k; do rcli GET "$k"; done | sort -u | grep -c .)" = 5 ] ||
 		fail "two leases name the same session" || return 1
+	local st
+	st=$(in_ns "$NS_SRV" "$(dirname "$(wolfguard_bin)")/../tools/wolfguardctl" --cluster "127.0.0.1:$REDIS_PORT" --json status)
+	[ "$(jq .leases <<<"$st")" = 5 ] || fail "wolfguardctl --cluster status: $st" || return 1
 	[ "$(cat "$RUN/server.log" "$RUN/node-b.log" | grep -c "session ended: no address available")" = 3 ] ||
 		fail "the refused logins do not each have a clear line" || return 1
 	cat "$RUN/server.log" "$RUN/node-b.log" | grep -q "cluster: .* is held by another node; leasing another" ||
