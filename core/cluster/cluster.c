@@ -279,6 +279,65 @@ static void got_bans(const struct redisReply *reply, const char *error, void *ar
 	}
 }
 
+/* wolfguardctl --cluster disconnect USER: "user:NAME" in the kick set,
+ * scored with the request's time. Each node ends that user's sessions
+ * that began before it (a login after the request stays), once. */
+static void got_kicks(const struct redisReply *reply, const char *error, void *arg)
+{
+	struct wg_cluster *cl = arg;
+
+	(void)error;
+	if (!reply || reply->type != REDIS_REPLY_ARRAY)
+		return;
+	for (size_t i = 0; i + 1 < reply->elements; i += 2) {
+		const redisReply *m = reply->element[i], *t = reply->element[i + 1];
+		char user[128];
+		if (m->type != REDIS_REPLY_STRING || t->type != REDIS_REPLY_STRING || m->len < 6 ||
+		    memcmp(m->str, "user:", 5) != 0 || m->len - 5 >= sizeof(user))
+			continue;
+		int64_t when = strtoll(t->str, NULL, 10);
+		memcpy(user, m->str + 5, m->len - 5);
+		user[m->len - 5] = '\0';
+		if (when > cl->kick_seen)
+			cl->kick_seen = when;
+		size_t n;
+		unsigned ended = 0;
+		void **all = wg_hashmap_values(cl->srv->by_cookie, &n);
+		for (size_t k = 0; all && k < n; k++) {
+			struct wg_session *s = all[k];
+			if (!s->ending && strcmp(s->user, user) == 0 && (int64_t)s->created <= when) {
+				wg_session_end(s, "disconnected by an administrator (cluster)");
+				ended++;
+			}
+		}
+		free(all);
+		if (ended)
+			wg_log(NULL, WG_LOG_NOTICE, "cluster: %u sessions of %s ended (wolfguardctl --cluster disconnect)", ended,
+			       user);
+	}
+}
+
+static void poll_kicks(struct wg_cluster *cl)
+{
+	char key[96], from[24], old[24];
+
+	snprintf(key, sizeof(key), "%skick", cl->prefix);
+	/* Inclusive: two requests within one second are both read (one read
+	 * again ends nothing more: its sessions are gone). */
+	snprintf(from, sizeof(from), "%lld", (long long)cl->kick_seen);
+	/* Requests older than an hour are done with (the set's TTL too). */
+	snprintf(old, sizeof(old), "%lld", (long long)time(NULL) - 3600);
+	const char *rm[4] = {"ZREMRANGEBYSCORE", key, "-inf", old};
+	const char *rd[5] = {"ZRANGEBYSCORE", key, from, "+inf", "WITHSCORES"};
+	size_t rml[4], rdl[5];
+	for (int i = 0; i < 4; i++)
+		rml[i] = strlen(rm[i]);
+	for (int i = 0; i < 5; i++)
+		rdl[i] = strlen(rd[i]);
+	wg_redis_command(cl->redis, 4, rm, rml, NULL, NULL, NULL);
+	wg_redis_command(cl->redis, 5, rd, rdl, got_kicks, cl, NULL);
+}
+
 static void ban_sync_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct wg_cluster *cl = arg;
@@ -300,6 +359,7 @@ static void ban_sync_cb(evutil_socket_t fd, short what, void *arg)
 		wg_redis_command(cl->redis, 4, rm, rml, NULL, NULL, NULL);
 		wg_redis_command(cl->redis, 5, argv, lens, got_bans, cl, NULL);
 		wg_cluster_users_poll(cl);
+		poll_kicks(cl);
 	}
 	wg_cluster_lease_fence(cl);
 	evtimer_add(cl->ban_sync, &tv);
@@ -428,6 +488,7 @@ int wg_cluster_start(struct wg_server *srv)
 	o.timeout_ms = (unsigned)wg_config_int(c, "cluster-timeout-ms");
 	cl->timeout_ms = o.timeout_ms;
 	cl->shared_pool = wg_config_bool(c, "cluster-shared-pool") > 0;
+	cl->kick_seen = (int64_t)time(NULL); /* requests made before this node started are not its */
 	o.on_up = on_up;
 	o.arg = cl;
 	cl->refresh = evtimer_new(srv->base, refresh_cb, cl);

@@ -26,6 +26,7 @@ struct wg_cluster {
 	struct wg_hashmap *elsewhere; /* owned: user (128 bytes, NUL-padded) -> unsigned *, other nodes' sessions */
 	unsigned elsewhere_sessions, elsewhere_users; /* totals, logged when they change */
 	unsigned timeout_ms;          /* cluster-timeout-ms */
+	int64_t kick_seen;            /* the newest request of the kick set applied (unix s) */
 	bool shared_pool;             /* "cluster-shared-pool": addresses claimed in Redis (lease.c) */
 	struct wg_cluster_claim *claims; /* logins waiting for a claim's answer */
 };

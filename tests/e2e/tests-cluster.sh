@@ -597,3 +597,41 @@ cluster_adopted_accounting() {
 	[ "$(detail_value "$(detail_record Stop)" Acct-Session-Id)" = "$id" ] || fail "node b's Stop has another id" || return 1
 	return 0
 }
+
+WOLFGUARD_TESTS+=(cluster_ctl_across_nodes)
+
+# wolfguardctl --cluster disconnect and ban, written to Redis, reach every
+# node: alice's tunnel on node a ends (her record goes), bob's on node b
+# stays; a ban of alice's address is applied by both nodes and refuses her
+# on node b.
+wgctl_cluster() { in_ns "$NS_SRV" "$(dirname "$(wolfguard_bin)")/../tools/wolfguardctl" --cluster "127.0.0.1:$REDIS_PORT" "$@"; }
+test_cluster_ctl_across_nodes() { cluster_ctl_across_nodes; local rc=$?; client_disconnect_all; node2_stop || rc=1; redis_stop; return $rc; }
+cluster_ctl_across_nodes() {
+	redis_start || fail "redis-server did not start" || return 1
+	node_start a || fail "node a did not start" || return 1
+	node2_start b || fail "node b did not start: $(tail -n 3 "$RUN/node-b.log")" || return 1
+	connect_or_fail alice secret1 || return 1
+	SRV_ADDR="$SRV_ADDR:8443" connect_or_fail bob secret2 --ns "$NS_CLI2" --no-dtls || return 1
+	wait_for 30 session_keys_are 2 || fail "redis holds not 2 session records: $(session_keys)" || return 1
+	wgctl_cluster disconnect alice | grep -q "sessions of alice: ended on every node" || fail "disconnect did not say so" || return 1
+	wait_for 30 grep -q "session ended: disconnected by an administrator (cluster)" "$RUN/server.log" ||
+		fail "node a did not end alice's session" || return 1
+	grep -q "cluster: 1 sessions of alice ended (wolfguardctl --cluster disconnect)" "$RUN/server.log" ||
+		fail "no line for the cluster disconnect" || return 1
+	wait_for 30 session_keys_are 1 || fail "alice's record outlived the disconnect" || return 1
+	ctl_node b --json list | jq -e '.sessions | length == 1 and .[0].user == "bob"' >/dev/null ||
+		fail "bob's session on node b suffered: $(ctl_node b --json list)" || return 1
+	! grep -q "disconnected by an administrator" "$RUN/node-b.log" || fail "node b ended a session" || return 1
+
+	wgctl_cluster ban "$CLI_ADDR" 300 | grep -q "banned for 300s on every node" || fail "ban did not say so" || return 1
+	wait_for 30 grep -q "$CLI_ADDR: banned for .* (a ban shared by another node)" "$RUN/server.log" ||
+		fail "node a did not apply the cluster ban" || return 1
+	wait_for 30 grep -q "$CLI_ADDR: banned for .* (a ban shared by another node)" "$RUN/node-b.log" ||
+		fail "node b did not apply the cluster ban" || return 1
+	local out
+	out=$(in_ns "$NS_CLI" timeout 30 openconnect --authenticate --non-inter --passwd-on-stdin -u alice \
+		--servercert "$PIN" "https://$SRV_ADDR:8443/" <<<secret1 2>&1)
+	! grep -q "^COOKIE=" <<<"$out" || fail "the banned address logged in on node b" || return 1
+	wgctl_cluster ban 999.1.1.1 >/dev/null 2>&1 && fail "a bad address was accepted" && return 1
+	return 0
+}
