@@ -340,7 +340,7 @@ test_cluster_live_old_node() { cluster_live_old_node; local rc=$?; node2_stop ||
 cluster_live_old_node() {
 	redis_start || fail "redis-server did not start" || return 1
 	node_start a || fail "node a did not start" || return 1
-	node2_start b || fail "node b did not start: $(tail -n 3 "$RUN/node-b.log")" || return 1
+	NODE2_OPTS='{"metrics-port": 9391}' node2_start b || fail "node b did not start: $(tail -n 3 "$RUN/node-b.log")" || return 1
 	local cookie a
 	cookie=$(authenticate alice secret1)
 	[ -n "$cookie" ] || fail "--authenticate printed no COOKIE" || return 1
@@ -354,6 +354,8 @@ cluster_live_old_node() {
 	client_disconnect alice --keep-session
 	SRV_ADDR="$SRV_ADDR:8443" connect_or_fail alice - --cookie "$cookie" --no-dtls || return 1
 	grep -q "adopted from node a" "$RUN/node-b.log" || fail "node b did not adopt alice's session" || return 1
+	[ "$(pool_metric wolfguard_cluster_adopted_sessions_total 9391)" = 1 ] ||
+		fail "metrics: node b counts $(pool_metric wolfguard_cluster_adopted_sessions_total 9391) adopted sessions, want 1" || return 1
 	client_disconnect alice
 	wait_for 30 session_keys_are 0 || fail "the record outlived the logout on node b" || return 1
 	CONNECT_TIMEOUT=20 client_connect alice - --cookie "$cookie" && fail "node a's stale copy accepted the cookie" && return 1
