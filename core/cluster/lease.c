@@ -17,6 +17,7 @@
  * before the key can lapse (wg_cluster_lease_fence), since another node
  * could claim the address from then on. */
 #include <errno.h>
+#include <stdbool.h>
 #include <hiredis/hiredis.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,13 +72,13 @@ unsigned wg_cluster_lease_keys(const struct wg_cluster *cl, const struct wg_sess
 
 /* EVAL of the claim script over the session's keys: 0, or -ENOTCONN and
  * the like from wg_redis_command, -EINVAL without an address. */
-static int send_claim(struct wg_cluster *cl, const struct wg_session *s, const char *hash, wg_redis_cb cb, void *arg,
-		      struct wg_redis_req **handle)
+static int send_claim(struct wg_cluster *cl, const struct wg_session *s, const char *hash, bool renew_only,
+		      wg_redis_cb cb, void *arg, struct wg_redis_req **handle)
 {
 	char keys[2][128], nkeys[12], ttl[16];
 	unsigned n = wg_cluster_lease_keys(cl, s, keys);
-	const char *argv[7];
-	size_t lens[7];
+	const char *argv[8];
+	size_t lens[8];
 	int argc = 0;
 
 	if (!n)
@@ -91,6 +92,8 @@ static int send_claim(struct wg_cluster *cl, const struct wg_session *s, const c
 		argv[argc++] = keys[i];
 	argv[argc++] = hash;
 	argv[argc++] = ttl;
+	if (renew_only)
+		argv[argc++] = "renew";
 	for (int i = 0; i < argc; i++)
 		lens[i] = strlen(argv[i]);
 	return wg_redis_command(cl->redis, argc, argv, lens, cb, arg, handle);
@@ -164,7 +167,7 @@ static void claim_send(struct wg_cluster_claim *k)
 	struct wg_cluster *cl = k->cl;
 
 	k->sent = time(NULL);
-	int rc = wg_redis_is_up(cl->redis) ? send_claim(cl, k->s, k->hash, got_claim, k, &k->req) : -ENOTCONN;
+	int rc = wg_redis_is_up(cl->redis) ? send_claim(cl, k->s, k->hash, false, got_claim, k, &k->req) : -ENOTCONN;
 	if (rc < 0) {
 		wg_metrics_counters()->cluster_lease_refused++;
 		wg_log(k->s, WG_LOG_WARN, "cluster: no address: the shared pool needs redis, which is unavailable (%s)",
@@ -218,6 +221,10 @@ static void got_renewal(const struct redisReply *reply, const char *error, void 
 	if (s && !s->ending && reply && reply->type == REDIS_REPLY_INTEGER) {
 		if (reply->integer == 0) {
 			s->cluster_lease_until = w->sent + (time_t)w->cl->srv->cookie_lifetime;
+		} else if (reply->integer < 0) {
+			wg_log(s, WG_LOG_INFO, "cluster: the lease of %s is gone from redis (the session ended elsewhere, or "
+			       "redis lost it); this copy ends", s->tc.addr4[0] ? s->tc.addr4 : s->tc.addr6);
+			wg_session_end(s, "ended on another node");
 		} else {
 			/* Only after Redis lost the key (restarted empty, or the
 			 * lease lapsed while this node was cut off): two sessions
@@ -242,7 +249,13 @@ void wg_cluster_lease_renew(struct wg_cluster *cl, struct wg_session *s, const c
 	w->cl = cl;
 	memcpy(w->cookie, s->cookie, WG_COOKIE_LEN);
 	w->sent = time(NULL);
-	if (send_claim(cl, s, hash, got_renewal, w, NULL) < 0) {
+	/* A session lingering here after a tunnel (acct_started: it was up,
+	 * as tunnel.c reads it) only renews: its lease gone means it ended
+	 * elsewhere (or Redis lost it, and its record with it), and a stale
+	 * copy must not claim the address back. A session still before its
+	 * first tunnel has no record another node could adopt: it claims. */
+	bool lingering = s->acct_started && !s->cstp;
+	if (send_claim(cl, s, hash, lingering, got_renewal, w, NULL) < 0) {
 		explicit_bzero(w->cookie, sizeof(w->cookie));
 		free(w);
 	}

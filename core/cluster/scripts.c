@@ -4,6 +4,7 @@
 const char wg_cluster_claim_script[] = "for i, k in ipairs(KEYS) do\n"
 				       "  local v = redis.call('GET', k)\n"
 				       "  if v and v ~= ARGV[1] then return i end\n"
+				       "  if not v and ARGV[3] == 'renew' then return -i end\n"
 				       "end\n"
 				       "for _, k in ipairs(KEYS) do redis.call('SET', k, ARGV[1], 'EX', ARGV[2]) end\n"
 				       "return 0\n";

@@ -7,9 +7,11 @@
 #define WG_CLUSTER_SCRIPTS_H
 
 /* KEYS: the lease keys of one session's addresses; ARGV[1]: the session's
- * cookie hash, ARGV[2]: the TTL in seconds. Returns 0 when every key is now
- * the session's (claimed, or renewed), else the 1-based index of the first
- * key another session holds, and then writes nothing. */
+ * cookie hash, ARGV[2]: the TTL in seconds, ARGV[3] (optional): "renew" to
+ * renew only, never create. Returns 0 when every key is now the session's
+ * (claimed, or renewed), else the 1-based index of the first key another
+ * session holds, or minus the index of the first missing key in "renew"
+ * mode, and then writes nothing. */
 extern const char wg_cluster_claim_script[];
 
 /* KEYS[1]: the session record, KEYS[2..]: its lease keys; ARGV[1]: a node

@@ -474,6 +474,29 @@ cluster_shared_pool() {
 	logged_in u9 || fail "u9 got no address after one was freed: $(tail -n 2 "$RUN/login-u9.out")" || return 1
 	node_addresses a | grep -qx "$freed" || fail "u9 did not get the freed address $freed" || return 1
 	lease_keys_are 5 || fail "u9's lease is not in redis" || return 1
+
+	# The lease travels with the session: a session of node a gets its
+	# tunnel there (its record is written then), its client goes away and
+	# comes back (its cookie) on node b, which adopts it with the same
+	# address; the address's lease in Redis still names the same session.
+	local mover addr key holder cookie
+	mover=$(ctl_node a --json list | jq -r '.sessions[0].user')
+	addr=$(ctl_node a --json list | jq -r '.sessions[0].vpn_address')
+	key=wg:lease4:$addr
+	holder=$(rcli GET "$key")
+	cookie=$(sed -n "s/^COOKIE='\(.*\)'$/\1/p" "$RUN/login-$mover.out")
+	[ -n "$cookie" ] && [ -n "$holder" ] || fail "no cookie or lease for $mover's session on node a" || return 1
+	connect_or_fail "$mover" - --cookie "$cookie" || return 1
+	client_disconnect "$mover" --keep-session
+	SRV_ADDR="$SRV_ADDR:8443" connect_or_fail "$mover" - --cookie "$cookie" --no-dtls || return 1
+	[ "$(client_env "$mover" INTERNAL_IP4_ADDRESS)" = "$addr" ] ||
+		fail "$mover got $(client_env "$mover" INTERNAL_IP4_ADDRESS) on node b, had $addr on node a" || return 1
+	grep -q "adopted from node a" "$RUN/node-b.log" || fail "node b did not adopt $mover's session" || return 1
+	[ "$(rcli GET "$key")" = "$holder" ] || fail "the lease of $addr changed hands at the adoption" || return 1
+	# Its logout on node b frees the address in Redis.
+	client_disconnect "$mover"
+	wait_for 30 sh -c "[ \"\$(timeout 10 ip netns exec '$NS_SRV' redis-cli -p $REDIS_PORT EXISTS '$key')\" = 0 ]" ||
+		fail "the lease of $addr outlived the logout on node b" || return 1
 	return 0
 }
 

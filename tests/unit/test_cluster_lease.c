@@ -130,6 +130,25 @@ Test(cluster_lease, claim_conflict_renew_and_all_or_none)
 	redisFree(c);
 }
 
+Test(cluster_lease, renew_only_never_creates)
+{
+	redisContext *c = connect_redis();
+	cr_assert_not_null(c);
+	const char *argv[6] = {"EVAL", wg_cluster_claim_script, "1", "wg:lease4:10.8.0.5", "H1", "60"};
+	const char *renew[7] = {"EVAL", wg_cluster_claim_script, "1", "wg:lease4:10.8.0.5", "H1", "60", "renew"};
+	redisReply *r = redisCommandArgv(c, 7, renew, NULL);
+	cr_assert(r && r->type == REDIS_REPLY_INTEGER && r->integer == -1, "a missing lease is not renewed");
+	freeReplyObject(r);
+	cr_assert(key_is(c, "wg:lease4:10.8.0.5", NULL), "renew created the key");
+	r = redisCommandArgv(c, 6, argv, NULL);
+	cr_assert(r && r->type == REDIS_REPLY_INTEGER && r->integer == 0);
+	freeReplyObject(r);
+	r = redisCommandArgv(c, 7, renew, NULL);
+	cr_assert(r && r->type == REDIS_REPLY_INTEGER && r->integer == 0, "the holder's lease is renewed");
+	freeReplyObject(r);
+	redisFree(c);
+}
+
 Test(cluster_lease, lapsed_lease_is_claimed_again)
 {
 	redisContext *c = connect_redis();
