@@ -43,7 +43,7 @@ note() { echo "cluster: $*" >&2; }
 NS=wgclb$$x$RANDOM
 RUN=$(mktemp -d /tmp/wgcluster.XXXXXX) || exit 1
 chmod 755 "$RUN" # the nodes read their files as nobody once sandboxed
-NS_MADE= PIDS=()
+NS_MADE='' PIDS=()
 
 # Processes in the namespace are started with `ip netns exec` itself, not
 # through a shell function: a function run with & is a subshell, and $!
@@ -51,12 +51,12 @@ NS_MADE= PIDS=()
 # holding the benchmark lock's descriptor).
 in_ns() { ip netns exec "$NS" "$@"; }
 stop_all() {
-	local p i pids
+	local p pids _
 	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
 	PIDS=()
 	# Whatever is left in the namespace (a node's helper process) goes too.
-	for i in $(seq 1 50); do
+	for _ in $(seq 1 50); do
 		pids=$(ip netns pids "$NS" 2>/dev/null)
 		[ -n "$pids" ] || return 0
 		# shellcheck disable=SC2086
@@ -123,8 +123,11 @@ run_size() { # sessions
 	ip netns exec "$NS" env WOLFGUARD_PLUGIN_DIR="$PLUGIN_DIR" "$WOLFGUARD_BIN" -c "$RUN/conf.d-b" >"$RUN/b-$n.log" 2>&1 &
 	local pid_b=$!
 	PIDS+=("$pid_b" "$pid_a")
-	wait_for 60 grep -q "cluster: redis at .* connected" "$RUN/a-$n.log" &&
-		wait_for 60 grep -q "cluster: redis at .* connected" "$RUN/b-$n.log" || { note "a node did not start"; return 1; }
+	if ! wait_for 60 grep -q "cluster: redis at .* connected" "$RUN/a-$n.log" ||
+		! wait_for 60 grep -q "cluster: redis at .* connected" "$RUN/b-$n.log"; then
+		note "a node did not start"
+		return 1
+	fi
 	note "$n sessions over nodes a and b (shared pool: $SHARED), then node a killed"
 	ip netns exec "$NS" timeout 900 python3 "$TOP/bench/cluster_failover.py" --nodes 127.0.0.1:443,127.0.0.1:8443 \
 		--kill-pid "$pid_a" --b-pid "$pid_b" --sessions "$n" --concurrency "$CONC" --user "$USER_NAME" --password "$USER_PASS" \

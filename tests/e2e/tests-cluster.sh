@@ -154,7 +154,8 @@ cluster_redis_faults() {
 	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "no traffic with redis down" || return 1
 	local foreign
 	foreign=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
-	local t0=$(now_ms)
+	local t0
+	t0=$(now_ms)
 	client_connect bob - --ns "$NS_CLI2" --cookie "$foreign" && fail "an unknown cookie was accepted with redis down" && return 1
 	wait_for 30 grep -q "cluster: cannot adopt session .*: redis unavailable" "$RUN/server.log" ||
 		fail "no clear line for the refused reconnect" || return 1
