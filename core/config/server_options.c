@@ -63,6 +63,7 @@ const struct wg_option wg_server_options[] = {
 	{"cluster-redis-user", WG_OPT_STRING, 0, 0, 0, NULL, "Redis ACL user (AUTH user password)"},
 	{"cluster-redis-password-file", WG_OPT_STRING, 0, 0, 0, NULL, "file whose first line is the Redis password (AUTH)"},
 	{"cluster-redis-tls", WG_OPT_BOOL, 0, 0, 0, "false", "TLS to Redis (needs hiredis_ssl, which Debian 12's hiredis 0.14 lacks: refused there)"},
+	{"cluster-shared-pool", WG_OPT_BOOL, 0, 0, 0, "false", "every node leases from the same pool; each address is claimed in Redis first, so no two nodes give it out (docs/cluster.md)"},
 	{"cluster-timeout-ms", WG_OPT_INT, 0, 50, 60000, "1000", "longest wait for a Redis connection or reply; later counts as Redis down"},
 	{"rx-data-per-sec", WG_OPT_INT, 0, 0, 1000000000000LL, "0", "bytes per second a session may send into the VPN (from its client); 0: unlimited. Per group and user in \"groups\"/\"users\""},
 	{"tx-data-per-sec", WG_OPT_INT, 0, 0, 1000000000000LL, "0", "bytes per second a session may receive (to its client); 0: unlimited"},

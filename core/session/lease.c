@@ -186,3 +186,58 @@ void wg_session_lease_release(struct wg_session *s, const struct wg_tunnel_confi
 		}
 	}
 }
+
+/* An address the routing plugin offered and another node holds (cluster). */
+struct wg_lease_kept {
+	char addr4[16], netmask4[16], addr6[48];
+	uint32_t prefix6;
+	struct wg_lease_kept *next;
+};
+
+int wg_session_lease_again(struct wg_session *s, struct wg_tunnel_config *tc)
+{
+	struct wg_server *srv = s->srv;
+	struct wg_lease_kept *k = malloc(sizeof(*k));
+
+	if (!k)
+		return -ENOMEM;
+	memcpy(k->addr4, s->tc.addr4, sizeof(k->addr4));
+	memcpy(k->netmask4, s->tc.netmask4, sizeof(k->netmask4));
+	memcpy(k->addr6, s->tc.addr6, sizeof(k->addr6));
+	k->prefix6 = s->tc.prefix6;
+	k->next = s->lease_kept;
+	s->lease_kept = k;
+	/* Out of this node's tables: the address is not this session's. */
+	if (s->addr4 && wg_hashmap_get(srv->by_addr4, &s->addr4) == s)
+		wg_hashmap_del(srv->by_addr4, &s->addr4);
+	if (s->has_addr6 && wg_hashmap_get(srv->by_addr6, s->addr6) == s)
+		wg_hashmap_del(srv->by_addr6, s->addr6);
+	s->addr4 = 0;
+	s->has_addr6 = false;
+	s->tc.addr4[0] = s->tc.addr6[0] = '\0';
+	s->leased = false;
+	return wg_session_lease_begin(s, tc);
+}
+
+void wg_session_lease_settle(struct wg_session *s)
+{
+	struct wg_loaded_plugin *r = routing_of(s);
+	const struct wg_routing_ops *ops = r ? r->desc->ops : NULL;
+
+	while (s->lease_kept) {
+		struct wg_lease_kept *k = s->lease_kept;
+		s->lease_kept = k->next;
+		struct wg_tunnel_config *tc = calloc(1, sizeof(*tc));
+		if (tc && ops) {
+			tc->struct_size = sizeof(*tc);
+			memcpy(tc->addr4, k->addr4, sizeof(k->addr4));
+			memcpy(tc->netmask4, k->netmask4, sizeof(k->netmask4));
+			memcpy(tc->addr6, k->addr6, sizeof(k->addr6));
+			tc->prefix6 = k->prefix6;
+			ops->release(r->state, s, tc);
+			release_across_workers(s->srv, tc);
+		}
+		free(tc);
+		free(k);
+	}
+}

@@ -11,4 +11,13 @@ struct wg_tunnel_config;
 int wg_session_lease(struct wg_session *s, struct wg_tunnel_config *tc);
 void wg_session_lease_release(struct wg_session *s, const struct wg_tunnel_config *tc);
 
+/* A cluster with a shared pool (cluster/lease.c): the addresses just leased
+ * (wg_session_lease_begin) are held by another node. They leave the
+ * session and its address tables but stay leased in the routing plugin,
+ * so that it offers others, and the session leases again. 0 or -errno. */
+int wg_session_lease_again(struct wg_session *s, struct wg_tunnel_config *tc);
+/* The lease is settled (claimed, or given up): the kept addresses go back
+ * to the routing plugin. Also done when the session ends. */
+void wg_session_lease_settle(struct wg_session *s);
+
 #endif

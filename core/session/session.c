@@ -423,6 +423,7 @@ void wg_session_end(struct wg_session *s, const char *reason)
 	if (h->ended)
 		h->ended(s, reason);
 	release_lease(s); /* only what this node leased (an adopted session: its parked addresses) */
+	wg_session_lease_settle(s);
 	if (s->user_counted)
 		wg_user_count_release(srv->user_count, s->user);
 	s->user_counted = false;

@@ -17,6 +17,7 @@ struct wg_conn;
 struct wg_lane;
 struct wg_gen;
 struct wg_route_filter;
+struct wg_lease_kept;
 struct event;
 
 #define WG_COOKIE_LEN 32
@@ -81,6 +82,13 @@ struct wg_session {
 	bool acct_started;
 	bool user_counted;           /* holds a place in srv->user_count (max-same-clients) */
 	bool cluster_counted;        /* counted in this node's per-user counts in Redis (cluster.h) */
+	/* Addresses the routing plugin offered that another node of a cluster
+	 * holds: kept from the plugin until the lease settles (lease.h). */
+	struct wg_lease_kept *lease_kept;
+	/* A shared pool's lease of the addresses, confirmed by Redis up to
+	 * this time (0: none): the cluster ends the session before it lapses
+	 * unrenewed, so that no other node can hand the address out meanwhile. */
+	time_t cluster_lease_until;
 	/* The configuration generation the session began in: its plugin
 	 * instances serve the session to its end (see gen.h). A reference. */
 	struct wg_gen *gen;
