@@ -153,7 +153,9 @@ static void got_claim(const struct redisReply *reply, const char *error, void *a
 		claim_finish(k, -EADDRNOTAVAIL);
 		return;
 	}
-	int rc = wg_session_lease_again(s, k->tc);
+	int rc = wg_session_lease_set_aside(s);
+	if (rc == 0)
+		rc = wg_session_lease_begin(s, k->tc);
 	if (rc < 0) {
 		wg_log(s, WG_LOG_WARN, "cluster: no address: the shared pool has none left that no other node holds");
 		claim_finish(k, rc);

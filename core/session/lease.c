@@ -12,7 +12,7 @@
 #include "hashmap.h"
 #include "modules/gen.h"
 #include "server.h"
-#include "session/session.h"
+#include "session/session_types.h"
 #include "util/addr.h"
 #include "util/log.h"
 #include "workers/steer.h"
@@ -194,7 +194,7 @@ struct wg_lease_kept {
 	struct wg_lease_kept *next;
 };
 
-int wg_session_lease_again(struct wg_session *s, struct wg_tunnel_config *tc)
+int wg_session_lease_set_aside(struct wg_session *s)
 {
 	struct wg_server *srv = s->srv;
 	struct wg_lease_kept *k = malloc(sizeof(*k));
@@ -216,7 +216,7 @@ int wg_session_lease_again(struct wg_session *s, struct wg_tunnel_config *tc)
 	s->has_addr6 = false;
 	s->tc.addr4[0] = s->tc.addr6[0] = '\0';
 	s->leased = false;
-	return wg_session_lease_begin(s, tc);
+	return 0;
 }
 
 void wg_session_lease_settle(struct wg_session *s)
