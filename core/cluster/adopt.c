@@ -10,7 +10,7 @@
 #include <hiredis/hiredis.h>
 
 #include "cluster/cluster.h"
-#include "cluster/cluster_priv.h"
+#include "cluster/state.h"
 #include "cluster/redis.h"
 #include "modules/gen.h"
 #include "net/conn.h"

@@ -1,6 +1,7 @@
 /* The cluster store's settings, and the session records each node keeps
  * in Redis for the sessions it holds (cluster.h, docs/cluster.md). */
 #include "cluster/cluster.h"
+#include "cluster/lease.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -11,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cluster/cluster_priv.h"
+#include "cluster/state.h"
 #include "cluster/redis.h"
 #include "cluster/scripts.h"
 #include "hashmap.h"
@@ -29,14 +30,6 @@ static bool letting_go(const char *reason)
 	return strcmp(reason, "cookie expired without a reconnect") == 0 || strcmp(reason, "server shutdown") == 0 ||
 	       strcmp(reason, "moved to another node") == 0 || strcmp(reason, "ended on another node") == 0 ||
 	       strcmp(reason, "not adopted") == 0 || strcmp(reason, "address lease lapsed") == 0;
-}
-
-int wg_cluster_key_for(const struct wg_cluster *cl, const uint8_t *cookie, char *key, size_t keylen,
-		       char hash[WG_CLUSTER_HASH_HEX])
-{
-	if (wg_cluster_cookie_hash(cl->secret, cl->secret_len, cookie, WG_COOKIE_LEN, hash) < 0)
-		return -1;
-	return wg_cluster_session_key(cl->prefix, hash, key, keylen);
 }
 
 /* Sends argv[0..n) as one command; failures are the outage's, logged once by redis.c. */

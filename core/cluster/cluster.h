@@ -56,17 +56,6 @@ int wg_cluster_adopt(struct wg_conn *c, const char *cookie_hex, wg_cluster_resum
 /* The connection closes while its adoption waits: forget it. */
 void wg_cluster_conn_gone(struct wg_conn *c);
 
-/* A login's address lease (docs/cluster.md, "Addresses"): the routing
- * plugin's lease (wg_session_lease_begin) and, with "cluster-shared-pool",
- * its claim in Redis (SET-if-free of the address keys, atomic in one Lua
- * script): an address another node holds is kept from the plugin and
- * another one leased, until one is claimed or the plugin has none left.
- * Redis unavailable: no address (-EADDRNOTAVAIL, logged), never a lease
- * that might be another node's. done gets 0 or a negative errno, at once
- * or later (the loop goes on meanwhile). */
-struct wg_tunnel_config;
-typedef void wg_cluster_lease_fn(void *arg, int rc);
-void wg_cluster_lease(struct wg_session *s, struct wg_tunnel_config *tc, wg_cluster_lease_fn *done, void *arg);
 
 struct wg_metrics;
 /* The cluster's part of a metrics snapshot (whether on, Redis up). */

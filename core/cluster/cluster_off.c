@@ -1,6 +1,7 @@
 /* The cluster store in a build without hiredis: "cluster-redis" is refused
  * with that reason, and everything else is a no-op (cluster.h). */
 #include "cluster/cluster.h"
+#include "cluster/lease.h"
 
 #include "observe/metrics.h"
 #include "server.h"

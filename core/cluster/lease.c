@@ -25,7 +25,8 @@
 #include <arpa/inet.h>
 
 #include "cluster/cluster.h"
-#include "cluster/cluster_priv.h"
+#include "cluster/lease.h"
+#include "cluster/state.h"
 #include "cluster/redis.h"
 #include "cluster/scripts.h"
 #include "hashmap.h"

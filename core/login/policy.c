@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cluster/cluster.h"
+#include "cluster/lease.h"
 #include "modules/gen.h"
 #include "modules/loader.h"
 #include "util/log.h"

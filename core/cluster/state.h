@@ -1,6 +1,7 @@
-/* What cluster.c and adopt.c share. */
-#ifndef WG_CLUSTER_PRIV_H
-#define WG_CLUSTER_PRIV_H
+/* The cluster area's shared state (struct wg_cluster) and what its files
+ * call of each other; private to core/cluster. */
+#ifndef WG_CLUSTER_STATE_H
+#define WG_CLUSTER_STATE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -8,6 +9,7 @@
 
 #include "cluster/key.h"
 #include "cluster/record.h"
+#include "session/session.h" /* WG_COOKIE_LEN */
 
 struct wg_server;
 struct wg_redis;
@@ -31,9 +33,16 @@ struct wg_cluster {
 	struct wg_cluster_claim *claims; /* logins waiting for a claim's answer */
 };
 
-/* "<prefix>s:<HMAC(cookie)>" for a raw cookie; 0 or -1. */
-int wg_cluster_key_for(const struct wg_cluster *cl, const uint8_t *cookie, char *key, size_t keylen,
-		       char hash[WG_CLUSTER_HASH_HEX]);
+/* "<prefix>s:<HMAC(cookie)>" for a raw cookie (WG_COOKIE_LEN bytes);
+ * 0 or -1. Inline here so that every file of the area builds keys the same
+ * way without calling back into cluster.c. */
+static inline int wg_cluster_key_for(const struct wg_cluster *cl, const uint8_t *cookie, char *key, size_t keylen,
+				     char hash[WG_CLUSTER_HASH_HEX])
+{
+	if (wg_cluster_cookie_hash(cl->secret, cl->secret_len, cookie, WG_COOKIE_LEN, hash) < 0)
+		return -1;
+	return wg_cluster_session_key(cl->prefix, hash, key, keylen);
+}
 
 struct wg_session;
 /* users.c: this node's per-user counts in Redis, and the other nodes'. */
@@ -43,16 +52,5 @@ void wg_cluster_users_rewrite(struct wg_cluster *cl);
 void wg_cluster_users_poll(struct wg_cluster *cl);
 void wg_cluster_users_free(struct wg_cluster *cl);
 
-/* lease.c: the shared pool. The lease keys of a session's addresses
- * ("<prefix>lease4:ADDR", "<prefix>lease6:ADDR"): how many (0..2). */
-unsigned wg_cluster_lease_keys(const struct wg_cluster *cl, const struct wg_session *s, char keys[2][128]);
-/* The session's leases again with its cookie's hash (a live session's
- * refresh, an adoption, Redis back): a lease another session holds ends
- * this one. */
-void wg_cluster_lease_renew(struct wg_cluster *cl, struct wg_session *s, const char hash[WG_CLUSTER_HASH_HEX]);
-/* Ends the sessions whose leases would lapse before the next check
- * (their renewals failed): another node could claim the address then. */
-void wg_cluster_lease_fence(struct wg_cluster *cl);
-void wg_cluster_lease_free(struct wg_cluster *cl);
 
 #endif
