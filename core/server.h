@@ -34,10 +34,12 @@ struct wg_cluster;
 struct wg_server {
 	struct event_base *base;
 	/* The current configuration generation (gen.h) and every generation
-	 * not yet freed. conf, plugins, auth and routing below are borrowed
-	 * from the current one (plugins is a copy of gen->plugins, never
-	 * unloaded through srv); before the first generation exists, conf is
-	 * owned. */
+	 * not yet freed. conf, plugins and routing below are borrowed from the
+	 * current one (plugins is a copy of gen->plugins, never unloaded
+	 * through srv; routing is its default vhost's); before the first
+	 * generation exists (only while wg_server_init runs, before any client
+	 * can reach the server), conf is owned. Logins and sessions use the
+	 * plugins of their own vhost and generation (gen.h), never these. */
 	struct wg_gen *gen, *gens;
 	unsigned gen_counter;
 	struct event *gc_ev;            /* frees unused generations */
@@ -47,11 +49,15 @@ struct wg_server {
 	WOLFSSL_CTX *tls;               /* owned */
 	struct wg_workpool *pool;       /* owned */
 
-	struct wg_loaded_plugin *auth;     /* borrowed: the first login step */
-	/* Every auth plugin, in conf.d order: the steps of each login. */
-	struct wg_loaded_plugin *auth_chain[WG_MAX_AUTH_STEPS];
-	unsigned n_auth;
-	struct wg_loaded_plugin *routing;  /* borrowed from plugins */
+	struct wg_loaded_plugin *routing;  /* borrowed from plugins: the default pools (the TUN's networks) */
+	/* The current generation has vhosts: a connection's ClientHello is
+	 * read for its server name (SNI) before the TLS context is chosen. */
+	bool vhosts_on;
+	/* Networks of vhosts' own pools routed into the TUN device at start
+	 * (host/vhosts.h); a reload may use no other. */
+#define WG_MAX_VHOST_POOLS 32
+	char vhost_pools[WG_MAX_VHOST_POOLS][64];
+	unsigned n_vhost_pools;
 
 	int listen_fd;
 	struct event *accept_ev, *tun_ev, *sig_int, *sig_term, *sig_hup;

@@ -75,6 +75,21 @@ const struct wg_option wg_server_options[] = {
 	{"rekey-method", WG_OPT_STRING, 0, 0, 0, "ssl", "\"ssl\": a TLS 1.3 key update on the running connection; \"new-tunnel\": the client opens a new tunnel with its cookie (always on TLS 1.2)"},
 	{"groups", WG_OPT_ACCOUNTS, 0, 0, 0, NULL, "settings per group: {\"name\": {\"max-same-clients\": N}}"},
 	{"users", WG_OPT_ACCOUNTS, 0, 0, 0, NULL, "settings per user, over those of the group: {\"name\": {\"max-same-clients\": N}}"},
+	{"vhosts", WG_OPT_VHOSTS, 0, 0, 0, NULL, "virtual hosts on the same port, chosen by the TLS server name (SNI): {\"vpn.example.com\": {\"certificate\": ..., \"private-key\": ...}}; a plugin file with \"vhost\": NAME belongs to that vhost (see below)"},
+	{"vhost-fallback", WG_OPT_STRING, 0, 0, 0, "default", "a TLS ClientHello without a server name, or with one that no vhost has: \"default\" serves it the default server (this section), \"refuse\" ends the handshake"},
+	{NULL, 0, 0, 0, 0, NULL, NULL},
+};
+
+const struct wg_option wg_vhost_options[] = {
+	{"certificate", WG_OPT_STRING, WG_OPT_REQUIRED, 0, 0, NULL, "the vhost's certificate chain, PEM"},
+	{"private-key", WG_OPT_STRING, WG_OPT_REQUIRED, 0, 0, NULL, "its private key, PEM"},
+	{"tls-ciphers", WG_OPT_STRING, 0, 0, 0, NULL, "as the server's"},
+	{"tls-min-version", WG_OPT_STRING, 0, 0, 0, "1.2", "as the server's"},
+	{"ca-file", WG_OPT_STRING, 0, 0, 0, NULL, "as the server's: client certificates for this vhost"},
+	{"crl-file", WG_OPT_STRING, 0, 0, 0, NULL, "as the server's"},
+	{"client-certificate", WG_OPT_STRING, 0, 0, 0, NULL, "as the server's"},
+	{"server-name", WG_OPT_STRING, 0, 0, 0, NULL, "name shown in the vhost's login form; default: the server's"},
+	{"banner", WG_OPT_STRING, 0, 0, 0, NULL, "text shown after login; default: the server's"},
 	{NULL, 0, 0, 0, 0, NULL, NULL},
 };
 

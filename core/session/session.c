@@ -91,6 +91,7 @@ struct wg_session *wg_session_new(struct wg_server *srv, const char *user, const
 	}
 	s->created = s->last_rx = time(NULL);
 	s->gen = wg_gen_ref(srv->gen);
+	s->vhost = &s->gen->vhosts[0];
 	s->timer = evtimer_new(srv->base, session_timer_cb, s);
 	if (!s->timer || random_bytes(s->cookie, sizeof(s->cookie)) < 0 ||
 	    wg_hashmap_put(srv->by_cookie, s->cookie, s) < 0) {
@@ -517,6 +518,19 @@ static const char *joined_groups(const struct wg_session *s)
 	return w->groups_joined;
 }
 
+void wg_session_set_vhost(struct wg_session *s, struct wg_vhost *vh)
+{
+	wg_gen_assign(&s->gen, vh->gen);
+	s->vhost = vh;
+	if (vh->name)
+		wg_log(s, WG_LOG_INFO, "logged in under vhost %s", vh->name);
+}
+
+const char *wg_session_vhost_name(const struct wg_session *s)
+{
+	return s->vhost ? s->vhost->name : NULL;
+}
+
 const char *wg_session_attr(const struct wg_session *s, const char *name)
 {
 	if (!s || !name)
@@ -537,6 +551,8 @@ const char *wg_session_attr(const struct wg_session *s, const char *name)
 		return s->user_agent;
 	if (strcmp(name, WG_SESS_GROUPS) == 0)
 		return joined_groups(s);
+	if (strcmp(name, WG_SESS_VHOST) == 0)
+		return wg_session_vhost_name(s);
 	if (strncmp(name, WG_SESS_ATTR_PREFIX, strlen(WG_SESS_ATTR_PREFIX)) == 0)
 		name += strlen(WG_SESS_ATTR_PREFIX);
 	const char *last = NULL;
@@ -603,5 +619,7 @@ json_t *wg_session_event_fields(const struct wg_session *s)
 	set_text(o, "group", s->group);
 	set_text(o, "client_address", s->client_addr);
 	set_text(o, "vpn_address", s->tc.addr4);
+	if (wg_session_vhost_name(s)) /* only with vhosts: the default server's events are as before */
+		set_text(o, "vhost", wg_session_vhost_name(s));
 	return o;
 }

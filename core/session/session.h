@@ -85,6 +85,10 @@ struct wg_session {
 	/* The configuration generation the session began in: its plugin
 	 * instances serve the session to its end (see gen.h). A reference. */
 	struct wg_gen *gen;
+	/* The server name it logged in under (a vhost of gen, gen.h): its
+	 * routing plugin leases the addresses. gen's default until a login
+	 * sets it. */
+	struct wg_vhost *vhost;
 
 	time_t created, last_rx, disconnected_at;
 	uint64_t rx_bytes, tx_bytes, rx_pkts, tx_pkts;
@@ -125,6 +129,11 @@ struct wg_session_handlers {
 struct wg_session *wg_session_new(struct wg_server *srv, const char *user, const char *const *groups,
 				  const char *selected_group, const char *client_addr,
 				  const char *user_agent, const struct wg_attr *attrs, unsigned n_attrs);
+/* The session belongs to vh (and holds vh->gen instead of the generation
+ * it had). */
+void wg_session_set_vhost(struct wg_session *s, struct wg_vhost *vh);
+/* The vhost's name, NULL for the default server. */
+const char *wg_session_vhost_name(const struct wg_session *s);
 /* Looks up a session by its cookie in hex: a keyed-hash table lookup whose
  * last step is memcmp, so not constant-time. It need not be: the cookie is
  * 256 random bits and only an exact match finds anything, so the timing of

@@ -189,7 +189,9 @@ void wg_datapath_from_client(struct wg_session *s, const uint8_t *pkt, size_t le
 	}
 	if (v != WG_PACKET_OK)
 		return; /* malformed, spoofed or a stale source address: dropped */
-	if (srv->isolate && (family == 4 ? in_pool4(srv, dst) : wg_hashmap_get(srv->by_addr6, dst) != NULL))
+	/* A leased address outside the default pool is a vhost's client. */
+	if (srv->isolate && (family == 4 ? in_pool4(srv, dst) || (srv->vhosts_on && wg_hashmap_get(srv->by_addr4, dst))
+					 : wg_hashmap_get(srv->by_addr6, dst) != NULL))
 		return; /* to another client, with isolate-clients on */
 	if (s->filter && !wg_route_filter_allows(s->filter, pkt, len)) {
 		s->filtered_pkts++; /* restrict-user-to-routes / -ports */

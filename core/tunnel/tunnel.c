@@ -226,6 +226,11 @@ static const struct wg_conn_handlers cstp_handlers = {
 	.closed = cstp_closed,
 };
 
+static bool same_server_name(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
 void wg_tunnel_connect(struct wg_conn *c, const struct wg_http_request *req, const uint8_t *extra, size_t extra_len)
 {
 	struct wg_server *srv = c->srv;
@@ -248,6 +253,11 @@ void wg_tunnel_connect(struct wg_conn *c, const struct wg_http_request *req, con
 	explicit_bzero(cookie, sizeof(cookie));
 	if (!s) {
 		refuse(c, "401 Unauthorized", "session cookie unknown or expired");
+		return;
+	}
+	if (!same_server_name(wg_session_vhost_name(s), c->server_name)) {
+		/* A session of one vhost is not reached under another's name. */
+		refuse(c, "401 Unauthorized", "session cookie of another server name (vhost)");
 		return;
 	}
 	connect_session(c, req, s, extra, extra_len);

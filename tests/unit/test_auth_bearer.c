@@ -21,6 +21,7 @@
 #include "login/auth.h"
 #include "net/conn.h"
 #include "net/http_parser.h"
+#include "modules/gen.h"
 #include "server.h"
 #include "util/hex.h"
 
@@ -36,6 +37,8 @@ static struct wg_loaded_plugin step;
 static struct wg_plugin desc;
 static struct test_conn *conns[32];
 static int n_conns;
+static struct wg_gen gen0;   /* generation 0, as the server has from its start (gen.h) */
+static struct wg_vhost vh0;
 
 /* What the test plugin saw and does. */
 static struct {
@@ -107,8 +110,9 @@ static void setup(void)
 	srv->prefix6_client = 64;
 	desc = (struct wg_plugin){WG_PLUGIN_HEADER, .name = "test-bearer", .kind = WG_PLUGIN_AUTH, .ops = &ops};
 	step = (struct wg_loaded_plugin){.desc = &desc, .state = NULL, .initialized = true};
-	srv->auth_chain[0] = &step;
-	srv->n_auth = 1;
+	vh0 = (struct wg_vhost){.gen = &gen0, .auth_chain = {&step}, .n_auth = 1, .server_name = "test"};
+	gen0 = (struct wg_gen){.srv = srv, .refs = 1, .vhosts = &vh0, .n_vhosts = 1};
+	srv->gen = &gen0;
 	memset(&plug, 0, sizeof(plug));
 	plug.challenge = "Bearer realm=\"test\"";
 	n_conns = 0;

@@ -23,6 +23,7 @@
 #include "hashmap.h"
 #include "util/hex.h"
 #include "net/http_parser.h"
+#include "modules/gen.h"
 #include "server.h"
 
 #define CLIENT "198.51.100.7"
@@ -188,6 +189,9 @@ static void teardown(void)
 TestSuite(auth_end, .init = setup, .fini = teardown);
 
 /* The chain: step i runs ops[i]; recs[i] is its state. */
+static struct wg_gen gen0;
+static struct wg_vhost vh0;
+
 static void make_chain(unsigned n, const struct wg_auth_ops *const *ops)
 {
 	static const char *const names[MAX_STEPS] = {"test-a", "test-b", "test-c"};
@@ -196,9 +200,15 @@ static void make_chain(unsigned n, const struct wg_auth_ops *const *ops)
 		desc[i] = (struct wg_plugin){WG_PLUGIN_HEADER, .name = names[i], .kind = WG_PLUGIN_AUTH, .ops = ops[i]};
 		chain[i] = (struct wg_loaded_plugin){.desc = &desc[i], .state = &recs[i], .initialized = true};
 		recs[i].name = names[i];
-		srv->auth_chain[i] = &chain[i];
+		vh0.auth_chain[i] = &chain[i];
 	}
-	srv->n_auth = n;
+	vh0.n_auth = n;
+	vh0.server_name = "test";
+	/* Generation 0: what a server has from its start on (gen.h). The
+	 * server's reference keeps it from ever being collected. */
+	gen0 = (struct wg_gen){.srv = srv, .refs = 1, .vhosts = &vh0, .n_vhosts = 1};
+	vh0.gen = &gen0;
+	srv->gen = &gen0;
 }
 
 static struct wg_conn *conn_new(void)

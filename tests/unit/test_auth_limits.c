@@ -20,6 +20,7 @@
 #include "hashmap.h"
 #include "util/hex.h"
 #include "net/http_parser.h"
+#include "modules/gen.h"
 #include "server.h"
 
 #define MAX_CONNS 64
@@ -79,6 +80,9 @@ static const struct wg_auth_ops ops = {
 	.cont = t_cont,
 };
 
+static struct wg_gen gen0;
+static struct wg_vhost vh0;
+
 static void make_chain(unsigned n)
 {
 	static const char *const names[2] = {"test-a", "test-b"};
@@ -86,9 +90,15 @@ static void make_chain(unsigned n)
 	for (unsigned i = 0; i < n; i++) {
 		desc[i] = (struct wg_plugin){WG_PLUGIN_HEADER, .name = names[i], .kind = WG_PLUGIN_AUTH, .ops = &ops};
 		chain[i] = (struct wg_loaded_plugin){.desc = &desc[i], .state = &steps[i], .initialized = true};
-		srv->auth_chain[i] = &chain[i];
+		vh0.auth_chain[i] = &chain[i];
 	}
-	srv->n_auth = n;
+	vh0.n_auth = n;
+	vh0.server_name = "test";
+	/* Generation 0: what a server has from its start on (gen.h). The
+	 * server's reference keeps it from ever being collected. */
+	gen0 = (struct wg_gen){.srv = srv, .refs = 1, .vhosts = &vh0, .n_vhosts = 1};
+	vh0.gen = &gen0;
+	srv->gen = &gen0;
 }
 
 static const struct wg_ban_limits ban_lim = {.failures = 100, .window_s = 300, .ban_s = 600, .max_entries = 64,
