@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "cluster/cluster.h"
+#include "modules/gen.h"
 #include "net/conn.h"
 #include "tunnel/cstp_frame.h"
 #include "tunnel/datapath.h"
@@ -161,8 +162,11 @@ static void build_headers(struct hdrbuf *h, struct wg_session *s, const struct w
 	add_rekey(h, srv, ssl);
 	add(h, "X-CSTP-MTU: %u\r\n", mtu);
 	add(h, "X-CSTP-Base-MTU: %u\r\n", header_uint(req, "X-CSTP-Base-MTU", 1500));
-	if (srv->banner && *srv->banner)
-		add(h, "X-CSTP-Banner: %s\r\n", srv->banner);
+	/* A vhost's own (or the server's, copied into it); the default
+	 * server's is the current configuration's, as before vhosts. */
+	const char *banner = s->vhost->name ? s->vhost->banner : srv->banner;
+	if (banner && *banner)
+		add(h, "X-CSTP-Banner: %s\r\n", banner);
 	if (lane_headers[0])
 		add(h, "%s", lane_headers); /* the transports' answers */
 }
