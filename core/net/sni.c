@@ -77,9 +77,13 @@ static int host_name(struct rd *ext, char *name, size_t namelen)
 			uint8_t c = b[i];
 			if (c >= 'A' && c <= 'Z')
 				c = (uint8_t)(c - 'A' + 'a');
-			/* Only what a host name may hold: no NUL, no control bytes. */
-			if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_'))
+			/* Only what a host name may hold: no NUL, no control bytes.
+			 * A refused name leaves nothing behind (fuzz_sni found a
+			 * partial one left in name). */
+			if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_')) {
+				name[0] = '\0';
 				return 0;
+			}
 			name[i] = (char)c;
 		}
 		name[len] = '\0';

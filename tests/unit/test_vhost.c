@@ -271,6 +271,7 @@ Test(vhost, sni_of_what_is_not_a_client_hello)
 	cr_assert_not_null(at);
 	at[1] = 0;
 	cr_assert_eq(wg_sni_parse(hello, hello_len, name, sizeof(name)), 0);
+	cr_assert_str_eq(name, "", "nothing of a refused name is left (fuzz_sni regression)");
 }
 
 /* ---- which vhost serves a name ----------------------------------------- */
