@@ -17,8 +17,9 @@ static void print_summary(FILE *out, const struct wg_plugins *ps)
 	fprintf(out, "conf.d OK: server + %zu plugin%s", ps->n, ps->n == 1 ? "" : "s");
 	for (size_t i = 0; i < ps->n; i++) {
 		const struct wg_plugin *d = ps->v[i].desc;
-		fprintf(out, "%s %s (%s, %s)", i ? "," : ":", d->name, wg_plugin_kind_name(d->kind),
-			d->version ? d->version : "no version");
+		const char *vhost = ps->v[i].file ? ps->v[i].file->vhost : NULL;
+		fprintf(out, "%s %s (%s, %s%s%s)", i ? "," : ":", d->name, wg_plugin_kind_name(d->kind),
+			d->version ? d->version : "no version", vhost ? ", vhost " : "", vhost ? vhost : "");
 	}
 	fputc('\n', out);
 	/* Valid, but probably not what the admin meant. */
