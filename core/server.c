@@ -47,6 +47,7 @@
 #include "config/server_options.h"
 #include "session/session.h"
 #include "net/tls.h"
+#include "session/period_quota.h"
 #include "session/user_count.h"
 #include "util/workpool.h"
 #include "util/current.h"
@@ -435,6 +436,18 @@ int wg_server_init(struct wg_server *srv, struct wg_conf *conf, const struct wg_
 		wg_log(NULL, WG_LOG_ERROR, "cannot map the table of sessions per user");
 		return -1;
 	}
+	srv->period_quota = srv->worker.period_quota;
+	if (!srv->period_quota) {
+		srv->period_quota = wg_period_quota_new(WG_PERIOD_QUOTA_SLOTS,
+							wg_config_string(srv->scfg, "data-quota-state-file"), why, sizeof(why));
+		srv->period_quota_owned = true;
+	}
+	if (!srv->period_quota) {
+		wg_log(NULL, WG_LOG_ERROR, "%s", why);
+		return -1;
+	}
+	if (wg_period_quota_start(srv) < 0)
+		return init_failed("cannot start the data quota timer");
 	if (setup_plugins(srv) < 0 || start_helper(srv) < 0 || wg_cluster_start(srv) < 0)
 		return -1;
 	srv->tls = wg_tls_ctx_new(srv->scfg, why, sizeof(why));
@@ -579,6 +592,10 @@ void wg_server_fini(struct wg_server *srv)
 	if (srv->user_count_owned)
 		wg_user_count_free(srv->user_count);
 	srv->user_count = NULL;
+	wg_period_quota_stop(srv); /* the last counts saved */
+	if (srv->period_quota_owned)
+		wg_period_quota_free(srv->period_quota);
+	srv->period_quota = NULL;
 	if (srv->accept_ev)
 		event_free(srv->accept_ev);
 	if (srv->tun_ev)

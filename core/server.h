@@ -113,6 +113,12 @@ struct wg_server {
 	struct wg_cluster *cluster;     /* owned; NULL: no cluster store (cluster.h) */
 	struct wg_user_count *user_count;
 	bool user_count_owned;
+	/* Bytes per user and period (period-data-quota), shared the same way
+	 * (session/period_quota.h); the timer flushes sessions into it. */
+	struct wg_period_quota *period_quota;
+	bool period_quota_owned;
+	struct event *period_ev;
+	unsigned period_ticks;
 	/* Camouflage (camouflage.h): NULL secret when off. Owned copies, so a
 	 * reload that fails to apply keeps the running ones intact; the page
 	 * is read from camouflage-page. */

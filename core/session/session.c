@@ -17,6 +17,7 @@
 #include "net/conn.h"
 #include "observe/events.h"
 #include "modules/gen.h"
+#include "session/period_quota.h"
 #include "hashmap.h"
 #include "util/hex.h"
 #include "util/log.h"
@@ -392,6 +393,7 @@ void wg_session_end(struct wg_session *s, const char *reason)
 		return;
 	}
 	s->ending = true;
+	wg_session_period_flush(s); /* its last bytes count for its user's period */
 	json_t *ev = wg_session_event_fields(s);
 	if (ev) {
 		json_object_set_new(ev, "reason", json_string(reason));
@@ -471,7 +473,7 @@ static void session_timer_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (s->quota_reached && !s->quota_throttle) {
-		wg_session_end(s, "data quota reached");
+		wg_session_end(s, wg_session_quota_reason(s));
 		return;
 	}
 	if (s->cstp == NULL && s->active == NULL) {

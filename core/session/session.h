@@ -72,6 +72,13 @@ struct wg_session {
 	uint32_t rate_in_kbps, rate_out_kbps;
 	uint64_t quota_bytes;        /* rx + tx allowed; 0: none */
 	bool quota_throttle, quota_reached;
+	/* period-data-quota (session/period_quota.h): the user's bytes in
+	 * this period allowed (0: none), and what the shared table counted
+	 * at the last flush (this session's flushed bytes included). */
+	uint64_t period_quota, period_base, period_flushed;
+	uint32_t period_pid;
+	int period;                  /* enum wg_period */
+	bool period_reached;         /* the quota reached is the period's */
 	struct wg_route_filter *filter; /* owned: restrict-user-to-routes/-ports, NULL: none */
 	uint64_t filtered_pkts;      /* packets from the client the filter dropped */
 
