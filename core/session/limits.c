@@ -196,6 +196,10 @@ void wg_session_quota_reached(struct wg_session *s)
 	if (s->quota_reached)
 		return;
 	s->quota_reached = true;
+	/* Not the session's own quota (the data path checks both): its user's
+	 * for the period. */
+	if (!s->quota_bytes || s->rx_bytes + s->tx_bytes < s->quota_bytes)
+		s->period_reached = true;
 	if (s->quota_throttle) {
 		uint32_t kbps = wg_limits_kbps((uint64_t)wg_config_int(s->srv->scfg, "data-quota-throttle-per-sec"));
 		s->rate_in_kbps = tighter(s->rate_in_kbps, kbps);
