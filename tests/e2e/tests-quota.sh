@@ -19,9 +19,9 @@ quota_used_at_least() { [ "$(quota_used_min)" -ge "$1" ] 2>/dev/null; }
 
 quota_ended_count() { grep -c 'session ended: daily data quota reached' "$RUN/server.log"; }
 
-# alice may move 6 MiB a day. A first session moves 2 MiB and logs out; the
+# alice may move 6 MiB a day, on a server of two worker processes. A first session moves 2 MiB and logs out; the
 # server restarts and reads her count back from the state file. Two
-# sessions at once then move data: a1 2 MiB, then a2 as fast as it can
+# sessions at once, one on each worker, then move data: a1 2 MiB, then a2 as fast as it can
 # for 10 s: it is stopped at what the day has left, below the quota on
 # its own (checked in its disconnect event), and both end with "daily
 # data quota reached" (the client is told; the disconnect events carry the
@@ -30,8 +30,12 @@ quota_ended_count() { grep -c 'session ended: daily data quota reached' "$RUN/se
 test_quota_period() {
 	wolfguard_conf false
 	local f=$RUN/conf.d/00-server.json
+	# Two workers; the two clients' addresses reach different ones
+	# (worker_of: tests-workers.sh), so the sum is made across processes.
+	[ "$(worker_of "$CLI_ADDR" 2)" != "$(worker_of "$CLI2_ADDR" 2)" ] ||
+		fail "test set-up: the two client addresses hash to the same worker" || return 1
 	jq --arg st "$RUN/quota.state" --argjson q "$QUOTA_BYTES" \
-		'.server += {"data-quota-period": "day", "data-quota-state-file": $st,
+		'.server += {"workers": 2, "data-quota-period": "day", "data-quota-state-file": $st,
 			"users": {"alice": {"period-data-quota": $q}}}' "$f" >"$f.new" && mv "$f.new" "$f"
 	server_start_wolfguard false || fail "wolfguard did not start: $(tail -n 3 "$RUN/server.log" | tr '\n' ' ')" ||
 		return 1
@@ -62,6 +66,9 @@ test_quota_period() {
 	wait_for 30 test -s "$RUN/events.jsonl"
 	connect_or_fail alice secret1 --tag a1 || { kill "$ev"; return 1; }
 	connect_or_fail alice secret1 --tag a2 --ns "$NS_CLI2" || { kill "$ev"; return 1; }
+	# Session ids are numbered per worker (id mod 2 is the worker's index).
+	[ "$(ctl --json list | jq '[.sessions[] | select(.user == "alice") | (.id | tonumber) % 2] | unique | length')" = 2 ] ||
+		fail "alice's two sessions are not on two workers" || { kill "$ev"; return 1; }
 	local used
 	used=$(quota_field alice period_data_used)
 	[ "${used:-0}" -ge "$kept" ] 2>/dev/null || fail "after the restart alice's day counts ${used:-nothing} bytes" ||
