@@ -5,7 +5,7 @@
 # (checked by pinning it), its own login chain and its own address pool.
 # Sourced by run.sh.
 
-WOLFGUARD_TESTS+=(vhost_sni vhost_fallback_refuse vhost_reload)
+WOLFGUARD_TESTS+=(vhost_sni vhost_fallback_refuse vhost_reload vhost_workers vhost_proxy)
 
 VHOST_A=vpn-a.test VHOST_B=vpn-b.test
 VHOST_POOL_A=10.10.0.0/24 VHOST_POOL_B=10.9.0.0/24
@@ -220,4 +220,64 @@ JSON
 	echo "$out" | grep -q "its pool $VHOST_POOL_B is not routed into .*needs a restart" ||
 		fail "the refusal does not say why: $out" || return 1
 	ping_ok "$NS_CLI2" "$LAN_ADDR" || fail "carol's session went with the refused reload" || return 1
+}
+
+# Two worker processes: each reads the server name and serves the vhost's
+# chain and pool; worker 0 routed the pool into the shared TUN device, and
+# the kernel steers each leased address of it to the worker that holds the
+# session. carol logs in from two clients, which reach different workers;
+# both get vpn-b.test's pool and reach the LAN.
+test_vhost_workers() {
+	local pin_b addr1 addr2
+	[ "$(worker_of "$CLI_ADDR" 2)" != "$(worker_of "$CLI2_ADDR" 2)" ] ||
+		fail "test set-up: the two client addresses hash to the same worker" || return 1
+	pin_b=$(vhost_cert "$VHOST_B") || fail "certificate" || return 1
+	wolfguard_conf false
+	vhost_server_opts "{\"workers\": 2, \"vhosts\": {
+		\"$VHOST_B\": {\"certificate\": \"$RUN/vh-$VHOST_B.pem\", \"private-key\": \"$RUN/vh-$VHOST_B.key\"}}}"
+	vhost_plugins "$VHOST_B" "$VHOST_POOL_B" carol secret3
+	ip -n "$NS_LAN" route add "$VHOST_POOL_B" via "$SRV_LAN_ADDR"
+	server_start_wolfguard false || fail "wolfguard did not start: $(tail -n 3 "$RUN/server.log" | tr '\n' ' ')" ||
+		return 1
+	vhost_connect "$VHOST_B" "$pin_b" carol secret3 c1 ||
+		fail "carol (client 1): $(grep -v '^$' "$(client_log c1)" | tail -n 2 | tr '\n' ' ')" || return 1
+	vhost_connect "$VHOST_B" "$pin_b" carol secret3 c2 --ns "$NS_CLI2" ||
+		fail "carol (client 2): $(grep -v '^$' "$(client_log c2)" | tail -n 2 | tr '\n' ' ')" || return 1
+	addr1=$(client_env c1 INTERNAL_IP4_ADDRESS)
+	addr2=$(client_env c2 INTERNAL_IP4_ADDRESS)
+	in_net24 "$addr1" "$VHOST_POOL_B" && in_net24 "$addr2" "$VHOST_POOL_B" ||
+		fail "carol got $addr1 and $addr2, not both from $VHOST_POOL_B" || return 1
+	[ "$addr1" != "$addr2" ] || fail "both sessions got $addr1" || return 1
+	[ "$(ctl --json list | jq '[.sessions[] | select(.vhost == "'"$VHOST_B"'") | (.id | tonumber) % 2] | unique | length')" = 2 ] ||
+		fail "carol's two sessions are not on two workers" || return 1
+	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "client 1 (pool $VHOST_POOL_B) does not reach the LAN" || return 1
+	ping_ok "$NS_CLI2" "$LAN_ADDR" || fail "client 2 (pool $VHOST_POOL_B) does not reach the LAN" || return 1
+}
+
+# Behind haproxy (listen-proxy-proto, tests-net6.sh's relay): the PROXY
+# header comes first, then the ClientHello, whose name still picks the
+# vhost; the session has the client's own address and the vhost's chain.
+test_vhost_proxy() {
+	local pin_b f
+	pin_b=$(vhost_cert "$VHOST_B") || fail "certificate" || return 1
+	net6_haproxy || return 1
+	wolfguard_conf false
+	f=$RUN/conf.d/00-server.json
+	jq --argjson port "$NET6_WG_PORT" --arg c "$RUN/vh-$VHOST_B.pem" --arg k "$RUN/vh-$VHOST_B.key" --arg n "$VHOST_B" \
+		'.server += {"port": $port, "listen-proxy-proto": true, "vhosts": {($n): {"certificate": $c, "private-key": $k}}}' \
+		"$f" >"$f.new" && mv "$f.new" "$f"
+	vhost_plugins "$VHOST_B" "" carol secret3
+	server_start_wolfguard false || fail "wolfguard did not start: $(tail -n 3 "$RUN/server.log" | tr '\n' ' ')" ||
+		return 1
+	wait_for 30 sh -c "ip netns exec '$NS_SRV' ss -Hltn 'sport = :$NET6_WG_PORT' | grep -q ." ||
+		fail "wolfguard does not listen on $NET6_WG_PORT" || return 1
+	vhost_connect "$VHOST_B" "$pin_b" carol secret3 carol ||
+		fail "carol through haproxy: $(grep -v '^$' "$(client_log carol)" | tail -n 2 | tr '\n' ' ')" || return 1
+	[ "$(vhost_session_field carol vhost)" = "$VHOST_B" ] || fail "carol's session is not vpn-b.test's" || return 1
+	[ "$(vhost_session_field carol client_address)" = "$CLI_ADDR" ] ||
+		fail "carol's client address is $(vhost_session_field carol client_address), not $CLI_ADDR" || return 1
+	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "carol's tunnel does not work" || return 1
+	connect_or_fail alice secret1 --tag alice --ns "$NS_CLI2" || return 1
+	[ "$(vhost_session_field alice vhost)" = null ] || fail "alice (no name) got a vhost" || return 1
+	net6_haproxy_stop
 }
