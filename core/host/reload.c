@@ -25,7 +25,7 @@
 static const char *const restart_keys[] = {
 	"listen", "port", "udp-port", "certificate", "private-key", "tls-ciphers", "tls-min-version", "ca-file",
 	"crl-file", "client-certificate", "tun-device", "control-socket", "control-socket-mode", "metrics-listen",
-	"metrics-port", "plugin-dir", NULL,
+	"metrics-port", "plugin-dir", "data-quota-state-file", NULL,
 };
 
 static const struct wg_option *server_option(const char *name)
