@@ -88,8 +88,8 @@ static int prepare(struct wg_server *srv, struct wg_gen **out, struct wg_err *er
 	if (wg_conf_load(srv->conf->dir, &conf, err) < 0)
 		return -1;
 	/* Both, so that one answer names every problem (as --check-config). */
-	if (wg_config_validate(conf->server, wg_server_options, err) == 0)
-		wg_check_vhosts(conf, err);
+	wg_config_validate(conf->server, wg_server_options, err);
+	wg_check_vhosts(conf, err);
 	wg_plugins_load(conf, &ps, err);
 	if (err->count == 0 && wg_log_level_from_name(wg_config_string(conf->server, "log-level")) < 0)
 		wg_err_add(err, "%s: log-level: expected error, warn, notice, info or debug",

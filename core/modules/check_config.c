@@ -75,8 +75,9 @@ int wg_check_config(const char *dir, FILE *out)
 		if (wg_config_validate(conf->server, wg_server_options, err) == 0) {
 			check_workers(conf->server, err);
 			wg_check_limits(conf->server, err);
-			wg_check_vhosts(conf, err);
 		}
+		/* Reads only what has the right type: safe on an invalid section. */
+		wg_check_vhosts(conf, err);
 		if (wg_plugins_load(conf, &ps, err) == 0)
 			check_vhost_plugins(&ps, err);
 	}
