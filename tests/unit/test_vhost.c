@@ -15,6 +15,14 @@
 #include "net/sni.h"
 #include "util/err.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+/* Freed memory is poisoned by ASan's allocator (wolfSSL's too). */
+#define FREED(p) __asan_address_is_poisoned(p)
+#else
+#define FREED(p) 0
+#endif
+
 static char *dir;
 static struct wg_err err;
 static struct wg_conf *conf;
@@ -292,4 +300,29 @@ Test(vhost, a_generation_picks_the_vhost_by_name)
 	cr_assert_null(wg_gen_vhost(&g, "c.example"), "vhost-fallback refuse");
 	cr_assert_null(wg_gen_vhost(&g, NULL));
 	cr_assert_eq(wg_gen_vhost(&g, "a.example"), &v[1]);
+}
+
+/* A reload may retire the generation (and free the vhost's TLS context)
+ * while a connection made with that context still runs: wolfSSL counts
+ * the context's references, so the connection keeps it (under ASan a
+ * freed context would be a use after free here). */
+Test(vhost, a_tls_context_outlives_its_generation_while_a_connection_uses_it)
+{
+	WOLFSSL_CTX *ctx = wolfSSL_CTX_new(wolfSSLv23_client_method());
+	cr_assert_not_null(ctx);
+	WOLFSSL *ssl = wolfSSL_new(ctx);
+	cr_assert_not_null(ssl);
+	wolfSSL_CTX_free(ctx); /* the generation's reference */
+	wolfSSL_SSLSetIOSend(ssl, capture);
+	wolfSSL_SSLSetIORecv(ssl, nothing_yet);
+	cr_assert_eq(wolfSSL_UseSNI(ssl, WOLFSSL_SNI_HOST_NAME, "a.example", 9), WOLFSSL_SUCCESS);
+	hello_len = 0;
+	cr_assert_neq(wolfSSL_connect(ssl), WOLFSSL_SUCCESS);
+	cr_assert_gt(hello_len, 5, "the connection still works on its context");
+	cr_assert_eq(wolfSSL_get_SSL_CTX(ssl), ctx);
+	cr_assert_not(FREED(ctx), "the context was freed under its connection");
+	wolfSSL_free(ssl); /* the last reference: the context goes now */
+#if defined(__SANITIZE_ADDRESS__)
+	cr_assert(FREED(ctx), "the context outlived its last connection (the check above could not fail)");
+#endif
 }
