@@ -43,36 +43,15 @@ trap lab_down EXIT
 trap 'exit 130' INT TERM HUP
 note() { echo "bench: $*" >&2; }
 
-# Path B: a second link between the client and the server namespaces,
-# 192.0.2.0/24 (the client's eth1 .2, the server's pathb .1). Both paths
-# reach the server's address 198.51.100.1 (the server answers from it over
-# whichever link the datagram came in on).
-PATHB_CLI=192.0.2.2 PATHB_SRV=192.0.2.1
-path_b_up() {
-	ip -n "$NS_CLI" link add eth1 type veth peer name pathb netns "$NS_SRV" &&
-		ip -n "$NS_CLI" addr add "$PATHB_CLI/24" dev eth1 && ip -n "$NS_SRV" addr add "$PATHB_SRV/24" dev pathb &&
-		ip -n "$NS_CLI" link set eth1 up && ip -n "$NS_SRV" link set pathb up &&
-		# A lane bound to eth1 reaches the server's address over path B.
-		ip -n "$NS_CLI" route add "$SRV_ADDR/32" dev eth1 table 100 &&
-		ip -n "$NS_CLI" rule add from "$PATHB_CLI" table 100
-}
-
-# Both directions of both paths shaped to RATE (tbf, a 2 ms queue at rate).
-shape() {
-	local dev ns
-	for dev in "$NS_CLI:eth0" "$NS_CLI:eth1" "$NS_SRV:cli1" "$NS_SRV:pathb"; do
-		ns=${dev%%:*}
-		ip netns exec "$ns" tc qdisc replace dev "${dev#*:}" root tbf rate "${RATE}mbit" burst 64kb latency 2ms ||
-			return 1
-	done
-}
-unshape() {
-	local dev
-	for dev in "$NS_CLI:eth0" "$NS_CLI:eth1" "$NS_SRV:cli1" "$NS_SRV:pathb"; do
-		ip netns exec "${dev%%:*}" tc qdisc del dev "${dev#*:}" root 2>/dev/null
-	done
-	return 0
-}
+# Path B (the client's eth1, the server's pathb, 192.0.2.0/24) and the tc
+# shaping of both paths: tests/e2e/tests-lanes-paths.sh, whose e2e test runs
+# the same topology.
+# shellcheck source=tests/e2e/tests-lanes-paths.sh
+. "$(dirname "$0")/../tests/e2e/tests-lanes-paths.sh"
+# A 20 ms queue at the bottleneck (a router's, not a 2 ms one that drops
+# the lanes' probes along with the TCP segments that fill it).
+shape() { lanes_paths_shape "$RATE" 20; }
+unshape() { lanes_paths_unshape; }
 
 lanes_conf() {
 	wolfguard_conf false
@@ -119,10 +98,20 @@ run_iperf() { # P FILE [extra iperf3 args]
 	jq '.end.sum_received.bits_per_second / 1e6 | floor' "$file"
 }
 
-# The longest run of 100 ms intervals in which no bytes arrived, in ms.
+# The longest run of 100 ms intervals in which no bytes arrived, in ms: of
+# all flows together, and of the worst single flow (a flow on the cut path
+# stalls while the others carry on, which the sum hides).
 longest_gap_ms() { # FILE
 	jq '[.intervals[].sum.bytes] | reduce .[] as $b ({cur: 0, max: 0};
 		if $b == 0 then .cur += 1 | .max = ([.max, .cur] | max) else .cur = 0 end) | .max * 100' "$1"
+}
+longest_flow_gap_ms() { # FILE
+	jq '[.intervals[].streams] | transpose | map(reduce .[] as $s ({cur: 0, max: 0};
+		if ($s.bytes // 0) == 0 then .cur += 1 | .max = ([.max, .cur] | max) else .cur = 0 end) | .max) | max * 100' "$1"
+}
+# The lanes' left_rotation counters of the session, "lane0/lane1".
+lanes_left() {
+	ctl --json list | jq -r '[.sessions[0].transports["transport-lanes"].lanes[].left_rotation | tostring] | join("/")'
 }
 
 # Scenario B's cut: path B's UDP dropped in both directions at the server,
@@ -135,7 +124,7 @@ cut_path_b_later() {
 
 declare -A R
 lab_up || exit 1
-path_b_up || { note "path B could not be built"; exit 1; }
+lanes_path_b_up || { note "path B could not be built"; exit 1; }
 note "two paths of ${RATE} Mbit/s each, ${SECS}s runs, $(nproc) CPUs"
 
 # A: one lane vs two lanes, shaped.
@@ -149,10 +138,13 @@ client_disconnect one
 wg_client two --lanes 2 --lane-bind eth0 --lane-bind eth1 || { note "no tunnel with two lanes"; exit 1; }
 wait_for 30 lanes_alive_is 2 || note "WARNING: not two lanes alive"
 R[a2]=$(run_iperf 4 "$RUN/a2.json")
+R[a2_left]=$(lanes_left)
 # B: the cut, with two lanes.
 cut_path_b_later
 R[b_rate]=$(run_iperf 4 "$RUN/b.json")
 R[b_gap]=$(longest_gap_ms "$RUN/b.json")
+R[b_flow_gap]=$(longest_flow_gap_ms "$RUN/b.json")
+R[b_left]=$(lanes_left)
 R[b_alive]=$(kill -0 "${CLIENT_PID[two]}" 2>/dev/null && echo yes || echo no)
 in_ns "$NS_SRV" nft delete table inet benchcut 2>/dev/null
 client_disconnect two
@@ -164,32 +156,54 @@ client_wait_dtls alice 30 || note "WARNING: openconnect got no DTLS"
 cut_path_b_later
 R[o_rate]=$(run_iperf 4 "$RUN/o.json")
 R[o_gap]=$(longest_gap_ms "$RUN/o.json")
+R[o_flow_gap]=$(longest_flow_gap_ms "$RUN/o.json")
 R[o_alive]=$(kill -0 "${CLIENT_PID[alice]}" 2>/dev/null && echo yes || echo no)
 in_ns "$NS_SRV" nft delete table inet benchcut 2>/dev/null
 ip -n "$NS_CLI" rule del ipproto udp dport 443 table 101
-# C: CPU per GB, unshaped: two lanes vs openconnect's DTLS (still connected).
+client_disconnect alice
+# C: CPU per GB, unshaped, 4 flows: two lanes vs a single DTLS lane
+# (openconnect's, connected afresh over path A so that its DTLS is up; and
+# wolfguard-client's without lanes).
 unshape
-c0=$(server_cpu_usec); m=$(run_iperf 4 "$RUN/c_oc.json"); c1=$(server_cpu_usec)
-R[c_oc]=$(awk -v m="$m" -v c="$((c1 - c0))" -v s="$SECS" 'BEGIN {printf "%.2f", c / 1e6 / (m * 1e6 * s / 8 / 1e9)}')
+cpu_per_gb() { # TAG: the server's CPU-seconds per GB of a 4-flow run
+	local c0 c1 m
+	c0=$(server_cpu_usec)
+	m=$(run_iperf 4 "$RUN/c_$1.json")
+	c1=$(server_cpu_usec)
+	awk -v m="$m" -v c="$((c1 - c0))" -v s="$SECS" 'BEGIN {if (m > 0) printf "%.2f", c / 1e6 / (m * 1e6 * s / 8 / 1e9); else print "-"}'
+}
+client_connect alice secret1 || { note "openconnect: no tunnel"; exit 1; }
+client_wait_dtls alice 30 || note "WARNING: openconnect got no DTLS"
+R[c_oc]=$(cpu_per_gb oc)
 client_disconnect alice
 wg_client two --lanes 2 --lane-bind eth0 --lane-bind eth1 || { note "no tunnel with two lanes"; exit 1; }
-c0=$(server_cpu_usec); m=$(run_iperf 4 "$RUN/c_lanes.json"); c1=$(server_cpu_usec)
-R[c_lanes]=$(awk -v m="$m" -v c="$((c1 - c0))" -v s="$SECS" 'BEGIN {printf "%.2f", c / 1e6 / (m * 1e6 * s / 8 / 1e9)}')
-# D: one flow, unshaped, lanes vs the same client without lanes.
+wait_for 30 lanes_alive_is 2 || note "WARNING: not two lanes alive"
+R[c_lanes]=$(cpu_per_gb lanes)
+# D: one flow, unshaped, lanes vs the same client without lanes (its DTLS).
 R[d_lanes]=$(run_iperf 1 "$RUN/d_lanes.json")
 client_disconnect two
-wg_client plain --lane-bind eth0 || { note "no tunnel without lanes"; exit 1; }
+wg_client plain || { note "no tunnel without lanes"; exit 1; }
+R[c_plain]=$(cpu_per_gb plain)
 R[d_plain]=$(run_iperf 1 "$RUN/d_plain.json")
 client_disconnect plain
 server_stop
 
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a / b; else print "-"}'; }
 echo
 printf '%-62s %s\n' "A  4 flows, one lane (Mbit/s)" "${R[a1]:--}"
 printf '%-62s %s\n' "A  4 flows, two lanes over two paths (Mbit/s)" "${R[a2]:--}"
-printf '%-62s %s\n' "A  ratio two/one (goal >= 1.8)" "$(awk -v a="${R[a2]:-0}" -v b="${R[a1]:-0}" 'BEGIN {if (b > 0) printf "%.2f", a / b; else print "-"}')"
-printf '%-62s %s ms, session kept: %s\n' "B  path B cut mid-run, lanes: longest gap" "${R[b_gap]:--}" "${R[b_alive]}"
-printf '%-62s %s ms, session kept: %s\n' "B  the same cut, openconnect DTLS: longest gap" "${R[o_gap]:--}" "${R[o_alive]}"
+printf '%-62s %s\n' "A  ratio two/one (goal >= 1.8)" "$(ratio "${R[a2]:-0}" "${R[a1]:-0}")"
+printf '%-62s %s\n' "A  times each lane left the rotation in that run (lane 0/1)" "${R[a2_left]:--}"
+printf '%-62s %s ms (worst flow %s ms), %s Mbit/s, session kept: %s, lanes left the rotation (0/1): %s\n' \
+	"B  path B cut mid-run, lanes: longest gap, all flows" "${R[b_gap]:--}" "${R[b_flow_gap]:--}" "${R[b_rate]:--}" \
+	"${R[b_alive]}" "${R[b_left]:--}"
+printf '%-62s %s ms (worst flow %s ms), %s Mbit/s, session kept: %s\n' \
+	"B  the same cut, openconnect DTLS: longest gap, all flows" "${R[o_gap]:--}" "${R[o_flow_gap]:--}" "${R[o_rate]:--}" \
+	"${R[o_alive]}"
 printf '%-62s %s\n' "C  server CPU-s per GB, two lanes" "${R[c_lanes]:--}"
 printf '%-62s %s\n' "C  server CPU-s per GB, openconnect DTLS" "${R[c_oc]:--}"
+printf '%-62s %s\n' "C  server CPU-s per GB, wolfguard-client DTLS (no lanes)" "${R[c_plain]:--}"
+printf '%-62s %s\n' "C  ratio lanes/openconnect DTLS (goal <= 1)" "$(ratio "${R[c_lanes]:-0}" "${R[c_oc]:-0}")"
 printf '%-62s %s\n' "D  one TCP flow, two lanes (Mbit/s)" "${R[d_lanes]:--}"
 printf '%-62s %s\n' "D  one TCP flow, no lanes (Mbit/s)" "${R[d_plain]:--}"
+printf '%-62s %s\n' "D  ratio lanes/no lanes (goal >= 1)" "$(ratio "${R[d_lanes]:-0}" "${R[d_plain]:-0}")"

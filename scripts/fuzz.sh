@@ -36,6 +36,8 @@ max_len[fuzz_proxy_proto]=1100
 max_len[fuzz_sni]=17000
 # auth-oidc: a bearer token, a newline, a JWK Set (plugins/auth-oidc/oidc_token.c, oidc_jwks.c)
 max_len[fuzz_oidc_token]=16384
+# auth-oidc browser login: callback query, token endpoint answer, STRAP key header (oidc_callback.c, oidc_seal.c)
+max_len[fuzz_oidc_sso]=8192
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 # One target: its regression inputs, then fuzzing for $secs. Prints one line
 # (and the crash's report); the verdict goes to $dir/$target.verdict.

@@ -133,6 +133,8 @@ E2E_ASAN_TESTS+=(lanes_peer_path lanes_peer_other_keys lanes_peer_kill_restore)
 E2E_ASAN_TESTS+=(limits_restrict_ports limits_quota_disconnect limits_iroute limits_rekey_ssl)
 # auth-oidc: logins waiting on a key fetch that fails, then succeeds (worker jobs, the waiting list).
 E2E_ASAN_TESTS+=(oidc_provider_unreachable oidc_key_rotation)
+# auth-oidc's browser login: the plugin URL route, the code exchange job, the sealed token.
+E2E_ASAN_TESTS+=(sso_browser_login sso_browser_refusals sso_provider_unreachable)
 echo "== end-to-end with the sanitizer build (${#E2E_ASAN_TESTS[@]} tests)"
 if [ -x "$top/build-asan/core/wolfguard" ]; then
 	# Only the tests this tree has (areas arrive in their own files).

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "login/auth.h"
+#include "login/plugin_http.h"
 #include "login/policy.h"
 #include "confine/privsep.h"
 #include "config/config.h"
@@ -241,6 +242,10 @@ static const struct wg_host host_table = {
 	.lane_tls_export_context = wg_host_lane_tls_export_context,
 	.auth_http_credentials = wg_auth_host_http_credentials,
 	.auth_http_challenge = wg_auth_host_http_challenge,
+	.auth_http_header = wg_auth_host_http_header,
+	.auth_prompt_sso = wg_auth_host_prompt_sso,
+	.http_respond = wg_plugin_http_respond,
+	.http_client_addr = wg_plugin_http_client_addr,
 };
 
 const struct wg_host *wg_host_table(void)

@@ -69,6 +69,8 @@ struct wg_auth {
 	unsigned n_groups;
 	struct wg_client_cert *cert; /* owned, or NULL: no client certificate */
 	char *authorization;       /* owned: the last request's Authorization header, or NULL */
+	char *strap_pubkey;        /* owned: X-AnyConnect-STRAP-Pubkey of the last request, or NULL */
+	char *strap_dh_pubkey;     /* owned: X-AnyConnect-STRAP-DH-Pubkey (external-browser SSO) */
 	/* After the chain: the policies and the lease, possibly answered later. */
 	struct wg_policy_run policy;
 	bool in_policy;            /* the run is under way */
@@ -183,10 +185,24 @@ static void forget_authorization(struct wg_auth *a)
 /* The request's Authorization header (a bearer token, RFC 6750), kept for
  * the plugins of the conversation until the chain starts over: openconnect
  * sends it only on the request that follows a 401 challenge. */
+static void keep_header(char **slot, const struct wg_http_request *req, const char *name)
+{
+	const char *v = wg_http_header(req, name);
+
+	if (!v)
+		return;
+	free(*slot);
+	*slot = strdup(v);
+}
+
 static void keep_authorization(struct wg_auth *a, const struct wg_http_request *req)
 {
 	const char *v = wg_http_header(req, "Authorization");
 
+	/* openconnect's keys for the external-browser login (auth-oidc):
+	 * public, kept like the other things the client said of itself. */
+	keep_header(&a->strap_pubkey, req, "X-AnyConnect-STRAP-Pubkey");
+	keep_header(&a->strap_dh_pubkey, req, "X-AnyConnect-STRAP-DH-Pubkey");
 	if (!v)
 		return;
 	forget_authorization(a);
@@ -232,6 +248,8 @@ static void auth_free(struct wg_auth *a)
 	forget_groups(a);
 	free(a->cert);
 	forget_authorization(a);
+	free(a->strap_pubkey);
+	free(a->strap_dh_pubkey);
 	wg_gen_unref(a->gen);
 	forget_attrs(a);
 	if (a->msg)
@@ -594,7 +612,8 @@ static struct wg_conn *step_done(struct wg_auth *a)
 	return c;
 }
 
-void wg_auth_host_prompt(struct wg_auth *a, const char *message, const struct wg_auth_field *fields)
+static void prompt(struct wg_auth *a, const char *message, const struct wg_auth_field *fields,
+		   const struct wg_auth_sso *sso)
 {
 	struct wg_xml_input inputs[WG_XML_MAX_FIELDS];
 	size_t n = 0;
@@ -619,6 +638,19 @@ void wg_auth_host_prompt(struct wg_auth *a, const char *message, const struct wg
 		.n_inputs = n,
 		.action = "/auth",
 	};
+	struct wg_xml_input sso_input;
+	if (sso) {
+		/* The one input: its value is the token the browser part got. */
+		sso_input = (struct wg_xml_input){.name = sso->field_name, .label = sso->field_name,
+						  .type = WG_XML_INPUT_SSO};
+		form.inputs = &sso_input;
+		form.n_inputs = 1;
+		form.sso_login = sso->login_url;
+		form.sso_login_final = sso->login_final_url;
+		form.sso_token_cookie = sso->token_cookie_name;
+		form.sso_error_cookie = sso->error_cookie_name;
+		form.sso_browser_mode = sso->browser_mode;
+	}
 	int len = wg_auth_xml_request(body, sizeof(body), &form);
 	a->error[0] = '\0';
 	if (len < 0) {
@@ -630,6 +662,22 @@ void wg_auth_host_prompt(struct wg_auth *a, const char *message, const struct wg
 	snprintf(cookie, sizeof(cookie), "Set-Cookie: webvpncontext=%s; Secure; HttpOnly\r\n", a->ctx_hex);
 	wg_conn_http_reply(c, "200 OK", "text/xml", cookie, body, (size_t)len);
 	wg_conn_request_done(c);
+}
+
+void wg_auth_host_prompt(struct wg_auth *a, const char *message, const struct wg_auth_field *fields)
+{
+	prompt(a, message, fields, NULL);
+}
+
+void wg_auth_host_prompt_sso(struct wg_auth *a, const char *message, const struct wg_auth_sso *sso)
+{
+	/* A plugin built against a shorter struct: refuse rather than read
+	 * past it. */
+	if (!sso || sso->struct_size < sizeof(*sso) || !sso->login_url || !sso->field_name || !*sso->field_name) {
+		wg_auth_host_fail(a, "Login failed.", "a plugin's single sign-on form lacks its URL or field");
+		return;
+	}
+	prompt(a, message, NULL, sso);
 }
 
 void wg_auth_host_http_challenge(struct wg_auth *a, const char *challenge, const char *message)
@@ -1005,4 +1053,15 @@ const char *wg_auth_host_http_credentials(const struct wg_auth *a, const char *s
 	while (*v == ' ')
 		v++;
 	return *v ? v : NULL;
+}
+
+const char *wg_auth_host_http_header(const struct wg_auth *a, const char *name)
+{
+	if (!name)
+		return NULL;
+	if (strcasecmp(name, "X-AnyConnect-STRAP-Pubkey") == 0)
+		return a->strap_pubkey;
+	if (strcasecmp(name, "X-AnyConnect-STRAP-DH-Pubkey") == 0)
+		return a->strap_dh_pubkey;
+	return NULL;
 }

@@ -33,6 +33,9 @@ const char *wg_auth_host_cert(const struct wg_auth *a, const char *what);
 void wg_auth_host_set_attr(struct wg_auth *a, const char *key, const char *value);
 const char *wg_auth_host_http_credentials(const struct wg_auth *a, const char *scheme);
 void wg_auth_host_http_challenge(struct wg_auth *a, const char *challenge, const char *message);
+const char *wg_auth_host_http_header(const struct wg_auth *a, const char *name);
+struct wg_auth_sso;
+void wg_auth_host_prompt_sso(struct wg_auth *a, const char *message, const struct wg_auth_sso *sso);
 /* The value the login holds for an attribute key (the last one set), or
  * NULL: what the session would be created with. */
 const char *wg_auth_attr(const struct wg_auth *a, const char *key);

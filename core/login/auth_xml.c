@@ -498,11 +498,27 @@ int wg_auth_xml_request(char *buf, size_t buflen, const struct wg_xml_form *form
 		emit_text(&o, form->error);
 		emit(&o, "</error>\n");
 	}
+	const char *const sso[][2] = {
+		{"sso-v2-login", form->sso_login},
+		{"sso-v2-login-final", form->sso_login_final},
+		{"sso-v2-token-cookie-name", form->sso_token_cookie},
+		{"sso-v2-error-cookie-name", form->sso_error_cookie},
+		{"sso-v2-browser-mode", form->sso_browser_mode},
+	};
+	for (size_t i = 0; i < sizeof(sso) / sizeof(sso[0]); i++) {
+		if (!sso[i][1])
+			continue;
+		emit(&o, "<%s>", sso[i][0]);
+		emit_text(&o, sso[i][1]);
+		emit(&o, "</%s>\n", sso[i][0]);
+	}
 	emit(&o, "<form method=\"post\" action=\"");
 	emit_text(&o, form->action ? form->action : "/auth");
 	emit(&o, "\">\n");
 	for (size_t i = 0; i < form->n_inputs; i++) {
-		emit(&o, "<input type=\"%s\" name=\"", form->inputs[i].type == WG_XML_INPUT_PASSWORD ? "password" : "text");
+		int t = form->inputs[i].type;
+		emit(&o, "<input type=\"%s\" name=\"",
+		     t == WG_XML_INPUT_PASSWORD ? "password" : t == WG_XML_INPUT_SSO ? "sso" : "text");
 		emit_text(&o, form->inputs[i].name);
 		emit(&o, "\" label=\"");
 		emit_text(&o, form->inputs[i].label ? form->inputs[i].label : form->inputs[i].name);

@@ -42,7 +42,7 @@ int wg_auth_form_parse(const char *body, size_t len, struct wg_auth_msg *out, ch
 /* A field's value from a parsed message, or NULL. */
 const char *wg_auth_msg_field(const struct wg_auth_msg *m, const char *name);
 
-enum wg_xml_input_type { WG_XML_INPUT_TEXT = 1, WG_XML_INPUT_PASSWORD = 2 };
+enum wg_xml_input_type { WG_XML_INPUT_TEXT = 1, WG_XML_INPUT_PASSWORD = 2, WG_XML_INPUT_SSO = 3 };
 
 struct wg_xml_input {
 	const char *name;
@@ -60,6 +60,9 @@ struct wg_xml_form {
 	size_t n_groups;
 	const char *selected_group; /* optional */
 	const char *action;    /* form action, default "/auth" */
+	/* Single sign-on (openconnect's auth.c reads these from <auth>);
+	 * each optional, emitted when set. */
+	const char *sso_login, *sso_login_final, *sso_token_cookie, *sso_error_cookie, *sso_browser_mode;
 };
 
 /* <config-auth type="auth-request"> with the form. Returns the length

@@ -10,6 +10,7 @@
 #include "login/auth.h"
 #include "login/camouflage.h"
 #include "login/login_limits.h"
+#include "login/plugin_http.h"
 #include "modules/gen.h"
 #include "util/log.h"
 #include "net/conn.h"
@@ -40,6 +41,11 @@ static void route(struct wg_conn *c, const struct wg_http_request *req, const ui
 		wg_conn_http_reply(c, "405 Method Not Allowed", NULL, "Allow: GET, POST, CONNECT\r\n", NULL, 0);
 		return;
 	}
+	if (strncmp(req->url, WG_PLUGIN_HTTP_PREFIX, strlen(WG_PLUGIN_HTTP_PREFIX)) == 0) {
+		/* A browser coming back to an auth plugin (single sign-on). */
+		wg_plugin_http_handle(c, req);
+		return;
+	}
 	if (strcmp(req->url, "/") == 0 || strncmp(req->url, "/auth", 5) == 0 || strncmp(req->url, "/?", 2) == 0 ||
 	    (req->url[0] == '/' && req->url[1] != '+' && strcmp(req->method, "POST") == 0)) {
 		/* Cisco clients POST to their group URL ("/groupname"): a login too. */
@@ -58,6 +64,8 @@ static void closed(struct wg_conn *c, bool shutdown)
 		wg_auth_conn_gone(c);
 	if (c->cluster_wait)
 		wg_cluster_conn_gone(c);
+	if (c->http_call)
+		wg_plugin_http_conn_gone(c);
 }
 
 /* Behind a relay the listener could not check the client's address: the

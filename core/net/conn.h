@@ -16,6 +16,7 @@
 struct wg_server;
 struct wg_conn;
 struct wg_cluster_wait;
+struct wg_http_call;
 struct wg_http_parser;
 struct wg_http_request;
 struct evbuffer;
@@ -65,6 +66,7 @@ struct wg_conn {
 	 * waits on (NULL between requests), in the stream phase the session. */
 	void *owner;
 	struct wg_cluster_wait *cluster_wait; /* a CONNECT waiting on the cluster store (cluster/cluster.h) */
+	struct wg_http_call *http_call; /* a browser's request an auth plugin answers (login/plugin_http.h) */
 	bool busy;                    /* a request is being answered asynchronously */
 	unsigned logins_started;      /* login conversations begun on this connection */
 	bool close_after_flush;

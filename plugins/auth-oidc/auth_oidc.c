@@ -11,7 +11,11 @@
  * configured claims, so groups pick pools and reach policy scripts.
  *
  * The loop never waits: a login that needs the keys joins the one fetch in
- * flight and is answered from its completion. */
+ * flight and is answered from its completion.
+ *
+ * With browser-sso, a login without a bearer token goes through the user's
+ * browser instead (oidc_browser.c); the ID token it brings back is judged
+ * here like a bearer token, plus its nonce. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -20,12 +24,7 @@
 #include <time.h>
 #include <wolfguard/plugin.h>
 
-#include "../common/login_table.h"
-#include "oidc_fetch.h"
-#include "oidc_jwks.h"
-#include "oidc_token.h"
-
-#define OIDC_LIST_MAX 16
+#include "oidc_plugin.h"
 
 static const struct wg_option options[] = {
 	{"issuer", WG_OPT_STRING, WG_OPT_REQUIRED, 0, 0, NULL,
@@ -52,47 +51,21 @@ static const struct wg_option options[] = {
 	{"jwks-refetch-interval", WG_OPT_INT, 0, 0, 3600, "60",
 	 "at most one fetch per this many seconds (an unknown kid, a failed fetch)"},
 	{"timeout", WG_OPT_INT, 0, 1, 60, "5", "seconds for each HTTPS request to the provider"},
+	{"browser-sso", WG_OPT_BOOL, 0, 0, 0, "false",
+	 "log in through the browser (AnyConnect single-sign-on-v2, openconnect --external-browser) when the client "
+	 "brings no bearer token"},
+	{"public-url", WG_OPT_STRING, 0, 0, 0, NULL,
+	 "browser-sso: the server's https URL as browsers reach it (the redirect URI is this + "
+	 "\"/+wolfguard+/auth-oidc/callback\")"},
+	{"client-id", WG_OPT_STRING, 0, 0, 0, NULL, "browser-sso: wolfguard's client ID at the provider (default: the first audience)"},
+	{"client-secret", WG_OPT_STRING, 0, 0, 0, NULL, "browser-sso: the client secret (client_secret_basic at the token endpoint)"},
+	{"scopes", WG_OPT_STRING, 0, 0, 0, "openid profile email", "browser-sso: the scopes asked for"},
+	{"sso-timeout", WG_OPT_INT, 0, 10, 3600, "300",
+	 "browser-sso: seconds from the login form to the browser's return with the code"},
 	{NULL, 0, 0, 0, 0, NULL, NULL},
 };
 
-struct fetch_job;
-
-struct oidc_plugin {
-	const struct wg_host *host;
-	char *issuer;
-	char *audiences[OIDC_LIST_MAX];
-	size_t n_audiences;
-	char *required[OIDC_LIST_MAX];
-	size_t n_required;
-	char *groups_allowed[OIDC_LIST_MAX];
-	size_t n_groups_allowed; /* 0: every group of the token */
-	char *algorithms[OIDC_LIST_MAX];
-	size_t n_algorithms;
-	char *user_claim, *groups_claim;
-	int64_t skew, max_age, cache_time, refetch_interval;
-	struct oidc_fetch_request fetch; /* the template each fetch copies */
-
-	struct oidc_keyset keys;
-	bool have_keys;
-	int64_t keys_at;        /* monotonic seconds of the last successful fetch */
-	int64_t last_attempt;   /* monotonic seconds a fetch last started; -1: never */
-	char last_error[256];   /* the last failed fetch's reason, "" after a success */
-	struct fetch_job *job;  /* in flight, or NULL */
-	struct login_table logins;
-};
-
-struct login {
-	struct login_entry entry; /* first: the table's link */
-	bool waiting;             /* for the fetch in flight */
-};
-
-struct fetch_job {
-	struct oidc_plugin *p;
-	struct oidc_fetch_request q;
-	struct oidc_fetch_result r;
-};
-
-static int64_t mono_now(void)
+int64_t oidc_mono_now(void)
 {
 	struct timespec ts;
 
@@ -108,7 +81,7 @@ static bool alg_allowed(const struct oidc_plugin *p, const char *alg)
 	return false;
 }
 
-static void refuse(struct oidc_plugin *p, struct wg_auth *a, const char *user_message, const char *why)
+void oidc_refuse(struct oidc_plugin *p, struct wg_auth *a, const char *user_message, const char *why)
 {
 	char reason[512];
 
@@ -136,7 +109,7 @@ static void filter_groups(const struct oidc_plugin *p, struct oidc_identity *id)
 }
 
 /* Claims of a verified token: the login succeeds or is refused. */
-static void accept_claims(struct oidc_plugin *p, struct wg_auth *a, const struct oidc_token *t)
+static void accept_claims(struct oidc_plugin *p, struct wg_auth *a, const struct oidc_token *t, const char *nonce)
 {
 	const struct wg_host *host = p->host;
 	struct oidc_expect e = {
@@ -157,8 +130,18 @@ static void accept_claims(struct oidc_plugin *p, struct wg_auth *a, const struct
 	json_t *sub = json_object_get(t->claims, "sub");
 
 	if (oidc_claims_check(t, &e, &id, why, sizeof(why)) < 0) {
-		refuse(p, a, "Login failed: the token was refused.", why);
+		oidc_refuse(p, a, "Login failed: the token was refused.", why);
 		return;
+	}
+	if (nonce) {
+		/* The ID token of this browser login, not one replayed from
+		 * another (OpenID Connect Core 3.1.3.7, 11). */
+		json_t *n = json_object_get(t->claims, "nonce");
+		if (!json_is_string(n) || strcmp(json_string_value(n), nonce) != 0) {
+			oidc_refuse(p, a, "Login failed: the token was refused.",
+				    "the ID token's \"nonce\" is not the one of this login");
+			return;
+		}
 	}
 	filter_groups(p, &id);
 	for (size_t i = 0; i < id.n_groups; i++) {
@@ -178,46 +161,46 @@ static void accept_claims(struct oidc_plugin *p, struct wg_auth *a, const struct
 	host->auth_succeed(a, id.user, groups);
 }
 
-static void fetch_start(struct oidc_plugin *p);
 
 /* Judges the login's token with the keys at hand. `fetched`: the keys
  * were just fetched for this login, so a missing key is final. Returns
  * true when answered, false when the login waits for a fetch. */
-static bool judge(struct oidc_plugin *p, struct login *l, bool fetched)
+bool oidc_judge(struct oidc_plugin *p, struct login *l, bool fetched)
 {
 	struct wg_auth *a = l->entry.a;
-	const char *token = p->host->auth_http_credentials(a, "Bearer");
+	/* The browser login's ID token, else the request's bearer token. */
+	const char *token = l->id_token ? l->id_token : p->host->auth_http_credentials(a, "Bearer");
 	struct oidc_token t;
 	char why[OIDC_WHY_MAX];
-	int64_t now = mono_now();
+	int64_t now = oidc_mono_now();
 	bool fresh = p->have_keys && now - p->keys_at < p->cache_time;
 	enum oidc_verify v;
 
 	if (!token) {
-		refuse(p, a, "Login failed.", "the bearer token is gone");
+		oidc_refuse(p, a, "Login failed.", "the bearer token is gone");
 		return true;
 	}
 	if (oidc_token_parse(token, strlen(token), &t, why, sizeof(why)) < 0) {
-		refuse(p, a, "Login failed: the token was refused.", why);
+		oidc_refuse(p, a, "Login failed: the token was refused.", why);
 		return true;
 	}
 	if (!alg_allowed(p, t.alg)) {
 		snprintf(why, sizeof(why), "token algorithm \"%.8s\" is not allowed (algorithms)", t.alg);
 		oidc_token_clear(&t);
-		refuse(p, a, "Login failed: the token was refused.", why);
+		oidc_refuse(p, a, "Login failed: the token was refused.", why);
 		return true;
 	}
 	v = fresh || fetched ? (p->have_keys ? oidc_keyset_verify(&p->keys, token, strlen(token), &t, why, sizeof(why))
 					     : OIDC_VERIFY_NO_KEY)
 			     : OIDC_VERIFY_NO_KEY;
 	if (v == OIDC_VERIFY_OK) {
-		accept_claims(p, a, &t);
+		accept_claims(p, a, &t, l->id_token ? l->nonce : NULL);
 		oidc_token_clear(&t);
 		return true;
 	}
 	oidc_token_clear(&t);
 	if (v == OIDC_VERIFY_BAD) {
-		refuse(p, a, "Login failed: the token was refused.", why);
+		oidc_refuse(p, a, "Login failed: the token was refused.", why);
 		return true;
 	}
 	/* No key for it: fetch, unless one was just done or is too recent. */
@@ -227,9 +210,9 @@ static bool judge(struct oidc_plugin *p, struct login *l, bool fetched)
 			snprintf(known, sizeof(known), "%s", why);
 			snprintf(why, sizeof(why), "the provider's keys could not be fetched (%.60s): %.140s",
 				 p->have_keys ? known : "no keys yet", p->last_error);
-			refuse(p, a, "Login failed: the identity provider cannot be reached. Try again later.", why);
+			oidc_refuse(p, a, "Login failed: the identity provider cannot be reached. Try again later.", why);
 		} else {
-			refuse(p, a, "Login failed: the token was refused.", why);
+			oidc_refuse(p, a, "Login failed: the token was refused.", why);
 		}
 		return true;
 	}
@@ -242,13 +225,13 @@ static bool judge(struct oidc_plugin *p, struct login *l, bool fetched)
 			snprintf(msg, sizeof(msg), "%s (keys fetched %lld s ago; jwks-refetch-interval %lld s)",
 				 fresh ? why : "no fresh keys", (long long)(now - p->last_attempt),
 				 (long long)p->refetch_interval);
-		refuse(p, a, p->last_error[0] && !fresh ? "Login failed: the identity provider cannot be reached." :
+		oidc_refuse(p, a, p->last_error[0] && !fresh ? "Login failed: the identity provider cannot be reached." :
 			"Login failed: the token was refused.", msg);
 		return true;
 	}
 	l->waiting = true;
 	if (!p->job)
-		fetch_start(p);
+		oidc_fetch_start(p);
 	if (!p->job) { /* could not start: fetch_start answered the waiting logins */
 		return true;
 	}
@@ -276,7 +259,10 @@ static void wake_waiters(struct oidc_plugin *p)
 			if (!l->waiting || !e->a)
 				continue;
 			l->waiting = false;
-			judge(p, l, true);
+			if (l->wants_prompt)
+				oidc_browser_prompt(p, l);
+			else
+				oidc_judge(p, l, true);
 			again = true;
 			break;
 		}
@@ -296,8 +282,12 @@ static void fetch_done(void *arg)
 		oidc_keyset_clear(&p->keys);
 		p->keys = ks;
 		p->have_keys = true;
-		p->keys_at = mono_now();
+		p->keys_at = oidc_mono_now();
 		p->last_error[0] = '\0';
+		if (j->r.authorization_endpoint[0])
+			memcpy(p->authorization_endpoint, j->r.authorization_endpoint, sizeof(p->authorization_endpoint));
+		if (j->r.token_endpoint[0])
+			memcpy(p->token_endpoint, j->r.token_endpoint, sizeof(p->token_endpoint));
 		host->log(NULL, WG_LOG_INFO, "auth-oidc: %zu signing key(s) from %s (%zu skipped)", ks.n, j->r.jwks_uri,
 			  ks.skipped);
 	} else {
@@ -307,7 +297,7 @@ static void fetch_done(void *arg)
 			snprintf(p->last_error, sizeof(p->last_error), "%.250s", j->r.why);
 		host->log(NULL, WG_LOG_WARN, "auth-oidc: fetching the provider's keys failed: %s", p->last_error);
 		/* Keys past jwks-cache-time are not believed any longer. */
-		if (p->have_keys && mono_now() - p->keys_at >= p->cache_time) {
+		if (p->have_keys && oidc_mono_now() - p->keys_at >= p->cache_time) {
 			oidc_keyset_clear(&p->keys);
 			p->have_keys = false;
 		}
@@ -317,11 +307,11 @@ static void fetch_done(void *arg)
 	wake_waiters(p);
 }
 
-static void fetch_start(struct oidc_plugin *p)
+void oidc_fetch_start(struct oidc_plugin *p)
 {
 	struct fetch_job *j = calloc(1, sizeof(*j));
 
-	p->last_attempt = mono_now();
+	p->last_attempt = oidc_mono_now();
 	if (!j) {
 		snprintf(p->last_error, sizeof(p->last_error), "out of memory");
 		wake_waiters(p);
@@ -343,10 +333,17 @@ static void fetch_start(struct oidc_plugin *p)
 static void start(void *state, struct wg_auth *a)
 {
 	struct oidc_plugin *p = state;
-	struct login *l = (struct login *)login_table_begin(&p->logins, a, sizeof(struct login));
+	struct login *l = (struct login *)login_table_find(&p->logins, a);
 
+	if (l) /* the chain began again: begin() zeroes it, after this */
+		oidc_browser_forget(l);
+	l = (struct login *)login_table_begin(&p->logins, a, sizeof(struct login));
 	if (!l) {
 		p->host->auth_fail(a, "Server busy, try again.", "out of memory");
+		return;
+	}
+	if (p->browser && !p->host->auth_http_credentials(a, "Bearer")) {
+		oidc_browser_start(p, l);
 		return;
 	}
 	if (!p->host->auth_http_credentials(a, "Bearer")) {
@@ -355,13 +352,20 @@ static void start(void *state, struct wg_auth *a)
 					     "Please log in with a token of your identity provider.");
 		return;
 	}
-	judge(p, l, false);
+	oidc_judge(p, l, false);
 }
 
 /* Only a repeated request reaches here (a form answer after the
  * challenge): judge whatever token it carries. */
 static void cont(void *state, struct wg_auth *a)
 {
+	struct oidc_plugin *p = state;
+	struct login *l = (struct login *)login_table_find(&p->logins, a);
+
+	if (l && l->stage != OIDC_SSO_NONE) {
+		oidc_browser_answer(p, l);
+		return;
+	}
 	start(state, a);
 }
 
@@ -370,6 +374,8 @@ static void conversation_end(void *state, struct wg_auth *a)
 	struct oidc_plugin *p = state;
 	struct login_entry *e = login_table_take(&p->logins, a);
 
+	if (e)
+		oidc_browser_forget((struct login *)e);
 	free(e);
 }
 
@@ -431,6 +437,7 @@ static void plugin_free(struct oidc_plugin *p)
 	for (size_t i = 0; i < p->n_algorithms; i++)
 		free(p->algorithms[i]);
 	oidc_keyset_clear(&p->keys);
+	oidc_browser_free(p);
 	free(p);
 }
 
@@ -443,7 +450,7 @@ static int read_config(struct oidc_plugin *p, const struct wg_config *cfg, char 
 	    copy_url(host, cfg, "discovery-url", p->fetch.discovery_url, sizeof(p->fetch.discovery_url), err, errlen) < 0 ||
 	    copy_url(host, cfg, "jwks-uri", p->fetch.jwks_uri, sizeof(p->fetch.jwks_uri), err, errlen) < 0)
 		return -1;
-	if (!p->fetch.discovery_url[0] && !p->fetch.jwks_uri[0]) {
+	if (!p->fetch.discovery_url[0]) {
 		/* Discovery 4: the issuer without a trailing slash, then the path. */
 		size_t n = strlen(issuer);
 		while (n > 8 && issuer[n - 1] == '/')
@@ -501,7 +508,7 @@ static int read_config(struct oidc_plugin *p, const struct wg_config *cfg, char 
 	p->max_age = host->config_int(cfg, "max-token-age");
 	p->cache_time = host->config_int(cfg, "jwks-cache-time");
 	p->refetch_interval = host->config_int(cfg, "jwks-refetch-interval");
-	return 0;
+	return oidc_browser_config(p, cfg, err, errlen);
 }
 
 static int init(const struct wg_host *host, const struct wg_config *cfg, void **state, char *err, size_t errlen)
@@ -543,6 +550,7 @@ static void fini(void *state)
 	while (p->logins.head) {
 		struct login_entry *e = p->logins.head;
 		login_table_remove(&p->logins, e);
+		oidc_browser_forget((struct login *)e);
 		free(e);
 	}
 	plugin_free(p);
@@ -554,6 +562,7 @@ static const struct wg_auth_ops ops = {
 	.start = start,
 	.cont = cont,
 	.conversation_end = conversation_end,
+	.http_request = oidc_browser_http,
 };
 
 WG_PLUGIN_DEFINE = {

@@ -3,6 +3,7 @@
 
 #include <curl/curl.h>
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,8 +34,11 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-/* GET url into b. 0, or -1 with why. */
-static int get(const struct oidc_fetch_request *q, const char *url, struct body *b, char *why, size_t whylen)
+/* GET url (or POST form, with HTTP basic credentials userpwd) into b;
+ * with any_status, an answer other than 200 is kept too (an OAuth error's
+ * JSON). 0, or -1 with why. */
+static int http(const struct oidc_fetch_request *q, const char *url, const char *form, const char *userpwd,
+		bool any_status, struct body *b, char *why, size_t whylen)
 {
 	CURL *h = curl_easy_init();
 	char errbuf[CURL_ERROR_SIZE] = "";
@@ -62,10 +66,16 @@ static int get(const struct oidc_fetch_request *q, const char *url, struct body 
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	if (form)
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, form);
+	if (userpwd) {
+		curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		curl_easy_setopt(h, CURLOPT_USERPWD, userpwd);
+	}
 	rc = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_cleanup(h);
-	if (rc != CURLE_OK || status != 200 || !b->data) {
+	if (rc != CURLE_OK || (status != 200 && !any_status) || !b->data) {
 		if (b->too_big)
 			snprintf(why, whylen, "%.200s: larger than %d bytes", url, OIDC_DOC_MAX);
 		else if (rc != CURLE_OK)
@@ -97,7 +107,16 @@ static int read_discovery(const struct oidc_fetch_request *q, const struct body 
 		 json_string_length(uri) >= sizeof(r->jwks_uri))
 		snprintf(r->why, sizeof(r->why), "%.200s: \"jwks_uri\" is not an https URL", q->discovery_url);
 	else {
+		json_t *az = json_object_get(doc, "authorization_endpoint"), *te = json_object_get(doc, "token_endpoint");
 		memcpy(r->jwks_uri, json_string_value(uri), json_string_length(uri) + 1);
+		/* The browser login's endpoints, https only (the token endpoint
+		 * receives the client secret). */
+		if (json_is_string(az) && json_string_length(az) < sizeof(r->authorization_endpoint) &&
+		    strncasecmp(json_string_value(az), "https://", 8) == 0 && !strpbrk(json_string_value(az), " \r\n"))
+			memcpy(r->authorization_endpoint, json_string_value(az), json_string_length(az) + 1);
+		if (json_is_string(te) && json_string_length(te) < sizeof(r->token_endpoint) &&
+		    strncasecmp(json_string_value(te), "https://", 8) == 0)
+			memcpy(r->token_endpoint, json_string_value(te), json_string_length(te) + 1);
 		rc = 0;
 	}
 	json_decref(doc);
@@ -109,20 +128,41 @@ int oidc_fetch_keys(const struct oidc_fetch_request *q, struct oidc_fetch_result
 	struct body b;
 
 	memset(r, 0, sizeof(*r));
-	if (q->jwks_uri[0]) {
-		snprintf(r->jwks_uri, sizeof(r->jwks_uri), "%s", q->jwks_uri);
-	} else {
-		if (get(q, q->discovery_url, &b, r->why, sizeof(r->why)) < 0)
+	if (!q->jwks_uri[0] || q->want_endpoints) {
+		if (http(q, q->discovery_url, NULL, NULL, false, &b, r->why, sizeof(r->why)) < 0)
 			return -1;
 		int rc = read_discovery(q, &b, r);
 		free(b.data);
 		if (rc < 0)
 			return -1;
 	}
-	if (get(q, r->jwks_uri, &b, r->why, sizeof(r->why)) < 0)
+	if (q->jwks_uri[0])
+		snprintf(r->jwks_uri, sizeof(r->jwks_uri), "%s", q->jwks_uri);
+	if (http(q, r->jwks_uri, NULL, NULL, false, &b, r->why, sizeof(r->why)) < 0)
 		return -1;
 	r->jwks = b.data;
 	r->jwks_len = b.len;
+	return 0;
+}
+
+int oidc_fetch_exchange(const struct oidc_fetch_request *q, struct oidc_exchange *x)
+{
+	struct body b;
+	char userpwd[2 * OIDC_CLIENT_MAX + 2];
+
+	x->answer = NULL;
+	x->answer_len = 0;
+	x->why[0] = '\0';
+	/* client_secret_basic (RFC 6749 2.3.1): id and secret form-encoded,
+	 * which leaves them as they are for the usual characters. */
+	snprintf(userpwd, sizeof(userpwd), "%s:%s", x->client_id, x->client_secret);
+	int rc = http(q, x->token_endpoint, x->form, x->client_secret[0] ? userpwd : NULL, true, &b, x->why,
+		      sizeof(x->why));
+	explicit_bzero(userpwd, sizeof(userpwd));
+	if (rc < 0)
+		return -1;
+	x->answer = b.data;
+	x->answer_len = b.len;
 	return 0;
 }
 

@@ -16,17 +16,37 @@ struct oidc_fetch_request {
 	char jwks_uri[OIDC_URL_MAX];      /* "" to learn it from discovery */
 	char ca_file[OIDC_URL_MAX];       /* "" for the system's trust store */
 	long timeout_s;
+	int want_endpoints;               /* read discovery even with jwks_uri set (browser SSO) */
 };
 
 struct oidc_fetch_result {
 	char *jwks;    /* malloc'd, NUL-terminated; NULL on failure */
 	size_t jwks_len;
 	char jwks_uri[OIDC_URL_MAX]; /* where the set came from */
+	char authorization_endpoint[OIDC_URL_MAX]; /* from discovery, "" when none */
+	char token_endpoint[OIDC_URL_MAX];
 	char why[512]; /* on failure: what went wrong, for the log */
 };
 
 /* Does the whole fetch; 0, or -1 with r->why set. */
 int oidc_fetch_keys(const struct oidc_fetch_request *q, struct oidc_fetch_result *r);
+
+#define OIDC_CLIENT_MAX 256
+
+/* The browser login's code exchanged at the token endpoint (RFC 6749
+ * 4.1.3): POST form with the client's credentials. */
+struct oidc_exchange {
+	char token_endpoint[OIDC_URL_MAX];
+	char client_id[OIDC_CLIENT_MAX];
+	char client_secret[OIDC_CLIENT_MAX];
+	char form[4096];   /* grant_type=authorization_code&code=...&redirect_uri=...&code_verifier=... */
+	char *answer;      /* malloc'd body, whatever the status (errors are JSON too) */
+	size_t answer_len;
+	char why[512];     /* on failure */
+};
+
+/* Blocking, on a worker: 0 with x->answer, or -1 with x->why. */
+int oidc_fetch_exchange(const struct oidc_fetch_request *q, struct oidc_exchange *x);
 
 /* Once per process, from the loop thread (curl_global_init). */
 int oidc_fetch_global_init(void);

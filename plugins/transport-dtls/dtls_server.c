@@ -20,33 +20,33 @@
  * Lifetime: a link is detached from the maps at once when it dies, but freed
  * only when no callback into the core is running on it (busy), so the core
  * may close a link from inside on_packet or on_up. Not thread-safe: one
- * server belongs to one event loop. Timers and the socket's readiness come
- * from the host's table (timer_add, fd_watch). */
+ * server belongs to one event loop. The socket, its bursts and send batch,
+ * the record I/O, the handshake timer and that lifetime rule are
+ * plugins/lib-dtls/dtls_assoc.c, shared with transport-lanes; this file is
+ * what openconnect's DTLS 1.2 adds (App-ID demux, cookies, shares, legacy
+ * resumption, the CSTP type byte). */
 #include "dtls_server.h"
 
 #include <wolfguard/cstp_wire.h>
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <time.h>
 #include <unistd.h>
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
 
+#include "count_map.h"
+#include "dtls_assoc.h"
 #include "dtls_hello.h"
 #include "dtls_legacy.h"
 #include "dtls_legacy_ems.h"
 #include "dtls_log.h"
 #include "dtls_payload.h"
 #include "hashmap.h"
-#include "udp_batch.h"
 
 #define DEFAULT_MAX_HANDSHAKES 1024
 #define DEFAULT_HANDSHAKE_TIMEOUT_MS 10000
@@ -57,52 +57,26 @@
 #define PLAIN_MAX 16384     /* the largest DTLS record plaintext (RFC 6347) */
 #define COOKIE_SECRET_LEN 32
 
-/* The peer address as a fixed-size hash key (IPv4 as v4-mapped IPv6, so a
- * dual-stack socket gives one key per peer whichever form it reports). */
-struct peer_key {
-	uint8_t addr[16];
-	uint16_t port; /* network order */
-} __attribute__((packed));
-
 struct wg_dtls_link {
+	struct wg_dtls_assoc a;       /* first: wolfSSL's I/O context is the link */
 	struct wg_dtls_server *srv;   /* borrowed */
-	WOLFSSL *ssl;                 /* owned */
-	struct wg_timer *timer;       /* owned, while armed: handshake retransmit and deadline */
-	struct peer_key key;
-	struct sockaddr_storage peer;
-	socklen_t peer_len;
-	char peer_text[INET6_ADDRSTRLEN + 10];
 	void *session;                /* the core's, borrowed */
 	uint8_t app_id[WG_DTLS_APP_ID_LEN];
 	uint8_t psk[WG_DTLS_PSK_LEN]; /* wiped on free */
 	struct wg_dtls_legacy_params legacy; /* legacy DTLS: suite != NULL; wiped on free */
 	size_t max_payload;           /* set when up */
-	struct timespec deadline;     /* end of the half-open state */
-	bool up;
 	bool registered;              /* in srv->links, and counted in the shares */
 	bool in_session_map;          /* in srv->by_session */
-	bool sent_hvr;                /* wolfSSL answered statelessly */
-	bool dead;                    /* detached; freed once busy is 0 */
-	unsigned busy;                /* callbacks into the core running on it */
-	const uint8_t *in;            /* the datagram being fed to wolfSSL */
-	size_t in_len;
-};
-
-/* How many half-open links one session or one address holds. */
-struct share {
-	unsigned n;
 };
 
 struct wg_dtls_server {
-	const struct wg_host *host;   /* borrowed: timers, the socket watch */
-	int fd;
-	struct wg_watch *watch;
+	struct wg_dtls_sock sock;      /* the UDP socket, its bursts and send batch */
 	WOLFSSL_CTX *ctx;
 	WOLFSSL_CTX *legacy_ctx;       /* legacy DTLS resumption; NULL if wolfSSL cannot */
-	struct wg_hashmap *links;      /* peer_key -> link, half-open and up */
+	struct wg_hashmap *links;      /* wg_peer_key -> link, half-open and up */
 	struct wg_hashmap *by_session; /* session pointer -> its up link */
-	struct wg_hashmap *per_session; /* session pointer -> struct share (owned) */
-	struct wg_hashmap *per_addr;    /* 16-byte address -> struct share (owned) */
+	struct wg_hashmap *per_session; /* session pointer -> half-open count (count_map.h) */
+	struct wg_hashmap *per_addr;    /* 16-byte address -> half-open count */
 	size_t handshakes;             /* registered links not yet up */
 	size_t links_up;
 	unsigned max_handshakes, max_per_session, max_per_addr;
@@ -110,17 +84,6 @@ struct wg_dtls_server {
 	struct wg_dtls_callbacks cb;
 	void *arg;
 	uint8_t cookie_secret[COOKIE_SECRET_LEN];
-	/* Records of up links written while the core sends a burst
-	 * (wg_dtls_server_batch_begin/end) are gathered here and leave in one
-	 * sendmmsg with UDP GSO, instead of one sendto each. Owned. */
-	struct wg_udp_batch *batch;
-	bool batching;
-	/* One recvmmsg burst: RECV_BURST datagrams and their addresses. */
-	struct mmsghdr rx_msgs[RECV_BURST];
-	struct iovec rx_iov[RECV_BURST];
-	struct sockaddr_storage rx_addr[RECV_BURST];
-	uint8_t rx[RECV_BURST][DATAGRAM_MAX];
-	uint8_t plain[PLAIN_MAX];      /* one decrypted record */
 	uint8_t tx[PLAIN_MAX];         /* one record to encrypt */
 };
 
@@ -129,111 +92,6 @@ struct wg_dtls_server {
 static const char psk_suites[] = "PSK-AES256-GCM-SHA384:PSK-AES128-GCM-SHA256:PSK-CHACHA20-POLY1305:"
 				 "PSK-AES256-CBC-SHA384:PSK-AES128-CBC-SHA256:"
 				 "ECDHE-PSK-CHACHA20-POLY1305:ECDHE-PSK-AES128-CBC-SHA256";
-
-static pthread_once_t wolfssl_once = PTHREAD_ONCE_INIT;
-
-static void wolfssl_init_once(void)
-{
-	wolfSSL_Init();
-}
-
-/* ---- addresses ---------------------------------------------------------- */
-
-static void make_key(const struct sockaddr *sa, struct peer_key *k)
-{
-	memset(k, 0, sizeof(*k));
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *a = (const struct sockaddr_in *)sa;
-		k->addr[10] = k->addr[11] = 0xff;
-		memcpy(k->addr + 12, &a->sin_addr, 4);
-		k->port = a->sin_port;
-	} else {
-		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)sa;
-		memcpy(k->addr, &a->sin6_addr, 16);
-		k->port = a->sin6_port;
-	}
-}
-
-static void format_peer(const struct sockaddr *sa, char *out, size_t len)
-{
-	char host[INET6_ADDRSTRLEN] = "?";
-
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *a = (const struct sockaddr_in *)sa;
-		inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
-		snprintf(out, len, "%s:%u", host, ntohs(a->sin_port));
-	} else {
-		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)sa;
-		inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
-		snprintf(out, len, "[%s]:%u", host, ntohs(a->sin6_port));
-	}
-}
-
-/* ---- time --------------------------------------------------------------- */
-
-static struct timespec now_mono(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t;
-}
-
-static long long ms_until(const struct timespec *t)
-{
-	struct timespec n = now_mono();
-
-	return (long long)(t->tv_sec - n.tv_sec) * 1000 + (t->tv_nsec - n.tv_nsec) / 1000000;
-}
-
-/* ---- wolfSSL callbacks -------------------------------------------------- */
-
-/* Hands wolfSSL the datagram at hand, whole, once. */
-static int io_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
-{
-	struct wg_dtls_link *l = ctx;
-	size_t n;
-
-	(void)ssl;
-	if (!l->in)
-		return WOLFSSL_CBIO_ERR_WANT_READ;
-	n = l->in_len < (size_t)sz ? l->in_len : (size_t)sz; /* a cut record fails its MAC */
-	memcpy(buf, l->in, n);
-	l->in = NULL;
-	l->in_len = 0;
-	return (int)n;
-}
-
-static bool is_hello_verify_request(const char *buf, int sz)
-{
-	const uint8_t *p = (const uint8_t *)buf;
-
-	return sz > 13 && p[0] == 22 && p[3] == 0 && p[4] == 0 && p[13] == 3;
-}
-
-static int io_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
-{
-	struct wg_dtls_link *l = ctx;
-	ssize_t n;
-
-	(void)ssl;
-	if (!l->up && is_hello_verify_request(buf, sz))
-		l->sent_hvr = true;
-	/* Data of an up link during a burst waits for the burst's end (it
-	 * carries its own copy of the address, so the link may go meanwhile).
-	 * Handshake records never wait: they are driven by timers and the
-	 * peer, outside any burst. */
-	if (l->up && l->srv->batching) {
-		wg_udp_batch_add(l->srv->batch, (struct sockaddr *)&l->peer, l->peer_len, buf, (size_t)sz);
-		return sz;
-	}
-	n = sendto(l->srv->fd, buf, (size_t)sz, MSG_DONTWAIT, (struct sockaddr *)&l->peer, l->peer_len);
-	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS && errno != EINTR)
-		return WOLFSSL_CBIO_ERR_GENERAL;
-	/* A full socket buffer drops the datagram, as the network may; DTLS
-	 * retransmits handshakes and the tunnel tolerates loss. */
-	return sz;
-}
 
 /* The identity is not checked: openconnect always sends "psk" (the name
  * is sent after the ServerHello, too late to pick a session); what binds
@@ -249,56 +107,7 @@ static unsigned int psk_cb(WOLFSSL *ssl, const char *identity, unsigned char *ke
 	return WG_DTLS_PSK_LEN;
 }
 
-static const char *ssl_error_text(int err, char *buf, size_t len)
-{
-	wolfSSL_ERR_error_string_n((unsigned long)err, buf, len);
-	return buf;
-}
-
 /* ---- link lifetime ------------------------------------------------------ */
-
-static void timer_stop(struct wg_dtls_link *l)
-{
-	if (l->timer) {
-		l->srv->host->timer_del(l->timer);
-		l->timer = NULL;
-	}
-}
-
-/* ---- shares of the half-open table --------------------------------------- */
-
-static unsigned share_of(struct wg_hashmap *m, const void *key)
-{
-	struct share *sh = wg_hashmap_get(m, key);
-
-	return sh ? sh->n : 0;
-}
-
-static int share_add(struct wg_hashmap *m, const void *key)
-{
-	struct share *sh = wg_hashmap_get(m, key);
-
-	if (!sh) {
-		if (!(sh = calloc(1, sizeof(*sh))))
-			return -1;
-		if (wg_hashmap_put(m, key, sh) < 0) {
-			free(sh);
-			return -1;
-		}
-	}
-	sh->n++;
-	return 0;
-}
-
-static void share_drop(struct wg_hashmap *m, const void *key)
-{
-	struct share *sh = wg_hashmap_get(m, key);
-
-	if (sh && --sh->n == 0) {
-		wg_hashmap_del(m, key);
-		free(sh);
-	}
-}
 
 /* A registered link leaves the half-open state (up, or gone). */
 static void half_open_end(struct wg_dtls_link *l)
@@ -306,15 +115,16 @@ static void half_open_end(struct wg_dtls_link *l)
 	struct wg_dtls_server *srv = l->srv;
 
 	srv->handshakes--;
-	share_drop(srv->per_session, &l->session);
-	share_drop(srv->per_addr, l->key.addr);
+	wg_count_drop(srv->per_session, &l->session);
+	wg_count_drop(srv->per_addr, l->a.key.addr);
 }
 
-static void link_release(struct wg_dtls_link *l)
+/* The socket's release: the link is dead and idle. */
+static void link_release(struct wg_dtls_assoc *a)
 {
-	timer_stop(l);
-	if (l->ssl)
-		wolfSSL_free(l->ssl);
+	struct wg_dtls_link *l = (struct wg_dtls_link *)a;
+
+	wg_dtls_assoc_release(a);
 	explicit_bzero(l->psk, sizeof(l->psk));
 	explicit_bzero(&l->legacy, sizeof(l->legacy));
 	free(l);
@@ -326,9 +136,9 @@ static void link_detach(struct wg_dtls_link *l)
 	struct wg_dtls_server *srv = l->srv;
 
 	if (l->registered) {
-		if (wg_hashmap_get(srv->links, &l->key) == l)
-			wg_hashmap_del(srv->links, &l->key);
-		if (l->up)
+		if (wg_hashmap_get(srv->links, &l->a.key) == l)
+			wg_hashmap_del(srv->links, &l->a.key);
+		if (l->a.up)
 			srv->links_up--;
 		else
 			half_open_end(l);
@@ -339,125 +149,71 @@ static void link_detach(struct wg_dtls_link *l)
 			wg_hashmap_del(srv->by_session, &l->session);
 		l->in_session_map = false;
 	}
-	timer_stop(l);
+	wg_dtls_assoc_timer_stop(&l->a);
 }
 
 static void link_destroy(struct wg_dtls_link *l)
 {
 	link_detach(l);
-	l->dead = true;
-	if (l->busy == 0)
-		link_release(l);
-}
-
-static void call_begin(struct wg_dtls_link *l)
-{
-	l->busy++;
-}
-
-/* Returns false if the link died during the call (it is then freed). */
-static bool call_end(struct wg_dtls_link *l)
-{
-	if (--l->busy > 0)
-		return !l->dead;
-	if (l->dead) {
-		link_release(l);
-		return false;
-	}
-	return true;
+	wg_dtls_assoc_kill(&l->a);
 }
 
 /* The link dies from the network side: tell the core if it knew it. */
 static void link_lost(struct wg_dtls_link *l, const char *why)
 {
-	bool was_up = l->up;
+	bool was_up = l->a.up;
 
-	if (l->dead)
+	if (l->a.dead)
 		return;
 	link_detach(l);
-	l->dead = true; /* wg_dtls_link_close from on_closed is then a no-op */
-	dtls_log(was_up ? WG_LOG_INFO : WG_LOG_DEBUG, "DTLS %s: %s", l->peer_text, why);
-	if (was_up && l->srv->cb.on_closed) {
-		call_begin(l);
+	l->a.dead = true; /* wg_dtls_link_close from on_closed is then a no-op */
+	dtls_log(was_up ? WG_LOG_INFO : WG_LOG_DEBUG, "DTLS %s: %s", l->a.peer_text, why);
+	wg_dtls_assoc_call_begin(&l->a);
+	if (was_up && l->srv->cb.on_closed)
 		l->srv->cb.on_closed(l->srv->arg, l->session, l);
-		call_end(l);
-		return;
-	}
-	if (l->busy == 0)
-		link_release(l);
+	wg_dtls_assoc_call_end(&l->a); /* frees it */
 }
 
-static void handshake_timer(void *arg);
+static void handshake_lost(struct wg_dtls_assoc *a, const char *why)
+{
+	link_lost((struct wg_dtls_link *)a, why);
+}
 
 static struct wg_dtls_link *link_new(struct wg_dtls_server *srv, const struct sockaddr *sa, socklen_t salen,
-				     const struct peer_key *key, void *session, const uint8_t *app_id,
-				     const uint8_t psk[WG_DTLS_PSK_LEN], const struct wg_dtls_legacy_params *legacy)
+				     void *session, const uint8_t *app_id, const uint8_t psk[WG_DTLS_PSK_LEN],
+				     const struct wg_dtls_legacy_params *legacy)
 {
 	struct wg_dtls_link *l = calloc(1, sizeof(*l));
-	struct sockaddr_in6 cookie_peer = {.sin6_family = AF_INET6, .sin6_port = key->port};
 
 	if (!l)
 		return NULL;
+	wg_dtls_assoc_init(&l->a, &srv->sock, sa, salen);
 	l->srv = srv;
-	l->key = *key;
-	memcpy(&l->peer, sa, salen);
-	l->peer_len = salen;
-	format_peer(sa, l->peer_text, sizeof(l->peer_text));
 	l->session = session;
 	memcpy(l->app_id, app_id, WG_DTLS_APP_ID_LEN);
 	memcpy(l->psk, psk, WG_DTLS_PSK_LEN);
 	l->legacy = *legacy;
-	l->ssl = wolfSSL_new(legacy->suite ? srv->legacy_ctx : srv->ctx);
-	/* The cookie binds the peer address: wolfSSL HMACs the bytes given
-	 * here, so they are built from the key, never from what recvfrom left
-	 * in flow labels or padding. */
-	memcpy(&cookie_peer.sin6_addr, key->addr, 16);
-	if (!l->ssl ||
-	    wolfSSL_DTLS_SetCookieSecret(l->ssl, srv->cookie_secret, sizeof(srv->cookie_secret)) != 0 ||
-	    wolfSSL_dtls_set_peer(l->ssl, &cookie_peer, sizeof(cookie_peer)) != WOLFSSL_SUCCESS) {
-		link_release(l);
+	if (wg_dtls_assoc_ssl(&l->a, legacy->suite ? srv->legacy_ctx : srv->ctx) < 0 ||
+	    wolfSSL_DTLS_SetCookieSecret(l->a.ssl, srv->cookie_secret, sizeof(srv->cookie_secret)) != 0) {
+		link_release(&l->a);
 		return NULL;
 	}
-	wolfSSL_SetIOReadCtx(l->ssl, l);
-	wolfSSL_SetIOWriteCtx(l->ssl, l);
-	wolfSSL_dtls_set_using_nonblock(l->ssl, 1);
-#ifdef WOLFSSL_DTLS_MTU
-	/* A 1500-byte path less IP and UDP headers; without this option
-	 * wolfSSL caps datagrams at 1400 bytes (see wg_dtls_link_max_payload). */
-	wolfSSL_dtls_set_mtu(l->ssl, sa->sa_family == AF_INET ? 1500 - 20 - 8 : 1500 - 40 - 8);
-#endif
+	wg_dtls_assoc_set_deadline(&l->a, srv->timeout_ms);
 	return l;
 }
 
 /* ---- handshake ---------------------------------------------------------- */
 
-static void arm_handshake_timer(struct wg_dtls_link *l)
-{
-	long long left = ms_until(&l->deadline);
-	long long rtx = (long long)wolfSSL_dtls_get_current_timeout(l->ssl) * 1000;
-	long long ms = rtx > 0 && rtx < left ? rtx : left;
-
-	if (ms < 1)
-		ms = 1;
-	timer_stop(l);
-	l->timer = l->srv->host->timer_add((uint32_t)ms, 0, handshake_timer, l);
-}
-
 /* Returns 1 when the handshake is done, 0 while it goes on, -1 on failure
  * (logged; the caller frees the link). */
 static int drive_handshake(struct wg_dtls_link *l)
 {
-	int r = wolfSSL_accept(l->ssl);
-	int e;
 	char buf[WOLFSSL_MAX_ERROR_SZ];
+	int r = wg_dtls_assoc_accept(&l->a, buf, sizeof(buf));
 
-	if (r == WOLFSSL_SUCCESS)
-		return 1;
-	e = wolfSSL_get_error(l->ssl, r);
-	if (e == WOLFSSL_ERROR_WANT_READ || e == WOLFSSL_ERROR_WANT_WRITE)
-		return 0;
-	dtls_log(WG_LOG_INFO, "DTLS %s: handshake failed: %s", l->peer_text, ssl_error_text(e, buf, sizeof(buf)));
-	return -1;
+	if (r < 0)
+		dtls_log(WG_LOG_INFO, "DTLS %s: handshake failed: %s", l->a.peer_text, buf);
+	return r;
 }
 
 /* The session may have ended while the handshake ran: it must still be
@@ -482,18 +238,18 @@ static void link_established(struct wg_dtls_link *l)
 {
 	struct wg_dtls_server *srv = l->srv;
 	struct wg_dtls_link *old;
-	int max;
+	size_t max;
 
 	if (!session_still_live(l)) {
 		link_lost(l, "session ended during the DTLS handshake");
 		return;
 	}
-	timer_stop(l);
-	l->up = true;
+	wg_dtls_assoc_timer_stop(&l->a);
+	l->a.up = true;
 	half_open_end(l);
 	srv->links_up++;
-	max = wolfSSL_GetMaxOutputSize(l->ssl);
-	l->max_payload = max > 1 ? (size_t)max - 1 : 0;
+	max = wg_dtls_assoc_max_record(&l->a);
+	l->max_payload = max > 1 ? max - 1 : 0;
 	old = wg_hashmap_get(srv->by_session, &l->session);
 	if (old && old != l)
 		link_lost(old, "replaced by a new DTLS link"); /* roaming */
@@ -502,12 +258,12 @@ static void link_established(struct wg_dtls_link *l)
 		return;
 	}
 	l->in_session_map = true;
-	dtls_log(WG_LOG_INFO, "DTLS %s: %s %s up, records up to %zu bytes", l->peer_text,
-	       wolfSSL_get_version(l->ssl), wolfSSL_get_cipher(l->ssl), l->max_payload);
+	dtls_log(WG_LOG_INFO, "DTLS %s: %s %s up, records up to %zu bytes", l->a.peer_text,
+	       wolfSSL_get_version(l->a.ssl), wolfSSL_get_cipher(l->a.ssl), l->max_payload);
 	if (srv->cb.on_up) {
-		call_begin(l);
+		wg_dtls_assoc_call_begin(&l->a);
 		srv->cb.on_up(srv->arg, l->session, l);
-		call_end(l);
+		wg_dtls_assoc_call_end(&l->a);
 	}
 }
 
@@ -517,32 +273,14 @@ static void handshake_step(struct wg_dtls_link *l)
 
 	if (r > 0)
 		link_established(l);
-	else if (r == 0)
-		arm_handshake_timer(l);
-	else
+	else if (r < 0)
 		link_lost(l, "handshake failed");
-}
-
-static void handshake_timer(void *arg)
-{
-	struct wg_dtls_link *l = arg;
-
-	l->timer = NULL; /* a fired one-shot timer is the host's to free */
-	if (ms_until(&l->deadline) <= 0) {
-		link_lost(l, "handshake timed out");
-		return;
-	}
-	if (wolfSSL_dtls_got_timeout(l->ssl) != WOLFSSL_SUCCESS) {
-		link_lost(l, "handshake retransmission failed");
-		return;
-	}
-	arm_handshake_timer(l);
 }
 
 /* A ClientHello from an address without a link (existing == NULL), or from
  * the address of an up link whose client starts over. */
 static void new_peer(struct wg_dtls_server *srv, const uint8_t *pkt, size_t len, const struct sockaddr *sa,
-		     socklen_t salen, const struct peer_key *key, struct wg_dtls_link *existing)
+		     socklen_t salen, const struct wg_peer_key *key, struct wg_dtls_link *existing)
 {
 	uint8_t sid[WG_DTLS_SESSION_ID_MAX], psk[WG_DTLS_PSK_LEN];
 	size_t sid_len;
@@ -553,10 +291,10 @@ static void new_peer(struct wg_dtls_server *srv, const uint8_t *pkt, size_t len,
 
 	if (wg_dtls_hello_session_id(pkt, len, sid, &sid_len) < 0 || sid_len != WG_DTLS_APP_ID_LEN)
 		return; /* not a ClientHello for us: no answer at all */
-	if (srv->handshakes >= srv->max_handshakes || share_of(srv->per_addr, key->addr) >= srv->max_per_addr)
+	if (srv->handshakes >= srv->max_handshakes || wg_count_of(srv->per_addr, key->addr) >= srv->max_per_addr)
 		return;
 	session = srv->cb.lookup(srv->arg, sid, sid_len, psk);
-	if (!session || share_of(srv->per_session, &session) >= srv->max_per_session) {
+	if (!session || wg_count_of(srv->per_session, &session) >= srv->max_per_session) {
 		explicit_bzero(psk, sizeof(psk));
 		return;
 	}
@@ -569,74 +307,66 @@ static void new_peer(struct wg_dtls_server *srv, const uint8_t *pkt, size_t len,
 	/* legacy DTLS: the resumed session has EMS exactly when this hello asks */
 	if (legacy.suite)
 		legacy.ems = wg_dtls_legacy_hello_ems(pkt, len);
-	l = link_new(srv, sa, salen, key, session, sid, psk, &legacy);
+	l = link_new(srv, sa, salen, session, sid, psk, &legacy);
 	explicit_bzero(psk, sizeof(psk));
 	explicit_bzero(&legacy, sizeof(legacy));
 	if (!l) {
 		dtls_log(WG_LOG_WARN, "DTLS: cannot create a handshake state (out of memory?)");
 		return;
 	}
-	l->in = pkt;
-	l->in_len = len;
+	l->a.in = pkt;
+	l->a.in_len = len;
 	r = drive_handshake(l);
-	if (r < 0 || l->sent_hvr) {
+	if (r < 0 || l->a.sent_hvr) {
 		/* Answered statelessly (or refused): the client comes back
 		 * with the cookie, and a fresh object checks it. */
-		link_release(l);
+		link_release(&l->a);
 		return;
 	}
 	if (existing)
 		link_lost(existing, "the client started a new DTLS handshake");
-	if (share_add(srv->per_session, &l->session) < 0) {
-		link_release(l);
+	if (wg_count_add(srv->per_session, &l->session) < 0) {
+		link_release(&l->a);
 		return;
 	}
-	if (share_add(srv->per_addr, key->addr) < 0) {
-		share_drop(srv->per_session, &l->session);
-		link_release(l);
+	if (wg_count_add(srv->per_addr, key->addr) < 0) {
+		wg_count_drop(srv->per_session, &l->session);
+		link_release(&l->a);
 		return;
 	}
 	if (wg_hashmap_put(srv->links, key, l) < 0) {
-		share_drop(srv->per_session, &l->session);
-		share_drop(srv->per_addr, key->addr);
-		link_release(l);
+		wg_count_drop(srv->per_session, &l->session);
+		wg_count_drop(srv->per_addr, key->addr);
+		link_release(&l->a);
 		return;
 	}
 	l->registered = true;
 	srv->handshakes++;
-	l->deadline = now_mono();
-	l->deadline.tv_sec += srv->timeout_ms / 1000;
-	l->deadline.tv_nsec += (long)(srv->timeout_ms % 1000) * 1000000;
-	if (l->deadline.tv_nsec >= 1000000000) {
-		l->deadline.tv_sec++;
-		l->deadline.tv_nsec -= 1000000000;
-	}
 	if (r > 0)
 		link_established(l);
-	else
-		arm_handshake_timer(l);
 }
 
 /* ---- records after the handshake ---------------------------------------- */
 
 /* Returns false if the link is gone. */
-static bool handle_record(struct wg_dtls_link *l, uint8_t *rec, size_t n)
+static bool handle_record(struct wg_dtls_assoc *a, uint8_t *rec, size_t n)
 {
+	struct wg_dtls_link *l = (struct wg_dtls_link *)a;
 	struct wg_dtls_server *srv = l->srv;
 
 	switch (wg_dtls_payload_kind(rec, n)) {
 	case WG_DTLS_DPD_REQ: /* answered with the same payload, MTU probes included */
 		rec[0] = WG_CSTP_DPD_RESP;
 		if (n - 1 <= l->max_payload)
-			wolfSSL_write(l->ssl, rec, (int)n);
+			wg_dtls_assoc_write(a, rec, n);
 		return true;
 	case WG_DTLS_DATA:
 	case WG_DTLS_DISCONNECT:
 		if (!srv->cb.on_packet)
 			return true;
-		call_begin(l);
+		wg_dtls_assoc_call_begin(a);
 		srv->cb.on_packet(srv->arg, l->session, rec[0], rec + 1, n - 1);
-		return call_end(l);
+		return wg_dtls_assoc_call_end(a);
 	case WG_DTLS_IGNORED: /* KEEPALIVE, DPD-RESP and anything unknown: absorbed */
 		return true;
 	}
@@ -648,100 +378,50 @@ static bool handle_record(struct wg_dtls_link *l, uint8_t *rec, size_t n)
  * trip through wolfSSL's record layer per datagram) is skipped. */
 static void handle_records(struct wg_dtls_link *l, bool single)
 {
-	struct wg_dtls_server *srv = l->srv;
-	char buf[WOLFSSL_MAX_ERROR_SZ];
+	char why[WOLFSSL_MAX_ERROR_SZ];
 
-	for (;;) {
-		int n = wolfSSL_read(l->ssl, srv->plain, sizeof(srv->plain));
-		if (n > 0) {
-			if (!handle_record(l, srv->plain, (size_t)n) || single)
-				return;
-			continue;
-		}
-		int e = wolfSSL_get_error(l->ssl, n);
-		if (e == WOLFSSL_ERROR_WANT_READ || e == WOLFSSL_ERROR_WANT_WRITE)
-			return;
-		if (e == WOLFSSL_ERROR_ZERO_RETURN) {
-			link_lost(l, "peer closed the DTLS link");
-			return;
-		}
-		/* Bad MACs, replays and stray records are dropped inside
-		 * wolfSSL without an error in DTLS; what gets here is fatal
-		 * (an alert from the peer, a broken state). */
-		link_lost(l, ssl_error_text(e, buf, sizeof(buf)));
-		return;
+	switch (wg_dtls_assoc_read(&l->a, single, handle_record, why, sizeof(why))) {
+	case WG_DTLS_READ_CLOSED:
+		link_lost(l, "peer closed the DTLS link");
+		break;
+	case WG_DTLS_READ_FATAL: /* an alert from the peer, a broken state */
+		link_lost(l, why);
+		break;
+	case WG_DTLS_READ_IDLE:
+	case WG_DTLS_READ_GONE:
+		break;
 	}
 }
 
 /* ---- the socket ---------------------------------------------------------- */
 
-static void handle_datagram(struct wg_dtls_server *srv, uint8_t *rx, size_t n, const struct sockaddr *sa,
-			    socklen_t salen)
+static void handle_datagram(void *arg, uint8_t *rx, size_t n, const struct sockaddr *sa, socklen_t salen)
 {
-	struct peer_key key;
+	struct wg_dtls_server *srv = arg;
+	struct wg_peer_key key;
 	struct wg_dtls_link *l;
 	uint8_t sid[WG_DTLS_SESSION_ID_MAX];
 	size_t sid_len;
 
-	make_key(sa, &key);
+	wg_peer_key_make(sa, &key);
 	l = wg_hashmap_get(srv->links, &key);
 	if (!l) {
 		new_peer(srv, rx, n, sa, salen, &key, NULL);
 		return;
 	}
-	if (l->up && wg_dtls_hello_session_id(rx, n, sid, &sid_len) == 0) {
+	if (l->a.up && wg_dtls_hello_session_id(rx, n, sid, &sid_len) == 0) {
 		/* Same address, new handshake: the client restarted. The old
 		 * link goes only if the new hello passes the cookie check. */
 		new_peer(srv, rx, n, sa, salen, &key, l);
 		return;
 	}
-	l->in = rx;
-	l->in_len = n;
-	if (l->up)
+	l->a.in = rx;
+	l->a.in_len = n;
+	if (l->a.up)
 		handle_records(l, wg_dtls_single_record(rx, n));
 	else
 		handshake_step(l);
 	/* l may be freed here. */
-}
-
-/* Up to RECV_BURST datagrams with one recvmmsg. The core hears of the
- * burst's start and end (on_burst), so what the datagrams carry can be
- * written to the TUN device together (merged per TCP flow). */
-static void on_readable(int fd, void *arg)
-{
-	struct wg_dtls_server *srv = arg;
-	int n;
-
-	for (int i = 0; i < RECV_BURST; i++) {
-		srv->rx_iov[i].iov_base = srv->rx[i];
-		srv->rx_iov[i].iov_len = sizeof(srv->rx[i]);
-		memset(&srv->rx_msgs[i].msg_hdr, 0, sizeof(srv->rx_msgs[i].msg_hdr));
-		srv->rx_msgs[i].msg_hdr.msg_name = &srv->rx_addr[i];
-		srv->rx_msgs[i].msg_hdr.msg_namelen = sizeof(srv->rx_addr[i]);
-		srv->rx_msgs[i].msg_hdr.msg_iov = &srv->rx_iov[i];
-		srv->rx_msgs[i].msg_hdr.msg_iovlen = 1;
-	}
-	n = recvmmsg(fd, srv->rx_msgs, RECV_BURST, MSG_DONTWAIT, NULL);
-	if (n < 0) {
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-			dtls_log(WG_LOG_DEBUG, "DTLS: recvmmsg: %s", strerror(errno));
-		return;
-	}
-	if (srv->cb.on_burst)
-		srv->cb.on_burst(srv->arg, true);
-	for (int i = 0; i < n; i++) {
-		struct msghdr *m = &srv->rx_msgs[i].msg_hdr;
-		size_t len = srv->rx_msgs[i].msg_len;
-		const struct sockaddr *sa = m->msg_name;
-
-		if (len == 0 || (m->msg_flags & MSG_TRUNC))
-			continue; /* empty, or cut: nothing DTLS can use */
-		if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
-			continue;
-		handle_datagram(srv, srv->rx[i], len, sa, m->msg_namelen);
-	}
-	if (srv->cb.on_burst)
-		srv->cb.on_burst(srv->arg, false);
 }
 
 /* ---- server ------------------------------------------------------------- */
@@ -756,60 +436,67 @@ static const struct wg_dtls_legacy_params *legacy_params_of(WOLFSSL *ssl)
 
 static int make_ctx(struct wg_dtls_server *srv)
 {
-	srv->ctx = wolfSSL_CTX_new(wolfDTLSv1_2_server_method());
-	if (!srv->ctx)
+	WOLFSSL_CTX *ctx = wolfSSL_CTX_new(wolfDTLSv1_2_server_method());
+
+	if (!ctx)
 		return -ENOMEM;
 	/* The callback first: wolfSSL keeps PSK suites only once it knows
 	 * PSK is in use, and without a certificate it needs PSK to serve. */
-	wolfSSL_CTX_set_psk_server_callback(srv->ctx, psk_cb);
-	if (wolfSSL_CTX_set_cipher_list(srv->ctx, psk_suites) != WOLFSSL_SUCCESS) {
-		dtls_log(WG_LOG_ERROR, "DTLS: this wolfSSL has none of the PSK suites %s", psk_suites);
+	wolfSSL_CTX_set_psk_server_callback(ctx, psk_cb);
+	if (!(srv->ctx = wg_dtls_ctx_finish(ctx, psk_suites)))
 		return -ENOTSUP;
-	}
-	/* Each flow is a full PSK handshake; the session id is the App-ID,
-	 * never something to resume, so no cache. */
-	wolfSSL_CTX_set_session_cache_mode(srv->ctx, WOLFSSL_SESS_CACHE_OFF);
-	wolfSSL_CTX_SetIORecv(srv->ctx, io_recv);
-	wolfSSL_CTX_SetIOSend(srv->ctx, io_send);
 	/* legacy DTLS: a second context that only resumes (dtls_legacy.c) */
 	char why[600];
 	srv->legacy_ctx = wg_dtls_legacy_ctx_new(legacy_params_of, why, sizeof(why));
 	if (srv->legacy_ctx) {
-		wolfSSL_CTX_SetIORecv(srv->legacy_ctx, io_recv);
-		wolfSSL_CTX_SetIOSend(srv->legacy_ctx, io_send);
+		wg_dtls_ctx_set_io(srv->legacy_ctx);
 		dtls_log(WG_LOG_DEBUG, "legacy DTLS: %s", why);
 	} else
 		dtls_log(WG_LOG_WARN, "legacy DTLS off: %s", why);
 	return 0;
 }
 
+/* The core hears of bursts with its own argument. */
+static void burst(void *arg, bool begin)
+{
+	struct wg_dtls_server *srv = arg;
+
+	srv->cb.on_burst(srv->arg, begin);
+}
+
+static const struct wg_dtls_sock_ops sock_ops = {
+	.on_datagram = handle_datagram,
+	.on_handshake_lost = handshake_lost,
+	.release = link_release,
+};
+
 struct wg_dtls_server *wg_dtls_server_new_on(const struct wg_host *host, int fd, const struct wg_dtls_callbacks *cb,
 					     void *arg)
 {
 	struct wg_dtls_server *srv;
+	struct wg_dtls_sock_ops ops = sock_ops;
+	const struct wg_dtls_sock_size size = {RECV_BURST, DATAGRAM_MAX, PLAIN_MAX};
 	int r;
 
-	if (!host || !host->timer_add || !host->fd_watch || fd < 0 || !cb || !cb->lookup) {
-		dtls_log(WG_LOG_ERROR, "DTLS: bad arguments to wg_dtls_server_new_on");
+	if (!cb || !cb->lookup || !(srv = calloc(1, sizeof(*srv)))) {
+		dtls_log(WG_LOG_ERROR, "DTLS: bad arguments to wg_dtls_server_new_on, or out of memory");
 		if (fd >= 0)
 			close(fd);
 		return NULL;
 	}
-	pthread_once(&wolfssl_once, wolfssl_init_once);
-	srv = calloc(1, sizeof(*srv));
-	if (!srv) {
-		close(fd);
-		return NULL;
-	}
-	srv->host = host;
 	srv->cb = *cb;
 	srv->arg = arg;
 	srv->max_handshakes = DEFAULT_MAX_HANDSHAKES;
 	srv->timeout_ms = DEFAULT_HANDSHAKE_TIMEOUT_MS;
 	srv->max_per_session = DEFAULT_PER_SESSION;
 	srv->max_per_addr = DEFAULT_PER_ADDRESS;
-	srv->fd = fd;
-	srv->links = wg_hashmap_new(sizeof(struct peer_key));
+	if (cb->on_burst)
+		ops.on_burst = burst;
+	if (wg_dtls_sock_init(&srv->sock, host, fd, &size, &ops, srv) < 0) {
+		free(srv);
+		return NULL;
+	}
+	srv->links = wg_hashmap_new(sizeof(struct wg_peer_key));
 	srv->by_session = wg_hashmap_new(sizeof(void *));
 	srv->per_session = wg_hashmap_new(sizeof(void *));
 	srv->per_addr = wg_hashmap_new(16);
@@ -818,20 +505,9 @@ struct wg_dtls_server *wg_dtls_server_new_on(const struct wg_host *host, int fd,
 		dtls_log(WG_LOG_ERROR, "DTLS: cannot set up: %s", strerror(errno ? errno : ENOMEM));
 		goto fail;
 	}
-	srv->batch = malloc(sizeof(*srv->batch));
-	if (!srv->batch) {
-		dtls_log(WG_LOG_ERROR, "DTLS: cannot set up: out of memory");
-		goto fail;
-	}
-	wg_udp_batch_init(srv->batch, srv->fd, true, NULL);
 	r = make_ctx(srv);
 	if (r < 0) {
 		dtls_log(WG_LOG_ERROR, "DTLS: cannot create the wolfSSL context: %s", strerror(-r));
-		goto fail;
-	}
-	srv->watch = host->fd_watch(srv->fd, on_readable, srv);
-	if (!srv->watch) {
-		dtls_log(WG_LOG_ERROR, "DTLS: cannot watch the UDP socket");
 		goto fail;
 	}
 	return srv;
@@ -839,7 +515,6 @@ fail:
 	wg_dtls_server_free(srv);
 	return NULL;
 }
-
 /* Frees every link without callbacks: the core is tearing down too. */
 static void free_all_links(struct wg_dtls_server *srv)
 {
@@ -861,27 +536,17 @@ void wg_dtls_server_free(struct wg_dtls_server *srv)
 	wg_hashmap_free(srv->by_session);
 	wg_hashmap_free(srv->per_session); /* empty: every link was detached */
 	wg_hashmap_free(srv->per_addr);
-	if (srv->watch)
-		srv->host->fd_unwatch(srv->watch);
 	if (srv->ctx)
 		wolfSSL_CTX_free(srv->ctx);
 	wg_dtls_legacy_ctx_free(srv->legacy_ctx);
-	free(srv->batch);
-	if (srv->fd >= 0)
-		close(srv->fd);
+	wg_dtls_sock_fini(&srv->sock);
 	explicit_bzero(srv->cookie_secret, sizeof(srv->cookie_secret));
 	free(srv);
 }
 
 int wg_dtls_server_port(const struct wg_dtls_server *srv)
 {
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-
-	if (getsockname(srv->fd, (struct sockaddr *)&ss, &len) < 0)
-		return -1;
-	return ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
-					     : ((struct sockaddr_in6 *)&ss)->sin6_port);
+	return wg_dtls_sock_port(&srv->sock);
 }
 
 void wg_dtls_server_set_shares(struct wg_dtls_server *srv, unsigned per_session, unsigned per_address)
@@ -904,64 +569,66 @@ void wg_dtls_server_stats(const struct wg_dtls_server *srv, struct wg_dtls_stats
 {
 	out->links_up = srv->links_up;
 	out->handshakes = srv->handshakes;
-	out->dropped = srv->batch ? srv->batch->dropped : 0;
+	out->dropped = wg_dtls_sock_dropped(&srv->sock);
 }
 
 /* ---- links, for the core ------------------------------------------------ */
+
+static bool usable(const struct wg_dtls_link *l)
+{
+	return l && l->a.up && !l->a.dead;
+}
 
 int wg_dtls_send(struct wg_dtls_link *l, uint8_t type, const uint8_t *payload, size_t len)
 {
 	uint8_t *buf;
 
-	if (!l || !l->up || l->dead || len > l->max_payload)
+	if (!usable(l) || len > l->max_payload)
 		return -1;
 	buf = l->srv->tx;
 	buf[0] = type;
 	if (len)
 		memcpy(buf + 1, payload, len);
-	return wolfSSL_write(l->ssl, buf, (int)len + 1) == (int)len + 1 ? 0 : -1;
+	return wg_dtls_assoc_write(&l->a, buf, len + 1);
 }
 
 int wg_dtls_send_record(struct wg_dtls_link *l, uint8_t *rec, size_t len)
 {
-	if (!l || !l->up || l->dead || len < 1 || len - 1 > l->max_payload)
+	if (!usable(l) || len < 1 || len - 1 > l->max_payload)
 		return -1;
-	return wolfSSL_write(l->ssl, rec, (int)len) == (int)len ? 0 : -1;
+	return wg_dtls_assoc_write(&l->a, rec, len);
 }
 
 void wg_dtls_link_close(struct wg_dtls_link *l)
 {
-	if (!l || l->dead)
+	if (!l || l->a.dead)
 		return;
-	if (l->up)
-		wolfSSL_shutdown(l->ssl); /* close_notify, best effort */
-	dtls_log(WG_LOG_INFO, "DTLS %s: closed by the session", l->peer_text);
+	if (l->a.up)
+		wolfSSL_shutdown(l->a.ssl); /* close_notify, best effort */
+	dtls_log(WG_LOG_INFO, "DTLS %s: closed by the session", l->a.peer_text);
 	link_destroy(l);
 }
 
 const char *wg_dtls_link_peer(const struct wg_dtls_link *l)
 {
-	return l->peer_text;
+	return l->a.peer_text;
 }
 
 size_t wg_dtls_link_max_payload(const struct wg_dtls_link *l)
 {
-	return l && l->up && !l->dead ? l->max_payload : 0;
+	return usable(l) ? l->max_payload : 0;
 }
 
 void wg_dtls_server_batch_begin(struct wg_dtls_server *srv)
 {
-	if (srv && srv->batch)
-		srv->batching = true;
+	if (srv)
+		wg_dtls_sock_batch_begin(&srv->sock);
 }
 
 void wg_dtls_server_batch_end(struct wg_dtls_server *srv)
 {
-	if (!srv || !srv->batching)
-		return;
-	srv->batching = false;
-	if (!wg_udp_batch_empty(srv->batch))
-		wg_udp_batch_flush(srv->batch);
+	if (srv)
+		wg_dtls_sock_batch_end(&srv->sock);
 }
 
 bool wg_dtls_server_legacy_ok(const struct wg_dtls_server *srv)

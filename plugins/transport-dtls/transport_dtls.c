@@ -23,6 +23,7 @@
 #include "dtls_log.h"
 #include "dtls_server.h"
 #include "hashmap.h"
+#include "transport_util.h"
 
 static const char psk_label[] = "EXPORTER-openconnect-psk";
 
@@ -77,19 +78,10 @@ static enum flavour choose_flavour(const struct dtls_plugin *p, struct wg_lane *
 	return FLAVOUR_NONE;
 }
 
-static void hex(const uint8_t *in, size_t n, char *out)
+static void offer_free(void *v)
 {
-	static const char digits[] = "0123456789ABCDEF";
+	struct lane_offer *o = v;
 
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
-static void offer_free(struct lane_offer *o)
-{
 	explicit_bzero(o->psk, sizeof(o->psk));
 	explicit_bzero(&o->legacy, sizeof(o->legacy));
 	free(o);
@@ -143,10 +135,7 @@ static void cb_burst(void *arg, bool begin)
 {
 	struct dtls_plugin *p = arg;
 
-	if (begin)
-		p->host->rx_begin();
-	else
-		p->host->rx_end();
+	wg_transport_rx_burst(p->host, begin);
 }
 
 /* legacy DTLS: the lane resumes its client's master secret */
@@ -221,7 +210,7 @@ static int dtls_offer(void *state, struct wg_lane *lane, const struct wg_lane_of
 		offer_free(o);
 		return -ENOMEM;
 	}
-	hex(o->app_id, sizeof(o->app_id), id);
+	wg_hex(o->app_id, sizeof(o->app_id), id, true);
 	if (f == FLAVOUR_PSK_NEGOTIATE) {
 		rc |= p->host->lane_add_header(lane, "X-DTLS-App-ID", id);
 		rc |= p->host->lane_add_header(lane, "X-DTLS-CipherSuite", "PSK-NEGOTIATE");
@@ -296,11 +285,7 @@ static void dtls_stats(void *state, struct wg_transport_stats *out)
 
 	if (p->srv)
 		wg_dtls_server_stats(p->srv, &st);
-	if (out->struct_size >= offsetof(struct wg_transport_stats, dropped) + sizeof(out->dropped)) {
-		out->lanes_up = st.links_up;
-		out->handshakes = st.handshakes;
-		out->dropped = st.dropped;
-	}
+	wg_transport_stats_put(out, st.links_up, st.handshakes, st.dropped);
 }
 
 /* ---- plugin ---------------------------------------------------------------- */
@@ -362,19 +347,13 @@ static int dtls_init(const struct wg_host *host, const struct wg_config *cfg, vo
 static void dtls_fini(void *state)
 {
 	struct dtls_plugin *p = state;
-	size_t n;
-	void **left;
 
 	if (!p)
 		return;
 	/* The host closed every lane before; whatever is left goes quietly
 	 * (the links first: they name the offers). */
 	wg_dtls_server_free(p->srv);
-	left = wg_hashmap_values(p->by_app_id, &n);
-	for (size_t i = 0; left && i < n; i++)
-		offer_free(left[i]);
-	free(left);
-	wg_hashmap_free(p->by_app_id);
+	wg_hashmap_free_with(p->by_app_id, offer_free);
 	dtls_log_set_host(NULL);
 	free(p);
 }

@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 void wg_lane_set_init(struct wg_lane_set *ls)
 {
@@ -282,4 +283,35 @@ size_t wg_lane_set_json(const struct wg_lane_set *ls, char *out, size_t len)
 	out[used++] = '}';
 	out[used] = '\0';
 	return used;
+}
+
+/* ---- the lane server's callbacks, for sets ------------------------------------ */
+
+uint64_t wg_lane_now_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000 + (uint64_t)t.tv_nsec / 1000;
+}
+
+void wg_lane_set_cb_up(void *arg, void *owner, unsigned lane, struct wg_lane_link *link)
+{
+	(void)arg;
+	wg_lane_set_link_up(owner, lane, link, wg_lane_now_us());
+}
+
+void wg_lane_set_cb_record(void *arg, void *owner, unsigned lane, struct wg_lane_link *link, const uint8_t *rec,
+			   size_t len)
+{
+	(void)arg;
+	(void)link;
+	wg_lane_set_record(owner, lane, rec, len, wg_lane_now_us());
+}
+
+void wg_lane_set_cb_closed(void *arg, void *owner, unsigned lane, struct wg_lane_link *link, const char *why)
+{
+	(void)arg;
+	(void)why;
+	wg_lane_set_link_closed(owner, lane, link);
 }

@@ -71,6 +71,15 @@ void wg_lane_set_close(struct wg_lane_set *ls);
 void wg_lane_set_link_up(struct wg_lane_set *ls, unsigned lane, struct wg_lane_link *link, uint64_t now_us);
 void wg_lane_set_link_closed(struct wg_lane_set *ls, unsigned lane, struct wg_lane_link *link);
 void wg_lane_set_record(struct wg_lane_set *ls, unsigned lane, const uint8_t *rec, size_t len, uint64_t now_us);
+/* The same as lane_link.h's callbacks (wg_lane_server_cb's on_up,
+ * on_record, on_closed) for a server whose owners are lane sets; they read
+ * the clock themselves. */
+void wg_lane_set_cb_up(void *arg, void *owner, unsigned lane, struct wg_lane_link *link);
+void wg_lane_set_cb_record(void *arg, void *owner, unsigned lane, struct wg_lane_link *link, const uint8_t *rec,
+			   size_t len);
+void wg_lane_set_cb_closed(void *arg, void *owner, unsigned lane, struct wg_lane_link *link, const char *why);
+/* CLOCK_MONOTONIC in microseconds, the time base of the set's events. */
+uint64_t wg_lane_now_us(void);
 /* Often (the plugin calls it every wg_lane_check_ms): deadlines and idle
  * links at once, and a PROBE on each open lane whose interval has passed. */
 void wg_lane_set_tick(struct wg_lane_set *ls, uint64_t now_us);

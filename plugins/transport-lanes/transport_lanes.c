@@ -28,6 +28,7 @@
 #include "hashmap.h"
 #include "lane_link.h"
 #include "lane_set.h"
+#include "transport_util.h"
 
 struct lanes_plugin {
 	const struct wg_host *host;
@@ -40,25 +41,6 @@ struct lanes_plugin {
 	bool sending;                 /* a send() burst is open */
 	struct wg_lane_totals totals[WG_LANES_MAX];
 };
-
-static uint64_t now_us(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000 + (uint64_t)t.tv_nsec / 1000;
-}
-
-static void hex(const uint8_t *in, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
 
 /* ---- the lane server's callbacks ------------------------------------------- */
 
@@ -73,47 +55,24 @@ static void *cb_lookup(void *arg, const uint8_t sid[WG_LANE_SID_LEN], unsigned l
 	return ls;
 }
 
-static void cb_up(void *arg, void *owner, unsigned lane, struct wg_lane_link *link)
-{
-	(void)arg;
-	wg_lane_set_link_up(owner, lane, link, now_us());
-}
-
-static void cb_record(void *arg, void *owner, unsigned lane, struct wg_lane_link *link, const uint8_t *rec,
-		      size_t len)
-{
-	(void)arg;
-	(void)link;
-	wg_lane_set_record(owner, lane, rec, len, now_us());
-}
-
-static void cb_closed(void *arg, void *owner, unsigned lane, struct wg_lane_link *link, const char *why)
-{
-	(void)arg;
-	(void)why;
-	wg_lane_set_link_closed(owner, lane, link);
-}
-
 static void cb_burst(void *arg, bool begin)
 {
 	struct lanes_plugin *p = arg;
 
 	/* Answers (PROBE-ACKs) of a burst leave together, and what the burst
 	 * carries reaches the TUN device together. */
-	if (begin) {
+	if (begin)
 		wg_lane_server_batch_begin(p->srv);
-		p->host->rx_begin();
-	} else {
-		p->host->rx_end();
+	wg_transport_rx_burst(p->host, begin);
+	if (!begin)
 		wg_lane_server_batch_end(p->srv);
-	}
 }
 
 static const struct wg_lane_server_cb callbacks = {
 	.lookup = cb_lookup,
-	.on_up = cb_up,
-	.on_record = cb_record,
-	.on_closed = cb_closed,
+	.on_up = wg_lane_set_cb_up,
+	.on_record = wg_lane_set_cb_record,
+	.on_closed = wg_lane_set_cb_closed,
 	.on_burst = cb_burst,
 };
 
@@ -128,7 +87,7 @@ static void tick_one(const void *key, void *value, void *arg)
 static void on_tick(void *arg)
 {
 	struct lanes_plugin *p = arg;
-	uint64_t now = now_us();
+	uint64_t now = wg_lane_now_us();
 
 	/* A tick only closes links or tells the host of liveness; neither
 	 * ends a session, so the table does not change under the walk. */
@@ -153,7 +112,7 @@ static int answer(struct lanes_plugin *p, struct wg_lane *lane, const struct wg_
 	size_t used = 0;
 	int rc = 0;
 
-	hex(ls->sid, WG_LANE_SID_LEN, sid);
+	wg_hex(ls->sid, WG_LANE_SID_LEN, sid, false);
 	for (unsigned i = 0; i < ls->n; i++)
 		used += (size_t)snprintf(ports + used, sizeof(ports) - used, "%s%d", i ? "," : "", p->port);
 	rc |= add_uint(p, lane, "X-Wolfguard-Lanes", ls->n);
@@ -164,6 +123,13 @@ static int answer(struct lanes_plugin *p, struct wg_lane *lane, const struct wg_
 	rc |= add_uint(p, lane, "X-Wolfguard-Lanes-Deadline-Ms", ls->cfg.deadline_ms);
 	rc |= p->host->lane_add_header(lane, "X-Wolfguard-Lanes-Cipher", "TLS13-AES128-GCM-SHA256");
 	return rc ? -1 : 0;
+}
+
+/* Its keys wiped; its links gone already (closed, or never opened). */
+static void set_free(void *v)
+{
+	explicit_bzero(v, sizeof(struct wg_lane_set));
+	free(v);
 }
 
 static int lanes_offer(void *state, struct wg_lane *lane, const struct wg_lane_offer *o, void **lane_ctx)
@@ -201,8 +167,7 @@ static int lanes_offer(void *state, struct wg_lane *lane, const struct wg_lane_o
 	*lane_ctx = ls;
 	return 0;
 fail:
-	explicit_bzero(ls, sizeof(*ls));
-	free(ls);
+	set_free(ls);
 	return -1;
 }
 
@@ -216,8 +181,7 @@ static void lanes_close(void *state, void *lane_ctx)
 	if (wg_hashmap_get(p->by_sid, ls->sid) == ls)
 		wg_hashmap_del(p->by_sid, ls->sid);
 	wg_lane_set_close(ls); /* the links go without callbacks */
-	explicit_bzero(ls, sizeof(*ls));
-	free(ls);
+	set_free(ls);
 }
 
 static void lanes_send(void *state, const struct wg_lane_packet *pkts, size_t n)
@@ -247,11 +211,7 @@ static void lanes_stats(void *state, struct wg_transport_stats *out)
 
 	if (p->srv)
 		wg_lane_server_stats(p->srv, &st);
-	if (out->struct_size >= offsetof(struct wg_transport_stats, dropped) + sizeof(out->dropped)) {
-		out->lanes_up = st.links_up;
-		out->handshakes = st.handshakes_open;
-		out->dropped = st.dropped;
-	}
+	wg_transport_stats_put(out, st.links_up, st.handshakes_open, st.dropped);
 }
 
 static size_t lanes_json(void *state, void *lane_ctx, char *out, size_t len)
@@ -429,8 +389,6 @@ fail:
 static void lanes_fini(void *state)
 {
 	struct lanes_plugin *p = state;
-	size_t n;
-	void **left;
 
 	if (!p)
 		return;
@@ -439,13 +397,7 @@ static void lanes_fini(void *state)
 	/* The host closed every lane before; whatever is left goes quietly
 	 * (the links first: the sets name them). */
 	wg_lane_server_free(p->srv);
-	left = wg_hashmap_values(p->by_sid, &n);
-	for (size_t i = 0; left && i < n; i++) {
-		explicit_bzero(left[i], sizeof(struct wg_lane_set));
-		free(left[i]);
-	}
-	free(left);
-	wg_hashmap_free(p->by_sid);
+	wg_hashmap_free_with(p->by_sid, set_free);
 	dtls_log_set_host(NULL);
 	free(p);
 }

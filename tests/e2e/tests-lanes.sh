@@ -50,16 +50,16 @@ lanes_metric() { # NAME-WITH-LABELS
 		awk -v k="$1" '$1 == k {print $2; exit}'
 }
 
-# lanes_connect TAG USER PASSWORD NS N: wolfguard-client --lanes N, as
-# client_connect starts openconnect (same script, same env file); returns
-# once the tunnel has its address.
+# lanes_connect TAG USER PASSWORD NS N [CLIENT OPTIONS...]: wolfguard-client
+# --lanes N, as client_connect starts openconnect (same script, same env
+# file); returns once the tunnel has its address.
 lanes_connect() {
 	local tag=$1 user=$2 pass=$3 ns=$4 n=$5 bin pid addr end
 	bin=$(lanes_client_bin)
 	[ -x "$bin" ] || { log "wolfguard-client not built: $bin (set WOLFGUARD_CLIENT_BIN)"; return 1; }
 	rm -f "$RUN/env-$tag" "$RUN/events-$tag"
 	LAB_RUN_DIR=$RUN ip netns exec "$ns" "$bin" --non-inter --passwd-on-stdin -u "$user" --servercert "$PIN" \
-		--interface "tun-$tag" --script "$E2E_DIR/client-script.sh" --lanes "$n" -v \
+		--interface "tun-$tag" --script "$E2E_DIR/client-script.sh" --lanes "$n" -v "${@:6}" \
 		"https://$SRV_ADDR/" <<<"$pass" >"$RUN/client-$tag.log" 2>&1 &
 	pid=$!
 	# shellcheck disable=SC2034,SC2004 # lib.sh's associative arrays of clients

@@ -111,3 +111,35 @@ Test(auth_xml, urlencoded_form)
 	cr_assert_eq(wg_auth_form_parse("a=%4", 4, &m, err, sizeof(err)), -1);
 	cr_assert_eq(wg_auth_form_parse("a=%00", 5, &m, err, sizeof(err)), -1);
 }
+
+/* The single sign-on form: the elements openconnect's auth.c reads from
+ * <auth> (escaped: the login URL carries '&'), and the input of type sso
+ * whose value comes back as a field of the reply. */
+Test(auth_xml, sso_form_for_openconnect)
+{
+	char buf[4096];
+	struct wg_xml_input in = {.name = "sso-token", .label = "sso-token", .type = WG_XML_INPUT_SSO};
+	struct wg_xml_form f = {
+		.message = "Please complete the login in your browser.",
+		.inputs = &in,
+		.n_inputs = 1,
+		.sso_login = "https://idp.test/authorize?a=1&state=x",
+		.sso_login_final = "https://vpn.test/+wolfguard+/auth-oidc/done",
+		.sso_token_cookie = "acSamlv2Token",
+		.sso_browser_mode = "external",
+	};
+	struct wg_auth_msg m;
+	char err[128];
+	const char reply[] = "<?xml version=\"1.0\"?><config-auth client=\"vpn\" type=\"auth-reply\">"
+			     "<auth><sso-token>Abc123</sso-token></auth></config-auth>";
+
+	cr_assert_gt(wg_auth_xml_request(buf, sizeof(buf), &f), 0);
+	cr_assert(strstr(buf, "<sso-v2-login>https://idp.test/authorize?a=1&amp;state=x</sso-v2-login>\n"), "%s", buf);
+	cr_assert(strstr(buf, "<sso-v2-login-final>https://vpn.test/+wolfguard+/auth-oidc/done</sso-v2-login-final>"));
+	cr_assert(strstr(buf, "<sso-v2-token-cookie-name>acSamlv2Token</sso-v2-token-cookie-name>"));
+	cr_assert(strstr(buf, "<sso-v2-browser-mode>external</sso-v2-browser-mode>"));
+	cr_assert_null(strstr(buf, "sso-v2-error-cookie-name"), "unset elements are left out");
+	cr_assert(strstr(buf, "<input type=\"sso\" name=\"sso-token\""), "%s", buf);
+	cr_assert_eq(wg_auth_xml_parse(reply, strlen(reply), &m, err, sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(wg_auth_msg_field(&m, "sso-token"), "Abc123");
+}

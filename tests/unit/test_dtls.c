@@ -23,8 +23,10 @@
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
 
+#include "dtls_app_id.h"
 #include "dtls_server.h"
 #include "host_loop_fixture.h"
+#include "test_dtls_client.h"
 #include "net/listen_socket.h"
 #include "util/log.h"
 
@@ -171,254 +173,34 @@ static void teardown(void)
 
 TestSuite(dtls, .init = setup, .fini = teardown, .timeout = 60);
 
-/* ---- a real client session carrying a chosen session id ---------------- */
+/* ---- test clients on UDP (test_dtls_client.c) ------------------------------ */
 
-struct mem_pipe {
-	uint8_t buf[8][2048];
-	size_t len[8];
-	int head, count;
-};
-
-struct mem_end {
-	struct mem_pipe *in, *out;
-};
-
-static int mem_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
+/* A PSK-NEGOTIATE client as openconnect: identity "psk", the App-ID as the
+ * ClientHello's session id (tools/proto-client/dtls_app_id.c). */
+static struct tdc *client_new(const char *ip, const uint8_t *app_id, const uint8_t *psk)
 {
-	struct mem_end *e = ctx;
-	struct mem_pipe *p = e->in;
-	size_t n;
-
-	(void)ssl;
-	if (p->count == 0)
-		return WOLFSSL_CBIO_ERR_WANT_READ;
-	n = p->len[p->head] < (size_t)sz ? p->len[p->head] : (size_t)sz;
-	memcpy(buf, p->buf[p->head], n);
-	p->head = (p->head + 1) % 8;
-	p->count--;
-	return (int)n;
-}
-
-static int mem_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
-{
-	struct mem_end *e = ctx;
-	struct mem_pipe *p = e->out;
-	int slot = (p->head + p->count) % 8;
-
-	(void)ssl;
-	if (p->count == 8 || (size_t)sz > sizeof(p->buf[0]))
-		return sz; /* dropped, as on a network */
-	memcpy(p->buf[slot], buf, (size_t)sz);
-	p->len[slot] = (size_t)sz;
-	p->count++;
-	return sz;
-}
-
-static unsigned int boot_server_psk(WOLFSSL *ssl, const char *id, unsigned char *key, unsigned int max)
-{
-	(void)ssl;
-	(void)id;
-	(void)max;
-	memset(key, 0x5a, 32);
-	return 32;
-}
-
-static unsigned int boot_client_psk(WOLFSSL *ssl, const char *hint, char *id, unsigned int id_max,
-				    unsigned char *key, unsigned int key_max)
-{
-	(void)ssl;
-	(void)hint;
-	(void)key_max;
-	snprintf(id, id_max, "psk");
-	memset(key, 0x5a, 32);
-	return 32;
-}
-
-/* wolfSSL_SESSION_set1_id is not exported by this build (it needs
- * OPENSSL_ALL), so the id is swapped in wolfSSL's own serialised form:
- * side (1), born-on (4), timeout (4), id length (1), id. */
-static WOLFSSL_SESSION *with_session_id(WOLFSSL_SESSION *sess, const uint8_t *app_id)
-{
-	unsigned char der[4096], *p = der;
-	const unsigned char *q = der;
-	int len = wolfSSL_i2d_SSL_SESSION(sess, NULL);
-	unsigned int old_len = 0;
-	WOLFSSL_SESSION *out;
-
-	cr_assert(len > 10 + WG_DTLS_APP_ID_LEN && len <= (int)sizeof(der));
-	cr_assert_eq(wolfSSL_i2d_SSL_SESSION(sess, &p), len);
-	wolfSSL_SESSION_get_id(sess, &old_len);
-	cr_assert_eq(der[9], WG_DTLS_APP_ID_LEN, "layout as expected");
-	cr_assert_eq(old_len, WG_DTLS_APP_ID_LEN);
-	memcpy(der + 10, app_id, WG_DTLS_APP_ID_LEN);
-	out = wolfSSL_d2i_SSL_SESSION(NULL, &q, len);
-	cr_assert_not_null(out);
-	wolfSSL_SESSION_free(sess);
-	return out;
-}
-
-/* A set-up DTLS 1.2 client session whose id is app_id. */
-static WOLFSSL_SESSION *session_with_id(const uint8_t *app_id)
-{
-	static struct mem_pipe c2s, s2c;
-	struct mem_end cend = {&s2c, &c2s}, send_ = {&c2s, &s2c};
-	WOLFSSL_CTX *sctx = wolfSSL_CTX_new(wolfDTLSv1_2_server_method());
-	WOLFSSL_CTX *cctx = wolfSSL_CTX_new(wolfDTLSv1_2_client_method());
-	WOLFSSL *s, *c;
+	static const char suites[] = "PSK-AES256-GCM-SHA384:PSK-AES128-GCM-SHA256";
+	struct tdc *c = calloc(1, sizeof(*c));
 	WOLFSSL_SESSION *sess;
-	bool cdone = false, sdone = false;
-
-	memset(&c2s, 0, sizeof(c2s));
-	memset(&s2c, 0, sizeof(s2c));
-	cr_assert(sctx && cctx);
-	wolfSSL_CTX_set_psk_server_callback(sctx, boot_server_psk);
-	wolfSSL_CTX_set_psk_client_callback(cctx, boot_client_psk);
-	cr_assert_eq(wolfSSL_CTX_set_cipher_list(sctx, "PSK-AES256-GCM-SHA384"), WOLFSSL_SUCCESS);
-	cr_assert_eq(wolfSSL_CTX_set_cipher_list(cctx, "PSK-AES256-GCM-SHA384"), WOLFSSL_SUCCESS);
-	wolfSSL_CTX_SetIORecv(sctx, mem_recv);
-	wolfSSL_CTX_SetIOSend(sctx, mem_send);
-	wolfSSL_CTX_SetIORecv(cctx, mem_recv);
-	wolfSSL_CTX_SetIOSend(cctx, mem_send);
-	s = wolfSSL_new(sctx);
-	c = wolfSSL_new(cctx);
-	wolfSSL_SetIOReadCtx(s, &send_);
-	wolfSSL_SetIOWriteCtx(s, &send_);
-	wolfSSL_SetIOReadCtx(c, &cend);
-	wolfSSL_SetIOWriteCtx(c, &cend);
-	wolfSSL_dtls_set_using_nonblock(s, 1);
-	wolfSSL_dtls_set_using_nonblock(c, 1);
-	for (int i = 0; i < 50 && !(cdone && sdone); i++) {
-		if (!cdone)
-			cdone = wolfSSL_connect(c) == WOLFSSL_SUCCESS;
-		if (!sdone)
-			sdone = wolfSSL_accept(s) == WOLFSSL_SUCCESS;
-	}
-	cr_assert(cdone && sdone, "bootstrap handshake");
-	sess = wolfSSL_get1_session(c);
-	cr_assert_not_null(sess);
-	sess = with_session_id(sess, app_id);
-	wolfSSL_free(c);
-	wolfSSL_free(s);
-	wolfSSL_CTX_free(cctx);
-	wolfSSL_CTX_free(sctx);
-	return sess;
-}
-
-/* ---- test clients on UDP ------------------------------------------------ */
-
-struct client {
-	int fd;
-	WOLFSSL_CTX *ctx;
-	WOLFSSL *ssl;
-	uint8_t psk[WG_DTLS_PSK_LEN];
-	int datagrams_in;
-	bool done, failed;
-	uint16_t port; /* our own, host order */
-};
-
-static int udp_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
-{
-	struct client *c = ctx;
-	ssize_t n = recv(c->fd, buf, (size_t)sz, 0);
-
-	(void)ssl;
-	if (n < 0)
-		return errno == EAGAIN || errno == EWOULDBLOCK ? WOLFSSL_CBIO_ERR_WANT_READ : WOLFSSL_CBIO_ERR_GENERAL;
-	c->datagrams_in++;
-	return (int)n;
-}
-
-static int udp_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
-{
-	struct client *c = ctx;
-
-	(void)ssl;
-	return send(c->fd, buf, (size_t)sz, 0) < 0 ? WOLFSSL_CBIO_ERR_GENERAL : sz;
-}
-
-static unsigned int client_psk(WOLFSSL *ssl, const char *hint, char *id, unsigned int id_max, unsigned char *key,
-			       unsigned int key_max)
-{
-	struct client *c = wolfSSL_GetIOReadCtx(ssl);
-
-	(void)hint;
-	(void)key_max;
-	snprintf(id, id_max, "psk"); /* what openconnect sends */
-	memcpy(key, c->psk, WG_DTLS_PSK_LEN);
-	return WG_DTLS_PSK_LEN;
-}
-
-static struct client *client_new(const char *ip, const uint8_t *app_id, const uint8_t *psk)
-{
-	struct client *c = calloc(1, sizeof(*c));
-	struct sockaddr_storage ss = {0}, me;
-	socklen_t len, melen = sizeof(me);
-	WOLFSSL_SESSION *sess;
-	uint16_t port = (uint16_t)wg_dtls_server_port(fx.srv);
+	char err[128];
 
 	cr_assert_not_null(c);
-	if (strchr(ip, ':')) {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons(port);
-		inet_pton(AF_INET6, ip, &a->sin6_addr);
-		len = sizeof(*a);
-	} else {
-		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-		a->sin_family = AF_INET;
-		a->sin_port = htons(port);
-		inet_pton(AF_INET, ip, &a->sin_addr);
-		len = sizeof(*a);
-	}
-	c->fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	cr_assert_geq(c->fd, 0);
-	cr_assert_eq(connect(c->fd, (struct sockaddr *)&ss, len), 0);
-	cr_assert_eq(getsockname(c->fd, (struct sockaddr *)&me, &melen), 0);
-	c->port = ntohs(me.ss_family == AF_INET ? ((struct sockaddr_in *)&me)->sin_port
-					       : ((struct sockaddr_in6 *)&me)->sin6_port);
-	memcpy(c->psk, psk, WG_DTLS_PSK_LEN);
-	c->ctx = wolfSSL_CTX_new(wolfDTLSv1_2_client_method());
-	cr_assert_not_null(c->ctx);
-	wolfSSL_CTX_set_psk_client_callback(c->ctx, client_psk);
-	cr_assert_eq(wolfSSL_CTX_set_cipher_list(c->ctx, "PSK-AES256-GCM-SHA384:PSK-AES128-GCM-SHA256"),
-		     WOLFSSL_SUCCESS);
-	wolfSSL_CTX_SetIORecv(c->ctx, udp_recv);
-	wolfSSL_CTX_SetIOSend(c->ctx, udp_send);
-	c->ssl = wolfSSL_new(c->ctx);
-	cr_assert_not_null(c->ssl);
-	wolfSSL_SetIOReadCtx(c->ssl, c);
-	wolfSSL_SetIOWriteCtx(c->ssl, c);
-	wolfSSL_dtls_set_using_nonblock(c->ssl, 1);
-	sess = session_with_id(app_id);
+	tdc_open(c, ip, (uint16_t)wg_dtls_server_port(fx.srv), false, suites);
+	tdc_psk(c, "psk", psk, WG_DTLS_PSK_LEN);
+	tdc_start(c);
+	sess = wg_dtls_session_with_app_id(app_id, WG_DTLS_APP_ID_LEN, suites, err, sizeof(err));
+	cr_assert_not_null(sess, "%s", err);
 	cr_assert_eq(wolfSSL_set_session(c->ssl, sess), WOLFSSL_SUCCESS);
 	wolfSSL_SESSION_free(sess);
 	return c;
 }
 
-static void client_free(struct client *c)
+static void client_free(struct tdc *c)
 {
 	if (!c)
 		return;
-	wolfSSL_free(c->ssl);
-	wolfSSL_CTX_free(c->ctx);
-	close(c->fd);
+	tdc_close(c);
 	free(c);
-}
-
-static void client_step(struct client *c)
-{
-	int r, e;
-
-	if (c->done || c->failed)
-		return;
-	r = wolfSSL_connect(c->ssl);
-	if (r == WOLFSSL_SUCCESS) {
-		c->done = true;
-		return;
-	}
-	e = wolfSSL_get_error(c->ssl, r);
-	if (e != WOLFSSL_ERROR_WANT_READ && e != WOLFSSL_ERROR_WANT_WRITE)
-		c->failed = true;
 }
 
 /* The deadline for what must happen (a handshake, a packet, a close): long,
@@ -428,34 +210,19 @@ static void client_step(struct client *c)
 #define WAIT_MS 30000
 
 /* Runs the server loop and steps the clients until cond holds or ms pass. */
-static bool run_until(bool (*cond)(void *), void *arg, struct client **cs, int n, int ms)
+static bool run_until(bool (*cond)(void *), void *arg, struct tdc **cs, int n, int ms)
 {
-	struct timespec t0, t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		event_base_loop(fx.base, EVLOOP_NONBLOCK);
-		for (int i = 0; i < n; i++)
-			if (cs[i])
-				client_step(cs[i]);
-		event_base_loop(fx.base, EVLOOP_NONBLOCK);
-		if (cond && cond(arg))
-			return true;
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 >= ms)
-			return cond ? cond(arg) : true;
-		usleep(1000);
-	}
+	return tdc_run_until(fx.base, cs, n, cond, arg, ms);
 }
 
 static bool client_done(void *arg)
 {
-	return ((struct client *)arg)->done;
+	return ((struct tdc *)arg)->done;
 }
 
 static bool both_done(void *arg)
 {
-	struct client **cs = arg;
+	struct tdc **cs = arg;
 	return cs[0]->done && cs[1]->done;
 }
 
@@ -500,9 +267,9 @@ static bool no_handshake(void *arg)
 	return st.handshakes == 0;
 }
 
-static struct client *connect_client(struct fake_session *s, const char *ip)
+static struct tdc *connect_client(struct fake_session *s, const char *ip)
 {
-	struct client *c = client_new(ip, s->app_id, s->psk);
+	struct tdc *c = client_new(ip, s->app_id, s->psk);
 
 	cr_assert(run_until(client_done, c, &c, 1, WAIT_MS), "handshake did not complete");
 	/* The server's side may still be finishing: wait for its link. */
@@ -510,7 +277,7 @@ static struct client *connect_client(struct fake_session *s, const char *ip)
 	return c;
 }
 
-static void client_write(struct client *c, uint8_t type, const void *payload, size_t len)
+static void client_write(struct tdc *c, uint8_t type, const void *payload, size_t len)
 {
 	uint8_t buf[2048];
 
@@ -520,21 +287,12 @@ static void client_write(struct client *c, uint8_t type, const void *payload, si
 }
 
 /* One record from the server, or -1 after ms; returns the plaintext size. */
-static int client_read(struct client *c, uint8_t *buf, size_t size, int ms)
+static int client_read(struct tdc *c, uint8_t *buf, size_t size, int ms)
 {
-	for (int waited = 0; waited <= ms; waited++) {
-		event_base_loop(fx.base, EVLOOP_NONBLOCK);
-		int n = wolfSSL_read(c->ssl, buf, (int)size);
-		if (n > 0)
-			return n;
-		if (wolfSSL_get_error(c->ssl, n) == WOLFSSL_ERROR_ZERO_RETURN)
-			return 0;
-		usleep(1000);
-	}
-	return -1;
+	return tdc_read(fx.base, c, buf, size, ms);
 }
 
-static void raw_send(struct client *c, const void *buf, size_t len)
+static void raw_send(struct tdc *c, const void *buf, size_t len)
 {
 	cr_assert_geq(send(c->fd, buf, len, 0), 0);
 }
@@ -547,7 +305,7 @@ Test(dtls, handshake_data_both_ways)
 	struct wg_dtls_stats st;
 	uint8_t big[1300], buf[2048];
 	char peer[64];
-	struct client *c;
+	struct tdc *c;
 
 	start_server("127.0.0.1");
 	c = connect_client(s, "127.0.0.1");
@@ -588,7 +346,7 @@ Test(dtls, dpd_keepalive_disconnect)
 {
 	struct fake_session *s = add_session(0, 2);
 	uint8_t buf[2048];
-	struct client *c;
+	struct tdc *c;
 
 	start_server("127.0.0.1");
 	c = connect_client(s, "127.0.0.1");
@@ -612,7 +370,7 @@ Test(dtls, wrong_psk_never_comes_up)
 	struct fake_session *s = add_session(0, 3);
 	uint8_t bad[WG_DTLS_PSK_LEN];
 	struct wg_dtls_stats st;
-	struct client *c, *good;
+	struct tdc *c, *good;
 
 	start_server("127.0.0.1");
 	wg_dtls_server_set_limits(fx.srv, 0, 400);
@@ -639,7 +397,7 @@ Test(dtls, unknown_app_id_gets_no_answer)
 	struct fake_session *s = add_session(0, 4);
 	uint8_t other[WG_DTLS_APP_ID_LEN];
 	struct wg_dtls_stats st;
-	struct client *c;
+	struct tdc *c;
 
 	start_server("127.0.0.1");
 	memset(other, 0x77, sizeof(other));
@@ -657,7 +415,7 @@ Test(dtls, garbage_is_dropped_and_links_survive)
 {
 	struct fake_session *s = add_session(0, 5);
 	uint8_t junk[1600], buf[2048];
-	struct client *c, *noise;
+	struct tdc *c, *noise;
 	unsigned seed = 12345;
 
 	start_server("127.0.0.1");
@@ -693,7 +451,7 @@ Test(dtls, garbage_is_dropped_and_links_survive)
 Test(dtls, two_clients_at_once)
 {
 	struct fake_session *a = add_session(0, 6), *b = add_session(1, 7);
-	struct client *cs[2];
+	struct tdc *cs[2];
 	uint8_t buf[2048];
 	struct wg_dtls_stats st;
 
@@ -728,7 +486,7 @@ Test(dtls, two_clients_at_once)
 Test(dtls, roaming_replaces_the_old_link)
 {
 	struct fake_session *s = add_session(0, 8);
-	struct client *c1, *c2;
+	struct tdc *c1, *c2;
 	struct wg_dtls_link *old;
 	struct wg_dtls_stats st;
 
@@ -758,7 +516,7 @@ Test(dtls, close_notify_from_peer)
 {
 	struct fake_session *s = add_session(0, 9);
 	struct wg_dtls_stats st;
-	struct client *c;
+	struct tdc *c;
 
 	start_server("127.0.0.1");
 	c = connect_client(s, "127.0.0.1");
@@ -775,7 +533,7 @@ Test(dtls, closed_by_the_session_even_from_a_callback)
 	struct fake_session *s = add_session(0, 10);
 	uint8_t buf[64];
 	struct wg_dtls_stats st;
-	struct client *c;
+	struct tdc *c;
 
 	start_server("127.0.0.1");
 	c = connect_client(s, "127.0.0.1");
@@ -796,7 +554,7 @@ Test(dtls, half_open_handshakes_are_bounded_and_time_out)
 {
 	struct fake_session *s = add_session(0, 11);
 	struct wg_dtls_stats st;
-	struct client *stuck, *next;
+	struct tdc *stuck, *next;
 
 	start_server("127.0.0.1");
 	wg_dtls_server_set_limits(fx.srv, 1, 300);
@@ -806,7 +564,7 @@ Test(dtls, half_open_handshakes_are_bounded_and_time_out)
 	s->alive = true;
 
 	next = client_new("127.0.0.1", s->app_id, s->psk);
-	client_step(next); /* its ClientHello meets a full table */
+	tdc_step(next); /* its ClientHello meets a full table */
 	run_until(NULL, NULL, NULL, 0, 100);
 	cr_assert_eq(next->datagrams_in, 0);
 	wg_dtls_server_stats(fx.srv, &st);
@@ -829,7 +587,7 @@ Test(dtls, session_gone_during_handshake)
 {
 	struct fake_session *s = add_session(0, 12);
 	struct wg_dtls_stats st;
-	struct client *c;
+	struct tdc *c;
 
 	start_server("127.0.0.1");
 	c = client_new("127.0.0.1", s->app_id, s->psk);
@@ -846,7 +604,7 @@ Test(dtls, session_gone_during_handshake)
 Test(dtls, ipv6_loopback)
 {
 	struct fake_session *s = add_session(0, 13);
-	struct client *c;
+	struct tdc *c;
 	char peer[64];
 	int probe = socket(AF_INET6, SOCK_DGRAM, 0);
 	struct sockaddr_in6 lo = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
@@ -885,16 +643,16 @@ Test(dtls, bad_arguments)
  * the cookie (the server may then keep state for it) and goes silent. A
  * server at its limit gives no HelloVerifyRequest: the client then stays
  * silent after its first hello. */
-static struct client *half_open_client(struct fake_session *s)
+static struct tdc *half_open_client(struct fake_session *s)
 {
-	struct client *c = client_new("127.0.0.1", s->app_id, s->psk);
+	struct tdc *c = client_new("127.0.0.1", s->app_id, s->psk);
 	struct timespec t0, t;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	client_step(c); /* the first ClientHello */
+	tdc_step(c); /* the first ClientHello */
 	while (c->datagrams_in == 0) {
 		event_base_loop(fx.base, EVLOOP_NONBLOCK);
-		client_step(c); /* reads the HelloVerifyRequest, sends the cookie */
+		tdc_step(c); /* reads the HelloVerifyRequest, sends the cookie */
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 > 300)
 			return c; /* refused before any answer */
@@ -909,7 +667,7 @@ static struct client *half_open_client(struct fake_session *s)
 Test(dtls, one_session_holds_at_most_its_share_of_half_open_handshakes)
 {
 	struct fake_session *a = add_session(0, 12), *b = add_session(1, 13);
-	struct client *held[8], *other;
+	struct tdc *held[8], *other;
 	struct wg_dtls_stats st;
 
 	start_server("127.0.0.1");
@@ -934,7 +692,7 @@ Test(dtls, one_session_holds_at_most_its_share_of_half_open_handshakes)
 Test(dtls, one_address_holds_at_most_its_share_of_half_open_handshakes)
 {
 	struct fake_session *a = add_session(0, 14), *b = add_session(1, 15);
-	struct client *held[4];
+	struct tdc *held[4];
 	struct wg_dtls_stats st;
 
 	start_server("127.0.0.1");
@@ -954,7 +712,7 @@ Test(dtls, one_address_holds_at_most_its_share_of_half_open_handshakes)
 Test(dtls, default_shares_bound_one_session)
 {
 	struct fake_session *a = add_session(0, 16);
-	struct client *held[6];
+	struct tdc *held[6];
 	struct wg_dtls_stats st;
 
 	start_server("127.0.0.1");
@@ -997,7 +755,7 @@ static bool got_packets_3(void *arg)
 Test(dtls, two_records_in_one_datagram_both_arrive)
 {
 	struct fake_session *s = add_session(0, 9);
-	struct client *c;
+	struct tdc *c;
 
 	start_server("127.0.0.1");
 	c = connect_client(s, "127.0.0.1");
@@ -1011,7 +769,7 @@ Test(dtls, two_records_in_one_datagram_both_arrive)
 	cr_assert_eq(s->last_len, 8);
 	cr_assert_eq(memcmp(s->last, "\x45\x00second", 8), 0);
 	/* and a one-record datagram right after, alone */
-	wolfSSL_SSLSetIOSend(c->ssl, udp_send);
+	wolfSSL_SSLSetIOSend(c->ssl, tdc_udp_send);
 	client_write(c, 0x00, "\x45\x00third", 7);
 	cr_assert(run_until(got_packets_3, s, NULL, 0, WAIT_MS));
 	cr_assert_eq(memcmp(s->last, "\x45\x00third", 7), 0);
@@ -1024,7 +782,7 @@ static int n_nonces;
 
 static int nonce_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
 {
-	int n = udp_recv(ssl, buf, sz, ctx);
+	int n = tdc_udp_recv(ssl, buf, sz, ctx);
 
 	/* application data (23), epoch 1: the explicit nonce follows the
 	 * 13-byte header (RFC 5288 3, RFC 6347 4.1) */
@@ -1040,7 +798,7 @@ static int nonce_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
 Test(dtls, explicit_nonces_count_up_by_one)
 {
 	struct fake_session *s = add_session(0, 10);
-	struct client *c;
+	struct tdc *c;
 	uint8_t buf[256];
 
 	start_server("127.0.0.1");

@@ -24,6 +24,7 @@
 #include "dtls_legacy_ems.h"
 #include "dtls_server.h"
 #include "host_loop_fixture.h"
+#include "test_dtls_client.h"
 #include "net/listen_socket.h"
 #include "util/log.h"
 
@@ -146,68 +147,23 @@ static const struct wg_dtls_legacy_suite *suite_named(const char *name, bool dtl
 	return NULL;
 }
 
-/* ---- a client that resumes ------------------------------------------------ */
-
-struct client {
-	int fd;
-	WOLFSSL_CTX *ctx;
-	WOLFSSL *ssl;
-	bool done, failed;
-	uint8_t first_hello[2048]; /* the first ClientHello it sent, for the EMS scan */
-	size_t first_hello_len;
-};
-
-static int udp_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
-{
-	struct client *c = ctx;
-	ssize_t n = recv(c->fd, buf, (size_t)sz, 0);
-
-	(void)ssl;
-	if (n < 0)
-		return errno == EAGAIN || errno == EWOULDBLOCK ? WOLFSSL_CBIO_ERR_WANT_READ : WOLFSSL_CBIO_ERR_GENERAL;
-	return (int)n;
-}
-
-static int udp_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
-{
-	struct client *c = ctx;
-
-	(void)ssl;
-	if (!c->first_hello_len && (size_t)sz <= sizeof(c->first_hello)) {
-		memcpy(c->first_hello, buf, (size_t)sz);
-		c->first_hello_len = (size_t)sz;
-	}
-	return send(c->fd, buf, (size_t)sz, 0) < 0 ? WOLFSSL_CBIO_ERR_GENERAL : sz;
-}
+/* ---- a client that resumes (test_dtls_client.c) ------------------------------- */
 
 /* A client offering only `offer` (a wolfSSL cipher list) that resumes the
  * session (master, session id) with suite `suite`. */
-static struct client *client_new(const char *offer, const struct wg_dtls_legacy_suite *suite, const uint8_t *master,
-				 bool ems)
+static struct tdc *client_new(const char *offer, const struct wg_dtls_legacy_suite *suite, const uint8_t *master,
+			      bool ems)
 {
-	struct client *c = calloc(1, sizeof(*c));
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)wg_dtls_server_port(fx.srv))};
+	struct tdc *c = calloc(1, sizeof(*c));
 	struct wg_dtls_legacy_params p = {.suite = suite, .ems = ems};
 	WOLFSSL_SESSION *sess;
 
 	cr_assert_not_null(c);
-	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-	c->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	cr_assert_geq(c->fd, 0);
-	cr_assert_eq(connect(c->fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	c->ctx = wolfSSL_CTX_new(wolfDTLSv1_2_client_method());
-	cr_assert_not_null(c->ctx);
+	tdc_open(c, "127.0.0.1", (uint16_t)wg_dtls_server_port(fx.srv), false, offer);
 	wolfSSL_CTX_set_verify(c->ctx, WOLFSSL_VERIFY_NONE, NULL);
-	cr_assert_eq(wolfSSL_CTX_set_cipher_list(c->ctx, offer), WOLFSSL_SUCCESS, "%s", offer);
 	if (!ems)
 		wolfSSL_CTX_DisableExtendedMasterSecret(c->ctx);
-	wolfSSL_CTX_SetIORecv(c->ctx, udp_recv);
-	wolfSSL_CTX_SetIOSend(c->ctx, udp_send);
-	c->ssl = wolfSSL_new(c->ctx);
-	cr_assert_not_null(c->ssl);
-	wolfSSL_SetIOReadCtx(c->ssl, c);
-	wolfSSL_SetIOWriteCtx(c->ssl, c);
-	wolfSSL_dtls_set_using_nonblock(c->ssl, 1);
+	tdc_start(c);
 	memcpy(p.master, master, WG_DTLS_MASTER_SECRET_LEN);
 	memcpy(p.session_id, fx.app_id, WG_DTLS_APP_ID_LEN);
 	sess = wg_dtls_legacy_session(&p, WOLFSSL_CLIENT_END);
@@ -217,66 +173,35 @@ static struct client *client_new(const char *offer, const struct wg_dtls_legacy_
 	return c;
 }
 
-static void client_free(struct client *c)
+static void client_free(struct tdc *c)
 {
-	wolfSSL_free(c->ssl);
-	wolfSSL_CTX_free(c->ctx);
-	close(c->fd);
+	tdc_close(c);
 	free(c);
 }
 
-static void client_step(struct client *c)
+static bool ended(void *arg)
 {
-	int r;
+	struct tdc *c = arg;
 
-	if (c->done || c->failed)
-		return;
-	r = wolfSSL_connect(c->ssl);
-	if (r == WOLFSSL_SUCCESS) {
-		c->done = true;
-		return;
-	}
-	r = wolfSSL_get_error(c->ssl, r);
-	if (r != WOLFSSL_ERROR_WANT_READ && r != WOLFSSL_ERROR_WANT_WRITE)
-		c->failed = true;
+	return c->failed || (c->done && fx.ups > 0);
 }
 
 /* Runs the server and the client until the handshake ends either way, the
  * server has the link up, or ms pass. */
-static void run(struct client *c, int ms)
+static void run(struct tdc *c, int ms)
 {
-	struct timespec t0, t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		event_base_loop(fx.base, EVLOOP_NONBLOCK);
-		client_step(c);
-		event_base_loop(fx.base, EVLOOP_NONBLOCK);
-		if (c->failed || (c->done && fx.ups > 0))
-			return;
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 >= ms)
-			return;
-		usleep(1000);
-	}
+	tdc_run_until(fx.base, &c, 1, ended, c, ms);
 }
 
-static int client_read(struct client *c, uint8_t *buf, size_t size, int ms)
+static int client_read(struct tdc *c, uint8_t *buf, size_t size, int ms)
 {
-	for (int waited = 0; waited <= ms; waited++) {
-		event_base_loop(fx.base, EVLOOP_NONBLOCK);
-		int n = wolfSSL_read(c->ssl, buf, (int)size);
-		if (n > 0)
-			return n;
-		usleep(1000);
-	}
-	return -1;
+	return tdc_read(fx.base, c, buf, size, ms);
 }
 
 /* The handshake resumes, data goes both ways. */
 static void resume_and_talk(const struct wg_dtls_legacy_suite *suite, uint8_t seed, bool ems)
 {
-	struct client *c;
+	struct tdc *c;
 	uint8_t buf[2048], pkt[1200];
 
 	answer(suite, seed);
@@ -287,7 +212,7 @@ static void resume_and_talk(const struct wg_dtls_legacy_suite *suite, uint8_t se
 	cr_assert_str_eq(wolfSSL_get_cipher_name(c->ssl), suite->wolfssl);
 	cr_assert_str_eq(wolfSSL_get_version(c->ssl), "DTLSv1.2");
 	cr_assert_eq(fx.ups, 1, "%s: the link came up", suite->name);
-	cr_assert_eq(wg_dtls_legacy_hello_ems(c->first_hello, c->first_hello_len), ems,
+	cr_assert_eq(wg_dtls_legacy_hello_ems(c->first, c->first_len), ems,
 		     "the EMS scan reads the client's real hello");
 
 	for (size_t i = 0; i < sizeof(pkt); i++)
@@ -332,7 +257,7 @@ Test(dtls_legacy, client_with_extended_master_secret)
 Test(dtls_legacy, wrong_master_secret_never_comes_up)
 {
 	uint8_t other[WG_DTLS_MASTER_SECRET_LEN];
-	struct client *c;
+	struct tdc *c;
 
 	answer(suite_named("OC-DTLS1_2-AES256-GCM", false), 50);
 	memcpy(other, fx.legacy.master, sizeof(other));
@@ -346,7 +271,7 @@ Test(dtls_legacy, wrong_master_secret_never_comes_up)
 
 Test(dtls_legacy, suite_the_server_did_not_choose)
 {
-	struct client *c;
+	struct tdc *c;
 
 	/* CONNECT answered AES-256-GCM; the client resumes AES-128-GCM. */
 	answer(suite_named("OC-DTLS1_2-AES256-GCM", false), 60);
@@ -363,7 +288,7 @@ Test(dtls_legacy, psk_session_is_not_resumed)
 {
 	const struct wg_dtls_legacy_suite *s = suite_named("OC-DTLS1_2-AES256-GCM", false);
 	uint8_t master[WG_DTLS_MASTER_SECRET_LEN];
-	struct client *c;
+	struct tdc *c;
 
 	answer(s, 70);
 	memcpy(master, fx.legacy.master, sizeof(master));

@@ -18,6 +18,7 @@
 #include <wolfssl/ssl.h>
 
 #include "host_loop_fixture.h"
+#include "test_dtls_client.h"
 #include "lane_datagram.h"
 #include "lane_link.h"
 #include "lane_msg.h"
@@ -103,9 +104,7 @@ static const struct wg_lane_server_cb callbacks = {
 
 static void setup(void)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	struct wg_lane_server_limits lim = {.max_handshakes = 64, .timeout_ms = 10000};
-	int fd;
 
 	memset(&fx, 0, sizeof(fx));
 	fx.base = host_loop_init(&fx.host);
@@ -117,10 +116,7 @@ static void setup(void)
 		fx.a.psk[0][i] = (uint8_t)i, fx.a.psk[1][i] = (uint8_t)(i + 64);
 		fx.b.psk[0][i] = (uint8_t)(i + 128), fx.b.psk[1][i] = (uint8_t)(i + 192);
 	}
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	cr_assert_geq(fd, 0);
-	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	fx.srv = wg_lane_server_new(&fx.host, fd, &callbacks, NULL, &lim);
+	fx.srv = wg_lane_server_new(&fx.host, tdc_loopback_socket(), &callbacks, NULL, &lim);
 	cr_assert_not_null(fx.srv);
 	cr_assert_gt(wg_lane_server_port(fx.srv), 0);
 }
@@ -133,57 +129,9 @@ static void teardown(void)
 
 TestSuite(lane_link, .init = setup, .fini = teardown);
 
-/* ---- a DTLS 1.3 client ---------------------------------------------------------- */
+/* ---- a DTLS 1.3 client (test_dtls_client.c) --------------------------------------- */
 
-struct client {
-	int fd;
-	WOLFSSL_CTX *ctx;
-	WOLFSSL *ssl;
-	char identity[WG_LANE_IDENTITY_MAX];
-	uint8_t psk[WG_LANE_PSK_LEN];
-	uint8_t first[2048]; /* the first datagram it sent: its ClientHello */
-	size_t first_len;
-	unsigned datagrams_in;
-	bool done, failed;
-};
-
-static int udp_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
-{
-	struct client *c = ctx;
-	ssize_t n = recv(c->fd, buf, (size_t)sz, 0);
-
-	(void)ssl;
-	if (n < 0)
-		return errno == EAGAIN || errno == EWOULDBLOCK ? WOLFSSL_CBIO_ERR_WANT_READ : WOLFSSL_CBIO_ERR_GENERAL;
-	c->datagrams_in++;
-	return (int)n;
-}
-
-static int udp_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
-{
-	struct client *c = ctx;
-
-	(void)ssl;
-	if (!c->first_len && (size_t)sz <= sizeof(c->first)) {
-		memcpy(c->first, buf, (size_t)sz);
-		c->first_len = (size_t)sz;
-	}
-	return send(c->fd, buf, (size_t)sz, 0) < 0 ? WOLFSSL_CBIO_ERR_GENERAL : sz;
-}
-
-static unsigned int client_psk(WOLFSSL *ssl, const char *hint, char *id, unsigned int id_max, unsigned char *key,
-			       unsigned int key_max, const char **suite)
-{
-	struct client *c = wolfSSL_GetIOReadCtx(ssl);
-
-	(void)hint;
-	(void)key_max;
-	snprintf(id, id_max, "%s", c->identity);
-	memcpy(key, c->psk, WG_LANE_PSK_LEN);
-	*suite = "TLS13-AES128-GCM-SHA256";
-	return WG_LANE_PSK_LEN;
-}
-
+/* Another UDP socket to the server: a new source port, as after a NAT rebinding. */
 static int udp_to_server(void)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
@@ -196,108 +144,55 @@ static int udp_to_server(void)
 }
 
 /* A client naming lane `lane` of sid, holding key psk. */
-static struct client *client_new(const uint8_t *sid, unsigned lane, const uint8_t *psk, bool dhe)
+static struct tdc *client_new(const uint8_t *sid, unsigned lane, const uint8_t *psk, bool dhe)
 {
-	struct client *c = calloc(1, sizeof(*c));
+	struct tdc *c = calloc(1, sizeof(*c));
+	char identity[WG_LANE_IDENTITY_MAX];
 
 	cr_assert_not_null(c);
-	c->fd = udp_to_server();
-	wg_lane_identity_format(sid, lane, c->identity);
-	memcpy(c->psk, psk, WG_LANE_PSK_LEN);
-	c->ctx = wolfSSL_CTX_new(wolfDTLSv1_3_client_method());
-	cr_assert_not_null(c->ctx);
-	wolfSSL_CTX_set_psk_client_tls13_callback(c->ctx, client_psk);
-	cr_assert_eq(wolfSSL_CTX_set_cipher_list(c->ctx, "TLS13-AES128-GCM-SHA256"), WOLFSSL_SUCCESS);
-	wolfSSL_CTX_SetIORecv(c->ctx, udp_recv);
-	wolfSSL_CTX_SetIOSend(c->ctx, udp_send);
-	c->ssl = wolfSSL_new(c->ctx);
-	cr_assert_not_null(c->ssl);
-	wolfSSL_SetIOReadCtx(c->ssl, c);
-	wolfSSL_SetIOWriteCtx(c->ssl, c);
-	wolfSSL_dtls_set_using_nonblock(c->ssl, 1);
+	tdc_open(c, "127.0.0.1", (uint16_t)wg_lane_server_port(fx.srv), true, "TLS13-AES128-GCM-SHA256");
+	wg_lane_identity_format(sid, lane, identity);
+	tdc_psk(c, identity, psk, WG_LANE_PSK_LEN);
+	tdc_start(c);
 	cr_assert_eq(wolfSSL_dtls_cid_use(c->ssl), WOLFSSL_SUCCESS);
 	if (!dhe)
 		cr_assert_eq(wolfSSL_no_dhe_psk(c->ssl), 0);
 	return c;
 }
 
-static void client_free(struct client *c)
+static void client_free(struct tdc *c)
 {
-	wolfSSL_free(c->ssl);
-	wolfSSL_CTX_free(c->ctx);
-	close(c->fd);
+	tdc_close(c);
 	free(c);
 }
 
-static void client_step(struct client *c)
-{
-	int r, e;
-
-	if (c->done || c->failed)
-		return;
-	r = wolfSSL_connect(c->ssl);
-	if (r == WOLFSSL_SUCCESS) {
-		c->done = true;
-		return;
-	}
-	e = wolfSSL_get_error(c->ssl, r);
-	if (e != WOLFSSL_ERROR_WANT_READ && e != WOLFSSL_ERROR_WANT_WRITE)
-		c->failed = true;
-}
-
-static long long elapsed_ms(const struct timespec *t0)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)(t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
-}
-
 /* Runs the server's loop and steps c until cond holds or ms pass. */
-static bool run_until(struct client *c, bool (*cond)(struct client *), int ms)
+static bool run_until(struct tdc *c, bool (*cond)(void *), int ms)
 {
-	struct timespec t0;
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		event_base_loop(fx.base, EVLOOP_NONBLOCK);
-		client_step(c);
-		event_base_loop(fx.base, EVLOOP_NONBLOCK);
-		if (cond(c))
-			return true;
-		if (elapsed_ms(&t0) >= ms)
-			return false;
-		usleep(1000);
-	}
+	return tdc_run_until(fx.base, &c, 1, cond, c, ms);
 }
 
-static bool both_done(struct client *c)
+static bool both_done(void *arg)
 {
+	struct tdc *c = arg;
+
 	return c->done && fx.a.ups > 0;
 }
 
-static bool ended(struct client *c)
+static bool ended(void *arg)
 {
+	struct tdc *c = arg;
+
 	return c->failed || c->done;
 }
 
 /* Reads one record on the client, running the server meanwhile. */
-static int client_read(struct client *c, uint8_t *buf, size_t size, int ms)
+static int client_read(struct tdc *c, uint8_t *buf, size_t size, int ms)
 {
-	struct timespec t0;
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (elapsed_ms(&t0) < ms) {
-		event_base_loop(fx.base, EVLOOP_NONBLOCK);
-		int n = wolfSSL_read(c->ssl, buf, (int)size);
-		if (n > 0)
-			return n;
-		usleep(1000);
-	}
-	return -1;
+	return tdc_read(fx.base, c, buf, size, ms);
 }
 
-static void probe(struct client *c, uint32_t seq)
+static void probe(struct tdc *c, uint32_t seq)
 {
 	uint8_t p[WG_LANE_PROBE_LEN], ack[64];
 	struct wg_lane_msg m;
@@ -315,7 +210,7 @@ static void probe(struct client *c, uint32_t seq)
 
 Test(lane_link, a_lane_with_its_key_comes_up_and_carries_messages_both_ways)
 {
-	struct client *c = client_new(fx.a.sid, 1, fx.a.psk[1], true);
+	struct tdc *c = client_new(fx.a.sid, 1, fx.a.psk[1], true);
 	const uint8_t *id;
 	size_t id_len;
 	struct wg_lane_server_stats st;
@@ -341,7 +236,7 @@ Test(lane_link, a_lane_with_its_key_comes_up_and_carries_messages_both_ways)
 Test(lane_link, another_sessions_key_is_refused)
 {
 	/* Session a's identity, session b's key: the binder check fails. */
-	struct client *c = client_new(fx.a.sid, 0, fx.b.psk[0], true);
+	struct tdc *c = client_new(fx.a.sid, 0, fx.b.psk[0], true);
 	struct wg_lane_server_stats st;
 
 	run_until(c, ended, QUIET_MS * 4);
@@ -356,7 +251,7 @@ Test(lane_link, another_sessions_key_is_refused)
 Test(lane_link, another_lanes_key_is_refused)
 {
 	/* Lane 0's name with lane 1's key: the lane number is in the key. */
-	struct client *c = client_new(fx.a.sid, 0, fx.a.psk[1], true);
+	struct tdc *c = client_new(fx.a.sid, 0, fx.a.psk[1], true);
 
 	run_until(c, ended, QUIET_MS * 4);
 	cr_assert_not(c->done);
@@ -367,7 +262,7 @@ Test(lane_link, another_lanes_key_is_refused)
 Test(lane_link, an_unknown_lane_session_gets_no_answer_and_no_state)
 {
 	uint8_t nobody[WG_LANE_SID_LEN] = {1, 2, 3};
-	struct client *c = client_new(nobody, 0, fx.a.psk[0], true);
+	struct tdc *c = client_new(nobody, 0, fx.a.psk[0], true);
 	struct wg_lane_server_stats st;
 
 	run_until(c, ended, QUIET_MS);
@@ -379,7 +274,7 @@ Test(lane_link, an_unknown_lane_session_gets_no_answer_and_no_state)
 
 Test(lane_link, psk_without_dhe_is_refused)
 {
-	struct client *c = client_new(fx.a.sid, 0, fx.a.psk[0], false);
+	struct tdc *c = client_new(fx.a.sid, 0, fx.a.psk[0], false);
 
 	run_until(c, ended, QUIET_MS * 4);
 	cr_assert_not(c->done, "a lane came up without (EC)DHE");
@@ -389,7 +284,7 @@ Test(lane_link, psk_without_dhe_is_refused)
 
 Test(lane_link, a_connection_id_carries_the_lane_to_a_new_address)
 {
-	struct client *c = client_new(fx.a.sid, 0, fx.a.psk[0], true);
+	struct tdc *c = client_new(fx.a.sid, 0, fx.a.psk[0], true);
 	struct wg_lane_server_stats st;
 	int old;
 
@@ -409,7 +304,7 @@ Test(lane_link, a_connection_id_carries_the_lane_to_a_new_address)
 
 Test(lane_link, a_forged_record_from_elsewhere_moves_nothing)
 {
-	struct client *c = client_new(fx.a.sid, 0, fx.a.psk[0], true);
+	struct tdc *c = client_new(fx.a.sid, 0, fx.a.psk[0], true);
 	struct wg_lane_server_stats st;
 	uint8_t forged[64];
 	int spoof = udp_to_server();
@@ -434,7 +329,7 @@ Test(lane_link, a_forged_record_from_elsewhere_moves_nothing)
 
 Test(lane_link, closing_a_link_from_the_owner_side_needs_no_callback)
 {
-	struct client *c = client_new(fx.a.sid, 0, fx.a.psk[0], true);
+	struct tdc *c = client_new(fx.a.sid, 0, fx.a.psk[0], true);
 	struct wg_lane_server_stats st;
 
 	cr_assert(run_until(c, both_done, WAIT_MS));
@@ -446,14 +341,16 @@ Test(lane_link, closing_a_link_from_the_owner_side_needs_no_callback)
 }
 
 
-static bool b_up(struct client *c)
+static bool b_up(void *arg)
 {
+	struct tdc *c = arg;
+
 	return c->done && fx.b.ups > 0;
 }
 
 Test(lane_link, one_session_cannot_hold_every_handshake_slot)
 {
-	struct client *cs[WG_LANE_HALF_OPEN_PER_SESSION + 4];
+	struct tdc *cs[WG_LANE_HALF_OPEN_PER_SESSION + 4];
 	const unsigned n = sizeof(cs) / sizeof(cs[0]);
 	struct wg_lane_server_stats st;
 
@@ -461,7 +358,7 @@ Test(lane_link, one_session_cannot_hold_every_handshake_slot)
 	 * finishes them. */
 	for (unsigned i = 0; i < n; i++) {
 		cs[i] = client_new(fx.a.sid, 0, fx.a.psk[0], true);
-		client_step(cs[i]); /* its ClientHello */
+		tdc_step(cs[i]); /* its ClientHello */
 	}
 	for (int i = 0; i < 20; i++) {
 		event_base_loop(fx.base, EVLOOP_NONBLOCK);
@@ -472,22 +369,24 @@ Test(lane_link, one_session_cannot_hold_every_handshake_slot)
 		     (unsigned long long)st.handshakes_open);
 	cr_assert_geq(st.handshakes_refused, n - WG_LANE_HALF_OPEN_PER_SESSION);
 	/* Session b still gets its lane. */
-	struct client *b = client_new(fx.b.sid, 1, fx.b.psk[1], true);
+	struct tdc *b = client_new(fx.b.sid, 1, fx.b.psk[1], true);
 	cr_assert(run_until(b, b_up, WAIT_MS));
 	client_free(b);
 	for (unsigned i = 0; i < n; i++)
 		client_free(cs[i]);
 }
 
-static bool a_two_up(struct client *c)
+static bool a_two_up(void *arg)
 {
+	struct tdc *c = arg;
+
 	return c->done && fx.a.ups >= 2;
 }
 
 Test(lane_link, a_second_lane_from_the_same_address_leaves_the_first_alone)
 {
-	struct client *c0 = client_new(fx.a.sid, 0, fx.a.psk[0], true);
-	struct client *c1 = client_new(fx.a.sid, 1, fx.a.psk[1], true);
+	struct tdc *c0 = client_new(fx.a.sid, 0, fx.a.psk[0], true);
+	struct tdc *c1 = client_new(fx.a.sid, 1, fx.a.psk[1], true);
 	struct wg_lane_server_stats st;
 
 	cr_assert(run_until(c0, both_done, WAIT_MS));

@@ -19,6 +19,7 @@
 #include <wolfssl/ssl.h>
 
 #include "host_loop_fixture.h"
+#include "test_dtls_client.h"
 #include "lane_link.h"
 #include "lane_set.h"
 
@@ -74,14 +75,6 @@ static void host_lane_input(struct wg_lane *l, uint32_t type, const uint8_t *p, 
 
 /* ---- the plugin's glue (as transport_lanes.c) ------------------------------------ */
 
-static uint64_t now_us(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000 + (uint64_t)t.tv_nsec / 1000;
-}
-
 static void *cb_lookup(void *arg, const uint8_t sid[WG_LANE_SID_LEN], unsigned lane, uint8_t psk[WG_LANE_PSK_LEN])
 {
 	(void)arg;
@@ -91,36 +84,14 @@ static void *cb_lookup(void *arg, const uint8_t sid[WG_LANE_SID_LEN], unsigned l
 	return &fx.ls;
 }
 
-static void cb_up(void *arg, void *owner, unsigned lane, struct wg_lane_link *link)
-{
-	(void)arg;
-	wg_lane_set_link_up(owner, lane, link, now_us());
-}
-
-static void cb_record(void *arg, void *owner, unsigned lane, struct wg_lane_link *link, const uint8_t *rec,
-		      size_t len)
-{
-	(void)arg;
-	(void)link;
-	wg_lane_set_record(owner, lane, rec, len, now_us());
-}
-
-static void cb_closed(void *arg, void *owner, unsigned lane, struct wg_lane_link *link, const char *why)
-{
-	(void)arg;
-	(void)why;
-	wg_lane_set_link_closed(owner, lane, link);
-}
-
 static const struct wg_lane_server_cb callbacks = {
-	.lookup = cb_lookup, .on_up = cb_up, .on_record = cb_record, .on_closed = cb_closed,
+	.lookup = cb_lookup, .on_up = wg_lane_set_cb_up, .on_record = wg_lane_set_cb_record,
+	.on_closed = wg_lane_set_cb_closed,
 };
 
 static void setup(void)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	struct wg_lane_server_limits lim = {.max_handshakes = 64, .timeout_ms = 10000};
-	int fd;
 
 	memset(&fx, 0, sizeof(fx));
 	fx.base = host_loop_init(&fx.host);
@@ -129,9 +100,7 @@ static void setup(void)
 	fx.host.lane_up = host_lane_up;
 	fx.host.lane_down = host_lane_down;
 	fx.host.lane_input = host_lane_input;
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	fx.srv = wg_lane_server_new(&fx.host, fd, &callbacks, NULL, &lim);
+	fx.srv = wg_lane_server_new(&fx.host, tdc_loopback_socket(), &callbacks, NULL, &lim);
 	cr_assert_not_null(fx.srv);
 	fx.ls.host = &fx.host;
 	fx.ls.host_lane = (struct wg_lane *)&fx; /* opaque to the set */
@@ -157,75 +126,27 @@ TestSuite(lane_set, .init = setup, .fini = teardown);
 /* ---- a client lane: answers PROBEs unless muted, counts DATA ------------------- */
 
 struct client {
-	int fd;
-	WOLFSSL_CTX *ctx;
-	WOLFSSL *ssl;
-	char identity[WG_LANE_IDENTITY_MAX];
-	uint8_t psk[WG_LANE_PSK_LEN];
-	bool done, muted;
+	struct tdc t; /* test_dtls_client.c */
+	bool muted;
 	unsigned data;
 	uint64_t rx_bytes;
 };
 
-static int udp_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
-{
-	struct client *c = ctx;
-	ssize_t n = recv(c->fd, buf, (size_t)sz, 0);
-
-	(void)ssl;
-	if (n < 0)
-		return errno == EAGAIN || errno == EWOULDBLOCK ? WOLFSSL_CBIO_ERR_WANT_READ : WOLFSSL_CBIO_ERR_GENERAL;
-	return (int)n;
-}
-
-static int udp_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
-{
-	struct client *c = ctx;
-
-	(void)ssl;
-	return send(c->fd, buf, (size_t)sz, 0) < 0 ? WOLFSSL_CBIO_ERR_GENERAL : sz;
-}
-
-static unsigned int client_psk(WOLFSSL *ssl, const char *hint, char *id, unsigned int id_max, unsigned char *key,
-			       unsigned int key_max, const char **suite)
-{
-	struct client *c = wolfSSL_GetIOReadCtx(ssl);
-
-	(void)hint;
-	(void)key_max;
-	snprintf(id, id_max, "%s", c->identity);
-	memcpy(key, c->psk, WG_LANE_PSK_LEN);
-	*suite = "TLS13-AES128-GCM-SHA256";
-	return WG_LANE_PSK_LEN;
-}
-
 static void client_open(struct client *c, unsigned lane)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-				.sin_port = htons((uint16_t)wg_lane_server_port(fx.srv))};
+	char identity[WG_LANE_IDENTITY_MAX];
 
 	memset(c, 0, sizeof(*c));
-	c->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	cr_assert_eq(connect(c->fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	wg_lane_identity_format(fx.ls.sid, lane, c->identity);
-	memcpy(c->psk, fx.ls.psk[lane], WG_LANE_PSK_LEN);
-	c->ctx = wolfSSL_CTX_new(wolfDTLSv1_3_client_method());
-	wolfSSL_CTX_set_psk_client_tls13_callback(c->ctx, client_psk);
-	wolfSSL_CTX_set_cipher_list(c->ctx, "TLS13-AES128-GCM-SHA256");
-	wolfSSL_CTX_SetIORecv(c->ctx, udp_recv);
-	wolfSSL_CTX_SetIOSend(c->ctx, udp_send);
-	c->ssl = wolfSSL_new(c->ctx);
-	wolfSSL_SetIOReadCtx(c->ssl, c);
-	wolfSSL_SetIOWriteCtx(c->ssl, c);
-	wolfSSL_dtls_set_using_nonblock(c->ssl, 1);
-	wolfSSL_dtls_cid_use(c->ssl);
+	tdc_open(&c->t, "127.0.0.1", (uint16_t)wg_lane_server_port(fx.srv), true, "TLS13-AES128-GCM-SHA256");
+	wg_lane_identity_format(fx.ls.sid, lane, identity);
+	tdc_psk(&c->t, identity, fx.ls.psk[lane], WG_LANE_PSK_LEN);
+	tdc_start(&c->t);
+	wolfSSL_dtls_cid_use(c->t.ssl);
 }
 
 static void client_close(struct client *c)
 {
-	wolfSSL_free(c->ssl);
-	wolfSSL_CTX_free(c->ctx);
-	close(c->fd);
+	tdc_close(&c->t);
 }
 
 static void client_pump(struct client *c)
@@ -234,18 +155,17 @@ static void client_pump(struct client *c)
 	struct wg_lane_msg m;
 	int n;
 
-	if (!c->done) {
-		if (wolfSSL_connect(c->ssl) == WOLFSSL_SUCCESS)
-			c->done = true;
+	if (!c->t.done) {
+		tdc_step(&c->t);
 		return;
 	}
-	while ((n = wolfSSL_read(c->ssl, buf, sizeof(buf))) > 0) {
+	while ((n = wolfSSL_read(c->t.ssl, buf, sizeof(buf))) > 0) {
 		if (c->muted || wg_lane_msg_parse(buf, (size_t)n, 1400, &m) < 0)
 			continue; /* a muted lane's path has died: nothing comes back */
 		if (m.type == WG_LANE_MSG_PROBE) {
 			uint8_t ack[WG_LANE_PROBE_LEN];
 			wg_lane_probe_write(ack, WG_LANE_MSG_PROBE_ACK, m.seq, m.stamp, c->rx_bytes);
-			wolfSSL_write(c->ssl, ack, sizeof(ack));
+			wolfSSL_write(c->t.ssl, ack, sizeof(ack));
 		} else if (m.type == WG_LANE_MSG_DATA) {
 			c->data++;
 			c->rx_bytes += m.len;
@@ -259,20 +179,20 @@ static struct client cl[2];
  * until cond holds or ms pass. */
 static bool run_until(bool (*cond)(void), int ms)
 {
-	uint64_t t0 = now_us(), next_tick = t0;
+	uint64_t t0 = wg_lane_now_us(), next_tick = t0;
 
 	for (;;) {
 		event_base_loop(fx.base, EVLOOP_NONBLOCK);
-		if (now_us() >= next_tick) {
-			wg_lane_set_tick(&fx.ls, now_us());
-			next_tick = now_us() + wg_lane_check_ms(&fx.ls.cfg) * 1000;
+		if (wg_lane_now_us() >= next_tick) {
+			wg_lane_set_tick(&fx.ls, wg_lane_now_us());
+			next_tick = wg_lane_now_us() + wg_lane_check_ms(&fx.ls.cfg) * 1000;
 		}
 		client_pump(&cl[0]);
 		client_pump(&cl[1]);
 		event_base_loop(fx.base, EVLOOP_NONBLOCK);
 		if (cond())
 			return true;
-		if (now_us() - t0 >= (uint64_t)ms * 1000)
+		if (wg_lane_now_us() - t0 >= (uint64_t)ms * 1000)
 			return false;
 		usleep(1000);
 	}
@@ -280,7 +200,7 @@ static bool run_until(bool (*cond)(void), int ms)
 
 static bool both_alive(void)
 {
-	return fx.ls.lane[0].alive && fx.ls.lane[1].alive && cl[0].done && cl[1].done;
+	return fx.ls.lane[0].alive && fx.ls.lane[1].alive && cl[0].t.done && cl[1].t.done;
 }
 
 static bool lane1_dead(void)
@@ -380,7 +300,7 @@ Test(lane_set, data_from_the_client_reaches_the_host_and_the_json_tells)
 	client_open(&cl[0], 0);
 	client_open(&cl[1], 1);
 	cr_assert(run_until(both_alive, WAIT_MS));
-	cr_assert_eq(wolfSSL_write(cl[1].ssl, rec, sizeof(rec)), (int)sizeof(rec));
+	cr_assert_eq(wolfSSL_write(cl[1].t.ssl, rec, sizeof(rec)), (int)sizeof(rec));
 	cr_assert(run_until(got_input, WAIT_MS));
 	cr_assert_eq(fx.input_len, 60);
 	cr_assert_eq(fx.ls.lane[1].rx_bytes, 60);
@@ -406,8 +326,8 @@ Test(lane_set, a_malformed_or_unknown_message_is_counted_and_dropped)
 	client_open(&cl[0], 0);
 	client_open(&cl[1], 1);
 	cr_assert(run_until(both_alive, WAIT_MS));
-	wolfSSL_write(cl[0].ssl, shortprobe, sizeof(shortprobe));
-	wolfSSL_write(cl[0].ssl, unknown, sizeof(unknown));
+	wolfSSL_write(cl[0].t.ssl, shortprobe, sizeof(shortprobe));
+	wolfSSL_write(cl[0].t.ssl, unknown, sizeof(unknown));
 	for (int i = 0; i < 200 && fx.ls.lane[0].dropped < 2; i++)
 		run_until(got_input, 5);
 	cr_assert_eq(fx.ls.lane[0].dropped, 2);

@@ -1,13 +1,6 @@
-/* PSK-NEGOTIATE DTLS client (see dtls.h).
- *
- * wolfSSL offers no call to choose the ClientHello's session id (its
- * wolfSSL_SESSION_set1_id is not in this build), but it sends the id of a
- * session it is asked to resume. So a throwaway DTLS 1.2 session is made
- * once in memory (a client and a server wolfSSL talking through two
- * buffers, with a key nobody else uses), its serialised form gets the
- * App-ID in place of its id, and the DTLS client "resumes" that: the
- * server does not know the session, looks the id up as an App-ID, and runs
- * a full PSK handshake with the exported key. */
+/* PSK-NEGOTIATE DTLS client (see dtls.h). The ClientHello carries the
+ * App-ID as its session id through a session made for the purpose
+ * (tools/proto-client/dtls_app_id.c). */
 #include "dtls.h"
 
 #include <wolfssl/options.h>
@@ -18,142 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-/* ---- the throwaway session ---------------------------------------------- */
-
-struct mem_queue {
-	uint8_t buf[8][2048];
-	size_t len[8];
-	unsigned head, count;
-};
-struct mem_end {
-	struct mem_queue *in, *out;
-};
-
-static int mem_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
-{
-	struct mem_end *e = ctx;
-	struct mem_queue *q = e->in;
-	size_t n;
-
-	(void)ssl;
-	if (!q->count)
-		return WOLFSSL_CBIO_ERR_WANT_READ;
-	n = q->len[q->head];
-	if (n > (size_t)sz)
-		n = (size_t)sz;
-	memcpy(buf, q->buf[q->head], n);
-	q->head = (q->head + 1) % 8;
-	q->count--;
-	return (int)n;
-}
-
-static int mem_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
-{
-	struct mem_end *e = ctx;
-	struct mem_queue *q = e->out;
-	unsigned slot = (q->head + q->count) % 8;
-
-	(void)ssl;
-	if (q->count == 8 || (size_t)sz > sizeof(q->buf[0]))
-		return sz; /* lost, as on a network; the handshake resends */
-	memcpy(q->buf[slot], buf, (size_t)sz);
-	q->len[slot] = (size_t)sz;
-	q->count++;
-	return sz;
-}
-
-static unsigned int boot_server_key(WOLFSSL *ssl, const char *id, unsigned char *key, unsigned int max)
-{
-	(void)ssl;
-	(void)id;
-	if (max < 32)
-		return 0;
-	memset(key, 0x42, 32);
-	return 32;
-}
-
-static unsigned int boot_client_key(WOLFSSL *ssl, const char *hint, char *id, unsigned int id_max,
-				    unsigned char *key, unsigned int key_max)
-{
-	(void)ssl;
-	(void)hint;
-	if (key_max < 32)
-		return 0;
-	snprintf(id, id_max, "boot");
-	memset(key, 0x42, 32);
-	return 32;
-}
-
-/* Its offset in wolfSSL's serialised session: side (1), born-on (4),
- * timeout (4), id length (1), then the id (32 bytes). Checked at run time:
- * a wolfSSL with another layout makes DTLS fail with a message, not
- * garbage. */
-#define SER_ID_LEN_AT 9
-#define SER_ID_AT 10
-
-static WOLFSSL_SESSION *session_with_id(const uint8_t *id, size_t id_len, const char *suite, char *err,
-					size_t errlen)
-{
-	static struct mem_queue c2s, s2c; /* 32 KiB: kept off the stack */
-	struct mem_end cend = {&s2c, &c2s}, send_ = {&c2s, &s2c};
-	WOLFSSL_CTX *sctx = wolfSSL_CTX_new(wolfDTLSv1_2_server_method());
-	WOLFSSL_CTX *cctx = wolfSSL_CTX_new(wolfDTLSv1_2_client_method());
-	WOLFSSL *s = NULL, *c = NULL;
-	WOLFSSL_SESSION *sess = NULL, *out = NULL;
-	unsigned char der[4096], *p = der;
-	const unsigned char *q = der;
-	int cdone = 0, sdone = 0, len;
-
-	memset(&c2s, 0, sizeof(c2s));
-	memset(&s2c, 0, sizeof(s2c));
-	if (!sctx || !cctx)
-		goto fail;
-	wolfSSL_CTX_set_psk_server_callback(sctx, boot_server_key);
-	wolfSSL_CTX_set_psk_client_callback(cctx, boot_client_key);
-	if (wolfSSL_CTX_set_cipher_list(sctx, suite) != WOLFSSL_SUCCESS ||
-	    wolfSSL_CTX_set_cipher_list(cctx, suite) != WOLFSSL_SUCCESS)
-		goto fail;
-	wolfSSL_CTX_SetIORecv(sctx, mem_recv);
-	wolfSSL_CTX_SetIOSend(sctx, mem_send);
-	wolfSSL_CTX_SetIORecv(cctx, mem_recv);
-	wolfSSL_CTX_SetIOSend(cctx, mem_send);
-	if (!(s = wolfSSL_new(sctx)) || !(c = wolfSSL_new(cctx)))
-		goto fail;
-	wolfSSL_SetIOReadCtx(s, &send_);
-	wolfSSL_SetIOWriteCtx(s, &send_);
-	wolfSSL_SetIOReadCtx(c, &cend);
-	wolfSSL_SetIOWriteCtx(c, &cend);
-	wolfSSL_dtls_set_using_nonblock(s, 1);
-	wolfSSL_dtls_set_using_nonblock(c, 1);
-	for (int i = 0; i < 50 && !(cdone && sdone); i++) {
-		if (!cdone)
-			cdone = wolfSSL_connect(c) == WOLFSSL_SUCCESS;
-		if (!sdone)
-			sdone = wolfSSL_accept(s) == WOLFSSL_SUCCESS;
-	}
-	if (!cdone || !sdone || !(sess = wolfSSL_get1_session(c)))
-		goto fail;
-	len = wolfSSL_i2d_SSL_SESSION(sess, NULL);
-	if (len <= SER_ID_AT + 32 || len > (int)sizeof(der) || wolfSSL_i2d_SSL_SESSION(sess, &p) != len ||
-	    der[SER_ID_LEN_AT] != 32 || id_len != 32)
-		goto fail;
-	memcpy(der + SER_ID_AT, id, id_len);
-	out = wolfSSL_d2i_SSL_SESSION(NULL, &q, len);
-fail:
-	if (!out)
-		snprintf(err, errlen, "cannot make a DTLS session carrying the App-ID (wolfSSL session layout?)");
-	if (sess)
-		wolfSSL_SESSION_free(sess);
-	if (c)
-		wolfSSL_free(c);
-	if (s)
-		wolfSSL_free(s);
-	if (cctx)
-		wolfSSL_CTX_free(cctx);
-	if (sctx)
-		wolfSSL_CTX_free(sctx);
-	return out;
-}
+#include "dtls_app_id.h"
 
 /* ---- the channel -------------------------------------------------------- */
 
@@ -210,7 +68,7 @@ int wgc_dtls_new(struct wgc_dtls *d, WOLFSSL *tls, const struct sockaddr *addr, 
 	wolfSSL_dtls_set_using_nonblock(d->ssl, 1);
 	if (mtu)
 		wolfSSL_dtls_set_mtu(d->ssl, (unsigned short)mtu);
-	if (!(sess = session_with_id(app_id, app_id_len, SUITES, err, errlen)))
+	if (!(sess = wg_dtls_session_with_app_id(app_id, app_id_len, SUITES, err, errlen)))
 		goto fail;
 	if (wolfSSL_set_session(d->ssl, sess) != WOLFSSL_SUCCESS) {
 		wolfSSL_SESSION_free(sess);

@@ -95,6 +95,8 @@ struct wg_timer;
 struct wg_auth_field; /* defined with the auth kind below */
 struct wg_policy_call; /* one asynchronous policy hook call */
 struct wg_lane;        /* one session's lane over one transport (see below) */
+struct wg_http_call;   /* a browser's request to an auth plugin's URL (see below) */
+struct wg_auth_sso;    /* the single sign-on form (see below) */
 struct wg_watch;       /* a watched file descriptor (transports) */
 
 /* ---------------------------------------------------------------------- */
@@ -323,6 +325,25 @@ struct wg_host {
 	 * Authorization: Bearer header); the repeated init starts the chain
 	 * anew, where auth_http_credentials has it. */
 	void (*auth_http_challenge)(struct wg_auth *a, const char *challenge, const char *message);
+
+	/* --- appended (auth-oidc browser SSO); check with WG_HOST_HAS --- */
+	/* A header of the conversation's latest login request, or NULL. The
+	 * host keeps only those named in docs/plugins.md: the client's
+	 * X-AnyConnect-STRAP-Pubkey and X-AnyConnect-STRAP-DH-Pubkey (the keys
+	 * openconnect's external-browser login encrypts to). */
+	const char *(*auth_http_header)(const struct wg_auth *a, const char *name);
+	/* Ends the step as auth_prompt does, with the AnyConnect
+	 * "single-sign-on-v2" form: the client opens sso->login_url in a
+	 * browser and answers with the token in the field sso->field_name. */
+	void (*auth_prompt_sso)(struct wg_auth *a, const char *message, const struct wg_auth_sso *sso);
+	/* The answer to a browser's request (wg_auth_ops.http_request):
+	 * exactly once per call, from the loop thread, now or later. status
+	 * is the status line's tail ("302 Found"); headers are extra lines,
+	 * each ending in \r\n (no line break inside one), or NULL. */
+	void (*http_respond)(struct wg_http_call *call, const char *status, const char *content_type,
+			     const char *headers, const char *body, size_t body_len);
+	/* The browser's address as text, for the plugin's log lines. */
+	const char *(*http_client_addr)(const struct wg_http_call *call);
 };
 
 /* True when the host's table is long enough to hold member m. */
@@ -360,6 +381,19 @@ struct wg_plugin {
 /* ---- WG_PLUGIN_AUTH ---------------------------------------------------- */
 
 enum wg_field_type { WG_FIELD_TEXT = 1, WG_FIELD_PASSWORD = 2 };
+
+/* The AnyConnect "single-sign-on-v2" form (auth_prompt_sso): the elements
+ * openconnect reads from <auth> (its auth.c) and the one input of type
+ * "sso" whose value the client sends back. */
+struct wg_auth_sso {
+	uint32_t struct_size;          /* sizeof(struct wg_auth_sso) */
+	const char *login_url;         /* <sso-v2-login>: what the browser opens */
+	const char *login_final_url;   /* <sso-v2-login-final> */
+	const char *token_cookie_name; /* <sso-v2-token-cookie-name> (embedded browsers) */
+	const char *error_cookie_name; /* <sso-v2-error-cookie-name>, or NULL */
+	const char *browser_mode;      /* <sso-v2-browser-mode>: "external", or NULL */
+	const char *field_name;        /* the input of type "sso", e.g. "sso-token" */
+};
 
 struct wg_auth_field {
 	const char *name;  /* "username", "password", "otp", ... */
@@ -414,6 +448,14 @@ struct wg_auth_ops {
 	 * last, after the plugin's own use of its per-login state.
 	 * May be NULL: the host then tells the plugin only through cancel(). */
 	void (*conversation_end)(void *state, struct wg_auth *a);
+
+	/* --- appended (browser SSO) --- */
+	/* A browser's GET of https://SERVER/+wolfguard+/<plugin name>/<path>
+	 * (e.g. an identity provider's redirect back): path is what follows
+	 * the plugin's name, query what follows '?' ("" when none), both as
+	 * sent (still percent-encoded). Answer with host->http_respond, now
+	 * or later. Only plugins of the login chain are asked. May be NULL. */
+	void (*http_request)(void *state, struct wg_http_call *call, const char *path, const char *query);
 };
 
 /* ---- WG_PLUGIN_ROUTING ------------------------------------------------- */

@@ -17,6 +17,8 @@ dwho is in group "engineering", rtyler in "sales". Relying parties (the
   wolfguard-none   alg none            unsigned (aud also "wolfguard")
   wolfguard-hs     HS256               HMAC with the client secret (aud also "wolfguard")
 Every one allows the password grant, so the test gets tokens with curl.
+"wolfguard" also takes the authorization code flow with PKCE (required) for
+the browser login; LLNG_REDIRECT_URI adds wolfguard's redirect URI to it.
 """
 import json
 import os
@@ -51,12 +53,18 @@ def rp(client_id, alg, lifetime, extra_aud=""):
 
 
 rps = {
-    "vpn": rp("wolfguard", "RS256", 300),
+    "vpn": rp("wolfguard", "RS256", 300),  # browser SSO too: PKCE required, redirect URI below
     "short": rp("wolfguard-short", "RS256", 1, "wolfguard"),
     "other": rp("other-app", "RS256", 300),
     "none": rp("wolfguard-none", "none", 300, "wolfguard"),
     "hs": rp("wolfguard-hs", "HS256", 300, "wolfguard"),
 }
+# The browser login (tests-sso.sh): wolfguard's redirect URI (LLNG_REDIRECT_URI)
+# is registered for the VPN client, and PKCE is required of it, so a token
+# request without the right code_verifier is refused by the provider.
+if os.environ.get("LLNG_REDIRECT_URI"):
+    rps["vpn"]["oidcRPMetaDataOptionsRedirectUris"] += " " + os.environ["LLNG_REDIRECT_URI"]
+rps["vpn"]["oidcRPMetaDataOptionsRequirePKCE"] = 1
 claims = {"preferred_username": "uid", "email": "mail", "name": "cn", "groups": "groups;string;always"}
 conf = {
     "cfgNum": cfgnum,

@@ -1,0 +1,391 @@
+/* The UDP socket and DTLS associations both DTLS servers share (see
+ * dtls_assoc.h). */
+#include "dtls_assoc.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <wolfssl/options.h>
+#include <wolfssl/ssl.h>
+
+#include "dtls_log.h"
+#include "udp_batch.h"
+
+static pthread_once_t wolfssl_once = PTHREAD_ONCE_INIT;
+
+static void wolfssl_init_once(void)
+{
+	wolfSSL_Init();
+}
+
+static long long ms_until(const struct timespec *t)
+{
+	struct timespec n;
+
+	clock_gettime(CLOCK_MONOTONIC, &n);
+	return (long long)(t->tv_sec - n.tv_sec) * 1000 + (t->tv_nsec - n.tv_nsec) / 1000000;
+}
+
+/* ---- wolfSSL's I/O --------------------------------------------------------- */
+
+/* Hands wolfSSL the datagram at hand, whole, once. */
+static int io_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
+{
+	struct wg_dtls_assoc *a = ctx;
+	size_t n;
+
+	(void)ssl;
+	if (!a->in)
+		return WOLFSSL_CBIO_ERR_WANT_READ;
+	n = a->in_len < (size_t)sz ? a->in_len : (size_t)sz; /* a cut record fails its MAC */
+	memcpy(buf, a->in, n);
+	a->in = NULL;
+	a->in_len = 0;
+	return (int)n;
+}
+
+static bool is_hello_verify_request(const char *buf, int sz)
+{
+	const uint8_t *p = (const uint8_t *)buf;
+
+	return sz > 13 && p[0] == 22 && p[3] == 0 && p[4] == 0 && p[13] == 3;
+}
+
+static int io_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
+{
+	struct wg_dtls_assoc *a = ctx;
+	struct wg_dtls_sock *s = a->sock;
+	ssize_t n;
+
+	(void)ssl;
+	if (!a->up && is_hello_verify_request(buf, sz))
+		a->sent_hvr = true;
+	/* Data of an up association during a burst waits for the burst's end
+	 * (it carries its own copy of the address, so the association may go
+	 * meanwhile). Handshake records never wait: they are driven by timers
+	 * and the peer, outside any burst. */
+	if (a->up && s->batching) {
+		wg_udp_batch_add(s->batch, (struct sockaddr *)&a->peer, a->peer_len, buf, (size_t)sz);
+		return sz;
+	}
+	n = sendto(s->fd, buf, (size_t)sz, MSG_DONTWAIT, (struct sockaddr *)&a->peer, a->peer_len);
+	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS && errno != EINTR)
+		return WOLFSSL_CBIO_ERR_GENERAL;
+	/* A full socket buffer drops the datagram, as the network may; DTLS
+	 * retransmits handshakes and the tunnel tolerates loss. */
+	return sz;
+}
+
+void wg_dtls_ctx_set_io(WOLFSSL_CTX *ctx)
+{
+	wolfSSL_CTX_SetIORecv(ctx, io_recv);
+	wolfSSL_CTX_SetIOSend(ctx, io_send);
+}
+
+WOLFSSL_CTX *wg_dtls_ctx_finish(WOLFSSL_CTX *ctx, const char *suites)
+{
+	if (!ctx)
+		return NULL;
+	if (wolfSSL_CTX_set_cipher_list(ctx, suites) != WOLFSSL_SUCCESS) {
+		dtls_log(WG_LOG_ERROR, "DTLS: this wolfSSL has none of the PSK suites %s", suites);
+		wolfSSL_CTX_free(ctx);
+		return NULL;
+	}
+	/* Every association is a full PSK handshake: nothing to resume. */
+	wolfSSL_CTX_set_session_cache_mode(ctx, WOLFSSL_SESS_CACHE_OFF);
+	wg_dtls_ctx_set_io(ctx);
+	return ctx;
+}
+
+/* ---- the socket -------------------------------------------------------------- */
+
+/* Up to `burst` datagrams with one recvmmsg. The server hears of the
+ * burst's start and end, so what the datagrams carry can be written to the
+ * TUN device together (merged per TCP flow). */
+static void on_readable(int fd, void *arg)
+{
+	struct wg_dtls_sock *s = arg;
+	int n;
+
+	for (unsigned i = 0; i < s->burst; i++) {
+		s->rx_iov[i].iov_base = s->rx + i * s->datagram_max;
+		s->rx_iov[i].iov_len = s->datagram_max;
+		memset(&s->rx_msgs[i].msg_hdr, 0, sizeof(s->rx_msgs[i].msg_hdr));
+		s->rx_msgs[i].msg_hdr.msg_name = &s->rx_addr[i];
+		s->rx_msgs[i].msg_hdr.msg_namelen = sizeof(s->rx_addr[i]);
+		s->rx_msgs[i].msg_hdr.msg_iov = &s->rx_iov[i];
+		s->rx_msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+	n = recvmmsg(fd, s->rx_msgs, s->burst, MSG_DONTWAIT, NULL);
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			dtls_log(WG_LOG_DEBUG, "DTLS: recvmmsg: %s", strerror(errno));
+		return;
+	}
+	if (s->ops.on_burst)
+		s->ops.on_burst(s->arg, true);
+	for (int i = 0; i < n; i++) {
+		struct msghdr *m = &s->rx_msgs[i].msg_hdr;
+		const struct sockaddr *sa = m->msg_name;
+
+		if (s->rx_msgs[i].msg_len == 0 || (m->msg_flags & MSG_TRUNC))
+			continue; /* empty, or cut: nothing DTLS can use */
+		if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
+			continue;
+		s->ops.on_datagram(s->arg, s->rx_iov[i].iov_base, s->rx_msgs[i].msg_len, sa, m->msg_namelen);
+	}
+	if (s->ops.on_burst)
+		s->ops.on_burst(s->arg, false);
+}
+
+int wg_dtls_sock_init(struct wg_dtls_sock *s, const struct wg_host *host, int fd, const struct wg_dtls_sock_size *size,
+		      const struct wg_dtls_sock_ops *ops, void *arg)
+{
+	memset(s, 0, sizeof(*s));
+	s->fd = fd;
+	if (!host || !host->timer_add || !host->fd_watch || fd < 0 || !ops || !ops->on_datagram || !ops->release) {
+		dtls_log(WG_LOG_ERROR, "DTLS: bad arguments for the UDP socket");
+		wg_dtls_sock_fini(s);
+		return -1;
+	}
+	pthread_once(&wolfssl_once, wolfssl_init_once);
+	s->host = host;
+	s->ops = *ops;
+	s->arg = arg;
+	s->burst = size->burst;
+	s->datagram_max = size->datagram_max;
+	s->plain_max = size->plain_max;
+	s->rx_msgs = calloc(s->burst, sizeof(*s->rx_msgs));
+	s->rx_iov = calloc(s->burst, sizeof(*s->rx_iov));
+	s->rx_addr = calloc(s->burst, sizeof(*s->rx_addr));
+	s->rx = malloc(s->burst * s->datagram_max);
+	s->plain = malloc(s->plain_max);
+	s->batch = malloc(sizeof(*s->batch));
+	if (!s->rx_msgs || !s->rx_iov || !s->rx_addr || !s->rx || !s->plain || !s->batch) {
+		dtls_log(WG_LOG_ERROR, "DTLS: cannot set up the UDP socket: out of memory");
+		wg_dtls_sock_fini(s);
+		return -1;
+	}
+	wg_udp_batch_init(s->batch, fd, true, NULL);
+	s->watch = host->fd_watch(fd, on_readable, s);
+	if (!s->watch) {
+		dtls_log(WG_LOG_ERROR, "DTLS: cannot watch the UDP socket");
+		wg_dtls_sock_fini(s);
+		return -1;
+	}
+	return 0;
+}
+
+void wg_dtls_sock_fini(struct wg_dtls_sock *s)
+{
+	if (s->watch)
+		s->host->fd_unwatch(s->watch);
+	s->watch = NULL;
+	free(s->rx_msgs);
+	free(s->rx_iov);
+	free(s->rx_addr);
+	free(s->rx);
+	free(s->plain);
+	free(s->batch);
+	s->rx_msgs = NULL;
+	s->rx_iov = NULL;
+	s->rx_addr = NULL;
+	s->rx = s->plain = NULL;
+	s->batch = NULL;
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+}
+
+int wg_dtls_sock_port(const struct wg_dtls_sock *s)
+{
+	return wg_udp_socket_port(s->fd);
+}
+
+void wg_dtls_sock_batch_begin(struct wg_dtls_sock *s)
+{
+	if (s->batch)
+		s->batching = true;
+}
+
+void wg_dtls_sock_batch_end(struct wg_dtls_sock *s)
+{
+	if (!s->batching)
+		return;
+	s->batching = false;
+	if (!wg_udp_batch_empty(s->batch))
+		wg_udp_batch_flush(s->batch);
+}
+
+uint64_t wg_dtls_sock_dropped(const struct wg_dtls_sock *s)
+{
+	return s->batch ? s->batch->dropped : 0;
+}
+
+/* ---- associations ------------------------------------------------------------ */
+
+void wg_dtls_assoc_init(struct wg_dtls_assoc *a, struct wg_dtls_sock *s, const struct sockaddr *sa, socklen_t salen)
+{
+	a->sock = s;
+	wg_peer_key_make(sa, &a->key);
+	memcpy(&a->peer, sa, salen);
+	a->peer_len = salen;
+	wg_peer_format(sa, a->peer_text, sizeof(a->peer_text));
+}
+
+int wg_dtls_assoc_ssl(struct wg_dtls_assoc *a, WOLFSSL_CTX *ctx)
+{
+	struct sockaddr_in6 cookie_peer;
+
+	wg_peer_cookie_addr(&a->key, &cookie_peer);
+	if (!(a->ssl = wolfSSL_new(ctx)) ||
+	    wolfSSL_dtls_set_peer(a->ssl, &cookie_peer, sizeof(cookie_peer)) != WOLFSSL_SUCCESS)
+		return -1;
+	wolfSSL_SetIOReadCtx(a->ssl, a);
+	wolfSSL_SetIOWriteCtx(a->ssl, a);
+	wolfSSL_dtls_set_using_nonblock(a->ssl, 1);
+#ifdef WOLFSSL_DTLS_MTU
+	/* A 1500-byte path less IP and UDP headers; without this option
+	 * wolfSSL caps datagrams at 1400 bytes. */
+	wolfSSL_dtls_set_mtu(a->ssl, a->peer.ss_family == AF_INET ? 1500 - 20 - 8 : 1500 - 40 - 8);
+#endif
+	return 0;
+}
+
+void wg_dtls_assoc_timer_stop(struct wg_dtls_assoc *a)
+{
+	if (a->timer) {
+		a->sock->host->timer_del(a->timer);
+		a->timer = NULL;
+	}
+}
+
+void wg_dtls_assoc_release(struct wg_dtls_assoc *a)
+{
+	wg_dtls_assoc_timer_stop(a);
+	if (a->ssl)
+		wolfSSL_free(a->ssl);
+	a->ssl = NULL;
+}
+
+void wg_dtls_assoc_set_deadline(struct wg_dtls_assoc *a, unsigned timeout_ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, &a->deadline);
+	a->deadline.tv_sec += timeout_ms / 1000;
+	a->deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	if (a->deadline.tv_nsec >= 1000000000) {
+		a->deadline.tv_sec++;
+		a->deadline.tv_nsec -= 1000000000;
+	}
+}
+
+static void handshake_timer(void *arg);
+
+/* The next retransmission, or the deadline if that comes first. */
+static void arm_handshake_timer(struct wg_dtls_assoc *a)
+{
+	long long left = ms_until(&a->deadline);
+	long long rtx = (long long)wolfSSL_dtls_get_current_timeout(a->ssl) * 1000;
+	long long ms;
+
+#ifdef WOLFSSL_DTLS13
+	if (wolfSSL_dtls13_use_quick_timeout(a->ssl)) /* DTLS 1.3 asks for a quicker resend */
+		rtx /= 4;
+#endif
+	ms = rtx > 0 && rtx < left ? rtx : left;
+	wg_dtls_assoc_timer_stop(a);
+	a->timer = a->sock->host->timer_add((uint32_t)(ms < 1 ? 1 : ms), 0, handshake_timer, a);
+}
+
+static void handshake_timer(void *arg)
+{
+	struct wg_dtls_assoc *a = arg;
+
+	a->timer = NULL; /* a fired one-shot timer is the host's to free */
+	if (ms_until(&a->deadline) <= 0)
+		a->sock->ops.on_handshake_lost(a, "handshake timed out");
+	else if (wolfSSL_dtls_got_timeout(a->ssl) != WOLFSSL_SUCCESS)
+		a->sock->ops.on_handshake_lost(a, "handshake retransmission failed");
+	else
+		arm_handshake_timer(a);
+}
+
+int wg_dtls_assoc_accept(struct wg_dtls_assoc *a, char *why, size_t whylen)
+{
+	int r = wolfSSL_accept(a->ssl), e;
+
+	if (r == WOLFSSL_SUCCESS) {
+		wg_dtls_assoc_timer_stop(a);
+		return 1;
+	}
+	e = wolfSSL_get_error(a->ssl, r);
+	if (e == WOLFSSL_ERROR_WANT_READ || e == WOLFSSL_ERROR_WANT_WRITE) {
+		arm_handshake_timer(a);
+		return 0;
+	}
+	wolfSSL_ERR_error_string_n((unsigned long)e, why, whylen);
+	return -1;
+}
+
+void wg_dtls_assoc_call_begin(struct wg_dtls_assoc *a)
+{
+	a->busy++;
+}
+
+bool wg_dtls_assoc_call_end(struct wg_dtls_assoc *a)
+{
+	if (--a->busy > 0)
+		return !a->dead;
+	if (a->dead) {
+		a->sock->ops.release(a);
+		return false;
+	}
+	return true;
+}
+
+void wg_dtls_assoc_kill(struct wg_dtls_assoc *a)
+{
+	a->dead = true;
+	wg_dtls_assoc_timer_stop(a);
+	if (a->busy == 0)
+		a->sock->ops.release(a);
+}
+
+enum wg_dtls_read wg_dtls_assoc_read(struct wg_dtls_assoc *a, bool single,
+				     bool (*on_record)(struct wg_dtls_assoc *a, uint8_t *rec, size_t len),
+				     char *why, size_t whylen)
+{
+	struct wg_dtls_sock *s = a->sock;
+
+	for (;;) {
+		int n = wolfSSL_read(a->ssl, s->plain, (int)s->plain_max);
+		if (n > 0) {
+			if (!on_record(a, s->plain, (size_t)n))
+				return WG_DTLS_READ_GONE;
+			if (single)
+				return WG_DTLS_READ_IDLE;
+			continue;
+		}
+		int e = wolfSSL_get_error(a->ssl, n);
+		if (e == WOLFSSL_ERROR_WANT_READ || e == WOLFSSL_ERROR_WANT_WRITE)
+			return WG_DTLS_READ_IDLE;
+		if (e == WOLFSSL_ERROR_ZERO_RETURN)
+			return WG_DTLS_READ_CLOSED;
+		wolfSSL_ERR_error_string_n((unsigned long)e, why, whylen);
+		return WG_DTLS_READ_FATAL;
+	}
+}
+
+int wg_dtls_assoc_write(struct wg_dtls_assoc *a, const uint8_t *rec, size_t len)
+{
+	return wolfSSL_write(a->ssl, rec, (int)len) == (int)len ? 0 : -1;
+}
+
+size_t wg_dtls_assoc_max_record(const struct wg_dtls_assoc *a)
+{
+	int max = a->ssl ? wolfSSL_GetMaxOutputSize(a->ssl) : 0;
+
+	return max > 0 ? (size_t)max : 0;
+}
