@@ -126,7 +126,7 @@ static json_t *session_json(const struct wg_session *s, time_t now)
 			 (json_int_t)s->created, "user_agent", client_text(s->user_agent), "client_version",
 			 client_text(wg_session_attr(s, "client-version")), "client_platform",
 			 client_text(wg_session_attr(s, "client-platform")),
-			 "config_generation", (json_int_t)s->gen->number);
+			 "config_generation", (json_int_t)(s->gen ? s->gen->number : 0));
 	/* The session's limits (session/limits.c): what it was held to. */
 	if (o) {
 		json_object_set_new(o, "filtered_packets", json_integer((json_int_t)s->filtered_pkts));
