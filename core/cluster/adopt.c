@@ -39,20 +39,23 @@ static void wait_free(struct wg_cluster_wait *w)
  * auth plugins that logged it in (by name, from the current generation,
  * which the session then keeps, as a login's session keeps its own). The
  * session's attributes came with the record, so auth-radius sends its
- * Start with the same Acct-Session-Id and Class as node A did. */
+ * Start with the same Acct-Session-Id and Class as node A did. The
+ * record names no vhost, so the default server's chain serves it. */
 static void take_auth_steps(struct wg_server *srv, struct wg_session *s, const char *names)
 {
 	struct wg_gen *g = srv->gen;
+	struct wg_vhost *vh;
 
 	if (!g || !names[0])
 		return;
-	wg_gen_assign(&s->gen, g);
+	vh = &g->vhosts[0];
+	wg_session_set_vhost(s, vh);
 	for (const char *p = names; *p && s->n_auth_steps < WG_MAX_AUTH_STEPS;) {
 		size_t len = strcspn(p, ",");
-		for (unsigned i = 0; i < g->n_auth; i++) {
-			const char *have = g->auth_chain[i]->desc->name;
+		for (unsigned i = 0; i < vh->n_auth; i++) {
+			const char *have = vh->auth_chain[i]->desc->name;
 			if (strlen(have) == len && memcmp(have, p, len) == 0) {
-				s->auth_steps[s->n_auth_steps++] = g->auth_chain[i];
+				s->auth_steps[s->n_auth_steps++] = vh->auth_chain[i];
 				break;
 			}
 		}

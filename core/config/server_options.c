@@ -68,6 +68,9 @@ const struct wg_option wg_server_options[] = {
 	{"rx-data-per-sec", WG_OPT_INT, 0, 0, 1000000000000LL, "0", "bytes per second a session may send into the VPN (from its client); 0: unlimited. Per group and user in \"groups\"/\"users\""},
 	{"tx-data-per-sec", WG_OPT_INT, 0, 0, 1000000000000LL, "0", "bytes per second a session may receive (to its client); 0: unlimited"},
 	{"data-quota", WG_OPT_INT, 0, 0, 1000000000000000LL, "0", "bytes a session may move (both directions together) before data-quota-action; 0: no quota"},
+	{"period-data-quota", WG_OPT_INT, 0, 0, 1000000000000000LL, "0", "bytes a user may move (both directions, all of the user's sessions on every worker) in each data-quota-period before data-quota-action; 0: none"},
+	{"data-quota-period", WG_OPT_STRING, 0, 0, 0, "month", "the period of period-data-quota: \"day\", \"week\" (from Monday) or \"month\", beginning 00:00 UTC"},
+	{"data-quota-state-file", WG_OPT_STRING, 0, 0, 0, NULL, "file (made mode 0600 at start, as root) where the counts of period-data-quota are kept, so that a restart does not reset them; unset: kept in memory only"},
 	{"data-quota-action", WG_OPT_STRING, 0, 0, 0, "disconnect", "when a session reaches data-quota: \"disconnect\" (ended, accounting says so) or \"throttle\" (held to data-quota-throttle-per-sec each way)"},
 	{"data-quota-throttle-per-sec", WG_OPT_INT, 0, 1000, 1000000000000LL, "16000", "bytes per second each way of a throttled session"},
 	{"restrict-user-to-routes", WG_OPT_BOOL, 0, 0, 0, "false", "a client may send only to the networks pushed to it as split-include routes (minus split-exclude); other packets are dropped and counted"},
@@ -76,6 +79,21 @@ const struct wg_option wg_server_options[] = {
 	{"rekey-method", WG_OPT_STRING, 0, 0, 0, "ssl", "\"ssl\": a TLS 1.3 key update on the running connection; \"new-tunnel\": the client opens a new tunnel with its cookie (always on TLS 1.2)"},
 	{"groups", WG_OPT_ACCOUNTS, 0, 0, 0, NULL, "settings per group: {\"name\": {\"max-same-clients\": N}}"},
 	{"users", WG_OPT_ACCOUNTS, 0, 0, 0, NULL, "settings per user, over those of the group: {\"name\": {\"max-same-clients\": N}}"},
+	{"vhosts", WG_OPT_VHOSTS, 0, 0, 0, NULL, "virtual hosts on the same port, chosen by the TLS server name (SNI): {\"vpn.example.com\": {\"certificate\": ..., \"private-key\": ...}}; a plugin file with \"vhost\": NAME belongs to that vhost (see below)"},
+	{"vhost-fallback", WG_OPT_STRING, 0, 0, 0, "default", "a TLS ClientHello without a server name, or with one that no vhost has: \"default\" serves it the default server (this section), \"refuse\" ends the handshake"},
+	{NULL, 0, 0, 0, 0, NULL, NULL},
+};
+
+const struct wg_option wg_vhost_options[] = {
+	{"certificate", WG_OPT_STRING, WG_OPT_REQUIRED, 0, 0, NULL, "the vhost's certificate chain, PEM"},
+	{"private-key", WG_OPT_STRING, WG_OPT_REQUIRED, 0, 0, NULL, "its private key, PEM"},
+	{"tls-ciphers", WG_OPT_STRING, 0, 0, 0, NULL, "as the server's"},
+	{"tls-min-version", WG_OPT_STRING, 0, 0, 0, "1.2", "as the server's"},
+	{"ca-file", WG_OPT_STRING, 0, 0, 0, NULL, "as the server's: client certificates for this vhost"},
+	{"crl-file", WG_OPT_STRING, 0, 0, 0, NULL, "as the server's"},
+	{"client-certificate", WG_OPT_STRING, 0, 0, 0, NULL, "as the server's"},
+	{"server-name", WG_OPT_STRING, 0, 0, 0, NULL, "name shown in the vhost's login form; default: the server's"},
+	{"banner", WG_OPT_STRING, 0, 0, 0, NULL, "text shown after login; default: the server's"},
 	{NULL, 0, 0, 0, 0, NULL, NULL},
 };
 
@@ -84,6 +102,7 @@ const struct wg_option wg_account_options[] = {
 	{"rx-data-per-sec", WG_OPT_INT, 0, 0, 1000000000000LL, NULL, "bytes per second from the client; 0: unlimited"},
 	{"tx-data-per-sec", WG_OPT_INT, 0, 0, 1000000000000LL, NULL, "bytes per second to the client; 0: unlimited"},
 	{"data-quota", WG_OPT_INT, 0, 0, 1000000000000000LL, NULL, "bytes per session, both ways; 0: none"},
+	{"period-data-quota", WG_OPT_INT, 0, 0, 1000000000000000LL, NULL, "bytes per user and data-quota-period, both ways, all sessions; 0: none"},
 	{"restrict-user-to-routes", WG_OPT_BOOL, 0, 0, 0, NULL, "only the pushed routes are reachable"},
 	{"restrict-user-to-ports", WG_OPT_STRING, 0, 0, 0, NULL, "allowed (or with !(...) refused) protocols and ports"},
 	{"iroute", WG_OPT_STRING_LIST, 0, 0, 0, NULL, "users only: networks behind this user's client, routed to its session (read at start)"},

@@ -28,7 +28,7 @@ static struct wg_policy_call *as_call(struct wg_policy_run *r)
  * reload does not hand existing sessions to new scripts. */
 static const struct wg_plugins *plugins_of(const struct wg_server *srv, const struct wg_session *s)
 {
-	return s && s->gen ? &s->gen->plugins : &srv->plugins;
+	return &(s ? s->gen : srv->gen)->plugins;
 }
 
 static const struct wg_loaded_plugin *next_policy(struct wg_policy_run *r)

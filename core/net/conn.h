@@ -47,6 +47,11 @@ struct wg_conn_handlers {
 	 * known now (c->peer); returns NULL to admit it, or why it is refused
 	 * (the connection closes with that reason). */
 	const char *(*admit)(struct wg_conn *c);
+	/* With several server names (srv->vhosts_on): the TLS context for the
+	 * ClientHello's server name (NULL: it sent none), read before the
+	 * handshake begins; the owner may record its choice in
+	 * c->server_name. NULL refuses the connection (unknown name). */
+	WOLFSSL_CTX *(*tls_for_name)(struct wg_conn *c, const char *sni);
 };
 
 struct wg_conn {
@@ -75,6 +80,12 @@ struct wg_conn {
 	bool awaiting_proxy;
 	bool proxy_checked;           /* listen-proxy-proto off: the start was checked for a header */
 	struct wg_proxy_reader proxy;
+	/* vhosts: the ClientHello is still being read (conn_sni.c) into
+	 * sni_buf (owned; NULL once the TLS context is chosen). */
+	bool awaiting_sni;
+	uint8_t *sni_buf;
+	size_t sni_len;
+	char *server_name;            /* owned: the vhost the handshake chose, NULL: the default server */
 	/* Tunnel bytes read ahead from the socket but not yet given to
 	 * wolfSSL, kept here (exact size) when a read burst ends; NULL when
 	 * none, so idle sessions hold no buffer. */

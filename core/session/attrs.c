@@ -6,6 +6,7 @@
 #include <string.h>
 #include <wolfguard/plugin.h>
 
+#include "modules/gen.h" /* struct wg_vhost */
 #include "session/session_types.h"
 
 /* The groups as "a,b,c", sized to fit: backends may send WG_MAX_GROUPS
@@ -34,6 +35,11 @@ static const char *joined_groups(const struct wg_session *s)
 	return w->groups_joined;
 }
 
+const char *wg_session_vhost_name(const struct wg_session *s)
+{
+	return s->vhost ? s->vhost->name : NULL;
+}
+
 const char *wg_session_attr(const struct wg_session *s, const char *name)
 {
 	if (!s || !name)
@@ -54,6 +60,8 @@ const char *wg_session_attr(const struct wg_session *s, const char *name)
 		return s->user_agent;
 	if (strcmp(name, WG_SESS_GROUPS) == 0)
 		return joined_groups(s);
+	if (strcmp(name, WG_SESS_VHOST) == 0)
+		return wg_session_vhost_name(s);
 	if (strncmp(name, WG_SESS_ATTR_PREFIX, strlen(WG_SESS_ATTR_PREFIX)) == 0)
 		name += strlen(WG_SESS_ATTR_PREFIX);
 	const char *last = NULL;

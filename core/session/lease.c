@@ -83,9 +83,10 @@ struct elsewhere {
 
 #define MAX_CROSS_WORKER_TRIES 1024
 
+/* The pools of the session's vhost, in the generation it began in. */
 static struct wg_loaded_plugin *routing_of(struct wg_session *s)
 {
-	return s->gen ? s->gen->routing : s->srv->routing;
+	return s->vhost->routing;
 }
 
 int wg_session_lease(struct wg_session *s, struct wg_tunnel_config *tc)
@@ -130,7 +131,7 @@ int wg_session_lease(struct wg_session *s, struct wg_tunnel_config *tc)
 		/* A session adopted from another node of a cluster holds an
 		 * address its routing plugin never leased (leased false): parked
 		 * like an older generation's. */
-		if (!s->gen || (holder->gen == s->gen && holder->leased))
+		if (holder->gen == s->gen && holder->leased)
 			break; /* a real double lease that the caller reports */
 		struct wg_parked *p = malloc(sizeof(*p));
 		struct wg_tunnel_config *copy = malloc(sizeof(*copy));
@@ -144,10 +145,11 @@ int wg_session_lease(struct wg_session *s, struct wg_tunnel_config *tc)
 		*copy = *tc;
 		p->holder = holder;
 		p->tc = copy;
+		p->routing = r;
 		p->next = s->gen->parked;
 		s->gen->parked = p;
 		wg_log(s, WG_LOG_DEBUG, "%s is still held by session %s of configuration %u; leasing again", tc->addr4,
-		       holder->id_str, holder->gen ? holder->gen->number : 0);
+		       holder->id_str, holder->gen->number);
 		*tc = *defaults;
 		rc = -EADDRNOTAVAIL;
 	}
@@ -180,7 +182,7 @@ void wg_session_lease_release(struct wg_session *s, const struct wg_tunnel_confi
 				continue;
 			}
 			*pp = p->next;
-			((const struct wg_routing_ops *)g->routing->desc->ops)->release(g->routing->state, s, p->tc);
+			((const struct wg_routing_ops *)p->routing->desc->ops)->release(p->routing->state, s, p->tc);
 			free(p->tc);
 			free(p);
 		}

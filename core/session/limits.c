@@ -1,5 +1,6 @@
 /* Per-session rates, quota and reach (limits.h). */
 #include "session/limits.h"
+#include "session/period_quota.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -130,6 +131,10 @@ int wg_session_limits_apply(struct wg_session *s, const struct wg_tunnel_config 
 	s->rate_out_kbps = tighter(s->tc.rate_limit_kbps, wg_limits_kbps((uint64_t)tx));
 	s->quota_bytes = (uint64_t)limit_int(s, WG_ATTR_DATA_QUOTA);
 	s->quota_throttle = strcmp(wg_config_string(s->srv->scfg, "data-quota-action"), "throttle") == 0;
+	s->period_quota = (uint64_t)limit_int(s, "period-data-quota");
+	s->period = wg_period_parse(wg_config_string(s->srv->scfg, "data-quota-period"));
+	if (s->period < 0)
+		s->period = WG_PERIOD_MONTH; /* refused by the checks; not reached */
 	wg_session_limits_free(s);
 	if (routes || (ports && *ports)) {
 		char err[160];
@@ -152,6 +157,10 @@ int wg_session_limits_apply(struct wg_session *s, const struct wg_tunnel_config 
 		       s->quota_bytes ? (s->quota_throttle ? " then throttle" : " then disconnect") : "",
 		       routes ? ", restricted to its routes" : "",
 		       s->filter && s->filter->ports ? ", restricted ports" : "");
+	if (s->period_quota)
+		wg_log(s, WG_LOG_INFO, "data quota per %s: %llu bytes for user %s", wg_period_name(s->period),
+		       (unsigned long long)s->period_quota, s->user);
+	wg_session_period_begin(s);
 	return 0;
 }
 
@@ -161,21 +170,47 @@ void wg_session_limits_free(struct wg_session *s)
 	s->filter = NULL;
 }
 
+/* Which quota a session reached, as the log and the end reason say it. */
+static const char *quota_name(const struct wg_session *s)
+{
+	if (!s->period_reached)
+		return "data quota";
+	switch (s->period) {
+	case WG_PERIOD_DAY: return "daily data quota";
+	case WG_PERIOD_WEEK: return "weekly data quota";
+	default: return "monthly data quota";
+	}
+}
+
+const char *wg_session_quota_reason(const struct wg_session *s)
+{
+	switch (s->period_reached ? s->period : -1) {
+	case WG_PERIOD_DAY: return "daily data quota reached";
+	case WG_PERIOD_WEEK: return "weekly data quota reached";
+	case WG_PERIOD_MONTH: return "monthly data quota reached";
+	default: return "data quota reached";
+	}
+}
+
 void wg_session_quota_reached(struct wg_session *s)
 {
 	if (s->quota_reached)
 		return;
 	s->quota_reached = true;
+	/* Not the session's own quota (the data path checks both): its user's
+	 * for the period. */
+	if (!s->quota_bytes || s->rx_bytes + s->tx_bytes < s->quota_bytes)
+		s->period_reached = true;
 	if (s->quota_throttle) {
 		uint32_t kbps = wg_limits_kbps((uint64_t)wg_config_int(s->srv->scfg, "data-quota-throttle-per-sec"));
 		s->rate_in_kbps = tighter(s->rate_in_kbps, kbps);
 		s->rate_out_kbps = tighter(s->rate_out_kbps, kbps);
-		wg_log(s, WG_LOG_NOTICE, "data quota of %llu bytes reached: throttled to %u kbit/s each way",
-		       (unsigned long long)s->quota_bytes, kbps);
+		wg_log(s, WG_LOG_NOTICE, "%s of %llu bytes reached: throttled to %u kbit/s each way", quota_name(s),
+		       (unsigned long long)(s->period_reached ? s->period_quota : s->quota_bytes), kbps);
 		return;
 	}
-	wg_log(s, WG_LOG_NOTICE, "data quota of %llu bytes reached: the session ends",
-	       (unsigned long long)s->quota_bytes);
+	wg_log(s, WG_LOG_NOTICE, "%s of %llu bytes reached: the session ends", quota_name(s),
+	       (unsigned long long)(s->period_reached ? s->period_quota : s->quota_bytes));
 	if (s->timer)
 		event_active(s->timer, EV_TIMEOUT, 0); /* session_timer_cb ends it */
 }

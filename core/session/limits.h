@@ -24,6 +24,10 @@ void wg_session_limits_free(struct wg_session *s);
  * throttles it now, or has its timer end it (never from inside the data
  * path, whose callers still hold the session). */
 void wg_session_quota_reached(struct wg_session *s);
+/* Why a session at its quota ends: "data quota reached", or "monthly
+ * (daily, weekly) data quota reached" for the period's. */
+const char *wg_session_quota_reason(const struct wg_session *s);
+
 
 /* The server section's words that only the core reads: data-quota-action,
  * rekey-method, restrict-user-to-ports. 0, or -1 with the reason in why. */

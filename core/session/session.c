@@ -17,6 +17,7 @@
 #include "net/conn.h"
 #include "observe/events.h"
 #include "modules/gen.h"
+#include "session/period_quota.h"
 #include "hashmap.h"
 #include "util/hex.h"
 #include "util/log.h"
@@ -90,6 +91,7 @@ struct wg_session *wg_session_new(struct wg_server *srv, const char *user, const
 	}
 	s->created = s->last_rx = time(NULL);
 	s->gen = wg_gen_ref(srv->gen);
+	s->vhost = &s->gen->vhosts[0];
 	s->timer = evtimer_new(srv->base, session_timer_cb, s);
 	if (!s->timer || random_bytes(s->cookie, sizeof(s->cookie)) < 0 ||
 	    wg_hashmap_put(srv->by_cookie, s->cookie, s) < 0) {
@@ -390,6 +392,7 @@ void wg_session_end(struct wg_session *s, const char *reason)
 		return;
 	}
 	s->ending = true;
+	wg_session_period_flush(s); /* its last bytes count for its user's period */
 	json_t *ev = wg_session_event_fields(s);
 	if (ev) {
 		json_object_set_new(ev, "reason", json_string(reason));
@@ -470,7 +473,7 @@ static void session_timer_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (s->quota_reached && !s->quota_throttle) {
-		wg_session_end(s, "data quota reached");
+		wg_session_end(s, wg_session_quota_reason(s));
 		return;
 	}
 	if (s->cstp == NULL && s->active == NULL) {
@@ -489,6 +492,14 @@ static void session_timer_cb(evutil_socket_t fd, short what, void *arg)
 		}
 	}
 	session_schedule(s);
+}
+
+void wg_session_set_vhost(struct wg_session *s, struct wg_vhost *vh)
+{
+	wg_gen_assign(&s->gen, vh->gen);
+	s->vhost = vh;
+	if (vh->name)
+		wg_log(s, WG_LOG_INFO, "logged in under vhost %s", vh->name);
 }
 
 static void describe(const struct wg_session *s, struct wg_log_context *out)
@@ -523,5 +534,7 @@ json_t *wg_session_event_fields(const struct wg_session *s)
 	set_text(o, "group", s->group);
 	set_text(o, "client_address", s->client_addr);
 	set_text(o, "vpn_address", s->tc.addr4);
+	if (wg_session_vhost_name(s)) /* only with vhosts: the default server's events are as before */
+		set_text(o, "vhost", wg_session_vhost_name(s));
 	return o;
 }

@@ -46,6 +46,9 @@ struct wg_session_handlers {
 struct wg_session *wg_session_new(struct wg_server *srv, const char *user, const char *const *groups,
 				  const char *selected_group, const char *client_addr,
 				  const char *user_agent, const struct wg_attr *attrs, unsigned n_attrs);
+/* The session belongs to vh (and holds vh->gen instead of the generation
+ * it had). */
+void wg_session_set_vhost(struct wg_session *s, struct wg_vhost *vh);
 /* Looks up a session by its cookie in hex: a keyed-hash table lookup whose
  * last step is memcmp, so not constant-time. It need not be: the cookie is
  * 256 random bits and only an exact match finds anything, so the timing of

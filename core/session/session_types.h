@@ -16,6 +16,7 @@ struct wg_server;
 struct wg_conn;
 struct wg_lane;
 struct wg_gen;
+struct wg_vhost;
 struct wg_route_filter;
 struct wg_lease_kept;
 struct event;
@@ -72,6 +73,13 @@ struct wg_session {
 	uint32_t rate_in_kbps, rate_out_kbps;
 	uint64_t quota_bytes;        /* rx + tx allowed; 0: none */
 	bool quota_throttle, quota_reached;
+	/* period-data-quota (session/period_quota.h): the user's bytes in
+	 * this period allowed (0: none), and what the shared table counted
+	 * at the last flush (this session's flushed bytes included). */
+	uint64_t period_quota, period_base, period_flushed;
+	uint32_t period_pid;
+	int period;                  /* enum wg_period */
+	bool period_reached;         /* the quota reached is the period's */
 	struct wg_route_filter *filter; /* owned: restrict-user-to-routes/-ports, NULL: none */
 	uint64_t filtered_pkts;      /* packets from the client the filter dropped */
 
@@ -92,6 +100,10 @@ struct wg_session {
 	/* The configuration generation the session began in: its plugin
 	 * instances serve the session to its end (see gen.h). A reference. */
 	struct wg_gen *gen;
+	/* The server name it logged in under (a vhost of gen, gen.h): its
+	 * routing plugin leases the addresses. gen's default until a login
+	 * sets it. */
+	struct wg_vhost *vhost;
 
 	time_t created, last_rx, disconnected_at;
 	uint64_t rx_bytes, tx_bytes, rx_pkts, tx_pkts;

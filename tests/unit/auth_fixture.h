@@ -21,6 +21,7 @@
 
 #include "hashmap.h"
 #include "login/auth.h"
+#include "modules/gen.h"
 #include "net/addr_count.h"
 #include "net/ban.h"
 #include "net/conn.h"
@@ -41,6 +42,11 @@ static struct {
 	int n_conns;
 	struct wg_loaded_plugin chain[AUTH_FIXTURE_MAX_STEPS];
 	struct wg_plugin desc[AUTH_FIXTURE_MAX_STEPS];
+	/* Generation 0 with its default vhost, what a server has from its
+	 * start on (gen.h): the chain lives there. The server's reference
+	 * keeps it from ever being collected. */
+	struct wg_gen gen0;
+	struct wg_vhost vh0;
 } auth_fixture;
 
 static inline void auth_fixture_setup(void)
@@ -56,6 +62,10 @@ static inline void auth_fixture_setup(void)
 	srv->max_logins = srv->max_logins_per_addr = srv->max_logins_per_conn = 1000;
 	srv->prefix6_client = 64;
 	memset(&auth_fixture, 0, sizeof(auth_fixture));
+	auth_fixture.vh0.server_name = "test";
+	auth_fixture.vh0.gen = &auth_fixture.gen0;
+	auth_fixture.gen0 = (struct wg_gen){.srv = srv, .refs = 1, .vhosts = &auth_fixture.vh0, .n_vhosts = 1};
+	srv->gen = &auth_fixture.gen0;
 }
 
 static inline void auth_fixture_teardown(void)
@@ -79,8 +89,8 @@ static inline void auth_fixture_step(unsigned i, const char *name, const struct 
 		(struct wg_plugin){WG_PLUGIN_HEADER, .name = name, .kind = WG_PLUGIN_AUTH, .ops = ops};
 	auth_fixture.chain[i] =
 		(struct wg_loaded_plugin){.desc = &auth_fixture.desc[i], .state = state, .initialized = true};
-	srv->auth_chain[i] = &auth_fixture.chain[i];
-	srv->n_auth = i + 1;
+	auth_fixture.vh0.auth_chain[i] = &auth_fixture.chain[i];
+	auth_fixture.vh0.n_auth = i + 1;
 }
 
 /* A closing connection from peer. */

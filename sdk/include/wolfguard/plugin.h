@@ -111,6 +111,7 @@ struct wg_watch;       /* a watched file descriptor (transports) */
 #define WG_SESS_ADDR6 "address-ipv6"
 #define WG_SESS_USER_AGENT "user-agent"
 #define WG_SESS_GROUPS "groups" /* all of the user's groups, comma-separated */
+#define WG_SESS_VHOST "vhost" /* the server name (SNI) of the vhost it logged in under; NULL: the default server */
 /* "attr:<key>": the last value a backend set with auth_set_attr(key). */
 #define WG_SESS_ATTR_PREFIX "attr:"
 
