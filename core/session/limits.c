@@ -11,6 +11,7 @@
 
 #include "config/check_limits.h"
 #include "config/config.h"
+#include "hashmap.h"
 #include "util/err.h"
 #include "server.h"
 #include "session/attrs.h"
@@ -213,4 +214,92 @@ void wg_session_quota_reached(struct wg_session *s)
 	       (unsigned long long)(s->period_reached ? s->period_quota : s->quota_bytes));
 	if (s->timer)
 		event_active(s->timer, EV_TIMEOUT, 0); /* session_timer_cb ends it */
+}
+
+/* ---- period-data-quota: the sessions' side of the shared table
+ * (period_quota.c keeps the table; it calls nothing up here) --------- */
+
+#define FLUSH_S 2      /* sessions add what they moved this often */
+#define SAVE_EVERY 5   /* flushes between two saves of the state file */
+
+static void period_reached(struct wg_session *s)
+{
+	if (s->quota_reached || s->ending) /* an ending session's last flush only counts */
+		return;
+	s->period_reached = true;
+	wg_session_quota_reached(s);
+}
+
+void wg_session_period_begin(struct wg_session *s)
+{
+	struct wg_period_quota *t = s->srv->period_quota;
+
+	if (!s->period_quota || !t)
+		return;
+	s->period_pid = wg_period_id(s->period, time(NULL));
+	s->period_flushed = s->rx_bytes + s->tx_bytes;
+	s->period_base = wg_period_quota_add(t, s->user, s->period_pid, 0);
+	if (s->period_base == UINT64_MAX) {
+		wg_log(s, WG_LOG_WARN, "the data quota table is full: %s's volume this %s is not counted", s->user,
+		       wg_period_name(s->period));
+		s->period_quota = 0;
+		return;
+	}
+	if (s->period_base >= s->period_quota)
+		period_reached(s);
+}
+
+void wg_session_period_flush(struct wg_session *s)
+{
+	struct wg_period_quota *t = s->srv->period_quota;
+	uint64_t moved = s->rx_bytes + s->tx_bytes;
+
+	if (!s->period_quota || !t)
+		return;
+	uint32_t pid = wg_period_id(s->period, time(NULL));
+	uint64_t total = wg_period_quota_add(t, s->user, pid, moved - s->period_flushed);
+	s->period_flushed = moved;
+	if (total == UINT64_MAX)
+		return;
+	s->period_pid = pid;
+	s->period_base = total;
+	if (total >= s->period_quota)
+		period_reached(s);
+}
+
+static void tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct wg_server *srv = arg;
+	size_t n;
+	void **all;
+	int rc;
+
+	(void)fd;
+	(void)what;
+	if (!(all = wg_hashmap_values(srv->by_cookie, &n)))
+		return;
+	for (size_t i = 0; i < n; i++)
+		wg_session_period_flush(all[i]);
+	free(all);
+	if (++srv->period_ticks % SAVE_EVERY == 0 && (rc = wg_period_quota_save(srv->period_quota)) < 0)
+		wg_log(NULL, WG_LOG_WARN, "data-quota-state-file: cannot write: %s", strerror(-rc));
+}
+
+int wg_period_quota_start(struct wg_server *srv)
+{
+	struct timeval every = {.tv_sec = FLUSH_S};
+
+	if (!srv->period_quota)
+		return 0;
+	srv->period_ev = event_new(srv->base, -1, EV_PERSIST, tick, srv);
+	return srv->period_ev && event_add(srv->period_ev, &every) == 0 ? 0 : -1;
+}
+
+void wg_period_quota_stop(struct wg_server *srv)
+{
+	if (srv->period_ev) {
+		event_free(srv->period_ev);
+		srv->period_ev = NULL;
+	}
+	wg_period_quota_save(srv->period_quota);
 }

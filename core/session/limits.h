@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 struct wg_session;
+struct wg_server;
 struct wg_tunnel_config;
 
 /* Sets s->rate_in_kbps/rate_out_kbps, the quota and s->filter. Returns 0,
@@ -36,5 +37,15 @@ int wg_limits_check_config(const struct wg_config *c, char *why, size_t whylen);
 
 /* bytes per second -> the limiter's kbit/s (rounded up; 0 stays 0). */
 uint32_t wg_limits_kbps(uint64_t bytes_per_sec);
+
+/* period-data-quota, the sessions' side (the table: period_quota.h). */
+/* The session's period quota starts: its count so far is read (and a
+ * quota already used up is reached at once). */
+void wg_session_period_begin(struct wg_session *s);
+/* What the session moved since its last flush goes into the table. */
+void wg_session_period_flush(struct wg_session *s);
+/* A timer of the worker flushes every session and saves the table. */
+int wg_period_quota_start(struct wg_server *srv);
+void wg_period_quota_stop(struct wg_server *srv);
 
 #endif

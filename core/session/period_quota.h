@@ -46,13 +46,5 @@ uint64_t wg_period_quota_add(struct wg_period_quota *t, const char *user, uint32
  * 0, or -errno. */
 int wg_period_quota_save(struct wg_period_quota *t);
 
-/* The session's period quota starts: its count so far is read (and a
- * quota already used up is reached at once). */
-void wg_session_period_begin(struct wg_session *s);
-/* What the session moved since its last flush goes into the table. */
-void wg_session_period_flush(struct wg_session *s);
-/* A timer of the worker flushes every session and saves the table. */
-int wg_period_quota_start(struct wg_server *srv);
-void wg_period_quota_stop(struct wg_server *srv);
 
 #endif
