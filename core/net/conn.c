@@ -271,13 +271,19 @@ static int conn_ssl_setup(struct wg_conn *c, WOLFSSL_CTX *ctx)
 static int conn_choose_tls(struct wg_conn *c)
 {
 	char name[WG_SNI_NAME_MAX + 1];
-	int r = wg_conn_sni_read(c, name, sizeof(name));
+	struct wg_sni_stash stash = {&c->rx_stash, &c->rx_stash_off, &c->rx_stash_len};
+	const char *why = NULL;
+	int r = wg_sni_read(&c->sni, c->fd, stash, name, sizeof(name), &why);
 	WOLFSSL_CTX *ctx;
 
+	if (r < 0)
+		wg_conn_close(c, why);
 	if (r <= 0)
 		return r;
+	c->awaiting_sni = false;
 	if (!(ctx = c->h->tls_for_name(c, name[0] ? name : NULL))) {
-		wg_conn_sni_refuse(c, name);
+		wg_sni_refuse(c->fd, c->peer, name);
+		wg_conn_close(c, "unknown server name");
 		return -1;
 	}
 	if (conn_ssl_setup(c, ctx) < 0) {
@@ -461,7 +467,7 @@ static void conn_free_cb(evutil_socket_t fd, short what, void *arg)
 		rx_ahead.owner = NULL;
 	free(c->rx_stash);
 	wg_conn_proxy_reader_free(&c->proxy);
-	free(c->sni_buf);
+	wg_sni_reader_free(&c->sni);
 	free(c->server_name);
 	free(c->in);
 	free(c);

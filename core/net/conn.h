@@ -14,6 +14,7 @@
 #include <wolfssl/ssl.h>
 
 #include "net/conn_proxy.h"
+#include "net/conn_sni.h"
 
 struct wg_server;
 struct wg_conn;
@@ -81,10 +82,9 @@ struct wg_conn {
 	bool proxy_checked;           /* listen-proxy-proto off: the start was checked for a header */
 	struct wg_proxy_reader proxy;
 	/* vhosts: the ClientHello is still being read (conn_sni.c) into
-	 * sni_buf (owned; NULL once the TLS context is chosen). */
+	 * sni (its buffer owned; empty once the TLS context is chosen). */
 	bool awaiting_sni;
-	uint8_t *sni_buf;
-	size_t sni_len;
+	struct wg_sni_reader sni;
 	char *server_name;            /* owned: the vhost the handshake chose, NULL: the default server */
 	/* Tunnel bytes read ahead from the socket but not yet given to
 	 * wolfSSL, kept here (exact size) when a read burst ends; NULL when
