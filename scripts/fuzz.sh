@@ -32,6 +32,8 @@ max_len[fuzz_lane_msg]=2048
 max_len[fuzz_lane_hello]=1500
 # the PROXY protocol header before TLS (core/net/proxy_proto.c)
 max_len[fuzz_proxy_proto]=1100
+# the ClientHello's server name before TLS, for vhosts (core/net/sni.c)
+max_len[fuzz_sni]=17000
 # auth-oidc: a bearer token, a newline, a JWK Set (plugins/auth-oidc/oidc_token.c, oidc_jwks.c)
 max_len[fuzz_oidc_token]=16384
 # wolfguard-bench --traffic: a packet out of the tunnel, a UDP payload at the sink (tools/bench/traffic_wire.c)
