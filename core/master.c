@@ -28,6 +28,7 @@
 #include "observe/sd_notify.h"
 #include "config/server_options.h"
 #include "workers/steer.h"
+#include "session/period_quota.h"
 #include "session/user_count.h"
 #include "workers/worker.h"
 
@@ -47,6 +48,7 @@ struct master {
 	int listen_fd[MAX_WORKERS], udp_fd[MAX_WORKERS];
 	struct wg_steer steer;
 	struct wg_user_count *user_count; /* shared with every worker */
+	struct wg_period_quota *period_quota; /* shared with every worker */
 	int ctl_fd;
 	const char *ctl_path;
 	bool stopping;
@@ -162,6 +164,7 @@ static void __attribute__((noreturn)) worker_main(struct master *m, unsigned ind
 		.udp_fd = m->udp_fd[index],
 		.steer = &m->steer,
 		.user_count = m->user_count,
+		.period_quota = m->period_quota,
 	};
 	wolfSSL_Init();
 	struct wg_server *srv = calloc(1, sizeof(*srv));
@@ -610,6 +613,11 @@ int wg_master_run(struct wg_conf *conf)
 	} else if (!(m.user_count = wg_user_count_new(wg_user_count_slots(conf->server)))) {
 		wg_log(NULL, WG_LOG_ERROR, "workers: cannot map the table of sessions per user");
 		m.status = 1;
+	} else if (!(m.period_quota = wg_period_quota_new(WG_PERIOD_QUOTA_SLOTS,
+							wg_config_string(conf->server, "data-quota-state-file"), why,
+							sizeof(why)))) {
+		wg_log(NULL, WG_LOG_ERROR, "workers: %s", why);
+		m.status = 1;
 	} else if (open_sockets(&m) < 0) {
 		m.status = 1;
 	} else if (m.ctl_path && *m.ctl_path &&
@@ -634,6 +642,7 @@ int wg_master_run(struct wg_conf *conf)
 	close(sig_pipe[0]);
 	close(sig_pipe[1]);
 	wg_user_count_free(m.user_count);
+	wg_period_quota_free(m.period_quota);
 	wg_conf_free(conf);
 	wg_log(NULL, WG_LOG_NOTICE, "stopped (status %d)", m.status);
 	return m.status;

@@ -47,10 +47,13 @@
 #include "config/server_options.h"
 #include "session/session.h"
 #include "net/tls.h"
+#include "session/period_quota.h"
 #include "session/user_count.h"
 #include "util/workpool.h"
 #include "util/current.h"
 #include "host/settings.h"
+#include "host/vhosts.h"
+#include "config/vhost_check.h"
 
 #define ACCEPT_BURST 64
 #define WORKER_THREADS 4
@@ -188,14 +191,16 @@ static int open_listener(struct wg_server *srv)
 /* Generation 1: the conf.d read at start with its plugins. */
 static void log_auth_chain(const struct wg_gen *g)
 {
+	const struct wg_vhost *d = &g->vhosts[0];
 	char chain[256] = "";
 	size_t len = 0;
 
-	if (g->n_auth < 2)
+	wg_vhosts_log(g);
+	if (d->n_auth < 2)
 		return;
-	for (unsigned i = 0; i < g->n_auth && len < sizeof(chain); i++)
+	for (unsigned i = 0; i < d->n_auth && len < sizeof(chain); i++)
 		len += (size_t)snprintf(chain + len, sizeof(chain) - len, "%s%s", i ? " -> " : "",
-					g->auth_chain[i]->desc->name);
+					d->auth_chain[i]->desc->name);
 	wg_log(NULL, WG_LOG_INFO, "login chain: %s (every step must succeed)", chain);
 }
 
@@ -203,11 +208,11 @@ static int setup_plugins(struct wg_server *srv)
 {
 	struct wg_err err;
 	struct wg_plugins ps;
-	struct wg_loaded_plugin *auth, *routing;
 	char why[256] = "out of memory";
 
 	wg_err_init(&err);
-	if (wg_plugins_load(srv->conf, &ps, &err) < 0)
+	wg_check_vhosts(srv->conf, &err);
+	if (err.count > 0 || wg_plugins_load(srv->conf, &ps, &err) < 0)
 		goto fail;
 	if (wg_plugins_init(&ps, wg_host_table(), &err) < 0) {
 		wg_plugins_unload(&ps);
@@ -227,12 +232,14 @@ static int setup_plugins(struct wg_server *srv)
 	}
 	wg_lanes_attach(srv, srv->transport_plugins.v, srv->transport_plugins.n);
 	struct wg_gen *g = NULL;
-	if (wg_gen_pick(&ps, &auth, &routing, why, sizeof(why)) < 0 || !(g = wg_gen_new(srv, srv->conf, &ps))) {
+	if (!(g = wg_gen_new(srv, srv->conf, &ps, why, sizeof(why)))) {
 		wg_log(NULL, WG_LOG_ERROR, "%s: %s", srv->conf->dir, why);
 		wg_plugins_unload(&ps);
 		return -1;
 	}
 	wg_gen_make_current(srv, g);
+	if (wg_vhosts_tls(g, &err) < 0)
+		goto fail;
 	log_auth_chain(g);
 	return 0;
 fail:
@@ -278,7 +285,7 @@ static int setup_tun(struct wg_server *srv)
 		wg_log(NULL, WG_LOG_ERROR, "TUN device: %s", err);
 		return -1;
 	}
-	if (wg_iroutes_install(srv, err, sizeof(err)) < 0) {
+	if (wg_iroutes_install(srv, err, sizeof(err)) < 0 || wg_vhosts_route_pools(srv, err, sizeof(err)) < 0) {
 		wg_log(NULL, WG_LOG_ERROR, "%s", err);
 		return -1;
 	}
@@ -429,6 +436,18 @@ int wg_server_init(struct wg_server *srv, struct wg_conf *conf, const struct wg_
 		wg_log(NULL, WG_LOG_ERROR, "cannot map the table of sessions per user");
 		return -1;
 	}
+	srv->period_quota = srv->worker.period_quota;
+	if (!srv->period_quota) {
+		srv->period_quota = wg_period_quota_new(WG_PERIOD_QUOTA_SLOTS,
+							wg_config_string(srv->scfg, "data-quota-state-file"), why, sizeof(why));
+		srv->period_quota_owned = true;
+	}
+	if (!srv->period_quota) {
+		wg_log(NULL, WG_LOG_ERROR, "%s", why);
+		return -1;
+	}
+	if (wg_period_quota_start(srv) < 0)
+		return init_failed("cannot start the data quota timer");
 	if (setup_plugins(srv) < 0 || start_helper(srv) < 0 || wg_cluster_start(srv) < 0)
 		return -1;
 	srv->tls = wg_tls_ctx_new(srv->scfg, why, sizeof(why));
@@ -573,6 +592,10 @@ void wg_server_fini(struct wg_server *srv)
 	if (srv->user_count_owned)
 		wg_user_count_free(srv->user_count);
 	srv->user_count = NULL;
+	wg_period_quota_stop(srv); /* the last counts saved */
+	if (srv->period_quota_owned)
+		wg_period_quota_free(srv->period_quota);
+	srv->period_quota = NULL;
 	if (srv->accept_ev)
 		event_free(srv->accept_ev);
 	if (srv->tun_ev)

@@ -34,10 +34,12 @@ struct wg_cluster;
 struct wg_server {
 	struct event_base *base;
 	/* The current configuration generation (gen.h) and every generation
-	 * not yet freed. conf, plugins, auth and routing below are borrowed
-	 * from the current one (plugins is a copy of gen->plugins, never
-	 * unloaded through srv); before the first generation exists, conf is
-	 * owned. */
+	 * not yet freed. conf, plugins and routing below are borrowed from the
+	 * current one (plugins is a copy of gen->plugins, never unloaded
+	 * through srv; routing is its default vhost's); before the first
+	 * generation exists (only while wg_server_init runs, before any client
+	 * can reach the server), conf is owned. Logins and sessions use the
+	 * plugins of their own vhost and generation (gen.h), never these. */
 	struct wg_gen *gen, *gens;
 	unsigned gen_counter;
 	struct event *gc_ev;            /* frees unused generations */
@@ -47,11 +49,15 @@ struct wg_server {
 	WOLFSSL_CTX *tls;               /* owned */
 	struct wg_workpool *pool;       /* owned */
 
-	struct wg_loaded_plugin *auth;     /* borrowed: the first login step */
-	/* Every auth plugin, in conf.d order: the steps of each login. */
-	struct wg_loaded_plugin *auth_chain[WG_MAX_AUTH_STEPS];
-	unsigned n_auth;
-	struct wg_loaded_plugin *routing;  /* borrowed from plugins */
+	struct wg_loaded_plugin *routing;  /* borrowed from plugins: the default pools (the TUN's networks) */
+	/* The current generation has vhosts: a connection's ClientHello is
+	 * read for its server name (SNI) before the TLS context is chosen. */
+	bool vhosts_on;
+	/* Networks of vhosts' own pools routed into the TUN device at start
+	 * (host/vhosts.h); a reload may use no other. */
+#define WG_MAX_VHOST_POOLS 32
+	char vhost_pools[WG_MAX_VHOST_POOLS][64];
+	unsigned n_vhost_pools;
 
 	int listen_fd;
 	struct event *accept_ev, *tun_ev, *sig_int, *sig_term, *sig_hup;
@@ -107,6 +113,12 @@ struct wg_server {
 	struct wg_cluster *cluster;     /* owned; NULL: no cluster store (cluster.h) */
 	struct wg_user_count *user_count;
 	bool user_count_owned;
+	/* Bytes per user and period (period-data-quota), shared the same way
+	 * (session/period_quota.h); the timer flushes sessions into it. */
+	struct wg_period_quota *period_quota;
+	bool period_quota_owned;
+	struct event *period_ev;
+	unsigned period_ticks;
 	/* Camouflage (camouflage.h): NULL secret when off. Owned copies, so a
 	 * reload that fails to apply keeps the running ones intact; the page
 	 * is read from camouflage-page. */

@@ -32,8 +32,12 @@ max_len[fuzz_lane_msg]=2048
 max_len[fuzz_lane_hello]=1500
 # the PROXY protocol header before TLS (core/net/proxy_proto.c)
 max_len[fuzz_proxy_proto]=1100
+# the ClientHello's server name before TLS, for vhosts (core/net/sni.c)
+max_len[fuzz_sni]=17000
 # auth-oidc: a bearer token, a newline, a JWK Set (plugins/auth-oidc/oidc_token.c, oidc_jwks.c)
 max_len[fuzz_oidc_token]=16384
+# wolfguard-bench --traffic: a packet out of the tunnel, a UDP payload at the sink (tools/bench/traffic_wire.c)
+max_len[fuzz_bench_traffic]=2048
 # auth-oidc browser login: callback query, token endpoint answer, STRAP key header (oidc_callback.c, oidc_seal.c)
 max_len[fuzz_oidc_sso]=8192
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1

@@ -1,10 +1,12 @@
-/* wolfguardctl --cluster ADDR status|sessions|bans: the cluster's shared
- * state read straight from Redis (docs/cluster.md), for every node at once,
- * also for nodes that are down. A command-line tool, so plain blocking
+/* wolfguardctl --cluster ADDR status|sessions: the cluster's shared state
+ * read straight from Redis (docs/cluster.md), for every node at once, also
+ * for nodes that are down; disconnect USER and ban ADDR written to Redis,
+ * where every node reads them within about 2 s. A command-line tool, so plain blocking
  * hiredis with a timeout. Records are checked by the server's own parser
  * (core/cluster/record.c); a record that fails is counted, not shown. */
 #include "cluster_ctl.h"
 
+#include <arpa/inet.h>
 #include <hiredis/hiredis.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -98,6 +100,27 @@ static int each_record(redisContext *c, const char *prefix, void (*fn)(const str
 	return 0;
 }
 
+/* Keys matching "<prefix><what>*" (SCAN): the shared pool's leases. -1 on a
+ * failed read. */
+static long long count_keys(redisContext *c, const char *prefix, const char *what)
+{
+	char cursor[32] = "0", pattern[160];
+	long long n = 0;
+
+	snprintf(pattern, sizeof(pattern), "%s%s*", prefix, what);
+	do {
+		redisReply *r = redisCommand(c, "SCAN %s MATCH %s COUNT 1000", cursor, pattern);
+		if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+			freeReplyObject(r);
+			return -1;
+		}
+		snprintf(cursor, sizeof(cursor), "%s", r->element[0]->str ? r->element[0]->str : "0");
+		n += (long long)r->element[1]->elements;
+		freeReplyObject(r);
+	} while (strcmp(cursor, "0") != 0);
+	return n;
+}
+
 static void add_session(const struct wg_cluster_record *r, void *arg)
 {
 	json_array_append_new(arg, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "user", r->user, "node", r->node,
@@ -111,7 +134,7 @@ static int print(json_t *o, bool as_json, void (*human)(json_t *o))
 		char *t = json_dumps(o, JSON_COMPACT);
 		puts(t ? t : "{}");
 		free(t);
-	} else
+	} else if (human)
 		human(o);
 	json_decref(o);
 	return 0;
@@ -140,9 +163,11 @@ static void human_status(json_t *o)
 	size_t i;
 	json_t *n;
 
-	printf("redis %s: %lld sessions, %lld bans active, %lld unreadable records\n",
+	printf("redis %s: %lld sessions, %lld bans active, %lld unreadable records, %lld address leases "
+	       "(shared pool)\n",
 	       json_string_value(json_object_get(o, "redis")), json_integer_value(json_object_get(o, "sessions")),
-	       json_integer_value(json_object_get(o, "bans_active")), json_integer_value(json_object_get(o, "bad_records")));
+	       json_integer_value(json_object_get(o, "bans_active")), json_integer_value(json_object_get(o, "bad_records")),
+	       json_integer_value(json_object_get(o, "leases")));
 	json_array_foreach(json_object_get(o, "nodes"), i, n)
 		printf("node %-16s %lld sessions\n", json_string_value(json_object_get(n, "node")),
 		       json_integer_value(json_object_get(n, "sessions")));
@@ -154,18 +179,84 @@ static void count_node(const struct wg_cluster_record *r, void *arg)
 	json_object_set_new(nodes, r->node, json_integer(n ? json_integer_value(n) + 1 : 1));
 }
 
-int wg_ctl_cluster(const struct wg_ctl_cluster *o, const char *cmd, bool as_json)
+/* One write for every node: 0, or 3 with the reason printed. */
+static int write_cmd(redisContext *c, int argc, const char **argv)
+{
+	redisReply *r = redisCommandArgv(c, argc, argv, NULL);
+	bool ok = r && r->type != REDIS_REPLY_ERROR;
+	if (!ok)
+		fprintf(stderr, "wolfguardctl: redis refused %s: %s\n", argv[0], r && r->str ? r->str : c->errstr);
+	freeReplyObject(r);
+	return ok ? 0 : 3;
+}
+
+/* disconnect USER: "user:USER" into the kick set, scored with now; every
+ * node ends that user's sessions that began before (core/cluster/cluster.c). */
+static int cluster_disconnect(redisContext *c, const struct wg_ctl_cluster *o, const char *user, bool as_json)
+{
+	char key[96], now[24], member[160];
+
+	if (!*user || strlen(user) >= 128 || strchr(user, '\n')) {
+		fprintf(stderr, "wolfguardctl: disconnect: not a user name\n");
+		return 2;
+	}
+	snprintf(key, sizeof(key), "%skick", o->prefix);
+	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
+	snprintf(member, sizeof(member), "user:%s", user);
+	int rc = write_cmd(c, 4, (const char *[]){"ZADD", key, now, member});
+	if (!rc)
+		rc = write_cmd(c, 3, (const char *[]){"EXPIRE", key, "3600"});
+	if (!rc)
+		print(json_pack("{s:b, s:s}", "ok", 1, "user", user), as_json, NULL);
+	if (!rc && !as_json)
+		printf("sessions of %s: ended on every node within about 2 s\n", user);
+	return rc;
+}
+
+/* ban ADDR [SECONDS]: into the shared ban set as the nodes' own bans go. */
+static int cluster_ban(redisContext *c, const struct wg_ctl_cluster *o, const char *addr, const char *secs,
+		       bool as_json)
+{
+	uint8_t buf[16];
+	char key[96], until[24], *end;
+	long long s = secs ? strtoll(secs, &end, 10) : 3600;
+
+	if (inet_pton(strchr(addr, ':') ? AF_INET6 : AF_INET, addr, buf) != 1 || (secs && (*end || s < 1 || s > 31536000))) {
+		fprintf(stderr, "wolfguardctl: ban ADDR [SECONDS]: an IP address and 1..31536000 seconds\n");
+		return 2;
+	}
+	snprintf(key, sizeof(key), "%sbans", o->prefix);
+	snprintf(until, sizeof(until), "%lld", (long long)time(NULL) + s);
+	int rc = write_cmd(c, 5, (const char *[]){"ZADD", key, "GT", until, addr});
+	if (!rc)
+		rc = write_cmd(c, 3, (const char *[]){"EXPIRE", key, "31536000"});
+	if (!rc)
+		print(json_pack("{s:b, s:s, s:I}", "ok", 1, "addr", addr, "seconds", (json_int_t)s), as_json, NULL);
+	if (!rc && !as_json)
+		printf("%s banned for %llds on every node (within about 2 s)\n", addr, s);
+	return rc;
+}
+
+int wg_ctl_cluster(const struct wg_ctl_cluster *o, const char *cmd, int nargs, char **args, bool as_json)
 {
 	redisContext *c;
 	unsigned bad = 0;
 	int rc = 2;
+	bool reads = strcmp(cmd, "sessions") == 0 || strcmp(cmd, "status") == 0;
 
-	if (strcmp(cmd, "sessions") != 0 && strcmp(cmd, "status") != 0) {
-		fprintf(stderr, "wolfguardctl: with --cluster: status or sessions\n");
+	if (!(reads && nargs == 0) && !(strcmp(cmd, "disconnect") == 0 && nargs == 1) &&
+	    !(strcmp(cmd, "ban") == 0 && (nargs == 1 || nargs == 2))) {
+		fprintf(stderr, "wolfguardctl: with --cluster: status, sessions, disconnect USER or ban ADDR [SECONDS]\n");
 		return 2;
 	}
 	if (!(c = open_redis(o)))
 		return 3;
+	if (!reads) {
+		rc = strcmp(cmd, "ban") == 0 ? cluster_ban(c, o, args[0], nargs == 2 ? args[1] : NULL, as_json)
+					     : cluster_disconnect(c, o, args[0], as_json);
+		redisFree(c);
+		return rc;
+	}
 	if (strcmp(cmd, "sessions") == 0) {
 		json_t *list = json_array();
 		if (each_record(c, o->prefix, add_session, list, &bad) < 0) {
@@ -195,8 +286,11 @@ int wg_ctl_cluster(const struct wg_ctl_cluster *o, const char *cmd, bool as_json
 		redisReply *b = redisCommand(c, "ZCOUNT %sbans (%lld +inf", o->prefix, (long long)time(NULL));
 		json_int_t bans = b && b->type == REDIS_REPLY_INTEGER ? (json_int_t)b->integer : 0;
 		freeReplyObject(b);
-		rc = print(json_pack("{s:b, s:s, s:I, s:o, s:I, s:I}", "ok", 1, "redis", o->addr, "sessions", total, "nodes",
-				     nodes, "bans_active", bans, "bad_records", (json_int_t)bad),
+		long long l4 = count_keys(c, o->prefix, "lease4:"), l6 = count_keys(c, o->prefix, "lease6:");
+		/* A session with both families holds two keys: counted once. */
+		json_int_t leases = l4 < 0 || l6 < 0 ? -1 : (json_int_t)(l4 > l6 ? l4 : l6);
+		rc = print(json_pack("{s:b, s:s, s:I, s:o, s:I, s:I, s:I}", "ok", 1, "redis", o->addr, "sessions", total,
+				     "nodes", nodes, "bans_active", bans, "bad_records", (json_int_t)bad, "leases", leases),
 			   as_json, human_status);
 	}
 	redisFree(c);

@@ -11,7 +11,8 @@ struct wg_ctl_cluster {
 	const char *password; /* NULL: no AUTH */
 };
 
-/* status or sessions; returns the exit status (0, 2 usage, 3 unreachable). */
-int wg_ctl_cluster(const struct wg_ctl_cluster *o, const char *cmd, bool as_json);
+/* status, sessions, disconnect USER, ban ADDR [SECONDS]; returns the exit
+ * status (0, 2 usage, 3 unreachable). */
+int wg_ctl_cluster(const struct wg_ctl_cluster *o, const char *cmd, int nargs, char **args, bool as_json);
 
 #endif

@@ -33,8 +33,9 @@ static void usage(FILE *out)
 		     "                         one JSON object per line, until interrupted\n"
 		     "SOCKET defaults to " DEFAULT_SOCKET ".\n"
 		     "       wolfguardctl --cluster ADDR [--cluster-prefix P] [--cluster-user U]\n"
-		     "                    [--cluster-password-file F] [--json] status|sessions\n"
-		     "  the cluster's sessions and nodes read from its Redis (docs/cluster.md)\n");
+		     "                    [--cluster-password-file F] [--json] status|sessions|disconnect USER|ban ADDR [SECONDS]\n"
+		     "  the cluster's sessions and nodes read from its Redis; disconnect and ban reach every node\n"
+		     "  within about 2 s (docs/cluster.md)\n");
 }
 
 /* `events`: copies the server's JSON lines to stdout as they come, each
@@ -351,7 +352,7 @@ int main(int argc, char **argv)
 	int nargs = argc - optind - 1;
 	if (cluster.addr) {
 #ifdef WG_CTL_CLUSTER
-		return nargs ? 2 : wg_ctl_cluster(&cluster, cmd, as_json);
+		return wg_ctl_cluster(&cluster, cmd, nargs, argv + optind + 1, as_json);
 #else
 		fprintf(stderr, "wolfguardctl: --cluster: built without hiredis\n");
 		return 2;

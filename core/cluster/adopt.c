@@ -6,12 +6,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <hiredis/hiredis.h>
 
 #include "cluster/cluster.h"
-#include "cluster/cluster_priv.h"
+#include "cluster/state.h"
 #include "cluster/redis.h"
+#include "modules/gen.h"
 #include "net/conn.h"
+#include "observe/metrics.h"
 #include "server.h"
 #include "session/session.h"
 #include "session/user_count.h"
@@ -30,6 +33,36 @@ static void wait_free(struct wg_cluster_wait *w)
 {
 	explicit_bzero(w->cookie, sizeof(w->cookie));
 	free(w);
+}
+
+/* The adopted session's accounting goes to this node's instances of the
+ * auth plugins that logged it in (by name, from the current generation,
+ * which the session then keeps, as a login's session keeps its own). The
+ * session's attributes came with the record, so auth-radius sends its
+ * Start with the same Acct-Session-Id and Class as node A did. The
+ * record names no vhost, so the default server's chain serves it. */
+static void take_auth_steps(struct wg_server *srv, struct wg_session *s, const char *names)
+{
+	struct wg_gen *g = srv->gen;
+	struct wg_vhost *vh;
+
+	if (!g || !names[0])
+		return;
+	vh = &g->vhosts[0];
+	wg_session_set_vhost(s, vh);
+	for (const char *p = names; *p && s->n_auth_steps < WG_MAX_AUTH_STEPS;) {
+		size_t len = strcspn(p, ",");
+		for (unsigned i = 0; i < vh->n_auth; i++) {
+			const char *have = vh->auth_chain[i]->desc->name;
+			if (strlen(have) == len && memcmp(have, p, len) == 0) {
+				s->auth_steps[s->n_auth_steps++] = vh->auth_chain[i];
+				break;
+			}
+		}
+		p += len;
+		if (*p == ',')
+			p++;
+	}
 }
 
 /* A local session from a checked record, registered under the same cookie.
@@ -90,6 +123,12 @@ static struct wg_session *session_from_record(struct wg_server *srv, const struc
 	}
 	if (wg_user_count_take(srv->user_count, s->user, 0, &count) == WG_USER_COUNT_TAKEN)
 		s->user_counted = true;
+	take_auth_steps(srv, s, r->auth);
+	/* A shared pool's lease came with the record (alive while the record
+	 * is); renewed for this session at its tunnel up. */
+	if (srv->cluster->shared_pool)
+		s->cluster_lease_until = time(NULL) + 20 + (time_t)(srv->cluster->timeout_ms / 1000);
+	wg_metrics_counters()->cluster_adopted++;
 	wg_log(s, WG_LOG_NOTICE, "cluster: session %.8s adopted from node %s", w->hash, r->node[0] ? r->node : "?");
 	return s;
 }

@@ -1,6 +1,7 @@
 /* The cluster store's settings, and the session records each node keeps
  * in Redis for the sessions it holds (cluster.h, docs/cluster.md). */
 #include "cluster/cluster.h"
+#include "cluster/lease.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -11,10 +12,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cluster/cluster_priv.h"
+#include "cluster/state.h"
 #include "cluster/redis.h"
+#include "cluster/scripts.h"
 #include "hashmap.h"
 #include "net/ban.h"
+#include "observe/metrics.h"
 #include <hiredis/hiredis.h>
 #include "server.h"
 #include "session/session.h"
@@ -26,15 +29,7 @@ static bool letting_go(const char *reason)
 {
 	return strcmp(reason, "cookie expired without a reconnect") == 0 || strcmp(reason, "server shutdown") == 0 ||
 	       strcmp(reason, "moved to another node") == 0 || strcmp(reason, "ended on another node") == 0 ||
-	       strcmp(reason, "not adopted") == 0;
-}
-
-int wg_cluster_key_for(const struct wg_cluster *cl, const uint8_t *cookie, char *key, size_t keylen,
-		       char hash[WG_CLUSTER_HASH_HEX])
-{
-	if (wg_cluster_cookie_hash(cl->secret, cl->secret_len, cookie, WG_COOKIE_LEN, hash) < 0)
-		return -1;
-	return wg_cluster_session_key(cl->prefix, hash, key, keylen);
+	       strcmp(reason, "not adopted") == 0 || strcmp(reason, "address lease lapsed") == 0;
 }
 
 /* Sends argv[0..n) as one command; failures are the outage's, logged once by redis.c. */
@@ -76,6 +71,12 @@ static void record_of(const struct wg_cluster *cl, const struct wg_session *s, s
 	snprintf(r->node, sizeof(r->node), "%s", cl->node);
 	snprintf(r->client, sizeof(r->client), "%s", s->client_addr);
 	r->created = (int64_t)s->created;
+	for (unsigned i = 0; i < s->n_auth_steps; i++) {
+		size_t used = strlen(r->auth);
+		const char *name = s->auth_steps[i]->desc->name;
+		if (used + strlen(name) + 2 < sizeof(r->auth))
+			snprintf(r->auth + used, sizeof(r->auth) - used, "%s%s", used ? "," : "", name);
+	}
 }
 
 /* MULTI, DEL, HSET (the whole record), EXPIRE ttl, EXEC: a reader sees the
@@ -104,6 +105,7 @@ static void publish(struct wg_cluster *cl, struct wg_session *s, unsigned ttl)
 	send3(cl, "EXPIRE", key, ttl_text);
 	send3(cl, "EXEC", NULL, NULL);
 	wg_cluster_argv_free(&hset);
+	wg_cluster_lease_renew(cl, s, hash);
 	wg_log(s, WG_LOG_DEBUG, "cluster: record %.8s written (ttl %u s)", hash, ttl);
 }
 
@@ -118,8 +120,16 @@ static void publish_live(struct wg_cluster *cl)
 		struct wg_session *s = all[i];
 		/* Tunnels up here (a session whose TLS connection dropped lingers,
 		 * even while a DTLS lane of it is still open). */
-		if (s->cstp)
+		if (s->cstp) {
 			publish(cl, s, cl->srv->cookie_lifetime);
+		} else if (s->cluster_lease_until) {
+			/* Lingering, or still logging in: the record is not
+			 * renewed (the cookie lapses as on one node), but the
+			 * address stays this session's while it exists here. */
+			char key[160], hash[WG_CLUSTER_HASH_HEX];
+			if (wg_cluster_key_for(cl, s->cookie, key, sizeof(key), hash) == 0)
+				wg_cluster_lease_renew(cl, s, hash);
+		}
 	}
 	free(all);
 }
@@ -178,18 +188,23 @@ void wg_cluster_session_ended(struct wg_session *s, const char *reason)
 			       "cluster: redis unavailable: the ended session's record %.8s stays until its TTL runs out", hash);
 		return;
 	}
-	if (!letting_go(reason)) {
-		send3(cl, "DEL", key, NULL);
-		return;
-	}
-	const char *argv[5] = {"EVAL",
-			       "if redis.call('HGET', KEYS[1], 'node') == ARGV[1] then return redis.call('DEL', KEYS[1]) end "
-			       "return 0",
-			       "1", key, cl->node};
-	size_t lens[5];
-	for (int i = 0; i < 5; i++)
+	/* The record goes, and the session's address leases if they are
+	 * still its own; only when the record still names this node if this
+	 * node merely lets go (another node may hold the session now). */
+	char leases[2][128], nkeys[12];
+	unsigned n = wg_cluster_lease_keys(cl, s, leases);
+	const char *argv[8] = {"EVAL", wg_cluster_end_script, nkeys, key};
+	int argc = 4;
+	snprintf(nkeys, sizeof(nkeys), "%u", 1 + n);
+	for (unsigned i = 0; i < n; i++)
+		argv[argc++] = leases[i];
+	argv[argc++] = letting_go(reason) ? cl->node : "";
+	argv[argc++] = hash;
+	size_t lens[8];
+	for (int i = 0; i < argc; i++)
 		lens[i] = strlen(argv[i]);
-	wg_redis_command(cl->redis, 5, argv, lens, NULL, NULL, NULL);
+	wg_redis_command(cl->redis, argc, argv, lens, NULL, NULL, NULL);
+	s->cluster_lease_until = 0;
 }
 
 #define BAN_SYNC_S 2
@@ -257,6 +272,65 @@ static void got_bans(const struct redisReply *reply, const char *error, void *ar
 	}
 }
 
+/* wolfguardctl --cluster disconnect USER: "user:NAME" in the kick set,
+ * scored with the request's time. Each node ends that user's sessions
+ * that began before it (a login after the request stays), once. */
+static void got_kicks(const struct redisReply *reply, const char *error, void *arg)
+{
+	struct wg_cluster *cl = arg;
+
+	(void)error;
+	if (!reply || reply->type != REDIS_REPLY_ARRAY)
+		return;
+	for (size_t i = 0; i + 1 < reply->elements; i += 2) {
+		const redisReply *m = reply->element[i], *t = reply->element[i + 1];
+		char user[128];
+		if (m->type != REDIS_REPLY_STRING || t->type != REDIS_REPLY_STRING || m->len < 6 ||
+		    memcmp(m->str, "user:", 5) != 0 || m->len - 5 >= sizeof(user))
+			continue;
+		int64_t when = strtoll(t->str, NULL, 10);
+		memcpy(user, m->str + 5, m->len - 5);
+		user[m->len - 5] = '\0';
+		if (when > cl->kick_seen)
+			cl->kick_seen = when;
+		size_t n;
+		unsigned ended = 0;
+		void **all = wg_hashmap_values(cl->srv->by_cookie, &n);
+		for (size_t k = 0; all && k < n; k++) {
+			struct wg_session *s = all[k];
+			if (!s->ending && strcmp(s->user, user) == 0 && (int64_t)s->created <= when) {
+				wg_session_end(s, "disconnected by an administrator (cluster)");
+				ended++;
+			}
+		}
+		free(all);
+		if (ended)
+			wg_log(NULL, WG_LOG_NOTICE, "cluster: %u sessions of %s ended (wolfguardctl --cluster disconnect)", ended,
+			       user);
+	}
+}
+
+static void poll_kicks(struct wg_cluster *cl)
+{
+	char key[96], from[24], old[24];
+
+	snprintf(key, sizeof(key), "%skick", cl->prefix);
+	/* Inclusive: two requests within one second are both read (one read
+	 * again ends nothing more: its sessions are gone). */
+	snprintf(from, sizeof(from), "%lld", (long long)cl->kick_seen);
+	/* Requests older than an hour are done with (the set's TTL too). */
+	snprintf(old, sizeof(old), "%lld", (long long)time(NULL) - 3600);
+	const char *rm[4] = {"ZREMRANGEBYSCORE", key, "-inf", old};
+	const char *rd[5] = {"ZRANGEBYSCORE", key, from, "+inf", "WITHSCORES"};
+	size_t rml[4], rdl[5];
+	for (int i = 0; i < 4; i++)
+		rml[i] = strlen(rm[i]);
+	for (int i = 0; i < 5; i++)
+		rdl[i] = strlen(rd[i]);
+	wg_redis_command(cl->redis, 4, rm, rml, NULL, NULL, NULL);
+	wg_redis_command(cl->redis, 5, rd, rdl, got_kicks, cl, NULL);
+}
+
 static void ban_sync_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct wg_cluster *cl = arg;
@@ -278,7 +352,9 @@ static void ban_sync_cb(evutil_socket_t fd, short what, void *arg)
 		wg_redis_command(cl->redis, 4, rm, rml, NULL, NULL, NULL);
 		wg_redis_command(cl->redis, 5, argv, lens, got_bans, cl, NULL);
 		wg_cluster_users_poll(cl);
+		poll_kicks(cl);
 	}
+	wg_cluster_lease_fence(cl);
 	evtimer_add(cl->ban_sync, &tv);
 }
 
@@ -403,6 +479,9 @@ int wg_cluster_start(struct wg_server *srv)
 	else if (gethostname(cl->node, sizeof(cl->node) - 1) < 0)
 		snprintf(cl->node, sizeof(cl->node), "node");
 	o.timeout_ms = (unsigned)wg_config_int(c, "cluster-timeout-ms");
+	cl->timeout_ms = o.timeout_ms;
+	cl->shared_pool = wg_config_bool(c, "cluster-shared-pool") > 0;
+	cl->kick_seen = (int64_t)time(NULL); /* requests made before this node started are not its */
 	o.on_up = on_up;
 	o.arg = cl;
 	cl->refresh = evtimer_new(srv->base, refresh_cb, cl);
@@ -423,8 +502,8 @@ int wg_cluster_start(struct wg_server *srv)
 	struct timeval bt = {.tv_sec = BAN_SYNC_S};
 	evtimer_add(cl->ban_sync, &bt);
 	srv->cluster = cl;
-	wg_log(NULL, WG_LOG_NOTICE, "cluster: node %s, sessions shared through redis at %s (prefix %s)", cl->node,
-	       wg_redis_name(cl->redis), cl->prefix);
+	wg_log(NULL, WG_LOG_NOTICE, "cluster: node %s, sessions shared through redis at %s (prefix %s)%s", cl->node,
+	       wg_redis_name(cl->redis), cl->prefix, cl->shared_pool ? ", addresses from the shared pool" : "");
 	return 0;
 }
 
@@ -436,9 +515,16 @@ void wg_cluster_stop(struct wg_server *srv)
 		return;
 	srv->cluster = NULL;
 	wg_redis_free(cl->redis);
+	wg_cluster_lease_free(cl);
 	event_free(cl->refresh);
 	event_free(cl->ban_sync);
 	wg_cluster_users_free(cl);
 	explicit_bzero(cl->secret, sizeof(cl->secret));
 	free(cl);
+}
+
+void wg_cluster_metrics(struct wg_server *srv, struct wg_metrics *m)
+{
+	m->cluster_on = srv->cluster != NULL;
+	m->cluster_redis_up = srv->cluster && wg_redis_is_up(srv->cluster->redis);
 }

@@ -56,4 +56,9 @@ int wg_cluster_adopt(struct wg_conn *c, const char *cookie_hex, wg_cluster_resum
 /* The connection closes while its adoption waits: forget it. */
 void wg_cluster_conn_gone(struct wg_conn *c);
 
+
+struct wg_metrics;
+/* The cluster's part of a metrics snapshot (whether on, Redis up). */
+void wg_cluster_metrics(struct wg_server *srv, struct wg_metrics *m);
+
 #endif

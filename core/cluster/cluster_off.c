@@ -1,8 +1,11 @@
 /* The cluster store in a build without hiredis: "cluster-redis" is refused
  * with that reason, and everything else is a no-op (cluster.h). */
 #include "cluster/cluster.h"
+#include "cluster/lease.h"
 
+#include "observe/metrics.h"
 #include "server.h"
+#include "session/session.h"
 #include "util/log.h"
 
 int wg_cluster_start(struct wg_server *srv)
@@ -68,4 +71,15 @@ int wg_cluster_adopt(struct wg_conn *c, const char *cookie_hex, wg_cluster_resum
 void wg_cluster_conn_gone(struct wg_conn *c)
 {
 	(void)c;
+}
+
+void wg_cluster_lease(struct wg_session *s, struct wg_tunnel_config *tc, wg_cluster_lease_fn *done, void *arg)
+{
+	done(arg, wg_session_lease_begin(s, tc));
+}
+
+void wg_cluster_metrics(struct wg_server *srv, struct wg_metrics *m)
+{
+	(void)srv;
+	m->cluster_on = false;
 }

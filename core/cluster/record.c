@@ -152,6 +152,8 @@ int wg_cluster_record_parse(const char *const *items, const size_t *lens, size_t
 			ok = copy_text(r->node, sizeof(r->node), v, vl);
 		else if (is_field(f, fl, "client"))
 			ok = copy_text(r->client, sizeof(r->client), v, vl);
+		else if (is_field(f, fl, "auth"))
+			ok = copy_text(r->auth, sizeof(r->auth), v, vl);
 		else if (is_field(f, fl, "addr4"))
 			ok = copy_text(r->addr4, sizeof(r->addr4), v, vl) && (!vl || addr_ok(AF_INET, r->addr4, false));
 		else if (is_field(f, fl, "mask4"))
@@ -312,6 +314,8 @@ int wg_cluster_record_encode(const struct wg_cluster_record *r, struct wg_cluste
 	PAIR("group", "%s", r->group);
 	PAIR("node", "%s", r->node);
 	PAIR("client", "%s", r->client);
+	if (r->auth[0])
+		PAIR("auth", "%s", r->auth);
 	PAIR("created", "%lld", (long long)r->created);
 	PAIR("addr4", "%s", r->addr4);
 	PAIR("mask4", "%s", r->mask4);

@@ -32,6 +32,10 @@ struct wg_cluster_record {
 	uint32_t prefix6, mtu, dpd, keepalive, idle, stimeout, rate;
 	char *pushed; /* owned; may be NULL only before parse succeeds */
 	char node[64], client[64];
+	/* The auth plugins that logged the session in, by name, comma
+	 * separated ("auth-radius"): the adopting node's instances of the same
+	 * names do its accounting (optional field, "" when absent). */
+	char auth[256];
 	int64_t created;
 };
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "observe/metrics.h"
 #include "util/log.h"
 
 #define RETRY_S 1
@@ -41,6 +42,8 @@ static void set_down(struct wg_redis *r, const char *why)
 	bool was_up = r->up;
 
 	r->up = false;
+	if (was_up && !r->freeing)
+		wg_metrics_counters()->cluster_redis_outages++;
 	snprintf(r->down_reason, sizeof(r->down_reason), "%s", why);
 	if (r->freeing)
 		return;
@@ -95,6 +98,8 @@ static void reply_cb(redisAsyncContext *ac, void *reply_v, void *priv)
 
 	(void)ac;
 	q->cb = NULL;
+	if ((!reply || reply->type == REDIS_REPLY_ERROR) && !q->r->freeing)
+		wg_metrics_counters()->cluster_store_errors++;
 	if (cb && !q->r->freeing) {
 		if (!reply)
 			cb(NULL, "connection lost", q->arg);

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "cluster/cluster.h"
-#include "cluster/cluster_priv.h"
+#include "cluster/state.h"
 #include "cluster/redis.h"
 #include "hashmap.h"
 #include "server.h"

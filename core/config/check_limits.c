@@ -71,6 +71,10 @@ void wg_check_limits(const struct wg_config *c, struct wg_err *err)
 	if (strcmp(action, "disconnect") != 0 && strcmp(action, "throttle") != 0)
 		wg_err_add(err, "%s: data-quota-action: expected \"disconnect\" or \"throttle\"",
 			   wg_config_where(c, "data-quota-action"));
+	const char *period = wg_config_string(c, "data-quota-period");
+	if (strcmp(period, "day") != 0 && strcmp(period, "week") != 0 && strcmp(period, "month") != 0)
+		wg_err_add(err, "%s: data-quota-period: expected \"day\", \"week\" or \"month\"",
+			   wg_config_where(c, "data-quota-period"));
 	if (strcmp(method, "ssl") != 0 && strcmp(method, "new-tunnel") != 0)
 		wg_err_add(err, "%s: rekey-method: expected \"ssl\" or \"new-tunnel\"",
 			   wg_config_where(c, "rekey-method"));

@@ -14,7 +14,7 @@
 #define CONF_FILE_MAX (1024 * 1024) /* a conf.d file is small; refuse anything absurd */
 #define CONF_FILES_MAX 4096
 
-static const char *const file_keys[] = {"server", "plugin", "path", "options", NULL};
+static const char *const file_keys[] = {"server", "plugin", "path", "options", "vhost", NULL};
 
 static int cmp_names(const void *a, const void *b)
 {
@@ -124,11 +124,16 @@ static bool valid_plugin_name(const char *s)
 	return true;
 }
 
-static const struct wg_conf_file *find_plugin(const struct wg_conf *conf, const char *name)
+/* The file that already enabled plugin `name` for the same vhost (NULL:
+ * the default server): a plugin is enabled once per server name. */
+static const struct wg_conf_file *find_plugin(const struct wg_conf *conf, const char *name, const char *vhost)
 {
-	for (size_t i = 0; i < conf->n_files; i++)
-		if (conf->files[i].plugin && strcmp(conf->files[i].plugin, name) == 0)
-			return &conf->files[i];
+	for (size_t i = 0; i < conf->n_files; i++) {
+		const struct wg_conf_file *f = &conf->files[i];
+		if (f->plugin && strcmp(f->plugin, name) == 0 &&
+		    (f->vhost == vhost || (f->vhost && vhost && strcmp(f->vhost, vhost) == 0)))
+			return f;
+	}
 	return NULL;
 }
 
@@ -158,12 +163,20 @@ static int check_shape(struct wg_conf *conf, const char *path, json_t *root,
 	}
 	json_t *server = json_object_get(root, "server"), *plugin = json_object_get(root, "plugin");
 	json_t *so = json_object_get(root, "path"), *options = json_object_get(root, "options");
+	json_t *vhost = json_object_get(root, "vhost");
+	const char *vhost_name = json_string_value(vhost);
+	if (vhost && (!vhost_name || !*vhost_name))
+		wg_err_at(err, path, pos, "vhost", "expected a server name (a key of the server's \"vhosts\"), got %s",
+			  vhost_name ? "\"\"" : wg_json_type_name(vhost));
 	if (server && plugin) {
 		wg_err_at(err, path, pos, "plugin",
 			  "a conf.d file holds either \"server\" or \"plugin\", not both");
 	} else if (server) {
 		if (so)
 			wg_err_at(err, path, pos, "path", "only a plugin file has \"path\"");
+		if (vhost)
+			wg_err_at(err, path, pos, "vhost", "only a plugin file has \"vhost\"; vhosts are declared in "
+				  "the server's \"vhosts\"");
 		if (options)
 			wg_err_at(err, path, pos, "options",
 				  "only a plugin file has \"options\"; server keys go inside \"server\"");
@@ -182,10 +195,10 @@ static int check_shape(struct wg_conf *conf, const char *path, json_t *root,
 			wg_err_at(err, path, pos, "plugin",
 				  "\"%s\" is not a valid plugin name (letters, digits, '-', '_', '.')",
 				  json_string_value(plugin));
-		else if (find_plugin(conf, json_string_value(plugin)))
-			wg_err_at(err, path, pos, "plugin", "\"%s\" is already enabled by %s",
-				  json_string_value(plugin),
-				  find_plugin(conf, json_string_value(plugin))->path);
+		else if (find_plugin(conf, json_string_value(plugin), vhost_name))
+			wg_err_at(err, path, pos, "plugin", "\"%s\" is already enabled%s%s by %s",
+				  json_string_value(plugin), vhost_name ? " for vhost " : "", vhost_name ? vhost_name : "",
+				  find_plugin(conf, json_string_value(plugin), vhost_name)->path);
 		if (so && (!json_is_string(so) || !*json_string_value(so)))
 			wg_err_at(err, path, pos, "path", "expected a non-empty string, got %s",
 				  json_is_string(so) ? "\"\"" : wg_json_type_name(so));
@@ -205,7 +218,8 @@ static int check_shape(struct wg_conf *conf, const char *path, json_t *root,
 	*obj = options;
 	f->plugin = strdup(json_string_value(plugin));
 	f->so_path = so ? strdup(json_string_value(so)) : NULL;
-	if (!f->plugin || (so && !f->so_path)) {
+	f->vhost = vhost_name ? strdup(vhost_name) : NULL;
+	if (!f->plugin || (so && !f->so_path) || (vhost_name && !f->vhost)) {
 		wg_err_add(err, "%s: out of memory", path);
 		return -1;
 	}
@@ -264,6 +278,7 @@ out_file:
 	free(f->path);
 	free(f->plugin);
 	free(f->so_path);
+	free(f->vhost);
 	memset(f, 0, sizeof(*f));
 out:
 	wg_json_pos_free(&pos);
@@ -340,6 +355,7 @@ void wg_conf_free(struct wg_conf *conf)
 		free(f->path);
 		free(f->plugin);
 		free(f->so_path);
+		free(f->vhost);
 	}
 	wg_config_free(conf->empty_server);
 	free(conf->files);

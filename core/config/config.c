@@ -188,7 +188,8 @@ static const char *option_type_name(uint32_t type)
 	case WG_OPT_INT: return "integer";
 	case WG_OPT_BOOL: return "boolean";
 	case WG_OPT_STRING_LIST: return "list of strings";
-	case WG_OPT_ACCOUNTS: return "object of objects";
+	case WG_OPT_ACCOUNTS:
+	case WG_OPT_VHOSTS: return "object of objects";
 	}
 	return "?";
 }
@@ -268,8 +269,10 @@ static void report_unknown(const struct wg_config *cfg, const struct wg_option *
 static void check_value(const struct wg_config *cfg, const struct wg_option *o, const json_t *v,
 			const char *path, struct wg_err *err);
 
-/* {"name": {"option": value}}: every inner key from wg_account_options. */
-static void check_accounts(const struct wg_config *cfg, const json_t *v, const char *path, struct wg_err *err)
+/* {"name": {"option": value}}: every inner key from opts (wg_account_options
+ * or wg_vhost_options), and opts' required keys present. */
+static void check_accounts(const struct wg_config *cfg, const json_t *v, const char *path,
+			   const struct wg_option *opts, struct wg_err *err)
 {
 	const char *name, *key;
 	json_t *entry, *x;
@@ -286,12 +289,15 @@ static void check_accounts(const struct wg_config *cfg, const json_t *v, const c
 			char kpath[WG_JSON_POS_MAX_PATH];
 			if ((size_t)snprintf(kpath, sizeof(kpath), "%s.%s", epath, key) >= sizeof(kpath))
 				snprintf(kpath, sizeof(kpath), "%s", epath);
-			const struct wg_option *o = find_option(wg_account_options, key);
+			const struct wg_option *o = find_option(opts, key);
 			if (o)
 				check_value(cfg, o, x, kpath, err);
 			else
-				report_unknown(cfg, wg_account_options, key, kpath, err);
+				report_unknown(cfg, opts, key, kpath, err);
 		}
+		for (size_t i = 0; opts[i].name; i++)
+			if ((opts[i].flags & WG_OPT_REQUIRED) && !json_object_get(entry, opts[i].name))
+				wg_err_at(err, cfg->origin, &cfg->pos, epath, "%s: required key is missing", opts[i].name);
 	}
 }
 
@@ -300,7 +306,8 @@ static void check_value(const struct wg_config *cfg, const struct wg_option *o, 
 {
 	bool ok;
 	switch (o->type) {
-	case WG_OPT_ACCOUNTS: ok = json_is_object(v); break;
+	case WG_OPT_ACCOUNTS:
+	case WG_OPT_VHOSTS: ok = json_is_object(v); break;
 	case WG_OPT_STRING: ok = json_is_string(v); break;
 	case WG_OPT_INT: ok = json_is_integer(v); break;
 	case WG_OPT_BOOL: ok = json_is_boolean(v); break;
@@ -323,7 +330,9 @@ static void check_value(const struct wg_config *cfg, const struct wg_option *o, 
 				  o->min, o->max);
 	}
 	if (o->type == WG_OPT_ACCOUNTS)
-		check_accounts(cfg, v, path, err);
+		check_accounts(cfg, v, path, wg_account_options, err);
+	if (o->type == WG_OPT_VHOSTS)
+		check_accounts(cfg, v, path, wg_vhost_options, err);
 	if (o->type == WG_OPT_STRING_LIST) {
 		size_t i;
 		json_t *item;
@@ -501,6 +510,27 @@ int wg_config_account_bool(const struct wg_config *cfg, const char *accounts, co
 		return absent;
 	json_t *v = json_object_get(json_object_get(json_object_get(cfg->obj, accounts), name), opt);
 	return json_is_boolean(v) ? json_is_true(v) : absent;
+}
+
+struct wg_config *wg_config_entry(const struct wg_config *cfg, const char *key, const char *name,
+				  const struct wg_option *opts)
+{
+	json_t *entry;
+	struct wg_config *e;
+	char prefix[WG_JSON_POS_MAX_PATH];
+
+	if (!cfg || !key || !name)
+		return NULL;
+	entry = json_object_get(json_object_get(cfg->obj, key), name);
+	if (!json_is_object(entry))
+		return NULL;
+	/* Positions stay with the whole file's config: messages about the
+	 * entry name it by its path and the file. */
+	snprintf(prefix, sizeof(prefix), "%s%s%s.%s", cfg->prefix, *cfg->prefix ? "." : "", key, name);
+	e = wg_config_make(cfg->origin, prefix, entry, NULL);
+	if (e)
+		e->opts = opts;
+	return e;
 }
 
 const char *wg_config_origin(const struct wg_config *cfg)

@@ -27,11 +27,15 @@ struct wg_config; /* one validated options object (opaque, config.c) */
  * {"name": {...}}, each inner object checked against wg_account_options
  * (server_options.h). The server's "groups" and "users". */
 #define WG_OPT_ACCOUNTS 0x100u
+/* The same shape, each inner object checked against wg_vhost_options
+ * (required keys included): the server's "vhosts", keyed by server name. */
+#define WG_OPT_VHOSTS 0x101u
 
 struct wg_conf_file {
 	char *path;            /* "conf.d/20-auth-plain.json" (owned) */
 	char *plugin;          /* plugin name, or NULL for the server section (owned) */
 	char *so_path;         /* explicit "path", or NULL (owned) */
+	char *vhost;           /* "vhost": the server name whose plugin it is, NULL: the default server's (owned) */
 	struct wg_config *cfg; /* the "server" or "options" object (owned) */
 };
 
@@ -79,6 +83,11 @@ size_t wg_config_account_list(const struct wg_config *cfg, const char *accounts,
 			      const char **out, size_t max);
 int wg_config_account_bool(const struct wg_config *cfg, const char *accounts, const char *name, const char *opt,
 			   int absent);
+/* One entry of an object-of-objects key (a vhost) as a config of its own,
+ * checked against opts already (by validate) so accessors give opts'
+ * defaults; NULL when absent. Owned by the caller (wg_config_free). */
+struct wg_config *wg_config_entry(const struct wg_config *cfg, const char *key, const char *name,
+				  const struct wg_option *opts);
 /* The file the config came from. */
 const char *wg_config_origin(const struct wg_config *cfg);
 

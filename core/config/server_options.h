@@ -6,4 +6,6 @@ extern const struct wg_option wg_server_options[];
 /* What one entry of the server's "groups" and "users" objects may set
  * (per-group and per-user settings, keyed by group or user name). */
 extern const struct wg_option wg_account_options[];
+/* What one entry of the server's "vhosts" (keyed by TLS server name) sets. */
+extern const struct wg_option wg_vhost_options[];
 #endif

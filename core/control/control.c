@@ -134,6 +134,14 @@ static json_t *session_json(const struct wg_session *s, time_t now)
 		json_object_set_new(o, "tx_limit_kbps", json_integer(s->rate_out_kbps));
 		json_object_set_new(o, "data_quota", json_integer((json_int_t)s->quota_bytes));
 		json_object_set_new(o, "quota_reached", json_boolean(s->quota_reached));
+		if (s->period_quota) { /* period-data-quota: the user's, all sessions, at the last flush */
+			json_object_set_new(o, "period_data_quota", json_integer((json_int_t)s->period_quota));
+			json_object_set_new(o, "period_data_used",
+					    json_integer((json_int_t)(s->period_base + s->rx_bytes + s->tx_bytes -
+								      s->period_flushed)));
+		}
+		if (wg_session_vhost_name(s)) /* logged in under a vhost's server name */
+			json_object_set_new(o, "vhost", json_string(wg_session_vhost_name(s)));
 	}
 	return o;
 }

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cluster/cluster.h"
 #include "net/ban.h"
 #include "hashmap.h"
 #include "net/http_parser.h"
@@ -68,6 +69,8 @@ void wg_metrics_snapshot(struct wg_server *srv, struct wg_metrics *out)
 			out->sessions_cstp++;
 		else
 			out->sessions_waiting++;
+		if (s->cluster_lease_until)
+			out->cluster_leases++;
 		out->rx_bytes += s->rx_bytes;
 		out->tx_bytes += s->tx_bytes;
 		out->rx_packets += s->rx_pkts;
@@ -84,6 +87,7 @@ void wg_metrics_snapshot(struct wg_server *srv, struct wg_metrics *out)
 	out->ban_tracked = bs.tracked;
 	out->generation = srv->gen ? srv->gen->number : 0;
 	wg_lanes_stats(srv, out);
+	wg_cluster_metrics(srv, out);
 }
 
 static void client_free(struct mh_client *c)

@@ -246,6 +246,8 @@ static const struct wg_host host_table = {
 	.auth_prompt_sso = wg_auth_host_prompt_sso,
 	.http_respond = wg_plugin_http_respond,
 	.http_client_addr = wg_plugin_http_client_addr,
+	.auth_state_get = wg_auth_host_state_get,
+	.auth_state_set = wg_auth_host_state_set,
 };
 
 const struct wg_host *wg_host_table(void)

@@ -17,13 +17,15 @@
 #include "host/settings.h"
 #include "observe/sd_notify.h"
 #include "config/server_options.h"
+#include "config/vhost_check.h"
+#include "host/vhosts.h"
 
 /* Settings bound to sockets, devices or the TLS context made at start: a
  * change is reported and waits for a restart. */
 static const char *const restart_keys[] = {
 	"listen", "port", "udp-port", "certificate", "private-key", "tls-ciphers", "tls-min-version", "ca-file",
 	"crl-file", "client-certificate", "tun-device", "control-socket", "control-socket-mode", "metrics-listen",
-	"metrics-port", "plugin-dir", NULL,
+	"metrics-port", "plugin-dir", "data-quota-state-file", NULL,
 };
 
 static const struct wg_option *server_option(const char *name)
@@ -81,13 +83,13 @@ static int prepare(struct wg_server *srv, struct wg_gen **out, struct wg_err *er
 {
 	struct wg_conf *conf = NULL;
 	struct wg_plugins ps = {0};
-	struct wg_loaded_plugin *auth, *routing;
 	char why[256];
 
 	if (wg_conf_load(srv->conf->dir, &conf, err) < 0)
 		return -1;
 	/* Both, so that one answer names every problem (as --check-config). */
 	wg_config_validate(conf->server, wg_server_options, err);
+	wg_check_vhosts(conf, err);
 	wg_plugins_load(conf, &ps, err);
 	if (err->count == 0 && wg_log_level_from_name(wg_config_string(conf->server, "log-level")) < 0)
 		wg_err_add(err, "%s: log-level: expected error, warn, notice, info or debug",
@@ -97,13 +99,23 @@ static int prepare(struct wg_server *srv, struct wg_gen **out, struct wg_err *er
 	if (wg_plugins_drop_kind(&ps, WG_PLUGIN_TRANSPORT) > 0)
 		wg_log(NULL, WG_LOG_NOTICE, "reload: transport plugins are kept as started; a change to them needs a restart");
 	if (err->count == 0 && wg_plugins_init(&ps, wg_host_table(), err) == 0) {
-		if (wg_gen_pick(&ps, &auth, &routing, why, sizeof(why)) < 0)
+		if (!(*out = wg_gen_new(srv, conf, &ps, why, sizeof(why))))
 			wg_err_add(err, "%s: %s", conf->dir, why);
-		else if (check_networks(srv, routing, err) == 0 && !(*out = wg_gen_new(srv, conf, &ps)))
-			wg_err_add(err, "%s: out of memory", conf->dir);
+		else if (check_networks(srv, (*out)->vhosts[0].routing, err) == 0 &&
+			 wg_vhosts_check_pools(srv, *out, err) == 0)
+			wg_vhosts_tls(*out, err);
 	}
 	if (err->count == 0)
 		return 0;
+	if (*out) {
+		/* Made but refused: its plugins and conf go with it, now. */
+		struct wg_gen *g = *out;
+		*out = NULL;
+		g->refs = 0;
+		srv->gen_counter--; /* the next one takes its number */
+		wg_gen_collect(srv, false);
+		return -1;
+	}
 	wg_plugins_unload(&ps);
 	wg_conf_free(conf);
 	return -1;
@@ -162,6 +174,7 @@ int wg_reload(struct wg_server *srv, char *msg, size_t msglen)
 		 g->number, srv->n_sessions);
 	warn_restart_keys(old, g->conf->server, msg, msglen);
 	wg_gen_make_current(srv, g); /* old stays alive while sessions use it */
+	wg_vhosts_log(g);
 	if (wg_server_apply_settings(srv, why, sizeof(why)) < 0) /* checked in prepare(): not expected */
 		wg_log(NULL, WG_LOG_ERROR, "after reload: %s", why);
 	for (size_t i = 0; i < g->plugins.n; i++) {

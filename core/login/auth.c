@@ -62,8 +62,9 @@ struct wg_auth {
 	struct wg_attr attrs[WG_MAX_ATTRS];
 	unsigned n_attrs;
 	unsigned failures;
-	unsigned step;             /* index into srv->auth_chain */
+	unsigned step;             /* index into vh->auth_chain */
 	uint32_t took_part;        /* bit i: start() ran for chain step i (conversation_end owed) */
+	void *step_state[WG_MAX_AUTH_STEPS]; /* each step's own slot (auth_state_get/set), not owned */
 	bool answered;             /* the user filled a form since the last (re)start */
 	char *groups[WG_MAX_GROUPS]; /* owned: groups of the steps done so far */
 	unsigned n_groups;
@@ -78,6 +79,7 @@ struct wg_auth {
 	struct event *expire;      /* owned */
 	struct event *restart;     /* owned: deferred start() after a failure */
 	struct wg_gen *gen;        /* the configuration the login began in (a reference) */
+	struct wg_vhost *vh;       /* the server name it arrived under, in gen: its chain and pools */
 	struct timespec step_start; /* when the plugin got the current step (metrics) */
 	uint8_t client_key[WG_CLIENT_KEY_LEN]; /* counted in srv->logins_by_addr */
 };
@@ -87,9 +89,10 @@ static void policy_finished(struct wg_policy_run *run, int rc);
 /* Step i of the conversation's chain. */
 static struct wg_loaded_plugin *chain_plugin(const struct wg_auth *a, unsigned i)
 {
-	/* The chain of the configuration the login began in: a reload does
-	 * not hand a conversation to plugin instances that never saw it. */
-	return a->gen ? a->gen->auth_chain[i] : a->srv->auth_chain[i];
+	/* The chain of the vhost and configuration the login began in: a
+	 * reload does not hand a conversation to plugin instances that never
+	 * saw it. */
+	return a->vh->auth_chain[i];
 }
 
 /* The plugin that holds the conversation's current step. */
@@ -100,7 +103,7 @@ static struct wg_loaded_plugin *step_plugin(const struct wg_auth *a)
 
 static unsigned chain_length(const struct wg_auth *a)
 {
-	return a->gen ? a->gen->n_auth : a->srv->n_auth;
+	return a->vh->n_auth;
 }
 
 static const struct wg_auth_ops *step_ops(const struct wg_auth *a)
@@ -149,6 +152,7 @@ static void tell_conversation_end(struct wg_auth *a)
 		const struct wg_auth_ops *ops = lp->desc->ops;
 		if ((took & (1u << i)) && WG_OPS_HAS(ops, conversation_end))
 			ops->conversation_end(lp->state, a);
+		a->step_state[i] = NULL; /* the plugin freed what it kept there */
 	}
 }
 
@@ -320,6 +324,15 @@ static void auth_restart_cb(evutil_socket_t fd, short what, void *arg)
 	step_start(a);
 }
 
+/* The vhost of g that serves connection c: the one its handshake chose,
+ * or, when a reload removed that since, what vhost-fallback says. */
+static struct wg_vhost *conn_vhost(struct wg_gen *g, const struct wg_conn *c)
+{
+	struct wg_vhost *vh = wg_gen_vhost_exact(g, c->server_name);
+
+	return vh ? vh : wg_gen_vhost(g, NULL);
+}
+
 static struct wg_auth *auth_new(struct wg_server *srv, struct wg_conn *c)
 {
 	struct wg_auth *a = calloc(1, sizeof(*a));
@@ -329,6 +342,15 @@ static struct wg_auth *auth_new(struct wg_server *srv, struct wg_conn *c)
 		return NULL;
 	a->srv = srv;
 	a->gen = wg_gen_ref(srv->gen);
+	/* The vhost the handshake chose, as the current configuration has it:
+	 * a reload since may have removed it, and then vhost-fallback says. */
+	if (!(a->vh = conn_vhost(a->gen, c))) {
+		wg_log(NULL, WG_LOG_NOTICE, "%s: vhost %s is gone (reload) and vhost-fallback is refuse", c->peer,
+		       c->server_name);
+		wg_gen_unref(a->gen);
+		free(a);
+		return NULL;
+	}
 	/* No answers yet: msg (~18 KB) exists only while the client's answers
 	 * are with a plugin, so a conversation waiting for them is small. */
 	a->expire = evtimer_new(srv->base, auth_expired, a);
@@ -380,6 +402,11 @@ static bool same_certificate(const struct wg_auth *a, const struct wg_conn *c)
 	if (!a->cert || !has)
 		return !a->cert && !has;
 	return wg_client_cert_same(a->cert, &now);
+}
+
+static bool same_vhost(const struct wg_auth *a, const struct wg_conn *c)
+{
+	return conn_vhost(a->gen, c) == a->vh;
 }
 
 static void reply_error(struct wg_conn *c, const char *status)
@@ -475,6 +502,13 @@ void wg_auth_handle(struct wg_conn *c, const struct wg_http_request *req)
 	}
 
 	struct wg_auth *a = auth_find(srv, req);
+	if (a && !same_vhost(a, c)) {
+		/* Begun under another server name: not this one's to continue. */
+		wg_log(NULL, WG_LOG_NOTICE, "%s: login context of vhost %s presented under %s; starting over", c->peer,
+		       a->vh->name ? a->vh->name : "(default)", c->server_name ? c->server_name : "the default server");
+		a = NULL;
+		msg->type = WG_XML_INIT;
+	}
 	if (a && (a->pending || a->conn || evtimer_pending(a->restart, NULL))) {
 		/* A step is already in flight for this context: one at a time.
 		 * That includes a step whose start waits out the delay after a
@@ -599,7 +633,7 @@ static void prompt(struct wg_auth *a, const char *message, const struct wg_auth_
 		inputs[n].type = fields[n].type == WG_FIELD_PASSWORD ? WG_XML_INPUT_PASSWORD : WG_XML_INPUT_TEXT;
 	}
 	struct wg_xml_form form = {
-		.title = a->srv->server_name,
+		.title = a->vh->server_name,
 		.message = message,
 		.error = a->error[0] ? a->error : NULL,
 		.inputs = inputs,
@@ -659,7 +693,7 @@ void wg_auth_host_http_challenge(struct wg_auth *a, const char *challenge, const
 	if (!c)
 		return;
 	struct wg_xml_form form = {
-		.title = a->srv->server_name,
+		.title = a->vh->server_name,
 		.message = message,
 		.action = "/auth",
 	};
@@ -683,7 +717,7 @@ static void reply_refusal(struct wg_auth *a, struct wg_conn *c, const char *user
 {
 	char body[FORM_BUF];
 	struct wg_xml_form form = {
-		.title = a->srv->server_name,
+		.title = a->vh->server_name,
 		.message = "Login refused.",
 		.error = user_message && *user_message ? user_message : "Login failed.",
 		.action = "/auth",
@@ -778,7 +812,7 @@ void wg_auth_host_succeed(struct wg_auth *a, const char *username, const char *c
 		c = step_done(a);
 		a->step++;
 		wg_log(NULL, WG_LOG_INFO, "%s: user \"%s\" passed %s; next step %s", a->client_addr, a->username,
-		       a->gen ? a->gen->auth_chain[a->step - 1]->desc->name : srv->auth_chain[a->step - 1]->desc->name,
+		       chain_plugin(a, a->step - 1)->desc->name,
 		       step_plugin(a)->desc->name);
 		attach(a, c);
 		a->pending = false; /* restart_cb sets it when start() runs */
@@ -806,13 +840,13 @@ void wg_auth_host_succeed(struct wg_auth *a, const char *username, const char *c
 		auth_drop(a);
 		return;
 	}
-	wg_gen_assign(&s->gen, a->gen); /* served by the plugins that logged it in */
+	wg_session_set_vhost(s, a->vh); /* served by the plugins that logged it in */
 	s->n_auth_steps = chain_length(a);
 	for (unsigned i = 0; i < s->n_auth_steps; i++)
-		s->auth_steps[i] = a->gen ? a->gen->auth_chain[i] : srv->auth_chain[i];
+		s->auth_steps[i] = chain_plugin(a, i);
 	a->policy = (struct wg_policy_run){
 		.srv = srv,
-		.plugins = s->gen ? &s->gen->plugins : &srv->plugins,
+		.plugins = &s->gen->plugins,
 		.s = s,
 		.tc = calloc(1, sizeof(struct wg_tunnel_config)),
 		.finish = policy_finished,
@@ -940,7 +974,7 @@ static void policy_finished(struct wg_policy_run *run, int rc)
 	wg_events_emit(srv, "login", wg_session_event_fields(s));
 	c = step_done(a);
 	wg_session_cookie_hex(s, cookie_hex);
-	len = wg_auth_xml_complete(body, sizeof(body), srv->banner);
+	len = wg_auth_xml_complete(body, sizeof(body), a->vh->banner);
 	snprintf(headers, sizeof(headers),
 		 "Set-Cookie: webvpncontext=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/; Secure\r\n"
 		 "Set-Cookie: webvpn=%s; Secure; HttpOnly\r\n",
@@ -1008,6 +1042,32 @@ const char *wg_auth_host_username(const struct wg_auth *a)
 const char *wg_auth_host_cert(const struct wg_auth *a, const char *what)
 {
 	return wg_client_cert_get(a->cert, what);
+}
+
+/* The chain step whose plugin instance has state `self`, or -1. */
+static int step_of(const struct wg_auth *a, const void *self)
+{
+	for (unsigned i = 0; i < chain_length(a); i++)
+		if (chain_plugin(a, i)->state == self)
+			return (int)i;
+	return -1;
+}
+
+void *wg_auth_host_state_get(const struct wg_auth *a, const void *self)
+{
+	int i = self ? step_of(a, self) : -1;
+
+	return i < 0 ? NULL : a->step_state[i];
+}
+
+int wg_auth_host_state_set(struct wg_auth *a, const void *self, void *value)
+{
+	int i = self ? step_of(a, self) : -1;
+
+	if (i < 0)
+		return -1;
+	a->step_state[i] = value;
+	return 0;
 }
 
 const char *wg_auth_host_http_credentials(const struct wg_auth *a, const char *scheme)

@@ -36,6 +36,8 @@ void wg_auth_host_http_challenge(struct wg_auth *a, const char *challenge, const
 const char *wg_auth_host_http_header(const struct wg_auth *a, const char *name);
 struct wg_auth_sso;
 void wg_auth_host_prompt_sso(struct wg_auth *a, const char *message, const struct wg_auth_sso *sso);
+void *wg_auth_host_state_get(const struct wg_auth *a, const void *self);
+int wg_auth_host_state_set(struct wg_auth *a, const void *self, void *value);
 /* The value the login holds for an attribute key (the last one set), or
  * NULL: what the session would be created with. */
 const char *wg_auth_attr(const struct wg_auth *a, const char *key);

@@ -28,12 +28,17 @@ static void not_found(struct wg_conn *c)
 	wg_conn_http_reply(c, "404 Not Found", "text/plain", NULL, "not found\n", 10);
 }
 
-/* The auth plugin of the current login chain named `name` that serves
- * URLs, or NULL. */
-static struct wg_loaded_plugin *find_plugin(struct wg_server *srv, const char *name, size_t len)
+/* The auth plugin named `name` that serves URLs, of the current login
+ * chain of the vhost the connection arrived under (the default's when a
+ * reload removed that vhost, unless vhost-fallback refuses), or NULL. */
+static struct wg_loaded_plugin *find_plugin(struct wg_conn *c, const char *name, size_t len)
 {
-	struct wg_loaded_plugin *const *chain = srv->gen ? srv->gen->auth_chain : srv->auth_chain;
-	unsigned n = srv->gen ? srv->gen->n_auth : srv->n_auth;
+	struct wg_vhost *vh = wg_gen_vhost_exact(c->srv->gen, c->server_name);
+
+	if (!vh && !(vh = wg_gen_vhost(c->srv->gen, NULL)))
+		return NULL;
+	struct wg_loaded_plugin *const *chain = vh->auth_chain;
+	unsigned n = vh->n_auth;
 
 	for (unsigned i = 0; i < n; i++) {
 		const struct wg_plugin *d = chain[i]->desc;
@@ -58,7 +63,7 @@ void wg_plugin_http_handle(struct wg_conn *c, const struct wg_http_request *req)
 		not_found(c);
 		return;
 	}
-	lp = find_plugin(c->srv, name, (size_t)(slash - name));
+	lp = find_plugin(c, name, (size_t)(slash - name));
 	q = strchr(slash, '?');
 	plen = q ? (size_t)(q - slash) : strlen(slash);
 	if (!lp || plen > PATH_MAX_LEN || (q && strlen(q + 1) > QUERY_MAX_LEN)) {

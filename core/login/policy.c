@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "cluster/cluster.h"
+#include "cluster/lease.h"
 #include "modules/gen.h"
 #include "modules/loader.h"
 #include "util/log.h"
@@ -26,7 +28,7 @@ static struct wg_policy_call *as_call(struct wg_policy_run *r)
  * reload does not hand existing sessions to new scripts. */
 static const struct wg_plugins *plugins_of(const struct wg_server *srv, const struct wg_session *s)
 {
-	return s && s->gen ? &s->gen->plugins : &srv->plugins;
+	return &(s ? s->gen : srv->gen)->plugins;
 }
 
 static const struct wg_loaded_plugin *next_policy(struct wg_policy_run *r)
@@ -76,6 +78,8 @@ static bool call_hook(struct wg_policy_run *r, const struct wg_loaded_plugin *p)
 	return true;
 }
 
+static void leased(void *arg, int rc);
+
 static void run(struct wg_policy_run *r)
 {
 	for (;;) {
@@ -85,13 +89,19 @@ static void run(struct wg_policy_run *r)
 		}
 		const struct wg_loaded_plugin *p = next_policy(r);
 		if (!p && r->phase == PH_AFTER_AUTH) {
-			int rc = wg_session_lease_begin(r->s, r->tc);
-			if (rc < 0) {
-				finish(r, rc);
-				return;
-			}
+			/* The lease may wait for the cluster's shared pool. */
 			r->phase = PH_BEFORE_TUNNEL;
 			r->next = 0;
+			r->leasing = true;
+			r->in_dispatch = true;
+			wg_cluster_lease(r->s, r->tc, leased, r);
+			r->in_dispatch = false;
+			if (r->leasing)
+				return; /* leased() resumes */
+			if (r->lease_rc < 0) {
+				finish(r, r->lease_rc);
+				return;
+			}
 			continue;
 		}
 		if (!p) {
@@ -103,11 +113,26 @@ static void run(struct wg_policy_run *r)
 	}
 }
 
+static void leased(void *arg, int rc)
+{
+	struct wg_policy_run *r = arg;
+
+	r->leasing = false;
+	r->lease_rc = rc;
+	if (r->in_dispatch)
+		return;
+	if (rc < 0)
+		finish(r, rc);
+	else
+		run(r);
+}
+
 void wg_policy_run_start(struct wg_policy_run *r)
 {
 	r->phase = PH_AFTER_AUTH;
 	r->next = 0;
-	r->waiting = r->in_dispatch = r->denied = false;
+	r->waiting = r->in_dispatch = r->denied = r->leasing = false;
+	r->lease_rc = 0;
 	r->current = "-";
 	r->msg[0] = '\0';
 	run(r);

@@ -25,6 +25,8 @@ struct wg_policy_run {
 	int phase;           /* internal from here on */
 	size_t next;
 	bool waiting, in_dispatch, denied;
+	bool leasing;        /* the lease (cluster/cluster.h) has not answered yet */
+	int lease_rc;
 	const char *current; /* name of the plugin holding or last given the call */
 	char msg[256];
 };

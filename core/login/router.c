@@ -3,6 +3,7 @@
 #include "login/router.h"
 
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cluster/cluster.h"
@@ -10,6 +11,8 @@
 #include "login/camouflage.h"
 #include "login/login_limits.h"
 #include "login/plugin_http.h"
+#include "modules/gen.h"
+#include "util/log.h"
 #include "net/conn.h"
 #include "net/http_parser.h"
 #include "server.h"
@@ -72,8 +75,25 @@ static const char *admit(struct wg_conn *c)
 	return wg_login_banned(c->srv, c->peer) ? "address banned" : NULL;
 }
 
+/* Several server names: the current generation's vhost for the name
+ * picks the certificate; the login that follows uses that vhost's auth
+ * chain and pools (auth.c looks it up by c->server_name). */
+static WOLFSSL_CTX *tls_for_name(struct wg_conn *c, const char *sni)
+{
+	struct wg_vhost *vh = wg_gen_vhost(c->srv->gen, sni);
+
+	if (!vh)
+		return NULL;
+	if (vh->name && !(c->server_name = strdup(vh->name)))
+		return NULL;
+	wg_log(NULL, WG_LOG_DEBUG, "%s: server name %s%s%s: %s%s", c->peer, sni ? "\"" : "(none)", sni ? sni : "",
+	       sni ? "\"" : "", vh->name ? "vhost " : "the default server", vh->name ? vh->name : "");
+	return vh->tls ? vh->tls : c->srv->tls;
+}
+
 const struct wg_conn_handlers wg_router_handlers = {
 	.request = route,
 	.closed = closed,
 	.admit = admit,
+	.tls_for_name = tls_for_name,
 };

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "config/check_limits.h"
+#include "config/vhost_check.h"
 #include "config/config.h"
 #include "util/err.h"
 #include "modules/loader.h"
@@ -16,8 +17,9 @@ static void print_summary(FILE *out, const struct wg_plugins *ps)
 	fprintf(out, "conf.d OK: server + %zu plugin%s", ps->n, ps->n == 1 ? "" : "s");
 	for (size_t i = 0; i < ps->n; i++) {
 		const struct wg_plugin *d = ps->v[i].desc;
-		fprintf(out, "%s %s (%s, %s)", i ? "," : ":", d->name, wg_plugin_kind_name(d->kind),
-			d->version ? d->version : "no version");
+		const char *vhost = ps->v[i].file ? ps->v[i].file->vhost : NULL;
+		fprintf(out, "%s %s (%s, %s%s%s)", i ? "," : ":", d->name, wg_plugin_kind_name(d->kind),
+			d->version ? d->version : "no version", vhost ? ", vhost " : "", vhost ? vhost : "");
 	}
 	fputc('\n', out);
 	/* Valid, but probably not what the admin meant. */
@@ -30,6 +32,19 @@ static void print_summary(FILE *out, const struct wg_plugins *ps)
 		fprintf(out, "note: no auth plugin is enabled: nobody can log in\n");
 	if (!has_routing)
 		fprintf(out, "note: no routing plugin is enabled: sessions get no addresses\n");
+}
+
+/* Only auth and routing plugins belong to a vhost (as wg_gen_pick checks at
+ * start): log, policy and transport plugins serve every name. */
+static void check_vhost_plugins(const struct wg_plugins *ps, struct wg_err *err)
+{
+	for (size_t i = 0; i < ps->n; i++) {
+		const struct wg_loaded_plugin *p = &ps->v[i];
+		uint32_t kind = p->desc->kind;
+		if (p->file && p->file->vhost && kind != WG_PLUGIN_AUTH && kind != WG_PLUGIN_ROUTING)
+			wg_err_add(err, "%s: vhost: %s is a %s plugin; only auth and routing plugins belong to a vhost "
+				   "(the others serve every name)", p->file->path, p->desc->name, wg_plugin_kind_name(kind));
+	}
 }
 
 /* Several workers share one TUN device by name, so the kernel may not pick it. */
@@ -61,7 +76,10 @@ int wg_check_config(const char *dir, FILE *out)
 			check_workers(conf->server, err);
 			wg_check_limits(conf->server, err);
 		}
-		wg_plugins_load(conf, &ps, err);
+		/* Reads only what has the right type: safe on an invalid section. */
+		wg_check_vhosts(conf, err);
+		if (wg_plugins_load(conf, &ps, err) == 0)
+			check_vhost_plugins(&ps, err);
 	}
 	int rc = err->count == 0 ? 0 : 1;
 	if (rc == 0)

@@ -27,6 +27,8 @@
 #include "net/addr_count.h"
 #include "net/client_key.h"
 #include "net/conn_proxy.h"
+#include "net/conn_sni.h"
+#include "net/sni.h"
 #include "net/http_parser.h"
 #include "net/http_pipe.h"
 #include "util/log.h"
@@ -227,17 +229,86 @@ static void timer_set(struct wg_conn *c, unsigned seconds)
 
 static int conn_admit_relayed(struct wg_conn *c);
 
+/* listen-proxy-proto: reads towards the relay's header. 1 once it is read
+ * (c->peer is the client's; bytes past it wait in rx_stash for the TLS
+ * handshake, served by conn_io_recv before the socket), 0 while more is
+ * needed, -1 after closing c. */
+static int conn_read_proxy(struct wg_conn *c)
+{
+	struct wg_proxy_done done;
+	const char *why = NULL;
+	int r = wg_conn_proxy_read(&c->proxy, c->fd, c->peer, sizeof(c->peer), &done, &why);
+
+	if (r < 0)
+		wg_conn_close(c, why);
+	if (r <= 0)
+		return r;
+	c->rx_stash = done.rest;
+	c->rx_stash_off = 0;
+	c->rx_stash_len = done.rest_len;
+	c->awaiting_proxy = false;
+	return 1;
+}
+
+/* The connection's TLS object, on ctx, reading and writing through c. */
+static int conn_ssl_setup(struct wg_conn *c, WOLFSSL_CTX *ctx)
+{
+	c->ssl = wolfSSL_new(ctx);
+	if (!c->ssl || wolfSSL_set_fd(c->ssl, c->fd) != WOLFSSL_SUCCESS)
+		return -1;
+	wolfSSL_SSLSetIOSend(c->ssl, conn_io_send);
+	wolfSSL_SetIOWriteCtx(c->ssl, c);
+	wolfSSL_SSLSetIORecv(c->ssl, conn_io_recv);
+	wolfSSL_SetIOReadCtx(c->ssl, c);
+	/* The DTLS key is exported from the handshake's secrets at CONNECT;
+	 * wolfSSL frees them after the handshake unless told to keep them. */
+	wolfSSL_KeepArrays(c->ssl);
+	return 0;
+}
+
+/* Several server names: the ClientHello's picks the TLS context. 1 when
+ * c->ssl exists, 0 when more bytes must come, -1 when closed. */
+static int conn_choose_tls(struct wg_conn *c)
+{
+	char name[WG_SNI_NAME_MAX + 1];
+	struct wg_sni_stash stash = {&c->rx_stash, &c->rx_stash_off, &c->rx_stash_len};
+	const char *why = NULL;
+	int r = wg_sni_read(&c->sni, c->fd, stash, name, sizeof(name), &why);
+	WOLFSSL_CTX *ctx;
+
+	if (r < 0)
+		wg_conn_close(c, why);
+	if (r <= 0)
+		return r;
+	c->awaiting_sni = false;
+	if (!(ctx = c->h->tls_for_name(c, name[0] ? name : NULL))) {
+		wg_sni_refuse(c->fd, c->peer, name);
+		wg_conn_close(c, "unknown server name");
+		return -1;
+	}
+	if (conn_ssl_setup(c, ctx) < 0) {
+		wg_conn_close(c, "out of memory");
+		return -1;
+	}
+	return 1;
+}
+
 static void conn_handshake(struct wg_conn *c)
 {
 	if (c->awaiting_proxy) {
-		if (wg_conn_proxy_read(c) <= 0 || conn_admit_relayed(c) < 0)
+		if (conn_read_proxy(c) <= 0 || conn_admit_relayed(c) < 0)
 			return;
 	} else if (!c->srv->proxy_proto && !c->proxy_checked) {
-		int seen = wg_conn_proxy_unexpected(c);
-		if (seen < 0)
+		const char *why = NULL;
+		int seen = wg_conn_proxy_unexpected(c->fd, c->peer, &why);
+		if (seen < 0) {
+			wg_conn_close(c, why);
 			return;
+		}
 		c->proxy_checked = seen > 0;
 	}
+	if (c->awaiting_sni && conn_choose_tls(c) <= 0)
+		return;
 	int r = wolfSSL_accept(c->ssl);
 
 	if (r == WOLFSSL_SUCCESS) {
@@ -307,6 +378,8 @@ void wg_conn_accept(struct wg_server *srv, int fd, const struct sockaddr *sa, so
 	char peer[64];
 	uint8_t key[WG_CLIENT_KEY_LEN] = {0};
 	bool relayed = srv->proxy_proto;
+	/* With vhosts the TLS context waits for the ClientHello's name. */
+	bool by_name = srv->vhosts_on && h->tls_for_name;
 
 	(void)salen;
 	peer_to_text(sa, peer, sizeof(peer));
@@ -331,6 +404,7 @@ void wg_conn_accept(struct wg_server *srv, int fd, const struct sockaddr *sa, so
 	memcpy(p->client_key, key, sizeof(key));
 	p->addr_counted = !relayed;
 	c->awaiting_proxy = relayed;
+	c->awaiting_sni = by_name;
 	c->srv = srv;
 	c->h = h;
 	c->fd = fd;
@@ -338,7 +412,6 @@ void wg_conn_accept(struct wg_server *srv, int fd, const struct sockaddr *sa, so
 	evutil_make_socket_nonblocking(fd);
 	evutil_make_socket_closeonexec(fd);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	c->ssl = wolfSSL_new(srv->tls);
 	c->rev = event_new(srv->base, fd, EV_READ | EV_PERSIST, conn_on_read, c);
 	c->wev = event_new(srv->base, fd, EV_WRITE, conn_on_write, c);
 	c->timer = evtimer_new(srv->base, conn_on_timeout, c);
@@ -352,18 +425,10 @@ void wg_conn_accept(struct wg_server *srv, int fd, const struct sockaddr *sa, so
 	srv->conns = c;
 	c->counted_unauth = true;
 	srv->n_conns_unauth++;
-	if (!c->ssl || !c->rev || !c->wev || !c->timer || !c->out || !c->http ||
-	    wolfSSL_set_fd(c->ssl, fd) != WOLFSSL_SUCCESS) {
+	if (!c->rev || !c->wev || !c->timer || !c->out || !c->http || (!by_name && conn_ssl_setup(c, srv->tls) < 0)) {
 		wg_conn_close(c, "out of memory");
 		return;
 	}
-	wolfSSL_SSLSetIOSend(c->ssl, conn_io_send);
-	wolfSSL_SetIOWriteCtx(c->ssl, c);
-	wolfSSL_SSLSetIORecv(c->ssl, conn_io_recv);
-	wolfSSL_SetIOReadCtx(c->ssl, c);
-	/* The DTLS key is exported from the handshake's secrets at CONNECT;
-	 * wolfSSL frees them after the handshake unless told to keep them. */
-	wolfSSL_KeepArrays(c->ssl);
 	event_add(c->rev, NULL);
 	/* auth-timeout bounds the whole pre-login life, so a connection that
 	 * never finishes (or never starts) its handshake is not kept longer. */
@@ -401,7 +466,9 @@ static void conn_free_cb(evutil_socket_t fd, short what, void *arg)
 	if (rx_ahead.owner == c)
 		rx_ahead.owner = NULL;
 	free(c->rx_stash);
-	free(c->proxy_buf);
+	wg_conn_proxy_reader_free(&c->proxy);
+	wg_sni_reader_free(&c->sni);
+	free(c->server_name);
 	free(c->in);
 	free(c);
 }

@@ -13,6 +13,9 @@
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
 
+#include "net/conn_proxy.h"
+#include "net/conn_sni.h"
+
 struct wg_server;
 struct wg_conn;
 struct wg_cluster_wait;
@@ -45,6 +48,11 @@ struct wg_conn_handlers {
 	 * known now (c->peer); returns NULL to admit it, or why it is refused
 	 * (the connection closes with that reason). */
 	const char *(*admit)(struct wg_conn *c);
+	/* With several server names (srv->vhosts_on): the TLS context for the
+	 * ClientHello's server name (NULL: it sent none), read before the
+	 * handshake begins; the owner may record its choice in
+	 * c->server_name. NULL refuses the connection (unknown name). */
+	WOLFSSL_CTX *(*tls_for_name)(struct wg_conn *c, const char *sni);
 };
 
 struct wg_conn {
@@ -69,11 +77,15 @@ struct wg_conn {
 	bool counted_unauth;
 	bool corked;                  /* ciphertext queued in out until wg_conn_uncork */
 	/* listen-proxy-proto: the relay's header is still being read
-	 * (conn_proxy.c) into proxy_buf (owned; NULL once read). */
+	 * (conn_proxy.c) into proxy (its buffer owned; NULL once read). */
 	bool awaiting_proxy;
 	bool proxy_checked;           /* listen-proxy-proto off: the start was checked for a header */
-	uint8_t *proxy_buf;
-	size_t proxy_len;
+	struct wg_proxy_reader proxy;
+	/* vhosts: the ClientHello is still being read (conn_sni.c) into
+	 * sni (its buffer owned; empty once the TLS context is chosen). */
+	bool awaiting_sni;
+	struct wg_sni_reader sni;
+	char *server_name;            /* owned: the vhost the handshake chose, NULL: the default server */
 	/* Tunnel bytes read ahead from the socket but not yet given to
 	 * wolfSSL, kept here (exact size) when a read burst ends; NULL when
 	 * none, so idle sessions hold no buffer. */

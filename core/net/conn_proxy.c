@@ -1,6 +1,4 @@
 /* PROXY protocol header on a new connection (see conn_proxy.h). */
-#include <stdbool.h>
-
 #include "net/conn_proxy.h"
 
 #include <arpa/inet.h>
@@ -10,7 +8,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "net/conn.h"
 #include "net/proxy_proto.h"
 #include "util/log.h"
 
@@ -25,54 +22,53 @@ static void addr_to_text(const struct sockaddr_storage *ss, char *out, size_t le
 	snprintf(out, len, "%s", host);
 }
 
-/* Bytes after the header belong to the TLS handshake: conn_io_recv serves
- * c->rx_stash before reading the socket. */
-static int stash_rest(struct wg_conn *c, size_t hdr)
+/* The header ends at hdr: the client's address into peer, what follows
+ * into done->rest. */
+static int header_done(struct wg_proxy_reader *r, size_t hdr, const struct wg_proxy_header *h, char *peer,
+		       size_t peerlen, struct wg_proxy_done *done, const char **why)
 {
-	size_t rest = c->proxy_len - hdr;
+	char relay[64];
+	size_t rest = r->len - hdr;
 
-	if (rest == 0)
-		return 0;
-	c->rx_stash = malloc(rest);
-	if (!c->rx_stash)
-		return -1;
-	memcpy(c->rx_stash, c->proxy_buf + hdr, rest);
-	c->rx_stash_off = 0;
-	c->rx_stash_len = rest;
-	return 0;
-}
-
-static int header_done(struct wg_conn *c, size_t hdr, const struct wg_proxy_header *h)
-{
-	char relay[sizeof(c->peer)];
-
-	snprintf(relay, sizeof(relay), "%s", c->peer);
-	if (h->has_source)
-		addr_to_text(&h->source, c->peer, sizeof(c->peer));
-	if (stash_rest(c, hdr) < 0) {
-		wg_conn_close(c, "out of memory");
-		return -1;
+	done->rest = NULL;
+	done->rest_len = 0;
+	if (rest) {
+		if (!(done->rest = malloc(rest))) {
+			*why = "out of memory";
+			return -1;
+		}
+		memcpy(done->rest, r->buf + hdr, rest);
+		done->rest_len = rest;
 	}
-	free(c->proxy_buf);
-	c->proxy_buf = NULL;
-	c->awaiting_proxy = false;
-	wg_log(NULL, WG_LOG_DEBUG, "%s: relayed by %s (PROXY protocol)", c->peer, relay);
+	snprintf(relay, sizeof(relay), "%s", peer);
+	if (h->has_source)
+		addr_to_text(&h->source, peer, peerlen);
+	wg_conn_proxy_reader_free(r);
+	wg_log(NULL, WG_LOG_DEBUG, "%s: relayed by %s (PROXY protocol)", peer, relay);
 	return 1;
 }
 
-int wg_conn_proxy_read(struct wg_conn *c)
+void wg_conn_proxy_reader_free(struct wg_proxy_reader *r)
+{
+	free(r->buf);
+	r->buf = NULL;
+	r->len = 0;
+}
+
+int wg_conn_proxy_read(struct wg_proxy_reader *r, int fd, char *peer, size_t peerlen, struct wg_proxy_done *done,
+		       const char **why)
 {
 	struct wg_proxy_header h;
 	const char *err = NULL;
 
-	if (!c->proxy_buf && !(c->proxy_buf = malloc(WG_PROXY_MAX_HEADER))) {
-		wg_conn_close(c, "out of memory");
+	if (!r->buf && !(r->buf = malloc(WG_PROXY_MAX_HEADER))) {
+		*why = "out of memory";
 		return -1;
 	}
 	for (;;) {
-		ssize_t n = recv(c->fd, c->proxy_buf + c->proxy_len, WG_PROXY_MAX_HEADER - c->proxy_len, 0);
+		ssize_t n = recv(fd, r->buf + r->len, WG_PROXY_MAX_HEADER - r->len, 0);
 		if (n == 0) {
-			wg_conn_close(c, "closed before its PROXY protocol header");
+			*why = "closed before its PROXY protocol header";
 			return -1;
 		}
 		if (n < 0) {
@@ -80,33 +76,33 @@ int wg_conn_proxy_read(struct wg_conn *c)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return 0;
-			wg_conn_close(c, strerror(errno));
+			*why = strerror(errno);
 			return -1;
 		}
-		c->proxy_len += (size_t)n;
-		int r = wg_proxy_parse(c->proxy_buf, c->proxy_len, &h, &err);
-		if (r > 0)
-			return header_done(c, (size_t)r, &h);
-		if (r < 0) {
-			wg_log(NULL, WG_LOG_NOTICE, "%s: refused: %s", c->peer, err);
-			wg_conn_close(c, err);
+		r->len += (size_t)n;
+		int rc = wg_proxy_parse(r->buf, r->len, &h, &err);
+		if (rc > 0)
+			return header_done(r, (size_t)rc, &h, peer, peerlen, done, why);
+		if (rc < 0) {
+			wg_log(NULL, WG_LOG_NOTICE, "%s: refused: %s", peer, err);
+			*why = err;
 			return -1;
 		}
 		/* A full buffer always decides (WG_PROXY_MAX_HEADER bounds both
-		 * versions), so r == 0 means the relay has more to send. */
+		 * versions), so rc == 0 means the relay has more to send. */
 	}
 }
 
-int wg_conn_proxy_unexpected(struct wg_conn *c)
+int wg_conn_proxy_unexpected(int fd, const char *peer, const char **why)
 {
 	uint8_t head[12];
-	ssize_t n = recv(c->fd, head, sizeof(head), MSG_PEEK);
+	ssize_t n = recv(fd, head, sizeof(head), MSG_PEEK);
 
 	if (n <= 0)
 		return 0; /* nothing yet; wolfSSL sees the end or the error itself */
 	if (!wg_proxy_looks_like_header(head, (size_t)n))
 		return 1;
-	wg_log(NULL, WG_LOG_NOTICE, "%s: refused: PROXY protocol header, but listen-proxy-proto is off", c->peer);
-	wg_conn_close(c, "PROXY protocol header, but listen-proxy-proto is off");
+	wg_log(NULL, WG_LOG_NOTICE, "%s: refused: PROXY protocol header, but listen-proxy-proto is off", peer);
+	*why = "PROXY protocol header, but listen-proxy-proto is off";
 	return -1;
 }

@@ -182,6 +182,34 @@ static void transports(FILE *f, const struct wg_metrics *m)
 		      offsetof(struct wg_metrics_transport, dropped));
 }
 
+/* Only on a node of a cluster (docs/cluster.md). */
+static void cluster(FILE *f, const struct wg_metrics *m)
+{
+	simple(f, "wolfguard_cluster_redis_up", "gauge", "1 while the connection to the cluster's Redis is up.",
+	       m->cluster_redis_up);
+	simple(f, "wolfguard_cluster_redis_outages_total", "counter", "Times the connection to Redis went down.",
+	       m->cluster_redis_outages);
+	simple(f, "wolfguard_cluster_store_errors_total", "counter",
+	       "Redis commands that failed (no reply in time, connection lost, an error reply).", m->cluster_store_errors);
+	simple(f, "wolfguard_cluster_adopted_sessions_total", "counter",
+	       "Sessions taken over from another node (a reconnect with a cookie this node did not know).",
+	       m->cluster_adopted);
+	simple(f, "wolfguard_cluster_leases", "gauge", "Sessions holding an address of the shared pool.", m->cluster_leases);
+	family(f, "wolfguard_cluster_lease_claims_total", "counter",
+	       "Claims of a shared-pool address at login, by result (claimed; conflict: another node holds it, "
+	       "another is tried; refused: the login got no address because Redis could not be asked).");
+	fprintf(f,
+		"wolfguard_cluster_lease_claims_total{result=\"claimed\"} %llu\n"
+		"wolfguard_cluster_lease_claims_total{result=\"conflict\"} %llu\n"
+		"wolfguard_cluster_lease_claims_total{result=\"refused\"} %llu\n",
+		(unsigned long long)m->cluster_lease_claims, (unsigned long long)m->cluster_lease_conflicts,
+		(unsigned long long)m->cluster_lease_refused);
+	simple(f, "wolfguard_cluster_lease_lapsed_total", "counter",
+	       "Sessions ended because their shared-pool lease could not be renewed in time (Redis unreachable) or "
+	       "another node held their address.",
+	       m->cluster_lease_lapsed);
+}
+
 char *wg_metrics_format(const struct wg_metrics *m, size_t *len)
 {
 	char *text = NULL;
@@ -215,6 +243,8 @@ char *wg_metrics_format(const struct wg_metrics *m, size_t *len)
 	simple(f, "wolfguard_config_generation", "gauge", "Number of the configuration in use (1 at start, +1 per reload).",
 	       m->generation);
 	transports(f, m);
+	if (m->cluster_on)
+		cluster(f, m);
 	if (m->transport_text_len && m->transport_text_len < sizeof(m->transport_text))
 		fwrite(m->transport_text, 1, m->transport_text_len, f);
 	family(f, "wolfguard_start_time_seconds", "gauge", "When the server started (unix time).");

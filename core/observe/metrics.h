@@ -29,7 +29,14 @@ struct wg_metrics {
 	unsigned n_backends;
 	uint64_t ended_rx_bytes, ended_tx_bytes, ended_rx_packets, ended_tx_packets;
 	uint64_t reloads_ok, reloads_failed;
+	/* the cluster store (docs/cluster.md), counted by core/cluster/ */
+	uint64_t cluster_redis_outages;   /* times the connection to Redis went down */
+	uint64_t cluster_store_errors;    /* commands that failed: timeout, lost connection, Redis error */
+	uint64_t cluster_adopted;         /* sessions taken over from another node */
+	uint64_t cluster_lease_claims, cluster_lease_conflicts, cluster_lease_refused, cluster_lease_lapsed;
 	/* filled in by a snapshot */
+	bool cluster_on, cluster_redis_up;
+	uint64_t cluster_leases;          /* sessions holding a lease of the shared pool */
 	uint64_t sessions_dtls, sessions_cstp, sessions_waiting;
 	uint64_t unauth_connections;
 	uint64_t rx_bytes, tx_bytes, rx_packets, tx_packets; /* ended + live sessions */

@@ -12,7 +12,7 @@
 #include "hashmap.h"
 #include "modules/gen.h"
 #include "server.h"
-#include "session/session.h"
+#include "session/session_types.h"
 #include "util/addr.h"
 #include "util/log.h"
 #include "workers/steer.h"
@@ -83,9 +83,10 @@ struct elsewhere {
 
 #define MAX_CROSS_WORKER_TRIES 1024
 
+/* The pools of the session's vhost, in the generation it began in. */
 static struct wg_loaded_plugin *routing_of(struct wg_session *s)
 {
-	return s->gen ? s->gen->routing : s->srv->routing;
+	return s->vhost->routing;
 }
 
 int wg_session_lease(struct wg_session *s, struct wg_tunnel_config *tc)
@@ -130,7 +131,7 @@ int wg_session_lease(struct wg_session *s, struct wg_tunnel_config *tc)
 		/* A session adopted from another node of a cluster holds an
 		 * address its routing plugin never leased (leased false): parked
 		 * like an older generation's. */
-		if (!s->gen || (holder->gen == s->gen && holder->leased))
+		if (holder->gen == s->gen && holder->leased)
 			break; /* a real double lease that the caller reports */
 		struct wg_parked *p = malloc(sizeof(*p));
 		struct wg_tunnel_config *copy = malloc(sizeof(*copy));
@@ -144,10 +145,11 @@ int wg_session_lease(struct wg_session *s, struct wg_tunnel_config *tc)
 		*copy = *tc;
 		p->holder = holder;
 		p->tc = copy;
+		p->routing = r;
 		p->next = s->gen->parked;
 		s->gen->parked = p;
 		wg_log(s, WG_LOG_DEBUG, "%s is still held by session %s of configuration %u; leasing again", tc->addr4,
-		       holder->id_str, holder->gen ? holder->gen->number : 0);
+		       holder->id_str, holder->gen->number);
 		*tc = *defaults;
 		rc = -EADDRNOTAVAIL;
 	}
@@ -180,9 +182,64 @@ void wg_session_lease_release(struct wg_session *s, const struct wg_tunnel_confi
 				continue;
 			}
 			*pp = p->next;
-			((const struct wg_routing_ops *)g->routing->desc->ops)->release(g->routing->state, s, p->tc);
+			((const struct wg_routing_ops *)p->routing->desc->ops)->release(p->routing->state, s, p->tc);
 			free(p->tc);
 			free(p);
 		}
+	}
+}
+
+/* An address the routing plugin offered and another node holds (cluster). */
+struct wg_lease_kept {
+	char addr4[16], netmask4[16], addr6[48];
+	uint32_t prefix6;
+	struct wg_lease_kept *next;
+};
+
+int wg_session_lease_set_aside(struct wg_session *s)
+{
+	struct wg_server *srv = s->srv;
+	struct wg_lease_kept *k = malloc(sizeof(*k));
+
+	if (!k)
+		return -ENOMEM;
+	memcpy(k->addr4, s->tc.addr4, sizeof(k->addr4));
+	memcpy(k->netmask4, s->tc.netmask4, sizeof(k->netmask4));
+	memcpy(k->addr6, s->tc.addr6, sizeof(k->addr6));
+	k->prefix6 = s->tc.prefix6;
+	k->next = s->lease_kept;
+	s->lease_kept = k;
+	/* Out of this node's tables: the address is not this session's. */
+	if (s->addr4 && wg_hashmap_get(srv->by_addr4, &s->addr4) == s)
+		wg_hashmap_del(srv->by_addr4, &s->addr4);
+	if (s->has_addr6 && wg_hashmap_get(srv->by_addr6, s->addr6) == s)
+		wg_hashmap_del(srv->by_addr6, s->addr6);
+	s->addr4 = 0;
+	s->has_addr6 = false;
+	s->tc.addr4[0] = s->tc.addr6[0] = '\0';
+	s->leased = false;
+	return 0;
+}
+
+void wg_session_lease_settle(struct wg_session *s)
+{
+	struct wg_loaded_plugin *r = routing_of(s);
+	const struct wg_routing_ops *ops = r ? r->desc->ops : NULL;
+
+	while (s->lease_kept) {
+		struct wg_lease_kept *k = s->lease_kept;
+		s->lease_kept = k->next;
+		struct wg_tunnel_config *tc = calloc(1, sizeof(*tc));
+		if (tc && ops) {
+			tc->struct_size = sizeof(*tc);
+			memcpy(tc->addr4, k->addr4, sizeof(k->addr4));
+			memcpy(tc->netmask4, k->netmask4, sizeof(k->netmask4));
+			memcpy(tc->addr6, k->addr6, sizeof(k->addr6));
+			tc->prefix6 = k->prefix6;
+			ops->release(r->state, s, tc);
+			release_across_workers(s->srv, tc);
+		}
+		free(tc);
+		free(k);
 	}
 }

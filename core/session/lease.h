@@ -11,4 +11,15 @@ struct wg_tunnel_config;
 int wg_session_lease(struct wg_session *s, struct wg_tunnel_config *tc);
 void wg_session_lease_release(struct wg_session *s, const struct wg_tunnel_config *tc);
 
+/* A cluster with a shared pool (cluster/lease.c): the addresses just leased
+ * (wg_session_lease_begin) are held by another node. They leave the
+ * session and its address tables but stay leased in the routing plugin,
+ * so that it offers others when the caller has the session lease again
+ * (wg_session_lease_begin: the caller calls up, this file never does).
+ * 0 or -ENOMEM. */
+int wg_session_lease_set_aside(struct wg_session *s);
+/* The lease is settled (claimed, or given up): the kept addresses go back
+ * to the routing plugin. Also done when the session ends. */
+void wg_session_lease_settle(struct wg_session *s);
+
 #endif

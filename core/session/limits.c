@@ -1,5 +1,6 @@
 /* Per-session rates, quota and reach (limits.h). */
 #include "session/limits.h"
+#include "session/period_quota.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -10,9 +11,11 @@
 
 #include "config/check_limits.h"
 #include "config/config.h"
+#include "hashmap.h"
 #include "util/err.h"
 #include "server.h"
-#include "session/session.h"
+#include "session/attrs.h"
+#include "session/session_types.h"
 #include "util/route_filter.h"
 #include "util/log.h"
 
@@ -129,6 +132,10 @@ int wg_session_limits_apply(struct wg_session *s, const struct wg_tunnel_config 
 	s->rate_out_kbps = tighter(s->tc.rate_limit_kbps, wg_limits_kbps((uint64_t)tx));
 	s->quota_bytes = (uint64_t)limit_int(s, WG_ATTR_DATA_QUOTA);
 	s->quota_throttle = strcmp(wg_config_string(s->srv->scfg, "data-quota-action"), "throttle") == 0;
+	s->period_quota = (uint64_t)limit_int(s, "period-data-quota");
+	s->period = wg_period_parse(wg_config_string(s->srv->scfg, "data-quota-period"));
+	if (s->period < 0)
+		s->period = WG_PERIOD_MONTH; /* refused by the checks; not reached */
 	wg_session_limits_free(s);
 	if (routes || (ports && *ports)) {
 		char err[160];
@@ -151,6 +158,10 @@ int wg_session_limits_apply(struct wg_session *s, const struct wg_tunnel_config 
 		       s->quota_bytes ? (s->quota_throttle ? " then throttle" : " then disconnect") : "",
 		       routes ? ", restricted to its routes" : "",
 		       s->filter && s->filter->ports ? ", restricted ports" : "");
+	if (s->period_quota)
+		wg_log(s, WG_LOG_INFO, "data quota per %s: %llu bytes for user %s", wg_period_name(s->period),
+		       (unsigned long long)s->period_quota, s->user);
+	wg_session_period_begin(s);
 	return 0;
 }
 
@@ -160,21 +171,135 @@ void wg_session_limits_free(struct wg_session *s)
 	s->filter = NULL;
 }
 
+/* Which quota a session reached, as the log and the end reason say it. */
+static const char *quota_name(const struct wg_session *s)
+{
+	if (!s->period_reached)
+		return "data quota";
+	switch (s->period) {
+	case WG_PERIOD_DAY: return "daily data quota";
+	case WG_PERIOD_WEEK: return "weekly data quota";
+	default: return "monthly data quota";
+	}
+}
+
+const char *wg_session_quota_reason(const struct wg_session *s)
+{
+	switch (s->period_reached ? s->period : -1) {
+	case WG_PERIOD_DAY: return "daily data quota reached";
+	case WG_PERIOD_WEEK: return "weekly data quota reached";
+	case WG_PERIOD_MONTH: return "monthly data quota reached";
+	default: return "data quota reached";
+	}
+}
+
 void wg_session_quota_reached(struct wg_session *s)
 {
 	if (s->quota_reached)
 		return;
 	s->quota_reached = true;
+	/* Not the session's own quota (the data path checks both): its user's
+	 * for the period. */
+	if (!s->quota_bytes || s->rx_bytes + s->tx_bytes < s->quota_bytes)
+		s->period_reached = true;
 	if (s->quota_throttle) {
 		uint32_t kbps = wg_limits_kbps((uint64_t)wg_config_int(s->srv->scfg, "data-quota-throttle-per-sec"));
 		s->rate_in_kbps = tighter(s->rate_in_kbps, kbps);
 		s->rate_out_kbps = tighter(s->rate_out_kbps, kbps);
-		wg_log(s, WG_LOG_NOTICE, "data quota of %llu bytes reached: throttled to %u kbit/s each way",
-		       (unsigned long long)s->quota_bytes, kbps);
+		wg_log(s, WG_LOG_NOTICE, "%s of %llu bytes reached: throttled to %u kbit/s each way", quota_name(s),
+		       (unsigned long long)(s->period_reached ? s->period_quota : s->quota_bytes), kbps);
 		return;
 	}
-	wg_log(s, WG_LOG_NOTICE, "data quota of %llu bytes reached: the session ends",
-	       (unsigned long long)s->quota_bytes);
+	wg_log(s, WG_LOG_NOTICE, "%s of %llu bytes reached: the session ends", quota_name(s),
+	       (unsigned long long)(s->period_reached ? s->period_quota : s->quota_bytes));
 	if (s->timer)
 		event_active(s->timer, EV_TIMEOUT, 0); /* session_timer_cb ends it */
+}
+
+/* ---- period-data-quota: the sessions' side of the shared table
+ * (period_quota.c keeps the table; it calls nothing up here) --------- */
+
+#define FLUSH_S 2      /* sessions add what they moved this often */
+#define SAVE_EVERY 5   /* flushes between two saves of the state file */
+
+static void period_reached(struct wg_session *s)
+{
+	if (s->quota_reached || s->ending) /* an ending session's last flush only counts */
+		return;
+	s->period_reached = true;
+	wg_session_quota_reached(s);
+}
+
+void wg_session_period_begin(struct wg_session *s)
+{
+	struct wg_period_quota *t = s->srv->period_quota;
+
+	if (!s->period_quota || !t)
+		return;
+	s->period_pid = wg_period_id(s->period, time(NULL));
+	s->period_flushed = s->rx_bytes + s->tx_bytes;
+	s->period_base = wg_period_quota_add(t, s->user, s->period_pid, 0);
+	if (s->period_base == UINT64_MAX) {
+		wg_log(s, WG_LOG_WARN, "the data quota table is full: %s's volume this %s is not counted", s->user,
+		       wg_period_name(s->period));
+		s->period_quota = 0;
+		return;
+	}
+	if (s->period_base >= s->period_quota)
+		period_reached(s);
+}
+
+void wg_session_period_flush(struct wg_session *s)
+{
+	struct wg_period_quota *t = s->srv->period_quota;
+	uint64_t moved = s->rx_bytes + s->tx_bytes;
+
+	if (!s->period_quota || !t)
+		return;
+	uint32_t pid = wg_period_id(s->period, time(NULL));
+	uint64_t total = wg_period_quota_add(t, s->user, pid, moved - s->period_flushed);
+	s->period_flushed = moved;
+	if (total == UINT64_MAX)
+		return;
+	s->period_pid = pid;
+	s->period_base = total;
+	if (total >= s->period_quota)
+		period_reached(s);
+}
+
+static void tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct wg_server *srv = arg;
+	size_t n;
+	void **all;
+	int rc;
+
+	(void)fd;
+	(void)what;
+	if (!(all = wg_hashmap_values(srv->by_cookie, &n)))
+		return;
+	for (size_t i = 0; i < n; i++)
+		wg_session_period_flush(all[i]);
+	free(all);
+	if (++srv->period_ticks % SAVE_EVERY == 0 && (rc = wg_period_quota_save(srv->period_quota)) < 0)
+		wg_log(NULL, WG_LOG_WARN, "data-quota-state-file: cannot write: %s", strerror(-rc));
+}
+
+int wg_period_quota_start(struct wg_server *srv)
+{
+	struct timeval every = {.tv_sec = FLUSH_S};
+
+	if (!srv->period_quota)
+		return 0;
+	srv->period_ev = event_new(srv->base, -1, EV_PERSIST, tick, srv);
+	return srv->period_ev && event_add(srv->period_ev, &every) == 0 ? 0 : -1;
+}
+
+void wg_period_quota_stop(struct wg_server *srv)
+{
+	if (srv->period_ev) {
+		event_free(srv->period_ev);
+		srv->period_ev = NULL;
+	}
+	wg_period_quota_save(srv->period_quota);
 }

@@ -17,6 +17,7 @@
 #include "net/conn.h"
 #include "observe/events.h"
 #include "modules/gen.h"
+#include "session/period_quota.h"
 #include "hashmap.h"
 #include "util/hex.h"
 #include "util/log.h"
@@ -33,7 +34,6 @@ static const struct wg_session_handlers *handlers(const struct wg_server *srv)
 }
 
 static void session_timer_cb(evutil_socket_t fd, short what, void *arg);
-static const char *joined_groups(const struct wg_session *s);
 
 static int random_bytes(void *buf, size_t n)
 {
@@ -83,7 +83,7 @@ struct wg_session *wg_session_new(struct wg_server *srv, const char *user, const
 		snprintf(s->group, sizeof(s->group), "%s", s->groups[0]);
 	/* Joined here, on the loop thread, so that plugins' worker threads
 	 * reading WG_SESS_GROUPS later only read it. */
-	joined_groups(s);
+	(void)wg_session_attr(s, WG_SESS_GROUPS);
 	for (unsigned i = 0; i < n_attrs && i < WG_MAX_ATTRS; i++) {
 		s->attrs[i].key = strdup(attrs[i].key);
 		s->attrs[i].value = strdup(attrs[i].value);
@@ -91,6 +91,7 @@ struct wg_session *wg_session_new(struct wg_server *srv, const char *user, const
 	}
 	s->created = s->last_rx = time(NULL);
 	s->gen = wg_gen_ref(srv->gen);
+	s->vhost = &s->gen->vhosts[0];
 	s->timer = evtimer_new(srv->base, session_timer_cb, s);
 	if (!s->timer || random_bytes(s->cookie, sizeof(s->cookie)) < 0 ||
 	    wg_hashmap_put(srv->by_cookie, s->cookie, s) < 0) {
@@ -391,6 +392,7 @@ void wg_session_end(struct wg_session *s, const char *reason)
 		return;
 	}
 	s->ending = true;
+	wg_session_period_flush(s); /* its last bytes count for its user's period */
 	json_t *ev = wg_session_event_fields(s);
 	if (ev) {
 		json_object_set_new(ev, "reason", json_string(reason));
@@ -424,6 +426,7 @@ void wg_session_end(struct wg_session *s, const char *reason)
 	if (h->ended)
 		h->ended(s, reason);
 	release_lease(s); /* only what this node leased (an adopted session: its parked addresses) */
+	wg_session_lease_settle(s);
 	if (s->user_counted)
 		wg_user_count_release(srv->user_count, s->user);
 	s->user_counted = false;
@@ -470,7 +473,7 @@ static void session_timer_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (s->quota_reached && !s->quota_throttle) {
-		wg_session_end(s, "data quota reached");
+		wg_session_end(s, wg_session_quota_reason(s));
 		return;
 	}
 	if (s->cstp == NULL && s->active == NULL) {
@@ -491,84 +494,12 @@ static void session_timer_cb(evutil_socket_t fd, short what, void *arg)
 	session_schedule(s);
 }
 
-/* The groups as "a,b,c", sized to fit: backends may send WG_MAX_GROUPS
- * names of up to 511 bytes each. Made once (groups do not change after
- * the login) and kept with the session; NULL without memory. */
-static const char *joined_groups(const struct wg_session *s)
+void wg_session_set_vhost(struct wg_session *s, struct wg_vhost *vh)
 {
-	struct wg_session *w = (struct wg_session *)s; /* a cache, not a change */
-	size_t len = 0, at = 0;
-
-	if (s->groups_joined)
-		return s->groups_joined;
-	for (unsigned i = 0; i < s->n_groups && s->groups[i]; i++)
-		len += strlen(s->groups[i]) + 1;
-	if (!(w->groups_joined = malloc(len + 1)))
-		return NULL;
-	w->groups_joined[0] = '\0';
-	for (unsigned i = 0; i < s->n_groups && s->groups[i]; i++) {
-		size_t n = strlen(s->groups[i]);
-		if (i)
-			w->groups_joined[at++] = ',';
-		memcpy(w->groups_joined + at, s->groups[i], n);
-		at += n;
-	}
-	w->groups_joined[at] = '\0';
-	return w->groups_joined;
-}
-
-const char *wg_session_attr(const struct wg_session *s, const char *name)
-{
-	if (!s || !name)
-		return NULL;
-	if (strcmp(name, WG_SESS_USER) == 0)
-		return s->user;
-	if (strcmp(name, WG_SESS_GROUP) == 0)
-		return s->group[0] ? s->group : NULL;
-	if (strcmp(name, WG_SESS_ID) == 0)
-		return s->id_str;
-	if (strcmp(name, WG_SESS_CLIENT_ADDR) == 0)
-		return s->client_addr;
-	if (strcmp(name, WG_SESS_ADDR4) == 0)
-		return s->tc.addr4[0] ? s->tc.addr4 : NULL;
-	if (strcmp(name, WG_SESS_ADDR6) == 0)
-		return s->tc.addr6[0] ? s->tc.addr6 : NULL;
-	if (strcmp(name, WG_SESS_USER_AGENT) == 0)
-		return s->user_agent;
-	if (strcmp(name, WG_SESS_GROUPS) == 0)
-		return joined_groups(s);
-	if (strncmp(name, WG_SESS_ATTR_PREFIX, strlen(WG_SESS_ATTR_PREFIX)) == 0)
-		name += strlen(WG_SESS_ATTR_PREFIX);
-	const char *last = NULL;
-	for (unsigned i = 0; i < s->n_attrs; i++)
-		if (strcmp(s->attrs[i].key, name) == 0)
-			last = s->attrs[i].value;
-	return last;
-}
-
-int wg_session_set_attr(struct wg_session *s, const char *key, const char *value)
-{
-	bool repeats = strcmp(key, WG_ATTR_ROUTE) == 0 || strcmp(key, WG_ATTR_DNS) == 0;
-	char *v = strdup(value);
-
-	if (!v)
-		return -1;
-	for (unsigned i = 0; i < s->n_attrs && !repeats; i++) {
-		if (strcmp(s->attrs[i].key, key) == 0) {
-			free(s->attrs[i].value);
-			s->attrs[i].value = v;
-			return 0;
-		}
-	}
-	char *k = s->n_attrs < WG_MAX_ATTRS ? strdup(key) : NULL;
-	if (!k) {
-		free(v);
-		return -1;
-	}
-	s->attrs[s->n_attrs].key = k;
-	s->attrs[s->n_attrs].value = v;
-	s->n_attrs++;
-	return 0;
+	wg_gen_assign(&s->gen, vh->gen);
+	s->vhost = vh;
+	if (vh->name)
+		wg_log(s, WG_LOG_INFO, "logged in under vhost %s", vh->name);
 }
 
 static void describe(const struct wg_session *s, struct wg_log_context *out)
@@ -603,5 +534,7 @@ json_t *wg_session_event_fields(const struct wg_session *s)
 	set_text(o, "group", s->group);
 	set_text(o, "client_address", s->client_addr);
 	set_text(o, "vpn_address", s->tc.addr4);
+	if (wg_session_vhost_name(s)) /* only with vhosts: the default server's events are as before */
+		set_text(o, "vhost", wg_session_vhost_name(s));
 	return o;
 }

@@ -112,6 +112,17 @@ static int cstp_send(struct tun_burst *b, struct wg_conn *c, uint8_t *frame, siz
 }
 
 /* pkt has WG_TUN_HEADROOM writable bytes before it. */
+/* The session's quota, or its user's for the period: what the shared
+ * table had at the last flush (session/period_quota.h) plus what this
+ * session moved since. */
+static inline bool over_quota(const struct wg_session *s)
+{
+	uint64_t moved = s->rx_bytes + s->tx_bytes;
+
+	return (s->quota_bytes && moved >= s->quota_bytes) ||
+	       (s->period_quota && s->period_base + (moved - s->period_flushed) >= s->period_quota);
+}
+
 static void send_to_client(struct tun_burst *b, struct wg_session *s, uint8_t *pkt, size_t len)
 {
 	if (!rate_allows(&s->rate_out, s->rate_out_kbps, len))
@@ -126,7 +137,7 @@ static void send_to_client(struct tun_burst *b, struct wg_session *s, uint8_t *p
 sent:
 	s->tx_bytes += len;
 	s->tx_pkts++;
-	if (s->quota_bytes && s->rx_bytes + s->tx_bytes >= s->quota_bytes)
+	if (over_quota(s))
 		wg_session_quota_reached(s);
 }
 
@@ -189,7 +200,9 @@ void wg_datapath_from_client(struct wg_session *s, const uint8_t *pkt, size_t le
 	}
 	if (v != WG_PACKET_OK)
 		return; /* malformed, spoofed or a stale source address: dropped */
-	if (srv->isolate && (family == 4 ? in_pool4(srv, dst) : wg_hashmap_get(srv->by_addr6, dst) != NULL))
+	/* A leased address outside the default pool is a vhost's client. */
+	if (srv->isolate && (family == 4 ? in_pool4(srv, dst) || (srv->vhosts_on && wg_hashmap_get(srv->by_addr4, dst))
+					 : wg_hashmap_get(srv->by_addr6, dst) != NULL))
 		return; /* to another client, with isolate-clients on */
 	if (s->filter && !wg_route_filter_allows(s->filter, pkt, len)) {
 		s->filtered_pkts++; /* restrict-user-to-routes / -ports */
@@ -199,7 +212,7 @@ void wg_datapath_from_client(struct wg_session *s, const uint8_t *pkt, size_t le
 		return;
 	s->rx_bytes += len;
 	s->rx_pkts++;
-	if (s->quota_bytes && s->rx_bytes + s->tx_bytes >= s->quota_bytes)
+	if (over_quota(s))
 		wg_session_quota_reached(s);
 	/* Every check above ran on this packet as the client sent it; only
 	 * then may it be merged with its flow's neighbours. */

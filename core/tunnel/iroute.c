@@ -31,8 +31,7 @@ struct wg_iroute_table {
 	struct wg_iroute v[];
 };
 
-/* The network routed into the TUN device, as `ip route add NET dev TUN`. */
-static int kernel_route(const char *dev, const struct wg_filter_net *n)
+int wg_tun_kernel_route(const char *dev, const struct wg_filter_net *n)
 {
 	int fd = socket(n->family == 4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc = 0;
 
@@ -97,7 +96,7 @@ int wg_iroutes_install(struct wg_server *srv, char *err, size_t errlen)
 					 wg_config_where(srv->scfg, "users"), names[i], nets[j]);
 				goto fail;
 			}
-			if ((rc = kernel_route(srv->tun.name, &r->net)) < 0) {
+			if ((rc = wg_tun_kernel_route(srv->tun.name, &r->net)) < 0) {
 				snprintf(err, errlen, "iroute %s of %s: cannot route it into %s: %s", nets[j], names[i],
 					 srv->tun.name, strerror(-rc));
 				goto fail;

@@ -14,6 +14,12 @@
 
 struct wg_server;
 struct wg_session;
+struct wg_filter_net;
+
+/* Routes a network into the TUN device dev in the kernel, as `ip route
+ * add NET dev DEV` (root only; an existing route is fine). 0 or -errno.
+ * Also used for the address pools of vhosts (host/vhosts.c). */
+int wg_tun_kernel_route(const char *dev, const struct wg_filter_net *n);
 
 /* Reads every users.NAME.iroute, adds the kernel routes into the TUN
  * device and keeps the table in srv. 0, or -1 with the reason in err. */

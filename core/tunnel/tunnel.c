@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "cluster/cluster.h"
+#include "modules/gen.h"
 #include "net/conn.h"
 #include "tunnel/cstp_frame.h"
 #include "tunnel/datapath.h"
@@ -161,8 +162,11 @@ static void build_headers(struct hdrbuf *h, struct wg_session *s, const struct w
 	add_rekey(h, srv, ssl);
 	add(h, "X-CSTP-MTU: %u\r\n", mtu);
 	add(h, "X-CSTP-Base-MTU: %u\r\n", header_uint(req, "X-CSTP-Base-MTU", 1500));
-	if (srv->banner && *srv->banner)
-		add(h, "X-CSTP-Banner: %s\r\n", srv->banner);
+	/* A vhost's own (or the server's, copied into it); the default
+	 * server's is the current configuration's, as before vhosts. */
+	const char *banner = s->vhost->name ? s->vhost->banner : srv->banner;
+	if (banner && *banner)
+		add(h, "X-CSTP-Banner: %s\r\n", banner);
 	if (lane_headers[0])
 		add(h, "%s", lane_headers); /* the transports' answers */
 }
@@ -226,6 +230,11 @@ static const struct wg_conn_handlers cstp_handlers = {
 	.closed = cstp_closed,
 };
 
+static bool same_server_name(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
 void wg_tunnel_connect(struct wg_conn *c, const struct wg_http_request *req, const uint8_t *extra, size_t extra_len)
 {
 	struct wg_server *srv = c->srv;
@@ -248,6 +257,11 @@ void wg_tunnel_connect(struct wg_conn *c, const struct wg_http_request *req, con
 	explicit_bzero(cookie, sizeof(cookie));
 	if (!s) {
 		refuse(c, "401 Unauthorized", "session cookie unknown or expired");
+		return;
+	}
+	if (!same_server_name(wg_session_vhost_name(s), c->server_name)) {
+		/* A session of one vhost is not reached under another's name. */
+		refuse(c, "401 Unauthorized", "session cookie of another server name (vhost)");
 		return;
 	}
 	connect_session(c, req, s, extra, extra_len);

@@ -6,6 +6,7 @@
 
 struct wg_steer;
 struct wg_user_count;
+struct wg_period_quota;
 
 struct wg_worker {
 	unsigned index, count;
@@ -13,6 +14,7 @@ struct wg_worker {
 	int udp_fd;                   /* its SO_REUSEPORT UDP socket, -1 when DTLS is off */
 	const struct wg_steer *steer; /* the shared address -> worker maps */
 	struct wg_user_count *user_count; /* sessions per user, shared by all workers */
+	struct wg_period_quota *period_quota; /* bytes per user and period, shared by all workers */
 };
 
 /* The control socket a worker serves: the master answers on `path` itself

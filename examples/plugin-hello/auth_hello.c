@@ -1,23 +1,24 @@
 /* auth-hello: the smallest useful wolfguard plugin, built out of tree
  * against the installed SDK. It asks for a user name and password and lets
  * in anyone whose password is the configured "secret" (and, if "user" is
- * set, only that user). An example, not a way to run a VPN. */
+ * set, only that user). An example, not a way to run a VPN.
+ *
+ * It writes only the check: the SDK's adapter (wolfguard/auth_check.h)
+ * holds the conversation, the forms, the worker thread the check runs on
+ * (a real backend blocks: a directory, a database) and the per-login
+ * state. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wolfguard/auth_check.h>
 #include <wolfguard/plugin.h>
 
 struct hello {
+	struct wg_check check;      /* first: the adapter's part */
 	const struct wg_host *host; /* valid for the plugin's lifetime */
 	char *secret;               /* owned */
 	char *user;                 /* owned; NULL: any user name */
-};
-
-static const struct wg_auth_field login_fields[] = {
-	{"username", "Username:", WG_FIELD_TEXT},
-	{"password", "Password:", WG_FIELD_PASSWORD},
-	{NULL, NULL, 0},
 };
 
 /* Compares without an early exit, so timing does not reveal the secret. */
@@ -30,31 +31,28 @@ static int secret_matches(const char *given, const char *secret)
 	return diff == 0;
 }
 
-static void hello_start(void *state, struct wg_auth *a)
+/* The one question, asked on a worker thread: may block. */
+static void hello_check(void *plugin, const struct wg_check_request *q, struct wg_check_result *r)
 {
-	struct hello *h = state;
-	h->host->auth_prompt(a, "Say hello to wolfguard", login_fields);
+	struct hello *h = plugin;
+
+	if (h->user && strcmp(q->user, h->user) != 0) {
+		wg_check_reject(r, "Login failed", "user is not the configured one");
+		return;
+	}
+	if (!secret_matches(q->password, h->secret)) {
+		wg_check_reject(r, "Login failed", "wrong password");
+		return;
+	}
+	wg_check_accept(r);
 }
 
-static void hello_cont(void *state, struct wg_auth *a)
-{
-	struct hello *h = state;
-	const char *user = h->host->auth_field(a, "username");
-	const char *pass = h->host->auth_field(a, "password");
-	if (!user || !*user || !pass) {
-		h->host->auth_fail(a, "Login failed", "username or password missing");
-		return;
-	}
-	if (h->user && strcmp(user, h->user) != 0) {
-		h->host->auth_fail(a, "Login failed", "user is not the configured one");
-		return;
-	}
-	if (!secret_matches(pass, h->secret)) {
-		h->host->auth_fail(a, "Login failed", "wrong password");
-		return;
-	}
-	h->host->auth_succeed(a, user, NULL);
-}
+static const struct wg_check_ops hello_check_ops = {
+	.name = "auth-hello",
+	.user_max = 128,
+	.password_max = 256,
+	.check = hello_check,
+};
 
 static int hello_init(const struct wg_host *host, const struct wg_config *cfg, void **state,
 		      char *err, size_t errlen)
@@ -76,6 +74,12 @@ static int hello_init(const struct wg_host *host, const struct wg_config *cfg, v
 		return -ENOMEM;
 	}
 	h->host = host;
+	if (wg_check_init(&h->check, host, &hello_check_ops, h, err, errlen) < 0) {
+		free(h->secret);
+		free(h->user);
+		free(h);
+		return -EINVAL;
+	}
 	*state = h;
 	host->log(NULL, WG_LOG_INFO, "auth-hello: ready%s%s", user ? " for user " : "", user ? user : "");
 	return 0;
@@ -95,12 +99,8 @@ static const struct wg_option hello_options[] = {
 	{NULL, 0, 0, 0, 0, NULL, NULL},
 };
 
-static const struct wg_auth_ops hello_ops = {
-	.struct_size = sizeof(struct wg_auth_ops),
-	.start = hello_start,
-	.cont = hello_cont,
-	.cancel = NULL, /* every answer is given inside start()/cont() */
-};
+/* start, cont and conversation_end: the adapter's. */
+static const struct wg_auth_ops hello_ops = {WG_CHECK_AUTH_OPS};
 
 WG_PLUGIN_DEFINE = {
 	WG_PLUGIN_HEADER,

@@ -3,9 +3,10 @@
  * from an attribute of the user's entry and/or a group search, mapped to
  * wolfguard groups; chosen attributes handed to the session for policy.
  *
- * libldap's synchronous calls block, so each login's directory work runs
- * on a host worker thread (run_blocking, ldap_search.c); the loop only
- * builds jobs and applies their answers. */
+ * The form steps, the worker thread (libldap's synchronous calls block),
+ * the per-login state and the end of a login belong to the SDK's adapter
+ * (wolfguard/auth_check.h): this file answers its one question with the
+ * directory work of ldap_search.c. */
 /* dladdr: _GNU_SOURCE comes from the build */
 #include <dlfcn.h>
 #include <errno.h>
@@ -43,99 +44,28 @@ static const struct wg_option options[] = {
 	{NULL, 0, 0, 0, 0, NULL, NULL},
 };
 
-static const struct wg_auth_field login_fields[] = {
-	{"username", "Username:", WG_FIELD_TEXT},
-	{"password", "Password:", WG_FIELD_PASSWORD},
-	{NULL, NULL, 0},
-};
+/* --- the check: the directory work of one login, on a worker thread ------- */
 
-static const struct wg_auth_field password_fields[] = {
-	{"password", "Password:", WG_FIELD_PASSWORD},
-	{NULL, NULL, 0},
-};
-
-struct auth_job;
-
-/* One login conversation, from its first start() until conversation_end. */
-struct login {
-	struct login_entry entry; /* first: the table's link, entry.a the conversation */
-	char user[LDAP_USER_MAX + 1];
-	bool user_given; /* by an earlier step of the chain */
-	struct auth_job *job; /* in flight, or NULL */
-};
-
-struct auth_job {
-	struct ldap_plugin *p;
-	struct login *login; /* NULL once the conversation is gone */
-	char user[LDAP_USER_MAX + 1];
-	char password[LDAP_PASSWORD_MAX + 1];
-	struct ldap_result result; /* written by the worker */
-};
-
-/* --- the login conversation ---------------------------------------------- */
-
-static void login_free(struct login *l)
+/* The adapter's question (wolfguard/auth_check.h; worker thread): is this
+ * the user's password? ldap_search.c does the directory work. */
+static void ldap_check(void *plugin, const struct wg_check_request *q, struct wg_check_result *res)
 {
-	if (l->job)
-		l->job->login = NULL; /* its answer will be dropped */
-	explicit_bzero(l, sizeof(*l));
-	free(l);
-}
-
-static struct login *login_find(struct ldap_plugin *p, const struct wg_auth *a)
-{
-	return (struct login *)login_table_find(&p->logins, a);
-}
-
-static bool acceptable_user(const char *u)
-{
-	size_t n = strlen(u);
-
-	if (n == 0 || n > LDAP_USER_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)u[i] < 0x20 || u[i] == 0x7f)
-			return false;
-	return true;
-}
-
-static void auth_work(void *arg)
-{
-	struct auth_job *j = arg;
-
-	ldap_authenticate(j->p, j->user, j->password, &j->result);
-	explicit_bzero(j->password, sizeof(j->password));
-}
-
-static void apply_accept(struct ldap_plugin *p, struct login *l, const struct ldap_result *r)
-{
+	struct ldap_plugin *p = plugin;
 	const struct wg_host *host = p->host;
-	const char *groups[LDAP_MAX_GROUPS + 1];
+	struct ldap_result *r;
+	char groups[256] = "";
 
-	host->auth_set_attr(l->entry.a, "ldap-dn", r->dn);
-	for (unsigned i = 0; i < r->n_values; i++)
-		host->auth_set_attr(l->entry.a, r->values[i].key, r->values[i].value);
-	if (r->dropped_values)
-		host->log(NULL, WG_LOG_WARN, "auth-ldap: user \"%s\": ignored %u attribute or group value(s) "
-			  "(binary, longer than %d bytes, or too many)", l->user, r->dropped_values, LDAP_VALUE_MAX - 1);
-	for (unsigned i = 0; i < r->n_groups; i++)
-		groups[i] = r->groups[i];
-	groups[r->n_groups] = NULL;
-	host->auth_succeed(l->entry.a, l->user, groups);
-}
-
-static void auth_done(void *arg)
-{
-	struct auth_job *j = arg;
-	struct login *l = j->login;
-	struct ldap_plugin *p = j->p;
-	const struct wg_host *host = p->host;
-	const struct ldap_result *r = &j->result;
-	char why[LDAP_TRACE_MAX + 64], groups[256] = "";
-
-	if (!l)
-		goto out; /* the client went away meanwhile */
-	l->job = NULL;
+	/* An empty password would be an unauthenticated bind (RFC 4513
+	 * 5.1.2), which servers may answer with success: never send one. */
+	if (!*q->password) {
+		wg_check_reject(res, "Login failed.", "empty password refused before any LDAP bind");
+		return;
+	}
+	if (!(r = calloc(1, sizeof(*r)))) {
+		wg_check_reject(res, "Server busy, try again.", "out of memory");
+		return;
+	}
+	ldap_authenticate(p, q->user, q->password, r);
 	switch (r->outcome) {
 	case LDAP_OUT_OK:
 		for (unsigned i = 0; i < r->n_groups; i++) {
@@ -143,127 +73,40 @@ static void auth_done(void *arg)
 			snprintf(groups + used, sizeof(groups) - used, "%s%s", i ? "," : "", r->groups[i]);
 		}
 		if (r->trace[0]) /* an earlier server failed, or a limit was hit */
-			host->log(NULL, WG_LOG_WARN, "auth-ldap: user \"%s\": %s", l->user, r->trace);
-		host->log(NULL, WG_LOG_INFO, "auth-ldap: user \"%s\" accepted as \"%s\" (groups: %s)", l->user, r->dn,
+			host->log(NULL, WG_LOG_WARN, "auth-ldap: user \"%s\": %s", q->user, r->trace);
+		host->log(NULL, WG_LOG_INFO, "auth-ldap: user \"%s\" accepted as \"%s\" (groups: %s)", q->user, r->dn,
 			  r->n_groups ? groups : "none");
-		apply_accept(p, l, r);
+		wg_check_add_attr(res, "ldap-dn", r->dn);
+		for (unsigned i = 0; i < r->n_values; i++)
+			wg_check_add_attr(res, r->values[i].key, r->values[i].value);
+		if (r->dropped_values)
+			host->log(NULL, WG_LOG_WARN, "auth-ldap: user \"%s\": ignored %u attribute or group value(s) "
+				  "(binary, longer than %d bytes, or too many)", q->user, r->dropped_values,
+				  LDAP_VALUE_MAX - 1);
+		for (unsigned i = 0; i < r->n_groups; i++)
+			wg_check_add_group(res, r->groups[i]);
+		wg_check_accept(res);
 		break;
 	case LDAP_OUT_REJECTED:
-		snprintf(why, sizeof(why), "invalid credentials (%s)", r->trace);
-		host->auth_fail(l->entry.a, "Login failed.", why);
+		wg_check_reject(res, "Login failed.", "invalid credentials (%s)", r->trace);
 		break;
 	case LDAP_OUT_UNREACHABLE:
-		snprintf(why, sizeof(why), "no LDAP server reachable (%s)", r->trace);
-		host->auth_fail(l->entry.a, "Login failed. Try again later.", why);
+		wg_check_reject(res, "Login failed. Try again later.", "no LDAP server reachable (%s)", r->trace);
 		break;
 	default:
-		snprintf(why, sizeof(why), "LDAP error (%s)", r->trace);
-		host->auth_fail(l->entry.a, "Login failed. Try again later.", why);
+		wg_check_reject(res, "Login failed. Try again later.", "LDAP error (%s)", r->trace);
 		break;
 	}
-out:
-	explicit_bzero(j, sizeof(*j));
-	free(j);
+	explicit_bzero(r, sizeof(*r));
+	free(r);
 }
 
-/* The conversation's login, made on its first start(); a later start()
- * (the chain began again after a failure) begins it afresh in place. */
-static struct login *login_begin(struct ldap_plugin *p, struct wg_auth *a)
-{
-	struct login *l = login_find(p, a);
-
-	if (l && l->job)
-		l->job->login = NULL; /* cannot happen: the host sends one step at a time */
-	return (struct login *)login_table_begin(&p->logins, a, sizeof(*l));
-}
-
-static void start(void *state, struct wg_auth *a)
-{
-	struct ldap_plugin *p = state;
-	struct login *l = login_begin(p, a);
-	const char *known;
-
-	if (!l) {
-		p->host->auth_fail(a, "Server busy, try again.", "out of memory");
-		return;
-	}
-	/* In a chain, an earlier step may have established who this is. */
-	known = p->host->auth_username(a);
-	if (known && *known && acceptable_user(known)) {
-		snprintf(l->user, sizeof(l->user), "%s", known);
-		l->user_given = true;
-		p->host->auth_prompt(a, "Please enter your password.", password_fields);
-		return;
-	}
-	p->host->auth_prompt(a, "Please enter your username and password.", login_fields);
-}
-
-static void cont(void *state, struct wg_auth *a)
-{
-	struct ldap_plugin *p = state;
-	const struct wg_host *host = p->host;
-	struct login *l = login_find(p, a);
-	const char *user, *password;
-	struct auth_job *j;
-
-	if (!l || l->job) {
-		/* No start() seen for this conversation (or a step in flight):
-		 * begin again rather than guess. */
-		start(state, a);
-		return;
-	}
-	user = l->user_given ? l->user : host->auth_field(a, "username");
-	password = host->auth_field(a, "password");
-	if (!user || !*user || !password) {
-		host->auth_prompt(a, l->user_given ? "Please enter your password." :
-			"Please enter your username and password.", l->user_given ? password_fields : login_fields);
-		return;
-	}
-	if (!acceptable_user(user)) {
-		host->auth_fail(a, "Login failed.", "user name too long or with control characters");
-		return;
-	}
-	if (!l->user_given) /* else user is l->user already */
-		snprintf(l->user, sizeof(l->user), "%s", user);
-	/* An empty password would be an unauthenticated bind (RFC 4513
-	 * 5.1.2), which servers may answer with success: never send one. */
-	if (!*password) {
-		host->auth_fail(a, "Login failed.", "empty password refused before any LDAP bind");
-		return;
-	}
-	if (strlen(password) > LDAP_PASSWORD_MAX) {
-		host->auth_fail(a, "Login failed.", "password longer than 1024 bytes");
-		return;
-	}
-	j = calloc(1, sizeof(*j));
-	if (!j) {
-		host->auth_fail(a, "Server busy, try again.", "out of memory");
-		return;
-	}
-	j->p = p;
-	j->login = l;
-	snprintf(j->user, sizeof(j->user), "%s", l->user);
-	snprintf(j->password, sizeof(j->password), "%s", password);
-	l->job = j;
-	if (host->run_blocking(auth_work, auth_done, j) < 0) {
-		l->job = NULL;
-		explicit_bzero(j, sizeof(*j));
-		free(j);
-		host->auth_fail(a, "Server busy, try again.", "worker queue full");
-	}
-}
-
-/* The host tells of every end of a conversation this plugin started,
- * including one whose directory work is still running (the host does not
- * wait for it: its answer is dropped). */
-static void conversation_end(void *state, struct wg_auth *a)
-{
-	struct ldap_plugin *p = state;
-	struct login *l = (struct login *)login_table_take(&p->logins, a);
-
-	if (l)
-		login_free(l);
-}
+static const struct wg_check_ops check_ops = {
+	.name = "auth-ldap",
+	.user_max = LDAP_USER_MAX,
+	.password_max = LDAP_PASSWORD_MAX,
+	.check = ldap_check,
+};
 
 /* --- configuration --------------------------------------------------------- */
 
@@ -503,6 +346,12 @@ static int init(const struct wg_host *host, const struct wg_config *cfg, void **
 	}
 	if (p->group_base && check_template(host, cfg, "group-filter", p->group_filter, "d", err, errlen) < 0)
 		goto fail;
+	if (wg_check_init(&p->check, host, &check_ops, p, err, errlen) < 0)
+		goto fail;
+	/* Each login does a handful of operations (connect, StartTLS, binds,
+	 * searches), each bounded by timeout, on every server in turn; past
+	 * that and a margin, something hangs and the login should not wait. */
+	p->check.check_deadline_ms = (uint32_t)(p->n_servers * p->timeout_s * 8 + 10) * 1000u;
 	host->log(NULL, WG_LOG_INFO, "auth-ldap: %u server(s), %s%s%s, at most %d s per login when all are down",
 		  p->n_servers, p->bind_dn_template ? "direct bind" : "search then bind",
 		  p->starttls ? ", StartTLS" : "", p->group_base ? ", group search" : "",
@@ -520,11 +369,6 @@ static void fini(void *state)
 
 	if (!p)
 		return;
-	/* The host finished every run_blocking job before fini and ended
-	 * every conversation, so this only matters for an older host that
-	 * does not call conversation_end. */
-	for (struct login *l; (l = (struct login *)login_table_pop(&p->logins));)
-		login_free(l);
 	for (unsigned i = 0; i < LDAP_MAX_URIS; i++)
 		free(p->servers[i].uri);
 	for (size_t i = 0; i < p->n_group_map; i++) {
@@ -551,10 +395,7 @@ static void fini(void *state)
 }
 
 static const struct wg_auth_ops ops = {
-	.struct_size = sizeof(struct wg_auth_ops),
-	.start = start,
-	.cont = cont,
-	.conversation_end = conversation_end,
+	WG_CHECK_AUTH_OPS,
 };
 
 WG_PLUGIN_DEFINE = {

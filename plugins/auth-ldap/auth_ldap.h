@@ -1,5 +1,5 @@
-/* auth-ldap internals shared by the login conversation (auth_ldap.c) and
- * the blocking directory work done on worker threads (ldap_search.c). */
+/* auth-ldap internals shared by the login check (auth_ldap.c) and the
+ * blocking directory work it does on worker threads (ldap_search.c). */
 #ifndef WG_AUTH_LDAP_H
 #define WG_AUTH_LDAP_H
 
@@ -7,9 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
+#include <wolfguard/auth_check.h>
 #include <wolfguard/plugin.h>
-
-#include "../common/login_table.h"
 
 #define LDAP_MAX_URIS 8
 #define LDAP_MAX_GROUPS 32
@@ -34,6 +33,7 @@ struct group_map_entry {
 /* Read-only after init except the servers' dead_until. Worker threads read
  * it concurrently. */
 struct ldap_plugin {
+	struct wg_check check; /* first: the login conversation (wolfguard/auth_check.h) */
 	const struct wg_host *host;
 	struct ldap_server servers[LDAP_MAX_URIS];
 	unsigned n_servers;
@@ -51,7 +51,6 @@ struct ldap_plugin {
 	size_t n_attributes;
 	int timeout_s;
 	int dead_time_s;
-	struct login_table logins; /* conversations in progress (struct login); loop thread only */
 };
 
 /* What became of one login's directory work. */

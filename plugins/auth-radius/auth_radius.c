@@ -3,8 +3,9 @@
  * the host (address, routes, timeouts, Class, groups) and, optionally,
  * accounting (RFC 2866, radius_acct.c).
  *
- * radcli is blocking, so every exchange runs on a host worker thread
- * (run_blocking); the loop only builds jobs and applies answers. A server
+ * The form steps, the worker thread (radcli blocks), the per-login state
+ * and the end of a login belong to the SDK's adapter (wolfguard/auth_check.h):
+ * this file answers its one question, one Access-Request. A server
  * that did not answer is tried last for dead-time seconds, so one dead
  * server costs the next logins nothing while another one answers. */
 #include <arpa/inet.h>
@@ -101,22 +102,6 @@ static const struct wg_option options[] = {
 	{NULL, 0, 0, 0, 0, NULL, NULL},
 };
 
-static const struct wg_auth_field login_fields[] = {
-	{"username", "Username:", WG_FIELD_TEXT},
-	{"password", "Password:", WG_FIELD_PASSWORD},
-	{NULL, NULL, 0},
-};
-
-static const struct wg_auth_field password_fields[] = {
-	{"password", "Password:", WG_FIELD_PASSWORD},
-	{NULL, NULL, 0},
-};
-
-static const struct wg_auth_field answer_fields[] = {
-	{"answer", "Response:", WG_FIELD_PASSWORD},
-	{NULL, NULL, 0},
-};
-
 /* What an Access-Accept or Access-Challenge carried, decoded on the worker
  * so the loop never touches radcli's lists. */
 struct reply {
@@ -136,40 +121,25 @@ struct reply {
 	size_t state_len;
 };
 
-struct auth_job;
-
-/* One login conversation, from its first start() until conversation_end. */
-struct login {
-	struct login_entry entry; /* first: the table's link, entry.a the conversation */
-	char user[RADIUS_STRING_MAX + 1]; /* known after the first form */
-	bool user_given;                  /* by an earlier step of the chain */
-	bool challenged;                  /* the next answer goes with state */
-	uint8_t state[RADIUS_STRING_MAX];
-	size_t state_len;
-	char prompt[512];
-	struct auth_job *job; /* in flight, or NULL */
+/* What this plugin keeps per login conversation (the adapter's conv,
+ * wolfguard/auth_check.h); only the check and begin touch it. */
+struct radius_conv {
 	/* Acct-Session-Id of the session this login may become: sent in every
 	 * Access-Request and, after an accept, in its accounting, so the
 	 * server can tie them together. */
 	char acct_id[17];
+	uint8_t state[RADIUS_STRING_MAX]; /* the last Access-Challenge's State */
+	size_t state_len;
 };
 
-struct auth_job {
-	struct radius_plugin *p;
-	struct login *login; /* NULL once the conversation is gone */
-	char user[RADIUS_STRING_MAX + 1];
-	char password[RADIUS_PASSWORD_MAX + 1];
-	char client_addr[64];
-	char acct_id[17];
-	uint8_t state[RADIUS_STRING_MAX];
-	size_t state_len;
-	/* results, written by the worker */
+/* One exchange's outcome, on the worker thread. */
+struct exchange {
 	int rc;
 	char trace[TRACE_MAX];
 	struct reply reply;
 };
 
-/* --- the login conversation ---------------------------------------------- */
+/* --- the check: one Access-Request, on a worker thread --------------------- */
 
 static void trim_newlines(char *s)
 {
@@ -290,268 +260,152 @@ static void decode_reply(const struct radius_plugin *p, VALUE_PAIR *vp, struct r
 	}
 }
 
-static void auth_work(void *arg)
+/* Sends the Access-Request for q (with the State of the challenge it
+ * answers) and decodes the answer into x. */
+static void exchange(struct radius_plugin *p, const struct wg_check_request *q, const struct radius_conv *cv,
+		     struct exchange *x)
 {
-	struct auth_job *j = arg;
-	struct radius_plugin *p = j->p;
 	rc_handle *rh = radius_dict(p);
 	VALUE_PAIR *send = NULL, *received = NULL;
 	uint32_t service = PW_FRAMED, port_type = PW_VIRTUAL;
-	bool ok = rc_avpair_add(rh, &send, PW_USER_NAME, j->user, -1, 0) &&
-		  rc_avpair_add(rh, &send, PW_USER_PASSWORD, j->password, -1, 0) &&
+	bool ok = rc_avpair_add(rh, &send, PW_USER_NAME, q->user, -1, 0) &&
+		  rc_avpair_add(rh, &send, PW_USER_PASSWORD, q->password, -1, 0) &&
 		  rc_avpair_add(rh, &send, PW_NAS_IDENTIFIER, p->nas_identifier, -1, 0) &&
 		  rc_avpair_add(rh, &send, PW_NAS_PORT_TYPE, &port_type, 0, 0) &&
 		  rc_avpair_add(rh, &send, PW_SERVICE_TYPE, &service, 0, 0) &&
-		  (!j->client_addr[0] || rc_avpair_add(rh, &send, PW_CALLING_STATION_ID, j->client_addr, -1, 0)) &&
-		  (!j->state_len || rc_avpair_add(rh, &send, PW_STATE, j->state, (int)j->state_len, 0)) &&
-		  rc_avpair_add(rh, &send, PW_ACCT_SESSION_ID, j->acct_id, -1, 0);
+		  (!q->client_addr[0] || rc_avpair_add(rh, &send, PW_CALLING_STATION_ID, q->client_addr, -1, 0)) &&
+		  (!q->challenged || !cv->state_len ||
+		   rc_avpair_add(rh, &send, PW_STATE, cv->state, (int)cv->state_len, 0)) &&
+		  rc_avpair_add(rh, &send, PW_ACCT_SESSION_ID, cv->acct_id, -1, 0);
 
-	explicit_bzero(j->password, sizeof(j->password));
 	if (!ok) {
 		rc_avpair_free(send);
-		j->rc = ERROR_RC;
-		snprintf(j->trace, sizeof(j->trace), "could not build the Access-Request");
+		x->rc = ERROR_RC;
+		snprintf(x->trace, sizeof(x->trace), "could not build the Access-Request");
 		return;
 	}
-	j->rc = radius_send(p, AUTH, send, &received, j->reply.msg, j->trace, sizeof(j->trace));
-	trim_newlines(j->reply.msg);
-	if (j->rc == OK_RC || j->rc == CHALLENGE_RC)
-		decode_reply(p, received, &j->reply);
+	x->rc = radius_send(p, AUTH, send, &received, x->reply.msg, x->trace, sizeof(x->trace));
+	trim_newlines(x->reply.msg);
+	if (x->rc == OK_RC || x->rc == CHALLENGE_RC)
+		decode_reply(p, received, &x->reply);
 	rc_avpair_free(received);
 }
 
-static void login_free(struct login *l)
+static void add_number(struct wg_check_result *res, const char *key, unsigned long long v)
 {
-	if (l->job)
-		l->job->login = NULL; /* its answer will be dropped */
-	explicit_bzero(l, sizeof(*l));
-	free(l);
-}
-
-static struct login *login_find(struct radius_plugin *p, const struct wg_auth *a)
-{
-	return (struct login *)login_table_find(&p->logins, a);
-}
-
-static void apply_accept(struct radius_plugin *p, struct login *l, const struct reply *r)
-{
-	const struct wg_host *host = p->host;
-	struct wg_auth *a = l->entry.a;
-	const char *groups[MAX_GROUPS + 1];
 	char num[24];
 
+	snprintf(num, sizeof(num), "%llu", v);
+	wg_check_add_attr(res, key, num);
+}
+
+/* An Access-Accept's attributes and groups, for the host. */
+static void accept_reply(const struct radius_plugin *p, const char *user, const struct radius_conv *cv,
+			 const struct reply *r, struct wg_check_result *res)
+{
+	const struct wg_host *host = p->check.host;
+
 	if (r->framed_ip[0])
-		host->auth_set_attr(a, WG_ATTR_FRAMED_IPV4, r->framed_ip);
+		wg_check_add_attr(res, WG_ATTR_FRAMED_IPV4, r->framed_ip);
 	if (r->framed_ip6[0])
-		host->auth_set_attr(a, WG_ATTR_FRAMED_IPV6, r->framed_ip6);
+		wg_check_add_attr(res, WG_ATTR_FRAMED_IPV6, r->framed_ip6);
 	if (r->bad_addr6)
-		host->log(NULL, WG_LOG_WARN, "auth-radius: user \"%s\": Framed-IPv6-Address of %u bytes ignored", l->user,
+		host->log(NULL, WG_LOG_WARN, "auth-radius: user \"%s\": Framed-IPv6-Address of %u bytes ignored", user,
 			  r->bad_addr6 - 1);
 	if (r->bad_prefix6)
 		host->log(NULL, WG_LOG_WARN, "auth-radius: user \"%s\": Framed-IPv6-Prefix ignored: only a /128 (one address) "
-			  "is used", l->user);
+			  "is used", user);
 	for (unsigned i = 0; i < r->n_routes; i++)
-		host->auth_set_attr(a, WG_ATTR_ROUTE, r->routes[i]);
+		wg_check_add_attr(res, WG_ATTR_ROUTE, r->routes[i]);
 	if (r->bad_routes)
 		host->log(NULL, WG_LOG_WARN, "auth-radius: user \"%s\": ignored %u Framed-Route value(s) that are not "
-			  "\"a.b.c.d[/bits] ...\" (or more than %d)", l->user, r->bad_routes, MAX_ROUTES);
-	if (r->session_timeout) {
-		snprintf(num, sizeof(num), "%u", r->session_timeout);
-		host->auth_set_attr(a, WG_ATTR_SESSION_TIMEOUT, num);
-	}
-	if (r->idle_timeout) {
-		snprintf(num, sizeof(num), "%u", r->idle_timeout);
-		host->auth_set_attr(a, WG_ATTR_IDLE_TIMEOUT, num);
-	}
-	if (r->up_bps) {
-		snprintf(num, sizeof(num), "%llu", (unsigned long long)r->up_bps);
-		host->auth_set_attr(a, WG_ATTR_RX_PER_SEC, num);
-	}
-	if (r->down_bps) {
-		snprintf(num, sizeof(num), "%llu", (unsigned long long)r->down_bps);
-		host->auth_set_attr(a, WG_ATTR_TX_PER_SEC, num);
-	}
+			  "\"a.b.c.d[/bits] ...\" (or more than %d)", user, r->bad_routes, MAX_ROUTES);
+	if (r->session_timeout)
+		add_number(res, WG_ATTR_SESSION_TIMEOUT, r->session_timeout);
+	if (r->idle_timeout)
+		add_number(res, WG_ATTR_IDLE_TIMEOUT, r->idle_timeout);
+	if (r->up_bps)
+		add_number(res, WG_ATTR_RX_PER_SEC, r->up_bps);
+	if (r->down_bps)
+		add_number(res, WG_ATTR_TX_PER_SEC, r->down_bps);
 	if (r->class_text[0])
-		host->auth_set_attr(a, RADIUS_ATTR_CLASS, r->class_text);
-	if (r->interim) {
-		snprintf(num, sizeof(num), "%u", r->interim);
-		host->auth_set_attr(a, RADIUS_ATTR_INTERIM, num);
-	}
-	host->auth_set_attr(a, RADIUS_ATTR_ACCT_SESSION_ID, l->acct_id);
+		wg_check_add_attr(res, RADIUS_ATTR_CLASS, r->class_text);
+	if (r->interim)
+		add_number(res, RADIUS_ATTR_INTERIM, r->interim);
+	wg_check_add_attr(res, RADIUS_ATTR_ACCT_SESSION_ID, cv->acct_id);
 	for (unsigned i = 0; i < r->n_groups; i++)
-		groups[i] = r->groups[i];
-	groups[r->n_groups] = NULL;
-	host->auth_succeed(a, l->user, groups);
+		wg_check_add_group(res, r->groups[i]);
+	wg_check_accept(res);
 }
 
-static void auth_done(void *arg)
+/* The adapter's question (worker thread): one Access-Request for the user
+ * and password, or for the answer to the last Access-Challenge. */
+static void radius_check(void *plugin, const struct wg_check_request *q, struct wg_check_result *res)
 {
-	struct auth_job *j = arg;
-	struct login *l = j->login;
-	struct radius_plugin *p = j->p;
-	const struct wg_host *host = p->host;
-	char why[TRACE_MAX + PW_MAX_MSG_SIZE + 64];
+	struct radius_plugin *p = plugin;
+	struct radius_conv *cv = q->conv;
+	struct exchange *x;
 
-	if (!l)
-		goto out; /* the client went away meanwhile */
-	l->job = NULL;
-	switch (j->rc) {
+	if (!(x = calloc(1, sizeof(*x)))) {
+		wg_check_reject(res, "Server busy, try again.", "out of memory");
+		return;
+	}
+	exchange(p, q, cv, x);
+	switch (x->rc) {
 	case OK_RC:
-		host->log(NULL, WG_LOG_INFO, "auth-radius: user \"%s\" accepted (%s)", l->user, j->trace);
-		apply_accept(p, l, &j->reply);
+		p->check.host->log(NULL, WG_LOG_INFO, "auth-radius: user \"%s\" accepted (%s)", q->user, x->trace);
+		accept_reply(p, q->user, cv, &x->reply, res);
 		break;
 	case CHALLENGE_RC:
-		if (!j->reply.state_len) {
-			snprintf(why, sizeof(why), "Access-Challenge without State (%s)", j->trace);
-			host->auth_fail(l->entry.a, "Login failed.", why);
+		if (!x->reply.state_len) {
+			wg_check_reject(res, "Login failed.", "Access-Challenge without State (%s)", x->trace);
 			break;
 		}
-		memcpy(l->state, j->reply.state, j->reply.state_len);
-		l->state_len = j->reply.state_len;
-		l->challenged = true;
-		snprintf(l->prompt, sizeof(l->prompt), "%.*s", (int)sizeof(l->prompt) - 1,
-			 j->reply.msg[0] ? j->reply.msg : "The server asks for a further response.");
-		host->auth_prompt(l->entry.a, l->prompt, answer_fields);
+		memcpy(cv->state, x->reply.state, x->reply.state_len);
+		cv->state_len = x->reply.state_len;
+		wg_check_challenge(res, x->reply.msg);
 		break;
 	case REJECT_RC:
-		snprintf(why, sizeof(why), "rejected by RADIUS (%s)%s%s", j->trace, j->reply.msg[0] ? ": " : "",
-			 j->reply.msg);
-		host->auth_fail(l->entry.a, j->reply.msg[0] ? j->reply.msg : "Login failed.", why);
+		wg_check_reject(res, x->reply.msg[0] ? x->reply.msg : "Login failed.", "rejected by RADIUS (%s)%s%s",
+				x->trace, x->reply.msg[0] ? ": " : "", x->reply.msg);
 		break;
 	case TIMEOUT_RC:
-		snprintf(why, sizeof(why), "no RADIUS server answered (%s)", j->trace);
-		host->auth_fail(l->entry.a, "The authentication service did not answer. Try again later.", why);
+		wg_check_reject(res, "The authentication service did not answer. Try again later.",
+				"no RADIUS server answered (%s)", x->trace);
 		break;
 	default:
-		snprintf(why, sizeof(why), "RADIUS error %d (%s)", j->rc, j->trace);
-		host->auth_fail(l->entry.a, "The authentication service failed. Try again later.", why);
+		wg_check_reject(res, "The authentication service failed. Try again later.", "RADIUS error %d (%s)",
+				x->rc, x->trace);
 		break;
 	}
-out:
-	explicit_bzero(j, sizeof(*j));
-	free(j);
+	explicit_bzero(x, sizeof(*x));
+	free(x);
 }
 
-/* The conversation's login, made on its first start(); a later start()
- * (the chain began again after a failure) begins it afresh in place. */
-static struct login *login_begin(struct radius_plugin *p, struct wg_auth *a)
+/* Each (re)start of a conversation: a new Acct-Session-Id. */
+static int radius_begin(void *plugin, void *conv, const char **why)
 {
-	struct login *l = login_find(p, a);
-
-	if (l && l->job)
-		l->job->login = NULL; /* cannot happen: the host sends one step at a time */
-	return (struct login *)login_table_begin(&p->logins, a, sizeof(*l));
-}
-
-static void start(void *state, struct wg_auth *a)
-{
-	struct radius_plugin *p = state;
-	struct login *l = login_begin(p, a);
-	const char *known;
-
-	if (!l) {
-		p->host->auth_fail(a, "Server busy, try again.", "out of memory");
-		return;
-	}
+	struct radius_conv *cv = conv;
 	uint8_t rnd[8];
+
+	(void)plugin;
 	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd)) {
-		p->host->auth_fail(a, "Server busy, try again.", "no random bytes for an Acct-Session-Id");
-		return;
+		*why = "no random bytes for an Acct-Session-Id";
+		return -1;
 	}
 	for (size_t i = 0; i < sizeof(rnd); i++)
-		snprintf(l->acct_id + 2 * i, 3, "%02x", rnd[i]);
-	/* In a chain, an earlier step may have established who this is. */
-	known = p->host->auth_username(a);
-	if (known && *known && strlen(known) <= RADIUS_STRING_MAX) {
-		snprintf(l->user, sizeof(l->user), "%s", known);
-		l->user_given = true;
-		p->host->auth_prompt(a, "Please enter your password.", password_fields);
-		return;
-	}
-	p->host->auth_prompt(a, "Please enter your username and password.", login_fields);
+		snprintf(cv->acct_id + 2 * i, 3, "%02x", rnd[i]);
+	return 0;
 }
 
-static void cont(void *state, struct wg_auth *a)
-{
-	struct radius_plugin *p = state;
-	const struct wg_host *host = p->host;
-	struct login *l = login_find(p, a);
-	const char *user, *secret;
-	struct auth_job *j;
-
-	if (!l || l->job) {
-		/* No start() seen for this conversation (or a step in flight):
-		 * begin again rather than guess. */
-		start(state, a);
-		return;
-	}
-	if (l->challenged) {
-		/* AnyConnect clients post every password-type field as
-		 * <password>, whatever the form named it. */
-		secret = host->auth_field(a, "answer");
-		if (!secret)
-			secret = host->auth_field(a, "password");
-		if (!secret) {
-			host->auth_prompt(a, l->prompt, answer_fields);
-			return;
-		}
-	} else {
-		user = l->user_given ? l->user : host->auth_field(a, "username");
-		secret = host->auth_field(a, "password");
-		if (!user || !*user || !secret) {
-			host->auth_prompt(a, l->user_given ? "Please enter your password." :
-				"Please enter your username and password.",
-				l->user_given ? password_fields : login_fields);
-			return;
-		}
-		if (strlen(user) > RADIUS_STRING_MAX || !printable(user, strlen(user))) {
-			host->auth_fail(a, "Login failed.", "user name too long or with control characters");
-			return;
-		}
-		if (user != l->user) /* an earlier step's name is there already */
-			snprintf(l->user, sizeof(l->user), "%s", user);
-	}
-	if (strlen(secret) > RADIUS_PASSWORD_MAX) {
-		host->auth_fail(a, "Login failed.", "password longer than RADIUS carries (112 bytes)");
-		return;
-	}
-	j = calloc(1, sizeof(*j));
-	if (!j) {
-		host->auth_fail(a, "Server busy, try again.", "out of memory");
-		return;
-	}
-	j->p = p;
-	j->login = l;
-	snprintf(j->user, sizeof(j->user), "%s", l->user);
-	snprintf(j->password, sizeof(j->password), "%s", secret);
-	snprintf(j->client_addr, sizeof(j->client_addr), "%s", host->auth_client_addr(a) ? host->auth_client_addr(a) : "");
-	memcpy(j->acct_id, l->acct_id, sizeof(j->acct_id));
-	if (l->challenged) {
-		memcpy(j->state, l->state, l->state_len);
-		j->state_len = l->state_len;
-		/* One answer per challenge: a reject restarts the conversation. */
-		l->challenged = false;
-	}
-	l->job = j;
-	if (host->run_blocking(auth_work, auth_done, j) < 0) {
-		l->job = NULL;
-		explicit_bzero(j, sizeof(*j));
-		free(j);
-		host->auth_fail(a, "Server busy, try again.", "worker queue full");
-	}
-}
-
-/* The host tells of every end of a conversation this plugin started,
- * including one whose Access-Request is still out (the host does not wait
- * for it: its answer is dropped). */
-static void conversation_end(void *state, struct wg_auth *a)
-{
-	struct radius_plugin *p = state;
-	struct login *l = (struct login *)login_table_take(&p->logins, a);
-
-	if (l)
-		login_free(l);
-}
+static const struct wg_check_ops check_ops = {
+	.name = "auth-radius",
+	.user_max = RADIUS_STRING_MAX,
+	.password_max = RADIUS_PASSWORD_MAX, /* what User-Password carries */
+	.conv_size = sizeof(struct radius_conv),
+	.begin = radius_begin,
+	.check = radius_check,
+};
 
 /* --- configuration --------------------------------------------------------- */
 
@@ -650,6 +504,11 @@ static int init(const struct wg_host *host, const struct wg_config *cfg, void **
 	p->accounting = host->config_bool(cfg, "accounting");
 	p->require_ma = host->config_bool(cfg, "require-message-authenticator");
 	p->interim_s = (uint32_t)host->config_int(cfg, "interim-interval");
+	if (wg_check_init(&p->check, host, &check_ops, p, err, errlen) < 0)
+		goto fail;
+	/* radius_send's own bound is every server's tries; past that and a
+	 * margin, something hangs and the login should not wait for it. */
+	p->check.check_deadline_ms = (uint32_t)(p->n_servers * p->timeout_s * (p->retries + 1) + 10) * 1000u;
 	if (p->accounting && !WG_HOST_HAS(host, session_stats))
 		host->log(NULL, WG_LOG_WARN, "auth-radius: this server cannot report session counters; "
 			  "accounting sends no Interim-Update");
@@ -669,11 +528,6 @@ static void fini(void *state)
 
 	if (!p)
 		return;
-	/* The host finished every run_blocking job before fini and ended
-	 * every conversation, so this only matters for an older host that
-	 * does not call conversation_end. */
-	for (struct login *l; (l = (struct login *)login_table_pop(&p->logins));)
-		login_free(l);
 	radius_acct_fini(p);
 	for (unsigned i = 0; i < RADIUS_MAX_SERVERS; i++)
 		if (p->servers[i].rh)
@@ -684,12 +538,9 @@ static void fini(void *state)
 }
 
 static const struct wg_auth_ops ops = {
-	.struct_size = sizeof(struct wg_auth_ops),
-	.start = start,
-	.cont = cont,
+	WG_CHECK_AUTH_OPS,
 	.session_start = radius_acct_session_start,
 	.session_stop = radius_acct_session_stop,
-	.conversation_end = conversation_end,
 };
 
 WG_PLUGIN_DEFINE = {

@@ -1,5 +1,5 @@
-/* auth-radius internals shared by the login conversation (auth_radius.c)
- * and accounting (radius_acct.c). */
+/* auth-radius internals shared by the login check (auth_radius.c) and
+ * accounting (radius_acct.c). */
 #ifndef WG_AUTH_RADIUS_H
 #define WG_AUTH_RADIUS_H
 
@@ -8,9 +8,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
+#include <wolfguard/auth_check.h>
 #include <wolfguard/plugin.h>
 
-#include "../common/login_table.h"
 #include "radius_attrs.h"
 
 #define RADIUS_MAX_SERVERS 8
@@ -27,6 +27,7 @@ struct radius_server {
 struct acct_session;
 
 struct radius_plugin {
+	struct wg_check check; /* first: the login conversation (wolfguard/auth_check.h) */
 	const struct wg_host *host;
 	struct radius_server servers[RADIUS_MAX_SERVERS];
 	unsigned n_servers;
@@ -40,7 +41,6 @@ struct radius_plugin {
 	bool require_ma; /* replies to Access-Requests must carry a valid Message-Authenticator */
 	uint32_t interim_s; /* 0: no Interim-Update unless the server asks */
 	/* loop thread only */
-	struct login_table logins; /* conversations in progress (struct login) */
 	struct acct_session *sessions;
 };
 

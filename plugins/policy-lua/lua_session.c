@@ -160,6 +160,7 @@ void lua_push_session(lua_State *L, struct lua_snap *snap)
 	set_str(L, "platform", snap->platform);
 	set_str(L, "address", snap->address);
 	set_str(L, "address6", snap->address6);
+	set_str(L, "vhost", snap->vhost); /* nil: the default server */
 	lua_pushinteger(L, (lua_Integer)snap->time);
 	lua_setfield(L, -2, "time");
 	push_groups(L, snap->groups);

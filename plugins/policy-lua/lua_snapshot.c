@@ -31,6 +31,7 @@ struct lua_snap *lua_snap_take(const struct wg_host *host, const struct wg_sessi
 	n->address = dup_or_null(host->session_get(s, WG_SESS_ADDR4), &oom);
 	n->address6 = dup_or_null(host->session_get(s, WG_SESS_ADDR6), &oom);
 	n->groups = dup_or_null(host->session_get(s, WG_SESS_GROUPS), &oom);
+	n->vhost = dup_or_null(host->session_get(s, WG_SESS_VHOST), &oom);
 	n->time = (int64_t)time(NULL);
 	if (WG_HOST_HAS(host, session_attr_at)) {
 		size_t count = 0;
@@ -90,7 +91,7 @@ void lua_snap_free(struct lua_snap *n)
 	if (!n)
 		return;
 	char **fields[] = {&n->user, &n->group, &n->session_id, &n->client_address, &n->user_agent, &n->client_version,
-			   &n->platform, &n->address, &n->address6, &n->groups, &n->set_group, &n->set_pool,
+			   &n->platform, &n->address, &n->address6, &n->groups, &n->vhost, &n->set_group, &n->set_pool,
 			   &n->set_address, &n->set_max_same_clients};
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 		free(*fields[i]);

@@ -16,6 +16,7 @@ extern const char *const lua_limit_names[LUA_N_LIMITS];
 struct lua_snap {
 	char *user, *group, *session_id, *client_address, *user_agent;
 	char *client_version, *platform, *address, *address6, *groups; /* groups comma-separated */
+	char *vhost;                 /* the server name it logged in under; NULL: the default server */
 	size_t n_attrs;
 	char **keys, **values;
 	int64_t time;

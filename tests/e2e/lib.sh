@@ -523,8 +523,8 @@ client_connect() {
 	return 1
 }
 
-client_server_url() { # [cafile]
-	if [ -n "${1:-}" ]; then echo "https://vpn.test/"; else echo "https://$SRV_ADDR/"; fi
+client_server_url() { # [cafile]; CLIENT_URL (set for one call) names another (a vhost's name)
+	if [ -n "${CLIENT_URL:-}" ]; then echo "$CLIENT_URL"; elif [ -n "${1:-}" ]; then echo "https://vpn.test/"; else echo "https://$SRV_ADDR/"; fi
 }
 
 # client_env TAG VAR: a variable openconnect handed to the client script.

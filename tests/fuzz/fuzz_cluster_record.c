@@ -46,7 +46,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (wg_cluster_record_parse((const char *const *)a.v, a.len, a.n, &again, err, sizeof(err)) < 0)
 			abort();
 		if (strcmp(again.user, r.user) || strcmp(again.pushed, r.pushed) || again.n_groups != r.n_groups ||
-		    again.n_attrs != r.n_attrs || strcmp(again.addr4, r.addr4) || again.mtu != r.mtu)
+		    again.n_attrs != r.n_attrs || strcmp(again.addr4, r.addr4) || again.mtu != r.mtu ||
+		    strcmp(again.auth, r.auth))
 			abort();
 		wg_cluster_record_free(&again);
 	}

@@ -148,6 +148,18 @@ if migrate pam "$work/fixtures/pam.conf"; then
 	check "gid-min reported" notes "gid-min=1000"
 fi
 
+# --- [vhost:NAME] sections ------------------------------------------------------------------
+if migrate vhost "$work/fixtures/vhost.conf"; then
+	check "global pool unchanged" j 30-routing-static.json '.options["ipv4-network"] == "10.70.0.0/24" and (has("vhost") | not)'
+	check "vhost entry: certificate, banner, CA" j 00-server.json '.server.vhosts["vpn2.example.com"] | .certificate == "'"$work"'/fixtures/radiusclient.conf" and .banner == "Second name" and .["ca-file"] != null'
+	check "vhost without a certificate of its own... has one" j 00-server.json '.server.vhosts["plain.example.com"]["private-key"] | endswith("radiusclient.conf")'
+	check "vhost's cert step" j 15-auth-cert-vpn2.example.com.json '.vhost == "vpn2.example.com" and .options["user-from"] == "cn"'
+	check "vhost's pool, global routes" j 30-routing-static-vpn2.example.com.json '.vhost == "vpn2.example.com" and .options["ipv4-network"] == "192.168.2.0/24" and .options.routes == ["10.1.0.0/16"]'
+	check "vhost without auth: the default's chain" test ! -e "$out/20-auth-plain-plain.example.com.json"
+	check "per-vhost option not carried, said so" notes "\\[vhost:VPN2.example.com\\] max-clients: not carried over per vhost"
+	check "the vhost's cert-user-oid noted" notes "\\[vhost:VPN2.example.com\\] cert-user-oid"
+fi
+
 # --- refusals ---------------------------------------------------------------------------------
 case=refusals
 printf 'tcp-port = 443\nipv4-network = 10.0.0.0/24\n' >"$work/noauth.conf"

@@ -6,36 +6,10 @@
  * the chain starting over after a failure forgets it; a challenge that
  * would inject a header line is refused.
  *
- * Driven like test_auth_end.c: wg_auth_handle() with parsed requests on a
- * server struct with an event loop and connections that are already
- * closing (replies go nowhere). */
-#include <criterion/criterion.h>
-#include <event2/event.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <wolfguard/plugin.h>
-
-#include "hashmap.h"
-#include "net/addr_count.h"
-#include "login/auth.h"
-#include "net/conn.h"
-#include "net/http_parser.h"
-#include "server.h"
-#include "util/hex.h"
+ * Driven through auth_fixture.h. */
+#include "auth_fixture.h"
 
 #define CLIENT "198.51.100.9"
-
-struct test_conn {
-	struct wg_conn pub;
-	void *stash; /* the request queue conn.c keeps next: empty */
-};
-
-static struct wg_server *srv;
-static struct wg_loaded_plugin step;
-static struct wg_plugin desc;
-static struct test_conn *conns[32];
-static int n_conns;
 
 /* What the test plugin saw and does. */
 static struct {
@@ -95,92 +69,19 @@ static const struct wg_auth_ops ops = {
 
 static void setup(void)
 {
-	srv = calloc(1, sizeof(*srv));
-	cr_assert_not_null(srv);
-	srv->base = event_base_new();
-	srv->by_context = wg_hashmap_new(16);
-	srv->logins_by_addr = wg_addr_count_new();
-	cr_assert(srv->base && srv->by_context && srv->logins_by_addr);
-	srv->auth_timeout = 30;
-	srv->server_name = "test";
-	srv->max_logins = srv->max_logins_per_addr = srv->max_logins_per_conn = 1000;
-	srv->prefix6_client = 64;
-	desc = (struct wg_plugin){WG_PLUGIN_HEADER, .name = "test-bearer", .kind = WG_PLUGIN_AUTH, .ops = &ops};
-	step = (struct wg_loaded_plugin){.desc = &desc, .state = NULL, .initialized = true};
-	srv->auth_chain[0] = &step;
-	srv->n_auth = 1;
+	auth_fixture_setup();
+	auth_fixture_step(0, "test-bearer", &ops, NULL);
 	memset(&plug, 0, sizeof(plug));
 	plug.challenge = "Bearer realm=\"test\"";
-	n_conns = 0;
 }
 
-static void teardown(void)
-{
-	wg_auth_end_all(srv);
-	for (int i = 0; i < n_conns; i++)
-		free(conns[i]);
-	wg_hashmap_free(srv->by_context);
-	wg_addr_count_free(srv->logins_by_addr);
-	event_base_free(srv->base);
-	free(srv);
-}
-
-TestSuite(auth_bearer, .init = setup, .fini = teardown);
-
-static struct wg_conn *conn_new(void)
-{
-	struct test_conn *t = calloc(1, sizeof(*t));
-
-	cr_assert_not_null(t);
-	cr_assert_lt(n_conns, 32);
-	conns[n_conns++] = t;
-	t->pub.srv = srv;
-	t->pub.fd = -1;
-	t->pub.state = WG_CONN_CLOSING;
-	snprintf(t->pub.peer, sizeof(t->pub.peer), "%s", CLIENT);
-	return &t->pub;
-}
-
-struct find_ctx {
-	const struct wg_auth *a;
-	char hex[33];
-};
-
-static void find_key(const void *key, void *value, void *arg)
-{
-	struct find_ctx *f = arg;
-
-	if (value == f->a)
-		wg_hex_encode(key, 16, f->hex);
-}
+TestSuite(auth_bearer, .init = setup, .fini = auth_fixture_teardown);
 
 /* POSTs body (with a's context cookie when a is set, and an Authorization
  * header when auth is set) on a new connection. */
 static void post(struct wg_auth *a, const char *body, const char *auth)
 {
-	struct wg_conn *c = conn_new();
-	struct find_ctx f = {.a = a};
-	char cookie[64];
-	struct wg_http_request req = {.method = "POST", .url = "/", .body = body, .body_len = strlen(body)};
-
-	req.headers[req.n_headers++] = (struct wg_http_header){"Content-Type", "application/x-www-form-urlencoded"};
-	if (a) {
-		wg_hashmap_foreach(srv->by_context, find_key, &f);
-		cr_assert(f.hex[0], "conversation not in the table");
-		snprintf(cookie, sizeof(cookie), "webvpncontext=%s", f.hex);
-		req.headers[req.n_headers++] = (struct wg_http_header){"Cookie", cookie};
-	}
-	if (auth)
-		req.headers[req.n_headers++] = (struct wg_http_header){"Authorization", auth};
-	wg_auth_handle(c, &req);
-}
-
-static void run_loop_ms(long ms)
-{
-	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-
-	event_base_loopexit(srv->base, &tv);
-	event_base_dispatch(srv->base);
+	auth_fixture_post(auth_fixture_conn(CLIENT), "/", a, body, auth);
 }
 
 Test(auth_bearer, challenge_keeps_the_conversation_and_the_retry_carries_the_token)
@@ -188,7 +89,7 @@ Test(auth_bearer, challenge_keeps_the_conversation_and_the_retry_carries_the_tok
 	post(NULL, "", NULL);
 	cr_assert_eq(plug.n_seen, 1);
 	cr_assert_str_eq(plug.seen[0], "-");
-	cr_assert_eq(wg_hashmap_count(srv->by_context), 1, "the challenge ended the conversation");
+	cr_assert_eq(auth_fixture_conversations(), 1, "the challenge ended the conversation");
 	/* openconnect repeats its init with the header: a new conversation. */
 	post(NULL, "", "Bearer eyJ.abc.def");
 	cr_assert_eq(plug.n_seen, 2);
@@ -220,7 +121,7 @@ Test(auth_bearer, failure_forgets_the_token)
 	cr_assert_eq(plug.n_seen, 2);
 	/* The chain starts over after a delay (slowing guessing). */
 	for (int i = 0; i < 100 && plug.n_seen < 3; i++)
-		run_loop_ms(100);
+		auth_fixture_run_loop_ms(100);
 	cr_assert_eq(plug.n_seen, 3, "the chain did not start over");
 	cr_assert_str_eq(plug.seen[2], "-", "a refused token was offered to the next attempt");
 }
@@ -230,5 +131,5 @@ Test(auth_bearer, challenge_with_a_line_break_is_refused)
 	plug.challenge = "Bearer\r\nSet-Cookie: webvpn=forged";
 	post(NULL, "", NULL);
 	cr_assert_eq(plug.n_seen, 1);
-	cr_assert_eq(wg_hashmap_count(srv->by_context), 0, "the conversation survived a bad challenge");
+	cr_assert_eq(auth_fixture_conversations(), 0, "the conversation survived a bad challenge");
 }

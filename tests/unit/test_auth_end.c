@@ -4,26 +4,11 @@
  * over, server stop), the others never; and a plugin built before the
  * member was appended still works.
  *
- * The core is driven as the connection code drives it: wg_auth_handle()
- * with parsed requests, on a worker struct with an event loop but no
- * sockets. The fake connections are already closing, so the core's
- * replies go nowhere; the plugins below are in this file and answer
+ * The core is driven through auth_fixture.h; the plugins below answer
  * through the host functions of core/login/auth.h. */
-#include <criterion/criterion.h>
-#include <event2/event.h>
 #include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <wolfguard/plugin.h>
 
-#include "net/addr_count.h"
-#include "login/auth.h"
-#include "net/conn.h"
-#include "hashmap.h"
-#include "util/hex.h"
-#include "net/http_parser.h"
-#include "server.h"
+#include "auth_fixture.h"
 
 #define CLIENT "198.51.100.7"
 #define MAX_STEPS 3
@@ -44,20 +29,10 @@ struct rec {
 	struct wg_auth *ended[MAX_CONVS];
 	int n_ended;
 	bool end_saw_client;    /* `a` was still readable during conversation_end */
+	void *slot_at_end;      /* its auth_state_get slot during conversation_end */
 };
 
-static struct wg_server *srv;
-static struct wg_loaded_plugin chain[MAX_STEPS];
-static struct wg_plugin desc[MAX_STEPS];
 static struct rec recs[MAX_STEPS];
-/* The core reads a connection as the start of conn.c's private struct,
- * whose next member (the request queue) must read as empty. */
-struct test_conn {
-	struct wg_conn pub;
-	void *stash;
-};
-static struct test_conn *conns[32];
-static int n_conns;
 
 static const struct wg_auth_field fields[] = {
 	{"username", "Username:", WG_FIELD_TEXT},
@@ -115,6 +90,7 @@ static void t_end(void *state, struct wg_auth *a)
 
 	note(r, 'E');
 	r->end_saw_client = addr && strcmp(addr, CLIENT) == 0;
+	r->slot_at_end = wg_auth_host_state_get(a, r);
 	for (int i = 0; i < r->n_ended; i++)
 		cr_assert_neq(r->ended[i], a, "%s: conversation_end twice for one conversation", r->name);
 	if (r->n_ended < MAX_CONVS)
@@ -159,33 +135,11 @@ static const struct wg_auth_ops ops_old_nocancel = {
 
 static void setup(void)
 {
-	srv = calloc(1, sizeof(*srv));
-	cr_assert_not_null(srv);
-	srv->base = event_base_new();
-	srv->by_context = wg_hashmap_new(16);
-	cr_assert(srv->base && srv->by_context);
-	srv->auth_timeout = 30;
-	srv->server_name = "test";
-	srv->logins_by_addr = wg_addr_count_new();
-	cr_assert_not_null(srv->logins_by_addr);
-	srv->max_logins = srv->max_logins_per_addr = srv->max_logins_per_conn = 1000;
-	srv->prefix6_client = 64;
+	auth_fixture_setup();
 	memset(recs, 0, sizeof(recs));
-	n_conns = 0;
 }
 
-static void teardown(void)
-{
-	wg_auth_end_all(srv);
-	for (int i = 0; i < n_conns; i++)
-		free(conns[i]);
-	wg_hashmap_free(srv->by_context);
-	wg_addr_count_free(srv->logins_by_addr);
-	event_base_free(srv->base);
-	free(srv);
-}
-
-TestSuite(auth_end, .init = setup, .fini = teardown);
+TestSuite(auth_end, .init = setup, .fini = auth_fixture_teardown);
 
 /* The chain: step i runs ops[i]; recs[i] is its state. */
 static void make_chain(unsigned n, const struct wg_auth_ops *const *ops)
@@ -193,58 +147,18 @@ static void make_chain(unsigned n, const struct wg_auth_ops *const *ops)
 	static const char *const names[MAX_STEPS] = {"test-a", "test-b", "test-c"};
 
 	for (unsigned i = 0; i < n; i++) {
-		desc[i] = (struct wg_plugin){WG_PLUGIN_HEADER, .name = names[i], .kind = WG_PLUGIN_AUTH, .ops = ops[i]};
-		chain[i] = (struct wg_loaded_plugin){.desc = &desc[i], .state = &recs[i], .initialized = true};
 		recs[i].name = names[i];
-		srv->auth_chain[i] = &chain[i];
+		auth_fixture_step(i, names[i], ops[i], &recs[i]);
 	}
-	srv->n_auth = n;
-}
-
-static struct wg_conn *conn_new(void)
-{
-	struct test_conn *t = calloc(1, sizeof(*t));
-
-	cr_assert_not_null(t);
-	cr_assert_lt(n_conns, 32);
-	conns[n_conns++] = t;
-	t->pub.srv = srv;
-	t->pub.fd = -1;
-	t->pub.state = WG_CONN_CLOSING; /* replies are dropped, never sent */
-	snprintf(t->pub.peer, sizeof(t->pub.peer), "%s", CLIENT);
-	return &t->pub;
-}
-
-struct find_ctx {
-	const struct wg_auth *a;
-	char hex[33];
-};
-
-static void find_key(const void *key, void *value, void *arg)
-{
-	struct find_ctx *f = arg;
-
-	if (value == f->a)
-		wg_hex_encode(key, 16, f->hex);
 }
 
 /* POSTs body on a new connection, with a's context cookie when a is set
  * (an empty body starts a conversation). Returns that connection. */
 static struct wg_conn *post(struct wg_auth *a, const char *body)
 {
-	struct wg_conn *c = conn_new();
-	struct find_ctx f = {.a = a};
-	char cookie[64];
-	struct wg_http_request req = {.method = "POST", .url = "/auth", .body = body, .body_len = strlen(body)};
+	struct wg_conn *c = auth_fixture_conn(CLIENT);
 
-	req.headers[req.n_headers++] = (struct wg_http_header){"Content-Type", "application/x-www-form-urlencoded"};
-	if (a) {
-		wg_hashmap_foreach(srv->by_context, find_key, &f);
-		cr_assert(f.hex[0], "conversation not in the table");
-		snprintf(cookie, sizeof(cookie), "webvpncontext=%s", f.hex);
-		req.headers[req.n_headers++] = (struct wg_http_header){"Cookie", cookie};
-	}
-	wg_auth_handle(c, &req);
+	auth_fixture_post(c, "/auth", a, body, NULL);
 	return c;
 }
 
@@ -263,25 +177,12 @@ static void answer(struct wg_auth *a)
 	event_base_loop(srv->base, EVLOOP_NONBLOCK);
 }
 
-static void run_loop_ms(long ms)
-{
-	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-
-	event_base_loopexit(srv->base, &tv);
-	event_base_dispatch(srv->base);
-}
-
-static size_t conversations(void)
-{
-	return wg_hashmap_count(srv->by_context);
-}
-
 /* Runs the loop until no conversation is left, at most 30 s (a deadline,
  * not a pause: a busy machine fires the 1 s auth-timeout late). */
 static void run_loop_until_no_conversation(void)
 {
-	for (int i = 0; i < 300 && conversations() > 0; i++)
-		run_loop_ms(100);
+	for (int i = 0; i < 300 && auth_fixture_conversations() > 0; i++)
+		auth_fixture_run_loop_ms(100);
 }
 
 Test(auth_end, timeout_tells_each_plugin_that_took_part_once)
@@ -295,7 +196,7 @@ Test(auth_end, timeout_tells_each_plugin_that_took_part_once)
 	cr_assert_eq(recs[1].starts, 1);
 	cr_assert_eq(recs[0].n_ended + recs[1].n_ended, 0, "told of an end while the login goes on");
 	run_loop_until_no_conversation();
-	cr_assert_eq(conversations(), 0, "auth-timeout did not end the conversation");
+	cr_assert_eq(auth_fixture_conversations(), 0, "auth-timeout did not end the conversation");
 	cr_assert_eq(recs[0].n_ended, 1);
 	cr_assert_eq(recs[0].ended[0], a);
 	cr_assert_eq(recs[1].n_ended, 1);
@@ -316,7 +217,7 @@ Test(auth_end, later_step_refusing_ends_it_for_all)
 	recs[1].fail_in_start = true;
 	struct wg_auth *a = begin();
 	answer(a);
-	cr_assert_eq(conversations(), 0);
+	cr_assert_eq(auth_fixture_conversations(), 0);
 	cr_assert_str_eq(recs[0].log, "SCE");
 	cr_assert_str_eq(recs[1].log, "SE");
 	cr_assert_eq(recs[0].ended[0], a);
@@ -339,7 +240,7 @@ Test(auth_end, later_step_failing_three_times_ends_it_once)
 		cr_assert_eq(recs[0].n_ended + recs[1].n_ended, 0, "attempt %d: told before the end", attempt);
 		answer(a); /* test-b: no; the chain starts over, or ends after the third */
 	}
-	cr_assert_eq(conversations(), 0);
+	cr_assert_eq(auth_fixture_conversations(), 0);
 	cr_assert_eq(recs[0].starts, 3);
 	cr_assert_eq(recs[0].n_ended, 1);
 	cr_assert_eq(recs[1].n_ended, 1);
@@ -356,7 +257,7 @@ Test(auth_end, client_starting_over_ends_the_old_conversation)
 	struct wg_auth *old = begin();
 	answer(old); /* test-b's form is out */
 	post(old, ""); /* the client starts over on a new connection */
-	cr_assert_eq(conversations(), 1, "the new conversation is the only one");
+	cr_assert_eq(auth_fixture_conversations(), 1, "the new conversation is the only one");
 	cr_assert_eq(recs[0].n_ended, 1);
 	cr_assert_eq(recs[0].ended[0], old);
 	cr_assert_eq(recs[1].n_ended, 1);
@@ -384,11 +285,11 @@ Test(auth_end, server_stop_ends_every_conversation)
 	recs[0].on_cont = CONT_HOLD;
 	struct wg_auth *pending_a = begin();
 	post(pending_a, "username=alice&password=secret"); /* test-a holds the step */
-	cr_assert_eq(conversations(), 3);
+	cr_assert_eq(auth_fixture_conversations(), 3);
 	cr_assert_eq(recs[0].cancels, 0);
 
 	wg_auth_end_all(srv);
-	cr_assert_eq(conversations(), 0);
+	cr_assert_eq(auth_fixture_conversations(), 0);
 	cr_assert_eq(recs[0].n_ended, 3, "test-a took part in all three");
 	cr_assert_eq(recs[1].n_ended, 1, "test-b took part in one");
 	cr_assert_eq(recs[1].ended[0], pending_b);
@@ -412,7 +313,7 @@ Test(auth_end, client_gone_while_pending_is_not_waited_for)
 	struct wg_conn *c = post(a, "username=alice&password=secret");
 	cr_assert_eq(c->owner, a);
 	wg_auth_conn_gone(c);
-	cr_assert_eq(conversations(), 0);
+	cr_assert_eq(auth_fixture_conversations(), 0);
 	cr_assert_str_eq(recs[0].log, "SCE");
 }
 
@@ -429,7 +330,7 @@ Test(auth_end, plugin_without_the_member_still_works)
 	answer(a);
 	cr_assert_eq(recs[1].starts, 1, "the old plugin's yes did not lead to the next step");
 	run_loop_until_no_conversation();
-	cr_assert_eq(conversations(), 0);
+	cr_assert_eq(auth_fixture_conversations(), 0);
 	cr_assert_eq(recs[0].n_ended, 0, "called past the old plugin's struct_size");
 	cr_assert_eq(recs[1].n_ended, 1);
 
@@ -438,7 +339,7 @@ Test(auth_end, plugin_without_the_member_still_works)
 	recs[0].on_cont = CONT_HOLD;
 	a = begin();
 	wg_auth_conn_gone(post(a, "username=alice&password=secret"));
-	cr_assert_eq(conversations(), 0);
+	cr_assert_eq(auth_fixture_conversations(), 0);
 	cr_assert_eq(recs[0].cancels, 1);
 	cr_assert_eq(recs[0].n_ended, 0);
 	cr_assert_eq(recs[1].n_ended, 1, "test-b took no part in the second conversation");
@@ -452,9 +353,35 @@ Test(auth_end, old_plugin_without_cancel_is_waited_for)
 	recs[0].on_cont = CONT_HOLD;
 	struct wg_auth *a = begin();
 	wg_auth_conn_gone(post(a, "username=alice&password=secret"));
-	cr_assert_eq(conversations(), 1, "the old plugin may still answer: the conversation must wait");
+	cr_assert_eq(auth_fixture_conversations(), 1, "the old plugin may still answer: the conversation must wait");
 	wg_auth_host_fail(a, "No.", "late answer"); /* its answer arrives; nobody to tell */
-	cr_assert_eq(conversations(), 0);
+	cr_assert_eq(auth_fixture_conversations(), 0);
 	cr_assert_eq(recs[0].n_ended, 0);
 	cr_assert_eq(recs[1].n_ended, 0);
+}
+
+/* The per-login state slot (host->auth_state_get/set): one per step of
+ * the chain, named by the plugin instance's state pointer, readable until
+ * the instance's conversation_end; an instance that is no step has none. */
+Test(auth_end, each_step_has_its_own_state_slot_until_its_end)
+{
+	const struct wg_auth_ops *ops[] = {&ops_end, &ops_end};
+	int mark0, mark1, stranger;
+
+	make_chain(2, ops);
+	struct wg_auth *a = begin();
+	cr_assert_null(wg_auth_host_state_get(a, &recs[0]), "a slot is not empty at first");
+	cr_assert_eq(wg_auth_host_state_set(a, &recs[0], &mark0), 0);
+	cr_assert_eq(wg_auth_host_state_set(a, &recs[1], &mark1), 0);
+	cr_assert_eq(wg_auth_host_state_get(a, &recs[0]), &mark0);
+	cr_assert_eq(wg_auth_host_state_get(a, &recs[1]), &mark1, "two steps share a slot");
+	cr_assert_eq(wg_auth_host_state_set(a, &stranger, &mark0), -1, "an instance outside the chain got a slot");
+	cr_assert_null(wg_auth_host_state_get(a, &stranger));
+	answer(a); /* test-a says yes; test-b shows its form */
+	cr_assert_eq(wg_auth_host_state_get(a, &recs[0]), &mark0, "a finished step lost its slot");
+	wg_auth_end_all(srv);
+	cr_assert_eq(recs[0].n_ended, 1);
+	cr_assert_eq(recs[1].n_ended, 1);
+	cr_assert_eq(recs[0].slot_at_end, &mark0, "the slot was gone in conversation_end");
+	cr_assert_eq(recs[1].slot_at_end, &mark1);
 }

@@ -38,6 +38,7 @@ static struct wg_cluster_record sample(void)
 	r.pushed = pushed;
 	strcpy(r.node, "vpn-a");
 	strcpy(r.client, "198.51.100.2");
+	strcpy(r.auth, "auth-radius,auth-plain");
 	r.created = 1764800000;
 	return r;
 }
@@ -69,6 +70,7 @@ Test(cluster_record, round_trip)
 	cr_assert_eq(out.rate, 5000);
 	cr_assert_str_eq(out.pushed, in.pushed);
 	cr_assert_str_eq(out.node, "vpn-a");
+	cr_assert_str_eq(out.auth, "auth-radius,auth-plain", "the auth plugins' names (accounting on adoption)");
 	cr_assert_eq(out.created, 1764800000);
 	wg_cluster_record_free(&out);
 	wg_cluster_argv_free(&a);
@@ -128,6 +130,7 @@ static void unterminated(struct wg_cluster_argv *a)
 }
 static void nul_in_user(struct wg_cluster_argv *a) { set_field(a, "user", "al\0ice", 6); }
 static void control_in_group(struct wg_cluster_argv *a) { set_field(a, "g.0", "a\rb", 3); }
+static void control_in_auth(struct wg_cluster_argv *a) { set_field(a, "auth", "auth-radius\n", 12); }
 static void odd_count(struct wg_cluster_argv *a) { free(a->v[--a->n]); } /* its last value dropped */
 static void attr_without_key(struct wg_cluster_argv *a) { set_field(a, "a.0", "=x", 2); }
 static void unknown_field(struct wg_cluster_argv *a)
@@ -157,6 +160,7 @@ Test(cluster_record, refuses_what_it_cannot_trust)
 		{signed_num, "dpd"},          {header_injection, "pushed"}, {bare_lf, "pushed"},
 		{unterminated, "pushed"},     {nul_in_user, "user"},      {control_in_group, "g.0"},
 		{odd_count, "malformed"},     {attr_without_key, "a.0"},  {duplicate_group, "g.0"},
+		{control_in_auth, "auth"},
 	};
 	char err[128];
 

@@ -22,6 +22,7 @@
 #include "net/addr_count.h"
 #include "net/conn.h"
 #include "net/http_parser.h"
+#include "modules/gen.h"
 #include "server.h"
 
 struct test_conn {
@@ -80,6 +81,9 @@ static const struct wg_auth_ops with_http = {
 static const struct wg_auth_ops without_http = {
 	.struct_size = offsetof(struct wg_auth_ops, http_request), .start = t_start, .cont = t_cont};
 
+static struct wg_gen gen0;
+static struct wg_vhost vh0;
+
 static void setup(void)
 {
 	srv = calloc(1, sizeof(*srv));
@@ -95,9 +99,14 @@ static void setup(void)
 	descs[1] = (struct wg_plugin){WG_PLUGIN_HEADER, .name = "test-old", .kind = WG_PLUGIN_AUTH, .ops = &without_http};
 	for (int i = 0; i < 2; i++) {
 		steps[i] = (struct wg_loaded_plugin){.desc = &descs[i], .initialized = true};
-		srv->auth_chain[i] = &steps[i];
+		vh0.auth_chain[i] = &steps[i];
 	}
-	srv->n_auth = 2;
+	/* Generation 0 with its default vhost, as a server has from its start. */
+	vh0.n_auth = 2;
+	vh0.server_name = "test";
+	gen0 = (struct wg_gen){.srv = srv, .refs = 1, .vhosts = &vh0, .n_vhosts = 1};
+	vh0.gen = &gen0;
+	srv->gen = &gen0;
 	memset(&plug, 0, sizeof(plug));
 	n_conns = 0;
 }

@@ -66,6 +66,7 @@ Test(session_attr, groups_small_and_none)
 #include <errno.h>
 
 #include "hashmap.h"
+#include "modules/gen.h"
 #include "server.h"
 
 /* A routing plugin that hands every session the same addresses: what a
@@ -95,12 +96,19 @@ static const struct wg_routing_ops same_ops = {sizeof(struct wg_routing_ops), NU
 static const struct wg_plugin same_desc = {WG_PLUGIN_HEADER, .name = "same-lease", .kind = WG_PLUGIN_ROUTING,
 					   .ops = &same_ops};
 
+/* Generation 0 with its default vhost, as a server has from its start. */
+static struct wg_gen gen0;
+static struct wg_vhost vh0;
+
 static struct wg_server *lease_server(struct wg_loaded_plugin *routing)
 {
 	struct wg_server *srv = calloc(1, sizeof(*srv));
 	cr_assert_not_null(srv);
 	routing->desc = &same_desc;
 	srv->routing = routing;
+	vh0 = (struct wg_vhost){.gen = &gen0, .routing = routing};
+	gen0 = (struct wg_gen){.srv = srv, .refs = 1, .vhosts = &vh0, .n_vhosts = 1};
+	srv->gen = &gen0;
 	srv->worker.count = 1;
 	srv->mtu = 1400;
 	srv->by_addr4 = wg_hashmap_new(4);
@@ -113,6 +121,8 @@ static struct wg_session *leasing_session(struct wg_server *srv, const char *use
 	struct wg_session *s = calloc(1, sizeof(*s));
 	cr_assert_not_null(s);
 	s->srv = srv;
+	s->gen = srv->gen;
+	s->vhost = &srv->gen->vhosts[0];
 	snprintf(s->user, sizeof(s->user), "%s", user);
 	srv->n_sessions++;
 	return s;

@@ -10,6 +10,7 @@
 #include "stats.h"
 
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <sys/resource.h>
 #include <sys/types.h>
@@ -37,12 +38,35 @@ struct wgb_config {
 	pid_t server_pid;         /* 0: no server sampling */
 	const char *label;
 	struct wgp_login login;
+	/* --traffic (traffic.c): IPv4/UDP packets to a wolfguard-bench-sink
+	 * behind the server, echoed back; see docs/benchmarks.md */
+	int traffic, traffic_cstp;   /* traffic_cstp: over CSTP (TLS), not DTLS */
+	struct sockaddr_in sink;     /* the sink's data port; control is port + 1 */
+	unsigned rate_pps;           /* per session; 0: closed loop of `window` packets */
+	unsigned window;
+	unsigned traffic_s;          /* sending time */
+	unsigned packets;            /* per session, 0: no limit */
+	unsigned size;               /* IP packet bytes */
+	unsigned drain_ms;           /* after sending, for the last echoes */
+	uint32_t run_id;             /* tells this run's echoes and reports from others */
+};
+
+/* --traffic: what one session moved, in shared memory (parent reads). */
+struct wgb_sess_traffic {
+	uint64_t tx_pkts, tx_bytes;           /* sent into the tunnel */
+	uint64_t rx_pkts, rx_bytes;           /* echoes out of the tunnel */
+	uint64_t sink_rx_pkts, sink_rx_bytes; /* what the sink got (its report) */
+	uint64_t sink_tx_pkts, sink_tx_bytes; /* what the sink echoed */
+	uint32_t reported;                    /* the sink's report arrived */
+	uint32_t held;                        /* the session took part */
 };
 
 /* Shared between the coordinating parent and the client processes
  * (MAP_SHARED, mapped before fork). */
 struct wgb_shared {
 	volatile int stop; /* set by the parent: children close and exit */
+	volatile int go;   /* --traffic: set by the parent once all are held */
+	struct wgb_sess_traffic *sess; /* --traffic: by global session index */
 	struct wgb_stats stats[]; /* one per client process */
 };
 
@@ -57,6 +81,11 @@ struct wgb_run {
 	unsigned next_index;
 	int ramp_over;           /* no more set-ups are started */
 	struct event *kick;      /* starts set-ups outside of callbacks */
+	/* --traffic (traffic.c) */
+	int phase;               /* enum in traffic.c */
+	uint64_t t_go_us, t_phase_us;
+	unsigned report_round;
+	struct event *tick;
 };
 
 /* What the parent measured; printed by report.c. */
@@ -69,6 +98,10 @@ struct wgb_result {
 	uint64_t t_idle_start_us, t_idle_end_us;
 	unsigned held_at_sample, held_at_end;
 	rlim_t nofile;
+	/* --traffic */
+	uint64_t t_go_us, t_drained_us, srv_ticks_go, srv_ticks_drained, bench_ticks_go, bench_ticks_drained;
+	unsigned srv_nprocs;
+	struct wgb_sess_traffic *sess; /* by session index, NULL without --traffic */
 };
 
 /* conn.c */
@@ -83,6 +116,16 @@ void wgb_conn_free(struct wgb_conn *c);
 /* Called by conn.c whenever a set-up ends (either way), so the driver can
  * start the next one. */
 void wgb_setup_ended(struct wgb_run *run);
+
+/* traffic.c: the client process's side of --traffic, polled from
+ * client.c; starts once shared->go is set. */
+int wgb_traffic_init(struct wgb_run *run);
+void wgb_traffic_fini(struct wgb_run *run);
+/* traffic_report.c: the --traffic rows of the table, and the JSON
+ * member (",\"traffic\":{...}") written to json. */
+void wgb_traffic_report(const struct wgb_result *res, FILE *table, FILE *json);
+/* Echoes received by all sessions (0: nothing came back). */
+uint64_t wgb_traffic_rx_total(const struct wgb_sess_traffic *sess, unsigned n);
 
 /* client.c: runs one client process's slice; returns its exit status. */
 int wgb_client_main(struct wgb_run *run);

@@ -91,7 +91,7 @@ int wgb_client_main(struct wgb_run *run)
 	run->kick = event_new(run->base, -1, 0, on_kick, run);
 	deadline_ev = evtimer_new(run->base, on_deadline, run);
 	poll_ev = event_new(run->base, -1, EV_PERSIST, on_poll, run);
-	if (!run->kick || !deadline_ev || !poll_ev) {
+	if (!run->kick || !deadline_ev || !poll_ev || (cfg->traffic && wgb_traffic_init(run) < 0)) {
 		fprintf(stderr, "wolfguard-bench: event_new failed\n");
 		rc = 1;
 	} else {
@@ -103,6 +103,7 @@ int wgb_client_main(struct wgb_run *run)
 
 	for (unsigned i = 0; i < cfg->sessions; i++)
 		wgb_conn_free(run->conns[i]);
+	wgb_traffic_fini(run);
 	free(run->conns);
 	if (run->kick)
 		event_free(run->kick);

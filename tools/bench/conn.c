@@ -5,6 +5,7 @@
  * traffic. Stages and failures are counted in run->stats. */
 #include "bench.h"
 #include "clock.h"
+#include "conn.h"
 #include "cstp.h"
 #include "http.h"
 #include "tunnel_config.h"
@@ -25,31 +26,8 @@
 
 #define REQ_CAP 4096
 #define RBUF_MAX 65536
+#define SBUF_MAX 65536 /* CSTP data gathered behind a pending write */
 
-struct wgb_conn {
-	struct wgb_run *run;
-	unsigned idx;
-	int fd;
-	WOLFSSL *ssl;
-	struct event *io, *timer;
-	short io_what;
-	enum wgb_stage stage;
-	uint64_t t_start;
-	/* set-up only (freed once the tunnel is up) */
-	char *rbuf;
-	size_t rlen, rcap;
-	char *context; /* webvpncontext= of the login conversation */
-	struct wgp_login_state ls;
-	/* a request or frame wolfSSL_write has not taken yet: it must be
-	 * retried with the same bytes */
-	uint8_t *wbuf;
-	size_t wlen;
-	/* tunnel */
-	struct wgp_cstp_rx rx;
-	unsigned period_s;
-	uint32_t tun_addr; /* network order */
-	uint16_t seq;
-};
 
 static uint8_t scratch[16384 + 64];
 
@@ -66,7 +44,9 @@ static void conn_release(struct wgb_conn *c)
 		wolfSSL_free(c->ssl);
 	if (c->fd >= 0)
 		close(c->fd);
+	wgb_traffic_conn_free(c);
 	wgp_cstp_rx_free(&c->rx);
+	free(c->sbuf);
 	free(c->rbuf);
 	free(c->wbuf);
 	free(c->context);
@@ -92,8 +72,7 @@ void wgb_conn_free(struct wgb_conn *c)
 }
 
 /* Ends the connection and counts the failure at its stage. */
-static void conn_fail(struct wgb_conn *c, int timeout, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void conn_fail(struct wgb_conn *c, int timeout, const char *fmt, ...)
+void wgb_conn_fail(struct wgb_conn *c, int timeout, const char *fmt, ...)
 {
 	struct wgb_run *run = c->run;
 	char why[160];
@@ -153,6 +132,13 @@ static int flush(struct wgb_conn *c)
 	char e[200];
 	int r;
 
+	if (!c->wbuf && c->slen) {
+		/* The data frames gathered go as one write. */
+		c->wbuf = c->sbuf;
+		c->wlen = c->slen;
+		c->sbuf = NULL;
+		c->slen = 0;
+	}
 	if (!c->wbuf)
 		return 1;
 	errno = 0;
@@ -161,22 +147,24 @@ static int flush(struct wgb_conn *c)
 		free(c->wbuf);
 		c->wbuf = NULL;
 		c->wlen = 0;
+		if (c->slen)
+			return flush(c); /* what was gathered meanwhile */
 		if (want(c, EV_READ) < 0) {
-			conn_fail(c, 0, "event_add failed");
+			wgb_conn_fail(c, 0, "event_add failed");
 			return -1;
 		}
 		return 1;
 	}
 	if (wolfSSL_get_error(c->ssl, r) == WOLFSSL_ERROR_WANT_WRITE) {
 		if (want(c, EV_READ | EV_WRITE) < 0) {
-			conn_fail(c, 0, "event_add failed");
+			wgb_conn_fail(c, 0, "event_add failed");
 			return -1;
 		}
 		return 0;
 	}
 	if (wolfSSL_get_error(c->ssl, r) == WOLFSSL_ERROR_WANT_READ)
 		return 0;
-	conn_fail(c, 0, "TLS write: %s", ssl_err(c->ssl, r, e, sizeof(e)));
+	wgb_conn_fail(c, 0, "TLS write: %s", ssl_err(c->ssl, r, e, sizeof(e)));
 	return -1;
 }
 
@@ -194,11 +182,30 @@ static void send_frame(struct wgb_conn *c, uint8_t type, const uint8_t *payload,
 	want(c, EV_READ | EV_WRITE);
 }
 
+int wgb_conn_cstp_data(struct wgb_conn *c, const uint8_t *pkt, size_t len)
+{
+	size_t n = WGP_CSTP_HDR + len;
+
+	if (c->stage != WGB_STAGE_HELD || c->slen + n > SBUF_MAX)
+		return 0;
+	if (!c->sbuf && !(c->sbuf = malloc(SBUF_MAX)))
+		return 0;
+	c->slen += wgp_cstp_frame(c->sbuf + c->slen, SBUF_MAX - c->slen, WGP_CSTP_DATA, pkt, len);
+	/* Written from on_io (never from here: a failed write frees c). */
+	if (!c->wbuf)
+		want(c, EV_READ | EV_WRITE);
+	return 1;
+}
+
 static void on_frame(void *arg, uint8_t type, const uint8_t *payload, size_t len)
 {
 	struct wgb_conn *c = arg;
 
 	c->run->stats->frames_rx++;
+	if (type == WGP_CSTP_DATA && payload) {
+		wgb_traffic_rx(c, payload, len);
+		return;
+	}
 	if (type == WGP_CSTP_DPD_REQ) {
 		c->run->stats->dpd_answered++;
 		send_frame(c, WGP_CSTP_DPD_RESP, payload, len);
@@ -211,17 +218,32 @@ static void arm_timer(struct wgb_conn *c, unsigned ms)
 	evtimer_add(c->timer, &tv);
 }
 
-/* 200 CONNECTED: the session is held from now on. */
+void wgb_conn_held(struct wgb_conn *c)
+{
+	struct wgb_run *run = c->run;
+
+	c->stage = WGB_STAGE_HELD;
+	run->stats->in_flight--;
+	wgb_stats_established(run->stats, c->t_start, wgb_now_us());
+	/* Spread the first tick over the period, so keepalives arrive evenly
+	 * rather than in bursts of everything set up in the same second. */
+	evtimer_del(c->timer);
+	arm_timer(c, (unsigned)(random() % (c->period_s * 1000u)) + 1);
+	wgb_setup_ended(run);
+}
+
+/* 200 CONNECTED: the session is held from now on (with --traffic over
+ * DTLS once the DTLS handshake is done). */
 static int tunnel_up(struct wgb_conn *c, const struct wgp_http_resp *r)
 {
 	struct wgb_run *run = c->run;
-	struct wgp_tunnel_config tp;
+	static struct wgp_tunnel_config tp; /* 12 KiB: off the stack */
 	size_t rest = c->rlen - r->header_len;
 	char e[160];
 	struct in_addr a;
 
 	if (wgp_tunnel_config_parse(c->rbuf, r->header_len, &tp, e, sizeof(e)) < 0) {
-		conn_fail(c, 0, "CONNECTED: %s", e);
+		wgb_conn_fail(c, 0, "CONNECTED: %s", e);
 		return -1;
 	}
 	if (inet_pton(AF_INET, tp.address, &a) == 1)
@@ -229,24 +251,31 @@ static int tunnel_up(struct wgb_conn *c, const struct wgp_http_resp *r)
 	c->period_s = run->cfg.data_every_s ? run->cfg.data_every_s
 		      : run->cfg.keepalive_s ? run->cfg.keepalive_s
 		      : tp.keepalive_s ? tp.keepalive_s : 30;
-	c->stage = WGB_STAGE_HELD;
-	run->stats->in_flight--;
-	wgb_stats_established(run->stats, c->t_start, wgb_now_us());
+	c->dtls_port = tp.dtls_port;
+	c->mtu = tp.mtu;
+	c->app_id_len = tp.app_id_len <= sizeof(c->app_id) ? tp.app_id_len : 0;
+	memcpy(c->app_id, tp.app_id, c->app_id_len);
+	c->tunnel = 1;
+	c->rx.keep_data = run->cfg.traffic; /* the echoes come back as data frames */
+	free(c->context);
+	c->context = NULL;
+	if (run->cfg.traffic && !c->tun_addr) {
+		wgb_conn_fail(c, 0, "CONNECTED without an IPv4 address");
+		return -1;
+	}
+	if (run->cfg.traffic && !run->cfg.traffic_cstp)
+		c->stage = WGB_STAGE_DTLS;
+	else
+		wgb_conn_held(c);
 	if (rest && wgp_cstp_feed(&c->rx, (uint8_t *)c->rbuf + r->header_len, rest, on_frame, c, e, sizeof(e)) < 0) {
-		conn_fail(c, 0, "%s", e);
-		wgb_setup_ended(run);
+		wgb_conn_fail(c, 0, "%s", e);
 		return -1;
 	}
 	free(c->rbuf);
 	c->rbuf = NULL;
 	c->rlen = c->rcap = 0;
-	free(c->context);
-	c->context = NULL;
-	/* Spread the first tick over the period, so keepalives arrive evenly
-	 * rather than in bursts of everything set up in the same second. */
-	evtimer_del(c->timer);
-	arm_timer(c, (unsigned)(random() % (c->period_s * 1000u)) + 1);
-	wgb_setup_ended(run);
+	if (c->stage == WGB_STAGE_DTLS)
+		return wgb_traffic_dtls_start(c); /* -1: failed, c is gone */
 	return 0;
 }
 
@@ -260,47 +289,47 @@ static int on_answer(struct wgb_conn *c)
 
 	n = wgp_http_parse(c->rbuf, c->rlen, c->stage == WGB_STAGE_AUTH, &r, e, sizeof(e));
 	if (n < 0) {
-		conn_fail(c, 0, "%s", e);
+		wgb_conn_fail(c, 0, "%s", e);
 		return -1;
 	}
 	if (n == 0)
 		return 0;
 	if (c->stage == WGB_STAGE_TUNNEL) {
 		if (r.status != 200) {
-			conn_fail(c, 0, "CONNECT answered \"%.40s\"", c->rbuf);
+			wgb_conn_fail(c, 0, "CONNECT answered \"%.40s\"", c->rbuf);
 			return -1;
 		}
 		return tunnel_up(c, &r);
 	}
 	if (r.status != 200) {
-		conn_fail(c, 0, "login answered \"%.40s\"", c->rbuf);
+		wgb_conn_fail(c, 0, "login answered \"%.40s\"", c->rbuf);
 		return -1;
 	}
 	if (wgp_http_set_cookie(c->rbuf, r.header_len, "webvpncontext", cookie, sizeof(cookie)) >= 0)
 	{
 		free(c->context);
 		if (!(c->context = strdup(cookie))) {
-			conn_fail(c, 0, "out of memory");
+			wgb_conn_fail(c, 0, "out of memory");
 			return -1;
 		}
 	}
 	switch (wgp_auth_next(&run->cfg.login, &c->ls, c->rbuf + r.header_len, r.body_len, c->context, req,
 			      sizeof(req), &len, e, sizeof(e))) {
 	case WGP_AUTH_FAIL:
-		conn_fail(c, 0, "%s", e);
+		wgb_conn_fail(c, 0, "%s", e);
 		return -1;
 	case WGP_AUTH_REPLY:
 		break;
 	case WGP_AUTH_COMPLETE:
 		if (wgp_http_set_cookie(c->rbuf, r.header_len, "webvpn", cookie, sizeof(cookie)) <= 0) {
-			conn_fail(c, 0, "login complete without a webvpn cookie");
+			wgb_conn_fail(c, 0, "login complete without a webvpn cookie");
 			return -1;
 		}
 		snprintf(client_name, sizeof(client_name), "bench%u", c->idx);
 		len = wgp_cstp_connect_request(run->cfg.host, cookie, client_name, run->cfg.offer_dtls, req,
 					       sizeof(req));
 		if (len < 0) {
-			conn_fail(c, 0, "CONNECT request too large");
+			wgb_conn_fail(c, 0, "CONNECT request too large");
 			return -1;
 		}
 		c->stage = WGB_STAGE_TUNNEL;
@@ -309,7 +338,7 @@ static int on_answer(struct wgb_conn *c)
 	/* The answer is consumed whole: the server speaks only when asked. */
 	c->rlen = 0;
 	if (queue_write(c, req, (size_t)len) < 0) {
-		conn_fail(c, 0, "out of memory");
+		wgb_conn_fail(c, 0, "out of memory");
 		return -1;
 	}
 	return flush(c) < 0 ? -1 : 0;
@@ -343,20 +372,20 @@ static int drain(struct wgb_conn *c)
 		int r;
 
 		/* During set-up the client speaks only after its request went out. */
-		if (c->wbuf && c->stage != WGB_STAGE_HELD)
+		if (c->wbuf && !c->tunnel)
 			return 0;
 		errno = 0;
 		r = wolfSSL_read(c->ssl, scratch, sizeof(scratch));
 		if (r > 0) {
-			if (c->stage == WGB_STAGE_HELD) {
+			if (c->tunnel) {
 				if (wgp_cstp_feed(&c->rx, scratch, (size_t)r, on_frame, c, e, sizeof(e)) < 0) {
-					conn_fail(c, 0, "%s", e);
+					wgb_conn_fail(c, 0, "%s", e);
 					return -1;
 				}
 				continue;
 			}
 			if (append(c, scratch, (size_t)r) < 0) {
-				conn_fail(c, 0, "HTTP answer larger than %d bytes", RBUF_MAX);
+				wgb_conn_fail(c, 0, "HTTP answer larger than %d bytes", RBUF_MAX);
 				return -1;
 			}
 			if (on_answer(c) < 0)
@@ -369,9 +398,9 @@ static int drain(struct wgb_conn *c)
 		if (err == WOLFSSL_ERROR_WANT_WRITE)
 			return want(c, EV_READ | EV_WRITE);
 		if (err == WOLFSSL_ERROR_ZERO_RETURN || (r == 0 && err == WOLFSSL_ERROR_SYSCALL))
-			conn_fail(c, 0, "server closed the connection");
+			wgb_conn_fail(c, 0, "server closed the connection");
 		else
-			conn_fail(c, 0, "TLS read: %s", ssl_err(c->ssl, r, e, sizeof(e)));
+			wgb_conn_fail(c, 0, "TLS read: %s", ssl_err(c->ssl, r, e, sizeof(e)));
 		return -1;
 	}
 }
@@ -383,7 +412,7 @@ static void start_login(struct wgb_conn *c)
 
 	c->stage = WGB_STAGE_AUTH;
 	if (n < 0 || queue_write(c, req, (size_t)n) < 0) {
-		conn_fail(c, 0, "init request too large");
+		wgb_conn_fail(c, 0, "init request too large");
 		return;
 	}
 	if (flush(c) >= 0)
@@ -399,7 +428,7 @@ static void step_tls(struct wgb_conn *c)
 	r = wolfSSL_connect(c->ssl);
 	if (r == WOLFSSL_SUCCESS) {
 		if (want(c, EV_READ) < 0)
-			conn_fail(c, 0, "event_add failed");
+			wgb_conn_fail(c, 0, "event_add failed");
 		else
 			start_login(c);
 		return;
@@ -407,14 +436,14 @@ static void step_tls(struct wgb_conn *c)
 	switch (wolfSSL_get_error(c->ssl, r)) {
 	case WOLFSSL_ERROR_WANT_READ:
 		if (want(c, EV_READ) < 0)
-			conn_fail(c, 0, "event_add failed");
+			wgb_conn_fail(c, 0, "event_add failed");
 		return;
 	case WOLFSSL_ERROR_WANT_WRITE:
 		if (want(c, EV_WRITE) < 0)
-			conn_fail(c, 0, "event_add failed");
+			wgb_conn_fail(c, 0, "event_add failed");
 		return;
 	default:
-		conn_fail(c, 0, "handshake: %s", ssl_err(c->ssl, r, e, sizeof(e)));
+		wgb_conn_fail(c, 0, "handshake: %s", ssl_err(c->ssl, r, e, sizeof(e)));
 	}
 }
 
@@ -427,7 +456,7 @@ static void on_io(evutil_socket_t fd, short what, void *arg)
 	switch (c->stage) {
 	case WGB_STAGE_TCP:
 		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0 || soerr) {
-			conn_fail(c, 0, "connect: %s", strerror(soerr ? soerr : errno));
+			wgb_conn_fail(c, 0, "connect: %s", strerror(soerr ? soerr : errno));
 			return;
 		}
 		c->stage = WGB_STAGE_TLS;
@@ -449,7 +478,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	struct wgb_run *run = c->run;
 
 	if (c->stage != WGB_STAGE_HELD) {
-		conn_fail(c, 1, "no progress within %u s", run->cfg.conn_timeout_s);
+		wgb_conn_fail(c, 1, "no progress within %u s", run->cfg.conn_timeout_s);
 		return;
 	}
 	if (run->cfg.data_every_s && c->tun_addr) {
@@ -460,6 +489,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	} else {
 		run->stats->keepalives_tx++;
 		send_frame(c, WGP_CSTP_KEEPALIVE, NULL, 0);
+		wgb_traffic_keepalive(c);
 	}
 	arm_timer(c, c->period_s * 1000u);
 }
@@ -488,7 +518,7 @@ void wgb_conn_start(struct wgb_run *run, unsigned idx)
 		run->stats->t_first_start_us = c->t_start;
 	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
 	if (c->fd < 0) {
-		conn_fail(c, 0, "socket: %s", strerror(errno));
+		wgb_conn_fail(c, 0, "socket: %s", strerror(errno));
 		return;
 	}
 	/* Many loopback sources, and the port picked at connect() time for
@@ -497,22 +527,26 @@ void wgb_conn_start(struct wgb_run *run, unsigned idx)
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	src.sin_addr.s_addr = htonl(cfg->src_base + (cfg->index_base + idx) % cfg->src_count);
 	if (bind(c->fd, (struct sockaddr *)&src, sizeof(src)) < 0) {
-		conn_fail(c, 0, "bind %s: %s", inet_ntoa(src.sin_addr), strerror(errno));
+		wgb_conn_fail(c, 0, "bind %s: %s", inet_ntoa(src.sin_addr), strerror(errno));
 		return;
 	}
 	if (connect(c->fd, (const struct sockaddr *)&cfg->server, sizeof(cfg->server)) < 0 && errno != EINPROGRESS) {
-		conn_fail(c, 0, "connect: %s", strerror(errno));
+		wgb_conn_fail(c, 0, "connect: %s", strerror(errno));
 		return;
 	}
 	c->ssl = wolfSSL_new(run->ctx);
 	if (!c->ssl || wolfSSL_set_fd(c->ssl, c->fd) != WOLFSSL_SUCCESS) {
-		conn_fail(c, 0, "wolfSSL_new failed");
+		wgb_conn_fail(c, 0, "wolfSSL_new failed");
 		return;
 	}
 	wolfSSL_set_using_nonblock(c->ssl, 1);
+	/* --traffic over DTLS exports the DTLS key from this session (RFC
+	 * 5705); wolfSSL drops the secrets after the handshake unless asked. */
+	if (cfg->traffic && !cfg->traffic_cstp)
+		wolfSSL_KeepArrays(c->ssl);
 	c->timer = evtimer_new(run->base, on_timer, c);
 	if (!c->timer || want(c, EV_WRITE) < 0) {
-		conn_fail(c, 0, "event_new failed");
+		wgb_conn_fail(c, 0, "event_new failed");
 		return;
 	}
 	arm_timer(c, cfg->conn_timeout_s * 1000u);

@@ -6,6 +6,7 @@
  * with every session held. See docs/benchmarks.md. */
 #include "bench.h"
 #include "clock.h"
+#include "traffic_wire.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -41,6 +42,19 @@ static void usage(FILE *f)
 		"      --tls12             TLS 1.2 only (default: 1.3 or 1.2)\n"
 		"      --server-pid PID    sample this process and its descendants (PSS, CPU)\n"
 		"      --label TEXT        name of the run in the report\n"
+		"  traffic mode (instead of the idle measurement; see docs/benchmarks.md):\n"
+		"      --traffic           after the ramp, every session sends UDP packets to --sink and\n"
+		"                          counts the echoes; DTLS (PSK-NEGOTIATE) unless --cstp\n"
+		"      --sink ADDR[:PORT]  wolfguard-bench-sink behind the server (port default 9000)\n"
+		"      --cstp              data over CSTP (TLS) instead of DTLS\n"
+		"      --rate PPS          packets per second per session (default 0: as fast as the\n"
+		"                          echoes allow, --window packets in flight per session)\n"
+		"      --window N          closed loop: packets in flight per session (default: 256 in all,\n"
+		"                          shared by the sessions, 2 to 64 each)\n"
+		"      --seconds S         sending time (default 10)\n"
+		"      --packets N         per session, then stop (default 0: no limit)\n"
+		"      --size BYTES        IP packet size (default 1200; 52..1400)\n"
+		"      --drain-ms MS       wait for the last echoes after sending (default 1000)\n"
 		"  -v, --verbose           one line per failed session\n");
 }
 
@@ -78,6 +92,26 @@ static void parse_server(struct wgb_config *cfg, const char *v)
 	}
 	if (!cfg->host[0])
 		snprintf(cfg->host, sizeof(cfg->host), "%s", host);
+}
+
+static void parse_sink(struct wgb_config *cfg, const char *v)
+{
+	char host[64];
+	const char *colon = strrchr(v, ':');
+	size_t hl = colon ? (size_t)(colon - v) : strlen(v);
+
+	if (hl >= sizeof(host)) {
+		fprintf(stderr, "wolfguard-bench: --sink too long\n");
+		exit(2);
+	}
+	memcpy(host, v, hl);
+	host[hl] = '\0';
+	cfg->sink.sin_family = AF_INET;
+	cfg->sink.sin_port = htons(colon ? (uint16_t)parse_uint("--sink port", colon + 1, 1, 65534) : 9000);
+	if (inet_pton(AF_INET, host, &cfg->sink.sin_addr) != 1) {
+		fprintf(stderr, "wolfguard-bench: --sink wants an IPv4 address, not \"%s\"\n", host);
+		exit(2);
+	}
 }
 
 static void parse_src(struct wgb_config *cfg, const char *v)
@@ -172,6 +206,74 @@ static int all_ramped(const pid_t *pids)
 	return 1;
 }
 
+static void idle_phase(struct wgb_result *res, pid_t *pids)
+{
+	const struct wgb_config *cfgp = res->cfg;
+
+	res->t_idle_start_us = wgb_now_us();
+	if (cfgp->server_pid) {
+		unsigned np;
+		wgb_proc_cpu(cfgp->server_pid, &res->idle_ticks_start, &np);
+	}
+	{
+		unsigned np;
+		wgb_proc_cpu(getpid(), &res->bench_ticks_start, &np);
+	}
+	fprintf(stderr, "wolfguard-bench: %u held; server PSS %llu KiB in %u processes; idle CPU over %u s\n",
+		res->held_at_sample, (unsigned long long)res->srv_held.pss_kib, res->srv_held.nprocs, cfgp->idle_s);
+	for (unsigned i = 0; i < cfgp->idle_s * 10 && children_alive(pids); i++)
+		nap_ms(100);
+	res->t_idle_end_us = wgb_now_us();
+	if (cfgp->server_pid) {
+		unsigned np;
+		if (wgb_proc_cpu(cfgp->server_pid, &res->idle_ticks_end, &np) < 0)
+			res->have_server = 0;
+	}
+	{
+		unsigned np;
+		wgb_proc_cpu(getpid(), &res->bench_ticks_end, &np);
+	}
+}
+
+/* --traffic: go, then the server's and the bench's CPU from go until
+ * every process has sent and drained, then the sinks' reports. */
+static void traffic_phase(struct wgb_result *res, pid_t *pids)
+{
+	const struct wgb_config *cfgp = res->cfg;
+	uint64_t deadline;
+	unsigned np;
+	int ok;
+
+	fprintf(stderr, "wolfguard-bench: %u held; traffic for %u s%s\n", res->held_at_sample, cfgp->traffic_s,
+		cfgp->traffic_cstp ? " over CSTP" : " over DTLS");
+	if (cfgp->server_pid)
+		wgb_proc_cpu(cfgp->server_pid, &res->srv_ticks_go, &np);
+	wgb_proc_cpu(getpid(), &res->bench_ticks_go, &np);
+	res->t_go_us = wgb_now_us();
+	shared->go = 1;
+	deadline = res->t_go_us + ((uint64_t)cfgp->traffic_s + 60) * 1000000u + (uint64_t)cfgp->drain_ms * 1000u;
+	do {
+		nap_ms(10);
+		ok = 1;
+		for (unsigned k = 0; k < nprocs; k++)
+			if (pids[k] > 0 && !shared->stats[k].traffic_drained)
+				ok = 0;
+	} while (!ok && children_alive(pids) && wgb_now_us() < deadline);
+	res->t_drained_us = wgb_now_us();
+	if (cfgp->server_pid && wgb_proc_cpu(cfgp->server_pid, &res->srv_ticks_drained, &res->srv_nprocs) < 0)
+		res->have_server = 0;
+	wgb_proc_cpu(getpid(), &res->bench_ticks_drained, &np);
+	fprintf(stderr, "wolfguard-bench: sent and drained; asking the sink for its counts\n");
+	deadline = wgb_now_us() + 30000000u;
+	do {
+		nap_ms(50);
+		ok = 1;
+		for (unsigned k = 0; k < nprocs; k++)
+			if (pids[k] > 0 && !shared->stats[k].traffic_done)
+				ok = 0;
+	} while (!ok && children_alive(pids) && wgb_now_us() < deadline);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -185,6 +287,11 @@ int main(int argc, char **argv)
 		{"data-dst", required_argument, NULL, 7},    {"offer-dtls", no_argument, NULL, 8},
 		{"tls12", no_argument, NULL, 9},             {"server-pid", required_argument, NULL, 10},
 		{"label", required_argument, NULL, 11},      {"procs", required_argument, NULL, 12},
+		{"traffic", no_argument, NULL, 20},          {"sink", required_argument, NULL, 21},
+		{"cstp", no_argument, NULL, 22},             {"rate", required_argument, NULL, 23},
+		{"window", required_argument, NULL, 24},     {"seconds", required_argument, NULL, 25},
+		{"packets", required_argument, NULL, 26},    {"size", required_argument, NULL, 27},
+		{"drain-ms", required_argument, NULL, 28},
 		{"verbose", no_argument, NULL, 'v'},         {"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -193,7 +300,7 @@ int main(int argc, char **argv)
 	const char *server = NULL;
 	uint32_t *latency;
 	pid_t *pids;
-	size_t shared_len;
+	size_t shared_len, sess_len = 0;
 	int o, rc = 0;
 
 	cfg.sessions = 100;
@@ -204,6 +311,9 @@ int main(int argc, char **argv)
 	cfg.idle_s = 10;
 	cfg.label = "";
 	inet_pton(AF_INET, "192.0.2.1", &cfg.data_dst);
+	cfg.traffic_s = 10;
+	cfg.size = 1200;
+	cfg.drain_ms = 1000;
 	parse_src(&cfg, "127.1.0.0/16");
 	while ((o = getopt_long(argc, argv, "s:u:p:g:H:n:c:S:vh", opts, NULL)) != -1) {
 		switch (o) {
@@ -232,6 +342,15 @@ int main(int argc, char **argv)
 		case 10: cfg.server_pid = (pid_t)parse_uint("--server-pid", optarg, 1, 1u << 30); break;
 		case 11: cfg.label = optarg; break;
 		case 12: cfg.procs = parse_uint("--procs", optarg, 1, 256); break;
+		case 20: cfg.traffic = 1; break;
+		case 21: parse_sink(&cfg, optarg); break;
+		case 22: cfg.traffic_cstp = 1; break;
+		case 23: cfg.rate_pps = parse_uint("--rate", optarg, 0, 10000000); break;
+		case 24: cfg.window = parse_uint("--window", optarg, 1, 4096); break;
+		case 25: cfg.traffic_s = parse_uint("--seconds", optarg, 1, 3600); break;
+		case 26: cfg.packets = parse_uint("--packets", optarg, 0, 1000000000); break;
+		case 27: cfg.size = parse_uint("--size", optarg, WGB_TW_MIN_PACKET, 1400); break;
+		case 28: cfg.drain_ms = parse_uint("--drain-ms", optarg, 0, 600000); break;
 		case 'v': cfg.verbose = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -241,7 +360,20 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (cfg.traffic && !cfg.sink.sin_port) {
+		fprintf(stderr, "wolfguard-bench: --traffic needs --sink\n");
+		return 2;
+	}
 	parse_server(&cfg, server);
+	if (cfg.traffic) {
+		/* Tells this run's echoes and reports from a previous run's. */
+		cfg.run_id = (uint32_t)getpid() ^ (uint32_t)wgb_now_us();
+		cfg.offer_dtls = 1;
+		/* As fast as possible, but not a flood: a few hundred packets in
+		 * flight in all (a TUN queue is 500 deep), at least 2 each. */
+		if (!cfg.window)
+			cfg.window = cfg.sessions >= 128 ? 2 : cfg.sessions >= 4 ? 256 / cfg.sessions : 64;
+	}
 	cfg.login.host = cfg.host;
 	if (cfg.server_pid && kill(cfg.server_pid, 0) < 0) {
 		fprintf(stderr, "wolfguard-bench: --server-pid %d: %s\n", (int)cfg.server_pid, strerror(errno));
@@ -252,13 +384,15 @@ int main(int argc, char **argv)
 	/* One process holds at most its fd limit in sessions: without
 	 * CAP_SYS_RESOURCE the hard limit may be far below the target, so the
 	 * sessions are spread over enough processes. */
-	res.nofile = raise_nofile(cfg.sessions);
+	/* --traffic over DTLS: a TCP and a UDP socket per session. */
+	unsigned fds_per = cfg.traffic && !cfg.traffic_cstp ? 2 : 1;
+	res.nofile = raise_nofile(cfg.sessions * fds_per);
 	if (!cfg.procs) {
-		rlim_t per = res.nofile > 164 ? res.nofile - 100 : 64;
+		rlim_t per = (res.nofile > 164 ? res.nofile - 100 : 64) / fds_per;
 		cfg.procs = (unsigned)((cfg.sessions + per - 1) / per);
 	}
 	nprocs = cfg.procs < cfg.sessions ? cfg.procs : cfg.sessions;
-	if ((rlim_t)(cfg.sessions / nprocs + 1) + 64 > res.nofile)
+	if ((rlim_t)(cfg.sessions / nprocs + 1) * fds_per + 64 > res.nofile)
 		fprintf(stderr, "wolfguard-bench: WARNING: %llu file descriptors per process for %u sessions\n",
 			(unsigned long long)res.nofile, cfg.sessions / nprocs + 1);
 
@@ -271,6 +405,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	res.stats.cap_latency = cfg.sessions;
+	if (cfg.traffic) {
+		sess_len = (size_t)cfg.sessions * sizeof(struct wgb_sess_traffic);
+		shared->sess = mmap(NULL, sess_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (shared->sess == MAP_FAILED) {
+			fprintf(stderr, "wolfguard-bench: out of memory\n");
+			return 1;
+		}
+		res.sess = shared->sess;
+	}
 	latency = (uint32_t *)((char *)shared + sizeof(*shared) + nprocs * sizeof(struct wgb_stats));
 	res.cfg = &cfg;
 	if (cfg.server_pid && wgb_proc_sample(cfg.server_pid, &res.srv_before) < 0) {
@@ -333,34 +476,15 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < cfg.settle_s * 10 && children_alive(pids); i++)
 		nap_ms(100);
 
-	/* All held: memory, then CPU over --idle seconds. */
+	/* All held: memory, then CPU over --idle seconds, or --traffic. */
 	res.held_at_sample = held_now();
 	if (cfg.server_pid)
 		res.have_server = wgb_proc_sample(cfg.server_pid, &res.srv_held) == 0;
 	wgb_proc_sample(getpid(), &res.bench_held);
-	res.t_idle_start_us = wgb_now_us();
-	if (cfg.server_pid) {
-		unsigned np;
-		wgb_proc_cpu(cfg.server_pid, &res.idle_ticks_start, &np);
-	}
-	{
-		unsigned np;
-		wgb_proc_cpu(getpid(), &res.bench_ticks_start, &np);
-	}
-	fprintf(stderr, "wolfguard-bench: %u held; server PSS %llu KiB in %u processes; idle CPU over %u s\n",
-		res.held_at_sample, (unsigned long long)res.srv_held.pss_kib, res.srv_held.nprocs, cfg.idle_s);
-	for (unsigned i = 0; i < cfg.idle_s * 10 && children_alive(pids); i++)
-		nap_ms(100);
-	res.t_idle_end_us = wgb_now_us();
-	if (cfg.server_pid) {
-		unsigned np;
-		if (wgb_proc_cpu(cfg.server_pid, &res.idle_ticks_end, &np) < 0)
-			res.have_server = 0;
-	}
-	{
-		unsigned np;
-		wgb_proc_cpu(getpid(), &res.bench_ticks_end, &np);
-	}
+	if (cfg.traffic)
+		traffic_phase(&res, pids);
+	else
+		idle_phase(&res, pids);
 	res.held_at_end = held_now();
 
 	shared->stop = 1;
@@ -376,8 +500,12 @@ int main(int argc, char **argv)
 	wgb_report(&res);
 	if (res.held_at_end < cfg.sessions)
 		rc = 3;
+	if (cfg.traffic && !rc && wgb_traffic_rx_total(res.sess, cfg.sessions) == 0)
+		rc = 4;
 	free(res.stats.latency_us);
 	free(pids);
+	if (sess_len)
+		munmap(res.sess, sess_len);
 	munmap(shared, shared_len);
 	return rc;
 }

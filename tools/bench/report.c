@@ -2,6 +2,7 @@
 #include "bench.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -35,6 +36,14 @@ void wgb_report(struct wgb_result *run)
 	long hz = sysconf(_SC_CLK_TCK);
 	double srv_cpu = -1, pss_per = -1, self_cpu = -1, setup_cpu_ms = -1;
 	long long pss_delta = 0;
+	/* The traffic member of the JSON line is written with the table and
+	 * placed in the line at the end. */
+	char *traffic_member = NULL;
+	size_t traffic_len = 0;
+	FILE *traffic_json = open_memstream(&traffic_member, &traffic_len);
+
+	if (!traffic_json)
+		return;
 
 	if (run->have_server && idle_s > 0 && run->idle_ticks_end >= run->idle_ticks_start)
 		srv_cpu = (double)(run->idle_ticks_end - run->idle_ticks_start) / (double)hz / idle_s * 100.0;
@@ -76,6 +85,9 @@ void wgb_report(struct wgb_result *run)
 	printf("  %-40s %llu keepalives, %llu data, %llu DPD answered, %llu frames in\n", "tunnel traffic",
 	       (unsigned long long)st->keepalives_tx, (unsigned long long)st->data_tx,
 	       (unsigned long long)st->dpd_answered, (unsigned long long)st->frames_rx);
+	if (cfg->traffic)
+		wgb_traffic_report(run, stdout, traffic_json);
+	fclose(traffic_json);
 
 	printf("{\"tool\":\"wolfguard-bench\",\"label\":");
 	json_str(stdout, cfg->label);
@@ -104,9 +116,10 @@ void wgb_report(struct wgb_result *run)
 		       (int)cfg->server_pid, run->srv_held.nprocs, (unsigned long long)run->srv_before.pss_kib,
 		       (unsigned long long)run->srv_held.pss_kib, pss_per, srv_cpu, idle_s, setup_cpu_ms);
 	printf(",\"bench\":{\"procs\":%u,\"cpu_idle_pct\":%.3f,\"pss_kib\":%llu,\"nofile\":%llu,\"keepalives\":%llu,"
-	       "\"data\":%llu,\"dpd_answered\":%llu}}\n",
+	       "\"data\":%llu,\"dpd_answered\":%llu}%s}\n",
 	       cfg->procs, self_cpu, (unsigned long long)run->bench_held.pss_kib, (unsigned long long)run->nofile,
 	       (unsigned long long)st->keepalives_tx, (unsigned long long)st->data_tx,
-	       (unsigned long long)st->dpd_answered);
+	       (unsigned long long)st->dpd_answered, traffic_member ? traffic_member : "");
+	free(traffic_member);
 	fflush(stdout);
 }

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const stage_names[WGB_STAGE_COUNT] = {"tcp", "tls", "auth", "tunnel", "held"};
+static const char *const stage_names[WGB_STAGE_COUNT] = {"tcp", "tls", "auth", "tunnel", "dtls", "held"};
 
 const char *wgb_stage_name(enum wgb_stage st)
 {
@@ -100,4 +100,10 @@ void wgb_stats_merge(struct wgb_stats *dst, const struct wgb_stats *src)
 	dst->dpd_answered += src->dpd_answered;
 	dst->keepalives_tx += src->keepalives_tx;
 	dst->data_tx += src->data_tx;
+	if (src->traffic_send_us > dst->traffic_send_us)
+		dst->traffic_send_us = src->traffic_send_us;
+	dst->traffic_foreign += src->traffic_foreign;
+	dst->traffic_send_busy += src->traffic_send_busy;
+	dst->traffic_send_err += src->traffic_send_err;
+	dst->traffic_window_resets += src->traffic_window_resets;
 }

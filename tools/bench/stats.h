@@ -13,6 +13,7 @@ enum wgb_stage {
 	WGB_STAGE_TLS,    /* TLS handshake */
 	WGB_STAGE_AUTH,   /* XML init, auth-reply(s), session cookie */
 	WGB_STAGE_TUNNEL, /* CONNECT /CSCOSSLC/tunnel until 200 CONNECTED */
+	WGB_STAGE_DTLS,   /* --traffic over DTLS: the PSK-NEGOTIATE handshake */
 	WGB_STAGE_HELD,   /* tunnel up: keepalives, DPD answers */
 	WGB_STAGE_COUNT
 };
@@ -29,6 +30,11 @@ struct wgb_stats {
 	uint64_t t_first_start_us, t_last_established_us;
 	uint64_t frames_rx, dpd_answered, keepalives_tx, data_tx;
 	volatile int ramp_done; /* this process started every set-up it will */
+	/* --traffic: the process's phases, and how long it sent */
+	volatile int traffic_drained; /* sending and draining over */
+	volatile int traffic_done;    /* every session's report asked for (answered or not) */
+	uint64_t traffic_send_us;
+	uint64_t traffic_foreign, traffic_send_busy, traffic_send_err, traffic_window_resets;
 };
 
 int wgb_stats_init(struct wgb_stats *st, unsigned expected);

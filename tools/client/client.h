@@ -66,6 +66,8 @@ struct wgc {
 /* log helpers (main.c) */
 void wgc_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void wgc_debug(const struct wgc *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* -v: wgc_debug prints from now on (log.c). */
+void wgc_log_verbose(int on);
 
 /* session.c */
 int wgc_resolve(struct wgc *c);

@@ -11,38 +11,12 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <termios.h>
 #include <unistd.h>
-
-static int verbose_log;
-
-void wgc_log(const char *fmt, ...)
-{
-	va_list ap;
-	fputs("wolfguard-client: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-void wgc_debug(const struct wgc *c, const char *fmt, ...)
-{
-	va_list ap;
-	(void)c;
-	if (!verbose_log)
-		return;
-	fputs("wolfguard-client: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 static void usage(FILE *f)
 {
@@ -241,7 +215,7 @@ static int parse_args(struct wgc *c, int argc, char **argv)
 			o->lane_bind[o->n_lane_bind++] = optarg;
 			break;
 		case OPT_NON_INTER: o->non_inter = 1; break;
-		case 'v': o->verbose = verbose_log = 1; break;
+		case 'v': o->verbose = 1; wgc_log_verbose(1); break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -1;
 		}

@@ -111,6 +111,7 @@ struct wg_watch;       /* a watched file descriptor (transports) */
 #define WG_SESS_ADDR6 "address-ipv6"
 #define WG_SESS_USER_AGENT "user-agent"
 #define WG_SESS_GROUPS "groups" /* all of the user's groups, comma-separated */
+#define WG_SESS_VHOST "vhost" /* the server name (SNI) of the vhost it logged in under; NULL: the default server */
 /* "attr:<key>": the last value a backend set with auth_set_attr(key). */
 #define WG_SESS_ATTR_PREFIX "attr:"
 
@@ -343,6 +344,18 @@ struct wg_host {
 			     const char *headers, const char *body, size_t body_len);
 	/* The browser's address as text, for the plugin's log lines. */
 	const char *(*http_client_addr)(const struct wg_http_call *call);
+
+	/* --- appended: per-login state of auth plugins; check with WG_HOST_HAS --- */
+	/* One pointer per conversation and plugin instance, for what the
+	 * plugin keeps per login (wolfguard/auth_check.h keeps its record
+	 * there). `self` names the instance: the state pointer its init() gave
+	 * the host (a conversation runs through every step of the chain). The
+	 * slot is NULL until set, the host never frees what it points to, and
+	 * it is cleared after the instance's conversation_end returns: free it
+	 * there. Loop thread only. get returns NULL for an instance that is no
+	 * step of a's chain; set returns 0, or -1 for such an instance. */
+	void *(*auth_state_get)(const struct wg_auth *a, const void *self);
+	int (*auth_state_set)(struct wg_auth *a, const void *self, void *value);
 };
 
 /* True when the host's table is long enough to hold member m. */

@@ -1,0 +1,16 @@
+/* The shared pool's Lua scripts (scripts.h). */
+#include "cluster/scripts.h"
+
+const char wg_cluster_claim_script[] = "for i, k in ipairs(KEYS) do\n"
+				       "  local v = redis.call('GET', k)\n"
+				       "  if v and v ~= ARGV[1] then return i end\n"
+				       "  if not v and ARGV[3] == 'renew' then return -i end\n"
+				       "end\n"
+				       "for _, k in ipairs(KEYS) do redis.call('SET', k, ARGV[1], 'EX', ARGV[2]) end\n"
+				       "return 0\n";
+
+const char wg_cluster_end_script[] =
+	"if ARGV[1] ~= '' and redis.call('HGET', KEYS[1], 'node') ~= ARGV[1] then return 0 end\n"
+	"redis.call('DEL', KEYS[1])\n"
+	"for i = 2, #KEYS do if redis.call('GET', KEYS[i]) == ARGV[2] then redis.call('DEL', KEYS[i]) end end\n"
+	"return 1\n";

@@ -1,0 +1,24 @@
+/* The Lua scripts the nodes run in Redis for the shared address pool
+ * (docs/cluster.md, "Addresses"). Redis runs a script whole, with no other
+ * command in between: that is what makes a claim atomic across nodes.
+ * Kept apart so that tests/unit/test_cluster_lease.c runs the very same
+ * text against a real redis-server. */
+#ifndef WG_CLUSTER_SCRIPTS_H
+#define WG_CLUSTER_SCRIPTS_H
+
+/* KEYS: the lease keys of one session's addresses; ARGV[1]: the session's
+ * cookie hash, ARGV[2]: the TTL in seconds, ARGV[3] (optional): "renew" to
+ * renew only, never create. Returns 0 when every key is now the session's
+ * (claimed, or renewed), else the 1-based index of the first key another
+ * session holds, or minus the index of the first missing key in "renew"
+ * mode, and then writes nothing. */
+extern const char wg_cluster_claim_script[];
+
+/* KEYS[1]: the session record, KEYS[2..]: its lease keys; ARGV[1]: a node
+ * name, or "" for an unconditional end; ARGV[2]: the cookie hash. With a
+ * node name, nothing happens unless the record names that node. Then the
+ * record goes, and each lease key that still holds the hash. Returns 1 when
+ * the record was ended, 0 when it names another node (or none). */
+extern const char wg_cluster_end_script[];
+
+#endif

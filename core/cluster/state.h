@@ -1,0 +1,56 @@
+/* The cluster area's shared state (struct wg_cluster) and what its files
+ * call of each other; private to core/cluster. */
+#ifndef WG_CLUSTER_STATE_H
+#define WG_CLUSTER_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cluster/key.h"
+#include "cluster/record.h"
+#include "session/session.h" /* WG_COOKIE_LEN */
+
+struct wg_server;
+struct wg_redis;
+struct event;
+struct wg_cluster_claim;
+
+struct wg_cluster {
+	struct wg_server *srv;
+	struct wg_redis *redis;
+	uint8_t secret[256];
+	size_t secret_len;
+	char prefix[64];
+	char node[64];
+	struct event *refresh; /* rewrites the live sessions' records */
+	struct event *ban_sync; /* reads the shared ban set and the other nodes' user counts */
+	struct wg_hashmap *elsewhere; /* owned: user (128 bytes, NUL-padded) -> unsigned *, other nodes' sessions */
+	unsigned elsewhere_sessions, elsewhere_users; /* totals, logged when they change */
+	unsigned timeout_ms;          /* cluster-timeout-ms */
+	int64_t kick_seen;            /* the newest request of the kick set applied (unix s) */
+	bool shared_pool;             /* "cluster-shared-pool": addresses claimed in Redis (lease.c) */
+	struct wg_cluster_claim *claims; /* logins waiting for a claim's answer */
+};
+
+/* "<prefix>s:<HMAC(cookie)>" for a raw cookie (WG_COOKIE_LEN bytes);
+ * 0 or -1. Inline here so that every file of the area builds keys the same
+ * way without calling back into cluster.c. */
+static inline int wg_cluster_key_for(const struct wg_cluster *cl, const uint8_t *cookie, char *key, size_t keylen,
+				     char hash[WG_CLUSTER_HASH_HEX])
+{
+	if (wg_cluster_cookie_hash(cl->secret, cl->secret_len, cookie, WG_COOKIE_LEN, hash) < 0)
+		return -1;
+	return wg_cluster_session_key(cl->prefix, hash, key, keylen);
+}
+
+struct wg_session;
+/* users.c: this node's per-user counts in Redis, and the other nodes'. */
+void wg_cluster_users_up(struct wg_cluster *cl, struct wg_session *s);
+void wg_cluster_users_ended(struct wg_cluster *cl, struct wg_session *s);
+void wg_cluster_users_rewrite(struct wg_cluster *cl);
+void wg_cluster_users_poll(struct wg_cluster *cl);
+void wg_cluster_users_free(struct wg_cluster *cl);
+
+
+#endif
