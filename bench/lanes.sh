@@ -42,6 +42,9 @@ CLIENT_BIN=${WOLFGUARD_CLIENT_BIN:-$TOP/build/tools/client/wolfguard-client}
 trap lab_down EXIT
 trap 'exit 130' INT TERM HUP
 note() { echo "bench: $*" >&2; }
+# The load average (1 minute) now: the run's numbers depend on it.
+load1() { cut -d' ' -f1 /proc/loadavg; }
+LOAD_START=$(load1)
 
 # Path B (the client's eth1, the server's pathb, 192.0.2.0/24) and the tc
 # shaping of both paths: tests/e2e/tests-lanes-paths.sh, whose e2e test runs
@@ -188,6 +191,7 @@ R[d_plain]=$(run_iperf 1 "$RUN/d_plain.json")
 client_disconnect plain
 server_stop
 
+LOAD_END=$(load1)
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a / b; else print "-"}'; }
 echo
 printf '%-62s %s\n' "A  4 flows, one lane (Mbit/s)" "${R[a1]:--}"
@@ -207,3 +211,4 @@ printf '%-62s %s\n' "C  ratio lanes/openconnect DTLS (goal <= 1)" "$(ratio "${R[
 printf '%-62s %s\n' "D  one TCP flow, two lanes (Mbit/s)" "${R[d_lanes]:--}"
 printf '%-62s %s\n' "D  one TCP flow, no lanes (Mbit/s)" "${R[d_plain]:--}"
 printf '%-62s %s\n' "D  ratio lanes/no lanes (goal >= 1)" "$(ratio "${R[d_lanes]:-0}" "${R[d_plain]:-0}")"
+printf '%-62s %s / %s (%s CPUs)\n' "load average (1 min) at the start / the end" "$LOAD_START" "$LOAD_END" "$(nproc)"

@@ -2,6 +2,7 @@
  * dtls_assoc.h). */
 #include "dtls_assoc.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -53,6 +54,36 @@ static bool is_hello_verify_request(const char *buf, int sz)
 	return sz > 13 && p[0] == 22 && p[3] == 0 && p[4] == 0 && p[13] == 3;
 }
 
+/* One datagram from the association's local address. */
+static ssize_t send_one(int fd, struct wg_dtls_assoc *a, char *buf, size_t len)
+{
+	union {
+		char buf[WG_UDP_LOCAL_CMSG_SPACE];
+		struct cmsghdr align;
+	} cm;
+	struct iovec iov = {.iov_base = buf, .iov_len = len};
+	struct msghdr m = {.msg_name = &a->peer, .msg_namelen = a->peer_len, .msg_iov = &iov, .msg_iovlen = 1};
+	ssize_t n;
+
+	if (a->local.family == 0)
+		return sendto(fd, buf, len, MSG_DONTWAIT, (struct sockaddr *)&a->peer, a->peer_len);
+	memset(&cm, 0, sizeof(cm));
+	m.msg_control = cm.buf;
+	m.msg_controllen = wg_udp_local_cmsg(&a->local, (struct cmsghdr *)cm.buf);
+	n = sendmsg(fd, &m, MSG_DONTWAIT);
+	if (n < 0 && (errno == EINVAL || errno == EADDRNOTAVAIL)) {
+		/* The address is gone from this host: the route's source,
+		 * until the peer's next datagram says where it sends now. */
+		char text[INET6_ADDRSTRLEN];
+		wg_udp_local_format(&a->local, text, sizeof(text));
+		dtls_log(WG_LOG_INFO, "DTLS %s: cannot send from %s (%s): from the route's source now", a->peer_text,
+			 text, strerror(errno));
+		memset(&a->local, 0, sizeof(a->local));
+		n = sendto(fd, buf, len, MSG_DONTWAIT, (struct sockaddr *)&a->peer, a->peer_len);
+	}
+	return n;
+}
+
 static int io_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
 {
 	struct wg_dtls_assoc *a = ctx;
@@ -67,10 +98,10 @@ static int io_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
 	 * meanwhile). Handshake records never wait: they are driven by timers
 	 * and the peer, outside any burst. */
 	if (a->up && s->batching) {
-		wg_udp_batch_add(s->batch, (struct sockaddr *)&a->peer, a->peer_len, buf, (size_t)sz);
+		wg_udp_batch_add(s->batch, (struct sockaddr *)&a->peer, a->peer_len, &a->local, buf, (size_t)sz);
 		return sz;
 	}
-	n = sendto(s->fd, buf, (size_t)sz, MSG_DONTWAIT, (struct sockaddr *)&a->peer, a->peer_len);
+	n = send_one(s->fd, a, buf, (size_t)sz);
 	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS && errno != EINTR)
 		return WOLFSSL_CBIO_ERR_GENERAL;
 	/* A full socket buffer drops the datagram, as the network may; DTLS
@@ -117,6 +148,10 @@ static void on_readable(int fd, void *arg)
 		s->rx_msgs[i].msg_hdr.msg_namelen = sizeof(s->rx_addr[i]);
 		s->rx_msgs[i].msg_hdr.msg_iov = &s->rx_iov[i];
 		s->rx_msgs[i].msg_hdr.msg_iovlen = 1;
+		if (s->pktinfo) {
+			s->rx_msgs[i].msg_hdr.msg_control = s->rx_cmsg + i * WG_UDP_LOCAL_CMSG_SPACE;
+			s->rx_msgs[i].msg_hdr.msg_controllen = WG_UDP_LOCAL_CMSG_SPACE;
+		}
 	}
 	n = recvmmsg(fd, s->rx_msgs, s->burst, MSG_DONTWAIT, NULL);
 	if (n < 0) {
@@ -129,12 +164,17 @@ static void on_readable(int fd, void *arg)
 	for (int i = 0; i < n; i++) {
 		struct msghdr *m = &s->rx_msgs[i].msg_hdr;
 		const struct sockaddr *sa = m->msg_name;
+		struct wg_udp_local local;
 
 		if (s->rx_msgs[i].msg_len == 0 || (m->msg_flags & MSG_TRUNC))
 			continue; /* empty, or cut: nothing DTLS can use */
 		if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
 			continue;
-		s->ops.on_datagram(s->arg, s->rx_iov[i].iov_base, s->rx_msgs[i].msg_len, sa, m->msg_namelen);
+		if (s->pktinfo)
+			wg_udp_local_from_msg(m, &local);
+		else
+			memset(&local, 0, sizeof(local));
+		s->ops.on_datagram(s->arg, s->rx_iov[i].iov_base, s->rx_msgs[i].msg_len, sa, m->msg_namelen, &local);
 	}
 	if (s->ops.on_burst)
 		s->ops.on_burst(s->arg, false);
@@ -161,14 +201,17 @@ int wg_dtls_sock_init(struct wg_dtls_sock *s, const struct wg_host *host, int fd
 	s->rx_iov = calloc(s->burst, sizeof(*s->rx_iov));
 	s->rx_addr = calloc(s->burst, sizeof(*s->rx_addr));
 	s->rx = malloc(s->burst * s->datagram_max);
+	/* Aligned for cmsghdr: malloc's alignment, and a multiple of it apart. */
+	s->rx_cmsg = malloc(s->burst * WG_UDP_LOCAL_CMSG_SPACE);
 	s->plain = malloc(s->plain_max);
 	s->batch = malloc(sizeof(*s->batch));
-	if (!s->rx_msgs || !s->rx_iov || !s->rx_addr || !s->rx || !s->plain || !s->batch) {
+	if (!s->rx_msgs || !s->rx_iov || !s->rx_addr || !s->rx || !s->rx_cmsg || !s->plain || !s->batch) {
 		dtls_log(WG_LOG_ERROR, "DTLS: cannot set up the UDP socket: out of memory");
 		wg_dtls_sock_fini(s);
 		return -1;
 	}
 	wg_udp_batch_init(s->batch, fd, true, NULL);
+	s->pktinfo = wg_udp_local_enable(fd);
 	s->watch = host->fd_watch(fd, on_readable, s);
 	if (!s->watch) {
 		dtls_log(WG_LOG_ERROR, "DTLS: cannot watch the UDP socket");
@@ -187,12 +230,13 @@ void wg_dtls_sock_fini(struct wg_dtls_sock *s)
 	free(s->rx_iov);
 	free(s->rx_addr);
 	free(s->rx);
+	free(s->rx_cmsg);
 	free(s->plain);
 	free(s->batch);
 	s->rx_msgs = NULL;
 	s->rx_iov = NULL;
 	s->rx_addr = NULL;
-	s->rx = s->plain = NULL;
+	s->rx = s->rx_cmsg = s->plain = NULL;
 	s->batch = NULL;
 	if (s->fd >= 0)
 		close(s->fd);
@@ -233,6 +277,39 @@ void wg_dtls_assoc_init(struct wg_dtls_assoc *a, struct wg_dtls_sock *s, const s
 	memcpy(&a->peer, sa, salen);
 	a->peer_len = salen;
 	wg_peer_format(sa, a->peer_text, sizeof(a->peer_text));
+}
+
+void wg_dtls_assoc_set_local(struct wg_dtls_assoc *a, const struct wg_udp_local *local)
+{
+	if (local)
+		a->local = *local;
+	else
+		memset(&a->local, 0, sizeof(a->local));
+}
+
+void wg_dtls_assoc_feed(struct wg_dtls_assoc *a, const uint8_t *d, size_t n, const struct wg_udp_local *local)
+{
+	a->in = d;
+	a->in_len = n;
+	if (local)
+		a->in_local = *local;
+	else
+		memset(&a->in_local, 0, sizeof(a->in_local));
+}
+
+/* A record of the datagram at hand authenticated: answers leave from
+ * where it arrived (the client sends to another address of ours now). */
+static void follow_local(struct wg_dtls_assoc *a)
+{
+	char was[INET6_ADDRSTRLEN], now[INET6_ADDRSTRLEN];
+
+	if (a->in_local.family == 0 || wg_udp_local_equal(&a->local, &a->in_local))
+		return;
+	wg_udp_local_format(&a->local, was, sizeof(was));
+	wg_udp_local_format(&a->in_local, now, sizeof(now));
+	dtls_log(WG_LOG_INFO, "DTLS %s: the peer sends to %s now (was %s): answers leave from there", a->peer_text, now,
+		 was);
+	a->local = a->in_local;
 }
 
 int wg_dtls_assoc_ssl(struct wg_dtls_assoc *a, WOLFSSL_CTX *ctx)
@@ -362,6 +439,7 @@ enum wg_dtls_read wg_dtls_assoc_read(struct wg_dtls_assoc *a, bool single,
 	for (;;) {
 		int n = wolfSSL_read(a->ssl, s->plain, (int)s->plain_max);
 		if (n > 0) {
+			follow_local(a);
 			if (!on_record(a, s->plain, (size_t)n))
 				return WG_DTLS_READ_GONE;
 			if (single)

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <wolfguard/plugin.h>
 
+#include "udp_local.h"
 #include "udp_peer.h"
 
 typedef struct WOLFSSL WOLFSSL;
@@ -31,8 +32,11 @@ struct wg_dtls_assoc;
 
 /* What a server built on the socket does; run on the host's loop. */
 struct wg_dtls_sock_ops {
-	/* One datagram of a burst (never empty, never cut; IPv4 or IPv6). */
-	void (*on_datagram)(void *arg, uint8_t *d, size_t n, const struct sockaddr *sa, socklen_t salen);
+	/* One datagram of a burst (never empty, never cut; IPv4 or IPv6),
+	 * and the local address it arrived on (family 0 when the socket is
+	 * bound to one address: udp_local.h). */
+	void (*on_datagram)(void *arg, uint8_t *d, size_t n, const struct sockaddr *sa, socklen_t salen,
+			    const struct wg_udp_local *local);
 	/* Optional: a burst begins (true) and ends (false). */
 	void (*on_burst)(void *arg, bool begin);
 	/* The handshake of a half-open association ends by its deadline or a
@@ -60,6 +64,8 @@ struct wg_dtls_sock {
 	struct mmsghdr *rx_msgs;
 	struct iovec *rx_iov;
 	struct sockaddr_storage *rx_addr;
+	bool pktinfo;   /* bound to the wildcard: each datagram's local address is asked for */
+	uint8_t *rx_cmsg; /* WG_UDP_LOCAL_CMSG_SPACE per datagram, when pktinfo */
 	uint8_t *rx;
 	uint8_t *plain;
 };
@@ -101,6 +107,11 @@ struct wg_dtls_assoc {
 	struct sockaddr_storage peer;
 	socklen_t peer_len;
 	char peer_text[WG_PEER_TEXT_MAX];
+	/* The address the peer sends to, the source of what goes back: set
+	 * by wg_dtls_assoc_set_local from its first datagram, then follows the
+	 * datagrams whose records authenticate (as moves of the peer do). */
+	struct wg_udp_local local;
+	struct wg_udp_local in_local; /* where the datagram at hand arrived */
 	struct timespec deadline;  /* the end of the half-open state */
 	const uint8_t *in;         /* the datagram wolfSSL reads next, once */
 	size_t in_len;
@@ -110,8 +121,13 @@ struct wg_dtls_assoc {
 	unsigned busy;             /* callbacks into the host running on it */
 };
 
-/* The peer and its key and text; no wolfSSL yet. */
+/* The peer and its key and text; no wolfSSL yet. The local address is
+ * left as it is (a move of the peer keeps it). */
 void wg_dtls_assoc_init(struct wg_dtls_assoc *a, struct wg_dtls_sock *s, const struct sockaddr *sa, socklen_t salen);
+/* The local address answers leave from (a new association's first datagram). */
+void wg_dtls_assoc_set_local(struct wg_dtls_assoc *a, const struct wg_udp_local *local);
+/* The datagram wolfSSL reads next, and where it arrived (NULL: unknown). */
+void wg_dtls_assoc_feed(struct wg_dtls_assoc *a, const uint8_t *d, size_t n, const struct wg_udp_local *local);
 /* A WOLFSSL of ctx for it: the cookie bound to the peer's key, our I/O
  * with a as context, non-blocking, a 1500-byte path's MTU. 0, or -1. */
 int wg_dtls_assoc_ssl(struct wg_dtls_assoc *a, WOLFSSL_CTX *ctx);
@@ -138,7 +154,8 @@ enum wg_dtls_read {
 };
 /* Reads the records of what arrived, each to on_record(a, rec, len) in the
  * socket's plaintext buffer (which may change it); on_record returns false
- * when a is gone. single: the datagram is one record, so once it gave its
+ * when a is gone. A record that authenticates moves the association's local
+ * address to where its datagram arrived (logged). single: the datagram is one record, so once it gave its
  * data the read that would only say so is skipped. Bad MACs, replays and
  * stray records are dropped inside wolfSSL and never get here. */
 enum wg_dtls_read wg_dtls_assoc_read(struct wg_dtls_assoc *a, bool single,

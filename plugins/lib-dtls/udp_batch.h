@@ -8,7 +8,14 @@
  * If the kernel refuses GSO (EIO: the route's device cannot checksum;
  * EINVAL), the refused run is sent as single datagrams and GSO stays off for
  * this batch object (logged once). EMSGSIZE splits only that run. A full
- * socket buffer drops what is left, as a send queue on a router would. */
+ * socket buffer drops what is left, as a send queue on a router would.
+ *
+ * Each datagram may name its source address (udp_local.h: the address its
+ * peer sent to, on a socket bound to the wildcard address); it rides in the
+ * same message's control data next to UDP_SEGMENT, so it costs no system
+ * call. Runs split where the source changes. A source the host no longer
+ * has (EINVAL, EADDRNOTAVAIL) is dropped from that run, which is sent again
+ * from the route's source. */
 #ifndef WG_UDP_BATCH_H
 #define WG_UDP_BATCH_H
 
@@ -16,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+
+#include "udp_local.h"
 
 #define WG_UDP_BATCH_MSGS 64     /* messages per sendmmsg */
 #define WG_UDP_BATCH_SEGS 64     /* datagrams per GSO message (kernel: 64 or more) */
@@ -29,6 +38,7 @@ typedef int (*wg_sendmmsg_fn)(int fd, struct mmsghdr *msgs, unsigned n, int flag
 struct wg_udp_run {
 	struct sockaddr_storage peer;
 	socklen_t peer_len;
+	struct wg_udp_local src; /* family 0: the route's source */
 	size_t off;      /* in buf */
 	size_t len;      /* bytes of all its datagrams */
 	size_t seg_size; /* size of each datagram but the last */
@@ -50,10 +60,11 @@ struct wg_udp_batch {
 
 /* gso: try UDP_SEGMENT (false sends every datagram as its own message). */
 void wg_udp_batch_init(struct wg_udp_batch *b, int fd, bool gso, wg_sendmmsg_fn send);
-/* Queues one datagram (copied); flushes first when the batch is full.
- * Returns 0, or -1 if it is larger than a datagram may be (dropped). */
-int wg_udp_batch_add(struct wg_udp_batch *b, const struct sockaddr *peer, socklen_t peer_len, const void *data,
-		     size_t len);
+/* Queues one datagram (copied) to peer from src (NULL: the route's
+ * source); flushes first when the batch is full. Returns 0, or -1 if it is
+ * larger than a datagram may be (dropped). */
+int wg_udp_batch_add(struct wg_udp_batch *b, const struct sockaddr *peer, socklen_t peer_len,
+		     const struct wg_udp_local *src, const void *data, size_t len);
 /* Sends everything queued. */
 void wg_udp_batch_flush(struct wg_udp_batch *b);
 static inline bool wg_udp_batch_empty(const struct wg_udp_batch *b)

@@ -280,7 +280,8 @@ static void handshake_step(struct wg_dtls_link *l)
 /* A ClientHello from an address without a link (existing == NULL), or from
  * the address of an up link whose client starts over. */
 static void new_peer(struct wg_dtls_server *srv, const uint8_t *pkt, size_t len, const struct sockaddr *sa,
-		     socklen_t salen, const struct wg_peer_key *key, struct wg_dtls_link *existing)
+		     socklen_t salen, const struct wg_udp_local *local, const struct wg_peer_key *key,
+		     struct wg_dtls_link *existing)
 {
 	uint8_t sid[WG_DTLS_SESSION_ID_MAX], psk[WG_DTLS_PSK_LEN];
 	size_t sid_len;
@@ -314,8 +315,9 @@ static void new_peer(struct wg_dtls_server *srv, const uint8_t *pkt, size_t len,
 		dtls_log(WG_LOG_WARN, "DTLS: cannot create a handshake state (out of memory?)");
 		return;
 	}
-	l->a.in = pkt;
-	l->a.in_len = len;
+	/* Answered from the address the hello was sent to. */
+	wg_dtls_assoc_set_local(&l->a, local);
+	wg_dtls_assoc_feed(&l->a, pkt, len, local);
 	r = drive_handshake(l);
 	if (r < 0 || l->a.sent_hvr) {
 		/* Answered statelessly (or refused): the client comes back
@@ -395,7 +397,8 @@ static void handle_records(struct wg_dtls_link *l, bool single)
 
 /* ---- the socket ---------------------------------------------------------- */
 
-static void handle_datagram(void *arg, uint8_t *rx, size_t n, const struct sockaddr *sa, socklen_t salen)
+static void handle_datagram(void *arg, uint8_t *rx, size_t n, const struct sockaddr *sa, socklen_t salen,
+			    const struct wg_udp_local *local)
 {
 	struct wg_dtls_server *srv = arg;
 	struct wg_peer_key key;
@@ -406,17 +409,16 @@ static void handle_datagram(void *arg, uint8_t *rx, size_t n, const struct socka
 	wg_peer_key_make(sa, &key);
 	l = wg_hashmap_get(srv->links, &key);
 	if (!l) {
-		new_peer(srv, rx, n, sa, salen, &key, NULL);
+		new_peer(srv, rx, n, sa, salen, local, &key, NULL);
 		return;
 	}
 	if (l->a.up && wg_dtls_hello_session_id(rx, n, sid, &sid_len) == 0) {
 		/* Same address, new handshake: the client restarted. The old
 		 * link goes only if the new hello passes the cookie check. */
-		new_peer(srv, rx, n, sa, salen, &key, l);
+		new_peer(srv, rx, n, sa, salen, local, &key, l);
 		return;
 	}
-	l->a.in = rx;
-	l->a.in_len = n;
+	wg_dtls_assoc_feed(&l->a, rx, n, local);
 	if (l->a.up)
 		handle_records(l, wg_dtls_single_record(rx, n));
 	else

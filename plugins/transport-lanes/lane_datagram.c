@@ -19,6 +19,21 @@ int wg_lane_datagram_cid(const uint8_t *d, size_t len, uint8_t cid[WG_LANE_CID_L
 	return 0;
 }
 
+bool wg_lane_datagram_single_record(const uint8_t *d, size_t len)
+{
+	size_t hdr;
+
+	if (!d || len == 0)
+		return false;
+	if ((d[0] & 0xe0) != 0x20) /* DTLSPlaintext, or a 1.2-style ciphertext */
+		return len >= DTLS_RECORD_HDR && DTLS_RECORD_HDR + ((size_t)d[11] << 8 | d[12]) == len;
+	/* 001CSLEE (RFC 9147 4): C a CID, S a 16-bit sequence, L a length. */
+	if (!(d[0] & 0x04))
+		return true; /* no length: the record is the rest of the datagram */
+	hdr = 1 + (d[0] & 0x10 ? WG_LANE_CID_LEN : 0) + (d[0] & 0x08 ? 2 : 1);
+	return len >= hdr + 2 && hdr + 2 + ((size_t)d[hdr] << 8 | d[hdr + 1]) == len;
+}
+
 /* A cursor over bytes that never reads past its end. */
 struct cur {
 	const uint8_t *p;

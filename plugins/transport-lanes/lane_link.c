@@ -223,7 +223,7 @@ static void handshake_step(struct wg_lane_link *l)
 
 /* A ClientHello naming a live lane: a half-open link with that lane's key. */
 static void new_peer(struct wg_lane_server *srv, const uint8_t *d, size_t len, const struct sockaddr *sa,
-		     socklen_t salen, struct wg_lane_link *same_addr)
+		     socklen_t salen, const struct wg_udp_local *local, struct wg_lane_link *same_addr)
 {
 	const uint8_t *id;
 	size_t id_len;
@@ -261,8 +261,9 @@ static void new_peer(struct wg_lane_server *srv, const uint8_t *d, size_t len, c
 		release(&l->a);
 		return;
 	}
-	l->a.in = d;
-	l->a.in_len = len;
+	/* Answered from the address the hello was sent to. */
+	wg_dtls_assoc_set_local(&l->a, local);
+	wg_dtls_assoc_feed(&l->a, d, len, local);
 	handshake_step(l);
 }
 
@@ -297,10 +298,13 @@ static bool on_record(struct wg_dtls_assoc *a, uint8_t *rec, size_t n)
 	return wg_dtls_assoc_call_end(a) && !a->dead;
 }
 
-static void handle_records(struct wg_lane_link *l)
+/* single: the datagram is one record, so the read that would only say
+ * nothing is left (a trip through wolfSSL's record layer per datagram) is
+ * skipped, as transport-dtls does. */
+static void handle_records(struct wg_lane_link *l, bool single)
 {
 	char why[WOLFSSL_MAX_ERROR_SZ];
-	enum wg_dtls_read r = wg_dtls_assoc_read(&l->a, false, on_record, why, sizeof(why));
+	enum wg_dtls_read r = wg_dtls_assoc_read(&l->a, single, on_record, why, sizeof(why));
 
 	if (r == WG_DTLS_READ_GONE)
 		return;
@@ -311,7 +315,8 @@ static void handle_records(struct wg_lane_link *l)
 		lost(l, why);
 }
 
-static void handle_datagram(void *arg, uint8_t *d, size_t n, const struct sockaddr *sa, socklen_t salen)
+static void handle_datagram(void *arg, uint8_t *d, size_t n, const struct sockaddr *sa, socklen_t salen,
+			    const struct wg_udp_local *local)
 {
 	struct wg_lane_server *srv = arg;
 	uint8_t cid[WG_LANE_CID_LEN];
@@ -332,7 +337,7 @@ static void handle_datagram(void *arg, uint8_t *d, size_t n, const struct sockad
 		size_t id_len;
 		l = wg_hashmap_get(srv->by_addr, &key);
 		if (!l) {
-			new_peer(srv, d, n, sa, salen, NULL);
+			new_peer(srv, d, n, sa, salen, local, NULL);
 			return;
 		}
 		if (l->a.up && wg_lane_datagram_psk_identity(d, n, &id, &id_len) == 0) {
@@ -345,14 +350,13 @@ static void handle_datagram(void *arg, uint8_t *d, size_t n, const struct sockad
 				l->in_addr_map = false;
 				l = NULL;
 			}
-			new_peer(srv, d, n, sa, salen, l);
+			new_peer(srv, d, n, sa, salen, local, l);
 			return;
 		}
 	}
-	l->a.in = d;
-	l->a.in_len = n;
+	wg_dtls_assoc_feed(&l->a, d, n, local);
 	if (l->a.up)
-		handle_records(l);
+		handle_records(l, wg_lane_datagram_single_record(d, n));
 	else
 		handshake_step(l);
 }

@@ -13,6 +13,7 @@
 
 #include "lane_link.h"
 #include "lane_msg.h"
+#include "lane_rto.h"
 #include "lane_sched.h"
 
 #define WG_LANE_PROBE_RING 16
@@ -36,6 +37,7 @@ struct wg_lane_one {
 		uint64_t sent_us, tx_bytes;
 	} sent[WG_LANE_PROBE_RING];
 	uint64_t unanswered_since_us; /* the oldest PROBE not answered; 0 none */
+	struct wg_lane_rto rto;       /* its deadline, from the PROBE-ACKs' round trips */
 	uint64_t last_probe_us;       /* when the last PROBE left */
 	uint64_t last_rx_us;
 	uint64_t mark_us, mark_tx, mark_rx; /* the start of the weight sample */
@@ -58,6 +60,7 @@ struct wg_lane_set {
 	uint32_t hash_seed;
 	struct wg_sched sched;
 	struct wg_lane_one lane[WG_LANES_MAX];
+	uint64_t last_tick_us;       /* a late tick means the process was not running */
 	uint8_t out[WG_LANE_PROBE_LEN];
 };
 
@@ -80,8 +83,11 @@ void wg_lane_set_cb_record(void *arg, void *owner, unsigned lane, struct wg_lane
 void wg_lane_set_cb_closed(void *arg, void *owner, unsigned lane, struct wg_lane_link *link, const char *why);
 /* CLOCK_MONOTONIC in microseconds, the time base of the set's events. */
 uint64_t wg_lane_now_us(void);
-/* Often (the plugin calls it every wg_lane_check_ms): deadlines and idle
- * links at once, and a PROBE on each open lane whose interval has passed. */
+/* Often (the plugin calls it every wg_lane_check_ms): deadlines (each
+ * lane's adaptive one, lane_rto.h) and idle links at once, and a PROBE on
+ * each open lane whose interval has passed. A tick that comes more than
+ * two check intervals late judges no deadline: the process was not
+ * running, and the answers that arrived meanwhile are read first. */
 void wg_lane_set_tick(struct wg_lane_set *ls, uint64_t now_us);
 /* One IP packet for the client, framed in place: data[-1] is writable. */
 void wg_lane_set_send(struct wg_lane_set *ls, uint8_t *data, size_t len);

@@ -21,17 +21,18 @@ PATHB_CLI=192.0.2.2 PATHB_SRV=192.0.2.1
 # Path B: a second veth between the client and the server namespaces. Both
 # paths reach the server's address SRV_ADDR: a socket bound to eth1
 # (SO_BINDTODEVICE) finds it on that link (the server answers ARP for any of
-# its addresses), and the server answers 192.0.2.2 over pathb.
+# its addresses), and the server answers 192.0.2.2 over pathb, from SRV_ADDR.
 lanes_path_b_up() {
 	lanes_path_b_down
 	ip -n "$NS_CLI" link add eth1 type veth peer name pathb netns "$NS_SRV" &&
 		ip -n "$NS_CLI" addr add "$PATHB_CLI/24" dev eth1 && ip -n "$NS_SRV" addr add "$PATHB_SRV/24" dev pathb &&
 		ip -n "$NS_CLI" link set eth1 up && ip -n "$NS_SRV" link set pathb up &&
-		# The server's UDP sockets are not bound to an address: their
-		# answers over pathb must come from SRV_ADDR, the address the
-		# client's connected sockets expect (one public address, as a
-		# server behind two routers has), not from pathb's own.
-		ip -n "$NS_SRV" route replace 192.0.2.0/24 dev pathb src "$SRV_ADDR" &&
+		# The server has two addresses (SRV_ADDR, and pathb's own) and
+		# its lanes socket is bound to "::": the route back over pathb
+		# leaves from 192.0.2.1, but the client's connected lane socket
+		# sent to SRV_ADDR, and the answers come from there because the
+		# server sends from the address each lane's datagrams arrive on
+		# (IP_PKTINFO, plugins/lib-dtls/udp_local.c); no "src" route.
 		ip -n "$NS_CLI" route add "$SRV_ADDR/32" dev eth1 table 100 &&
 		ip -n "$NS_CLI" rule add from "$PATHB_CLI" table 100
 }
@@ -130,6 +131,10 @@ lanes_two_paths_run() {
 	lanes_need_client || return 1
 	lanes_path_b_up || fail "path B could not be built" || return 1
 	wait_for 30 in_ns "$NS_CLI" ping -c1 -W1 -I eth1 "$SRV_ADDR" || fail "no ping to the server over path B" || return 1
+	# What makes this lab multi-homed: the route back over path B leaves
+	# from another address than the one the client sends to.
+	[ "$(ip -n "$NS_SRV" -j route get "$PATHB_CLI" | jq -r '.[0].prefsrc')" = "$PATHB_SRV" ] ||
+		fail "the server's route over path B does not leave from $PATHB_SRV" || return 1
 	lanes_conf
 	server_start_wolfguard false || fail "wolfguard did not start" || return 1
 	lanes_connect alice alice secret1 "$NS_CLI" 2 --lane-bind eth0 --lane-bind eth1 ||

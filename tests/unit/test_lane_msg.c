@@ -114,3 +114,32 @@ Test(lane_datagram, not_a_client_hello)
 	cr_assert_eq(wg_lane_datagram_psk_identity(d, 5, &id, &n), -1);
 	cr_assert_eq(wg_lane_datagram_psk_identity(NULL, 0, &id, &n), -1);
 }
+
+/* The lanes' read stops after the record of a one-record datagram. */
+Test(lane_datagram, single_record)
+{
+	uint8_t d[64] = {0};
+
+	/* unified header, CID, 16-bit sequence, length: 1 + 8 + 2 + 2 = 13 */
+	d[0] = 0x20 | 0x10 | 0x08 | 0x04;
+	d[11] = 0;
+	d[12] = 20;
+	cr_assert(wg_lane_datagram_single_record(d, 13 + 20));
+	cr_assert_not(wg_lane_datagram_single_record(d, 13 + 21)); /* another record follows */
+	cr_assert_not(wg_lane_datagram_single_record(d, 12));      /* cut header */
+	/* no CID, 8-bit sequence, length: 1 + 1 + 2 */
+	d[0] = 0x20 | 0x04;
+	d[2] = 0;
+	d[3] = 5;
+	cr_assert(wg_lane_datagram_single_record(d, 4 + 5));
+	/* no length: the record runs to the end */
+	d[0] = 0x20 | 0x10 | 0x08;
+	cr_assert(wg_lane_datagram_single_record(d, 40));
+	/* a 13-byte-header record (an alert, a ClientHello) */
+	memset(d, 0, sizeof(d));
+	d[0] = 21;
+	d[12] = 2;
+	cr_assert(wg_lane_datagram_single_record(d, 15));
+	cr_assert_not(wg_lane_datagram_single_record(d, 30));
+	cr_assert_not(wg_lane_datagram_single_record(d, 0));
+}

@@ -335,3 +335,27 @@ Test(lane_set, a_malformed_or_unknown_message_is_counted_and_dropped)
 	client_close(&cl[0]);
 	client_close(&cl[1]);
 }
+
+/* A starved server: its tick comes seconds late, when PROBE-ACKs may wait
+ * unread in the socket. That tick judges no deadline; the next timely one
+ * does (and a lane that really is silent leaves then). */
+Test(lane_set, a_late_tick_judges_no_deadline)
+{
+	uint64_t t;
+
+	client_open(&cl[0], 0);
+	client_open(&cl[1], 1);
+	cr_assert(run_until(both_alive, WAIT_MS), "both lanes up");
+	cl[1].muted = true;
+	t = wg_lane_now_us();
+	wg_lane_set_tick(&fx.ls, t);                    /* a PROBE goes out unanswered */
+	cr_assert_neq(fx.ls.lane[1].unanswered_since_us, 0);
+	wg_lane_set_tick(&fx.ls, t + 5000000);          /* 5 s late */
+	cr_assert(fx.ls.lane[1].alive, "a late tick took a lane out");
+	cr_assert_eq(fx.ls.lane[1].probes_missed, 0);
+	wg_lane_set_tick(&fx.ls, t + 5000000 + 10000);  /* on time again */
+	cr_assert_not(fx.ls.lane[1].alive, "the silent lane stays in");
+	cr_assert_eq(fx.ls.lane[1].probes_missed, 1);
+	client_close(&cl[0]);
+	client_close(&cl[1]);
+}

@@ -78,7 +78,7 @@ static uint8_t data[2000];
 static void add(struct wg_udp_batch *b, uint16_t port, size_t len)
 {
 	struct sockaddr_in a = peer(port);
-	cr_assert_eq(wg_udp_batch_add(b, (struct sockaddr *)&a, sizeof(a), data, len), 0);
+	cr_assert_eq(wg_udp_batch_add(b, (struct sockaddr *)&a, sizeof(a), NULL, data, len), 0);
 }
 
 Test(udp_batch, equal_run_is_one_gso_message)
@@ -193,8 +193,8 @@ Test(udp_batch, full_buffer_drops_and_oversize_refused)
 	wg_udp_batch_flush(b);
 	cr_assert_eq(b->dropped, 4);
 	cr_assert(wg_udp_batch_empty(b));
-	cr_assert_eq(wg_udp_batch_add(b, (struct sockaddr *)&a, sizeof(a), big, sizeof(big)), -1);
-	cr_assert_eq(wg_udp_batch_add(b, (struct sockaddr *)&a, sizeof(a), big, 0), -1);
+	cr_assert_eq(wg_udp_batch_add(b, (struct sockaddr *)&a, sizeof(a), NULL, big, sizeof(big)), -1);
+	cr_assert_eq(wg_udp_batch_add(b, (struct sockaddr *)&a, sizeof(a), NULL, big, 0), -1);
 	free(b);
 }
 

@@ -3,6 +3,7 @@
 
 #include "client.h"
 #include "lane_msg.h"
+#include "lane_rto.h"
 #include "lane_sched.h"
 
 #include <wolfssl/options.h>
@@ -41,6 +42,7 @@ struct lane {
 	uint64_t probe_tx;      /* tx_bytes when it was sent */
 	int probe_answered;
 	uint64_t rtt_us;
+	struct wg_lane_rto rto; /* the PROBE deadline, adaptive (lane_rto.h) */
 	/* counters (IP bytes of DATA) */
 	uint64_t tx_bytes, rx_bytes, tx_packets, rx_packets, peer_rx;
 	uint64_t meas_at, meas_tx, meas_peer_rx;
@@ -54,7 +56,7 @@ struct wgc_lanes {
 	struct event *tick;
 	unsigned n;
 	unsigned mtu;
-	uint64_t probe_us, deadline_us;
+	uint64_t probe_us;
 	uint32_t seed;
 	struct wg_sched sched;
 	struct lane lane[WG_LANES_MAX];
@@ -142,6 +144,7 @@ static void on_probe_ack(struct lane *ln, const struct wg_lane_msg *m)
 		return; /* an old or repeated answer: it measures nothing */
 	ln->probe_answered = 1;
 	ln->rtt_us = ln->rtt_us ? (ln->rtt_us * 7 + (now - m->stamp)) / 8 : now - m->stamp;
+	wg_lane_rto_sample(&ln->rto, now - m->stamp);
 	/* The peer's count is as of our PROBE's arrival, so it is compared
 	 * with what had been sent when the PROBE left, not with what is in
 	 * flight now (that would make a fast lane look lossy). */
@@ -326,10 +329,10 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 			break;
 		case LANE_OPEN:
 			/* An unanswered PROBE past its deadline takes the lane out. */
-			if (ln->probe_sent && !ln->probe_answered && now - ln->probe_sent > l->deadline_us)
+			if (ln->probe_sent && !ln->probe_answered && now - ln->probe_sent > wg_lane_rto_deadline_us(&ln->rto))
 				set_alive(ln, 0);
 			if (!ln->probe_sent || now - ln->probe_sent >= l->probe_us) {
-				if (!ln->probe_answered && ln->probe_sent && now - ln->probe_sent <= l->deadline_us)
+				if (!ln->probe_answered && ln->probe_sent && now - ln->probe_sent <= wg_lane_rto_deadline_us(&ln->rto))
 					break; /* the outstanding one still has time */
 				ln->seq++;
 				ln->probe_sent = now;
@@ -357,7 +360,6 @@ struct wgc_lanes *wgc_lanes_start(struct event_base *base, WOLFSSL *tls, const s
 	l->n = c->tc.lanes;
 	l->mtu = c->tc.lanes_mtu;
 	l->probe_us = (uint64_t)c->tc.lanes_probe_ms * 1000u;
-	l->deadline_us = (uint64_t)c->tc.lanes_deadline_ms * 1000u;
 	if (getrandom(&l->seed, sizeof(l->seed), 0) != sizeof(l->seed))
 		l->seed = (uint32_t)now_us();
 	wg_sched_init(&l->sched, l->n);
@@ -373,6 +375,7 @@ struct wgc_lanes *wgc_lanes_start(struct event_base *base, WOLFSSL *tls, const s
 		ln->set = l;
 		ln->k = k;
 		ln->fd = -1;
+		wg_lane_rto_init(&ln->rto, c->tc.lanes_deadline_ms);
 		wg_lane_identity_format(c->tc.lanes_session, k, ln->identity);
 		if (wolfSSL_export_keying_material(tls, ln->psk, sizeof(ln->psk), WG_LANE_EXPORTER_LABEL,
 						   strlen(WG_LANE_EXPORTER_LABEL), ctx2, sizeof(ctx2), 1) != WOLFSSL_SUCCESS) {
