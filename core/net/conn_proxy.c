@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "net/proxy_proto.h"
+#include "net/recv_more.h"
 #include "util/log.h"
 
 static void addr_to_text(const struct sockaddr_storage *ss, char *out, size_t len)
@@ -66,20 +67,10 @@ int wg_conn_proxy_read(struct wg_proxy_reader *r, int fd, char *peer, size_t pee
 		return -1;
 	}
 	for (;;) {
-		ssize_t n = recv(fd, r->buf + r->len, WG_PROXY_MAX_HEADER - r->len, 0);
-		if (n == 0) {
-			*why = "closed before its PROXY protocol header";
-			return -1;
-		}
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return 0;
-			*why = strerror(errno);
-			return -1;
-		}
-		r->len += (size_t)n;
+		int got = wg_recv_more(fd, r->buf, &r->len, WG_PROXY_MAX_HEADER, "closed before its PROXY protocol header",
+				       why);
+		if (got <= 0)
+			return got;
 		int rc = wg_proxy_parse(r->buf, r->len, &h, &err);
 		if (rc > 0)
 			return header_done(r, (size_t)rc, &h, peer, peerlen, done, why);

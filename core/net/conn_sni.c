@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "net/recv_more.h"
 #include "net/sni.h"
 #include "util/log.h"
 
@@ -67,20 +68,9 @@ int wg_sni_read(struct wg_sni_reader *r, int fd, struct wg_sni_stash st, char *n
 			}
 			return 1;
 		}
-		ssize_t n = recv(fd, r->buf + r->len, WG_SNI_MAX_RECORD - r->len, 0);
-		if (n == 0) {
-			*why = "closed during its TLS ClientHello";
-			return -1;
-		}
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return 0;
-			*why = strerror(errno);
-			return -1;
-		}
-		r->len += (size_t)n;
+		int got = wg_recv_more(fd, r->buf, &r->len, WG_SNI_MAX_RECORD, "closed during its TLS ClientHello", why);
+		if (got <= 0)
+			return got;
 	}
 }
 
