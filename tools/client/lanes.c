@@ -35,6 +35,8 @@ struct lane {
 	uint8_t psk[WG_LANE_PSK_LEN];
 	char identity[WG_LANE_IDENTITY_MAX];
 	uint64_t hs_started, hs_next_timeout, reopen_at;
+	uint64_t hs_flight;     /* when our last handshake flight left */
+	int hs_retransmitted;   /* then the handshake measures no round trip (Karn) */
 	/* liveness */
 	int alive;
 	uint32_t seq;           /* of the last PROBE sent */
@@ -174,6 +176,11 @@ static void lane_up(struct lane *ln)
 	if (max > 0 && (unsigned)max < l->mtu + 1)
 		wolfSSL_dtls_set_mtu(ln->ssl, (unsigned short)(dgram + (l->mtu + 1 - (unsigned)max)));
 	ln->state = LANE_OPEN;
+	/* The handshake's last round trip (our flight to the server's
+	 * answer) seeds the PROBE deadline (lane_rto.h). */
+	wg_lane_rto_init(&ln->rto, l->c->tc.lanes_deadline_ms);
+	if (!ln->hs_retransmitted && ln->hs_flight)
+		wg_lane_rto_handshake(&ln->rto, now_us() - ln->hs_flight);
 	ln->meas_at = now_us();
 	ln->meas_tx = ln->tx_bytes;
 	ln->meas_peer_rx = ln->peer_rx;
@@ -201,7 +208,8 @@ static void handshake_step(struct lane *ln)
 	int err = wolfSSL_get_error(ln->ssl, r);
 	if (err == WOLFSSL_ERROR_WANT_READ || err == WOLFSSL_ERROR_WANT_WRITE) {
 		int t = wolfSSL_dtls_get_current_timeout(ln->ssl);
-		ln->hs_next_timeout = now_us() + (uint64_t)(t > 0 ? t : 1) * 1000000u;
+		ln->hs_flight = now_us();
+		ln->hs_next_timeout = ln->hs_flight + (uint64_t)(t > 0 ? t : 1) * 1000000u;
 		return;
 	}
 	wolfSSL_ERR_error_string_n((unsigned long)err, e, sizeof(e));
@@ -295,6 +303,8 @@ static void lane_open(struct lane *ln)
 		goto fail;
 	ln->state = LANE_HANDSHAKE;
 	ln->hs_started = now_us();
+	ln->hs_flight = 0;
+	ln->hs_retransmitted = 0;
 	handshake_step(ln);
 	return;
 fail:
@@ -320,6 +330,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 			if (now - ln->hs_started > HANDSHAKE_TIMEOUT_US) {
 				lane_close(ln, "no handshake answer");
 			} else if (now >= ln->hs_next_timeout) {
+				ln->hs_retransmitted = 1;
 				if (wolfSSL_dtls_got_timeout(ln->ssl) != WOLFSSL_SUCCESS &&
 				    wolfSSL_get_error(ln->ssl, 0) != WOLFSSL_ERROR_WANT_READ) {
 					/* the retransmission itself failed: handshake_step decides */
