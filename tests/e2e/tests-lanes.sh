@@ -27,7 +27,8 @@ WOLFGUARD_TESTS+=(lanes_peer_path lanes_peer_other_keys lanes_peer_kill_restore 
 LANES_PORT=4443
 LANES_METRICS_PORT=9619
 
-lanes_client_bin() { echo "${WOLFGUARD_CLIENT_BIN:-$TOP/build/tools/client/wolfguard-client}"; }
+# The client of the server's own build (the sanitizer run gets the sanitizer client).
+lanes_client_bin() { echo "${WOLFGUARD_CLIENT_BIN:-$(dirname "$(wolfguard_bin)")/../tools/client/wolfguard-client}"; }
 # The tests that drive wolfguard-client fail, saying so, when it is not built.
 lanes_need_client() {
 	[ -x "$(lanes_client_bin)" ] || fail "wolfguard-client is not built: $(lanes_client_bin) (set WOLFGUARD_CLIENT_BIN)"
@@ -90,7 +91,8 @@ lane_alive_is() { [ "$(lane_field "$1" "$2" alive)" = "$3" ]; }
 lanes_iperf() { # NS PARALLEL MB [iperf3 options, e.g. -R]
 	in_ns "$NS_LAN" timeout 120 iperf3 -s -1 -B "$LAN_ADDR" -p 5202 >/dev/null 2>&1 &
 	local srv=$!
-	wait_for 30 in_ns "$NS_LAN" ss -Hltn 'sport = :5202' || { kill "$srv" 2>/dev/null; return 1; }
+	# ss exits 0 when nothing matches: the listener is there when it prints a line.
+	wait_for 30 sh -c "ip netns exec $NS_LAN ss -Hltn 'sport = :5202' | grep -q ." || { kill "$srv" 2>/dev/null; return 1; }
 	in_ns "$1" timeout 120 iperf3 -c "$LAN_ADDR" -p 5202 -P "$2" -n "${3}M" "${@:4}" >"$RUN/iperf-lanes.log" 2>&1
 	local rc=$?
 	wait "$srv" 2>/dev/null
