@@ -25,7 +25,7 @@ const struct wg_option wg_server_options[] = {
 	{"keepalive", WG_OPT_INT, 0, 0, 3600, "32", "keepalive interval pushed to clients, seconds"},
 	{"mtu", WG_OPT_INT, 0, 576, 9000, "1400", "tunnel MTU"},
 	{"tun-queue-length", WG_OPT_INT, 0, 16, 1000000, "4096", "packets the kernel holds for the TUN device (txqueuelen, per queue) while the server is busy; past it, packets from the LAN are dropped"},
-	{"udp-buffer-bytes", WG_OPT_INT, 0, 0, 1073741824, "16777216", "receive and send buffer of the DTLS socket (per worker), forced past net.core.rmem_max/wmem_max while privileged; holds the datagrams that arrive while the server is off CPU; 0: the kernel's default"},
+	{"udp-buffer-bytes", WG_OPT_INT, 0, 0, 1073741824, "16777216", "receive and send buffer of the DTLS socket and of transport-lanes' socket (per worker), forced past net.core.rmem_max/wmem_max while privileged; holds the datagrams that arrive while the server is off CPU; 0: the kernel's default"},
 	{"tun-device", WG_OPT_STRING, 0, 0, 0, "wolfguard0", "name of the one TUN device all sessions share"},
 	{"workers", WG_OPT_INT, 0, 1, 64, "1", "server processes sharing the ports and the TUN device (multi-queue); each holds its own sessions and file descriptors"},
 	{"max-clients", WG_OPT_INT, 0, 0, 10000000, "0", "maximum concurrent sessions; 0: unlimited"},
