@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <wolfguard/percent.h>
 
 static int parse_port(const char *s, size_t len, uint16_t *out)
 {
@@ -240,14 +241,6 @@ void radius_class_encode(const uint8_t *buf, size_t len, char *out, size_t outle
 	out[o] = '\0';
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)tolower((unsigned char)c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 int radius_class_decode(const char *text, uint8_t *out, size_t outlen)
 {
 	size_t len;
@@ -259,12 +252,8 @@ int radius_class_decode(const char *text, uint8_t *out, size_t outlen)
 		size_t n = (len - 2) / 2;
 		if ((len - 2) % 2 || n == 0 || n > outlen)
 			return -1;
-		for (size_t i = 0; i < n; i++) {
-			int hi = hexval(text[2 + 2 * i]), lo = hexval(text[3 + 2 * i]);
-			if (hi < 0 || lo < 0)
-				return -1;
-			out[i] = (uint8_t)(hi << 4 | lo);
-		}
+		if (wg_hex_decode(text + 2, out, n) < 0)
+			return -1;
 		return (int)n;
 	}
 	if (len == 0 || len > outlen)
