@@ -129,25 +129,36 @@ const char *radius_secret_problem(const char *secret)
 	return NULL;
 }
 
-int radius_route_to_cidr(const char *framed_route, char *out, size_t outlen)
+/* The destination of a Framed-Route ("DEST[/BITS] [GATEWAY [METRICS]]",
+ * RFC 2865 5.22): its first word, leading spaces skipped, into dest (cap
+ * bytes with the NUL). 0, or -1 when there is none or it does not fit. */
+static int route_destination(const char *framed_route, char *dest, size_t cap)
 {
-	char dest[64];
-	size_t n = 0;
 	const char *p = framed_route;
-	unsigned long bits = 32;
-	struct in_addr a;
-	char *slash, *endp;
+	size_t n = 0;
 
 	if (!framed_route)
 		return -1;
 	while (*p == ' ')
 		p++;
-	while (p[n] && p[n] != ' ' && n < sizeof(dest) - 1)
+	while (p[n] && p[n] != ' ' && n < cap - 1)
 		n++;
 	if (n == 0 || (p[n] && p[n] != ' '))
 		return -1;
 	memcpy(dest, p, n);
 	dest[n] = '\0';
+	return 0;
+}
+
+int radius_route_to_cidr(const char *framed_route, char *out, size_t outlen)
+{
+	char dest[64];
+	unsigned long bits = 32;
+	struct in_addr a;
+	char *slash, *endp;
+
+	if (route_destination(framed_route, dest, sizeof(dest)) < 0)
+		return -1;
 	slash = strchr(dest, '/');
 	if (slash) {
 		*slash = '\0';
@@ -170,21 +181,11 @@ int radius_route_to_cidr(const char *framed_route, char *out, size_t outlen)
 int radius_route6_to_cidr(const char *framed_route, char *out, size_t outlen)
 {
 	char dest[INET6_ADDRSTRLEN + 5], *slash, *endp;
-	const char *p = framed_route;
-	size_t n = 0;
 	unsigned long bits;
 	struct in6_addr a;
 
-	if (!framed_route)
+	if (route_destination(framed_route, dest, sizeof(dest)) < 0)
 		return -1;
-	while (*p == ' ')
-		p++;
-	while (p[n] && p[n] != ' ' && n < sizeof(dest) - 1)
-		n++;
-	if (n == 0 || (p[n] && p[n] != ' '))
-		return -1;
-	memcpy(dest, p, n);
-	dest[n] = '\0';
 	slash = strchr(dest, '/');
 	if (!slash || slash[1] == '\0')
 		return -1;
