@@ -17,6 +17,7 @@
 # Usage (root): flock /tmp/wolfguard-bench.lock bench/lanes.sh [--seconds N] [--rate MBIT] [--only LIST]
 #   --rate MBIT   each path's shaping in A and B (default 200)
 #   --only LIST   the scenarios to run, e.g. A or C,D (default A,B,C,D)
+#   LANES_PERF=DIR in the environment: perf profiles of the server in D (DIR/d_lanes.perf, d_plain.perf)
 # Needs build/core/wolfguard, build/tools/client/wolfguard-client
 # (WOLFGUARD_CLIENT_BIN) and iperf3, tc, nft, jq. A benchmark, not a test:
 # it prints what it measured and fails only when a server or client cannot
@@ -153,7 +154,14 @@ run_iperf_cpu() { # KEY TAG P [iperf3 args]
 	shift 3
 	s0=$(server_cpu_usec) c0=$(pid_cpu_usec "${CLIENT_PID[$tag]}")
 	us0=$(udp_rcvbuf_errors "$NS_SRV") uc0=$(udp_rcvbuf_errors "$NS_CLI")
+	# LANES_PERF=DIR: the server's profile of the run in DIR/KEY.perf (perf report -i).
+	local perf=
+	if [ -n "${LANES_PERF:-}" ]; then
+		perf record -q -g -o "$LANES_PERF/$key.perf" -p "$(server_pids | paste -sd,)" -- sleep "$SECS" >/dev/null 2>&1 &
+		perf=$!
+	fi
 	m=$(run_iperf "$p" "$RUN/$key.json" "$@")
+	[ -z "$perf" ] || wait "$perf" 2>/dev/null
 	s1=$(server_cpu_usec) c1=$(pid_cpu_usec "${CLIENT_PID[$tag]}")
 	R[$key]=$m
 	R[${key}_why]="retransmits $(jq '.end.sum_sent.retransmits // "-"' "$RUN/$key.json"), UDP drops server $(($(udp_rcvbuf_errors "$NS_SRV") - us0)) client $(($(udp_rcvbuf_errors "$NS_CLI") - uc0))"
