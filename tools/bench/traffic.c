@@ -170,9 +170,14 @@ static void tunnel_conn_free(struct wgb_conn *c)
 static int dtls_send(struct wgb_conn *c, uint8_t type, uint8_t *rec, size_t len)
 {
 	int r;
+	uint64_t dropped = c->d.out.dropped;
 
 	rec[0] = type;
 	r = wolfSSL_write(c->d.ssl, rec, (int)len + 1);
+	if (r == (int)len + 1 && c->d.out.dropped != dropped) {
+		c->run->stats->traffic_send_busy++; /* the socket was full: dropped (client/udp_send.h) */
+		return 0;
+	}
 	if (r == (int)len + 1)
 		return 1;
 	if (wolfSSL_get_error(c->d.ssl, r) == WOLFSSL_ERROR_WANT_WRITE)

@@ -5,6 +5,7 @@
 #include "lane_msg.h"
 #include "lane_rto.h"
 #include "lane_sched.h"
+#include "udp_send.h"
 
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
@@ -54,6 +55,7 @@ struct lane {
 	uint64_t unanswered_since; /* the oldest PROBE not answered since; 0 none */
 	uint64_t rtt_us;
 	struct wg_lane_rto rto; /* the PROBE deadline, adaptive (lane_rto.h) */
+	struct wgc_udp_send out; /* a full socket drops the record (udp_send.h) */
 	/* counters (IP bytes of DATA) */
 	uint64_t tx_bytes, rx_bytes, tx_packets, rx_packets, peer_rx;
 	uint64_t meas_at, meas_tx, meas_peer_rx;
@@ -326,6 +328,7 @@ static void lane_open(struct lane *ln)
 		wgc_log("lane %u: wolfSSL set-up failed", ln->k);
 		goto fail;
 	}
+	wgc_udp_send_use(ln->ssl, &ln->out, ln->fd);
 	wolfSSL_set_psk_callback_ctx(ln->ssl, ln);
 	wolfSSL_dtls_cid_use(ln->ssl);
 	wolfSSL_dtls_set_using_nonblock(ln->ssl, 1);
