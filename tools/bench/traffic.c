@@ -119,6 +119,7 @@ static int same_source(struct wgb_conn *c)
 		return -1;
 	}
 	wolfSSL_dtls_set_using_nonblock(c->d.ssl, 1);
+	wgc_udp_send_use(c->d.ssl, &c->d.out, fd); /* wolfSSL_set_fd reset the send context */
 	close(c->d.fd);
 	c->d.fd = fd;
 	return 0;

@@ -21,7 +21,8 @@ struct wgc_udp_send {
 	uint64_t dropped;  /* records the socket could not take */
 };
 
-/* After wolfSSL_set_fd: wolfSSL sends through s (which must outlive ssl). */
+/* After wolfSSL_set_fd (and again after any later one, which resets the
+ * send context): wolfSSL sends through s, which must outlive ssl. */
 void wgc_udp_send_use(WOLFSSL *ssl, struct wgc_udp_send *s, int fd);
 
 #endif
