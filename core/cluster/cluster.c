@@ -14,6 +14,7 @@
 
 #include "cluster/state.h"
 #include "cluster/redis.h"
+#include "cluster/redis_tls.h"
 #include "cluster/scripts.h"
 #include "hashmap.h"
 #include "net/ban.h"
@@ -422,17 +423,12 @@ int wg_cluster_start(struct wg_server *srv)
 	struct wg_redis_opts o = {0};
 	char host[64], password[512];
 	struct wg_cluster *cl;
+	struct wg_redis_tls *tls = NULL;
 	ssize_t n;
 
 	srv->cluster = NULL;
 	if (!addr || !*addr)
 		return 0;
-	if (wg_config_bool(c, "cluster-redis-tls") > 0) {
-		wg_log(NULL, WG_LOG_ERROR,
-		       "cluster-redis-tls: this build's hiredis has no TLS (hiredis_ssl comes with hiredis 1.0; Debian 12 "
-		       "has 0.14): reach Redis over a private network or a TLS tunnel (docs/cluster.md)");
-		return -1;
-	}
 	/* An adopted session's address would have to enter the workers'
 	 * steering map too (core/workers/steer.c): not done yet. */
 	if (srv->worker.count > 1) {
@@ -449,13 +445,37 @@ int wg_cluster_start(struct wg_server *srv)
 		       addr);
 		return -1;
 	}
-	if (!(cl = calloc(1, sizeof(*cl))))
+	if (wg_config_bool(c, "cluster-redis-tls") > 0) {
+		struct wg_redis_tls_opts to = {
+			.ca_file = wg_config_string(c, "cluster-redis-tls-ca"),
+			.cert_file = wg_config_string(c, "cluster-redis-tls-cert"),
+			.key_file = wg_config_string(c, "cluster-redis-tls-key"),
+			.server_name = wg_config_string(c, "cluster-redis-tls-name"),
+		};
+		char err[256];
+		if (o.unix_path) {
+			wg_log(NULL, WG_LOG_ERROR, "cluster-redis-tls: not over a unix socket (TLS is for a TCP address)");
+			return -1;
+		}
+		if (!to.server_name || !*to.server_name)
+			to.server_name = o.host; /* the certificate must then name the address */
+		if (!(tls = wg_redis_tls_new(&to, err, sizeof(err)))) {
+			wg_log(NULL, WG_LOG_ERROR, "cluster-redis-tls: %s", err);
+			return -1;
+		}
+		o.tls = tls;
+	}
+	if (!(cl = calloc(1, sizeof(*cl)))) {
+		wg_redis_tls_free(tls);
 		return -1;
+	}
 	cl->srv = srv;
+	cl->tls = tls;
 	n = read_small(keyfile, cl->secret, sizeof(cl->secret));
 	if (n < WG_CLUSTER_MIN_SECRET) {
 		wg_log(NULL, WG_LOG_ERROR, "cluster-key-file %s: %s", keyfile,
 		       n < 0 ? strerror(errno) : "shorter than 32 bytes");
+		wg_redis_tls_free(cl->tls);
 		free(cl);
 		return -1;
 	}
@@ -465,6 +485,7 @@ int wg_cluster_start(struct wg_server *srv)
 		if (n < 0) {
 			wg_log(NULL, WG_LOG_ERROR, "cluster-redis-password-file %s: %s", pwfile, strerror(errno));
 			explicit_bzero(cl->secret, sizeof(cl->secret));
+			wg_redis_tls_free(cl->tls);
 			free(cl);
 			return -1;
 		}
@@ -494,6 +515,7 @@ int wg_cluster_start(struct wg_server *srv)
 		if (cl->ban_sync)
 			event_free(cl->ban_sync);
 		explicit_bzero(cl->secret, sizeof(cl->secret));
+		wg_redis_tls_free(cl->tls);
 		free(cl);
 		return -1;
 	}
@@ -520,6 +542,7 @@ void wg_cluster_stop(struct wg_server *srv)
 	event_free(cl->ban_sync);
 	wg_cluster_users_free(cl);
 	explicit_bzero(cl->secret, sizeof(cl->secret));
+	wg_redis_tls_free(cl->tls);
 	free(cl);
 }
 

@@ -18,6 +18,7 @@ struct event_base;
 struct redisReply;
 struct wg_redis;
 struct wg_redis_req;
+struct wg_redis_tls;
 
 struct wg_redis_opts {
 	const char *host;      /* an IP address literal (no name lookup: it would block), or NULL */
@@ -26,6 +27,7 @@ struct wg_redis_opts {
 	const char *user;      /* ACL user, or NULL */
 	const char *password;  /* NULL: no AUTH */
 	unsigned timeout_ms;
+	struct wg_redis_tls *tls; /* TLS to Redis (redis_tls.h), or NULL; not owned */
 	/* Called each time the connection is (again) ready: the owner writes
 	 * what Redis may have lost. */
 	void (*on_up)(void *arg);

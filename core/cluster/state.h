@@ -13,12 +13,14 @@
 
 struct wg_server;
 struct wg_redis;
+struct wg_redis_tls;
 struct event;
 struct wg_cluster_claim;
 
 struct wg_cluster {
 	struct wg_server *srv;
 	struct wg_redis *redis;
+	struct wg_redis_tls *tls; /* cluster-redis-tls, or NULL */
 	uint8_t secret[256];
 	size_t secret_len;
 	char prefix[64];
