@@ -215,6 +215,11 @@ static void bans_key(const struct wg_cluster *cl, char *out, size_t len)
 	snprintf(out, len, "%sbans", cl->prefix);
 }
 
+static void unbans_key(const struct wg_cluster *cl, char *out, size_t len)
+{
+	snprintf(out, len, "%sunbans", cl->prefix);
+}
+
 void wg_cluster_ban(struct wg_server *srv, const char *addr, unsigned seconds)
 {
 	struct wg_cluster *cl = srv->cluster;
@@ -238,15 +243,99 @@ void wg_cluster_ban(struct wg_server *srv, const char *addr, unsigned seconds)
 	send3(cl, "EXPIRE", key, "31536000");
 }
 
+/* An unban reaches every node through the unban set: member the address,
+ * score the unban's time. The ban's entry leaves the ban set in the same
+ * pipeline, so a node that reads the ban set after it does not ban again. */
 void wg_cluster_unban(struct wg_server *srv, const char *addr)
 {
 	struct wg_cluster *cl = srv->cluster;
-	char key[96], canon[64];
+	char key[96], ukey[96], canon[64], now[24];
 
 	if (!cl || !srv->bans || wg_ban_canonical(srv->bans, addr, canon, sizeof(canon)) < 0)
 		return;
+	if (!wg_redis_is_up(cl->redis)) {
+		wg_log(NULL, WG_LOG_WARN, "cluster: redis unavailable: the unban of %s stays on this node", canon);
+		return;
+	}
 	bans_key(cl, key, sizeof(key));
+	unbans_key(cl, ukey, sizeof(ukey));
+	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
 	send3(cl, "ZREM", key, canon);
+	const char *argv[4] = {"ZADD", ukey, now, canon};
+	size_t lens[4] = {4, strlen(ukey), strlen(now), strlen(canon)};
+	wg_redis_command(cl->redis, 4, argv, lens, NULL, NULL, NULL);
+	send3(cl, "EXPIRE", ukey, "3600");
+}
+
+static void remember_shared_ban(struct wg_cluster *cl, const char *addr)
+{
+	if (cl->n_shared_bans == cl->cap_shared_bans) {
+		size_t cap = cl->cap_shared_bans ? cl->cap_shared_bans * 2 : 16;
+		char(*more)[64] = realloc(cl->shared_bans, cap * sizeof(*more));
+		if (!more)
+			return; /* an unban of it may then apply over a newer ban: logged there */
+		cl->shared_bans = more;
+		cl->cap_shared_bans = cap;
+	}
+	snprintf(cl->shared_bans[cl->n_shared_bans++], sizeof(cl->shared_bans[0]), "%s", addr);
+}
+
+static bool is_shared_ban(const struct wg_cluster *cl, const char *addr)
+{
+	for (size_t i = 0; i < cl->n_shared_bans; i++)
+		if (strcmp(cl->shared_bans[i], addr) == 0)
+			return true;
+	return false;
+}
+
+/* The unban set, read right after the ban set (same connection, so in that
+ * order). An unban lifts the address's ban here, unless the ban set holds
+ * the address again: banned anew after the unban (its entry left the ban set
+ * with the unban). Entries are read from the newest one applied, inclusive,
+ * as the kick set's; lifting a ban that is not there does nothing. */
+static void got_unbans(const struct redisReply *reply, const char *error, void *arg)
+{
+	struct wg_cluster *cl = arg;
+	struct wg_server *srv = cl->srv;
+	time_t now = time(NULL);
+
+	(void)error;
+	if (!reply || reply->type != REDIS_REPLY_ARRAY || !srv->bans || !cl->shared_bans_read)
+		return;
+	for (size_t i = 0; i + 1 < reply->elements; i += 2) {
+		const redisReply *m = reply->element[i], *t = reply->element[i + 1];
+		char text[64], canon[64];
+		if (m->type != REDIS_REPLY_STRING || t->type != REDIS_REPLY_STRING || m->len == 0 || m->len >= sizeof(text))
+			continue;
+		memcpy(text, m->str, m->len);
+		text[m->len] = '\0';
+		int64_t when = strtoll(t->str, NULL, 10);
+		if (when > cl->unban_seen)
+			cl->unban_seen = when;
+		if (wg_ban_canonical(srv->bans, text, canon, sizeof(canon)) < 0 || is_shared_ban(cl, canon))
+			continue;
+		if (wg_ban_remove(srv->bans, canon, now) == 1)
+			wg_log(NULL, WG_LOG_NOTICE, "%s: unbanned (an unban shared by another node or wolfguardctl --cluster)",
+			       canon);
+	}
+}
+
+static void poll_unbans(struct wg_cluster *cl)
+{
+	char key[96], from[24], old[24];
+
+	unbans_key(cl, key, sizeof(key));
+	snprintf(from, sizeof(from), "%lld", (long long)cl->unban_seen);
+	snprintf(old, sizeof(old), "%lld", (long long)time(NULL) - 3600);
+	const char *rm[4] = {"ZREMRANGEBYSCORE", key, "-inf", old};
+	const char *rd[5] = {"ZRANGEBYSCORE", key, from, "+inf", "WITHSCORES"};
+	size_t rml[4], rdl[5];
+	for (int i = 0; i < 4; i++)
+		rml[i] = strlen(rm[i]);
+	for (int i = 0; i < 5; i++)
+		rdl[i] = strlen(rd[i]);
+	wg_redis_command(cl->redis, 4, rm, rml, NULL, NULL, NULL);
+	wg_redis_command(cl->redis, 5, rd, rdl, got_unbans, cl, NULL);
 }
 
 static void got_bans(const struct redisReply *reply, const char *error, void *arg)
@@ -256,8 +345,11 @@ static void got_bans(const struct redisReply *reply, const char *error, void *ar
 	time_t now = time(NULL);
 
 	(void)error;
+	cl->n_shared_bans = 0;
+	cl->shared_bans_read = false;
 	if (!reply || reply->type != REDIS_REPLY_ARRAY || !srv->bans)
 		return;
+	cl->shared_bans_read = true;
 	for (size_t i = 0; i + 1 < reply->elements; i += 2) {
 		const redisReply *a = reply->element[i], *u = reply->element[i + 1];
 		char addr[64];
@@ -265,6 +357,8 @@ static void got_bans(const struct redisReply *reply, const char *error, void *ar
 		if (a->type != REDIS_REPLY_STRING || u->type != REDIS_REPLY_STRING)
 			continue;
 		left = wg_cluster_parse_ban(a->str, a->len, u->str, u->len, (int64_t)now, addr, sizeof(addr));
+		if (left)
+			remember_shared_ban(cl, addr);
 		/* Applied when it is new here or ends later than ours. */
 		if (!left || wg_ban_remaining(srv->bans, addr, now) + 1 >= left)
 			continue;
@@ -352,6 +446,7 @@ static void ban_sync_cb(evutil_socket_t fd, short what, void *arg)
 		size_t rml[4] = {16, strlen(key), 4, strlen(now_text + 1)};
 		wg_redis_command(cl->redis, 4, rm, rml, NULL, NULL, NULL);
 		wg_redis_command(cl->redis, 5, argv, lens, got_bans, cl, NULL);
+		poll_unbans(cl);
 		wg_cluster_users_poll(cl);
 		poll_kicks(cl);
 	}
@@ -503,6 +598,7 @@ int wg_cluster_start(struct wg_server *srv)
 	cl->timeout_ms = o.timeout_ms;
 	cl->shared_pool = wg_config_bool(c, "cluster-shared-pool") > 0;
 	cl->kick_seen = (int64_t)time(NULL); /* requests made before this node started are not its */
+	cl->unban_seen = cl->kick_seen;
 	o.on_up = on_up;
 	o.arg = cl;
 	cl->refresh = evtimer_new(srv->base, refresh_cb, cl);
@@ -543,6 +639,7 @@ void wg_cluster_stop(struct wg_server *srv)
 	wg_cluster_users_free(cl);
 	explicit_bzero(cl->secret, sizeof(cl->secret));
 	wg_redis_tls_free(cl->tls);
+	free(cl->shared_bans);
 	free(cl);
 }
 

@@ -37,9 +37,14 @@ static void set_error(redisContext *c, int type, const char *what, int err)
 {
 	char reason[WOLFSSL_MAX_ERROR_SZ];
 
+	const char *hint = err == ASN_NO_SIGNER_E	   ? ": not signed by a CA of cluster-redis-tls-ca"
+			   : err == DOMAIN_NAME_MISMATCH ? ": not issued for cluster-redis-tls-name"
+							 : "";
+
 	wolfSSL_ERR_error_string_n((unsigned long)err, reason, sizeof(reason));
 	c->err = type;
-	snprintf(c->errstr, sizeof(c->errstr), "TLS %s: %s (%d)", what, reason, err);
+	/* errstr is 128 bytes: the reason is cut first, the hint stays. */
+	snprintf(c->errstr, sizeof(c->errstr), "TLS %s: %.*s (%d)%s", what, 40, reason, err, hint);
 }
 
 /* After a read or write that did not finish: 0 to try again on the next
@@ -58,7 +63,9 @@ static ssize_t tls_result(redisContext *c, struct tls_conn *t, int ret, bool wri
 			t->read_wants_write = true;
 		return 0;
 	}
-	if (err == WOLFSSL_ERROR_ZERO_RETURN || err == SOCKET_PEER_CLOSED_E) {
+	/* close_notify, or the TCP connection closed under an established session. */
+	if (err == WOLFSSL_ERROR_ZERO_RETURN || err == SOCKET_PEER_CLOSED_E ||
+	    (err == WOLFSSL_ERROR_SYSCALL && wolfSSL_is_init_finished(t->ssl))) {
 		c->err = REDIS_ERR_EOF;
 		snprintf(c->errstr, sizeof(c->errstr), "redis closed the TLS connection");
 		return -1;

@@ -82,7 +82,6 @@ cluster_redis_tls() {
 	SRV_ADDR="$SRV_ADDR:8443" connect_or_fail alice - --cookie "$cookie" --no-dtls || return 1
 	grep -q "adopted from node a" "$RUN/node-b.log" || fail "node b did not adopt alice's session over TLS" || return 1
 	[ "$(client_env alice INTERNAL_IP4_ADDRESS)" = "$a" ] || fail "the adopted session's address is not $a" || return 1
-	ping_ok "$NS_CLI" "$LAN_ADDR" || fail "no traffic through node b" || return 1
 	wait_for 30 sh -c "[ \"\$(timeout 10 ip netns exec '$NS_SRV' redis-cli -p $REDIS_PORT HGET '$(session_keys)' node)\" = b ]" ||
 		fail "the record does not name node b" || return 1
 	client_disconnect alice
