@@ -4,8 +4,8 @@
  * reply is late it drops it and connects again every second, logging one
  * line when Redis goes away and one when it is back.
  *
- * Debian 12's hiredis (0.14) has no timeouts of its own for async
- * commands: every command carries a libevent timer; a reply later than
+ * Every command carries a libevent timer (hiredis 0.14, which this was
+ * first written for, had no async command timeouts; the timer stays); a reply later than
  * timeout_ms fails that command and drops the connection, so a half-open
  * TCP connection cannot hold requests. */
 #ifndef WG_CLUSTER_REDIS_H
