@@ -20,7 +20,7 @@ struct wg_redis_tls_opts {
 	const char *ca_file;     /* required: the CAs that may sign Redis's certificate */
 	const char *cert_file;   /* optional client certificate (Redis's tls-auth-clients) */
 	const char *key_file;    /* its key; required with cert_file */
-	const char *server_name; /* SNI and the name (DNS or IP) the certificate must carry */
+	const char *server_name; /* SNI and the DNS name the certificate must carry */
 };
 
 /* Loads the files now (before the server drops its privileges). NULL with
