@@ -91,7 +91,7 @@ cluster_redis_tls() {
 
 	# A CA that did not sign Redis's certificate: refused, one clear line.
 	node2_stop || return 1
-	NODE2_OPTS="{\"cluster-redis-tls-ca\": \"$RUN/redis-tls/other-ca.pem\"}" node2_start b &&
+	NODE2_WAIT=10 NODE2_OPTS="{\"cluster-redis-tls-ca\": \"$RUN/redis-tls/other-ca.pem\"}" node2_start b &&
 		fail "node b connected with a CA that did not sign redis's certificate" && return 1
 	wait_for 30 grep -q "cluster: redis at 127.0.0.1:$REDIS_TLS_PORT (TLS) unavailable: TLS handshake failed" "$RUN/node-b.log" ||
 		fail "no clear line for the untrusted certificate: $(grep cluster "$RUN/node-b.log" | tail -n 2)" || return 1
@@ -104,7 +104,7 @@ cluster_redis_tls() {
 
 	# The right CA, but another name than the certificate's.
 	node2_stop || return 1
-	NODE2_OPTS='{"cluster-redis-tls-name": "other.wg.test"}' node2_start b &&
+	NODE2_WAIT=10 NODE2_OPTS='{"cluster-redis-tls-name": "other.wg.test"}' node2_start b &&
 		fail "node b connected to a certificate of another name" && return 1
 	wait_for 30 grep -q "cluster: redis at .* (TLS) unavailable: TLS handshake failed" "$RUN/node-b.log" ||
 		fail "no clear line for the name mismatch: $(grep cluster "$RUN/node-b.log" | tail -n 2)" || return 1
