@@ -243,7 +243,7 @@ static int cluster_ban(redisContext *c, const struct wg_ctl_cluster *o, const ch
 static int cluster_unban(redisContext *c, const struct wg_ctl_cluster *o, const char *addr, bool as_json)
 {
 	uint8_t buf[16];
-	char key[96], ukey[96], now[24];
+	char key[96], ukey[96], fkey[160], now[24];
 
 	if (inet_pton(strchr(addr, ':') ? AF_INET6 : AF_INET, addr, buf) != 1) {
 		fprintf(stderr, "wolfguardctl: unban ADDR: an IP address\n");
@@ -257,6 +257,10 @@ static int cluster_unban(redisContext *c, const struct wg_ctl_cluster *o, const 
 		rc = write_cmd(c, 4, (const char *[]){"ZADD", ukey, now, addr});
 	if (!rc)
 		rc = write_cmd(c, 3, (const char *[]){"EXPIRE", ukey, "3600"});
+	/* As a node's unban: the address's shared failure count goes too. */
+	snprintf(fkey, sizeof(fkey), "%sfail:%s", o->prefix, addr);
+	if (!rc)
+		rc = write_cmd(c, 2, (const char *[]){"DEL", fkey});
 	if (!rc)
 		print(json_pack("{s:b, s:s}", "ok", 1, "addr", addr), as_json, NULL);
 	if (!rc && !as_json)

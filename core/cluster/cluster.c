@@ -265,6 +265,7 @@ void wg_cluster_unban(struct wg_server *srv, const char *addr)
 	size_t lens[4] = {4, strlen(ukey), strlen(now), strlen(canon)};
 	wg_redis_command(cl->redis, 4, argv, lens, NULL, NULL, NULL);
 	send3(cl, "EXPIRE", ukey, "3600");
+	wg_cluster_failures_forget(cl, canon); /* as the local unban forgets its count */
 }
 
 static void remember_shared_ban(struct wg_cluster *cl, const char *addr)
@@ -640,6 +641,7 @@ void wg_cluster_stop(struct wg_server *srv)
 	srv->cluster = NULL;
 	wg_redis_free(cl->redis);
 	wg_cluster_lease_free(cl);
+	wg_cluster_failures_free(cl);
 	event_free(cl->refresh);
 	event_free(cl->ban_sync);
 	wg_cluster_users_free(cl);

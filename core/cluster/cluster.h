@@ -34,6 +34,13 @@ void wg_cluster_ban(struct wg_server *srv, const char *addr, unsigned seconds);
  * already applied the ban keep it until it ends; docs/cluster.md). */
 void wg_cluster_unban(struct wg_server *srv, const char *addr);
 
+/* A failed login from addr, already counted in this node's ban table:
+ * counted in Redis too ("<prefix>fail:ADDR", TTL ban-window), and when the
+ * count of every node together reaches ban-failures this node bans addr,
+ * here and for every node. Never waits; with Redis unavailable the local
+ * count alone applies (said once per outage). */
+void wg_cluster_login_failed(struct wg_server *srv, const char *addr);
+
 /* Sessions `user` holds on the other nodes, as last read from Redis (every
  * 2 s): max-same-clients counts them too. 0 without a cluster. */
 unsigned wg_cluster_user_sessions_elsewhere(struct wg_server *srv, const char *user);

@@ -53,6 +53,12 @@ void wg_cluster_unban(struct wg_server *srv, const char *addr)
 	(void)addr;
 }
 
+void wg_cluster_login_failed(struct wg_server *srv, const char *addr)
+{
+	(void)srv;
+	(void)addr;
+}
+
 unsigned wg_cluster_user_sessions_elsewhere(struct wg_server *srv, const char *user)
 {
 	(void)srv;

@@ -1,4 +1,4 @@
-/* The shared pool's Lua scripts (scripts.h). */
+/* The cluster's Lua scripts (scripts.h). */
 #include "cluster/scripts.h"
 
 const char wg_cluster_claim_script[] = "for i, k in ipairs(KEYS) do\n"
@@ -14,3 +14,12 @@ const char wg_cluster_end_script[] =
 	"redis.call('DEL', KEYS[1])\n"
 	"for i = 2, #KEYS do if redis.call('GET', KEYS[i]) == ARGV[2] then redis.call('DEL', KEYS[i]) end end\n"
 	"return 1\n";
+
+/* INCR and EXPIRE in one script: a node that died between the two would
+ * leave a count that never lapses. A count found without a TTL (written by
+ * hand) gets one too. */
+const char wg_cluster_failure_script[] = "local n = redis.call('INCR', KEYS[1])\n"
+					 "if n == 1 or redis.call('TTL', KEYS[1]) < 0 then\n"
+					 "  redis.call('EXPIRE', KEYS[1], ARGV[1])\n"
+					 "end\n"
+					 "return n\n";

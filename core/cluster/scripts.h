@@ -1,8 +1,9 @@
 /* The Lua scripts the nodes run in Redis for the shared address pool
- * (docs/cluster.md, "Addresses"). Redis runs a script whole, with no other
- * command in between: that is what makes a claim atomic across nodes.
- * Kept apart so that tests/unit/test_cluster_lease.c runs the very same
- * text against a real redis-server. */
+ * (docs/cluster.md, "Addresses") and the shared failure counts ("Bans").
+ * Redis runs a script whole, with no other command in between: that is
+ * what makes a claim atomic across nodes. Kept apart so that the unit tests
+ * (test_cluster_lease.c, test_cluster_failures.c) run the very same text
+ * against a real redis-server. */
 #ifndef WG_CLUSTER_SCRIPTS_H
 #define WG_CLUSTER_SCRIPTS_H
 
@@ -20,5 +21,12 @@ extern const char wg_cluster_claim_script[];
  * record goes, and each lease key that still holds the hash. Returns 1 when
  * the record was ended, 0 when it names another node (or none). */
 extern const char wg_cluster_end_script[];
+
+/* KEYS[1]: an address's shared failure count (failures.c); ARGV[1]: the
+ * counting window in seconds. Adds one and returns the count; the first
+ * failure of a window starts the key's TTL, later ones leave it, so the
+ * count lapses ban-window after the window's first failure, as the local
+ * ban table's does. */
+extern const char wg_cluster_failure_script[];
 
 #endif

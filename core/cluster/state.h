@@ -16,6 +16,7 @@ struct wg_redis;
 struct wg_redis_tls;
 struct event;
 struct wg_cluster_claim;
+struct wg_cluster_failure;
 
 struct wg_cluster {
 	struct wg_server *srv;
@@ -37,6 +38,8 @@ struct wg_cluster {
 	bool shared_bans_read;        /* that read succeeded */
 	bool shared_pool;             /* "cluster-shared-pool": addresses claimed in Redis (lease.c) */
 	struct wg_cluster_claim *claims; /* logins waiting for a claim's answer */
+	struct wg_cluster_failure *failures; /* failure counts waiting for Redis's answer (failures.c) */
+	bool failures_alone;          /* said that failed logins are counted here only (until a count succeeds) */
 };
 
 /* "<prefix>s:<HMAC(cookie)>" for a raw cookie (WG_COOKIE_LEN bytes);
@@ -57,6 +60,11 @@ void wg_cluster_users_ended(struct wg_cluster *cl, struct wg_session *s);
 void wg_cluster_users_rewrite(struct wg_cluster *cl);
 void wg_cluster_users_poll(struct wg_cluster *cl);
 void wg_cluster_users_free(struct wg_cluster *cl);
+
+/* failures.c: an unban forgets the address's shared failure count
+ * (canonical address, as the ban table names it); the server stops. */
+void wg_cluster_failures_forget(struct wg_cluster *cl, const char *canon);
+void wg_cluster_failures_free(struct wg_cluster *cl);
 
 
 #endif

@@ -39,6 +39,7 @@ unsigned wg_login_failed(struct wg_server *srv, const char *addr, const char *ba
 		return 0;
 	if (wg_ban_failure(srv->bans, addr, now) == 1)
 		banned(srv, addr);
+	wg_cluster_login_failed(srv, addr); /* the count of every node, when in a cluster */
 	return wg_ban_delay_ms(srv->bans, addr, now);
 }
 
@@ -60,8 +61,11 @@ void wg_login_refused(struct wg_server *srv, const char *addr, enum wg_login_cap
 		wg_log(NULL, WG_LOG_NOTICE, "%s: login refused: %s (%u) reached", addr, names[cap], limits[cap]);
 	}
 	/* The server-wide cap is not the client's doing. */
-	if (cap != WG_LOGIN_CAP_SERVER && srv->bans && wg_ban_failure(srv->bans, addr, now) == 1)
+	if (cap == WG_LOGIN_CAP_SERVER || !srv->bans)
+		return;
+	if (wg_ban_failure(srv->bans, addr, now) == 1)
 		banned(srv, addr);
+	wg_cluster_login_failed(srv, addr);
 }
 
 bool wg_login_defer(struct wg_server *srv, const char *addr, struct event *later, bool *pending)
