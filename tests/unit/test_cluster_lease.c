@@ -1,6 +1,7 @@
-/* The shared pool's Lua scripts (core/cluster/scripts.c) against a real
+/* The cluster's Lua scripts (core/cluster/scripts.c) against a real
  * redis-server (Debian's, started here on a unix socket in a temporary
- * directory): a claim is all or nothing, a held address is refused to
+ * directory): the shared failure count adds up within its window; a claim
+ * of the shared pool is all or nothing, a held address is refused to
  * another session, its holder renews it, a lapsed one can be claimed
  * again, the end script deletes only what is still the session's; and two
  * processes racing over a small pool never both win an address. Skipped
@@ -105,6 +106,57 @@ static bool key_is(redisContext *c, const char *key, const char *want)
 		       : r && r->type == REDIS_REPLY_NIL;
 	freeReplyObject(r);
 	return ok;
+}
+
+/* EVAL of the failure-count script (failures.c); the count, or -1. */
+static long long count_failure(redisContext *c, const char *key, const char *window)
+{
+	const char *argv[5] = {"EVAL", wg_cluster_failure_script, "1", key, window};
+	redisReply *r = redisCommandArgv(c, 5, argv, NULL);
+	long long v = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+	freeReplyObject(r);
+	return v;
+}
+
+static long long ttl_of(redisContext *c, const char *key)
+{
+	redisReply *r = redisCommand(c, "TTL %s", key);
+	long long v = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -3;
+	freeReplyObject(r);
+	return v;
+}
+
+/* The shared failure count: one more per failure from any node, a TTL of
+ * the window from its first failure that later failures do not extend (so
+ * the window is the local table's: fixed from its first failure), a count
+ * left without a TTL gets one, a lapsed count starts again at 1. */
+Test(cluster_lease, failure_count_adds_up_within_its_window)
+{
+	redisContext *c = connect_redis();
+	cr_assert_not_null(c);
+	const char *k = "wg:fail:198.51.100.2";
+	cr_assert_eq(count_failure(c, k, "300"), 1);
+	long long ttl = ttl_of(c, k);
+	cr_assert(ttl > 0 && ttl <= 300, "the first failure starts the window (TTL %lld)", ttl);
+	redisReply *r = redisCommand(c, "EXPIRE %s 50", k);
+	freeReplyObject(r);
+	cr_assert_eq(count_failure(c, k, "300"), 2, "a second node's failure adds up");
+	ttl = ttl_of(c, k);
+	cr_assert(ttl > 0 && ttl <= 50, "a later failure does not extend the window (TTL %lld)", ttl);
+	cr_assert_eq(count_failure(c, k, "300"), 3);
+	r = redisCommand(c, "PERSIST %s", k);
+	freeReplyObject(r);
+	cr_assert_eq(count_failure(c, k, "300"), 4);
+	ttl = ttl_of(c, k);
+	cr_assert(ttl > 0 && ttl <= 300, "a count without a TTL gets one (TTL %lld)", ttl);
+	const char *other = "wg:fail:2001:db8::/64";
+	cr_assert_eq(count_failure(c, other, "300"), 1, "another address counts alone");
+	/* The window lapses: the count starts again. */
+	cr_assert_eq(count_failure(c, "wg:fail:198.51.100.9", "1"), 1);
+	for (int i = 0; i < 100 && ttl_of(c, "wg:fail:198.51.100.9") != -2; i++)
+		usleep(100 * 1000);
+	cr_assert_eq(count_failure(c, "wg:fail:198.51.100.9", "1"), 1, "a lapsed window starts at 1");
+	redisFree(c);
 }
 
 Test(cluster_lease, claim_conflict_renew_and_all_or_none)
