@@ -60,6 +60,12 @@ cluster_shared_failures() {
 	ctl_node a unban "$CLI_ADDR" >/dev/null || fail "unban on node a failed" || return 1
 	wait_for 30 sh -c "[ \"\$(ip netns exec '$NS_SRV' redis-cli -p $REDIS_PORT EXISTS '$fkey')\" = 0 ]" ||
 		fail "the shared count survived the unban: $(rcli GET "$fkey")" || return 1
+	# ... and so does wolfguardctl --cluster unban.
+	wrong_on "$NS_CLI" alice 443 "$a" "$CLI_ADDR" || fail "node a did not answer a wrong password after the unban" || return 1
+	wait_for 30 sh -c "[ \"\$(ip netns exec '$NS_SRV' redis-cli -p $REDIS_PORT GET '$fkey')\" = 1 ]" ||
+		fail "the count after the unban is '$(rcli GET "$fkey")', not 1" || return 1
+	wgctl_cluster unban "$CLI_ADDR" >/dev/null || fail "wolfguardctl --cluster unban failed" || return 1
+	[ "$(rcli EXISTS "$fkey")" = 0 ] || fail "the shared count survived wolfguardctl --cluster unban" || return 1
 
 	# Redis stopped: failures are counted on the node alone (one line says
 	# so), logins are answered, and bob's failures on node a (one from
