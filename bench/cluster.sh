@@ -40,29 +40,19 @@ done
 [ -x "$WOLFGUARD_BIN" ] || { echo "$0: $WOLFGUARD_BIN missing: bash scripts/build.sh release" >&2; exit 1; }
 
 note() { echo "cluster: $*" >&2; }
-NS=wgclb$$x$RANDOM
 RUN=$(mktemp -d /tmp/wgcluster.XXXXXX) || exit 1
 chmod 755 "$RUN" # the nodes read their files as nobody once sandboxed
-NS_MADE='' PIDS=()
+PIDS=()
+# shellcheck source=bench/lib/loopback-lab.sh
+. "$TOP/bench/lib/loopback-lab.sh"
 
-# Processes in the namespace are started with `ip netns exec` itself, not
-# through a shell function: a function run with & is a subshell, and $!
-# would name it instead of the process (which would then outlive a kill,
-# holding the benchmark lock's descriptor).
-in_ns() { ip netns exec "$NS" "$@"; }
 stop_all() {
-	local p pids _
+	local p
 	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
 	PIDS=()
 	# Whatever is left in the namespace (a node's helper process) goes too.
-	for _ in $(seq 1 50); do
-		pids=$(ip netns pids "$NS" 2>/dev/null)
-		[ -n "$pids" ] || return 0
-		# shellcheck disable=SC2086
-		kill -KILL $pids 2>/dev/null
-		sleep 0.2
-	done
+	lab_kill_all 50
 }
 cleanup() {
 	stop_all
@@ -72,31 +62,16 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
-ip netns add "$NS" || { note "cannot create namespace $NS"; exit 1; }
-NS_MADE=1
-in_ns ip link set lo up || exit 1
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=cluster.test \
-	-keyout "$RUN/key.pem" -out "$RUN/cert.pem" 2>"$RUN/openssl.log" || { note "openssl failed"; exit 1; }
-chmod 644 "$RUN/key.pem"
-printf '%s:bench:%s\n' "$USER_NAME" "$(openssl passwd -6 "$USER_PASS")" >"$RUN/ocpasswd"
+lab_ns_up wgclb || exit 1
+lab_cert cluster.test || exit 1
+lab_user "$USER_NAME" bench "$USER_PASS"
 head -c 48 /dev/urandom >"$RUN/cluster.key"
-chmod 644 "$RUN/ocpasswd" "$RUN/cluster.key"
+chmod 644 "$RUN/cluster.key"
 
 node_conf() { # name port net
-	local c=$RUN/conf.d-$1
-	rm -rf "$c" && mkdir -p "$c"
-	cat >"$c/00-server.json" <<JSON
-{"server": {"listen": "127.0.0.1", "port": $2, "udp-port": 0,
-  "certificate": "$RUN/cert.pem", "private-key": "$RUN/key.pem",
-  "isolate-clients": false, "cookie-lifetime": 300, "idle-timeout": 0, "auth-timeout": 240,
-  "keepalive": 32, "dpd": 90, "max-clients": 0, "max-unauthenticated": 100000,
-  "log-level": "notice", "control-socket": "$RUN/control-$1.sock", "tun-device": "wg$1",
-  "cluster-redis": "127.0.0.1:$REDIS_PORT", "cluster-node": "$1", "cluster-key-file": "$RUN/cluster.key",
-  "cluster-shared-pool": $([ "$SHARED" = yes ] && echo true || echo false)}}
-JSON
-	echo '{"plugin": "log-stderr", "options": {"level": "notice"}}' >"$c/10-log-stderr.json"
-	echo "{\"plugin\": \"auth-plain\", \"options\": {\"password-file\": \"$RUN/ocpasswd\"}}" >"$c/20-auth-plain.json"
-	echo "{\"plugin\": \"routing-static\", \"options\": {\"ipv4-network\": \"$3\"}}" >"$c/30-routing-static.json"
+	lab_wolfguard_conf "$RUN/conf.d-$1" "$2" "$RUN/control-$1.sock" "$3" "\"tun-device\": \"wg$1\",
+  \"cluster-redis\": \"127.0.0.1:$REDIS_PORT\", \"cluster-node\": \"$1\", \"cluster-key-file\": \"$RUN/cluster.key\",
+  \"cluster-shared-pool\": $([ "$SHARED" = yes ] && echo true || echo false)"
 }
 
 wait_for() { # seconds command...

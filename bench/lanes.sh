@@ -14,7 +14,10 @@
 #   D  one TCP flow, unshaped: wolfguard-client with two lanes vs without
 #      lanes (its DTLS); goal: no worse
 #
-# Usage (root): flock /tmp/wolfguard-bench.lock bench/lanes.sh [--seconds N] [--rate MBIT]
+# Usage (root): flock /tmp/wolfguard-bench.lock bench/lanes.sh [--seconds N] [--rate MBIT] [--only LIST]
+#   --rate MBIT   each path's shaping in A and B (default 200)
+#   --only LIST   the scenarios to run, e.g. A or C,D (default A,B,C,D)
+#   LANES_PERF=DIR in the environment: perf profiles of the server in D (DIR/d_lanes.perf, d_plain.perf)
 # Needs build/core/wolfguard, build/tools/client/wolfguard-client
 # (WOLFGUARD_CLIENT_BIN) and iperf3, tc, nft, jq. A benchmark, not a test:
 # it prints what it measured and fails only when a server or client cannot
@@ -23,18 +26,22 @@ set -uo pipefail
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/../tests/e2e/lib.sh"
 
-SECS=20 RATE=200
-usage() { echo "usage: $0 [--seconds N] [--rate MBIT]" >&2; exit 2; }
+SECS=20 RATE=200 ONLY=A,B,C,D
+usage() { echo "usage: $0 [--seconds N] [--rate MBIT] [--only A,B,C,D]" >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--seconds) SECS=${2:-}; shift ;;
 	--rate) RATE=${2:-}; shift ;;
+	--only) ONLY=${2:-}; shift ;;
+	-h | --help) sed -n '2,/^set -uo/{/^set -uo/d;s/^# \{0,1\}//p}' "$0"; exit 0 ;;
 	*) usage ;;
 	esac
 	shift
 done
 [[ $SECS =~ ^[0-9]+$ ]] && [ "$SECS" -ge 6 ] && [ "$SECS" -le 300 ] || usage
 [[ $RATE =~ ^[0-9]+$ ]] && [ "$RATE" -ge 1 ] || usage
+[[ $ONLY =~ ^[ABCD](,[ABCD])*$ ]] || usage
+want() { [[ ,$ONLY, == *",$1,"* ]]; } # SCENARIO
 [ "$(id -u)" = 0 ] || { echo "$0: needs root (network namespaces)" >&2; exit 1; }
 CLIENT_BIN=${WOLFGUARD_CLIENT_BIN:-$TOP/build/tools/client/wolfguard-client}
 [ -x "$CLIENT_BIN" ] || { echo "$0: $CLIENT_BIN not built" >&2; exit 1; }
@@ -130,40 +137,81 @@ lab_up || exit 1
 lanes_path_b_up || { note "path B could not be built"; exit 1; }
 note "two paths of ${RATE} Mbit/s each, ${SECS}s runs, $(nproc) CPUs"
 
-# A: one lane vs two lanes, shaped.
+# The CPU time of process PID so far, in microseconds.
+pid_cpu_usec() { # PID
+	awk -v hz="$(getconf CLK_TCK)" '{printf "%d", ($14 + $15) * 1e6 / hz}' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+# UDP datagrams namespace NS dropped for a full receive buffer so far.
+udp_rcvbuf_errors() { # NS
+	in_ns "$1" nstat -az UdpRcvbufErrors Udp6RcvbufErrors 2>/dev/null | awk '/RcvbufErrors/ {n += $2} END {print n + 0}'
+}
+# run_iperf with the server's and the client's (wolfguard-client TAG) CPU:
+# sets R[KEY] (Mbit/s), R[KEY_srv] and R[KEY_cli] (CPU-seconds per GB),
+# R[KEY_why]: TCP retransmissions, UDP datagrams dropped at the server's
+# and the client's full socket buffers.
+run_iperf_cpu() { # KEY TAG P [iperf3 args]
+	local key=$1 tag=$2 p=$3 s0 s1 c0 c1 m us0 uc0
+	shift 3
+	s0=$(server_cpu_usec) c0=$(pid_cpu_usec "${CLIENT_PID[$tag]}")
+	us0=$(udp_rcvbuf_errors "$NS_SRV") uc0=$(udp_rcvbuf_errors "$NS_CLI")
+	# LANES_PERF=DIR: the server's profile of the run in DIR/KEY.perf (perf report -i).
+	local perf=
+	if [ -n "${LANES_PERF:-}" ]; then
+		perf record -q -g -o "$LANES_PERF/$key.perf" -p "$(server_pids | paste -sd,)" -- sleep "$SECS" >/dev/null 2>&1 &
+		perf=$!
+	fi
+	m=$(run_iperf "$p" "$RUN/$key.json" "$@")
+	[ -z "$perf" ] || wait "$perf" 2>/dev/null
+	s1=$(server_cpu_usec) c1=$(pid_cpu_usec "${CLIENT_PID[$tag]}")
+	R[$key]=$m
+	R[${key}_why]="retransmits $(jq '.end.sum_sent.retransmits // "-"' "$RUN/$key.json"), UDP drops server $(($(udp_rcvbuf_errors "$NS_SRV") - us0)) client $(($(udp_rcvbuf_errors "$NS_CLI") - uc0))"
+	R[${key}_srv]=$(awk -v m="$m" -v c="$((s1 - s0))" -v s="$SECS" 'BEGIN {if (m > 0) printf "%.2f", c / 1e6 / (m * 1e6 * s / 8 / 1e9); else print "-"}')
+	R[${key}_cli]=$(awk -v m="$m" -v c="$((c1 - c0))" -v s="$SECS" 'BEGIN {if (m > 0) printf "%.2f", c / 1e6 / (m * 1e6 * s / 8 / 1e9); else print "-"}')
+}
+
 lanes_conf
 server_start_wolfguard false >&2 || { note "wolfguard did not start"; exit 1; }
-shape || { note "tc failed"; exit 1; }
-wg_client one --lanes 1 --lane-bind eth0 || { note "no tunnel with one lane"; exit 1; }
-wait_for 30 lanes_alive_is 1 || note "WARNING: the lane is not alive"
-R[a1]=$(run_iperf 4 "$RUN/a1.json")
-client_disconnect one
-wg_client two --lanes 2 --lane-bind eth0 --lane-bind eth1 || { note "no tunnel with two lanes"; exit 1; }
-wait_for 30 lanes_alive_is 2 || note "WARNING: not two lanes alive"
-R[a2]=$(run_iperf 4 "$RUN/a2.json")
-R[a2_left]=$(lanes_left)
+if want A || want B; then
+	shape || { note "tc failed"; exit 1; }
+fi
+# A: one lane vs two lanes, shaped.
+if want A; then
+	wg_client one --lanes 1 --lane-bind eth0 || { note "no tunnel with one lane"; exit 1; }
+	wait_for 30 lanes_alive_is 1 || note "WARNING: the lane is not alive"
+	R[a1]=$(run_iperf 4 "$RUN/a1.json")
+	client_disconnect one
+	wg_client two --lanes 2 --lane-bind eth0 --lane-bind eth1 || { note "no tunnel with two lanes"; exit 1; }
+	wait_for 30 lanes_alive_is 2 || note "WARNING: not two lanes alive"
+	R[a2]=$(run_iperf 4 "$RUN/a2.json")
+	R[a2_left]=$(lanes_left)
+	client_disconnect two
+fi
 # B: the cut, with two lanes.
-cut_path_b_later
-R[b_rate]=$(run_iperf 4 "$RUN/b.json")
-R[b_gap]=$(longest_gap_ms "$RUN/b.json")
-R[b_flow_gap]=$(longest_flow_gap_ms "$RUN/b.json")
-R[b_left]=$(lanes_left)
-R[b_alive]=$(kill -0 "${CLIENT_PID[two]}" 2>/dev/null && echo yes || echo no)
-in_ns "$NS_SRV" nft delete table inet benchcut 2>/dev/null
-client_disconnect two
-# B against openconnect: its DTLS over path B (a policy route for UDP 443),
-# its TLS over path A.
-ip -n "$NS_CLI" rule add ipproto udp dport 443 table 101 && ip -n "$NS_CLI" route add "$SRV_ADDR/32" dev eth1 src "$PATHB_CLI" table 101
-client_connect alice secret1 || { note "openconnect: no tunnel"; exit 1; }
-client_wait_dtls alice 30 || note "WARNING: openconnect got no DTLS"
-cut_path_b_later
-R[o_rate]=$(run_iperf 4 "$RUN/o.json")
-R[o_gap]=$(longest_gap_ms "$RUN/o.json")
-R[o_flow_gap]=$(longest_flow_gap_ms "$RUN/o.json")
-R[o_alive]=$(kill -0 "${CLIENT_PID[alice]}" 2>/dev/null && echo yes || echo no)
-in_ns "$NS_SRV" nft delete table inet benchcut 2>/dev/null
-ip -n "$NS_CLI" rule del ipproto udp dport 443 table 101
-client_disconnect alice
+if want B; then
+	wg_client two --lanes 2 --lane-bind eth0 --lane-bind eth1 || { note "no tunnel with two lanes"; exit 1; }
+	wait_for 30 lanes_alive_is 2 || note "WARNING: not two lanes alive"
+	cut_path_b_later
+	R[b_rate]=$(run_iperf 4 "$RUN/b.json")
+	R[b_gap]=$(longest_gap_ms "$RUN/b.json")
+	R[b_flow_gap]=$(longest_flow_gap_ms "$RUN/b.json")
+	R[b_left]=$(lanes_left)
+	R[b_alive]=$(kill -0 "${CLIENT_PID[two]}" 2>/dev/null && echo yes || echo no)
+	in_ns "$NS_SRV" nft delete table inet benchcut 2>/dev/null
+	client_disconnect two
+	# B against openconnect: its DTLS over path B (a policy route for UDP 443),
+	# its TLS over path A.
+	ip -n "$NS_CLI" rule add ipproto udp dport 443 table 101 && ip -n "$NS_CLI" route add "$SRV_ADDR/32" dev eth1 src "$PATHB_CLI" table 101
+	client_connect alice secret1 || { note "openconnect: no tunnel"; exit 1; }
+	client_wait_dtls alice 30 || note "WARNING: openconnect got no DTLS"
+	cut_path_b_later
+	R[o_rate]=$(run_iperf 4 "$RUN/o.json")
+	R[o_gap]=$(longest_gap_ms "$RUN/o.json")
+	R[o_flow_gap]=$(longest_flow_gap_ms "$RUN/o.json")
+	R[o_alive]=$(kill -0 "${CLIENT_PID[alice]}" 2>/dev/null && echo yes || echo no)
+	in_ns "$NS_SRV" nft delete table inet benchcut 2>/dev/null
+	ip -n "$NS_CLI" rule del ipproto udp dport 443 table 101
+	client_disconnect alice
+fi
 # C: CPU per GB, unshaped, 4 flows: two lanes vs a single DTLS lane
 # (openconnect's, connected afresh over path A so that its DTLS is up; and
 # wolfguard-client's without lanes).
@@ -175,20 +223,25 @@ cpu_per_gb() { # TAG: the server's CPU-seconds per GB of a 4-flow run
 	c1=$(server_cpu_usec)
 	awk -v m="$m" -v c="$((c1 - c0))" -v s="$SECS" 'BEGIN {if (m > 0) printf "%.2f", c / 1e6 / (m * 1e6 * s / 8 / 1e9); else print "-"}'
 }
-client_connect alice secret1 || { note "openconnect: no tunnel"; exit 1; }
-client_wait_dtls alice 30 || note "WARNING: openconnect got no DTLS"
-R[c_oc]=$(cpu_per_gb oc)
-client_disconnect alice
-wg_client two --lanes 2 --lane-bind eth0 --lane-bind eth1 || { note "no tunnel with two lanes"; exit 1; }
-wait_for 30 lanes_alive_is 2 || note "WARNING: not two lanes alive"
-R[c_lanes]=$(cpu_per_gb lanes)
-# D: one flow, unshaped, lanes vs the same client without lanes (its DTLS).
-R[d_lanes]=$(run_iperf 1 "$RUN/d_lanes.json")
-client_disconnect two
-wg_client plain || { note "no tunnel without lanes"; exit 1; }
-R[c_plain]=$(cpu_per_gb plain)
-R[d_plain]=$(run_iperf 1 "$RUN/d_plain.json")
-client_disconnect plain
+if want C; then
+	client_connect alice secret1 || { note "openconnect: no tunnel"; exit 1; }
+	client_wait_dtls alice 30 || note "WARNING: openconnect got no DTLS"
+	R[c_oc]=$(cpu_per_gb oc)
+	client_disconnect alice
+fi
+# D: one flow, unshaped, lanes vs the same client without lanes (its DTLS),
+# with each end's CPU per GB.
+if want C || want D; then
+	wg_client two --lanes 2 --lane-bind eth0 --lane-bind eth1 || { note "no tunnel with two lanes"; exit 1; }
+	wait_for 30 lanes_alive_is 2 || note "WARNING: not two lanes alive"
+	want C && R[c_lanes]=$(cpu_per_gb lanes)
+	want D && run_iperf_cpu d_lanes two 1
+	client_disconnect two
+	wg_client plain || { note "no tunnel without lanes"; exit 1; }
+	want C && R[c_plain]=$(cpu_per_gb plain)
+	want D && run_iperf_cpu d_plain plain 1
+	client_disconnect plain
+fi
 server_stop
 
 LOAD_END=$(load1)
@@ -200,15 +253,19 @@ printf '%-62s %s\n' "A  ratio two/one (goal >= 1.8)" "$(ratio "${R[a2]:-0}" "${R
 printf '%-62s %s\n' "A  times each lane left the rotation in that run (lane 0/1)" "${R[a2_left]:--}"
 printf '%-62s %s ms (worst flow %s ms), %s Mbit/s, session kept: %s, lanes left the rotation (0/1): %s\n' \
 	"B  path B cut mid-run, lanes: longest gap, all flows" "${R[b_gap]:--}" "${R[b_flow_gap]:--}" "${R[b_rate]:--}" \
-	"${R[b_alive]}" "${R[b_left]:--}"
+	"${R[b_alive]:--}" "${R[b_left]:--}"
 printf '%-62s %s ms (worst flow %s ms), %s Mbit/s, session kept: %s\n' \
 	"B  the same cut, openconnect DTLS: longest gap, all flows" "${R[o_gap]:--}" "${R[o_flow_gap]:--}" "${R[o_rate]:--}" \
-	"${R[o_alive]}"
+	"${R[o_alive]:--}"
 printf '%-62s %s\n' "C  server CPU-s per GB, two lanes" "${R[c_lanes]:--}"
 printf '%-62s %s\n' "C  server CPU-s per GB, openconnect DTLS" "${R[c_oc]:--}"
 printf '%-62s %s\n' "C  server CPU-s per GB, wolfguard-client DTLS (no lanes)" "${R[c_plain]:--}"
 printf '%-62s %s\n' "C  ratio lanes/openconnect DTLS (goal <= 1)" "$(ratio "${R[c_lanes]:-0}" "${R[c_oc]:-0}")"
-printf '%-62s %s\n' "D  one TCP flow, two lanes (Mbit/s)" "${R[d_lanes]:--}"
-printf '%-62s %s\n' "D  one TCP flow, no lanes (Mbit/s)" "${R[d_plain]:--}"
+printf '%-62s %s (CPU-s per GB: server %s, client %s)\n' "D  one TCP flow, two lanes (Mbit/s)" "${R[d_lanes]:--}" \
+	"${R[d_lanes_srv]:--}" "${R[d_lanes_cli]:--}"
+printf '%-62s %s\n' "D    two lanes:" "${R[d_lanes_why]:--}"
+printf '%-62s %s (CPU-s per GB: server %s, client %s)\n' "D  one TCP flow, no lanes (Mbit/s)" "${R[d_plain]:--}" \
+	"${R[d_plain_srv]:--}" "${R[d_plain_cli]:--}"
+printf '%-62s %s\n' "D    no lanes:" "${R[d_plain_why]:--}"
 printf '%-62s %s\n' "D  ratio lanes/no lanes (goal >= 1)" "$(ratio "${R[d_lanes]:-0}" "${R[d_plain]:-0}")"
 printf '%-62s %s / %s (%s CPUs)\n' "load average (1 min) at the start / the end" "$LOAD_START" "$LOAD_END" "$(nproc)"

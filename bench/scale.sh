@@ -70,30 +70,17 @@ num_list "$SIZES" && num_list "$WG_SIZES" || usage
 
 note() { echo "scale: $*" >&2; }
 
-NS=wgscale$$x$RANDOM
 RUN=$(mktemp -d "/tmp/wgscale.XXXXXX") || exit 1
 # wolfguard serves as nobody once set up (its sandbox) and reads the
-# password file then: the run's throwaway files are world-readable.
+# password file then; ocserv's workers (user nobody) use files in it too:
+# the run's throwaway files are world-readable.
 chmod 755 "$RUN"
-chmod 755 "$RUN" # ocserv's workers (user nobody) use files in it
 SERVER_PID=
-NS_MADE=
-
-in_ns() { ip netns exec "$NS" "$@"; }
+# shellcheck source=bench/lib/loopback-lab.sh
+. "$TOP/bench/lib/loopback-lab.sh"
 
 # Kills every process in the namespace (only this script's), waits for them.
-ns_kill_all() {
-	local pids i
-	[ -n "$NS_MADE" ] || return 0
-	for i in $(seq 1 100); do
-		pids=$(ip netns pids "$NS" 2>/dev/null)
-		[ -n "$pids" ] || return 0
-		# shellcheck disable=SC2086
-		kill -KILL $pids 2>/dev/null
-		sleep 0.2
-	done
-	note "processes left in $NS: $(ip netns pids "$NS" | wc -l)"
-}
+ns_kill_all() { lab_kill_all 100; }
 
 cleanup() {
 	server_stop
@@ -104,17 +91,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
-ip netns add "$NS" || { note "cannot create namespace $NS"; exit 1; }
-NS_MADE=1
-in_ns ip link set lo up || exit 1
-
-# A throwaway ECDSA P-256 server certificate, and one user in ocpasswd
-# format (SHA-512 crypt, the default of ocpasswd), shared by both servers.
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=scale.test \
-	-keyout "$RUN/key.pem" -out "$RUN/cert.pem" 2>"$RUN/openssl.log" || { note "openssl failed"; exit 1; }
-chmod 644 "$RUN/key.pem"
-printf '%s:%s:%s\n' "$USER_NAME" "$USER_GROUP" "$(openssl passwd -6 "$USER_PASS")" >"$RUN/ocpasswd"
-chmod 644 "$RUN/ocpasswd"
+lab_ns_up wgscale || exit 1
+# A throwaway server certificate and one user, shared by both servers.
+lab_cert scale.test || exit 1
+lab_user "$USER_NAME" "$USER_GROUP" "$USER_PASS"
 
 kernel_limits() {
 	printf 'kernel %s, %s CPUs, %s MiB RAM\n' "$(uname -r)" "$(nproc)" "$(awk '/MemTotal/ {print int($2/1024)}' /proc/meminfo)"
@@ -165,24 +145,7 @@ workers_for() {
 }
 
 wolfguard_conf() { # WORKERS
-	local c=$RUN/conf.d
-	rm -rf "$c" && mkdir -p "$c"
-	cat >"$c/00-server.json" <<JSON
-{"server": {"listen": "127.0.0.1", "port": 443, "udp-port": 0,
-  "certificate": "$RUN/cert.pem", "private-key": "$RUN/key.pem",
-  "isolate-clients": false, "cookie-lifetime": 300, "idle-timeout": 0, "auth-timeout": 240,
-  "keepalive": 32, "dpd": 90, "max-clients": 0, "max-unauthenticated": 100000,
-  "log-level": "notice", "control-socket": "$RUN/control.sock", "workers": ${1:-1}}}
-JSON
-	cat >"$c/10-log-stderr.json" <<JSON
-{"plugin": "log-stderr", "options": {"level": "notice"}}
-JSON
-	cat >"$c/20-auth-plain.json" <<JSON
-{"plugin": "auth-plain", "options": {"password-file": "$RUN/ocpasswd"}}
-JSON
-	cat >"$c/30-routing-static.json" <<JSON
-{"plugin": "routing-static", "options": {"ipv4-network": "$POOL_NET/$POOL_LEN"}}
-JSON
+	lab_wolfguard_conf "$RUN/conf.d" 443 "$RUN/control.sock" "$POOL_NET/$POOL_LEN" "\"workers\": ${1:-1}"
 }
 
 listening() { in_ns ss -Hltn 'sport = :443' | grep -q .; }

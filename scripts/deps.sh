@@ -8,6 +8,10 @@
 #    the project-local prefix .deps/prefix, with the patches of
 #    scripts/patches/ (docs/dtls.md), cached under ~/.cache so that a
 #    second run, or a fresh clone on the same machine, takes seconds.
+#  - hiredis 1.x built from Debian 13's source package (Debian 12's 0.14 has no
+#    pluggable I/O, which TLS to Redis through wolfSSL needs, docs/cluster.md):
+#    static, position-independent, without USE_SSL (no OpenSSL), into the same
+#    prefix and cached the same way.
 #
 # Debian 13 is reached through a private apt configuration under .deps/apt that
 # reuses the mirror named in this machine's apt sources; no system-wide apt
@@ -232,7 +236,68 @@ install_wolfssl() {
 	say "wolfSSL $version: built into .deps/prefix and cached as $key"
 }
 
+# hiredis >= 1.0 from Debian 13's source: its redisContextFuncs let
+# core/cluster/redis_tls.c run wolfSSL under the async context. Built without
+# USE_SSL (the server links one TLS library, wolfSSL) and installed static
+# only, so that the server, wolfguardctl and the Debian package link it in and
+# never pick Debian 12's libhiredis.so.0.14 at run time.
+hiredis_cache_key() {
+	printf '%s\n' "hiredis" "$1" "static-pic-nossl-pc2" "$(uname -m)" "$(gcc -dumpversion)" | sha256sum | cut -c1-16
+}
+
+install_hiredis() {
+	local stamp="$prefix/.hiredis-key" version key
+	version=$(cat "$cache_root/hiredis-version" 2>/dev/null || true)
+	if [ -z "$version" ]; then
+		trixie_apt_update
+		version=$(trixie_apt_cache showsrc hiredis 2>/dev/null | awk '/^Version:/ && !v {v=$2} END {print v}')
+		[ -n "$version" ] || die "hiredis source package not found in Debian 13 lists"
+	fi
+	key=$(hiredis_cache_key "$version")
+	if [ "$(cat "$stamp" 2>/dev/null)" = "$key" ] && [ -f "$prefix/lib/pkgconfig/hiredis.pc" ]; then
+		say "hiredis: $version present in .deps/prefix"
+		return
+	fi
+	mkdir -p "$cache_root" "$prefix"
+	if [ -f "$cache_root/hiredis-$key.tar.gz" ]; then
+		say "hiredis $version: restoring cached build $key"
+		tar -xzf "$cache_root/hiredis-$key.tar.gz" -C "$prefix"
+		sed -i "s|^prefix=.*|prefix=$prefix|" "$prefix/lib/pkgconfig/hiredis.pc"
+		echo "$key" >"$stamp"
+		return
+	fi
+	trixie_apt_update
+	local src="$deps/hiredis-src" stage="$deps/hiredis-stage"
+	rm -rf "$src" "$stage" && mkdir -p "$src" "$stage"
+	say "hiredis $version: downloading Debian 13's source package"
+	(cd "$src" && trixie_apt source --download-only "hiredis=$version" >/dev/null) \
+		|| die "could not download hiredis $version source from Debian 13"
+	(cd "$src" && dpkg-source --no-check -x ./*.dsc tree >/dev/null) || die "dpkg-source -x failed for hiredis"
+	say "hiredis $version: building (static, no USE_SSL)"
+	(
+		cd "$src/tree"
+		make -j"$(nproc)" static OPTIMIZATION=-O2 DEBUG=-g >"$src/make.log" 2>&1 || { tail -30 "$src/make.log" >&2; exit 1; }
+		make install PREFIX="$stage" LIBRARY_PATH=lib >"$src/install.log" 2>&1 || { tail -30 "$src/install.log" >&2; exit 1; }
+	) || die "hiredis build failed (logs under .deps/hiredis-src)"
+	# Static only: no libhiredis.so in the prefix, so -lhiredis resolves to the archive.
+	rm -f "$stage"/lib/libhiredis.so*
+	# Its .pc names the staging directory and adds include/hiredis itself to the
+	# search path (whose read.h, sds.h, async.h would shadow other headers): the
+	# paths are made relative to prefix, and the code includes <hiredis/...>.
+	rm -rf "$stage/lib/cmake"
+	sed -i -e "s|^prefix=.*|prefix=$prefix|" -e "s|^libdir=.*|libdir=\${prefix}/lib|" \
+		-e "s|^includedir=.*|includedir=\${prefix}/include|" -e "s|^pkgincludedir=.*|pkgincludedir=\${includedir}/hiredis|" \
+		-e "s|^Cflags:.*|Cflags: -I\${includedir} -D_FILE_OFFSET_BITS=64|" "$stage/lib/pkgconfig/hiredis.pc"
+	tar -czf "$cache_root/hiredis-$key.tar.gz.tmp" -C "$stage" . && mv "$cache_root/hiredis-$key.tar.gz.tmp" "$cache_root/hiredis-$key.tar.gz"
+	cp -a "$stage"/. "$prefix"/
+	echo "$version" >"$cache_root/hiredis-version"
+	echo "$key" >"$stamp"
+	rm -rf "$src" "$stage"
+	say "hiredis $version: built into .deps/prefix and cached as $key"
+}
+
 install_debian_packages
 install_llhttp
 install_wolfssl
+install_hiredis
 say "all dependencies ready"

@@ -127,8 +127,9 @@ E2E_ASAN_TESTS+=(dtls_legacy_aes256_gcm dtls_legacy_reconnect)
 E2E_ASAN_TESTS+=(cluster_failover cluster_redis_faults cluster_live_old_node cluster_shared_pool cluster_ctl_across_nodes)
 # wolfguard-client built with the sanitizers too: its login, DTLS and cookie reconnect.
 E2E_ASAN_TESTS+=(client_login client_dtls_iperf client_cookie_reconnect)
-# transport-lanes: the whole server path with lane-peer, and refused forged lanes
-E2E_ASAN_TESTS+=(lanes_peer_path lanes_peer_other_keys lanes_peer_kill_restore)
+# transport-lanes: the whole server path with lane-peer, and refused forged lanes; two paths with
+# the sanitizer wolfguard-client (a path dies mid-download and comes back)
+E2E_ASAN_TESTS+=(lanes_peer_path lanes_peer_other_keys lanes_peer_kill_restore lanes_two_paths)
 # per-session limits: the filter, the quota's end from the data path, iroute, a rekey
 E2E_ASAN_TESTS+=(limits_restrict_ports limits_quota_disconnect limits_iroute limits_rekey_ssl)
 # auth-oidc: logins waiting on a key fetch that fails, then succeeds (worker jobs, the waiting list).

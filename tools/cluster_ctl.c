@@ -237,6 +237,33 @@ static int cluster_ban(redisContext *c, const struct wg_ctl_cluster *o, const ch
 	return rc;
 }
 
+/* unban ADDR: out of the shared ban set, into the unban set (scored with
+ * now), which every node reads with its ban set and lifts the ban from its
+ * own table (docs/cluster.md). */
+static int cluster_unban(redisContext *c, const struct wg_ctl_cluster *o, const char *addr, bool as_json)
+{
+	uint8_t buf[16];
+	char key[96], ukey[96], now[24];
+
+	if (inet_pton(strchr(addr, ':') ? AF_INET6 : AF_INET, addr, buf) != 1) {
+		fprintf(stderr, "wolfguardctl: unban ADDR: an IP address\n");
+		return 2;
+	}
+	snprintf(key, sizeof(key), "%sbans", o->prefix);
+	snprintf(ukey, sizeof(ukey), "%sunbans", o->prefix);
+	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
+	int rc = write_cmd(c, 3, (const char *[]){"ZREM", key, addr});
+	if (!rc)
+		rc = write_cmd(c, 4, (const char *[]){"ZADD", ukey, now, addr});
+	if (!rc)
+		rc = write_cmd(c, 3, (const char *[]){"EXPIRE", ukey, "3600"});
+	if (!rc)
+		print(json_pack("{s:b, s:s}", "ok", 1, "addr", addr), as_json, NULL);
+	if (!rc && !as_json)
+		printf("%s unbanned on every node (within about 2 s)\n", addr);
+	return rc;
+}
+
 int wg_ctl_cluster(const struct wg_ctl_cluster *o, const char *cmd, int nargs, char **args, bool as_json)
 {
 	redisContext *c;
@@ -245,15 +272,17 @@ int wg_ctl_cluster(const struct wg_ctl_cluster *o, const char *cmd, int nargs, c
 	bool reads = strcmp(cmd, "sessions") == 0 || strcmp(cmd, "status") == 0;
 
 	if (!(reads && nargs == 0) && !(strcmp(cmd, "disconnect") == 0 && nargs == 1) &&
-	    !(strcmp(cmd, "ban") == 0 && (nargs == 1 || nargs == 2))) {
-		fprintf(stderr, "wolfguardctl: with --cluster: status, sessions, disconnect USER or ban ADDR [SECONDS]\n");
+	    !(strcmp(cmd, "ban") == 0 && (nargs == 1 || nargs == 2)) && !(strcmp(cmd, "unban") == 0 && nargs == 1)) {
+		fprintf(stderr,
+			"wolfguardctl: with --cluster: status, sessions, disconnect USER, ban ADDR [SECONDS] or unban ADDR\n");
 		return 2;
 	}
 	if (!(c = open_redis(o)))
 		return 3;
 	if (!reads) {
-		rc = strcmp(cmd, "ban") == 0 ? cluster_ban(c, o, args[0], nargs == 2 ? args[1] : NULL, as_json)
-					     : cluster_disconnect(c, o, args[0], as_json);
+		rc = strcmp(cmd, "ban") == 0	   ? cluster_ban(c, o, args[0], nargs == 2 ? args[1] : NULL, as_json)
+		     : strcmp(cmd, "unban") == 0 ? cluster_unban(c, o, args[0], as_json)
+						 : cluster_disconnect(c, o, args[0], as_json);
 		redisFree(c);
 		return rc;
 	}

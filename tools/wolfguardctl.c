@@ -33,8 +33,8 @@ static void usage(FILE *out)
 		     "                         one JSON object per line, until interrupted\n"
 		     "SOCKET defaults to " DEFAULT_SOCKET ".\n"
 		     "       wolfguardctl --cluster ADDR [--cluster-prefix P] [--cluster-user U]\n"
-		     "                    [--cluster-password-file F] [--json] status|sessions|disconnect USER|ban ADDR [SECONDS]\n"
-		     "  the cluster's sessions and nodes read from its Redis; disconnect and ban reach every node\n"
+		     "                    [--cluster-password-file F] [--json] status|sessions|disconnect USER|ban ADDR [SECONDS]|unban ADDR\n"
+		     "  the cluster's sessions and nodes read from its Redis; disconnect, ban and unban reach every node\n"
 		     "  within about 2 s (docs/cluster.md)\n");
 }
 

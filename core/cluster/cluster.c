@@ -14,6 +14,7 @@
 
 #include "cluster/state.h"
 #include "cluster/redis.h"
+#include "cluster/redis_tls.h"
 #include "cluster/scripts.h"
 #include "hashmap.h"
 #include "net/ban.h"
@@ -214,6 +215,11 @@ static void bans_key(const struct wg_cluster *cl, char *out, size_t len)
 	snprintf(out, len, "%sbans", cl->prefix);
 }
 
+static void unbans_key(const struct wg_cluster *cl, char *out, size_t len)
+{
+	snprintf(out, len, "%sunbans", cl->prefix);
+}
+
 void wg_cluster_ban(struct wg_server *srv, const char *addr, unsigned seconds)
 {
 	struct wg_cluster *cl = srv->cluster;
@@ -237,15 +243,99 @@ void wg_cluster_ban(struct wg_server *srv, const char *addr, unsigned seconds)
 	send3(cl, "EXPIRE", key, "31536000");
 }
 
+/* An unban reaches every node through the unban set: member the address,
+ * score the unban's time. The ban's entry leaves the ban set in the same
+ * pipeline, so a node that reads the ban set after it does not ban again. */
 void wg_cluster_unban(struct wg_server *srv, const char *addr)
 {
 	struct wg_cluster *cl = srv->cluster;
-	char key[96], canon[64];
+	char key[96], ukey[96], canon[64], now[24];
 
 	if (!cl || !srv->bans || wg_ban_canonical(srv->bans, addr, canon, sizeof(canon)) < 0)
 		return;
+	if (!wg_redis_is_up(cl->redis)) {
+		wg_log(NULL, WG_LOG_WARN, "cluster: redis unavailable: the unban of %s stays on this node", canon);
+		return;
+	}
 	bans_key(cl, key, sizeof(key));
+	unbans_key(cl, ukey, sizeof(ukey));
+	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
 	send3(cl, "ZREM", key, canon);
+	const char *argv[4] = {"ZADD", ukey, now, canon};
+	size_t lens[4] = {4, strlen(ukey), strlen(now), strlen(canon)};
+	wg_redis_command(cl->redis, 4, argv, lens, NULL, NULL, NULL);
+	send3(cl, "EXPIRE", ukey, "3600");
+}
+
+static void remember_shared_ban(struct wg_cluster *cl, const char *addr)
+{
+	if (cl->n_shared_bans == cl->cap_shared_bans) {
+		size_t cap = cl->cap_shared_bans ? cl->cap_shared_bans * 2 : 16;
+		char(*more)[64] = realloc(cl->shared_bans, cap * sizeof(*more));
+		if (!more)
+			return; /* an unban of it may then apply over a newer ban: logged there */
+		cl->shared_bans = more;
+		cl->cap_shared_bans = cap;
+	}
+	snprintf(cl->shared_bans[cl->n_shared_bans++], sizeof(cl->shared_bans[0]), "%s", addr);
+}
+
+static bool is_shared_ban(const struct wg_cluster *cl, const char *addr)
+{
+	for (size_t i = 0; i < cl->n_shared_bans; i++)
+		if (strcmp(cl->shared_bans[i], addr) == 0)
+			return true;
+	return false;
+}
+
+/* The unban set, read right after the ban set (same connection, so in that
+ * order). An unban lifts the address's ban here, unless the ban set holds
+ * the address again: banned anew after the unban (its entry left the ban set
+ * with the unban). Entries are read from the newest one applied, inclusive,
+ * as the kick set's; lifting a ban that is not there does nothing. */
+static void got_unbans(const struct redisReply *reply, const char *error, void *arg)
+{
+	struct wg_cluster *cl = arg;
+	struct wg_server *srv = cl->srv;
+	time_t now = time(NULL);
+
+	(void)error;
+	if (!reply || reply->type != REDIS_REPLY_ARRAY || !srv->bans || !cl->shared_bans_read)
+		return;
+	for (size_t i = 0; i + 1 < reply->elements; i += 2) {
+		const redisReply *m = reply->element[i], *t = reply->element[i + 1];
+		char text[64], canon[64];
+		if (m->type != REDIS_REPLY_STRING || t->type != REDIS_REPLY_STRING || m->len == 0 || m->len >= sizeof(text))
+			continue;
+		memcpy(text, m->str, m->len);
+		text[m->len] = '\0';
+		int64_t when = strtoll(t->str, NULL, 10);
+		if (when > cl->unban_seen)
+			cl->unban_seen = when;
+		if (wg_ban_canonical(srv->bans, text, canon, sizeof(canon)) < 0 || is_shared_ban(cl, canon))
+			continue;
+		if (wg_ban_remove(srv->bans, canon, now) == 1)
+			wg_log(NULL, WG_LOG_NOTICE, "%s: unbanned (an unban shared by another node or wolfguardctl --cluster)",
+			       canon);
+	}
+}
+
+static void poll_unbans(struct wg_cluster *cl)
+{
+	char key[96], from[24], old[24];
+
+	unbans_key(cl, key, sizeof(key));
+	snprintf(from, sizeof(from), "%lld", (long long)cl->unban_seen);
+	snprintf(old, sizeof(old), "%lld", (long long)time(NULL) - 3600);
+	const char *rm[4] = {"ZREMRANGEBYSCORE", key, "-inf", old};
+	const char *rd[5] = {"ZRANGEBYSCORE", key, from, "+inf", "WITHSCORES"};
+	size_t rml[4], rdl[5];
+	for (int i = 0; i < 4; i++)
+		rml[i] = strlen(rm[i]);
+	for (int i = 0; i < 5; i++)
+		rdl[i] = strlen(rd[i]);
+	wg_redis_command(cl->redis, 4, rm, rml, NULL, NULL, NULL);
+	wg_redis_command(cl->redis, 5, rd, rdl, got_unbans, cl, NULL);
 }
 
 static void got_bans(const struct redisReply *reply, const char *error, void *arg)
@@ -255,8 +345,11 @@ static void got_bans(const struct redisReply *reply, const char *error, void *ar
 	time_t now = time(NULL);
 
 	(void)error;
+	cl->n_shared_bans = 0;
+	cl->shared_bans_read = false;
 	if (!reply || reply->type != REDIS_REPLY_ARRAY || !srv->bans)
 		return;
+	cl->shared_bans_read = true;
 	for (size_t i = 0; i + 1 < reply->elements; i += 2) {
 		const redisReply *a = reply->element[i], *u = reply->element[i + 1];
 		char addr[64];
@@ -264,6 +357,8 @@ static void got_bans(const struct redisReply *reply, const char *error, void *ar
 		if (a->type != REDIS_REPLY_STRING || u->type != REDIS_REPLY_STRING)
 			continue;
 		left = wg_cluster_parse_ban(a->str, a->len, u->str, u->len, (int64_t)now, addr, sizeof(addr));
+		if (left)
+			remember_shared_ban(cl, addr);
 		/* Applied when it is new here or ends later than ours. */
 		if (!left || wg_ban_remaining(srv->bans, addr, now) + 1 >= left)
 			continue;
@@ -351,6 +446,7 @@ static void ban_sync_cb(evutil_socket_t fd, short what, void *arg)
 		size_t rml[4] = {16, strlen(key), 4, strlen(now_text + 1)};
 		wg_redis_command(cl->redis, 4, rm, rml, NULL, NULL, NULL);
 		wg_redis_command(cl->redis, 5, argv, lens, got_bans, cl, NULL);
+		poll_unbans(cl);
 		wg_cluster_users_poll(cl);
 		poll_kicks(cl);
 	}
@@ -422,17 +518,12 @@ int wg_cluster_start(struct wg_server *srv)
 	struct wg_redis_opts o = {0};
 	char host[64], password[512];
 	struct wg_cluster *cl;
+	struct wg_redis_tls *tls = NULL;
 	ssize_t n;
 
 	srv->cluster = NULL;
 	if (!addr || !*addr)
 		return 0;
-	if (wg_config_bool(c, "cluster-redis-tls") > 0) {
-		wg_log(NULL, WG_LOG_ERROR,
-		       "cluster-redis-tls: this build's hiredis has no TLS (hiredis_ssl comes with hiredis 1.0; Debian 12 "
-		       "has 0.14): reach Redis over a private network or a TLS tunnel (docs/cluster.md)");
-		return -1;
-	}
 	/* An adopted session's address would have to enter the workers'
 	 * steering map too (core/workers/steer.c): not done yet. */
 	if (srv->worker.count > 1) {
@@ -449,13 +540,43 @@ int wg_cluster_start(struct wg_server *srv)
 		       addr);
 		return -1;
 	}
-	if (!(cl = calloc(1, sizeof(*cl))))
+	if (wg_config_bool(c, "cluster-redis-tls") > 0) {
+		struct wg_redis_tls_opts to = {
+			.ca_file = wg_config_string(c, "cluster-redis-tls-ca"),
+			.cert_file = wg_config_string(c, "cluster-redis-tls-cert"),
+			.key_file = wg_config_string(c, "cluster-redis-tls-key"),
+			.server_name = wg_config_string(c, "cluster-redis-tls-name"),
+		};
+		char err[256];
+		if (o.unix_path) {
+			wg_log(NULL, WG_LOG_ERROR, "cluster-redis-tls: not over a unix socket (TLS is for a TCP address)");
+			return -1;
+		}
+		/* A DNS name: this wolfSSL build (no WOLFSSL_IP_ALT_NAME) cannot
+		 * match an IP address against a certificate's subjectAltName. */
+		if (!to.server_name || !*to.server_name) {
+			wg_log(NULL, WG_LOG_ERROR,
+			       "cluster-redis-tls needs cluster-redis-tls-name, the DNS name in Redis's certificate (IP "
+			       "addresses in certificates are not matched)");
+			return -1;
+		}
+		if (!(tls = wg_redis_tls_new(&to, err, sizeof(err)))) {
+			wg_log(NULL, WG_LOG_ERROR, "cluster-redis-tls: %s", err);
+			return -1;
+		}
+		o.tls = tls;
+	}
+	if (!(cl = calloc(1, sizeof(*cl)))) {
+		wg_redis_tls_free(tls);
 		return -1;
+	}
 	cl->srv = srv;
+	cl->tls = tls;
 	n = read_small(keyfile, cl->secret, sizeof(cl->secret));
 	if (n < WG_CLUSTER_MIN_SECRET) {
 		wg_log(NULL, WG_LOG_ERROR, "cluster-key-file %s: %s", keyfile,
 		       n < 0 ? strerror(errno) : "shorter than 32 bytes");
+		wg_redis_tls_free(cl->tls);
 		free(cl);
 		return -1;
 	}
@@ -465,6 +586,7 @@ int wg_cluster_start(struct wg_server *srv)
 		if (n < 0) {
 			wg_log(NULL, WG_LOG_ERROR, "cluster-redis-password-file %s: %s", pwfile, strerror(errno));
 			explicit_bzero(cl->secret, sizeof(cl->secret));
+			wg_redis_tls_free(cl->tls);
 			free(cl);
 			return -1;
 		}
@@ -482,6 +604,7 @@ int wg_cluster_start(struct wg_server *srv)
 	cl->timeout_ms = o.timeout_ms;
 	cl->shared_pool = wg_config_bool(c, "cluster-shared-pool") > 0;
 	cl->kick_seen = (int64_t)time(NULL); /* requests made before this node started are not its */
+	cl->unban_seen = cl->kick_seen;
 	o.on_up = on_up;
 	o.arg = cl;
 	cl->refresh = evtimer_new(srv->base, refresh_cb, cl);
@@ -494,6 +617,7 @@ int wg_cluster_start(struct wg_server *srv)
 		if (cl->ban_sync)
 			event_free(cl->ban_sync);
 		explicit_bzero(cl->secret, sizeof(cl->secret));
+		wg_redis_tls_free(cl->tls);
 		free(cl);
 		return -1;
 	}
@@ -520,6 +644,8 @@ void wg_cluster_stop(struct wg_server *srv)
 	event_free(cl->ban_sync);
 	wg_cluster_users_free(cl);
 	explicit_bzero(cl->secret, sizeof(cl->secret));
+	wg_redis_tls_free(cl->tls);
+	free(cl->shared_bans);
 	free(cl);
 }
 

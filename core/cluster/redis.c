@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster/redis_tls.h"
 #include "observe/metrics.h"
 #include "util/log.h"
 
@@ -24,6 +25,7 @@ struct wg_redis {
 	char *host, *unix_path, *user, *password;
 	int port;
 	unsigned timeout_ms;
+	struct wg_redis_tls *tls;
 	void (*on_up)(void *arg);
 	void *arg;
 };
@@ -258,6 +260,13 @@ static void redis_connect(struct wg_redis *r)
 		set_down(r, why);
 		return;
 	}
+	if (r->tls && wg_redis_tls_attach(r->tls, ac) < 0) {
+		char why[160];
+		snprintf(why, sizeof(why), "%s", ac->errstr);
+		redisAsyncFree(ac);
+		set_down(r, why);
+		return;
+	}
 	ac->data = r;
 	r->ctx = ac;
 	if (redisLibeventAttach(ac, r->base) != REDIS_OK) {
@@ -280,6 +289,7 @@ struct wg_redis *wg_redis_new(struct event_base *base, const struct wg_redis_opt
 	r->timeout_ms = o->timeout_ms ? o->timeout_ms : 1000;
 	r->on_up = o->on_up;
 	r->arg = o->arg;
+	r->tls = o->tls;
 	r->host = o->host ? strdup(o->host) : NULL;
 	r->unix_path = o->unix_path ? strdup(o->unix_path) : NULL;
 	r->user = o->user ? strdup(o->user) : NULL;
@@ -294,7 +304,8 @@ struct wg_redis *wg_redis_new(struct event_base *base, const struct wg_redis_opt
 	if (r->unix_path)
 		snprintf(r->name, sizeof(r->name), "unix:%s", r->unix_path);
 	else
-		snprintf(r->name, sizeof(r->name), strchr(r->host, ':') ? "[%s]:%d" : "%s:%d", r->host, r->port);
+		snprintf(r->name, sizeof(r->name), strchr(r->host, ':') ? "[%s]:%d%s" : "%s:%d%s", r->host, r->port,
+			 r->tls ? " (TLS)" : "");
 	snprintf(r->down_reason, sizeof(r->down_reason), "not connected yet");
 	redis_connect(r);
 	return r;

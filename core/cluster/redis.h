@@ -4,8 +4,8 @@
  * reply is late it drops it and connects again every second, logging one
  * line when Redis goes away and one when it is back.
  *
- * Debian 12's hiredis (0.14) has no timeouts of its own for async
- * commands: every command carries a libevent timer; a reply later than
+ * Every command carries a libevent timer (hiredis 0.14, which this was
+ * first written for, had no async command timeouts; the timer stays); a reply later than
  * timeout_ms fails that command and drops the connection, so a half-open
  * TCP connection cannot hold requests. */
 #ifndef WG_CLUSTER_REDIS_H
@@ -18,6 +18,7 @@ struct event_base;
 struct redisReply;
 struct wg_redis;
 struct wg_redis_req;
+struct wg_redis_tls;
 
 struct wg_redis_opts {
 	const char *host;      /* an IP address literal (no name lookup: it would block), or NULL */
@@ -26,6 +27,7 @@ struct wg_redis_opts {
 	const char *user;      /* ACL user, or NULL */
 	const char *password;  /* NULL: no AUTH */
 	unsigned timeout_ms;
+	struct wg_redis_tls *tls; /* TLS to Redis (redis_tls.h), or NULL; not owned */
 	/* Called each time the connection is (again) ready: the owner writes
 	 * what Redis may have lost. */
 	void (*on_up)(void *arg);

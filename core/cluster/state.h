@@ -13,12 +13,14 @@
 
 struct wg_server;
 struct wg_redis;
+struct wg_redis_tls;
 struct event;
 struct wg_cluster_claim;
 
 struct wg_cluster {
 	struct wg_server *srv;
 	struct wg_redis *redis;
+	struct wg_redis_tls *tls; /* cluster-redis-tls, or NULL */
 	uint8_t secret[256];
 	size_t secret_len;
 	char prefix[64];
@@ -29,6 +31,10 @@ struct wg_cluster {
 	unsigned elsewhere_sessions, elsewhere_users; /* totals, logged when they change */
 	unsigned timeout_ms;          /* cluster-timeout-ms */
 	int64_t kick_seen;            /* the newest request of the kick set applied (unix s) */
+	int64_t unban_seen;           /* the newest entry of the unban set applied (unix s) */
+	char (*shared_bans)[64];      /* the ban set's live addresses at its last read (an unban skips them) */
+	size_t n_shared_bans, cap_shared_bans;
+	bool shared_bans_read;        /* that read succeeded */
 	bool shared_pool;             /* "cluster-shared-pool": addresses claimed in Redis (lease.c) */
 	struct wg_cluster_claim *claims; /* logins waiting for a claim's answer */
 };

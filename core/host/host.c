@@ -248,6 +248,7 @@ static const struct wg_host host_table = {
 	.http_client_addr = wg_plugin_http_client_addr,
 	.auth_state_get = wg_auth_host_state_get,
 	.auth_state_set = wg_auth_host_state_set,
+	.udp_socket_buffers = wg_host_udp_socket_buffers,
 };
 
 const struct wg_host *wg_host_table(void)

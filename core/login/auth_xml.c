@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <wolfguard/percent.h>
 
 #define MAX_DEPTH 16
 #define NAME_MAX_LEN 64
@@ -333,11 +334,6 @@ int wg_auth_xml_parse(const char *body, size_t len, struct wg_auth_msg *out, cha
 	return 0;
 }
 
-static int hexval(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
 /* Percent-decodes into out (bounded). Returns 0 or -1. */
 static int url_decode(const char *in, size_t len, char *out, size_t outlen)
 {
@@ -352,7 +348,7 @@ static int url_decode(const char *in, size_t len, char *out, size_t outlen)
 		} else if (c == '%') {
 			if (i + 2 >= len)
 				return -1;
-			int h = hexval(in[i + 1]), l = hexval(in[i + 2]);
+			int h = wg_hex_digit(in[i + 1]), l = wg_hex_digit(in[i + 2]);
 			if (h < 0 || l < 0 || (h == 0 && l == 0))
 				return -1;
 			c = (char)(h * 16 + l);

@@ -40,6 +40,20 @@ static int random_bytes(void *buf, size_t n)
 	return getrandom(buf, n, 0) == (ssize_t)n ? 0 : -1;
 }
 
+/* Drops what the login gave the session: its generation, groups and
+ * attributes. */
+static void free_identity(struct wg_session *s)
+{
+	wg_gen_unref(s->gen);
+	for (unsigned i = 0; i < s->n_groups; i++)
+		free(s->groups[i]);
+	free(s->groups_joined);
+	for (unsigned i = 0; i < s->n_attrs; i++) {
+		free(s->attrs[i].key);
+		free(s->attrs[i].value);
+	}
+}
+
 static void session_schedule(struct wg_session *s)
 {
 	struct wg_server *srv = s->srv;
@@ -97,14 +111,7 @@ struct wg_session *wg_session_new(struct wg_server *srv, const char *user, const
 	    wg_hashmap_put(srv->by_cookie, s->cookie, s) < 0) {
 		if (s->timer)
 			event_free(s->timer);
-		wg_gen_unref(s->gen);
-		for (unsigned i = 0; i < s->n_groups; i++)
-			free(s->groups[i]);
-		free(s->groups_joined);
-		for (unsigned i = 0; i < s->n_attrs; i++) {
-			free(s->attrs[i].key);
-			free(s->attrs[i].value);
-		}
+		free_identity(s);
 		free(s);
 		return NULL;
 	}
@@ -443,14 +450,7 @@ void wg_session_end(struct wg_session *s, const char *reason)
 	srv->n_sessions--;
 	wg_metrics_session_ended(s->rx_bytes, s->tx_bytes, s->rx_pkts, s->tx_pkts);
 	event_free(s->timer);
-	wg_gen_unref(s->gen);
-	for (unsigned i = 0; i < s->n_groups; i++)
-		free(s->groups[i]);
-	free(s->groups_joined);
-	for (unsigned i = 0; i < s->n_attrs; i++) {
-		free(s->attrs[i].key);
-		free(s->attrs[i].value);
-	}
+	free_identity(s);
 	explicit_bzero(s->cookie, sizeof(s->cookie));
 	free(s);
 }

@@ -290,20 +290,33 @@ void wg_host_fd_unwatch(struct wg_watch *w)
 	free(w);
 }
 
-/* "udp-buffer-bytes" on the DTLS socket. Plugins ask for it while the
- * process is still privileged, so the forcing options can pass the sysctl
- * maximum; the log says what the kernel granted. */
-static void size_udp_buffers(struct wg_server *srv, int fd)
+/* "udp-buffer-bytes" on a transport's UDP socket. Plugins ask for it while
+ * the process is still privileged, so the forcing options can pass the
+ * sysctl maximum; the log says what the kernel granted. */
+static int size_udp_buffers(struct wg_server *srv, int fd, const char *name)
 {
 	int want = (int)wg_config_int(srv->scfg, "udp-buffer-bytes");
 	struct wg_udp_buffers got;
+	int r;
 
-	if (want <= 0 || wg_udp_buffers_set(fd, want, &got) < 0)
-		return;
+	if (want <= 0)
+		return 0;
+	if ((r = wg_udp_buffers_set(fd, want, &got)) < 0)
+		return r;
 	/* The kernel reports twice what it was asked for. */
 	wg_log(NULL, got.rcv / 2 < want || got.snd / 2 < want ? WG_LOG_WARN : WG_LOG_NOTICE,
-	       "DTLS socket buffers: receive %d, send %d bytes (udp-buffer-bytes %d%s)", got.rcv / 2, got.snd / 2,
+	       "%s socket buffers: receive %d, send %d bytes (udp-buffer-bytes %d%s)", name, got.rcv / 2, got.snd / 2,
 	       want, got.forced ? "" : "; not privileged, capped by net.core.rmem_max/wmem_max");
+	return 0;
+}
+
+int wg_host_udp_socket_buffers(int fd, const char *name)
+{
+	struct wg_server *srv = wg_server_current();
+
+	if (!srv || fd < 0)
+		return -EINVAL;
+	return size_udp_buffers(srv, fd, name && *name ? name : "UDP");
 }
 
 int wg_host_transport_udp_socket(void)
@@ -324,7 +337,7 @@ int wg_host_transport_udp_socket(void)
 		/* A worker process: its socket of the SO_REUSEPORT group. */
 		fd = srv->worker.udp_fd;
 		srv->worker.udp_fd = -1;
-		size_udp_buffers(srv, fd);
+		size_udp_buffers(srv, fd, "DTLS");
 		return fd;
 	}
 	listen = wg_config_string(srv->scfg, "listen");
@@ -335,7 +348,7 @@ int wg_host_transport_udp_socket(void)
 		wg_log(NULL, WG_LOG_ERROR, "cannot bind UDP port %d: %s", port, strerror(-fd));
 		return -1;
 	}
-	size_udp_buffers(srv, fd);
+	size_udp_buffers(srv, fd, "DTLS");
 	return fd;
 }
 

@@ -93,6 +93,7 @@ struct wg_session *wg_lane_owner(const struct wg_lane *l);
 
 /* The transport half of the host table (host.c points there). */
 int wg_host_transport_udp_socket(void);
+int wg_host_udp_socket_buffers(int fd, const char *name);
 struct wg_watch *wg_host_fd_watch(int fd, void (*cb)(int fd, void *arg), void *arg);
 void wg_host_fd_unwatch(struct wg_watch *w);
 const char *wg_host_lane_request_header(const struct wg_lane *l, const char *name);

@@ -163,6 +163,21 @@ static int start_worker(struct wg_workpool *wp)
 	return 0;
 }
 
+/* What wg_workpool_new made, once no worker thread runs: the event, the
+ * eventfd, the locks, the pool. */
+static void pool_free(struct wg_workpool *wp)
+{
+	if (wp->ev)
+		event_free(wp->ev);
+	if (wp->efd >= 0)
+		close(wp->efd);
+	pthread_cond_destroy(&wp->done_ready);
+	pthread_cond_destroy(&wp->work_ready);
+	pthread_mutex_destroy(&wp->lock);
+	free(wp->threads);
+	free(wp);
+}
+
 struct wg_workpool *wg_workpool_new(struct event_base *base, unsigned threads)
 {
 	struct wg_workpool *wp = calloc(1, sizeof(*wp));
@@ -196,15 +211,7 @@ struct wg_workpool *wg_workpool_new(struct event_base *base, unsigned threads)
 	}
 	return wp;
 fail:
-	if (wp->ev)
-		event_free(wp->ev);
-	if (wp->efd >= 0)
-		close(wp->efd);
-	pthread_cond_destroy(&wp->done_ready);
-	pthread_cond_destroy(&wp->work_ready);
-	pthread_mutex_destroy(&wp->lock);
-	free(wp->threads);
-	free(wp);
+	pool_free(wp);
 	return NULL;
 }
 
@@ -253,14 +260,7 @@ void wg_workpool_free(struct wg_workpool *wp)
 	pthread_mutex_unlock(&wp->lock);
 	for (unsigned i = 0; i < wp->n_threads; i++)
 		pthread_join(wp->threads[i], NULL);
-	if (wp->ev)
-		event_free(wp->ev);
-	close(wp->efd);
-	pthread_cond_destroy(&wp->done_ready);
-	pthread_cond_destroy(&wp->work_ready);
-	pthread_mutex_destroy(&wp->lock);
-	free(wp->threads);
-	free(wp);
+	pool_free(wp);
 }
 
 bool wg_workpool_idle(struct wg_workpool *wp)

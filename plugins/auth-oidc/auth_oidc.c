@@ -3,27 +3,30 @@
  *
  * The first request of a login gets "401 Unauthorized" with
  * "WWW-Authenticate: Bearer"; openconnect repeats it with "Authorization:
- * Bearer TOKEN", and this step judges the token: its signature against the
- * provider's JWK Set (discovery document -> jwks_uri, fetched with libcurl
- * on a host worker thread, cached, fetched again for an unknown kid at most
- * once per jwks-refetch-interval), then iss, aud, exp/nbf/iat with bounded
- * skew and the required claims (oidc_token.c). The user and groups come from
- * configured claims, so groups pick pools and reach policy scripts.
+ * Bearer TOKEN", and this step judges the token (oidc_judge.c): its
+ * signature against the provider's JWK Set (discovery document -> jwks_uri,
+ * fetched with libcurl on a host worker thread, cached, fetched again for an
+ * unknown kid at most once per jwks-refetch-interval: oidc_keys.c), then
+ * iss, aud, exp/nbf/iat with bounded skew and the required claims
+ * (oidc_token.c). The user and groups come from configured claims, so groups
+ * pick pools and reach policy scripts.
  *
  * The loop never waits: a login that needs the keys joins the one fetch in
  * flight and is answered from its completion.
  *
  * With browser-sso, a login without a bearer token goes through the user's
  * browser instead (oidc_browser.c); the ID token it brings back is judged
- * here like a bearer token, plus its nonce. */
+ * like a bearer token, plus its nonce. This file holds the options, the
+ * configuration and the login step's entry points. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <wolfguard/plugin.h>
 
+#include "oidc_browser.h"
+#include "oidc_judge.h"
 #include "oidc_plugin.h"
 
 static const struct wg_option options[] = {
@@ -65,269 +68,14 @@ static const struct wg_option options[] = {
 	{NULL, 0, 0, 0, 0, NULL, NULL},
 };
 
-int64_t oidc_mono_now(void)
+/* A login that waited for the provider's documents: the browser login's
+ * form, or the verdict on its token with the keys just fetched. */
+static void fetch_ended(struct oidc_plugin *p, struct login *l)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec;
-}
-
-static bool alg_allowed(const struct oidc_plugin *p, const char *alg)
-{
-	for (size_t i = 0; i < p->n_algorithms; i++)
-		if (strcmp(p->algorithms[i], alg) == 0)
-			return true;
-	return false;
-}
-
-void oidc_refuse(struct oidc_plugin *p, struct wg_auth *a, const char *user_message, const char *why)
-{
-	char reason[512];
-
-
-	snprintf(reason, sizeof(reason), "auth-oidc: %.480s", why);
-	p->host->auth_fail(a, user_message, reason);
-}
-
-/* Keeps the groups named in groups-allowed (all when it is empty). */
-static void filter_groups(const struct oidc_plugin *p, struct oidc_identity *id)
-{
-	size_t kept = 0;
-
-	if (p->n_groups_allowed == 0)
-		return;
-	for (size_t i = 0; i < id->n_groups; i++) {
-		bool allowed = false;
-		for (size_t k = 0; k < p->n_groups_allowed && !allowed; k++)
-			allowed = strcmp(id->groups[i], p->groups_allowed[k]) == 0;
-		if (allowed && kept != i)
-			memcpy(id->groups[kept], id->groups[i], sizeof(id->groups[i]));
-		kept += allowed;
-	}
-	id->n_groups = kept;
-}
-
-/* Claims of a verified token: the login succeeds or is refused. */
-static void accept_claims(struct oidc_plugin *p, struct wg_auth *a, const struct oidc_token *t, const char *nonce)
-{
-	const struct wg_host *host = p->host;
-	struct oidc_expect e = {
-		.issuer = p->issuer,
-		.audiences = (const char *const *)p->audiences,
-		.n_audiences = p->n_audiences,
-		.now = (int64_t)time(NULL),
-		.skew = p->skew,
-		.max_age = p->max_age,
-		.required = (const char *const *)p->required,
-		.n_required = p->n_required,
-		.user_claim = p->user_claim,
-		.groups_claim = p->groups_claim[0] ? p->groups_claim : NULL,
-	};
-	struct oidc_identity id;
-	char why[OIDC_WHY_MAX], list[512] = "";
-	const char *groups[OIDC_GROUPS_MAX + 1];
-	json_t *sub = json_object_get(t->claims, "sub");
-
-	if (oidc_claims_check(t, &e, &id, why, sizeof(why)) < 0) {
-		oidc_refuse(p, a, "Login failed: the token was refused.", why);
-		return;
-	}
-	if (nonce) {
-		/* The ID token of this browser login, not one replayed from
-		 * another (OpenID Connect Core 3.1.3.7, 11). */
-		json_t *n = json_object_get(t->claims, "nonce");
-		if (!json_is_string(n) || strcmp(json_string_value(n), nonce) != 0) {
-			oidc_refuse(p, a, "Login failed: the token was refused.",
-				    "the ID token's \"nonce\" is not the one of this login");
-			return;
-		}
-	}
-	filter_groups(p, &id);
-	for (size_t i = 0; i < id.n_groups; i++) {
-		size_t used = strlen(list);
-		snprintf(list + used, sizeof(list) - used, "%s%s", i ? "," : "", id.groups[i]);
-		groups[i] = id.groups[i];
-	}
-	groups[id.n_groups] = NULL;
-	if (id.dropped_groups)
-		host->log(NULL, WG_LOG_WARN, "auth-oidc: user \"%s\": ignored %zu group value(s) of claim \"%s\"",
-			  id.user, id.dropped_groups, p->groups_claim);
-	host->log(NULL, WG_LOG_INFO, "auth-oidc: user \"%s\" accepted (alg %s, kid %s, groups: %s)", id.user, t->alg,
-		  t->kid[0] ? t->kid : "none", id.n_groups ? list : "none");
-	if (json_is_string(sub))
-		host->auth_set_attr(a, "oidc-sub", json_string_value(sub));
-	host->auth_set_attr(a, "oidc-issuer", p->issuer);
-	host->auth_succeed(a, id.user, groups);
-}
-
-
-/* Judges the login's token with the keys at hand. `fetched`: the keys
- * were just fetched for this login, so a missing key is final. Returns
- * true when answered, false when the login waits for a fetch. */
-bool oidc_judge(struct oidc_plugin *p, struct login *l, bool fetched)
-{
-	struct wg_auth *a = l->entry.a;
-	/* The browser login's ID token, else the request's bearer token. */
-	const char *token = l->id_token ? l->id_token : p->host->auth_http_credentials(a, "Bearer");
-	struct oidc_token t;
-	char why[OIDC_WHY_MAX];
-	int64_t now = oidc_mono_now();
-	bool fresh = p->have_keys && now - p->keys_at < p->cache_time;
-	enum oidc_verify v;
-
-	if (!token) {
-		oidc_refuse(p, a, "Login failed.", "the bearer token is gone");
-		return true;
-	}
-	if (oidc_token_parse(token, strlen(token), &t, why, sizeof(why)) < 0) {
-		oidc_refuse(p, a, "Login failed: the token was refused.", why);
-		return true;
-	}
-	if (!alg_allowed(p, t.alg)) {
-		snprintf(why, sizeof(why), "token algorithm \"%.8s\" is not allowed (algorithms)", t.alg);
-		oidc_token_clear(&t);
-		oidc_refuse(p, a, "Login failed: the token was refused.", why);
-		return true;
-	}
-	v = fresh || fetched ? (p->have_keys ? oidc_keyset_verify(&p->keys, token, strlen(token), &t, why, sizeof(why))
-					     : OIDC_VERIFY_NO_KEY)
-			     : OIDC_VERIFY_NO_KEY;
-	if (v == OIDC_VERIFY_OK) {
-		accept_claims(p, a, &t, l->id_token ? l->nonce : NULL);
-		oidc_token_clear(&t);
-		return true;
-	}
-	oidc_token_clear(&t);
-	if (v == OIDC_VERIFY_BAD) {
-		oidc_refuse(p, a, "Login failed: the token was refused.", why);
-		return true;
-	}
-	/* No key for it: fetch, unless one was just done or is too recent. */
-	if (fetched) {
-		if (p->last_error[0]) {
-			char known[OIDC_WHY_MAX];
-			snprintf(known, sizeof(known), "%s", why);
-			snprintf(why, sizeof(why), "the provider's keys could not be fetched (%.60s): %.140s",
-				 p->have_keys ? known : "no keys yet", p->last_error);
-			oidc_refuse(p, a, "Login failed: the identity provider cannot be reached. Try again later.", why);
-		} else {
-			oidc_refuse(p, a, "Login failed: the token was refused.", why);
-		}
-		return true;
-	}
-	if (!p->job && p->last_attempt >= 0 && now - p->last_attempt < p->refetch_interval) {
-		char msg[OIDC_WHY_MAX + 128];
-		if (p->last_error[0] && !fresh)
-			snprintf(msg, sizeof(msg), "the provider's keys could not be fetched %lld s ago (%.160s); "
-				 "next try after jwks-refetch-interval", (long long)(now - p->last_attempt), p->last_error);
-		else
-			snprintf(msg, sizeof(msg), "%s (keys fetched %lld s ago; jwks-refetch-interval %lld s)",
-				 fresh ? why : "no fresh keys", (long long)(now - p->last_attempt),
-				 (long long)p->refetch_interval);
-		oidc_refuse(p, a, p->last_error[0] && !fresh ? "Login failed: the identity provider cannot be reached." :
-			"Login failed: the token was refused.", msg);
-		return true;
-	}
-	l->waiting = true;
-	if (!p->job)
-		oidc_fetch_start(p);
-	if (!p->job) { /* could not start: fetch_start answered the waiting logins */
-		return true;
-	}
-	return false;
-}
-
-static void fetch_work(void *arg)
-{
-	struct fetch_job *j = arg;
-
-	oidc_fetch_keys(&j->q, &j->r);
-}
-
-/* Every login waiting for the fetch is judged with what it brought. */
-static void wake_waiters(struct oidc_plugin *p)
-{
-	bool again = true;
-
-	/* Answering may end a conversation (and unlink its entry) inside the
-	 * call: walk from the head again after each answer. */
-	while (again) {
-		again = false;
-		for (struct login_entry *e = p->logins.head; e; e = e->next) {
-			struct login *l = (struct login *)e;
-			if (!l->waiting || !e->a)
-				continue;
-			l->waiting = false;
-			if (l->wants_prompt)
-				oidc_browser_prompt(p, l);
-			else
-				oidc_judge(p, l, true);
-			again = true;
-			break;
-		}
-	}
-}
-
-static void fetch_done(void *arg)
-{
-	struct fetch_job *j = arg;
-	struct oidc_plugin *p = j->p;
-	const struct wg_host *host = p->host;
-	struct oidc_keyset ks;
-	char why[256];
-
-	p->job = NULL;
-	if (j->r.jwks && oidc_keyset_parse(j->r.jwks, j->r.jwks_len, &ks, why, sizeof(why)) == 0) {
-		oidc_keyset_clear(&p->keys);
-		p->keys = ks;
-		p->have_keys = true;
-		p->keys_at = oidc_mono_now();
-		p->last_error[0] = '\0';
-		if (j->r.authorization_endpoint[0])
-			memcpy(p->authorization_endpoint, j->r.authorization_endpoint, sizeof(p->authorization_endpoint));
-		if (j->r.token_endpoint[0])
-			memcpy(p->token_endpoint, j->r.token_endpoint, sizeof(p->token_endpoint));
-		host->log(NULL, WG_LOG_INFO, "auth-oidc: %zu signing key(s) from %s (%zu skipped)", ks.n, j->r.jwks_uri,
-			  ks.skipped);
-	} else {
-		if (j->r.jwks)
-			snprintf(p->last_error, sizeof(p->last_error), "%.120s: %.120s", j->r.jwks_uri, why);
-		else
-			snprintf(p->last_error, sizeof(p->last_error), "%.250s", j->r.why);
-		host->log(NULL, WG_LOG_WARN, "auth-oidc: fetching the provider's keys failed: %s", p->last_error);
-		/* Keys past jwks-cache-time are not believed any longer. */
-		if (p->have_keys && oidc_mono_now() - p->keys_at >= p->cache_time) {
-			oidc_keyset_clear(&p->keys);
-			p->have_keys = false;
-		}
-	}
-	free(j->r.jwks);
-	free(j);
-	wake_waiters(p);
-}
-
-void oidc_fetch_start(struct oidc_plugin *p)
-{
-	struct fetch_job *j = calloc(1, sizeof(*j));
-
-	p->last_attempt = oidc_mono_now();
-	if (!j) {
-		snprintf(p->last_error, sizeof(p->last_error), "out of memory");
-		wake_waiters(p);
-		return;
-	}
-	j->p = p;
-	j->q = p->fetch;
-	p->job = j;
-	p->host->log(NULL, WG_LOG_INFO, "auth-oidc: fetching the provider's keys from %s",
-		     j->q.jwks_uri[0] ? j->q.jwks_uri : j->q.discovery_url);
-	if (p->host->run_blocking(fetch_work, fetch_done, j) < 0) {
-		p->job = NULL;
-		free(j);
-		snprintf(p->last_error, sizeof(p->last_error), "the server's worker queue is full");
-		wake_waiters(p);
-	}
+	if (l->wants_prompt)
+		oidc_browser_prompt(p, l);
+	else
+		oidc_judge(p, l, true);
 }
 
 static void start(void *state, struct wg_auth *a)
@@ -526,6 +274,7 @@ static int init(const struct wg_host *host, const struct wg_config *cfg, void **
 	}
 	p->host = host;
 	p->last_attempt = -1;
+	p->fetch_ended = fetch_ended;
 	if (read_config(p, cfg, err, errlen) < 0) {
 		plugin_free(p);
 		return -EINVAL;

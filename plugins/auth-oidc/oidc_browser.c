@@ -28,6 +28,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "oidc_browser.h"
+#include "oidc_judge.h"
+#include "oidc_keys.h"
 #include "oidc_plugin.h"
 
 #define CALLBACK_PATH "/callback"

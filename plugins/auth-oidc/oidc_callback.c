@@ -6,46 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Percent-decodes in[0..len) into out (cap bytes with the NUL). Returns
- * the length, or -1 (bad escape, too long, a NUL). */
-static long pct_decode(const char *in, size_t len, char *out, size_t cap)
-{
-	size_t o = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		char c = in[i];
-		if (c == '%') {
-			int hi, lo;
-			if (i + 2 >= len)
-				return -1;
-			hi = hexval(in[i + 1]);
-			lo = hexval(in[i + 2]);
-			if (hi < 0 || lo < 0)
-				return -1;
-			c = (char)(hi << 4 | lo);
-			i += 2;
-		} else if (c == '+') {
-			c = ' ';
-		}
-		if (c == '\0' || o + 1 >= cap)
-			return -1;
-		out[o++] = c;
-	}
-	out[o] = '\0';
-	return (long)o;
-}
+#include <wolfguard/percent.h>
 
 static bool printable(const char *s, bool spaces)
 {
@@ -90,7 +51,7 @@ int oidc_callback_parse(const char *query, size_t len, struct oidc_callback *out
 				return -1;
 			}
 			seen[which] = true;
-			if (pct_decode(val, vlen, dst, cap) < 0) {
+			if (wg_percent_decode(val, vlen, dst, cap) < 0) {
 				snprintf(why, whylen, "parameter \"%.*s\" is not percent-encoded text of at most %zu bytes",
 					 (int)nlen, query + i, cap - 1);
 				return -1;

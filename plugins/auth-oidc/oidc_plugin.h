@@ -1,10 +1,12 @@
-/* auth-oidc: the plugin's state, shared by its login step for bearer
- * tokens (auth_oidc.c) and its browser login (oidc_browser.c). */
+/* auth-oidc: the plugin's state, shared by its login step (auth_oidc.c),
+ * the verdict on tokens (oidc_judge.c), the key fetch (oidc_keys.c) and the
+ * browser login (oidc_browser.c). */
 #ifndef WG_OIDC_PLUGIN_H
 #define WG_OIDC_PLUGIN_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 #include <wolfguard/plugin.h>
 
 #include "../common/login_table.h"
@@ -17,6 +19,7 @@
 #define OIDC_LIST_MAX 16
 
 struct fetch_job;
+struct login;
 
 struct oidc_plugin {
 	const struct wg_host *host;
@@ -39,6 +42,9 @@ struct oidc_plugin {
 	int64_t last_attempt;   /* monotonic seconds a fetch last started; -1: never */
 	char last_error[256];   /* the last failed fetch's reason, "" after a success */
 	struct fetch_job *job;  /* in flight, or NULL */
+	/* A login that waited for the fetch, answered once it ended (set by
+	 * auth_oidc.c: the browser login's form, or the token's verdict). */
+	void (*fetch_ended)(struct oidc_plugin *p, struct login *l);
 	struct login_table logins;
 
 	/* Browser SSO (browser-sso: true); see oidc_browser.c. */
@@ -78,26 +84,13 @@ struct fetch_job {
 };
 
 
-int64_t oidc_mono_now(void);
-void oidc_refuse(struct oidc_plugin *p, struct wg_auth *a, const char *user_message, const char *why);
-/* Judges the login's token (its id_token, else the request's bearer
- * token); see auth_oidc.c. */
-bool oidc_judge(struct oidc_plugin *p, struct login *l, bool fetched);
-/* Starts a fetch of the provider's documents unless one is in flight. */
-void oidc_fetch_start(struct oidc_plugin *p);
+/* Seconds on the monotonic clock: key ages, the browser login's timeout. */
+static inline int64_t oidc_mono_now(void)
+{
+	struct timespec ts;
 
-/* oidc_browser.c */
-int oidc_browser_config(struct oidc_plugin *p, const struct wg_config *cfg, char *err, size_t errlen);
-void oidc_browser_free(struct oidc_plugin *p);
-/* start() of a login without a bearer token: the single sign-on form, or
- * a wait for the provider's endpoints. */
-void oidc_browser_start(struct oidc_plugin *p, struct login *l);
-/* The fetch ended: a login that waited for the endpoints gets its form. */
-void oidc_browser_prompt(struct oidc_plugin *p, struct login *l);
-/* cont(): the client's answer to the form (its sso-token). */
-void oidc_browser_answer(struct oidc_plugin *p, struct login *l);
-void oidc_browser_http(void *state, struct wg_http_call *call, const char *path, const char *query);
-/* The login's end: forgets its secrets. */
-void oidc_browser_forget(struct login *l);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec;
+}
 
 #endif

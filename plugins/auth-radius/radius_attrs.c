@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <wolfguard/percent.h>
 
 static int parse_port(const char *s, size_t len, uint16_t *out)
 {
@@ -128,25 +129,36 @@ const char *radius_secret_problem(const char *secret)
 	return NULL;
 }
 
-int radius_route_to_cidr(const char *framed_route, char *out, size_t outlen)
+/* The destination of a Framed-Route ("DEST[/BITS] [GATEWAY [METRICS]]",
+ * RFC 2865 5.22): its first word, leading spaces skipped, into dest (cap
+ * bytes with the NUL). 0, or -1 when there is none or it does not fit. */
+static int route_destination(const char *framed_route, char *dest, size_t cap)
 {
-	char dest[64];
-	size_t n = 0;
 	const char *p = framed_route;
-	unsigned long bits = 32;
-	struct in_addr a;
-	char *slash, *endp;
+	size_t n = 0;
 
 	if (!framed_route)
 		return -1;
 	while (*p == ' ')
 		p++;
-	while (p[n] && p[n] != ' ' && n < sizeof(dest) - 1)
+	while (p[n] && p[n] != ' ' && n < cap - 1)
 		n++;
 	if (n == 0 || (p[n] && p[n] != ' '))
 		return -1;
 	memcpy(dest, p, n);
 	dest[n] = '\0';
+	return 0;
+}
+
+int radius_route_to_cidr(const char *framed_route, char *out, size_t outlen)
+{
+	char dest[64];
+	unsigned long bits = 32;
+	struct in_addr a;
+	char *slash, *endp;
+
+	if (route_destination(framed_route, dest, sizeof(dest)) < 0)
+		return -1;
 	slash = strchr(dest, '/');
 	if (slash) {
 		*slash = '\0';
@@ -169,21 +181,11 @@ int radius_route_to_cidr(const char *framed_route, char *out, size_t outlen)
 int radius_route6_to_cidr(const char *framed_route, char *out, size_t outlen)
 {
 	char dest[INET6_ADDRSTRLEN + 5], *slash, *endp;
-	const char *p = framed_route;
-	size_t n = 0;
 	unsigned long bits;
 	struct in6_addr a;
 
-	if (!framed_route)
+	if (route_destination(framed_route, dest, sizeof(dest)) < 0)
 		return -1;
-	while (*p == ' ')
-		p++;
-	while (p[n] && p[n] != ' ' && n < sizeof(dest) - 1)
-		n++;
-	if (n == 0 || (p[n] && p[n] != ' '))
-		return -1;
-	memcpy(dest, p, n);
-	dest[n] = '\0';
 	slash = strchr(dest, '/');
 	if (!slash || slash[1] == '\0')
 		return -1;
@@ -240,14 +242,6 @@ void radius_class_encode(const uint8_t *buf, size_t len, char *out, size_t outle
 	out[o] = '\0';
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)tolower((unsigned char)c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 int radius_class_decode(const char *text, uint8_t *out, size_t outlen)
 {
 	size_t len;
@@ -259,12 +253,8 @@ int radius_class_decode(const char *text, uint8_t *out, size_t outlen)
 		size_t n = (len - 2) / 2;
 		if ((len - 2) % 2 || n == 0 || n > outlen)
 			return -1;
-		for (size_t i = 0; i < n; i++) {
-			int hi = hexval(text[2 + 2 * i]), lo = hexval(text[3 + 2 * i]);
-			if (hi < 0 || lo < 0)
-				return -1;
-			out[i] = (uint8_t)(hi << 4 | lo);
-		}
+		if (wg_hex_decode(text + 2, out, n) < 0)
+			return -1;
 		return (int)n;
 	}
 	if (len == 0 || len > outlen)

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
@@ -33,6 +34,9 @@ struct wg_lane_link {
 	char identity[WG_LANE_IDENTITY_MAX];
 	uint8_t cid[WG_LANE_CID_LEN];
 	bool in_addr_map, in_cid_map, half_open;
+	/* The handshake's last round trip: from our last flight (the one
+	 * that answered the client's ClientHello) to the client's Finished. */
+	uint64_t flight_us, handshake_rtt_us;
 	/* A record with our CID from a new address: moves the link there once
 	 * one of its records authenticates. */
 	bool move_pending;
@@ -64,6 +68,14 @@ static unsigned int psk_cb(WOLFSSL *ssl, const char *identity, unsigned char *ke
 	memcpy(key, l->psk, WG_LANE_PSK_LEN);
 	*suite = LANE_SUITE;
 	return WG_LANE_PSK_LEN;
+}
+
+static uint64_t now_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000 + (uint64_t)t.tv_nsec / 1000;
 }
 
 /* ---- link life ---------------------------------------------------------------- */
@@ -213,7 +225,13 @@ static void handshake_step(struct wg_lane_link *l)
 	int r = wg_dtls_assoc_accept(&l->a, why, sizeof(why));
 
 	if (r > 0) {
+		/* A flight the handshake timer retransmitted makes this 1 s or
+		 * more, which lane_rto.c does not take (Karn's rule). */
+		if (l->flight_us)
+			l->handshake_rtt_us = now_us() - l->flight_us;
 		established(l);
+	} else if (r == 0) {
+		l->flight_us = now_us();
 	} else if (r < 0) {
 		dtls_log(WG_LOG_INFO, "lane %u %s: handshake refused: %s", l->lane, l->a.peer_text, why);
 		l->srv->st.handshakes_refused++;
@@ -472,6 +490,11 @@ int wg_lane_link_send(struct wg_lane_link *l, const uint8_t *rec, size_t len)
 const char *wg_lane_link_peer(const struct wg_lane_link *l)
 {
 	return l ? l->a.peer_text : "?";
+}
+
+uint64_t wg_lane_link_handshake_rtt_us(const struct wg_lane_link *l)
+{
+	return l ? l->handshake_rtt_us : 0;
 }
 
 size_t wg_lane_link_max_record(const struct wg_lane_link *l)

@@ -64,6 +64,9 @@ int wg_lane_link_send(struct wg_lane_link *l, const uint8_t *rec, size_t len);
 /* Ends a link from the owner's side: close_notify, freed, no on_closed. */
 void wg_lane_link_close(struct wg_lane_link *l);
 const char *wg_lane_link_peer(const struct wg_lane_link *l);
+/* The handshake's last round trip as the server saw it (its flight to the
+ * client's Finished), in microseconds; 0 when not known. */
+uint64_t wg_lane_link_handshake_rtt_us(const struct wg_lane_link *l);
 /* The largest message (type byte included) one record carries. */
 size_t wg_lane_link_max_record(const struct wg_lane_link *l);
 

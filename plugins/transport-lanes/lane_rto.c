@@ -6,6 +6,7 @@ void wg_lane_rto_init(struct wg_lane_rto *r, uint32_t floor_ms)
 	uint64_t ceil;
 
 	r->srtt_us = r->rttvar_us = 0;
+	r->probed = false;
 	r->floor_us = (uint64_t)floor_ms * 1000;
 	ceil = r->floor_us * WG_LANE_RTO_CEIL_FACTOR;
 	if (ceil > WG_LANE_RTO_CEIL_MAX_US)
@@ -13,7 +14,7 @@ void wg_lane_rto_init(struct wg_lane_rto *r, uint32_t floor_ms)
 	r->ceil_us = ceil > r->floor_us ? ceil : r->floor_us;
 }
 
-void wg_lane_rto_sample(struct wg_lane_rto *r, uint64_t rtt_us)
+static void estimate(struct wg_lane_rto *r, uint64_t rtt_us)
 {
 	uint64_t dev;
 
@@ -32,11 +33,30 @@ void wg_lane_rto_sample(struct wg_lane_rto *r, uint64_t rtt_us)
 		r->srtt_us = 1;
 }
 
-uint64_t wg_lane_rto_deadline_us(const struct wg_lane_rto *r)
+void wg_lane_rto_sample(struct wg_lane_rto *r, uint64_t rtt_us)
 {
-	uint64_t d = r->srtt_us + 4 * r->rttvar_us;
+	estimate(r, rtt_us);
+	r->probed = true;
+}
 
+void wg_lane_rto_handshake(struct wg_lane_rto *r, uint64_t rtt_us)
+{
+	if (r->srtt_us == 0 && rtt_us > 0 && rtt_us < WG_LANE_RTO_INITIAL_US)
+		estimate(r, rtt_us);
+}
+
+static uint64_t clamp(const struct wg_lane_rto *r, uint64_t d)
+{
 	if (d < r->floor_us)
 		return r->floor_us;
 	return d > r->ceil_us ? r->ceil_us : d;
+}
+
+uint64_t wg_lane_rto_deadline_us(const struct wg_lane_rto *r)
+{
+	uint64_t d = clamp(r, r->srtt_us + 4 * r->rttvar_us);
+
+	if (!r->probed && d < clamp(r, WG_LANE_RTO_INITIAL_US))
+		return clamp(r, WG_LANE_RTO_INITIAL_US);
+	return d;
 }

@@ -118,6 +118,7 @@ void wg_lane_set_link_up(struct wg_lane_set *ls, unsigned lane, struct wg_lane_l
 	o->unanswered_since_us = 0;
 	o->mark_us = 0;
 	wg_lane_rto_init(&o->rto, ls->cfg.deadline_ms); /* perhaps another path now */
+	wg_lane_rto_handshake(&o->rto, wg_lane_link_handshake_rtt_us(link));
 	/* The finished handshake went both ways: the lane is alive now. */
 	send_probe(ls, lane, now_us);
 	if (o->alive)

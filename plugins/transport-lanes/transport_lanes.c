@@ -303,7 +303,6 @@ static int bind_socket(const struct wg_host *host, const char *listen, int port,
 	bool v6 = inet_pton(AF_INET6, listen, &a6.sin6_addr) == 1;
 	int one = 1, off = 0, fd;
 
-	(void)host;
 	if (!v6 && inet_pton(AF_INET, listen, &a4.sin_addr) != 1) {
 		snprintf(err, errlen, "listen: \"%s\" is not an IP address", listen);
 		return -EINVAL;
@@ -319,6 +318,12 @@ static int bind_socket(const struct wg_host *host, const char *listen, int port,
 		return -errno;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* The buffers of the DTLS socket ("udp-buffer-bytes"): with the
+	 * kernel's default (about 200 KB) one TCP flow's datagrams overflowed
+	 * it while the server was off CPU, and the flow ran at 0.6 of its
+	 * speed over DTLS (docs/benchmarks.md, lanes D). */
+	if (WG_HOST_HAS(host, udp_socket_buffers))
+		host->udp_socket_buffers(fd, "lanes");
 	if (v6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
 	if (v6 ? bind(fd, (struct sockaddr *)&a6, sizeof(a6)) : bind(fd, (struct sockaddr *)&a4, sizeof(a4))) {

@@ -618,17 +618,22 @@ iperf_mbps() {
 # (integer) once all of it arrived; nothing if it did not. The tests ask that
 # the tunnel carries the data, not how fast: a busy machine is slow, and the
 # deadline (4 min) only bounds a transfer that stalled.
-iperf_volume() {
-	local ns=$1 mb=$2 rev=${3:-} srv out bytes
-	in_ns "$NS_LAN" timeout 300 iperf3 -s -1 -B "$LAN_ADDR" -p $IPERF_PORT >/dev/null 2>&1 &
+iperf_volume() { iperf_volume_to "$LAN_ADDR" iperf "$@"; }
+
+# iperf_volume_to ADDR LOG NS MBYTES [-R]: iperf_volume to the LAN host's
+# ADDR (IPv4, or IPv6 with a colon), iperf3's JSON appended to $RUN/LOG.log.
+iperf_volume_to() {
+	local addr=$1 logname=$2 ns=$3 mb=$4 rev=${5:-} srv out bytes fam=()
+	[[ $addr != *:* ]] || fam=(-6)
+	in_ns "$NS_LAN" timeout 300 iperf3 -s -1 -B "$addr" -p "$IPERF_PORT" >/dev/null 2>&1 &
 	srv=$!
 	if ! wait_for 30 sh -c "ip netns exec $NS_LAN ss -Hltn 'sport = :$IPERF_PORT' | grep -q ."; then
 		kill "$srv" 2>/dev/null
 		wait "$srv" 2>/dev/null
 		return 1
 	fi
-	out=$(in_ns "$ns" timeout 240 iperf3 -c "$LAN_ADDR" -p $IPERF_PORT -n "${mb}M" -J $rev 2>&1)
-	echo "$out" >>"$RUN/iperf.log"
+	out=$(in_ns "$ns" timeout 240 iperf3 "${fam[@]}" -c "$addr" -p "$IPERF_PORT" -n "${mb}M" -J ${rev:+"$rev"} 2>&1)
+	echo "$out" >>"$RUN/$logname.log"
 	wait_for 30 sh -c "! kill -0 $srv"
 	kill "$srv" 2>/dev/null
 	wait "$srv" 2>/dev/null

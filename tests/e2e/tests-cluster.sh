@@ -211,7 +211,7 @@ node2_start() { # name
 		mv "$c/new" "$c/30-routing-static.json"
 	ip netns exec "$NS_SRV" env WOLFGUARD_PLUGIN_DIR="$plugdir" "$bin" -c "$c" >"$RUN/node-$1.log" 2>&1 &
 	NODE2_PID=$!
-	wait_for 90 grep -q "cluster: redis at .* connected" "$RUN/node-$1.log"
+	wait_for "${NODE2_WAIT:-90}" grep -q "cluster: redis at .* connected" "$RUN/node-$1.log"
 }
 
 node2_stop() { # fails on a sanitizer report in the second node's log (the runner checks server.log only)

@@ -218,20 +218,7 @@ net6_lan6_down() {
 }
 
 # iperf3 over IPv6 to the LAN host: prints Mbit/s when all MB went through.
-net6_iperf6() { # ns mb [-R]
-	local ns=$1 mb=$2 rev=${3:-} srv out bytes
-	in_ns "$NS_LAN" timeout 300 iperf3 -s -1 -B "$NET6_LAN6" -p "$IPERF_PORT" >/dev/null 2>&1 &
-	srv=$!
-	wait_for 30 sh -c "ip netns exec $NS_LAN ss -Hltn 'sport = :$IPERF_PORT' | grep -q ." || { kill "$srv"; wait "$srv"; return 1; }
-	out=$(in_ns "$ns" timeout 240 iperf3 -6 -c "$NET6_LAN6" -p "$IPERF_PORT" -n "${mb}M" -J ${rev:+"$rev"} 2>&1)
-	echo "$out" >>"$RUN/iperf6.log"
-	wait_for 30 sh -c "! kill -0 $srv"
-	kill "$srv" 2>/dev/null
-	wait "$srv" 2>/dev/null
-	bytes=$(jq -r 'if .error then 0 else (.end.sum_sent.bytes // 0 | floor) end' <<<"$out" 2>/dev/null)
-	[ "${bytes:-0}" -ge $((mb * 1048576)) ] 2>/dev/null || return 0
-	jq -r '.end.sum_received.bits_per_second / 1000000 | floor' <<<"$out"
-}
+net6_iperf6() { iperf_volume_to "$NET6_LAN6" iperf6 "$@"; } # ns mb [-R]
 
 # Dual-stack pool, an IPv6 route to a LAN: openconnect receives the route as
 # X-CSTP-Split-Include-IP6 and installs it; ping6 and iperf3 over IPv6 (both

@@ -68,8 +68,42 @@ oidc_idp_stop() {
 		wait "${OIDC_PID[$port]}" 2>/dev/null
 	done
 	OIDC_PID=()
-	in_ns "$NS_SRV" nft delete table inet oidclab 2>/dev/null
+	oidc_provider_back 2>/dev/null
 	return 0
+}
+
+# oidc_provider_gone / oidc_provider_back: the provider's port drops every
+# SYN in the server namespace (each fetch waits out the plugin's timeout),
+# then answers again.
+oidc_provider_gone() {
+	in_ns "$NS_SRV" nft -f - <<NFT
+table inet oidclab {
+	chain in {
+		type filter hook input priority 0;
+		tcp dport $OIDC_PORT drop
+	}
+}
+NFT
+}
+oidc_provider_back() { in_ns "$NS_SRV" nft delete table inet oidclab; }
+
+# oidc_fetch_hangs N [CHECK...]: the N-th fetch of the provider's keys has
+# started while the provider is gone; the control socket answers and CHECK
+# (when given) passes during it: only then may the fetch have failed, or
+# the checks did not run while it hung.
+oidc_fetch_hangs() {
+	local n=$1
+	shift
+	wait_for 60 server_log_count_ge "fetching the provider's keys" "$n" || fail "no fetch started" || return 1
+	# The fetch hangs on a worker now; the loop serves everyone else.
+	oidc_ctl_json list >/dev/null || fail "the control socket did not answer during the fetch" || return 1
+	if [ $# -gt 0 ]; then
+		"$@" || return 1
+	fi
+	if grep -q "fetching the provider's keys failed" "$RUN/server.log"; then
+		fail "the fetch ended before the checks: they did not run during it"
+		return 1
+	fi
 }
 
 # oidc_token CLIENT-ID USER [PORT]: an ID token from the provider (password
@@ -252,6 +286,9 @@ PY
 }
 test_oidc_refusals() { oidc_run _oidc_refusals; }
 
+# rtyler_pings: his tunnel (made below) still carries pings.
+rtyler_pings() { ping_ok "$NS_CLI2" "$LAN_ADDR" || fail "rtyler's tunnel stopped during the fetch"; }
+
 # The provider cannot be reached (its port drops every SYN, so each fetch
 # waits out the plugin's 5 s timeout): a login that needs its keys fails
 # with the reason logged, while a user already connected keeps pinging and
@@ -268,26 +305,12 @@ _oidc_provider_unreachable() {
 		fail "rotateOidcKeys failed" || return 1
 	wait_for 60 oidc_new_kid || fail "the provider still signs with key1 after the rotation" || return 1
 	t_d=$(oidc_token wolfguard dwho) || fail "no token for dwho" || return 1
-	in_ns "$NS_SRV" nft -f - <<NFT || fail "nft" || return 1
-table inet oidclab {
-	chain in {
-		type filter hook input priority 0;
-		tcp dport $OIDC_PORT drop
-	}
-}
-NFT
+	oidc_provider_gone || fail "nft" || return 1
 	local n
 	n=$(grep -c "fetching the provider's keys" "$RUN/server.log")
 	oidc_connect dwho "$t_d" &
 	local bg=$!
-	wait_for 60 server_log_count_ge "fetching the provider's keys" $((n + 1)) || fail "no fetch started" || return 1
-	# The fetch hangs on a worker now; the loop serves everyone else.
-	oidc_ctl_json list >/dev/null || fail "the control socket did not answer during the fetch" || return 1
-	ping_ok "$NS_CLI2" "$LAN_ADDR" || fail "rtyler's tunnel stopped during the fetch" || return 1
-	if grep -q "fetching the provider's keys failed" "$RUN/server.log"; then
-		fail "the fetch ended before the checks: they did not run during it"
-		return 1
-	fi
+	oidc_fetch_hangs $((n + 1)) rtyler_pings || return 1
 	if wait "$bg"; then
 		fail "dwho got a tunnel although the provider is unreachable"
 		return 1
@@ -298,7 +321,7 @@ NFT
 	grep -q "auth-oidc: fetching the provider's keys failed: .*127.0.0.1:$OIDC_PORT" "$RUN/server.log" ||
 		fail "the failed fetch was not logged" || return 1
 	server_alive || fail "the server died" || return 1
-	in_ns "$NS_SRV" nft delete table inet oidclab
+	oidc_provider_back
 	oidc_connect dwho "$t_d" || fail "dwho: no tunnel once the provider is back: $(tail -n 2 "$(client_log dwho)" | tr '\n' ' ')" || return 1
 	ping_ok "$NS_CLI2" "$LAN_ADDR" || fail "rtyler's tunnel broke" || return 1
 }

@@ -20,6 +20,13 @@ sso_conf() {
   \"client-secret\": \"$OIDC_SECRET\", \"groups-allowed\": [\"engineering\", \"sales\"]${1:+, $1}"
 }
 
+# sso_wolfguard [EXTRA-OPTIONS-JSON]: that conf.d, the server (re)started.
+sso_wolfguard() {
+	server_stop
+	sso_conf "$@"
+	server_start wolfguard || fail "wolfguard did not start: $(tail -n 3 "$RUN/server.log" | tr '\n' ' ')"
+}
+
 # sso_browser USER MODE [LATE-SECONDS]: what the browser script does next.
 sso_browser() {
 	cat >"$RUN/oidc/browser.env" <<ENV
@@ -56,9 +63,7 @@ sso_fail_detail() { # tag: the last lines of the client's and the browser's logs
 # the same redirect is refused as unknown.
 _sso_browser_login() {
 	local a
-	server_stop
-	sso_conf
-	server_start wolfguard || fail "wolfguard did not start: $(tail -n 3 "$RUN/server.log" | tr '\n' ' ')" || return 1
+	sso_wolfguard || return 1
 	grep -q "auth-oidc: browser login on, redirect URI $SSO_CALLBACK" "$RUN/server.log" ||
 		fail "the browser login was not announced" || return 1
 	sso_browser dwho replay
@@ -95,9 +100,7 @@ test_sso_browser_login() { oidc_run _sso_browser_login; }
 # a URL of no plugin, get 400/404.
 _sso_browser_refusals() {
 	local n code
-	server_stop
-	sso_conf '"sso-timeout": 10'
-	server_start wolfguard || fail "wolfguard did not start: $(tail -n 3 "$RUN/server.log" | tr '\n' ' ')" || return 1
+	sso_wolfguard '"sso-timeout": 10' || return 1
 
 	sso_browser rtyler wrong_state
 	sso_connect rtyler || fail "rtyler: no tunnel after the forged state: $(sso_fail_detail rtyler)" || return 1
@@ -140,27 +143,13 @@ test_sso_browser_refusals() { oidc_run _sso_browser_refusals; }
 # once the provider is back, the next login works.
 _sso_provider_unreachable() {
 	local n
-	server_stop
-	sso_conf '"jwks-refetch-interval": 0'
-	server_start wolfguard || fail "wolfguard did not start: $(tail -n 3 "$RUN/server.log" | tr '\n' ' ')" || return 1
-	in_ns "$NS_SRV" nft -f - <<NFT || fail "nft" || return 1
-table inet oidclab {
-	chain in {
-		type filter hook input priority 0;
-		tcp dport $OIDC_PORT drop
-	}
-}
-NFT
+	sso_wolfguard '"jwks-refetch-interval": 0' || return 1
+	oidc_provider_gone || fail "nft" || return 1
 	n=$(grep -c 'login failed' "$RUN/server.log")
 	sso_browser dwho normal
 	sso_connect down &
 	local bg=$!
-	wait_for 60 server_log_count_ge "fetching the provider's keys" 1 || fail "no fetch started" || return 1
-	oidc_ctl_json list >/dev/null || fail "the control socket did not answer during the fetch" || return 1
-	if grep -q "fetching the provider's keys failed" "$RUN/server.log"; then
-		fail "the fetch ended before the control socket was asked: it did not run during it"
-		return 1
-	fi
+	oidc_fetch_hangs 1 || return 1
 	if wait "$bg"; then
 		fail "a browser login got a tunnel while the provider is unreachable"
 		return 1
@@ -169,7 +158,7 @@ NFT
 	grep 'login failed' "$RUN/server.log" | tail -n 1 |
 		grep -q "auth-oidc: the provider's discovery document could not be fetched: .*timed out" ||
 		fail "no clear refusal: $(grep 'login failed' "$RUN/server.log" | tail -n 1)" || return 1
-	in_ns "$NS_SRV" nft delete table inet oidclab
+	oidc_provider_back
 	sso_browser dwho normal
 	sso_connect dwho || fail "dwho: no tunnel once the provider is back: $(sso_fail_detail dwho)" || return 1
 	server_alive || fail "the server died" || return 1

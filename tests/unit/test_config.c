@@ -4,29 +4,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "conf_fixture.h"
+#include "conf_dir_fixture.h"
 #include "config/config.h"
 #include "util/err.h"
 #include "config/server_options.h"
 
-static char *dir;
-static struct wg_err err;
-static struct wg_conf *conf;
-
-static void setup(void)
-{
-	dir = fixture_tmpdir();
-	wg_err_init(&err);
-	conf = NULL;
-}
-
-static void teardown(void)
-{
-	wg_conf_free(conf);
-	fixture_rmrf(dir);
-}
-
-TestSuite(config, .init = setup, .fini = teardown);
+TestSuite(config, .init = conf_dir_setup, .fini = conf_dir_teardown);
 
 /* The expected error text, with the temp dir substituted for each '@'. */
 static void expect_errors(const char *fmt)

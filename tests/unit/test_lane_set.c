@@ -245,6 +245,12 @@ Test(lane_set, a_silent_lane_leaves_the_rotation_and_rejoins_when_it_answers)
 	client_open(&cl[1], 1);
 	cr_assert(run_until(both_alive, WAIT_MS), "both lanes up");
 	cr_assert_eq(fx.host_ups, 1, "the host hears lane_up once");
+	/* The handshake's round trip seeded each lane's deadline (lane_rto.h). */
+	for (unsigned k = 0; k < 2; k++) {
+		uint64_t hs = wg_lane_link_handshake_rtt_us(fx.ls.lane[k].link);
+		cr_assert(hs > 0 && hs < WG_LANE_RTO_INITIAL_US, "lane %u: handshake round trip %lu us", k, (unsigned long)hs);
+		cr_assert_gt(fx.ls.lane[k].rto.srtt_us, 0);
+	}
 	cr_assert(run_until(rtt_known, WAIT_MS), "PROBE-ACKs measure both lanes");
 	cr_assert_eq(wg_sched_buckets_of(&fx.ls.sched, 0) + wg_sched_buckets_of(&fx.ls.sched, 1), WG_SCHED_BUCKETS);
 

@@ -7,7 +7,7 @@
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
 
-#include "conf_fixture.h"
+#include "conf_dir_fixture.h"
 #include "config/config.h"
 #include "config/server_options.h"
 #include "config/vhost_check.h"
@@ -23,24 +23,7 @@
 #define FREED(p) 0
 #endif
 
-static char *dir;
-static struct wg_err err;
-static struct wg_conf *conf;
-
-static void setup(void)
-{
-	dir = fixture_tmpdir();
-	wg_err_init(&err);
-	conf = NULL;
-}
-
-static void teardown(void)
-{
-	wg_conf_free(conf);
-	fixture_rmrf(dir);
-}
-
-TestSuite(vhost, .init = setup, .fini = teardown);
+TestSuite(vhost, .init = conf_dir_setup, .fini = conf_dir_teardown);
 
 /* err.text with every occurrence of the temp dir written as '@'. */
 static const char *errors(void)

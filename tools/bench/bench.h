@@ -18,6 +18,7 @@
 struct event_base;
 struct event;
 struct wgb_conn;
+struct wgb_tunnel_ops;
 typedef struct WOLFSSL_CTX WOLFSSL_CTX;
 
 struct wgb_config {
@@ -81,6 +82,7 @@ struct wgb_run {
 	unsigned next_index;
 	int ramp_over;           /* no more set-ups are started */
 	struct event *kick;      /* starts set-ups outside of callbacks */
+	const struct wgb_tunnel_ops *tunnel; /* the tunnel's data side, for conn.c */
 	/* --traffic (traffic.c) */
 	int phase;               /* enum in traffic.c */
 	uint64_t t_go_us, t_phase_us;
@@ -106,21 +108,22 @@ struct wgb_result {
 
 /* conn.c */
 /* Starts set-up number idx (source address, TCP connect); failures are
- * counted and reported through wgb_conn_closed. */
+ * counted, and every set-up's end (either way) activates run->kick so
+ * that the driver starts the next one. */
 void wgb_conn_start(struct wgb_run *run, unsigned idx);
 /* A connection still setting up is failed (a timeout at its stage) and
  * freed; returns 1 then, 0 for a held session (left alone). */
 int wgb_conn_abort_setup(struct wgb_conn *c, const char *why);
 /* Tears a connection down without counting anything (end of run). */
 void wgb_conn_free(struct wgb_conn *c);
-/* Called by conn.c whenever a set-up ends (either way), so the driver can
- * start the next one. */
-void wgb_setup_ended(struct wgb_run *run);
 
 /* traffic.c: the client process's side of --traffic, polled from
  * client.c; starts once shared->go is set. */
 int wgb_traffic_init(struct wgb_run *run);
 void wgb_traffic_fini(struct wgb_run *run);
+/* What traffic.c does for a connection's tunnel (see conn.h); client.c
+ * hands it to the connections through run->tunnel. */
+extern const struct wgb_tunnel_ops wgb_traffic_tunnel;
 /* traffic_report.c: the --traffic rows of the table, and the JSON
  * member (",\"traffic\":{...}") written to json. */
 void wgb_traffic_report(const struct wgb_result *res, FILE *table, FILE *json);

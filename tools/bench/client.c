@@ -31,12 +31,6 @@ static void on_kick(evutil_socket_t fd, short what, void *arg)
 		ramp_done(run);
 }
 
-void wgb_setup_ended(struct wgb_run *run)
-{
-	/* Not started from here: this runs inside a connection's callback. */
-	event_active(run->kick, EV_TIMEOUT, 0);
-}
-
 static void on_deadline(evutil_socket_t fd, short what, void *arg)
 {
 	struct wgb_run *run = arg;
@@ -88,6 +82,7 @@ int wgb_client_main(struct wgb_run *run)
 		fprintf(stderr, "wolfguard-bench: event_base_new failed\n");
 		return 1;
 	}
+	run->tunnel = &wgb_traffic_tunnel;
 	run->kick = event_new(run->base, -1, 0, on_kick, run);
 	deadline_ev = evtimer_new(run->base, on_deadline, run);
 	poll_ev = event_new(run->base, -1, EV_PERSIST, on_poll, run);

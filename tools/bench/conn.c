@@ -34,6 +34,13 @@ static uint8_t scratch[16384 + 64];
 static void on_io(evutil_socket_t fd, short what, void *arg);
 static void on_timer(evutil_socket_t fd, short what, void *arg);
 
+/* A set-up ended (either way): the driver (client.c) starts the next one
+ * from its kick event, not from inside this connection's callback. */
+static void setup_ended(struct wgb_run *run)
+{
+	event_active(run->kick, EV_TIMEOUT, 0);
+}
+
 static void conn_release(struct wgb_conn *c)
 {
 	if (c->io)
@@ -44,7 +51,7 @@ static void conn_release(struct wgb_conn *c)
 		wolfSSL_free(c->ssl);
 	if (c->fd >= 0)
 		close(c->fd);
-	wgb_traffic_conn_free(c);
+	c->run->tunnel->conn_free(c);
 	wgp_cstp_rx_free(&c->rx);
 	free(c->sbuf);
 	free(c->rbuf);
@@ -88,7 +95,7 @@ void wgb_conn_fail(struct wgb_conn *c, int timeout, const char *fmt, ...)
 	conn_release(c);
 	if (was_setup) {
 		run->stats->in_flight--;
-		wgb_setup_ended(run);
+		setup_ended(run);
 	}
 }
 
@@ -203,7 +210,7 @@ static void on_frame(void *arg, uint8_t type, const uint8_t *payload, size_t len
 
 	c->run->stats->frames_rx++;
 	if (type == WGP_CSTP_DATA && payload) {
-		wgb_traffic_rx(c, payload, len);
+		c->run->tunnel->rx(c, payload, len);
 		return;
 	}
 	if (type == WGP_CSTP_DPD_REQ) {
@@ -229,7 +236,7 @@ void wgb_conn_held(struct wgb_conn *c)
 	 * rather than in bursts of everything set up in the same second. */
 	evtimer_del(c->timer);
 	arm_timer(c, (unsigned)(random() % (c->period_s * 1000u)) + 1);
-	wgb_setup_ended(run);
+	setup_ended(run);
 }
 
 /* 200 CONNECTED: the session is held from now on (with --traffic over
@@ -275,7 +282,7 @@ static int tunnel_up(struct wgb_conn *c, const struct wgp_http_resp *r)
 	c->rbuf = NULL;
 	c->rlen = c->rcap = 0;
 	if (c->stage == WGB_STAGE_DTLS)
-		return wgb_traffic_dtls_start(c); /* -1: failed, c is gone */
+		return run->tunnel->dtls_start(c); /* -1: failed, c is gone */
 	return 0;
 }
 
@@ -489,7 +496,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	} else {
 		run->stats->keepalives_tx++;
 		send_frame(c, WGP_CSTP_KEEPALIVE, NULL, 0);
-		wgb_traffic_keepalive(c);
+		run->tunnel->keepalive(c);
 	}
 	arm_timer(c, c->period_s * 1000u);
 }
@@ -506,7 +513,7 @@ void wgb_conn_start(struct wgb_run *run, unsigned idx)
 	if (!c) {
 		run->stats->in_flight--;
 		wgb_stats_fail(run->stats, WGB_STAGE_TCP, 0, "out of memory");
-		wgb_setup_ended(run);
+		setup_ended(run);
 		return;
 	}
 	c->run = run;

@@ -61,15 +61,19 @@ void wgb_conn_fail(struct wgb_conn *c, int timeout, const char *fmt, ...) __attr
  * 0 the connection's queue is full (the packet is not sent). */
 int wgb_conn_cstp_data(struct wgb_conn *c, const uint8_t *pkt, size_t len);
 
-/* traffic.c */
-/* Starts the DTLS handshake after CONNECTED; 0, or -1 when it failed at
- * once (the set-up is counted as failed and c is freed). */
-int wgb_traffic_dtls_start(struct wgb_conn *c);
-/* A data packet out of the tunnel (CSTP or DTLS). */
-void wgb_traffic_rx(struct wgb_conn *c, const uint8_t *pkt, size_t len);
-/* Frees the DTLS side. */
-void wgb_traffic_conn_free(struct wgb_conn *c);
-/* The DTLS keepalive, from the connection's keepalive timer. */
-void wgb_traffic_keepalive(struct wgb_conn *c);
+/* The tunnel's data side, which conn.c calls through run->tunnel (traffic.c
+ * fills it: wgb_traffic_tunnel), so that the connection knows nothing of
+ * --traffic but these four moments. */
+struct wgb_tunnel_ops {
+	/* Starts the DTLS handshake after CONNECTED; 0, or -1 when it failed
+	 * at once (the set-up is counted as failed and c is freed). */
+	int (*dtls_start)(struct wgb_conn *c);
+	/* A data packet out of the tunnel (CSTP or DTLS). */
+	void (*rx)(struct wgb_conn *c, const uint8_t *pkt, size_t len);
+	/* The DTLS keepalive, from the connection's keepalive timer. */
+	void (*keepalive)(struct wgb_conn *c);
+	/* Frees the DTLS side. */
+	void (*conn_free)(struct wgb_conn *c);
+};
 
 #endif

@@ -124,7 +124,39 @@ static void send_back(int fd, struct mmsghdr *m, unsigned n)
 	}
 }
 
-static void serve_data(int fd)
+/* A message of the wanted kind for a known session, answered in place in
+ * buf; returns the answer's length. */
+typedef size_t (*answer_fn)(uint8_t *buf, size_t len, struct wgb_tw_msg *m, struct counter *c);
+
+/* Data: counted both ways and echoed as it came. */
+static size_t echo_data(uint8_t *buf, size_t len, struct wgb_tw_msg *m, struct counter *c)
+{
+	c->rx_pkts++;
+	c->rx_bytes += len + WGB_TW_IP_UDP;
+	c->tx_pkts++;
+	c->tx_bytes += len + WGB_TW_IP_UDP;
+	tot_rx++;
+	tot_rx_bytes += len + WGB_TW_IP_UDP;
+	tot_tx++;
+	tot_tx_bytes += len + WGB_TW_IP_UDP;
+	return len;
+}
+
+/* A report request: answered with the session's counts. */
+static size_t report_counts(uint8_t *buf, size_t len, struct wgb_tw_msg *m, struct counter *c)
+{
+	m->kind = WGB_TW_REPORT;
+	m->rx_pkts = c->rx_pkts;
+	m->rx_bytes = c->rx_bytes;
+	m->tx_pkts = c->tx_pkts;
+	m->tx_bytes = c->tx_bytes;
+	tot_reports++;
+	return wgb_tw_put(buf, PKT_MAX, m);
+}
+
+/* One batch from fd: each message of the wanted kind for a known session
+ * is answered to its sender, in one sendmmsg; the rest is foreign. */
+static void serve(int fd, uint8_t kind, answer_fn answer)
 {
 	struct mmsghdr out[BATCH];
 	unsigned nout = 0;
@@ -137,53 +169,14 @@ static void serve_data(int fd)
 		size_t len = msgs[i].msg_len;
 		struct counter *c;
 
-		if (wgb_tw_parse(bufs[i], len, &m) < 0 || m.kind != WGB_TW_DATA ||
-		    !(c = counter_of(m.run, m.session))) {
+		if (wgb_tw_parse(bufs[i], len, &m) < 0 || m.kind != kind || !(c = counter_of(m.run, m.session))) {
 			tot_foreign++;
 			continue;
 		}
-		c->rx_pkts++;
-		c->rx_bytes += len + WGB_TW_IP_UDP;
-		c->tx_pkts++;
-		c->tx_bytes += len + WGB_TW_IP_UDP;
-		tot_rx++;
-		tot_rx_bytes += len + WGB_TW_IP_UDP;
-		tot_tx++;
-		tot_tx_bytes += len + WGB_TW_IP_UDP;
-		iov[i].iov_len = len;
+		iov[i].iov_len = answer(bufs[i], len, &m, c);
 		out[nout] = msgs[i];
 		out[nout].msg_len = 0;
 		nout++;
-	}
-	send_back(fd, out, nout);
-}
-
-static void serve_control(int fd)
-{
-	struct mmsghdr out[BATCH];
-	unsigned nout = 0;
-	int n;
-
-	setup_batch();
-	n = recvmmsg(fd, msgs, BATCH, MSG_DONTWAIT, NULL);
-	for (int i = 0; i < n; i++) {
-		struct wgb_tw_msg m;
-		struct counter *c;
-
-		if (wgb_tw_parse(bufs[i], msgs[i].msg_len, &m) < 0 || m.kind != WGB_TW_REPORT_REQ ||
-		    !(c = counter_of(m.run, m.session))) {
-			tot_foreign++;
-			continue;
-		}
-		m.kind = WGB_TW_REPORT;
-		m.rx_pkts = c->rx_pkts;
-		m.rx_bytes = c->rx_bytes;
-		m.tx_pkts = c->tx_pkts;
-		m.tx_bytes = c->tx_bytes;
-		iov[i].iov_len = wgb_tw_put(bufs[i], PKT_MAX, &m);
-		out[nout] = msgs[i];
-		nout++;
-		tot_reports++;
 	}
 	send_back(fd, out, nout);
 }
@@ -245,9 +238,9 @@ int main(int argc, char **argv)
 			break;
 		}
 		if (p[0].revents & POLLIN)
-			serve_data(fds[0]);
+			serve(fds[0], WGB_TW_DATA, echo_data);
 		if (p[1].revents & POLLIN)
-			serve_control(fds[1]);
+			serve(fds[1], WGB_TW_REPORT_REQ, report_counts);
 	}
 	printf("wolfguard-bench-sink: rx %llu packets %llu bytes, echoed %llu packets %llu bytes, %llu reports, "
 	       "%llu not ours, %llu echoes refused\n",

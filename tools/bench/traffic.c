@@ -119,12 +119,13 @@ static int same_source(struct wgb_conn *c)
 		return -1;
 	}
 	wolfSSL_dtls_set_using_nonblock(c->d.ssl, 1);
+	wgc_udp_send_use(c->d.ssl, &c->d.out, fd); /* wolfSSL_set_fd reset the send context */
 	close(c->d.fd);
 	c->d.fd = fd;
 	return 0;
 }
 
-int wgb_traffic_dtls_start(struct wgb_conn *c)
+static int tunnel_dtls_start(struct wgb_conn *c)
 {
 	struct sockaddr_in sa = c->run->cfg.server;
 	char e[200];
@@ -153,7 +154,7 @@ int wgb_traffic_dtls_start(struct wgb_conn *c)
 	return dtls_step(c);
 }
 
-void wgb_traffic_conn_free(struct wgb_conn *c)
+static void tunnel_conn_free(struct wgb_conn *c)
 {
 	if (c->dtls_io)
 		event_free(c->dtls_io);
@@ -170,9 +171,14 @@ void wgb_traffic_conn_free(struct wgb_conn *c)
 static int dtls_send(struct wgb_conn *c, uint8_t type, uint8_t *rec, size_t len)
 {
 	int r;
+	uint64_t dropped = c->d.out.dropped;
 
 	rec[0] = type;
 	r = wolfSSL_write(c->d.ssl, rec, (int)len + 1);
+	if (r == (int)len + 1 && c->d.out.dropped != dropped) {
+		c->run->stats->traffic_send_busy++; /* the socket was full: dropped (client/udp_send.h) */
+		return 0;
+	}
 	if (r == (int)len + 1)
 		return 1;
 	if (wolfSSL_get_error(c->d.ssl, r) == WOLFSSL_ERROR_WANT_WRITE)
@@ -230,7 +236,7 @@ static void send_report_request(struct wgb_conn *c)
 	send_packet(c, &m, (uint16_t)(ntohs(cfg->sink.sin_port) + 1), WGB_TW_MIN_PACKET);
 }
 
-void wgb_traffic_keepalive(struct wgb_conn *c)
+static void tunnel_keepalive(struct wgb_conn *c)
 {
 	if (c->dtls_up)
 		dtls_send(c, WGP_CSTP_KEEPALIVE, pktbuf, 0);
@@ -238,7 +244,7 @@ void wgb_traffic_keepalive(struct wgb_conn *c)
 
 /* ---- receiving ------------------------------------------------------------- */
 
-void wgb_traffic_rx(struct wgb_conn *c, const uint8_t *pkt, size_t len)
+static void tunnel_rx(struct wgb_conn *c, const uint8_t *pkt, size_t len)
 {
 	struct wgb_run *run = c->run;
 	struct wgb_tw_msg m;
@@ -298,7 +304,7 @@ static void on_dtls_io(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 		if (rdbuf[0] == WGP_CSTP_DATA)
-			wgb_traffic_rx(c, rdbuf + 1, (size_t)r - 1);
+			tunnel_rx(c, rdbuf + 1, (size_t)r - 1);
 		else if (rdbuf[0] == WGP_CSTP_DPD_REQ) {
 			c->run->stats->dpd_answered++;
 			dtls_send(c, WGP_CSTP_DPD_RESP, rdbuf, (size_t)r - 1);
@@ -401,6 +407,13 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 }
+
+const struct wgb_tunnel_ops wgb_traffic_tunnel = {
+	.dtls_start = tunnel_dtls_start,
+	.rx = tunnel_rx,
+	.keepalive = tunnel_keepalive,
+	.conn_free = tunnel_conn_free,
+};
 
 int wgb_traffic_init(struct wgb_run *run)
 {

@@ -64,6 +64,7 @@ int wgc_dtls_new(struct wgc_dtls *d, WOLFSSL *tls, const struct sockaddr *addr, 
 		snprintf(err, errlen, "wolfSSL_new (DTLS) failed");
 		goto fail;
 	}
+	wgc_udp_send_use(d->ssl, &d->out, d->fd);
 	wolfSSL_set_psk_callback_ctx(d->ssl, d);
 	wolfSSL_dtls_set_using_nonblock(d->ssl, 1);
 	if (mtu)

@@ -8,6 +8,7 @@
 #ifndef WGC_DTLS_H
 #define WGC_DTLS_H
 
+#include "udp_send.h"
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -23,6 +24,7 @@ struct wgc_dtls {
 	WOLFSSL_CTX *ctx;
 	WOLFSSL *ssl;
 	uint8_t psk[WGC_DTLS_PSK_LEN];
+	struct wgc_udp_send out; /* a full socket drops the record (udp_send.h) */
 };
 
 /* A UDP socket to addr (the server's address, port set) bound to nothing in

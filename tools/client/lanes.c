@@ -5,6 +5,7 @@
 #include "lane_msg.h"
 #include "lane_rto.h"
 #include "lane_sched.h"
+#include "udp_send.h"
 
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
@@ -22,6 +23,7 @@
 #define HANDSHAKE_TIMEOUT_US 10000000ull /* docs/lanes.md: handshake-timeout-ms 10000 */
 #define REOPEN_US 3000000ull             /* a lane whose handshake failed is tried again */
 #define MEASURE_US 500000ull             /* weights from at least this long (docs/lanes.md 6.3) */
+#define PROBE_RING 16                    /* PROBEs remembered for their answers */
 
 enum lane_state { LANE_CLOSED, LANE_HANDSHAKE, LANE_OPEN };
 
@@ -35,14 +37,25 @@ struct lane {
 	uint8_t psk[WG_LANE_PSK_LEN];
 	char identity[WG_LANE_IDENTITY_MAX];
 	uint64_t hs_started, hs_next_timeout, reopen_at;
+	uint64_t hs_flight;     /* when our last handshake flight left */
+	int hs_retransmitted;   /* then the handshake measures no round trip (Karn) */
 	/* liveness */
 	int alive;
-	uint32_t seq;           /* of the last PROBE sent */
-	uint64_t probe_sent;    /* when; 0: none outstanding */
-	uint64_t probe_tx;      /* tx_bytes when it was sent */
-	int probe_answered;
+	/* PROBEs go out every interval whether or not the last one was
+	 * answered (one lost datagram on a full path does not take the lane
+	 * out); the answer to any recent one counts, as the server does. */
+	uint32_t next_seq;      /* of the next PROBE */
+	struct {
+		uint32_t seq;
+		uint64_t sent, tx;  /* when, and tx_bytes then */
+	} ring[PROBE_RING];
+	uint32_t acked;         /* the newest PROBE answered */
+	int any_acked;
+	uint64_t last_probe;    /* when the last PROBE left */
+	uint64_t unanswered_since; /* the oldest PROBE not answered since; 0 none */
 	uint64_t rtt_us;
 	struct wg_lane_rto rto; /* the PROBE deadline, adaptive (lane_rto.h) */
+	struct wgc_udp_send out; /* a full socket drops the record (udp_send.h) */
 	/* counters (IP bytes of DATA) */
 	uint64_t tx_bytes, rx_bytes, tx_packets, rx_packets, peer_rx;
 	uint64_t meas_at, meas_tx, meas_peer_rx;
@@ -60,6 +73,8 @@ struct wgc_lanes {
 	uint32_t seed;
 	struct wg_sched sched;
 	struct lane lane[WG_LANES_MAX];
+	uint64_t last_tick;
+	uint64_t tick_us;
 };
 
 static uint8_t buf[65536 + 64];
@@ -138,26 +153,48 @@ static void send_probe(struct lane *ln, uint8_t type, uint32_t seq, uint64_t sta
 static void on_probe_ack(struct lane *ln, const struct wg_lane_msg *m)
 {
 	uint64_t now = now_us();
+	uint32_t outstanding = ln->next_seq - m->seq; /* PROBEs sent since, this one included */
+	uint64_t sent, tx_then;
 
+	if (outstanding == 0 || outstanding > PROBE_RING || ln->ring[m->seq % PROBE_RING].seq != m->seq ||
+	    !ln->ring[m->seq % PROBE_RING].sent || (ln->any_acked && (int32_t)(m->seq - ln->acked) <= 0))
+		return; /* not a PROBE of ours we remember, or older than one answered */
+	sent = ln->ring[m->seq % PROBE_RING].sent;
+	tx_then = ln->ring[m->seq % PROBE_RING].tx;
+	ln->acked = m->seq;
+	ln->any_acked = 1;
+	ln->unanswered_since = outstanding > 1 ? ln->ring[(m->seq + 1) % PROBE_RING].sent : 0;
 	set_alive(ln, 1);
-	if (m->seq != ln->seq || !ln->probe_sent || ln->probe_answered)
-		return; /* an old or repeated answer: it measures nothing */
-	ln->probe_answered = 1;
-	ln->rtt_us = ln->rtt_us ? (ln->rtt_us * 7 + (now - m->stamp)) / 8 : now - m->stamp;
-	wg_lane_rto_sample(&ln->rto, now - m->stamp);
+	if (now >= sent) {
+		ln->rtt_us = ln->rtt_us ? (ln->rtt_us * 7 + (now - sent)) / 8 : now - sent;
+		wg_lane_rto_sample(&ln->rto, now - sent);
+	}
 	/* The peer's count is as of our PROBE's arrival, so it is compared
 	 * with what had been sent when the PROBE left, not with what is in
 	 * flight now (that would make a fast lane look lossy). */
 	if (m->rx_bytes < ln->peer_rx)
 		return;
 	ln->peer_rx = m->rx_bytes;
-	if (now - ln->meas_at >= MEASURE_US) {
-		uint64_t sent = ln->probe_tx - ln->meas_tx, got = ln->peer_rx - ln->meas_peer_rx;
-		wg_sched_measure(&ln->set->sched, ln->k, sent, got, now - ln->meas_at);
+	if (now - ln->meas_at >= MEASURE_US && tx_then >= ln->meas_tx) {
+		wg_sched_measure(&ln->set->sched, ln->k, tx_then - ln->meas_tx, ln->peer_rx - ln->meas_peer_rx,
+				 now - ln->meas_at);
 		ln->meas_at = now;
-		ln->meas_tx = ln->probe_tx;
+		ln->meas_tx = tx_then;
 		ln->meas_peer_rx = ln->peer_rx;
 	}
+}
+
+static void probe(struct lane *ln, uint64_t now)
+{
+	uint32_t seq = ln->next_seq++;
+
+	ln->ring[seq % PROBE_RING].seq = seq;
+	ln->ring[seq % PROBE_RING].sent = now;
+	ln->ring[seq % PROBE_RING].tx = ln->tx_bytes;
+	ln->last_probe = now;
+	if (!ln->unanswered_since)
+		ln->unanswered_since = now;
+	send_probe(ln, WG_LANE_MSG_PROBE, seq, now);
 }
 
 static void lane_up(struct lane *ln)
@@ -174,19 +211,22 @@ static void lane_up(struct lane *ln)
 	if (max > 0 && (unsigned)max < l->mtu + 1)
 		wolfSSL_dtls_set_mtu(ln->ssl, (unsigned short)(dgram + (l->mtu + 1 - (unsigned)max)));
 	ln->state = LANE_OPEN;
+	/* The handshake's last round trip (our flight to the server's
+	 * answer) seeds the PROBE deadline (lane_rto.h). */
+	wg_lane_rto_init(&ln->rto, l->c->tc.lanes_deadline_ms);
+	if (!ln->hs_retransmitted && ln->hs_flight)
+		wg_lane_rto_handshake(&ln->rto, now_us() - ln->hs_flight);
 	ln->meas_at = now_us();
 	ln->meas_tx = ln->tx_bytes;
 	ln->meas_peer_rx = ln->peer_rx;
-	ln->probe_sent = 0;
+	memset(ln->ring, 0, sizeof(ln->ring));
+	ln->any_acked = 0;
+	ln->unanswered_since = 0;
 	wgc_log("lane %u up (%s, %s) to port %u%s%s", ln->k, wolfSSL_get_version(ln->ssl), wolfSSL_get_cipher(ln->ssl),
 		l->c->tc.lanes_ports[ln->k], ln->k < l->c->o.n_lane_bind ? " from " : "",
 		ln->k < l->c->o.n_lane_bind ? l->c->o.lane_bind[ln->k] : "");
 	/* The server sends a PROBE at once; ours goes out now too. */
-	ln->seq++;
-	ln->probe_sent = now_us();
-	ln->probe_tx = ln->tx_bytes;
-	ln->probe_answered = 0;
-	send_probe(ln, WG_LANE_MSG_PROBE, ln->seq, ln->probe_sent);
+	probe(ln, now_us());
 }
 
 static void handshake_step(struct lane *ln)
@@ -201,7 +241,8 @@ static void handshake_step(struct lane *ln)
 	int err = wolfSSL_get_error(ln->ssl, r);
 	if (err == WOLFSSL_ERROR_WANT_READ || err == WOLFSSL_ERROR_WANT_WRITE) {
 		int t = wolfSSL_dtls_get_current_timeout(ln->ssl);
-		ln->hs_next_timeout = now_us() + (uint64_t)(t > 0 ? t : 1) * 1000000u;
+		ln->hs_flight = now_us();
+		ln->hs_next_timeout = ln->hs_flight + (uint64_t)(t > 0 ? t : 1) * 1000000u;
 		return;
 	}
 	wolfSSL_ERR_error_string_n((unsigned long)err, e, sizeof(e));
@@ -287,6 +328,7 @@ static void lane_open(struct lane *ln)
 		wgc_log("lane %u: wolfSSL set-up failed", ln->k);
 		goto fail;
 	}
+	wgc_udp_send_use(ln->ssl, &ln->out, ln->fd);
 	wolfSSL_set_psk_callback_ctx(ln->ssl, ln);
 	wolfSSL_dtls_cid_use(ln->ssl);
 	wolfSSL_dtls_set_using_nonblock(ln->ssl, 1);
@@ -295,6 +337,8 @@ static void lane_open(struct lane *ln)
 		goto fail;
 	ln->state = LANE_HANDSHAKE;
 	ln->hs_started = now_us();
+	ln->hs_flight = 0;
+	ln->hs_retransmitted = 0;
 	handshake_step(ln);
 	return;
 fail:
@@ -306,9 +350,11 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct wgc_lanes *l = arg;
 	uint64_t now = now_us();
+	const int judge = !l->last_tick || now - l->last_tick <= 2 * l->tick_us;
 
 	(void)fd;
 	(void)what;
+	l->last_tick = now;
 	for (unsigned k = 0; k < l->n; k++) {
 		struct lane *ln = &l->lane[k];
 		switch (ln->state) {
@@ -320,6 +366,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 			if (now - ln->hs_started > HANDSHAKE_TIMEOUT_US) {
 				lane_close(ln, "no handshake answer");
 			} else if (now >= ln->hs_next_timeout) {
+				ln->hs_retransmitted = 1;
 				if (wolfSSL_dtls_got_timeout(ln->ssl) != WOLFSSL_SUCCESS &&
 				    wolfSSL_get_error(ln->ssl, 0) != WOLFSSL_ERROR_WANT_READ) {
 					/* the retransmission itself failed: handshake_step decides */
@@ -328,18 +375,19 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 			}
 			break;
 		case LANE_OPEN:
-			/* An unanswered PROBE past its deadline takes the lane out. */
-			if (ln->probe_sent && !ln->probe_answered && now - ln->probe_sent > wg_lane_rto_deadline_us(&ln->rto))
+			/* Answers that wait unread are taken first: a starved
+			 * process must not judge its lanes by its own delay. */
+			on_lane_io(ln->fd, EV_READ, ln);
+			if (ln->state != LANE_OPEN)
+				break;
+			/* The oldest unanswered PROBE past its deadline takes the
+			 * lane out, unless this tick itself comes late (the
+			 * process was not running: as the server, lane_set.c). */
+			if (judge && ln->alive && ln->unanswered_since &&
+			    now - ln->unanswered_since >= wg_lane_rto_deadline_us(&ln->rto))
 				set_alive(ln, 0);
-			if (!ln->probe_sent || now - ln->probe_sent >= l->probe_us) {
-				if (!ln->probe_answered && ln->probe_sent && now - ln->probe_sent <= wg_lane_rto_deadline_us(&ln->rto))
-					break; /* the outstanding one still has time */
-				ln->seq++;
-				ln->probe_sent = now;
-				ln->probe_tx = ln->tx_bytes;
-				ln->probe_answered = 0;
-				send_probe(ln, WG_LANE_MSG_PROBE, ln->seq, now);
-			}
+			if (now - ln->last_probe >= l->probe_us)
+				probe(ln, now);
 			break;
 		}
 	}
@@ -390,6 +438,7 @@ struct wgc_lanes *wgc_lanes_start(struct event_base *base, WOLFSSL *tls, const s
 		tick_ms = 100;
 	tv.tv_sec = 0;
 	tv.tv_usec = (suseconds_t)tick_ms * 1000;
+	l->tick_us = (uint64_t)tick_ms * 1000;
 	if (!(l->tick = event_new(base, -1, EV_PERSIST, on_tick, l)) || event_add(l->tick, &tv) < 0)
 		goto fail;
 	wgc_log("lanes: %u granted (MTU %u, probe every %u ms, deadline %u ms)", l->n, l->mtu, c->tc.lanes_probe_ms,

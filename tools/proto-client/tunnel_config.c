@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wolfguard/percent.h>
 
 /* Lists longer than this many headers are cut: a hostile server must not
  * keep the reader busy. */
@@ -89,17 +90,6 @@ static void copy_whole(char *out, size_t cap, const char *s)
 		out[0] = '\0';
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int read_routes(const char *h, size_t hl, const char *name, struct wgp_route *out, unsigned *n, char *err,
 		       size_t errlen)
 {
@@ -121,13 +111,7 @@ static int unhex(const char *v, unsigned char *out, size_t n)
 {
 	if (strlen(v) != 2 * n)
 		return -1;
-	for (size_t i = 0; i < n; i++) {
-		int hi = hexval(v[2 * i]), lo = hexval(v[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return -1;
-		out[i] = (unsigned char)(hi << 4 | lo);
-	}
-	return 0;
+	return wg_hex_decode(v, out, n);
 }
 
 /* X-Wolfguard-Lanes*: granted lanes need their session id and one port each. */
@@ -247,13 +231,9 @@ int wgp_tunnel_config_parse(const char *h, size_t hl, struct wgp_tunnel_config *
 			snprintf(err, errlen, "bad X-DTLS-App-ID (%zu hex digits)", n);
 			return -1;
 		}
-		for (size_t i = 0; i < n / 2; i++) {
-			int hi = hexval(v[2 * i]), lo = hexval(v[2 * i + 1]);
-			if (hi < 0 || lo < 0) {
-				snprintf(err, errlen, "bad X-DTLS-App-ID: not hex");
-				return -1;
-			}
-			tc->app_id[i] = (unsigned char)(hi << 4 | lo);
+		if (wg_hex_decode(v, tc->app_id, n / 2) < 0) {
+			snprintf(err, errlen, "bad X-DTLS-App-ID: not hex");
+			return -1;
 		}
 		tc->app_id_len = (unsigned)(n / 2);
 	}

@@ -356,6 +356,14 @@ struct wg_host {
 	 * step of a's chain; set returns 0, or -1 for such an instance. */
 	void *(*auth_state_get)(const struct wg_auth *a, const void *self);
 	int (*auth_state_set)(struct wg_auth *a, const void *self, void *value);
+
+	/* --- appended (transport-lanes): a transport's own UDP socket; check with WG_HOST_HAS --- */
+	/* Gives fd the receive and send buffers of the server's
+	 * "udp-buffer-bytes", as transport_udp_socket's socket has them
+	 * (forced past the sysctl maximum while the process is privileged: call
+	 * it from init). name says which socket in the log line of what the
+	 * kernel granted. 0, or -errno. */
+	int (*udp_socket_buffers)(int fd, const char *name);
 };
 
 /* True when the host's table is long enough to hold member m. */

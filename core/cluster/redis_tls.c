@@ -1,0 +1,272 @@
+/* wolfSSL under a hiredis async context (redis_tls.h).
+ *
+ * hiredis's own async read and write handlers (the context's functions
+ * before ours replace them) still do the work: they call our read and write,
+ * free the context on an error and dispatch the replies. Ours wrap them for
+ * the two things plain TCP does not have: a write that needs the socket to be
+ * readable first (the handshake waiting for Redis's answer), and a read that
+ * needs it writable. Without that a write waiting for a read would spin on a
+ * socket that is always writable. */
+#include "cluster/redis_tls.h"
+
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+#include <hiredis/sds.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wolfssl/options.h>
+#include <wolfssl/ssl.h>
+
+struct wg_redis_tls {
+	WOLFSSL_CTX *ctx;
+	char *server_name;
+};
+
+/* One connection's TLS state: the context's privctx. */
+struct tls_conn {
+	WOLFSSL *ssl;
+	const redisContextFuncs *plain; /* hiredis's functions for a TCP socket */
+	bool write_wants_read, read_wants_write;
+	bool *freed; /* set by tls_free while one of our handlers runs hiredis's */
+};
+
+static void set_error(redisContext *c, int type, const char *what, int err)
+{
+	char reason[WOLFSSL_MAX_ERROR_SZ];
+
+	const char *hint = err == ASN_NO_SIGNER_E	   ? ": not signed by a CA of cluster-redis-tls-ca"
+			   : err == DOMAIN_NAME_MISMATCH ? ": not issued for cluster-redis-tls-name"
+							 : "";
+
+	wolfSSL_ERR_error_string_n((unsigned long)err, reason, sizeof(reason));
+	c->err = type;
+	/* errstr is 128 bytes: the reason is cut first, the hint stays. */
+	snprintf(c->errstr, sizeof(c->errstr), "TLS %s: %.*s (%d)%s", what, 40, reason, err, hint);
+}
+
+/* After a read or write that did not finish: 0 to try again on the next
+ * event, -1 with the context's error set. */
+static ssize_t tls_result(redisContext *c, struct tls_conn *t, int ret, bool writing)
+{
+	int err = wolfSSL_get_error(t->ssl, ret);
+
+	if (err == WOLFSSL_ERROR_WANT_READ) {
+		if (writing)
+			t->write_wants_read = true;
+		return 0;
+	}
+	if (err == WOLFSSL_ERROR_WANT_WRITE) {
+		if (!writing)
+			t->read_wants_write = true;
+		return 0;
+	}
+	/* close_notify, or the TCP connection closed under an established session. */
+	if (err == WOLFSSL_ERROR_ZERO_RETURN || err == SOCKET_PEER_CLOSED_E ||
+	    (err == WOLFSSL_ERROR_SYSCALL && wolfSSL_is_init_finished(t->ssl))) {
+		c->err = REDIS_ERR_EOF;
+		snprintf(c->errstr, sizeof(c->errstr), "redis closed the TLS connection");
+		return -1;
+	}
+	set_error(c, REDIS_ERR_IO, wolfSSL_is_init_finished(t->ssl) ? "error" : "handshake failed", err);
+	return -1;
+}
+
+static ssize_t tls_read(redisContext *c, char *buf, size_t cap)
+{
+	struct tls_conn *t = c->privctx;
+	int n = wolfSSL_read(t->ssl, buf, cap > INT_MAX ? INT_MAX : (int)cap);
+
+	return n > 0 ? n : tls_result(c, t, n, false);
+}
+
+static ssize_t tls_write(redisContext *c)
+{
+	struct tls_conn *t = c->privctx;
+	size_t len = sdslen(c->obuf);
+	int n;
+
+	if (len == 0)
+		return 0;
+	/* After a WANT_WRITE wolfSSL goes on where it stopped: the front of obuf
+	 * is unchanged (hiredis only appends until we report bytes written). */
+	n = wolfSSL_write(t->ssl, c->obuf, len > INT_MAX ? INT_MAX : (int)len);
+	return n > 0 ? n : tls_result(c, t, n, true);
+}
+
+/* hiredis's handler may free the context (on an error): false then. */
+static bool run_plain(redisAsyncContext *ac, struct tls_conn *t, void (*fn)(redisAsyncContext *))
+{
+	bool freed = false;
+
+	t->freed = &freed;
+	fn(ac);
+	if (freed)
+		return false;
+	t->freed = NULL;
+	return true;
+}
+
+static void stop_spinning(redisAsyncContext *ac, struct tls_conn *t)
+{
+	/* A write waiting for Redis's bytes: watch readability only; the read
+	 * handler retries the write. */
+	if (t->write_wants_read && ac->ev.delWrite)
+		ac->ev.delWrite(ac->ev.data);
+	if (t->read_wants_write && ac->ev.addWrite)
+		ac->ev.addWrite(ac->ev.data);
+}
+
+static void tls_async_write(redisAsyncContext *ac)
+{
+	struct tls_conn *t = ac->c.privctx;
+
+	if (t->read_wants_write) {
+		t->read_wants_write = false;
+		if (!run_plain(ac, t, t->plain->async_read))
+			return;
+	}
+	t->write_wants_read = false;
+	if (!run_plain(ac, t, t->plain->async_write))
+		return;
+	stop_spinning(ac, t);
+}
+
+static void tls_async_read(redisAsyncContext *ac)
+{
+	struct tls_conn *t = ac->c.privctx;
+
+	if (t->write_wants_read) {
+		t->write_wants_read = false;
+		if (!run_plain(ac, t, t->plain->async_write))
+			return;
+	}
+	t->read_wants_write = false;
+	if (!run_plain(ac, t, t->plain->async_read))
+		return;
+	/* Decrypted bytes wolfSSL holds make the socket no more readable:
+	 * hand them over now (bounded, a record at a time). */
+	for (int i = 0; i < 64 && wolfSSL_pending(t->ssl) > 0 && !(ac->c.flags & REDIS_DISCONNECTING); i++)
+		if (!run_plain(ac, t, t->plain->async_read))
+			return;
+	stop_spinning(ac, t);
+}
+
+static void tls_close(redisContext *c)
+{
+	struct tls_conn *t = c->privctx;
+
+	/* No close_notify: the socket is non-blocking and the peer learns of
+	 * the end from the TCP close. */
+	if (t && t->plain->close)
+		t->plain->close(c);
+}
+
+static void tls_free(void *privctx)
+{
+	struct tls_conn *t = privctx;
+
+	if (!t)
+		return;
+	if (t->freed)
+		*t->freed = true;
+	wolfSSL_free(t->ssl);
+	free(t);
+}
+
+static const redisContextFuncs tls_funcs = {
+	.close = tls_close,
+	.free_privctx = tls_free,
+	.async_read = tls_async_read,
+	.async_write = tls_async_write,
+	.read = tls_read,
+	.write = tls_write,
+};
+
+int wg_redis_tls_attach(struct wg_redis_tls *tls, redisAsyncContext *ac)
+{
+	redisContext *c = &ac->c;
+	struct tls_conn *t;
+
+	if (c->funcs == &tls_funcs)
+		return 0;
+	if (!(t = calloc(1, sizeof(*t))) || !(t->ssl = wolfSSL_new(tls->ctx))) {
+		free(t);
+		snprintf(c->errstr, sizeof(c->errstr), "TLS: out of memory");
+		return -1;
+	}
+	if (wolfSSL_set_fd(t->ssl, c->fd) != WOLFSSL_SUCCESS ||
+	    wolfSSL_UseSNI(t->ssl, WOLFSSL_SNI_HOST_NAME, tls->server_name, (unsigned short)strlen(tls->server_name)) !=
+		    WOLFSSL_SUCCESS ||
+	    wolfSSL_check_domain_name(t->ssl, tls->server_name) != WOLFSSL_SUCCESS) {
+		wolfSSL_free(t->ssl);
+		free(t);
+		snprintf(c->errstr, sizeof(c->errstr), "TLS: cannot set up the session");
+		return -1;
+	}
+	wolfSSL_set_using_nonblock(t->ssl, 1);
+	t->plain = c->funcs;
+	c->privctx = t;
+	c->funcs = &tls_funcs;
+	return 0;
+}
+
+struct wg_redis_tls *wg_redis_tls_new(const struct wg_redis_tls_opts *o, char *err, size_t errlen)
+{
+	struct wg_redis_tls *t = calloc(1, sizeof(*t));
+
+	if (!t || !(t->server_name = strdup(o->server_name ? o->server_name : "")) ||
+	    !(t->ctx = wolfSSL_CTX_new(wolfSSLv23_client_method()))) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (!o->ca_file || !*o->ca_file) {
+		snprintf(err, errlen, "cluster-redis-tls needs cluster-redis-tls-ca (the CA that signed Redis's certificate)");
+		goto fail;
+	}
+	if (!*t->server_name) {
+		snprintf(err, errlen, "cluster-redis-tls needs a server name (cluster-redis-tls-name)");
+		goto fail;
+	}
+	if (wolfSSL_CTX_SetMinVersion(t->ctx, WOLFSSL_TLSV1_2) != WOLFSSL_SUCCESS) {
+		snprintf(err, errlen, "cannot require TLS 1.2");
+		goto fail;
+	}
+	if (wolfSSL_CTX_load_verify_locations(t->ctx, o->ca_file, NULL) != WOLFSSL_SUCCESS) {
+		snprintf(err, errlen, "cluster-redis-tls-ca %s: cannot be read as PEM certificates", o->ca_file);
+		goto fail;
+	}
+	wolfSSL_CTX_set_verify(t->ctx, WOLFSSL_VERIFY_PEER, NULL);
+	if ((o->cert_file && *o->cert_file) != (o->key_file && *o->key_file)) {
+		snprintf(err, errlen, "cluster-redis-tls-cert and cluster-redis-tls-key go together");
+		goto fail;
+	}
+	if (o->cert_file && *o->cert_file) {
+		if (wolfSSL_CTX_use_certificate_chain_file(t->ctx, o->cert_file) != WOLFSSL_SUCCESS) {
+			snprintf(err, errlen, "cluster-redis-tls-cert %s: cannot be read as a PEM certificate", o->cert_file);
+			goto fail;
+		}
+		if (wolfSSL_CTX_use_PrivateKey_file(t->ctx, o->key_file, WOLFSSL_FILETYPE_PEM) != WOLFSSL_SUCCESS ||
+		    wolfSSL_CTX_check_private_key(t->ctx) != WOLFSSL_SUCCESS) {
+			snprintf(err, errlen, "cluster-redis-tls-key %s: unreadable, or not the key of cluster-redis-tls-cert",
+				 o->key_file);
+			goto fail;
+		}
+	}
+	return t;
+fail:
+	wg_redis_tls_free(t);
+	return NULL;
+}
+
+void wg_redis_tls_free(struct wg_redis_tls *t)
+{
+	if (!t)
+		return;
+	if (t->ctx)
+		wolfSSL_CTX_free(t->ctx);
+	free(t->server_name);
+	free(t);
+}
