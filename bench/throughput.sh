@@ -5,7 +5,19 @@
 # the tunnel runs over TLS/TCP).
 #
 # Usage (root): bench/throughput.sh [--cstp] [--seconds N] [--reps N] [--servers "ocserv wolfguard"]
-#                                   [--perf DIR]
+#                                   [--perf DIR] [--coalesce-us N] [--no-gro] [--udp-gro on|off]
+#
+# The lab's veth ends toward the clients do GRO, as a real NIC does by
+# default (lib.sh, lab_gro), and hold received packets up to --coalesce-us
+# microseconds (default 50; gro_flush_timeout) before GRO hands them on, as
+# a NIC's interrupt coalescing does: without it a veth pair delivers every
+# packet on its own and GRO never merges anything. --no-gro: neither (the
+# lab as before 2026-12-04). Both servers run in the same lab. With GRO
+# on, openconnect runs with --queue-len=64 (a larger UDP send buffer; see
+# OC_ARGS below for why).
+# --udp-gro off: wolfguard with transport-dtls's "udp-gro": false (the
+# socket reads one datagram per receive slot, as before), for an A/B in
+# the same lab.
 #
 # Per server it measures, with a fresh server and one connected client:
 #   - iperf3 client->LAN and LAN->client, N seconds each (default 10), REPS
@@ -32,8 +44,8 @@ set -uo pipefail
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/../tests/e2e/lib.sh"
 
-MODE=dtls SECS=10 REPS=3 SERVERS="ocserv wolfguard" PERF_DIR=
-usage() { echo "usage: $0 [--cstp] [--seconds N] [--reps N] [--servers \"ocserv wolfguard\"] [--perf DIR]" >&2; exit 2; }
+MODE=dtls SECS=10 REPS=3 SERVERS="ocserv wolfguard" PERF_DIR= COALESCE_US=50 UDP_GRO=on
+usage() { echo "usage: $0 [--cstp] [--seconds N] [--reps N] [--servers \"ocserv wolfguard\"] [--perf DIR] [--coalesce-us N] [--no-gro] [--udp-gro on|off]" >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--cstp) MODE=cstp ;;
@@ -41,12 +53,19 @@ while [ $# -gt 0 ]; do
 	--reps) REPS=${2:-}; shift ;;
 	--servers) SERVERS=${2:-}; shift ;;
 	--perf) PERF_DIR=${2:-}; shift ;;
+	--coalesce-us) COALESCE_US=${2:-}; shift ;;
+	--no-gro) LAB_GRO=0 ;;
+	--udp-gro) UDP_GRO=${2:-}; shift ;;
+	-h | --help) sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;;
 	*) usage ;;
 	esac
 	shift
 done
 [[ $SECS =~ ^[0-9]+$ ]] && [ "$SECS" -ge 1 ] && [ "$SECS" -le 120 ] || usage
 [[ $REPS =~ ^[0-9]+$ ]] && [ "$REPS" -ge 1 ] && [ "$REPS" -le 20 ] || usage
+case "$UDP_GRO" in on | off) ;; *) usage ;; esac
+[[ $COALESCE_US =~ ^[0-9]+$ ]] && [ "$COALESCE_US" -le 1000 ] || usage
+LAB_GRO_FLUSH_NS=$((COALESCE_US * 1000))
 [ "$(id -u)" = 0 ] || { echo "$0: needs root (network namespaces)" >&2; exit 1; }
 if [ -n "$PERF_DIR" ]; then
 	command -v perf >/dev/null || { echo "$0: --perf needs perf (Debian: linux-perf)" >&2; exit 1; }
@@ -127,11 +146,18 @@ loaded_ping() { # [-R]
 # (runs in this shell, so lab_down knows the server and its cgroup).
 bench_server() {
 	local kind=$1 ups=() downs=() r u d up_g up_c down_g down_c ping pss dtls=no idle lu ld pu pd
+	if [ "$kind" = wolfguard ]; then
+		wolfguard_conf false
+		if [ "$UDP_GRO" = off ]; then
+			jq '.options["udp-gro"] = false' "$RUN/conf.d/40-transport-dtls.json" >"$RUN/dtls.json" &&
+				mv "$RUN/dtls.json" "$RUN/conf.d/40-transport-dtls.json"
+		fi
+	fi
 	server_start "$kind" false >&2 || { note "$kind did not start"; return 1; }
 	if [ "$MODE" = cstp ]; then
 		nft_setup block-udp || { note "nft setup failed"; return 1; }
 	fi
-	client_connect alice secret1 || { note "$kind: no tunnel: $(tail -n 2 "$(client_log alice)")"; return 1; }
+	client_connect alice secret1 ${OC_ARGS:+-- $OC_ARGS} || { note "$kind: no tunnel: $(tail -n 2 "$(client_log alice)")"; return 1; }
 	if [ "$MODE" = dtls ]; then
 		if client_wait_dtls alice 15; then dtls=yes; else note "WARNING: $kind: DTLS did not come up, numbers are over CSTP"; fi
 	elif grep -q "Established DTLS connection" "$(client_log alice)"; then
@@ -162,11 +188,25 @@ bench_server() {
 	[ "$MODE" = cstp ] || grep -q "Established DTLS connection" "$(client_log alice)" || dtls=no
 	client_disconnect alice
 	server_stop
+	[ "$kind" != wolfguard ] || grep -o "DTLS: UDP GRO.*" "$RUN/server.log" | tail -n1 | sed 's/^/bench: wolfguard: /' >&2
 	RESULT="${up_g:--} ${up_c:--} ${down_g:--} ${down_c:--} ${ping:--} ${pss:--} $dtls $idle $lu $ld"
 }
 
 lab_up || exit 1
-note "$MODE, $REPS x ${SECS}s each direction (median), openconnect $(openconnect --version 2>&1 | awk 'NR == 1 {print $NF}'), $(nproc) CPUs"
+gro_text="wolfguard udp-gro $UDP_GRO, GRO off on the lab's veth"
+OC_ARGS=
+if [ "$LAB_GRO_ON" = 1 ]; then
+	gro_text="wolfguard udp-gro $UDP_GRO, GRO on the lab's veth, coalescing ${COALESCE_US} us"
+	# A veth pair keeps a packet charged to the sender's socket until the
+	# receiver frees it, and a GRO train is freed only when the server has
+	# read it: openconnect's UDP send buffer (2 x its queue of 10 packets)
+	# then fills, and it sends the overflow over TLS instead. A real NIC frees
+	# the client's packet when it leaves the client, so this is the lab's
+	# alone; a longer queue (both servers) leaves DTLS all the traffic.
+	OC_ARGS=--queue-len=64
+	gro_text="$gro_text, openconnect $OC_ARGS"
+fi
+note "$MODE, $REPS x ${SECS}s each direction (median), openconnect $(openconnect --version 2>&1 | awk 'NR == 1 {print $NF}'), $(nproc) CPUs, $gro_text"
 declare -A R=()
 for kind in $SERVERS; do
 	if [ "$kind" = wolfguard ] && [ ! -x "$(wolfguard_bin)" ]; then
@@ -210,4 +250,5 @@ printf '%-38s %12s %12s\n' "data channel DTLS" "$(col ocserv 7)" "$(col wolfguar
 acct="the process tree"
 [ -z "$SERVER_CG_KIND" ] || acct="the server cgroup ($SERVER_CG_KIND)"
 echo "(server CPU from $acct; $REPS x ${SECS}s per direction, medians of the successful runs;"
-echo " pings every 10 ms: idle 200, loaded while iperf3 runs ${SECS}s; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg))"
+echo " pings every 10 ms: idle 200, loaded while iperf3 runs ${SECS}s; $gro_text;"
+echo " load average at the end: $(cut -d' ' -f1-3 /proc/loadavg))"

@@ -66,6 +66,7 @@ DEBIAN_PACKAGES=(
 	libhiredis-dev # the cluster store's Redis client, with its libevent adapter (docs/cluster.md)
 	# run and test peers
 	openconnect ocserv vpnc-scripts iperf3 iproute2 iputils-ping nftables procps
+	ethtool # GRO on the lab's veth pairs (tests/e2e/lib.sh lab_gro), as a real NIC does it
 	openssl ca-certificates psmisc jq curl
 	stress-ng # WOLFGUARD_STRESS=1 scripts/test.sh: the suite under a CPU hog
 	# auth backends the end-to-end tests start on loopback, and confinement

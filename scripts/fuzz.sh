@@ -38,6 +38,8 @@ max_len[fuzz_sni]=17000
 max_len[fuzz_oidc_token]=16384
 # wolfguard-bench --traffic: a packet out of the tunnel, a UDP payload at the sink (tools/bench/traffic_wire.c)
 max_len[fuzz_bench_traffic]=2048
+# the DTLS socket's UDP GRO train splitter (plugins/lib-dtls/udp_gro.c): segment size, flags, a train
+max_len[fuzz_udp_gro]=70000
 # auth-oidc browser login: callback query, token endpoint answer, STRAP key header (oidc_callback.c, oidc_seal.c)
 max_len[fuzz_oidc_sso]=8192
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1

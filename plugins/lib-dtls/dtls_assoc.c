@@ -13,6 +13,12 @@
 
 #include "dtls_log.h"
 #include "udp_batch.h"
+#include "udp_gro.h"
+
+/* A received message's control data: the train's segment size first, then
+ * the local address (both families for an IPv4 peer of a dual-stack
+ * socket). */
+#define RX_CMSG_SPACE (WG_UDP_GRO_CMSG_SPACE + CMSG_SPACE(sizeof(struct in_pktinfo)) + WG_UDP_LOCAL_CMSG_SPACE)
 
 static pthread_once_t wolfssl_once = PTHREAD_ONCE_INIT;
 
@@ -132,25 +138,69 @@ WOLFSSL_CTX *wg_dtls_ctx_finish(WOLFSSL_CTX *ctx, const char *suites)
 
 /* ---- the socket -------------------------------------------------------------- */
 
-/* Up to `burst` datagrams with one recvmmsg. The server hears of the
- * burst's start and end, so what the datagrams carry can be written to the
- * TUN device together (merged per TCP flow). */
+/* One received message: a datagram, or with GRO a train of them from one
+ * peer to one local address, each handed on as its own datagram. */
+static void on_message(struct wg_dtls_sock *s, struct mmsghdr *mm)
+{
+	struct msghdr *m = &mm->msg_hdr;
+	const struct sockaddr *sa = m->msg_name;
+	struct wg_udp_local local;
+	struct wg_udp_train t;
+	size_t seg = s->gro ? wg_udp_gro_size(m) : 0, n, count = 0;
+	uint8_t *d;
+
+	if (mm->msg_len == 0)
+		return; /* empty: nothing DTLS can use */
+	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
+		return;
+	switch (wg_udp_train_start(&t, m->msg_iov->iov_base, m->msg_iov->iov_len, mm->msg_len, seg,
+				   (m->msg_flags & MSG_TRUNC) != 0)) {
+	case WG_UDP_TRAIN_WHOLE:
+		break;
+	case WG_UDP_TRAIN_CUT: /* the whole ones before the cut still count */
+		s->counts.refused++;
+		break;
+	case WG_UDP_TRAIN_BAD:
+		s->counts.refused++;
+		return;
+	}
+	if (t.seg > s->datagram_max) { /* larger than DTLS reads: dropped, as before GRO */
+		s->counts.refused++;
+		return;
+	}
+	if (s->pktinfo)
+		wg_udp_local_from_msg(m, &local);
+	else
+		memset(&local, 0, sizeof(local));
+	while (wg_udp_train_next(&t, &d, &n)) {
+		s->ops.on_datagram(s->arg, d, n, sa, m->msg_namelen, &local);
+		count++;
+	}
+	if (count > 1) {
+		s->counts.trains++;
+		s->counts.train_datagrams += count;
+	}
+}
+
+/* Up to `burst` messages with one recvmmsg (with GRO each may be a train).
+ * The server hears of the burst's start and end, so what the datagrams
+ * carry can be written to the TUN device together (merged per TCP flow). */
 static void on_readable(int fd, void *arg)
 {
 	struct wg_dtls_sock *s = arg;
 	int n;
 
 	for (unsigned i = 0; i < s->burst; i++) {
-		s->rx_iov[i].iov_base = s->rx + i * s->datagram_max;
-		s->rx_iov[i].iov_len = s->datagram_max;
+		s->rx_iov[i].iov_base = s->rx + i * s->slot;
+		s->rx_iov[i].iov_len = s->slot;
 		memset(&s->rx_msgs[i].msg_hdr, 0, sizeof(s->rx_msgs[i].msg_hdr));
 		s->rx_msgs[i].msg_hdr.msg_name = &s->rx_addr[i];
 		s->rx_msgs[i].msg_hdr.msg_namelen = sizeof(s->rx_addr[i]);
 		s->rx_msgs[i].msg_hdr.msg_iov = &s->rx_iov[i];
 		s->rx_msgs[i].msg_hdr.msg_iovlen = 1;
-		if (s->pktinfo) {
-			s->rx_msgs[i].msg_hdr.msg_control = s->rx_cmsg + i * WG_UDP_LOCAL_CMSG_SPACE;
-			s->rx_msgs[i].msg_hdr.msg_controllen = WG_UDP_LOCAL_CMSG_SPACE;
+		if (s->pktinfo || s->gro) {
+			s->rx_msgs[i].msg_hdr.msg_control = s->rx_cmsg + i * RX_CMSG_SPACE;
+			s->rx_msgs[i].msg_hdr.msg_controllen = RX_CMSG_SPACE;
 		}
 	}
 	n = recvmmsg(fd, s->rx_msgs, s->burst, MSG_DONTWAIT, NULL);
@@ -161,23 +211,43 @@ static void on_readable(int fd, void *arg)
 	}
 	if (s->ops.on_burst)
 		s->ops.on_burst(s->arg, true);
-	for (int i = 0; i < n; i++) {
-		struct msghdr *m = &s->rx_msgs[i].msg_hdr;
-		const struct sockaddr *sa = m->msg_name;
-		struct wg_udp_local local;
-
-		if (s->rx_msgs[i].msg_len == 0 || (m->msg_flags & MSG_TRUNC))
-			continue; /* empty, or cut: nothing DTLS can use */
-		if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
-			continue;
-		if (s->pktinfo)
-			wg_udp_local_from_msg(m, &local);
-		else
-			memset(&local, 0, sizeof(local));
-		s->ops.on_datagram(s->arg, s->rx_iov[i].iov_base, s->rx_msgs[i].msg_len, sa, m->msg_namelen, &local);
-	}
+	for (int i = 0; i < n; i++)
+		on_message(s, &s->rx_msgs[i]);
 	if (s->ops.on_burst)
 		s->ops.on_burst(s->arg, false);
+}
+
+bool wg_dtls_sock_set_gro(struct wg_dtls_sock *s, bool on)
+{
+	uint8_t *rx;
+
+	if (s->rx && on == s->gro)
+		return true;
+	if (!on) {
+		/* Off before the slots shrink, so no train meets a small slot. */
+		(void)wg_udp_gro_set(s->fd, false);
+		s->gro = false;
+		if (!(rx = malloc(s->burst * s->datagram_max)))
+			return s->rx != NULL; /* the large slots serve as well */
+		free(s->rx);
+		s->rx = rx;
+		s->slot = s->datagram_max;
+		return true;
+	}
+	if (!(rx = malloc(s->burst * (size_t)WG_UDP_GRO_TRAIN_MAX))) {
+		dtls_log(WG_LOG_WARN, "DTLS: no memory for UDP GRO's receive slots: GRO off");
+		return false;
+	}
+	if (!wg_udp_gro_set(s->fd, true)) {
+		dtls_log(WG_LOG_INFO, "DTLS: no UDP GRO on this kernel (%s): datagrams come one by one", strerror(errno));
+		free(rx);
+		return false;
+	}
+	free(s->rx);
+	s->rx = rx;
+	s->slot = WG_UDP_GRO_TRAIN_MAX;
+	s->gro = true;
+	return true;
 }
 
 int wg_dtls_sock_init(struct wg_dtls_sock *s, const struct wg_host *host, int fd, const struct wg_dtls_sock_size *size,
@@ -200,12 +270,12 @@ int wg_dtls_sock_init(struct wg_dtls_sock *s, const struct wg_host *host, int fd
 	s->rx_msgs = calloc(s->burst, sizeof(*s->rx_msgs));
 	s->rx_iov = calloc(s->burst, sizeof(*s->rx_iov));
 	s->rx_addr = calloc(s->burst, sizeof(*s->rx_addr));
-	s->rx = malloc(s->burst * s->datagram_max);
 	/* Aligned for cmsghdr: malloc's alignment, and a multiple of it apart. */
-	s->rx_cmsg = malloc(s->burst * WG_UDP_LOCAL_CMSG_SPACE);
+	s->rx_cmsg = malloc(s->burst * RX_CMSG_SPACE);
 	s->plain = malloc(s->plain_max);
 	s->batch = malloc(sizeof(*s->batch));
-	if (!s->rx_msgs || !s->rx_iov || !s->rx_addr || !s->rx || !s->rx_cmsg || !s->plain || !s->batch) {
+	if (!s->rx_msgs || !s->rx_iov || !s->rx_addr || !s->rx_cmsg || !s->plain || !s->batch ||
+	    !(wg_dtls_sock_set_gro(s, true) || wg_dtls_sock_set_gro(s, false))) {
 		dtls_log(WG_LOG_ERROR, "DTLS: cannot set up the UDP socket: out of memory");
 		wg_dtls_sock_fini(s);
 		return -1;

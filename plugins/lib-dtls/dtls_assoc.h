@@ -65,9 +65,18 @@ struct wg_dtls_sock {
 	struct iovec *rx_iov;
 	struct sockaddr_storage *rx_addr;
 	bool pktinfo;   /* bound to the wildcard: each datagram's local address is asked for */
-	uint8_t *rx_cmsg; /* WG_UDP_LOCAL_CMSG_SPACE per datagram, when pktinfo */
-	uint8_t *rx;
+	uint8_t *rx_cmsg; /* RX_CMSG_SPACE per slot (dtls_assoc.c) */
+	/* UDP GRO (udp_gro.h): a slot holds a train of datagrams, so it is
+	 * WG_UDP_GRO_TRAIN_MAX bytes instead of datagram_max. */
+	bool gro;
+	size_t slot;
+	uint8_t *rx;    /* burst slots of `slot` bytes */
 	uint8_t *plain;
+	struct wg_dtls_sock_counts {
+		uint64_t trains;          /* receives that held more than one datagram */
+		uint64_t train_datagrams; /* the datagrams they held */
+		uint64_t refused;         /* receives or datagrams dropped as cut or too large */
+	} counts;
 };
 
 struct wg_dtls_sock_size {
@@ -77,7 +86,8 @@ struct wg_dtls_sock_size {
 };
 
 /* Serves the bound UDP socket fd (taken over: closed by fini, or here on
- * failure) on the host's loop. 0, or -1 with the reason logged. */
+ * failure) on the host's loop, with UDP GRO on where the kernel has it
+ * (wg_dtls_sock_set_gro turns it off). 0, or -1 with the reason logged. */
 int wg_dtls_sock_init(struct wg_dtls_sock *s, const struct wg_host *host, int fd, const struct wg_dtls_sock_size *size,
 		      const struct wg_dtls_sock_ops *ops, void *arg);
 /* Idempotent; safe on a zeroed or half-initialised socket. */
@@ -85,6 +95,10 @@ void wg_dtls_sock_fini(struct wg_dtls_sock *s);
 int wg_dtls_sock_port(const struct wg_dtls_sock *s);
 void wg_dtls_sock_batch_begin(struct wg_dtls_sock *s);
 void wg_dtls_sock_batch_end(struct wg_dtls_sock *s);
+/* UDP GRO on or off (udp_gro.h); the receive slots follow. true when it
+ * is as asked (turning it on fails on a kernel without it, or without
+ * memory: then it stays off). */
+bool wg_dtls_sock_set_gro(struct wg_dtls_sock *s, bool on);
 /* Datagrams the send batch dropped (full socket buffer). */
 uint64_t wg_dtls_sock_dropped(const struct wg_dtls_sock *s);
 

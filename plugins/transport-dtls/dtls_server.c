@@ -572,6 +572,15 @@ void wg_dtls_server_stats(const struct wg_dtls_server *srv, struct wg_dtls_stats
 	out->links_up = srv->links_up;
 	out->handshakes = srv->handshakes;
 	out->dropped = wg_dtls_sock_dropped(&srv->sock);
+	out->gro = srv->sock.gro;
+	out->gro_trains = srv->sock.counts.trains;
+	out->gro_train_datagrams = srv->sock.counts.train_datagrams;
+	out->rx_refused = srv->sock.counts.refused;
+}
+
+bool wg_dtls_server_set_gro(struct wg_dtls_server *srv, bool on)
+{
+	return wg_dtls_sock_set_gro(&srv->sock, on);
 }
 
 /* ---- links, for the core ------------------------------------------------ */

@@ -99,7 +99,12 @@ struct wg_dtls_stats {
 	size_t links_up;   /* links past their handshake */
 	size_t handshakes; /* half-open handshakes holding state */
 	uint64_t dropped;  /* datagrams the send batch dropped */
+	bool gro;          /* UDP GRO on the socket */
+	uint64_t gro_trains, gro_train_datagrams, rx_refused; /* wg_dtls_sock_counts */
 };
+/* UDP GRO on the socket on (the default, where the kernel has it) or off;
+ * true when it is as asked. */
+bool wg_dtls_server_set_gro(struct wg_dtls_server *srv, bool on);
 void wg_dtls_server_stats(const struct wg_dtls_server *srv, struct wg_dtls_stats *out);
 
 /* A burst of sends: between begin and end, records of up links are queued

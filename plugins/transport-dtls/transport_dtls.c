@@ -13,6 +13,7 @@
  *
  * Everything runs on the host's loop thread. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -288,6 +289,41 @@ static void dtls_stats(void *state, struct wg_transport_stats *out)
 	wg_transport_stats_put(out, st.links_up, st.handshakes, st.dropped);
 }
 
+#define PUT(...)                                                                  \
+	do {                                                                      \
+		int k_ = snprintf(out + used, len - used, __VA_ARGS__);           \
+		if (k_ < 0 || used + (size_t)k_ >= len)                           \
+			return 0;                                                 \
+		used += (size_t)k_;                                               \
+	} while (0)
+
+/* What UDP GRO does on the socket: whether the kernel hands over trains at
+ * all (it needs GRO on the receiving interface), and how long they are. */
+static size_t dtls_metrics(void *state, char *out, size_t len)
+{
+	struct dtls_plugin *p = state;
+	struct wg_dtls_stats st = {0};
+	size_t used = 0;
+
+	if (!p->srv)
+		return 0;
+	wg_dtls_server_stats(p->srv, &st);
+	PUT("# HELP wolfguard_dtls_udp_gro UDP GRO on the DTLS socket (1 on, 0 off).\n"
+	    "# TYPE wolfguard_dtls_udp_gro gauge\nwolfguard_dtls_udp_gro %d\n",
+	    st.gro ? 1 : 0);
+	PUT("# HELP wolfguard_dtls_gro_trains_total Receives on the DTLS socket that held more than one datagram (UDP GRO).\n"
+	    "# TYPE wolfguard_dtls_gro_trains_total counter\nwolfguard_dtls_gro_trains_total %" PRIu64 "\n",
+	    st.gro_trains);
+	PUT("# HELP wolfguard_dtls_gro_train_datagrams_total The datagrams those receives held.\n"
+	    "# TYPE wolfguard_dtls_gro_train_datagrams_total counter\nwolfguard_dtls_gro_train_datagrams_total %" PRIu64
+	    "\n",
+	    st.gro_train_datagrams);
+	PUT("# HELP wolfguard_dtls_rx_refused_total Receives or datagrams dropped unread: cut by the receive buffer, empty, or larger than DTLS reads.\n"
+	    "# TYPE wolfguard_dtls_rx_refused_total counter\nwolfguard_dtls_rx_refused_total %" PRIu64 "\n",
+	    st.rx_refused);
+	return used;
+}
+
 /* ---- plugin ---------------------------------------------------------------- */
 
 static const struct wg_option dtls_options[] = {
@@ -301,6 +337,9 @@ static const struct wg_option dtls_options[] = {
 	{"dtls-legacy", WG_OPT_BOOL, 0, 0, 0, "true",
 	 "answer clients that offer no PSK-NEGOTIATE (Cisco AnyConnect, openconnect --dtls-ciphers) with a legacy "
 	 "DTLS 1.2 suite and session resumption; false: they get TLS only"},
+	{"udp-gro", WG_OPT_BOOL, 0, 0, 0, "true",
+	 "UDP GRO on the DTLS socket: the kernel hands over a train of one client's datagrams in one receive "
+	 "(where the receiving interface does GRO; kernels before 5.0 have none); false: one datagram per receive"},
 	{NULL, 0, 0, 0, 0, NULL, NULL},
 };
 
@@ -336,9 +375,14 @@ static int dtls_init(const struct wg_host *host, const struct wg_config *cfg, vo
 					  (unsigned)host->config_int(cfg, "handshake-timeout-ms"));
 		wg_dtls_server_set_shares(p->srv, (unsigned)host->config_int(cfg, "handshakes-per-session"),
 					  (unsigned)host->config_int(cfg, "handshakes-per-address"));
+		if (!host->config_bool(cfg, "udp-gro"))
+			wg_dtls_server_set_gro(p->srv, false);
 		p->port = wg_dtls_server_port(p->srv);
-		host->log(NULL, WG_LOG_INFO, "DTLS on UDP port %d (PSK-NEGOTIATE%s)", p->port,
-			  !p->legacy_on ? "" : wg_dtls_server_legacy_ok(p->srv) ? ", legacy resumption" : ", legacy unavailable");
+		struct wg_dtls_stats st = {0};
+		wg_dtls_server_stats(p->srv, &st);
+		host->log(NULL, WG_LOG_INFO, "DTLS on UDP port %d (PSK-NEGOTIATE%s; UDP GRO %s)", p->port,
+			  !p->legacy_on ? "" : wg_dtls_server_legacy_ok(p->srv) ? ", legacy resumption" : ", legacy unavailable",
+			  st.gro ? "on" : "off");
 	}
 	*state = p;
 	return 0;
@@ -350,6 +394,13 @@ static void dtls_fini(void *state)
 
 	if (!p)
 		return;
+	if (p->srv) {
+		struct wg_dtls_stats st = {0};
+		wg_dtls_server_stats(p->srv, &st);
+		p->host->log(NULL, WG_LOG_INFO,
+			     "DTLS: UDP GRO %s: %" PRIu64 " trains held %" PRIu64 " datagrams; %" PRIu64 " receives refused",
+			     st.gro ? "on" : "off", st.gro_trains, st.gro_train_datagrams, st.rx_refused);
+	}
 	/* The host closed every lane before; whatever is left goes quietly
 	 * (the links first: they name the offers). */
 	wg_dtls_server_free(p->srv);
@@ -365,6 +416,7 @@ static const struct wg_transport_ops dtls_ops = {
 	.send = dtls_send,
 	.flush = dtls_flush,
 	.stats = dtls_stats,
+	.metrics_text = dtls_metrics,
 };
 
 WG_PLUGIN_DEFINE = {

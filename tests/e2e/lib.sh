@@ -113,10 +113,29 @@ lab_up() {
 		in_ns "$NS_SRV" sysctl -qw net.ipv4.ip_forward=1
 		in_ns "$NS_SRV" sysctl -qw net.ipv6.conf.all.forwarding=1
 	) || { log "lab_up: building the namespaces failed"; return 1; }
+	lab_gro
 	wait_for 30 in_ns "$NS_CLI" ping -c1 -W1 "$SRV_ADDR" || { log "lab_up: client cannot reach the server"; return 1; }
 	wait_for 30 in_ns "$NS_CLI2" ping -c1 -W1 "$SRV_ADDR" || { log "lab_up: client 2 cannot reach the server"; return 1; }
 	make_certs || { log "lab_up: certificate generation failed"; return 1; }
 	make_users
+}
+
+# GRO on the server's veth ends toward the clients, as a real NIC has it by
+# default (a veth pair does no GRO until asked): the kernel may then hand a
+# burst of one client's datagrams to a UDP socket with UDP_GRO as one train
+# (plugins/lib-dtls/udp_gro.h). LAB_GRO=0 leaves it off. Without ethtool
+# (Debian: ethtool, installed by scripts/deps.sh) it stays off, with a note.
+LAB_GRO=${LAB_GRO:-1}
+LAB_GRO_ON=0 # 1 once lab_up turned it on
+lab_gro() {
+	[ "$LAB_GRO" = 1 ] || return 0
+	command -v ethtool >/dev/null || { log "no ethtool: GRO stays off on the lab's veth pairs"; return 0; }
+	local l
+	for l in cli1 cli2; do
+		in_ns "$NS_SRV" ethtool -K "$l" gro on rx-udp-gro-forwarding on >/dev/null 2>&1 || { log "ethtool -K $l gro on failed: GRO stays off"; return 0; }
+		[ "${LAB_GRO_FLUSH_NS:-0}" = 0 ] || in_ns "$NS_SRV" sh -c "echo $LAB_GRO_FLUSH_NS >/sys/class/net/$l/gro_flush_timeout"
+	done
+	LAB_GRO_ON=1
 }
 
 # Idempotent; safe from a trap at any point of lab_up.

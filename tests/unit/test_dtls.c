@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <event2/event.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -818,5 +819,119 @@ Test(dtls, explicit_nonces_count_up_by_one)
 		}
 		cr_assert_eq(b, a + 1, "nonce %d is not the one before plus one", i);
 	}
+	client_free(c);
+}
+
+/* ---- UDP GRO (plugins/lib-dtls/udp_gro.h) ---------------------------------- */
+
+#ifndef SOL_UDP
+#define SOL_UDP 17
+#endif
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+
+static bool got_five_packets(void *arg)
+{
+	return ((struct fake_session *)arg)->packets >= 5;
+}
+
+static bool got_six_packets(void *arg)
+{
+	return ((struct fake_session *)arg)->packets >= 6;
+}
+
+/* Five records, four of one size and a shorter last one, sent by the
+ * client in one UDP GSO send: the kernel cuts them into five datagrams on
+ * the wire and, over loopback, hands them to a socket with UDP_GRO as one
+ * train. 0 when sent, -1 when this kernel has no UDP GSO. */
+static int send_train(struct tdc *c)
+{
+	uint8_t p[100];
+	uint16_t seg;
+	union {
+		char b[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} cm;
+	struct iovec iov;
+	struct msghdr m = {0};
+	struct cmsghdr *h;
+	size_t first = 0;
+
+	gathered_len = 0;
+	wolfSSL_SSLSetIOSend(c->ssl, gather_send);
+	for (int i = 0; i < 5; i++) {
+		memset(p, 'a' + i, sizeof(p));
+		p[0] = 0x45;
+		client_write(c, 0x00, p, i < 4 ? sizeof(p) : 40);
+		if (i == 0)
+			first = gathered_len;
+	}
+	wolfSSL_SSLSetIOSend(c->ssl, tdc_udp_send);
+	cr_assert_gt(gathered_len, 4 * first, "the last record is shorter but not empty");
+	cr_assert_lt(gathered_len, 5 * first);
+	seg = (uint16_t)first;
+	memset(&cm, 0, sizeof(cm));
+	iov.iov_base = gathered;
+	iov.iov_len = gathered_len;
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = cm.b;
+	m.msg_controllen = sizeof(cm.b);
+	h = CMSG_FIRSTHDR(&m);
+	h->cmsg_level = SOL_UDP;
+	h->cmsg_type = UDP_SEGMENT;
+	h->cmsg_len = CMSG_LEN(sizeof(seg));
+	memcpy(CMSG_DATA(h), &seg, sizeof(seg));
+	return sendmsg(c->fd, &m, 0) < 0 ? -1 : 0;
+}
+
+/* A train of five DTLS datagrams in one receive: each is a record of its
+ * own, all five arrive, in order, and the train is counted. */
+Test(dtls, gro_train_of_records_all_arrive)
+{
+	struct fake_session *s = add_session(0, 11);
+	struct wg_dtls_stats st;
+	struct tdc *c;
+
+	start_server("127.0.0.1");
+	wg_dtls_server_stats(fx.srv, &st);
+	if (!st.gro)
+		cr_skip_test("this kernel has no UDP GRO");
+	c = connect_client(s, "127.0.0.1");
+	if (send_train(c) < 0)
+		cr_skip_test("this kernel has no UDP GSO");
+	cr_assert(run_until(got_five_packets, s, NULL, 0, WAIT_MS), "only %d of the 5 records arrived", s->packets);
+	cr_assert_eq(s->packets, 5);
+	cr_assert_eq(s->last_len, 40, "the short last record came last");
+	cr_assert_eq(s->last[1], 'e');
+	wg_dtls_server_stats(fx.srv, &st);
+	cr_assert_eq(st.gro_trains, 1, "%" PRIu64 " trains", st.gro_trains);
+	cr_assert_eq(st.gro_train_datagrams, 5);
+	cr_assert_eq(st.rx_refused, 0);
+	/* and a lone datagram after it, as before */
+	client_write(c, 0x00, "\x45\x00alone", 7);
+	cr_assert(run_until(got_six_packets, s, NULL, 0, WAIT_MS));
+	cr_assert_eq(memcmp(s->last, "\x45\x00alone", 7), 0);
+	client_free(c);
+}
+
+/* "udp-gro": false: the same send arrives as five receives, no train. */
+Test(dtls, gro_off_the_kernel_cuts_the_train)
+{
+	struct fake_session *s = add_session(0, 12);
+	struct wg_dtls_stats st;
+	struct tdc *c;
+
+	start_server("127.0.0.1");
+	cr_assert(wg_dtls_server_set_gro(fx.srv, false));
+	c = connect_client(s, "127.0.0.1");
+	if (send_train(c) < 0)
+		cr_skip_test("this kernel has no UDP GSO");
+	cr_assert(run_until(got_five_packets, s, NULL, 0, WAIT_MS), "only %d of the 5 records arrived", s->packets);
+	cr_assert_eq(s->last_len, 40);
+	wg_dtls_server_stats(fx.srv, &st);
+	cr_assert_not(st.gro);
+	cr_assert_eq(st.gro_trains, 0);
 	client_free(c);
 }
