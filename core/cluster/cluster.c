@@ -321,12 +321,15 @@ static void got_unbans(const struct redisReply *reply, const char *error, void *
 	}
 }
 
-static void poll_unbans(struct wg_cluster *cl)
+/* Reads a request set (a sorted set scored by the request's time: kicks,
+ * unbans) from `seen` on, inclusive, so that two requests within one second
+ * are both read (one read again does nothing more); requests older than an
+ * hour are done with (the set's TTL too) and removed first. */
+static void poll_requests(struct wg_cluster *cl, const char *key, int64_t seen, wg_redis_cb got)
 {
-	char key[96], from[24], old[24];
+	char from[24], old[24];
 
-	unbans_key(cl, key, sizeof(key));
-	snprintf(from, sizeof(from), "%lld", (long long)cl->unban_seen);
+	snprintf(from, sizeof(from), "%lld", (long long)seen);
 	snprintf(old, sizeof(old), "%lld", (long long)time(NULL) - 3600);
 	const char *rm[4] = {"ZREMRANGEBYSCORE", key, "-inf", old};
 	const char *rd[5] = {"ZRANGEBYSCORE", key, from, "+inf", "WITHSCORES"};
@@ -336,7 +339,15 @@ static void poll_unbans(struct wg_cluster *cl)
 	for (int i = 0; i < 5; i++)
 		rdl[i] = strlen(rd[i]);
 	wg_redis_command(cl->redis, 4, rm, rml, NULL, NULL, NULL);
-	wg_redis_command(cl->redis, 5, rd, rdl, got_unbans, cl, NULL);
+	wg_redis_command(cl->redis, 5, rd, rdl, got, cl, NULL);
+}
+
+static void poll_unbans(struct wg_cluster *cl)
+{
+	char key[96];
+
+	unbans_key(cl, key, sizeof(key));
+	poll_requests(cl, key, cl->unban_seen, got_unbans);
 }
 
 static void got_bans(const struct redisReply *reply, const char *error, void *arg)
@@ -408,23 +419,10 @@ static void got_kicks(const struct redisReply *reply, const char *error, void *a
 
 static void poll_kicks(struct wg_cluster *cl)
 {
-	char key[96], from[24], old[24];
+	char key[96];
 
 	snprintf(key, sizeof(key), "%skick", cl->prefix);
-	/* Inclusive: two requests within one second are both read (one read
-	 * again ends nothing more: its sessions are gone). */
-	snprintf(from, sizeof(from), "%lld", (long long)cl->kick_seen);
-	/* Requests older than an hour are done with (the set's TTL too). */
-	snprintf(old, sizeof(old), "%lld", (long long)time(NULL) - 3600);
-	const char *rm[4] = {"ZREMRANGEBYSCORE", key, "-inf", old};
-	const char *rd[5] = {"ZRANGEBYSCORE", key, from, "+inf", "WITHSCORES"};
-	size_t rml[4], rdl[5];
-	for (int i = 0; i < 4; i++)
-		rml[i] = strlen(rm[i]);
-	for (int i = 0; i < 5; i++)
-		rdl[i] = strlen(rd[i]);
-	wg_redis_command(cl->redis, 4, rm, rml, NULL, NULL, NULL);
-	wg_redis_command(cl->redis, 5, rd, rdl, got_kicks, cl, NULL);
+	poll_requests(cl, key, cl->kick_seen, got_kicks);
 }
 
 static void ban_sync_cb(evutil_socket_t fd, short what, void *arg)

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <wolfguard/plugin.h>
 
 #include "hashmap.h"
@@ -19,5 +20,16 @@ void wg_transport_stats_put(struct wg_transport_stats *out, uint64_t lanes_up, u
 void wg_transport_rx_burst(const struct wg_host *host, bool begin);
 /* Frees a map and, with free_value, every value left in it. */
 void wg_hashmap_free_with(struct wg_hashmap *m, void (*free_value)(void *value));
+
+/* In a metrics callback (char *out, size_t len, size_t used): appends
+ * printf-formatted text, and returns 0 (nothing written, as the host expects
+ * of text that does not fit) once it would not fit. */
+#define WG_PUT(...)                                                               \
+	do {                                                                      \
+		int k_ = snprintf(out + used, len - used, __VA_ARGS__);           \
+		if (k_ < 0 || used + (size_t)k_ >= len)                           \
+			return 0;                                                 \
+		used += (size_t)k_;                                               \
+	} while (0)
 
 #endif

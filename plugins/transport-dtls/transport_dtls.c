@@ -289,14 +289,6 @@ static void dtls_stats(void *state, struct wg_transport_stats *out)
 	wg_transport_stats_put(out, st.links_up, st.handshakes, st.dropped);
 }
 
-#define PUT(...)                                                                  \
-	do {                                                                      \
-		int k_ = snprintf(out + used, len - used, __VA_ARGS__);           \
-		if (k_ < 0 || used + (size_t)k_ >= len)                           \
-			return 0;                                                 \
-		used += (size_t)k_;                                               \
-	} while (0)
-
 /* What UDP GRO does on the socket: whether the kernel hands over trains at
  * all (it needs GRO on the receiving interface), and how long they are. */
 static size_t dtls_metrics(void *state, char *out, size_t len)
@@ -308,17 +300,17 @@ static size_t dtls_metrics(void *state, char *out, size_t len)
 	if (!p->srv)
 		return 0;
 	wg_dtls_server_stats(p->srv, &st);
-	PUT("# HELP wolfguard_dtls_udp_gro UDP GRO on the DTLS socket (1 on, 0 off).\n"
+	WG_PUT("# HELP wolfguard_dtls_udp_gro UDP GRO on the DTLS socket (1 on, 0 off).\n"
 	    "# TYPE wolfguard_dtls_udp_gro gauge\nwolfguard_dtls_udp_gro %d\n",
 	    st.gro ? 1 : 0);
-	PUT("# HELP wolfguard_dtls_gro_trains_total Receives on the DTLS socket that held more than one datagram (UDP GRO).\n"
+	WG_PUT("# HELP wolfguard_dtls_gro_trains_total Receives on the DTLS socket that held more than one datagram (UDP GRO).\n"
 	    "# TYPE wolfguard_dtls_gro_trains_total counter\nwolfguard_dtls_gro_trains_total %" PRIu64 "\n",
 	    st.gro_trains);
-	PUT("# HELP wolfguard_dtls_gro_train_datagrams_total The datagrams those receives held.\n"
+	WG_PUT("# HELP wolfguard_dtls_gro_train_datagrams_total The datagrams those receives held.\n"
 	    "# TYPE wolfguard_dtls_gro_train_datagrams_total counter\nwolfguard_dtls_gro_train_datagrams_total %" PRIu64
 	    "\n",
 	    st.gro_train_datagrams);
-	PUT("# HELP wolfguard_dtls_rx_refused_total Receives or datagrams dropped unread: cut by the receive buffer, empty, or larger than DTLS reads.\n"
+	WG_PUT("# HELP wolfguard_dtls_rx_refused_total Receives or datagrams dropped unread: cut by the receive buffer, empty, or larger than DTLS reads.\n"
 	    "# TYPE wolfguard_dtls_rx_refused_total counter\nwolfguard_dtls_rx_refused_total %" PRIu64 "\n",
 	    st.rx_refused);
 	return used;

@@ -230,16 +230,6 @@ static void count_alive(const void *key, void *value, void *arg)
 		alive[i] += ls->lane[i].alive;
 }
 
-/* Appends printf-formatted text; the running length stops growing (and the
- * result is refused by the caller) once it would not fit. */
-#define PUT(...)                                                                  \
-	do {                                                                      \
-		int k_ = snprintf(out + used, len - used, __VA_ARGS__);           \
-		if (k_ < 0 || used + (size_t)k_ >= len)                           \
-			return 0;                                                 \
-		used += (size_t)k_;                                               \
-	} while (0)
-
 static size_t lanes_metrics(void *state, char *out, size_t len)
 {
 	struct lanes_plugin *p = state;
@@ -251,29 +241,29 @@ static size_t lanes_metrics(void *state, char *out, size_t len)
 		return 0;
 	wg_lane_server_stats(p->srv, &st);
 	wg_hashmap_foreach(p->by_sid, count_alive, alive);
-	PUT("# HELP wolfguard_lanes_alive Lanes in the rotation now, by lane number.\n"
+	WG_PUT("# HELP wolfguard_lanes_alive Lanes in the rotation now, by lane number.\n"
 	    "# TYPE wolfguard_lanes_alive gauge\n");
 	for (unsigned i = 0; i < p->max_lanes; i++)
-		PUT("wolfguard_lanes_alive{lane=\"%u\"} %" PRIu64 "\n", i, alive[i]);
-	PUT("# HELP wolfguard_lanes_tx_bytes_total IP bytes sent to clients over lanes, by lane number.\n"
+		WG_PUT("wolfguard_lanes_alive{lane=\"%u\"} %" PRIu64 "\n", i, alive[i]);
+	WG_PUT("# HELP wolfguard_lanes_tx_bytes_total IP bytes sent to clients over lanes, by lane number.\n"
 	    "# TYPE wolfguard_lanes_tx_bytes_total counter\n");
 	for (unsigned i = 0; i < p->max_lanes; i++)
-		PUT("wolfguard_lanes_tx_bytes_total{lane=\"%u\"} %" PRIu64 "\n", i, p->totals[i].tx_bytes);
-	PUT("# HELP wolfguard_lanes_rx_bytes_total IP bytes received from clients over lanes, by lane number.\n"
+		WG_PUT("wolfguard_lanes_tx_bytes_total{lane=\"%u\"} %" PRIu64 "\n", i, p->totals[i].tx_bytes);
+	WG_PUT("# HELP wolfguard_lanes_rx_bytes_total IP bytes received from clients over lanes, by lane number.\n"
 	    "# TYPE wolfguard_lanes_rx_bytes_total counter\n");
 	for (unsigned i = 0; i < p->max_lanes; i++)
-		PUT("wolfguard_lanes_rx_bytes_total{lane=\"%u\"} %" PRIu64 "\n", i, p->totals[i].rx_bytes);
-	PUT("# HELP wolfguard_lanes_left_rotation_total Times a lane left the rotation (probe missed, closed).\n"
+		WG_PUT("wolfguard_lanes_rx_bytes_total{lane=\"%u\"} %" PRIu64 "\n", i, p->totals[i].rx_bytes);
+	WG_PUT("# HELP wolfguard_lanes_left_rotation_total Times a lane left the rotation (probe missed, closed).\n"
 	    "# TYPE wolfguard_lanes_left_rotation_total counter\n");
 	for (unsigned i = 0; i < p->max_lanes; i++)
-		PUT("wolfguard_lanes_left_rotation_total{lane=\"%u\"} %" PRIu64 "\n", i, p->totals[i].left_rotation);
-	PUT("# HELP wolfguard_lanes_handshakes_total Lane handshakes completed.\n"
+		WG_PUT("wolfguard_lanes_left_rotation_total{lane=\"%u\"} %" PRIu64 "\n", i, p->totals[i].left_rotation);
+	WG_PUT("# HELP wolfguard_lanes_handshakes_total Lane handshakes completed.\n"
 	    "# TYPE wolfguard_lanes_handshakes_total counter\nwolfguard_lanes_handshakes_total %" PRIu64 "\n",
 	    st.handshakes_done);
-	PUT("# HELP wolfguard_lanes_refused_total Lane handshakes refused (unknown identity, bad binder, timeout).\n"
+	WG_PUT("# HELP wolfguard_lanes_refused_total Lane handshakes refused (unknown identity, bad binder, timeout).\n"
 	    "# TYPE wolfguard_lanes_refused_total counter\nwolfguard_lanes_refused_total %" PRIu64 "\n",
 	    st.handshakes_refused);
-	PUT("# HELP wolfguard_lanes_moved_total Lanes that followed their client to a new address (connection ID).\n"
+	WG_PUT("# HELP wolfguard_lanes_moved_total Lanes that followed their client to a new address (connection ID).\n"
 	    "# TYPE wolfguard_lanes_moved_total counter\nwolfguard_lanes_moved_total %" PRIu64 "\n", st.moved);
 	return used;
 }
