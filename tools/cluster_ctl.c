@@ -15,8 +15,11 @@
 #include <time.h>
 
 #include "cluster/record.h"
+#include "cluster/redis_tls_ctx.h"
+#include "cluster_ctl_tls.h"
 
-static redisContext *open_redis(const struct wg_ctl_cluster *o)
+/* tls: NULL for plain TCP. */
+static redisContext *open_redis(const struct wg_ctl_cluster *o, const struct wg_redis_tls *tls)
 {
 	struct timeval tv = {.tv_sec = 3};
 	redisContext *c;
@@ -45,7 +48,16 @@ static redisContext *open_redis(const struct wg_ctl_cluster *o)
 			redisFree(c);
 		return NULL;
 	}
+	/* The timeout bounds each wait of the handshake as of every command. */
 	redisSetTimeout(c, tv);
+	if (tls) {
+		char err[160];
+		if (wg_ctl_tls_start(c, tls, err, sizeof(err)) < 0) {
+			fprintf(stderr, "wolfguardctl: redis at %s: %s\n", o->addr, err);
+			redisFree(c);
+			return NULL;
+		}
+	}
 	if (o->password) {
 		redisReply *r = o->user ? redisCommand(c, "AUTH %s %s", o->user, o->password)
 					: redisCommand(c, "AUTH %s", o->password);
@@ -268,11 +280,13 @@ static int cluster_unban(redisContext *c, const struct wg_ctl_cluster *o, const 
 	return rc;
 }
 
+static int run(redisContext *c, const struct wg_ctl_cluster *o, const char *cmd, int nargs, char **args, bool as_json);
+
 int wg_ctl_cluster(const struct wg_ctl_cluster *o, const char *cmd, int nargs, char **args, bool as_json)
 {
+	struct wg_redis_tls *tls = NULL;
 	redisContext *c;
-	unsigned bad = 0;
-	int rc = 2;
+	int rc;
 	bool reads = strcmp(cmd, "sessions") == 0 || strcmp(cmd, "status") == 0;
 
 	if (!(reads && nargs == 0) && !(strcmp(cmd, "disconnect") == 0 && nargs == 1) &&
@@ -281,15 +295,41 @@ int wg_ctl_cluster(const struct wg_ctl_cluster *o, const char *cmd, int nargs, c
 			"wolfguardctl: with --cluster: status, sessions, disconnect USER, ban ADDR [SECONDS] or unban ADDR\n");
 		return 2;
 	}
-	if (!(c = open_redis(o)))
-		return 3;
-	if (!reads) {
-		rc = strcmp(cmd, "ban") == 0	   ? cluster_ban(c, o, args[0], nargs == 2 ? args[1] : NULL, as_json)
-		     : strcmp(cmd, "unban") == 0 ? cluster_unban(c, o, args[0], as_json)
-						 : cluster_disconnect(c, o, args[0], as_json);
-		redisFree(c);
-		return rc;
+	if (o->tls_ca || o->tls_name || o->tls_cert || o->tls_key) {
+		struct wg_redis_tls_opts to = {.ca_file = o->tls_ca,
+					       .server_name = o->tls_name,
+					       .cert_file = o->tls_cert,
+					       .key_file = o->tls_key,
+					       .option_stem = "--cluster-tls"};
+		char err[256];
+		if (strncmp(o->addr, "unix:", 5) == 0) {
+			fprintf(stderr, "wolfguardctl: --cluster-tls-*: not over a unix socket (TLS is for IP:PORT)\n");
+			return 2;
+		}
+		if (!(tls = wg_ctl_tls_new(&to, err, sizeof(err)))) {
+			fprintf(stderr, "wolfguardctl: %s\n", err);
+			return 2;
+		}
 	}
+	if (!(c = open_redis(o, tls))) {
+		wg_ctl_tls_free(tls);
+		return 3;
+	}
+	rc = run(c, o, cmd, nargs, args, as_json);
+	redisFree(c);
+	wg_ctl_tls_free(tls);
+	return rc;
+}
+
+static int run(redisContext *c, const struct wg_ctl_cluster *o, const char *cmd, int nargs, char **args, bool as_json)
+{
+	unsigned bad = 0;
+	int rc;
+
+	if (strcmp(cmd, "sessions") != 0 && strcmp(cmd, "status") != 0)
+		return strcmp(cmd, "ban") == 0	     ? cluster_ban(c, o, args[0], nargs == 2 ? args[1] : NULL, as_json)
+		       : strcmp(cmd, "unban") == 0 ? cluster_unban(c, o, args[0], as_json)
+						   : cluster_disconnect(c, o, args[0], as_json);
 	if (strcmp(cmd, "sessions") == 0) {
 		json_t *list = json_array();
 		if (each_record(c, o->prefix, add_session, list, &bad) < 0) {
@@ -307,7 +347,6 @@ int wg_ctl_cluster(const struct wg_ctl_cluster *o, const char *cmd, int nargs, c
 			fprintf(stderr, "wolfguardctl: reading redis failed: %s\n", c->errstr[0] ? c->errstr : "bad reply");
 			json_decref(per);
 			json_decref(nodes);
-			redisFree(c);
 			return 3;
 		}
 		json_object_foreach(per, name, v)
@@ -326,6 +365,5 @@ int wg_ctl_cluster(const struct wg_ctl_cluster *o, const char *cmd, int nargs, c
 				     "nodes", nodes, "bans_active", bans, "bad_records", (json_int_t)bad, "leases", leases),
 			   as_json, human_status);
 	}
-	redisFree(c);
 	return rc;
 }

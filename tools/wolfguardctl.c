@@ -33,9 +33,13 @@ static void usage(FILE *out)
 		     "                         one JSON object per line, until interrupted\n"
 		     "SOCKET defaults to " DEFAULT_SOCKET ".\n"
 		     "       wolfguardctl --cluster ADDR [--cluster-prefix P] [--cluster-user U]\n"
-		     "                    [--cluster-password-file F] [--json] status|sessions|disconnect USER|ban ADDR [SECONDS]|unban ADDR\n"
+		     "                    [--cluster-password-file F] [--cluster-tls-ca FILE --cluster-tls-name NAME\n"
+		     "                    [--cluster-tls-cert FILE --cluster-tls-key FILE]]\n"
+		     "                    [--json] status|sessions|disconnect USER|ban ADDR [SECONDS]|unban ADDR\n"
 		     "  the cluster's sessions and nodes read from its Redis; disconnect, ban and unban reach every node\n"
-		     "  within about 2 s (docs/cluster.md)\n");
+		     "  within about 2 s (docs/cluster.md). --cluster-tls-*: TLS to Redis's TLS port, its certificate\n"
+		     "  from a CA in --cluster-tls-ca and issued for the DNS name --cluster-tls-name; -cert and -key:\n"
+		     "  a client certificate (Redis's tls-auth-clients)\n");
 }
 
 /* `events`: copies the server's JSON lines to stdout as they come, each
@@ -304,7 +308,9 @@ int main(int argc, char **argv)
 		{"socket", required_argument, NULL, 's'}, {"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'}, {"cluster", required_argument, NULL, 'C'},
 		{"cluster-prefix", required_argument, NULL, 'P'}, {"cluster-user", required_argument, NULL, 'U'},
-		{"cluster-password-file", required_argument, NULL, 'W'}, {NULL, 0, NULL, 0},
+		{"cluster-password-file", required_argument, NULL, 'W'}, {"cluster-tls-ca", required_argument, NULL, 'A'},
+		{"cluster-tls-name", required_argument, NULL, 'N'}, {"cluster-tls-cert", required_argument, NULL, 'E'},
+		{"cluster-tls-key", required_argument, NULL, 'K'}, {NULL, 0, NULL, 0},
 	};
 	struct wg_ctl_cluster cluster = {.prefix = "wg:"};
 	char password[512];
@@ -322,6 +328,14 @@ int main(int argc, char **argv)
 			cluster.prefix = optarg;
 		else if (opt == 'U')
 			cluster.user = optarg;
+		else if (opt == 'A')
+			cluster.tls_ca = optarg;
+		else if (opt == 'N')
+			cluster.tls_name = optarg;
+		else if (opt == 'E')
+			cluster.tls_cert = optarg;
+		else if (opt == 'K')
+			cluster.tls_key = optarg;
 		else if (opt == 'W') {
 			FILE *f = fopen(optarg, "re");
 			if (!f || !fgets(password, sizeof(password), f)) {

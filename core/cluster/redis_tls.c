@@ -20,32 +20,14 @@
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
 
-struct wg_redis_tls {
-	WOLFSSL_CTX *ctx;
-	char *server_name;
-};
-
 /* One connection's TLS state: the context's privctx. */
 struct tls_conn {
 	WOLFSSL *ssl;
+	const struct wg_redis_tls *cfg; /* for the reason of a failure */
 	const redisContextFuncs *plain; /* hiredis's functions for a TCP socket */
 	bool write_wants_read, read_wants_write;
 	bool *freed; /* set by tls_free while one of our handlers runs hiredis's */
 };
-
-static void set_error(redisContext *c, int type, const char *what, int err)
-{
-	char reason[WOLFSSL_MAX_ERROR_SZ];
-
-	const char *hint = err == ASN_NO_SIGNER_E	   ? ": not signed by a CA of cluster-redis-tls-ca"
-			   : err == DOMAIN_NAME_MISMATCH ? ": not issued for cluster-redis-tls-name"
-							 : "";
-
-	wolfSSL_ERR_error_string_n((unsigned long)err, reason, sizeof(reason));
-	c->err = type;
-	/* errstr is 128 bytes: the reason is cut first, the hint stays. */
-	snprintf(c->errstr, sizeof(c->errstr), "TLS %s: %.*s (%d)%s", what, 40, reason, err, hint);
-}
 
 /* After a read or write that did not finish: 0 to try again on the next
  * event, -1 with the context's error set. */
@@ -70,7 +52,9 @@ static ssize_t tls_result(redisContext *c, struct tls_conn *t, int ret, bool wri
 		snprintf(c->errstr, sizeof(c->errstr), "redis closed the TLS connection");
 		return -1;
 	}
-	set_error(c, REDIS_ERR_IO, wolfSSL_is_init_finished(t->ssl) ? "error" : "handshake failed", err);
+	c->err = REDIS_ERR_IO;
+	wg_redis_tls_reason(t->cfg, wolfSSL_is_init_finished(t->ssl) ? "error" : "handshake failed", err, c->errstr,
+			    sizeof(c->errstr));
 	return -1;
 }
 
@@ -192,81 +176,15 @@ int wg_redis_tls_attach(struct wg_redis_tls *tls, redisAsyncContext *ac)
 
 	if (c->funcs == &tls_funcs)
 		return 0;
-	if (!(t = calloc(1, sizeof(*t))) || !(t->ssl = wolfSSL_new(tls->ctx))) {
-		free(t);
-		snprintf(c->errstr, sizeof(c->errstr), "TLS: out of memory");
-		return -1;
-	}
-	if (wolfSSL_set_fd(t->ssl, c->fd) != WOLFSSL_SUCCESS ||
-	    wolfSSL_UseSNI(t->ssl, WOLFSSL_SNI_HOST_NAME, tls->server_name, (unsigned short)strlen(tls->server_name)) !=
-		    WOLFSSL_SUCCESS ||
-	    wolfSSL_check_domain_name(t->ssl, tls->server_name) != WOLFSSL_SUCCESS) {
-		wolfSSL_free(t->ssl);
+	if (!(t = calloc(1, sizeof(*t))) || !(t->ssl = wg_redis_tls_session(tls, c->fd))) {
 		free(t);
 		snprintf(c->errstr, sizeof(c->errstr), "TLS: cannot set up the session");
 		return -1;
 	}
+	t->cfg = tls;
 	wolfSSL_set_using_nonblock(t->ssl, 1);
 	t->plain = c->funcs;
 	c->privctx = t;
 	c->funcs = &tls_funcs;
 	return 0;
-}
-
-struct wg_redis_tls *wg_redis_tls_new(const struct wg_redis_tls_opts *o, char *err, size_t errlen)
-{
-	struct wg_redis_tls *t = calloc(1, sizeof(*t));
-
-	if (!t || !(t->server_name = strdup(o->server_name ? o->server_name : "")) ||
-	    !(t->ctx = wolfSSL_CTX_new(wolfSSLv23_client_method()))) {
-		snprintf(err, errlen, "out of memory");
-		goto fail;
-	}
-	if (!o->ca_file || !*o->ca_file) {
-		snprintf(err, errlen, "cluster-redis-tls needs cluster-redis-tls-ca (the CA that signed Redis's certificate)");
-		goto fail;
-	}
-	if (!*t->server_name) {
-		snprintf(err, errlen, "cluster-redis-tls needs a server name (cluster-redis-tls-name)");
-		goto fail;
-	}
-	if (wolfSSL_CTX_SetMinVersion(t->ctx, WOLFSSL_TLSV1_2) != WOLFSSL_SUCCESS) {
-		snprintf(err, errlen, "cannot require TLS 1.2");
-		goto fail;
-	}
-	if (wolfSSL_CTX_load_verify_locations(t->ctx, o->ca_file, NULL) != WOLFSSL_SUCCESS) {
-		snprintf(err, errlen, "cluster-redis-tls-ca %s: cannot be read as PEM certificates", o->ca_file);
-		goto fail;
-	}
-	wolfSSL_CTX_set_verify(t->ctx, WOLFSSL_VERIFY_PEER, NULL);
-	if ((o->cert_file && *o->cert_file) != (o->key_file && *o->key_file)) {
-		snprintf(err, errlen, "cluster-redis-tls-cert and cluster-redis-tls-key go together");
-		goto fail;
-	}
-	if (o->cert_file && *o->cert_file) {
-		if (wolfSSL_CTX_use_certificate_chain_file(t->ctx, o->cert_file) != WOLFSSL_SUCCESS) {
-			snprintf(err, errlen, "cluster-redis-tls-cert %s: cannot be read as a PEM certificate", o->cert_file);
-			goto fail;
-		}
-		if (wolfSSL_CTX_use_PrivateKey_file(t->ctx, o->key_file, WOLFSSL_FILETYPE_PEM) != WOLFSSL_SUCCESS ||
-		    wolfSSL_CTX_check_private_key(t->ctx) != WOLFSSL_SUCCESS) {
-			snprintf(err, errlen, "cluster-redis-tls-key %s: unreadable, or not the key of cluster-redis-tls-cert",
-				 o->key_file);
-			goto fail;
-		}
-	}
-	return t;
-fail:
-	wg_redis_tls_free(t);
-	return NULL;
-}
-
-void wg_redis_tls_free(struct wg_redis_tls *t)
-{
-	if (!t)
-		return;
-	if (t->ctx)
-		wolfSSL_CTX_free(t->ctx);
-	free(t->server_name);
-	free(t);
 }

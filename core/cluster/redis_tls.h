@@ -11,22 +11,9 @@
 #ifndef WG_CLUSTER_REDIS_TLS_H
 #define WG_CLUSTER_REDIS_TLS_H
 
-#include <stddef.h>
+#include "cluster/redis_tls_ctx.h" /* wg_redis_tls_new, _free: the context from the files */
 
 struct redisAsyncContext;
-struct wg_redis_tls;
-
-struct wg_redis_tls_opts {
-	const char *ca_file;     /* required: the CAs that may sign Redis's certificate */
-	const char *cert_file;   /* optional client certificate (Redis's tls-auth-clients) */
-	const char *key_file;    /* its key; required with cert_file */
-	const char *server_name; /* SNI and the DNS name the certificate must carry */
-};
-
-/* Loads the files now (before the server drops its privileges). NULL with
- * the reason in err. */
-struct wg_redis_tls *wg_redis_tls_new(const struct wg_redis_tls_opts *o, char *err, size_t errlen);
-void wg_redis_tls_free(struct wg_redis_tls *t);
 
 /* Puts a TLS client session under ac, right after redisAsyncConnect (its
  * socket exists; the TCP connection may still be under way). 0, or -1 with
