@@ -54,6 +54,16 @@ cluster_tls_conf() { # [CA file]
 tls_clients() { rcli CLIENT LIST 2>/dev/null | grep -c "laddr=127.0.0.1:$REDIS_TLS_PORT " ; }
 tls_clients_ge() { [ "$(tls_clients)" -ge "$1" ]; }
 
+# wolfguardctl --cluster through Redis's TLS port, as node a: the CA, the
+# name, the client certificate, the ACL user; "$@" after them (a later option
+# wins, so a test can replace one).
+wgctl_tls() {
+	local d=$RUN/redis-tls
+	in_ns "$NS_SRV" "$(dirname "$(wolfguard_bin)")/../tools/wolfguardctl" --cluster "127.0.0.1:$REDIS_TLS_PORT" \
+		--cluster-tls-ca "$d/ca.pem" --cluster-tls-name "$REDIS_TLS_NAME" --cluster-tls-cert "$d/client.pem" \
+		--cluster-tls-key "$d/client.key" --cluster-user wgnode --cluster-password-file "$RUN/redis.pass" "$@"
+}
+
 WOLFGUARD_TESTS+=(cluster_redis_tls)
 
 # Nodes a (port 443) and b (8443) reach Redis only through TLS (client
@@ -61,7 +71,9 @@ WOLFGUARD_TESTS+=(cluster_redis_tls)
 # back with her cookie through b, which adopts the session from the record
 # a wrote over TLS. Node b restarted with a CA that did not sign Redis's
 # certificate never connects, says why in one line, and still serves logins;
-# so does a node expecting another name in the certificate.
+# so does a node expecting another name in the certificate. wolfguardctl
+# --cluster over TLS lists alice's session on node b; with the wrong CA or
+# name it says why and exits 3.
 test_cluster_redis_tls() { cluster_redis_tls; local rc=$?; client_disconnect_all; node2_stop || rc=1; redis_stop; return $rc; }
 cluster_redis_tls() {
 	make_redis_certs || fail "could not make the test certificates: $(tail -n 3 "$RUN/redis-tls/openssl.log")" || return 1
@@ -86,6 +98,30 @@ cluster_redis_tls() {
 	[ "$(client_env alice INTERNAL_IP4_ADDRESS)" = "$a" ] || fail "the adopted session's address is not $a" || return 1
 	wait_for 30 sh -c "[ \"\$(timeout 10 ip netns exec '$NS_SRV' redis-cli -p $REDIS_PORT HGET '$(session_keys)' node)\" = b ]" ||
 		fail "the record does not name node b" || return 1
+
+	# wolfguardctl --cluster over TLS sees the session and the node.
+	local out rc
+	out=$(wgctl_tls --json sessions 2>&1) || fail "wolfguardctl --cluster sessions over TLS: $out" || return 1
+	jq -e '.sessions | length == 1 and .[0].user == "alice" and .[0].node == "b"' <<<"$out" >/dev/null ||
+		fail "wolfguardctl --cluster sessions over TLS does not list alice on node b: $out" || return 1
+	out=$(wgctl_tls status 2>&1) || fail "wolfguardctl --cluster status over TLS: $out" || return 1
+	grep -q "^node b  *1 sessions" <<<"$out" || fail "wolfguardctl --cluster status over TLS: $out" || return 1
+	out=$(wgctl_tls --cluster-tls-ca "$RUN/redis-tls/other-ca.pem" sessions 2>&1)
+	rc=$?
+	[ "$rc" = 3 ] || fail "wolfguardctl with a CA that did not sign redis's certificate exited $rc: $out" || return 1
+	grep -q "^wolfguardctl: redis at 127.0.0.1:$REDIS_TLS_PORT: TLS handshake failed: .*not signed by a CA of --cluster-tls-ca$" <<<"$out" ||
+		fail "no clear line from wolfguardctl for the untrusted certificate: $out" || return 1
+	echo "   wolfguardctl, wrong CA: $out"
+	out=$(wgctl_tls --cluster-tls-name other.wg.test status 2>&1)
+	rc=$?
+	[ "$rc" = 3 ] || fail "wolfguardctl expecting another name exited $rc: $out" || return 1
+	grep -q "TLS handshake failed: .*not issued for --cluster-tls-name$" <<<"$out" ||
+		fail "no clear line from wolfguardctl for the name mismatch: $out" || return 1
+	echo "   wolfguardctl, wrong name: $out"
+	out=$(wgctl_tls --cluster-tls-name "" status 2>&1)
+	rc=$?
+	[ "$rc" = 2 ] && grep -q "needs a server name (--cluster-tls-name)" <<<"$out" ||
+		fail "wolfguardctl without a name: exit $rc: $out" || return 1
 	client_disconnect alice
 	wait_for 30 session_keys_are 0 || fail "the record outlived the logout on node b" || return 1
 
