@@ -9,10 +9,7 @@
 #include <sys/uio.h>
 
 #include "dtls_log.h"
-
-#ifndef UDP_SEGMENT
-#define UDP_SEGMENT 103
-#endif
+#include "udp_sockopt.h"
 
 static int sys_sendmmsg(int fd, struct mmsghdr *msgs, unsigned n, int flags)
 {

@@ -1,16 +1,10 @@
 /* See udp_gro.h. */
 #include "udp_gro.h"
+#include "udp_sockopt.h"
 
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <string.h>
-
-#ifndef SOL_UDP
-#define SOL_UDP 17
-#endif
-#ifndef UDP_GRO
-#define UDP_GRO 104 /* Linux 5.0 */
-#endif
 
 bool wg_udp_gro_set(int fd, bool on)
 {

@@ -27,6 +27,7 @@
 #include "dtls_app_id.h"
 #include "dtls_server.h"
 #include "host_loop_fixture.h"
+#include "udp_sockopt.h"
 #include "test_dtls_client.h"
 #include "net/listen_socket.h"
 #include "util/log.h"
@@ -823,13 +824,6 @@ Test(dtls, explicit_nonces_count_up_by_one)
 }
 
 /* ---- UDP GRO (plugins/lib-dtls/udp_gro.h) ---------------------------------- */
-
-#ifndef SOL_UDP
-#define SOL_UDP 17
-#endif
-#ifndef UDP_SEGMENT
-#define UDP_SEGMENT 103
-#endif
 
 static bool got_five_packets(void *arg)
 {

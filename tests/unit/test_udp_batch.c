@@ -9,10 +9,7 @@
 #include <sys/socket.h>
 
 #include "udp_batch.h"
-
-#ifndef UDP_SEGMENT
-#define UDP_SEGMENT 103
-#endif
+#include "udp_sockopt.h"
 
 struct sent {
 	size_t len;

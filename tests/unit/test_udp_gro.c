@@ -13,16 +13,7 @@
 #include <unistd.h>
 
 #include "udp_gro.h"
-
-#ifndef SOL_UDP
-#define SOL_UDP 17
-#endif
-#ifndef UDP_SEGMENT
-#define UDP_SEGMENT 103
-#endif
-#ifndef UDP_GRO
-#define UDP_GRO 104
-#endif
+#include "udp_sockopt.h"
 
 /* Every datagram of a train, as (offset, length) pairs. */
 struct cut {

@@ -15,10 +15,7 @@
 
 #include "udp_batch.h"
 #include "udp_local.h"
-
-#ifndef UDP_SEGMENT
-#define UDP_SEGMENT 103
-#endif
+#include "udp_sockopt.h"
 
 union cbuf {
 	char buf[256];
