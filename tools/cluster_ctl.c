@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cluster/member.h"
 #include "cluster/record.h"
 #include "cluster/redis_tls_ctx.h"
 #include "cluster_ctl_tls.h"
@@ -183,6 +184,42 @@ static void human_status(json_t *o)
 	json_array_foreach(json_object_get(o, "nodes"), i, n)
 		printf("node %-16s %lld sessions\n", json_string_value(json_object_get(n, "node")),
 		       json_integer_value(json_object_get(n, "sessions")));
+	/* Nodes with several workers: one member per worker above, and the
+	 * node's sum here. */
+	json_array_foreach(json_object_get(o, "hosts"), i, n)
+		printf("host %-16s %lld sessions on %lld workers\n", json_string_value(json_object_get(n, "host")),
+		       json_integer_value(json_object_get(n, "sessions")), json_integer_value(json_object_get(n, "workers")));
+}
+
+/* The members "NODE/wI" of nodes with several workers, summed per node
+ * (core/cluster/member.h): [{host, sessions, workers}]. */
+static json_t *hosts_of(json_t *nodes)
+{
+	json_t *sums = json_object(), *out = json_array(), *n, *v;
+	const char *name;
+	size_t i;
+
+	json_array_foreach(nodes, i, n)
+	{
+		const char *member = json_string_value(json_object_get(n, "node"));
+		size_t nl = wg_cluster_member_node_len(member);
+		if (nl == strlen(member))
+			continue;
+		char host[64];
+		snprintf(host, sizeof(host), "%.*s", (int)nl, member);
+		json_t *h = json_object_get(sums, host);
+		if (!h) {
+			h = json_pack("{s:s, s:I, s:I}", "host", host, "sessions", (json_int_t)0, "workers", (json_int_t)0);
+			json_object_set_new(sums, host, h);
+		}
+		json_object_set_new(h, "sessions", json_integer(json_integer_value(json_object_get(h, "sessions")) +
+								 json_integer_value(json_object_get(n, "sessions"))));
+		json_object_set_new(h, "workers", json_integer(json_integer_value(json_object_get(h, "workers")) + 1));
+	}
+	json_object_foreach(sums, name, v)
+		json_array_append(out, v);
+	json_decref(sums);
+	return out;
 }
 
 static void count_node(const struct wg_cluster_record *r, void *arg)
@@ -361,8 +398,10 @@ static int run(redisContext *c, const struct wg_ctl_cluster *o, const char *cmd,
 		long long l4 = count_keys(c, o->prefix, "lease4:"), l6 = count_keys(c, o->prefix, "lease6:");
 		/* A session with both families holds two keys: counted once. */
 		json_int_t leases = l4 < 0 || l6 < 0 ? -1 : (json_int_t)(l4 > l6 ? l4 : l6);
-		rc = print(json_pack("{s:b, s:s, s:I, s:o, s:I, s:I, s:I}", "ok", 1, "redis", o->addr, "sessions", total,
-				     "nodes", nodes, "bans_active", bans, "bad_records", (json_int_t)bad, "leases", leases),
+		json_t *hosts = hosts_of(nodes);
+		rc = print(json_pack("{s:b, s:s, s:I, s:o, s:o, s:I, s:I, s:I}", "ok", 1, "redis", o->addr, "sessions", total,
+				     "nodes", nodes, "hosts", hosts, "bans_active", bans, "bad_records", (json_int_t)bad,
+				     "leases", leases),
 			   as_json, human_status);
 	}
 	return rc;

@@ -2,6 +2,7 @@
  * in Redis for the sessions it holds (cluster.h, docs/cluster.md). */
 #include "cluster/cluster.h"
 #include "cluster/lease.h"
+#include "cluster/member.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,6 +22,7 @@
 #include "observe/metrics.h"
 #include <hiredis/hiredis.h>
 #include "server.h"
+#include "session/lease.h"
 #include "session/session.h"
 #include "util/log.h"
 
@@ -163,6 +165,9 @@ void wg_cluster_session_up(struct wg_session *s)
 {
 	if (!s->srv->cluster)
 		return;
+	/* Packets to its addresses come to this worker from now on, also when
+	 * another worker of this node holds a stale copy (lease.h). */
+	wg_session_steer_take(s);
 	publish(s->srv->cluster, s, s->srv->cookie_lifetime);
 	wg_cluster_users_up(s->srv->cluster, s);
 }
@@ -523,12 +528,6 @@ int wg_cluster_start(struct wg_server *srv)
 	srv->cluster = NULL;
 	if (!addr || !*addr)
 		return 0;
-	/* An adopted session's address would have to enter the workers'
-	 * steering map too (core/workers/steer.c): not done yet. */
-	if (srv->worker.count > 1) {
-		wg_log(NULL, WG_LOG_ERROR, "cluster-redis: a node of a cluster runs with \"workers\": 1 (docs/cluster.md)");
-		return -1;
-	}
 	if (!keyfile) {
 		wg_log(NULL, WG_LOG_ERROR, "cluster-redis is set but cluster-key-file is not (docs/cluster.md)");
 		return -1;
@@ -595,10 +594,14 @@ int wg_cluster_start(struct wg_server *srv)
 		o.user = wg_config_string(c, "cluster-redis-user");
 	}
 	snprintf(cl->prefix, sizeof(cl->prefix), "%s", wg_config_string(c, "cluster-prefix"));
+	char host_name[64] = "node";
 	if (node && *node)
-		snprintf(cl->node, sizeof(cl->node), "%s", node);
-	else if (gethostname(cl->node, sizeof(cl->node) - 1) < 0)
-		snprintf(cl->node, sizeof(cl->node), "node");
+		snprintf(host_name, sizeof(host_name), "%s", node);
+	else if (gethostname(host_name, sizeof(host_name) - 1) < 0)
+		snprintf(host_name, sizeof(host_name), "node");
+	/* Each worker is a member of its own ("NODE/wI"): see member.h. */
+	wg_cluster_member_name(host_name, srv->worker.index, srv->worker.count, cl->node, sizeof(cl->node));
+	wg_cluster_member_siblings(cl->node, cl->siblings, sizeof(cl->siblings));
 	o.timeout_ms = (unsigned)wg_config_int(c, "cluster-timeout-ms");
 	cl->timeout_ms = o.timeout_ms;
 	cl->shared_pool = wg_config_bool(c, "cluster-shared-pool") > 0;
@@ -625,8 +628,11 @@ int wg_cluster_start(struct wg_server *srv)
 	struct timeval bt = {.tv_sec = BAN_SYNC_S};
 	evtimer_add(cl->ban_sync, &bt);
 	srv->cluster = cl;
-	wg_log(NULL, WG_LOG_NOTICE, "cluster: node %s, sessions shared through redis at %s (prefix %s)%s", cl->node,
-	       wg_redis_name(cl->redis), cl->prefix, cl->shared_pool ? ", addresses from the shared pool" : "");
+	char member[96] = "";
+	if (srv->worker.count > 1)
+		snprintf(member, sizeof(member), " (worker %u of %u)", srv->worker.index, srv->worker.count);
+	wg_log(NULL, WG_LOG_NOTICE, "cluster: node %s%s, sessions shared through redis at %s (prefix %s)%s", cl->node,
+	       member, wg_redis_name(cl->redis), cl->prefix, cl->shared_pool ? ", addresses from the shared pool" : "");
 	return 0;
 }
 

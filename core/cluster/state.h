@@ -25,7 +25,8 @@ struct wg_cluster {
 	uint8_t secret[256];
 	size_t secret_len;
 	char prefix[64];
-	char node[64];
+	char node[64];                /* this worker's member name, "NODE" or "NODE/wI" (member.h) */
+	char siblings[72];            /* "NODE/w": the other workers of this node, or "" with one */
 	struct event *refresh; /* rewrites the live sessions' records */
 	struct event *ban_sync; /* reads the shared ban set and the other nodes' user counts */
 	struct wg_hashmap *elsewhere; /* owned: user (128 bytes, NUL-padded) -> unsigned *, other nodes' sessions */

@@ -3,7 +3,9 @@
  * 10 s that the node renews every 2 s, so a dead node's counts vanish) and
  * its name in the set "<prefix>nodes"; every 2 s it reads the other nodes'
  * counts, summed by one Lua script, into a local table that the login's
- * limit check reads without waiting. Two logins of one user on two nodes
+ * limit check reads without waiting. Each worker of a node is a member of
+ * its own (member.h), with its own hash; the sum leaves out the members of
+ * this node, whose sessions the shared local table already counts. Two logins of one user on two nodes
  * within those 2 s can therefore both pass (docs/cluster.md). */
 #include <hiredis/hiredis.h>
 #include <stdio.h>
@@ -24,7 +26,7 @@
 static const char sum_script[] =
 	"local out = {}\n"
 	"for _, n in ipairs(redis.call('SMEMBERS', KEYS[1])) do\n"
-	"  if n ~= ARGV[1] then\n"
+	"  if n ~= ARGV[1] and (ARGV[3] == '' or string.sub(n, 1, #ARGV[3]) ~= ARGV[3]) then\n"
 	"    local h = redis.call('HGETALL', ARGV[2] .. 'n:' .. n)\n"
 	"    if #h == 0 then redis.call('SREM', KEYS[1], n) end\n"
 	"    for i = 1, #h, 2 do out[h[i]] = (out[h[i]] or 0) + tonumber(h[i + 1]) end\n"
@@ -141,8 +143,8 @@ static void got_counts(const struct redisReply *reply, const char *error, void *
 void wg_cluster_users_poll(struct wg_cluster *cl)
 {
 	char key[160], nodes[96];
-	const char *argv[6];
-	size_t lens[6];
+	const char *argv[7];
+	size_t lens[7];
 
 	node_key(cl, key, sizeof(key));
 	snprintf(nodes, sizeof(nodes), "%snodes", cl->prefix);
@@ -153,9 +155,12 @@ void wg_cluster_users_poll(struct wg_cluster *cl)
 	argv[3] = nodes;
 	argv[4] = cl->node;
 	argv[5] = cl->prefix;
-	for (int i = 0; i < 6; i++)
+	/* This node's other workers are left out: the workers of one node
+	 * already share their counts (session/user_count.h). */
+	argv[6] = cl->siblings;
+	for (int i = 0; i < 7; i++)
 		lens[i] = strlen(argv[i]);
-	wg_redis_command(cl->redis, 6, argv, lens, got_counts, cl, NULL);
+	wg_redis_command(cl->redis, 7, argv, lens, got_counts, cl, NULL);
 }
 
 void wg_cluster_users_free(struct wg_cluster *cl)

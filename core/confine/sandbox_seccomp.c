@@ -105,11 +105,12 @@ static void on_sigsys(int sig, siginfo_t *info, void *ctx)
 }
 
 /* A worker of several updates the shared address -> worker BPF map as it
- * leases and releases addresses (steer.h): bpf() with those two commands
- * only, never loading programs or making maps. */
+ * leases and releases addresses (steer.h): bpf() with those two commands,
+ * and a lookup (a release deletes only its own worker's entry), never
+ * loading programs or making maps. */
 static int allow_bpf_map_updates(scmp_filter_ctx f)
 {
-	static const int cmds[] = {BPF_MAP_UPDATE_ELEM, BPF_MAP_DELETE_ELEM};
+	static const int cmds[] = {BPF_MAP_UPDATE_ELEM, BPF_MAP_DELETE_ELEM, BPF_MAP_LOOKUP_ELEM};
 	int nr = seccomp_syscall_resolve_name("bpf");
 
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,7 +58,7 @@ static int claim_across_workers(struct wg_server *srv, const struct wg_tunnel_co
 	if (has4 && (rc = wg_steer_claim(w->steer, a4, 4, w->index)) < 0)
 		return rc;
 	if (has6 && (rc = wg_steer_claim(w->steer, a6, 16, w->index)) < 0 && has4)
-		wg_steer_release(w->steer, a4, 4);
+		wg_steer_release(w->steer, a4, 4, w->index);
 	return rc;
 }
 
@@ -69,9 +70,36 @@ static void release_across_workers(struct wg_server *srv, const struct wg_tunnel
 	if (w->count < 2)
 		return;
 	if (lease_addr4(tc, a4))
-		wg_steer_release(w->steer, a4, 4);
+		wg_steer_release(w->steer, a4, 4, w->index);
 	if (lease_addr6(tc, a6))
-		wg_steer_release(w->steer, a6, 16);
+		wg_steer_release(w->steer, a6, 16, w->index);
+}
+
+/* A cluster session whose tunnel is up on this worker: its record in Redis
+ * names this worker now, so packets to its addresses must come here, also
+ * when another worker of this node still holds a copy (the client came back
+ * from another source address, which the client hash sends elsewhere) or
+ * the session was adopted from another node (its routing plugin never
+ * leased, or claimed, the address here). */
+void wg_session_steer_take(struct wg_session *s)
+{
+	const struct wg_worker *w = &s->srv->worker;
+	uint8_t a4[4], a6[16];
+	struct wg_tunnel_config tc;
+	int rc = 0;
+
+	if (w->count < 2)
+		return;
+	memset(&tc, 0, sizeof(tc));
+	snprintf(tc.addr4, sizeof(tc.addr4), "%s", s->tc.addr4);
+	snprintf(tc.addr6, sizeof(tc.addr6), "%s", s->tc.addr6);
+	if (lease_addr4(&tc, a4))
+		rc = wg_steer_take(w->steer, a4, 4, w->index);
+	if (rc == 0 && lease_addr6(&tc, a6))
+		rc = wg_steer_take(w->steer, a6, 16, w->index);
+	if (rc < 0)
+		wg_log(s, WG_LOG_ERROR, "cannot steer %s to worker %u: %s", tc.addr4, w->index, strerror(-rc));
+	s->steer_taken = true; /* released at the end, if still this worker's */
 }
 
 /* Leases another worker holds, kept from the routing plugin until the lease
@@ -171,7 +199,7 @@ void wg_session_lease_release(struct wg_session *s, const struct wg_tunnel_confi
 		((const struct wg_routing_ops *)r->desc->ops)->release(r->state, s, tc);
 	/* Unless another session here holds them (a routing plugin's double
 	 * lease, refused): that one's claim stays. */
-	if (s->leased && !holder_of(s->srv, tc, s))
+	if ((s->leased || s->steer_taken) && !holder_of(s->srv, tc, s))
 		release_across_workers(s->srv, tc);
 	/* Addresses other generations parked because s held them are free now. */
 	for (struct wg_gen *g = s->srv->gens; g; g = g->next) {

@@ -10,6 +10,11 @@ struct wg_tunnel_config;
  * Returns 0 or a negative errno. */
 int wg_session_lease(struct wg_session *s, struct wg_tunnel_config *tc);
 void wg_session_lease_release(struct wg_session *s, const struct wg_tunnel_config *tc);
+/* With several workers and a cluster: the session's tunnel is up on this
+ * worker, so its addresses are steered here, over another worker's entry
+ * (workers/steer.h, wg_steer_take); released at the session's end if still
+ * this worker's. Nothing with one worker. */
+void wg_session_steer_take(struct wg_session *s);
 
 /* A cluster with a shared pool (cluster/lease.c): the addresses just leased
  * (wg_session_lease_begin) are held by another node. They leave the

@@ -57,6 +57,7 @@ struct wg_session {
 	struct wg_session_tc tc;     /* what the client was given */
 	char *pushed;                /* owned: X-CSTP-* lines for DNS, domain, routes */
 	bool leased;
+	bool steer_taken;            /* its addresses steered to this worker by wg_session_steer_take */
 	uint32_t addr4;              /* network order, 0 when none */
 	uint8_t addr6[16];
 	bool has_addr6;

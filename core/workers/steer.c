@@ -241,16 +241,68 @@ int wg_steer_claim(const struct wg_steer *st, const uint8_t *addr, size_t len, u
 	return errno == EEXIST ? -EADDRINUSE : -errno;
 }
 
-void wg_steer_release(const struct wg_steer *st, const uint8_t *addr, size_t len)
+/* The map's key for an address (host-order words), 0 or -EINVAL. */
+static int map_key(const struct wg_steer *st, const uint8_t *addr, size_t len, uint32_t key[4], int *map)
 {
-	uint32_t key[4];
-	union bpf_attr a;
-
 	if (len != 4 && len != 16)
-		return;
+		return -EINVAL;
 	words_of(addr, len, key);
+	*map = len == 4 ? st->map4 : st->map6;
+	return 0;
+}
+
+int wg_steer_take(const struct wg_steer *st, const uint8_t *addr, size_t len, unsigned worker)
+{
+	uint32_t key[4], value = worker;
+	union bpf_attr a;
+	int map;
+
+	if (map_key(st, addr, len, key, &map) < 0)
+		return -EINVAL;
 	memset(&a, 0, sizeof(a));
-	a.map_fd = (uint32_t)(len == 4 ? st->map4 : st->map6);
+	a.map_fd = (uint32_t)map;
+	a.key = (uint64_t)(uintptr_t)key;
+	a.value = (uint64_t)(uintptr_t)&value;
+	a.flags = BPF_ANY; /* over another worker's entry: its copy is stale */
+	return sys_bpf(BPF_MAP_UPDATE_ELEM, &a) == 0 ? 0 : -errno;
+}
+
+/* Lookup, then delete: the kernel has no compare-and-delete for a hash map
+ * from user space. A take by another worker between the two would be lost;
+ * that needs the session's client to reconnect to the other worker in the
+ * same microseconds as this worker's copy ends, and its next tunnel up
+ * takes the entry again. */
+void wg_steer_release(const struct wg_steer *st, const uint8_t *addr, size_t len, unsigned worker)
+{
+	uint32_t key[4], value = 0;
+	union bpf_attr a;
+	int map;
+
+	if (map_key(st, addr, len, key, &map) < 0)
+		return;
+	memset(&a, 0, sizeof(a));
+	a.map_fd = (uint32_t)map;
+	a.key = (uint64_t)(uintptr_t)key;
+	a.value = (uint64_t)(uintptr_t)&value;
+	if (sys_bpf(BPF_MAP_LOOKUP_ELEM, &a) < 0 || value != worker)
+		return; /* gone, or another worker's now */
+	memset(&a, 0, sizeof(a));
+	a.map_fd = (uint32_t)map;
 	a.key = (uint64_t)(uintptr_t)key;
 	sys_bpf(BPF_MAP_DELETE_ELEM, &a);
+}
+
+unsigned wg_steer_holder(const struct wg_steer *st, const uint8_t *addr, size_t len)
+{
+	uint32_t key[4], value = 0;
+	union bpf_attr a;
+	int map;
+
+	if (map_key(st, addr, len, key, &map) < 0)
+		return WG_STEER_NONE;
+	memset(&a, 0, sizeof(a));
+	a.map_fd = (uint32_t)map;
+	a.key = (uint64_t)(uintptr_t)key;
+	a.value = (uint64_t)(uintptr_t)&value;
+	return sys_bpf(BPF_MAP_LOOKUP_ELEM, &a) == 0 ? value : WG_STEER_NONE;
 }

@@ -46,6 +46,15 @@ unsigned wg_steer_worker_of_client(const uint8_t *addr, size_t len, unsigned wor
 /* Claims a VPN address (4 or 16 bytes, network order) for worker: 0, or
  * -EADDRINUSE when another worker holds it, or another -errno. */
 int wg_steer_claim(const struct wg_steer *st, const uint8_t *addr, size_t len, unsigned worker);
-void wg_steer_release(const struct wg_steer *st, const uint8_t *addr, size_t len);
+/* Sets the address's entry to worker whatever it held: a session of a
+ * cluster taken over from another worker of the same node (or resumed here
+ * after one), whose record in Redis says it is this worker's now. 0 or -errno. */
+int wg_steer_take(const struct wg_steer *st, const uint8_t *addr, size_t len, unsigned worker);
+/* Deletes the entry if it is still worker's (another worker may have taken
+ * it over: that one's stays). */
+void wg_steer_release(const struct wg_steer *st, const uint8_t *addr, size_t len, unsigned worker);
+/* The worker holding the address, or WG_STEER_NONE: for tests and tools. */
+#define WG_STEER_NONE 0xffffffffu
+unsigned wg_steer_holder(const struct wg_steer *st, const uint8_t *addr, size_t len);
 
 #endif

@@ -38,7 +38,7 @@ Test(steer, a_claim_is_exclusive_until_released)
 	cr_assert_eq(wg_steer_claim(&st, a, 4, 1), 0);
 	cr_assert_eq(wg_steer_claim(&st, a, 4, 2), -EADDRINUSE);
 	cr_assert_eq(wg_steer_claim(&st, a, 4, 1), -EADDRINUSE, "not even the holder claims twice");
-	wg_steer_release(&st, a, 4);
+	wg_steer_release(&st, a, 4, 1);
 	cr_assert_eq(wg_steer_claim(&st, a, 4, 2), 0);
 }
 
@@ -73,4 +73,25 @@ Test(steer, client_hash_spreads_and_is_stable)
 	uint8_t cli[4] = {198, 51, 100, 2};
 	cr_assert_eq(wg_steer_worker_of_client(cli, 4, 2), ((0xC6336402u * 0x9e3779b1u) >> 16) % 2);
 	cr_assert_eq(wg_steer_worker_of_client(cli, 4, 0), 0u);
+}
+
+/* A cluster session taken over by another worker (cluster.c at tunnel up):
+ * the take wins over the holder's entry, and the old holder's release then
+ * leaves the new worker's entry alone. */
+Test(steer, a_take_over_survives_the_old_holders_release)
+{
+	uint8_t a[4] = {10, 8, 0, 9};
+
+	if (!have_bpf)
+		cr_skip_test("no BPF");
+	cr_assert_eq(wg_steer_claim(&st, a, 4, 0), 0);
+	cr_assert_eq(wg_steer_take(&st, a, 4, 1), 0);
+	cr_assert_eq(wg_steer_holder(&st, a, 4), 1);
+	wg_steer_release(&st, a, 4, 0);
+	cr_assert_eq(wg_steer_holder(&st, a, 4), 1, "worker 0's release deleted worker 1's entry");
+	cr_assert_eq(wg_steer_claim(&st, a, 4, 0), -EADDRINUSE, "worker 0 may not lease it again");
+	wg_steer_release(&st, a, 4, 1);
+	cr_assert_eq(wg_steer_holder(&st, a, 4), WG_STEER_NONE);
+	cr_assert_eq(wg_steer_take(&st, a, 4, 2), 0, "a take needs no entry to exist");
+	wg_steer_release(&st, a, 4, 2);
 }
