@@ -22,6 +22,18 @@ cw_node_start() { # name
 	wait_for 60 server_log_count_ge "cluster: redis at 127.0.0.1:$REDIS_PORT connected" 2
 }
 
+# Node NAME dies at once, workers and master, as a machine does: no DISCONNECT
+# to its clients. (A KILLed master alone would make its workers stop
+# gracefully, telling the clients so.) The master is stopped first so that it
+# cannot react to its workers' death.
+cw_node_kill() { # name
+	local w
+	w=$(pgrep -P "$SERVER_PID" -x wolfguard)
+	kill -STOP "$SERVER_PID" 2>/dev/null
+	[ -z "$w" ] || kill -KILL $w 2>/dev/null # one pid per word
+	node_kill "$1"
+}
+
 cw_authenticate() { # ns user password -> prints the cookie (the login is made on the worker of NS's address)
 	in_ns "$1" timeout 60 openconnect --authenticate --non-inter --passwd-on-stdin -u "$2" \
 		--servercert "$PIN" "https://$SRV_ADDR/" <<<"$3" 2>"$RUN/authenticate.log" |
@@ -110,7 +122,7 @@ cluster_workers() {
 	ping_ok "$NS_CLI2" "$a" || fail "bob (worker $wb, where alice's copy lingers) cannot reach alice at $a" || return 1
 
 	# --- node a dies, node b (two workers) adopts both sessions ---
-	node_kill a
+	cw_node_kill a
 	cw_node_start b || fail "node b with 2 workers did not start: $(tail -n 3 "$RUN/server.log")" || return 1
 	wait_for 120 grep -q "adopted from node a/w$wa" "$RUN/server.log" && wait_for 120 grep -q "adopted from node a/w$wb" "$RUN/server.log" ||
 		fail "node b did not adopt both sessions: $(grep -i 'cluster' "$RUN/server.log" | tail -n 4 | tr '\n' ' ')" || return 1
