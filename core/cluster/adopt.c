@@ -16,6 +16,7 @@
 #include "net/conn.h"
 #include "observe/metrics.h"
 #include "server.h"
+#include "session/lease.h"
 #include "session/session.h"
 #include "session/user_count.h"
 #include "util/hex.h"
@@ -121,6 +122,9 @@ static struct wg_session *session_from_record(struct wg_server *srv, const struc
 		wg_session_end(s, "not adopted");
 		return NULL;
 	}
+	/* With several workers: steered here at once (again at tunnel up), so
+	 * that no other worker's routing plugin can claim the address meanwhile. */
+	wg_session_steer_take(s);
 	if (wg_user_count_take(srv->user_count, s->user, 0, &count) == WG_USER_COUNT_TAKEN)
 		s->user_counted = true;
 	take_auth_steps(srv, s, r->auth);

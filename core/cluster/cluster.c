@@ -601,7 +601,7 @@ int wg_cluster_start(struct wg_server *srv)
 		snprintf(host_name, sizeof(host_name), "node");
 	/* Each worker is a member of its own ("NODE/wI"): see member.h. */
 	wg_cluster_member_name(host_name, srv->worker.index, srv->worker.count, cl->node, sizeof(cl->node));
-	wg_cluster_member_siblings(cl->node, cl->siblings, sizeof(cl->siblings));
+	wg_cluster_member_workers_node(cl->node, cl->workers_node, sizeof(cl->workers_node));
 	o.timeout_ms = (unsigned)wg_config_int(c, "cluster-timeout-ms");
 	cl->timeout_ms = o.timeout_ms;
 	cl->shared_pool = wg_config_bool(c, "cluster-shared-pool") > 0;

@@ -38,18 +38,14 @@ size_t wg_cluster_member_node_len(const char *member)
 	return (size_t)(slash - member);
 }
 
-int wg_cluster_member_siblings(const char *member, char *out, size_t len)
+int wg_cluster_member_workers_node(const char *member, char *out, size_t len)
 {
 	size_t nl = wg_cluster_member_node_len(member);
 
-	if (nl == strlen(member)) {
-		if (len < 1)
-			return -1;
-		out[0] = '\0';
-		return 0;
-	}
-	if (len < nl + 3)
+	if (nl == strlen(member))
+		nl = 0; /* not a worker's name */
+	if (len < nl + 1)
 		return -1;
-	snprintf(out, len, "%.*s/w", (int)nl, member);
+	snprintf(out, len, "%.*s", (int)nl, member);
 	return 0;
 }

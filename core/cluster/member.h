@@ -16,9 +16,10 @@
  * 0, or -1 when out is too small for even "X/w99". */
 int wg_cluster_member_name(const char *node, unsigned index, unsigned count, char *out, size_t len);
 
-/* What every member of the same node's workers starts with ("NODE/w"), or
- * "" with one worker (no other member shares the node). 0 or -1 as above. */
-int wg_cluster_member_siblings(const char *member, char *out, size_t len);
+/* The node of a worker's member name ("vpn-a" of "vpn-a/w1"), whose other
+ * workers are the members "vpn-a/w<digits>"; "" for a node with one worker
+ * (no other member shares it). 0, or -1 when out is too small. */
+int wg_cluster_member_workers_node(const char *member, char *out, size_t len);
 
 /* The length of the node part of a member name: "vpn-a/w3" -> 5, "vpn-a"
  * -> 5 (a member name ending in "/w" and digits is a worker's). */

@@ -23,3 +23,16 @@ const char wg_cluster_failure_script[] = "local n = redis.call('INCR', KEYS[1])\
 					 "  redis.call('EXPIRE', KEYS[1], ARGV[1])\n"
 					 "end\n"
 					 "return n\n";
+
+const char wg_cluster_count_script[] =
+	"local out = {}\n"
+	"for _, n in ipairs(redis.call('SMEMBERS', KEYS[1])) do\n"
+	"  if n ~= ARGV[1] and (ARGV[3] == '' or string.match(n, '^(.+)/w%d+$') ~= ARGV[3]) then\n"
+	"    local h = redis.call('HGETALL', ARGV[2] .. 'n:' .. n)\n"
+	"    if #h == 0 then redis.call('SREM', KEYS[1], n) end\n"
+	"    for i = 1, #h, 2 do out[h[i]] = (out[h[i]] or 0) + tonumber(h[i + 1]) end\n"
+	"  end\n"
+	"end\n"
+	"local r = {}\n"
+	"for k, v in pairs(out) do if v > 0 then r[#r + 1] = k; r[#r + 1] = tostring(v) end end\n"
+	"return r\n";

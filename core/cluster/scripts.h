@@ -29,4 +29,13 @@ extern const char wg_cluster_end_script[];
  * ban table's does. */
 extern const char wg_cluster_failure_script[];
 
+/* KEYS[1]: the set of members ("<prefix>nodes"); ARGV[1]: the caller's
+ * member name; ARGV[2]: the key prefix; ARGV[3]: the caller's node when it
+ * runs several workers ("NODE" of "NODE/wI", cluster/member.h), or "". Sums
+ * the per-user counts ("<prefix>n:<member>") of every member but the caller
+ * and the other workers "NODE/w<digits>" of its node (the workers of one
+ * node share their local counts already), removes members whose hash lapsed from the set, and
+ * returns user, sum, user, sum... (sums above 0 only). */
+extern const char wg_cluster_count_script[];
+
 #endif

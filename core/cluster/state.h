@@ -26,7 +26,7 @@ struct wg_cluster {
 	size_t secret_len;
 	char prefix[64];
 	char node[64];                /* this worker's member name, "NODE" or "NODE/wI" (member.h) */
-	char siblings[72];            /* "NODE/w": the other workers of this node, or "" with one */
+	char workers_node[64];        /* "NODE" when this node runs several workers ("NODE/wI"), else "" */
 	struct event *refresh; /* rewrites the live sessions' records */
 	struct event *ban_sync; /* reads the shared ban set and the other nodes' user counts */
 	struct wg_hashmap *elsewhere; /* owned: user (128 bytes, NUL-padded) -> unsigned *, other nodes' sessions */

@@ -15,6 +15,7 @@
 #include "cluster/cluster.h"
 #include "cluster/state.h"
 #include "cluster/redis.h"
+#include "cluster/scripts.h"
 #include "hashmap.h"
 #include "server.h"
 #include "session/session.h"
@@ -22,19 +23,6 @@
 
 #define NODE_TTL "10"
 #define USER_KEY_LEN 128
-
-static const char sum_script[] =
-	"local out = {}\n"
-	"for _, n in ipairs(redis.call('SMEMBERS', KEYS[1])) do\n"
-	"  if n ~= ARGV[1] and (ARGV[3] == '' or string.sub(n, 1, #ARGV[3]) ~= ARGV[3]) then\n"
-	"    local h = redis.call('HGETALL', ARGV[2] .. 'n:' .. n)\n"
-	"    if #h == 0 then redis.call('SREM', KEYS[1], n) end\n"
-	"    for i = 1, #h, 2 do out[h[i]] = (out[h[i]] or 0) + tonumber(h[i + 1]) end\n"
-	"  end\n"
-	"end\n"
-	"local r = {}\n"
-	"for k, v in pairs(out) do if v > 0 then r[#r + 1] = k; r[#r + 1] = tostring(v) end end\n"
-	"return r\n";
 
 static void node_key(const struct wg_cluster *cl, char *out, size_t len)
 {
@@ -150,14 +138,14 @@ void wg_cluster_users_poll(struct wg_cluster *cl)
 	snprintf(nodes, sizeof(nodes), "%snodes", cl->prefix);
 	cmd(cl, 3, (const char *[]){"EXPIRE", key, NODE_TTL});
 	argv[0] = "EVAL";
-	argv[1] = sum_script;
+	argv[1] = wg_cluster_count_script;
 	argv[2] = "1";
 	argv[3] = nodes;
 	argv[4] = cl->node;
 	argv[5] = cl->prefix;
 	/* This node's other workers are left out: the workers of one node
 	 * already share their counts (session/user_count.h). */
-	argv[6] = cl->siblings;
+	argv[6] = cl->workers_node;
 	for (int i = 0; i < 7; i++)
 		lens[i] = strlen(argv[i]);
 	wg_redis_command(cl->redis, 7, argv, lens, got_counts, cl, NULL);

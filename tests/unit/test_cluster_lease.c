@@ -4,7 +4,9 @@
  * of the shared pool is all or nothing, a held address is refused to
  * another session, its holder renews it, a lapsed one can be claimed
  * again, the end script deletes only what is still the session's; and two
- * processes racing over a small pool never both win an address. Skipped
+ * processes racing over a small pool never both win an address; the sum of
+ * the other members' per-user counts leaves out the caller's own node's
+ * workers and forgets lapsed members. Skipped
  * when redis-server is not installed. */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -318,4 +320,48 @@ Test(cluster_lease, two_nodes_racing_never_share_an_address)
 	for (int i = 0; i < POOL; i++)
 		cr_assert_eq(owners[i], 1, "address %d was won %d times", i, owners[i]);
 	cr_assert_eq(won, POOL, "%d sessions won an address; %d addresses, %d sessions", won, POOL, 2 * PER_NODE);
+}
+
+/* Node a runs two workers (members a/w0, a/w1), node b one (member b), and a
+ * node named "a/west" (not a worker of a). Worker a/w0 sums the others: b
+ * and a/west count, its sibling a/w1 does not (the workers of a share their
+ * local table), and a member whose hash lapsed leaves the set. */
+Test(cluster_lease, the_count_sum_leaves_out_the_own_nodes_workers)
+{
+	redisContext *c = connect_redis();
+	cr_assert_not_null(c);
+	const char *members[] = {"a/w0", "a/w1", "b", "a/west", "gone"};
+	for (size_t i = 0; i < sizeof(members) / sizeof(members[0]); i++)
+		freeReplyObject(redisCommand(c, "SADD wg:nodes %s", members[i]));
+	freeReplyObject(redisCommand(c, "HSET wg:n:a/w0 alice 1"));
+	freeReplyObject(redisCommand(c, "HSET wg:n:a/w1 alice 1 bob 2"));
+	freeReplyObject(redisCommand(c, "HSET wg:n:b alice 2"));
+	freeReplyObject(redisCommand(c, "HSET wg:n:a/west carol 1"));
+
+	redisReply *r = redisCommand(c, "EVAL %s 1 wg:nodes a/w0 wg: a", wg_cluster_count_script);
+	cr_assert(r && r->type == REDIS_REPLY_ARRAY, "no array: %s", r && r->str ? r->str : "?");
+	long alice = 0, bob = 0, carol = 0;
+	for (size_t i = 0; i + 1 < r->elements; i += 2) {
+		long v = strtol(r->element[i + 1]->str, NULL, 10);
+		if (strcmp(r->element[i]->str, "alice") == 0)
+			alice = v;
+		else if (strcmp(r->element[i]->str, "bob") == 0)
+			bob = v;
+		else if (strcmp(r->element[i]->str, "carol") == 0)
+			carol = v;
+	}
+	freeReplyObject(r);
+	cr_assert_eq(alice, 2, "alice: node b's 2 only, not a/w1's (got %ld)", alice);
+	cr_assert_eq(bob, 0, "bob's sessions are all on a sibling worker (got %ld)", bob);
+	cr_assert_eq(carol, 1, "a/west is another node, not a worker of a (got %ld)", carol);
+	r = redisCommand(c, "SISMEMBER wg:nodes gone");
+	cr_assert_eq(r->integer, 0, "a member without a count hash stays in the set");
+	freeReplyObject(r);
+
+	/* One worker: "" leaves out only the caller. */
+	r = redisCommand(c, "EVAL %s 1 wg:nodes b wg: %s", wg_cluster_count_script, "");
+	cr_assert(r && r->type == REDIS_REPLY_ARRAY);
+	cr_assert_eq(r->elements, 6, "alice, bob and carol from a's workers and a/west (got %zu items)", r->elements);
+	freeReplyObject(r);
+	redisFree(c);
 }

@@ -9,27 +9,28 @@
 
 Test(cluster_member, one_worker_is_the_node_itself)
 {
-	char m[64], sib[72];
+	char m[64], node[64];
 
 	cr_assert_eq(wg_cluster_member_name("vpn-a", 0, 1, m, sizeof(m)), 0);
 	cr_assert_str_eq(m, "vpn-a");
-	cr_assert_eq(wg_cluster_member_siblings(m, sib, sizeof(sib)), 0);
-	cr_assert_str_eq(sib, "", "a single worker shares its node with no other member");
+	cr_assert_eq(wg_cluster_member_workers_node(m, node, sizeof(node)), 0);
+	cr_assert_str_eq(node, "", "a single worker shares its node with no other member");
 	cr_assert_eq(wg_cluster_member_node_len(m), 5);
 }
 
 Test(cluster_member, each_worker_is_a_member)
 {
-	char m0[64], m1[64], sib[72];
+	char m0[64], m1[64], node[64];
 
 	cr_assert_eq(wg_cluster_member_name("vpn-a", 0, 2, m0, sizeof(m0)), 0);
 	cr_assert_eq(wg_cluster_member_name("vpn-a", 1, 2, m1, sizeof(m1)), 0);
 	cr_assert_str_eq(m0, "vpn-a/w0");
 	cr_assert_str_eq(m1, "vpn-a/w1");
 	cr_assert_eq(wg_cluster_member_node_len(m1), 5);
-	cr_assert_eq(wg_cluster_member_siblings(m1, sib, sizeof(sib)), 0);
-	cr_assert_str_eq(sib, "vpn-a/w");
-	cr_assert_eq(strncmp(m0, sib, strlen(sib)), 0, "worker 0 is worker 1's sibling");
+	cr_assert_eq(wg_cluster_member_workers_node(m1, node, sizeof(node)), 0);
+	cr_assert_str_eq(node, "vpn-a");
+	cr_assert_eq(wg_cluster_member_workers_node("vpn-a/west", node, sizeof(node)), 0);
+	cr_assert_str_eq(node, "", "vpn-a/west is a node of its own");
 }
 
 Test(cluster_member, a_long_node_name_is_shortened_not_the_worker)
