@@ -7,10 +7,15 @@
 # from the other namespace with its cookie moves between the workers of one
 # node. Sourced by run.sh.
 
-cw_conf() { # name: the cluster's conf.d for node NAME, with two workers
+cw_conf() { # name: the cluster's conf.d for node NAME, with two workers (and the server options CW_MORE, JSON;
+	# CW_NO_DTLS=1: no DTLS, so a session whose client left has no lane
+	# either and lingers from then on, not from its DTLS lane's DPD timeout)
 	cluster_conf "$1"
+	[ -z "${CW_NO_DTLS:-}" ] || rm -f "$RUN/conf.d/40-transport-dtls.json"
 	local f=$RUN/conf.d/00-server.json
-	jq '.server += {workers: 2}' "$f" >"$f.new" && mv "$f.new" "$f"
+	local more=${CW_MORE:-}
+	[ -n "$more" ] || more='{}'
+	jq --argjson more "$more" '.server += {workers: 2} + $more' "$f" >"$f.new" && mv "$f.new" "$f"
 }
 
 # Node NAME on the service address, once both workers serve and both are
@@ -68,7 +73,9 @@ WOLFGUARD_TESTS+=(cluster_workers)
 # from her own namespace, worker wa ends its stale copy and adopts it again.
 # Node a dies; node b (two workers) starts on the service address and both
 # clients reconnect by themselves: each worker of b adopts one session, and
-# traffic reaches both. Node c (two workers) runs beside b: it counts b's
+# traffic reaches both. On node b both clients cross to the other worker and
+# back; the copies they leave end with their linger without taking the live
+# sessions' steering with them. Node c (two workers) runs beside b: it counts b's
 # sessions as another node's, b's workers never count each other's; a ban
 # made through wolfguardctl --cluster reaches every worker of both nodes.
 test_cluster_workers() { cluster_workers; local rc=$?; client_disconnect_all; node2_stop || rc=1; redis_stop; return $rc; }
@@ -123,7 +130,7 @@ cluster_workers() {
 
 	# --- node a dies, node b (two workers) adopts both sessions ---
 	cw_node_kill a
-	cw_node_start b || fail "node b with 2 workers did not start: $(tail -n 3 "$RUN/server.log")" || return 1
+	CW_NO_DTLS=1 CW_MORE='{"cookie-lifetime": 30}' cw_node_start b || fail "node b with 2 workers did not start: $(tail -n 3 "$RUN/server.log")" || return 1
 	wait_for 120 grep -q "adopted from node a/w$wa" "$RUN/server.log" && wait_for 120 grep -q "adopted from node a/w$wb" "$RUN/server.log" ||
 		fail "node b did not adopt both sessions: $(grep -i 'cluster' "$RUN/server.log" | tail -n 4 | tr '\n' ' ')" || return 1
 	wait_for 60 cw_record_names alice "b/w$wa" && wait_for 60 cw_record_names bob "b/w$wb" ||
@@ -135,6 +142,30 @@ cluster_workers() {
 	cw_ctl_cluster --json sessions | jq -e --arg a "b/w$wa" --arg b "b/w$wb" \
 		'[.sessions[] | {user, node}] | sort_by(.user) == [{"user": "alice", "node": $a}, {"user": "bob", "node": $b}]' >/dev/null ||
 		fail "wolfguardctl --cluster sessions: $(cw_ctl_cluster --json sessions)" || return 1
+
+	# --- on node b (cookie-lifetime 30, CSTP only) both clients cross to the other
+	# worker and back. The copies left behind end when their linger runs
+	# out and must not take the live sessions' steering entries with them
+	# (a release deletes only its own worker's entry; an entry missing
+	# sends packets to worker 0, so one of the two would lose them). ---
+	local round ns_a ns_b
+	for round in cross back; do
+		client_disconnect alice --keep-session
+		client_disconnect bob --keep-session
+		if [ $round = cross ]; then ns_a=$NS_CLI2 ns_b=$NS_CLI; else ns_a=$NS_CLI ns_b=$NS_CLI2; fi
+		cw_connect alice "$ca" "$ns_a" || return 1
+		cw_connect bob "$cb" "$ns_b" || return 1
+		ping_ok "$ns_a" "$LAN_ADDR" && ping_ok "$ns_b" "$LAN_ADDR" || fail "no traffic after the $round move on node b" || return 1
+	done
+	wait_for 30 cw_record_names alice "b/w$wa" && wait_for 30 cw_record_names bob "b/w$wb" ||
+		fail "after the moves the records name $(rcli HGET "$(cw_record_of alice)" node) / $(rcli HGET "$(cw_record_of bob)" node)" || return 1
+	wait_for 120 grep -q "core.w$wb: \[alice@$CLI2_ADDR .*session ended: cookie expired without a reconnect" "$RUN/server.log" &&
+		wait_for 120 grep -q "core.w$wa: \[bob@$CLI_ADDR .*session ended: cookie expired without a reconnect" "$RUN/server.log" ||
+		fail "the copies left on the other workers did not end with their linger" || return 1
+	ping_ok "$NS_CLI" "$LAN_ADDR" && ping_ok "$NS_CLI2" "$LAN_ADDR" && ping_ok "$NS_CLI" "$b" ||
+		fail "a stale copy's end took a live session's steering entry" || return 1
+	[ "$(client_env alice INTERNAL_IP4_ADDRESS)" = "$a" ] && [ "$(client_env bob INTERNAL_IP4_ADDRESS)" = "$b" ] ||
+		fail "an address changed in the moves on node b" || return 1
 
 	# --- node c beside b: counts, and a shared ban on every worker ---
 	node2_start c || fail "node c did not start: $(tail -n 3 "$RUN/node-c.log")" || return 1
