@@ -5,9 +5,10 @@
 #  - llhttp 9.x from Debian 13's binary packages (Debian 12 has none).
 #  - wolfSSL 5.7.x built from Debian 13's source package with the features the
 #    product needs (AES-NI asm, DTLS 1.2/1.3, CIDs, PSK, exporter, tickets,
-#    IP-address subjectAltNames) into the project-local prefix .deps/prefix, with the patches of
-#    scripts/patches/ (docs/dtls.md), cached under ~/.cache so that a
-#    second run, or a fresh clone on the same machine, takes seconds.
+#    IP-address subjectAltNames) into the project-local prefix .deps/prefix,
+#    with the patches of scripts/patches/ (docs/dtls.md), cached under
+#    ~/.cache so that a second run, or a fresh clone on the same machine,
+#    takes seconds.
 #  - hiredis 1.x built from Debian 13's source package (Debian 12's 0.14 has no
 #    pluggable I/O, which TLS to Redis through wolfSSL needs, docs/cluster.md):
 #    static, position-independent, without USE_SSL (no OpenSSL), into the same
