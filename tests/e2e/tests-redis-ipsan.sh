@@ -131,6 +131,8 @@ cluster_redis_ipsan() {
 	out=$(node_refused_start "")
 	grep -q "cluster-redis-tls needs cluster-redis-tls-name, the DNS name or IP address in Redis's certificate" <<<"$out" ||
 		fail "a node with an empty cluster-redis-tls-name: $(tail -n 2 <<<"$out")" || return 1
+	! grep -qE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" <<<"$out" ||
+		fail "sanitizer report from a node refused at start: $(grep -m1 -A12 -E "Sanitizer|runtime error:" <<<"$out")" || return 1
 
 	# The address only as a dNSName and CN: refused after the handshake,
 	# before any command, by wolfguardctl and by a node.
