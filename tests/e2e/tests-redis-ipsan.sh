@@ -46,15 +46,19 @@ wgctl_ipsan() { # redis-address args...
 }
 
 # A node that must not start: its conf.d is node a's with NAME as
-# cluster-redis-tls-name; prints its output.
+# cluster-redis-tls-name; prints its output; fails on a sanitizer report.
 node_refused_start() { # name
 	local c=$RUN/conf.d-refused plugdir
 	plugdir=${WOLFGUARD_PLUGIN_DIR:-$(cd "$(dirname "$(wolfguard_bin)")/../plugins" && pwd)}
 	rm -rf "$c" && cp -r "$RUN/conf.d" "$c" || return 1
-	jq --arg name "$1" '.server += {"cluster-redis-tls-name": $name, port: 8443, "udp-port": 0,
-	  "control-socket": "'"$RUN"'/control-refused.sock", "tun-device": "wgrefused"}' "$c/00-server.json" >"$c/new" &&
+	jq --arg name "$1" --arg ctl "$RUN/control-refused.sock" '.server += {"cluster-redis-tls-name": $name,
+	  port: 8443, "udp-port": 0, "control-socket": $ctl, "tun-device": "wgrefused"}' "$c/00-server.json" >"$c/new" &&
 		mv "$c/new" "$c/00-server.json"
-	ip netns exec "$NS_SRV" env WOLFGUARD_PLUGIN_DIR="$plugdir" timeout 120 "$(wolfguard_bin)" -c "$c" 2>&1
+	ip netns exec "$NS_SRV" env WOLFGUARD_PLUGIN_DIR="$plugdir" timeout 120 "$(wolfguard_bin)" -c "$c" >"$RUN/node-refused.log" 2>&1
+	cat "$RUN/node-refused.log"
+	# A sanitizer build's report on the way out fails the test too.
+	! grep -qE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$RUN/node-refused.log" ||
+		fail "sanitizer report from a node refused at start: $(grep -m1 -A12 -E "Sanitizer|runtime error:" "$RUN/node-refused.log")"
 }
 
 WOLFGUARD_TESTS+=(cluster_redis_ipsan)
@@ -125,14 +129,12 @@ cluster_redis_ipsan() {
 	echo "   node, wrong address: $(grep -m1 "TLS handshake failed" "$RUN/node-b.log" | sed 's/.*cluster: //')"
 
 	# Names a node refuses at start.
-	out=$(node_refused_start "[::1]")
+	out=$(node_refused_start "[::1]") || return 1
 	grep -q 'cluster-redis-tls: cluster-redis-tls-name "\[::1\]": neither a DNS name nor an IP address' <<<"$out" ||
 		fail "a node with cluster-redis-tls-name [::1]: $(tail -n 2 <<<"$out")" || return 1
-	out=$(node_refused_start "")
+	out=$(node_refused_start "") || return 1
 	grep -q "cluster-redis-tls needs cluster-redis-tls-name, the DNS name or IP address in Redis's certificate" <<<"$out" ||
 		fail "a node with an empty cluster-redis-tls-name: $(tail -n 2 <<<"$out")" || return 1
-	! grep -qE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" <<<"$out" ||
-		fail "sanitizer report from a node refused at start: $(grep -m1 -A12 -E "Sanitizer|runtime error:" <<<"$out")" || return 1
 
 	# The address only as a dNSName and CN: refused after the handshake,
 	# before any command, by wolfguardctl and by a node.
