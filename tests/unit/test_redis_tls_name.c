@@ -77,6 +77,11 @@ Test(redis_tls_name, addresses_and_dns_names)
 	cr_assert_eq(wg_redis_tls_name_ip("2001:DB8::5", ip), 16);
 	cr_assert_eq(wg_redis_tls_name_ip("::ffff:10.0.0.7", ip), 16);
 	cr_assert_eq(wg_redis_tls_name_ip("redis.wg.test", ip), 0);
+	/* wolfSSL's DNS check also compares an IP SAN's text; every such text
+	 * is an address here, so it never reaches that check as a DNS name. */
+	cr_assert_eq(wg_redis_tls_name_ip("0000:0000:0000:0000:0000:0000:0000:0001", ip), 16);
+	cr_assert_eq(wg_redis_tls_name_ip("2001:0DB8:0000:0000:0000:0000:0000:0005", ip), 16);
+	cr_assert_eq(wg_redis_tls_name_ip("255.255.255.255", ip), 4);
 	/* Not dotted decimal as inet_pton reads it: a DNS name, which no
 	 * IP SAN's text ("10.0.0.1") equals. */
 	cr_assert_eq(wg_redis_tls_name_ip("010.0.0.1", ip), 0);
