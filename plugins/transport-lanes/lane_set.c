@@ -88,14 +88,8 @@ static void set_alive(struct wg_lane_set *ls, unsigned lane, bool alive, const c
 static void send_probe(struct wg_lane_set *ls, unsigned lane, uint64_t now_us)
 {
 	struct wg_lane_one *o = &ls->lane[lane];
-	uint32_t seq = o->next_seq++;
+	uint32_t seq = wg_lane_probes_send(&o->probes, now_us, o->tx_bytes);
 
-	o->sent[seq % WG_LANE_PROBE_RING].seq = seq;
-	o->sent[seq % WG_LANE_PROBE_RING].sent_us = now_us;
-	o->sent[seq % WG_LANE_PROBE_RING].tx_bytes = o->tx_bytes;
-	o->last_probe_us = now_us;
-	if (!o->unanswered_since_us)
-		o->unanswered_since_us = now_us;
 	wg_lane_probe_write(ls->out, WG_LANE_MSG_PROBE, seq, now_us, o->rx_bytes);
 	wg_lane_link_send(o->link, ls->out, WG_LANE_PROBE_LEN);
 }
@@ -115,7 +109,7 @@ void wg_lane_set_link_up(struct wg_lane_set *ls, unsigned lane, struct wg_lane_l
 	o->link = link;
 	o->handshakes++;
 	o->last_rx_us = now_us;
-	o->unanswered_since_us = 0;
+	wg_lane_probes_reset(&o->probes); /* answers to the old link's PROBEs do not count */
 	o->mark_us = 0;
 	wg_lane_rto_init(&o->rto, ls->cfg.deadline_ms); /* perhaps another path now */
 	wg_lane_rto_handshake(&o->rto, wg_lane_link_handshake_rtt_us(link));
@@ -138,17 +132,16 @@ void wg_lane_set_link_closed(struct wg_lane_set *ls, unsigned lane, struct wg_la
 static void probe_ack(struct wg_lane_set *ls, unsigned lane, const struct wg_lane_msg *m, uint64_t now_us)
 {
 	struct wg_lane_one *o = &ls->lane[lane];
-	uint32_t outstanding = o->next_seq - m->seq; /* probes sent since, this one included */
+	struct wg_lane_probe_answer a;
 
-	if (outstanding == 0 || outstanding > WG_LANE_PROBE_RING || o->sent[m->seq % WG_LANE_PROBE_RING].seq != m->seq)
-		return; /* not a probe of ours that we still remember */
-	const uint64_t sent_us = o->sent[m->seq % WG_LANE_PROBE_RING].sent_us;
-	const uint64_t tx_then = o->sent[m->seq % WG_LANE_PROBE_RING].tx_bytes;
+	if (!wg_lane_probes_answer(&o->probes, m->seq, &a))
+		return; /* not a probe of ours that we still remember, or stale */
+	const uint64_t sent_us = a.sent_us;
+	const uint64_t tx_then = a.tx_bytes;
 	if (now_us >= sent_us) {
 		o->rtt_us = o->rtt_us ? (o->rtt_us * 7 + (now_us - sent_us)) / 8 : now_us - sent_us;
 		wg_lane_rto_sample(&o->rto, now_us - sent_us);
 	}
-	o->unanswered_since_us = outstanding > 1 ? o->sent[(m->seq + 1) % WG_LANE_PROBE_RING].sent_us : 0;
 	/* What the client got by the time it answered, against what we had
 	 * sent by the time we asked. */
 	if (!o->mark_us) {
@@ -225,12 +218,12 @@ void wg_lane_set_tick(struct wg_lane_set *ls, uint64_t now_us)
 			wg_lane_link_close(l);
 			continue;
 		}
-		if (judge && o->unanswered_since_us && now_us - o->unanswered_since_us >= wg_lane_rto_deadline_us(&o->rto) &&
-		    o->alive) {
+		if (judge && o->probes.unanswered_since_us &&
+		    now_us - o->probes.unanswered_since_us >= wg_lane_rto_deadline_us(&o->rto) && o->alive) {
 			o->probes_missed++;
 			set_alive(ls, i, false, "probe not answered in time");
 		}
-		if (now_us - o->last_probe_us >= (uint64_t)ls->cfg.probe_ms * 1000)
+		if (now_us - o->probes.last_sent_us >= (uint64_t)ls->cfg.probe_ms * 1000)
 			send_probe(ls, i, now_us);
 	}
 }

@@ -13,10 +13,10 @@
 
 #include "lane_link.h"
 #include "lane_msg.h"
+#include "lane_probes.h"
 #include "lane_rto.h"
 #include "lane_sched.h"
 
-#define WG_LANE_PROBE_RING 16
 #define WG_LANE_MEASURE_US 500000 /* a weight sample spans at least this */
 
 struct wg_lane_settings {
@@ -31,14 +31,8 @@ struct wg_lane_totals {
 struct wg_lane_one {
 	struct wg_lane_link *link;   /* NULL when not open */
 	bool alive;                  /* in the rotation */
-	uint32_t next_seq;           /* of the next PROBE */
-	struct {
-		uint32_t seq;
-		uint64_t sent_us, tx_bytes;
-	} sent[WG_LANE_PROBE_RING];
-	uint64_t unanswered_since_us; /* the oldest PROBE not answered; 0 none */
+	struct wg_lane_probes probes; /* sent and not yet forgotten */
 	struct wg_lane_rto rto;       /* its deadline, from the PROBE-ACKs' round trips */
-	uint64_t last_probe_us;       /* when the last PROBE left */
 	uint64_t last_rx_us;
 	uint64_t mark_us, mark_tx, mark_rx; /* the start of the weight sample */
 	/* counters */

@@ -355,7 +355,7 @@ Test(lane_set, a_late_tick_judges_no_deadline)
 	cl[1].muted = true;
 	t = wg_lane_now_us();
 	wg_lane_set_tick(&fx.ls, t);                    /* a PROBE goes out unanswered */
-	cr_assert_neq(fx.ls.lane[1].unanswered_since_us, 0);
+	cr_assert_neq(fx.ls.lane[1].probes.unanswered_since_us, 0);
 	wg_lane_set_tick(&fx.ls, t + 5000000);          /* 5 s late */
 	cr_assert(fx.ls.lane[1].alive, "a late tick took a lane out");
 	cr_assert_eq(fx.ls.lane[1].probes_missed, 0);

@@ -3,6 +3,7 @@
 
 #include "client.h"
 #include "lane_msg.h"
+#include "lane_probes.h"
 #include "lane_rto.h"
 #include "lane_sched.h"
 #include "udp_send.h"
@@ -23,7 +24,6 @@
 #define HANDSHAKE_TIMEOUT_US 10000000ull /* docs/lanes.md: handshake-timeout-ms 10000 */
 #define REOPEN_US 3000000ull             /* a lane whose handshake failed is tried again */
 #define MEASURE_US 500000ull             /* weights from at least this long (docs/lanes.md 6.3) */
-#define PROBE_RING 16                    /* PROBEs remembered for their answers */
 
 enum lane_state { LANE_CLOSED, LANE_HANDSHAKE, LANE_OPEN };
 
@@ -41,18 +41,7 @@ struct lane {
 	int hs_retransmitted;   /* then the handshake measures no round trip (Karn) */
 	/* liveness */
 	int alive;
-	/* PROBEs go out every interval whether or not the last one was
-	 * answered (one lost datagram on a full path does not take the lane
-	 * out); the answer to any recent one counts, as the server does. */
-	uint32_t next_seq;      /* of the next PROBE */
-	struct {
-		uint32_t seq;
-		uint64_t sent, tx;  /* when, and tx_bytes then */
-	} ring[PROBE_RING];
-	uint32_t acked;         /* the newest PROBE answered */
-	int any_acked;
-	uint64_t last_probe;    /* when the last PROBE left */
-	uint64_t unanswered_since; /* the oldest PROBE not answered since; 0 none */
+	struct wg_lane_probes probes; /* judged as the server does (lane_probes.h) */
 	uint64_t rtt_us;
 	struct wg_lane_rto rto; /* the PROBE deadline, adaptive (lane_rto.h) */
 	struct wgc_udp_send out; /* a full socket drops the record (udp_send.h) */
@@ -153,17 +142,13 @@ static void send_probe(struct lane *ln, uint8_t type, uint32_t seq, uint64_t sta
 static void on_probe_ack(struct lane *ln, const struct wg_lane_msg *m)
 {
 	uint64_t now = now_us();
-	uint32_t outstanding = ln->next_seq - m->seq; /* PROBEs sent since, this one included */
+	struct wg_lane_probe_answer a;
 	uint64_t sent, tx_then;
 
-	if (outstanding == 0 || outstanding > PROBE_RING || ln->ring[m->seq % PROBE_RING].seq != m->seq ||
-	    !ln->ring[m->seq % PROBE_RING].sent || (ln->any_acked && (int32_t)(m->seq - ln->acked) <= 0))
+	if (!wg_lane_probes_answer(&ln->probes, m->seq, &a))
 		return; /* not a PROBE of ours we remember, or older than one answered */
-	sent = ln->ring[m->seq % PROBE_RING].sent;
-	tx_then = ln->ring[m->seq % PROBE_RING].tx;
-	ln->acked = m->seq;
-	ln->any_acked = 1;
-	ln->unanswered_since = outstanding > 1 ? ln->ring[(m->seq + 1) % PROBE_RING].sent : 0;
+	sent = a.sent_us;
+	tx_then = a.tx_bytes;
 	set_alive(ln, 1);
 	if (now >= sent) {
 		ln->rtt_us = ln->rtt_us ? (ln->rtt_us * 7 + (now - sent)) / 8 : now - sent;
@@ -186,14 +171,8 @@ static void on_probe_ack(struct lane *ln, const struct wg_lane_msg *m)
 
 static void probe(struct lane *ln, uint64_t now)
 {
-	uint32_t seq = ln->next_seq++;
+	uint32_t seq = wg_lane_probes_send(&ln->probes, now, ln->tx_bytes);
 
-	ln->ring[seq % PROBE_RING].seq = seq;
-	ln->ring[seq % PROBE_RING].sent = now;
-	ln->ring[seq % PROBE_RING].tx = ln->tx_bytes;
-	ln->last_probe = now;
-	if (!ln->unanswered_since)
-		ln->unanswered_since = now;
 	send_probe(ln, WG_LANE_MSG_PROBE, seq, now);
 }
 
@@ -219,9 +198,7 @@ static void lane_up(struct lane *ln)
 	ln->meas_at = now_us();
 	ln->meas_tx = ln->tx_bytes;
 	ln->meas_peer_rx = ln->peer_rx;
-	memset(ln->ring, 0, sizeof(ln->ring));
-	ln->any_acked = 0;
-	ln->unanswered_since = 0;
+	wg_lane_probes_reset(&ln->probes); /* answers to the old link's PROBEs do not count */
 	wgc_log("lane %u up (%s, %s) to port %u%s%s", ln->k, wolfSSL_get_version(ln->ssl), wolfSSL_get_cipher(ln->ssl),
 		l->c->tc.lanes_ports[ln->k], ln->k < l->c->o.n_lane_bind ? " from " : "",
 		ln->k < l->c->o.n_lane_bind ? l->c->o.lane_bind[ln->k] : "");
@@ -383,10 +360,10 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 			/* The oldest unanswered PROBE past its deadline takes the
 			 * lane out, unless this tick itself comes late (the
 			 * process was not running: as the server, lane_set.c). */
-			if (judge && ln->alive && ln->unanswered_since &&
-			    now - ln->unanswered_since >= wg_lane_rto_deadline_us(&ln->rto))
+			if (judge && ln->alive && ln->probes.unanswered_since_us &&
+			    now - ln->probes.unanswered_since_us >= wg_lane_rto_deadline_us(&ln->rto))
 				set_alive(ln, 0);
-			if (now - ln->last_probe >= l->probe_us)
+			if (now - ln->probes.last_sent_us >= l->probe_us)
 				probe(ln, now);
 			break;
 		}
