@@ -4,10 +4,11 @@
 #  - Debian 12 packages by name (apt-get, the machine's own sources).
 #  - llhttp 9.x from Debian 13's binary packages (Debian 12 has none).
 #  - wolfSSL 5.7.x built from Debian 13's source package with the features the
-#    product needs (AES-NI asm, DTLS 1.2/1.3, CIDs, PSK, exporter, tickets) into
-#    the project-local prefix .deps/prefix, with the patches of
-#    scripts/patches/ (docs/dtls.md), cached under ~/.cache so that a
-#    second run, or a fresh clone on the same machine, takes seconds.
+#    product needs (AES-NI asm, DTLS 1.2/1.3, CIDs, PSK, exporter, tickets,
+#    IP-address subjectAltNames) into the project-local prefix .deps/prefix,
+#    with the patches of scripts/patches/ (docs/dtls.md), cached under
+#    ~/.cache so that a second run, or a fresh clone on the same machine,
+#    takes seconds.
 #  - hiredis 1.x built from Debian 13's source package (Debian 12's 0.14 has no
 #    pluggable I/O, which TLS to Redis through wolfSSL needs, docs/cluster.md):
 #    static, position-independent, without USE_SSL (no OpenSSL), into the same
@@ -32,7 +33,7 @@ WOLFSSL_CONFIGURE_FLAGS=(
 	--enable-session-ticket --enable-secure-renegotiation --enable-sni
 	--enable-alpn --enable-opensslextra --enable-certgen --enable-ecc
 	--enable-supportedcurves --enable-curve25519 --enable-sp --enable-sp-asm
-	--enable-harden --enable-crl
+	--enable-harden --enable-crl --enable-ip-alt-name
 	--disable-examples --disable-benchmark --disable-crypttests
 	--disable-oldtls
 )
@@ -42,6 +43,9 @@ WOLFSSL_CONFIGURE_FLAGS=(
 # WOLFSSL_STATIC_RSA: legacy DTLS (plugins/transport-dtls/dtls_legacy.c) resumes the RSA-named
 # suites Cisco clients ask for (OC-DTLS1_2-AES256-GCM is AES256-GCM-SHA384);
 # no RSA key exchange ever runs, and the TLS listener's cipher list has none.
+# --enable-ip-alt-name (WOLFSSL_IP_ALT_NAME): certificates' iPAddress
+# subjectAltNames are read, so that TLS to Redis can be checked against an IP
+# address (cluster-redis-tls-name, docs/cluster.md).
 # DTLS_CID_MAX_SIZE=8: transport-lanes gives every DTLS 1.3 lane an 8-byte random
 # connection ID (wolfSSL's default limit is 2 bytes, too few to be unique per worker).
 WOLFSSL_CFLAGS="-O2 -g -DWOLFSSL_STATIC_PSK -DWOLFSSL_DTLS_CH_FRAG -DHAVE_SECRET_CALLBACK -DWOLFSSL_STATIC_RSA -DDTLS_CID_MAX_SIZE=8"

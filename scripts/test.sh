@@ -127,6 +127,8 @@ E2E_ASAN_TESTS+=(dtls_legacy_aes256_gcm dtls_legacy_reconnect)
 E2E_ASAN_TESTS+=(cluster_failover cluster_redis_faults cluster_live_old_node cluster_shared_pool cluster_ctl_across_nodes cluster_redis_tls)
 # Cluster nodes with two workers each: moves between workers, steering take-overs (tests-cluster-workers.sh).
 E2E_ASAN_TESTS+=(cluster_workers)
+# TLS to Redis by IP address: the handshake run ahead of the first command, the IP SAN check.
+E2E_ASAN_TESTS+=(cluster_redis_ipsan)
 # wolfguard-client built with the sanitizers too: its login, DTLS and cookie reconnect.
 E2E_ASAN_TESTS+=(client_login client_dtls_iperf client_cookie_reconnect)
 # transport-lanes: the whole server path with lane-peer, and refused forged lanes; two paths with

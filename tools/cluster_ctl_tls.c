@@ -111,6 +111,13 @@ int wg_ctl_tls_start(redisContext *c, const struct wg_redis_tls *cfg, char *err,
 		free(t);
 		return -1;
 	}
+	/* An address as the name: the certificate matched it as an IP SAN,
+	 * not as a DNS name spelled like it; checked before AUTH goes out. */
+	if (wg_redis_tls_check_peer(cfg, t->ssl, err, errlen) < 0) {
+		wolfSSL_free(t->ssl);
+		free(t);
+		return -1;
+	}
 	t->plain = c->funcs;
 	c->privctx = t;
 	c->funcs = &tls_funcs;

@@ -38,7 +38,8 @@ static void usage(FILE *out)
 		     "                    [--json] status|sessions|disconnect USER|ban ADDR [SECONDS]|unban ADDR\n"
 		     "  the cluster's sessions and nodes read from its Redis; disconnect, ban and unban reach every node\n"
 		     "  within about 2 s (docs/cluster.md). --cluster-tls-*: TLS to Redis's TLS port, its certificate\n"
-		     "  from a CA in --cluster-tls-ca and issued for the DNS name --cluster-tls-name; -cert and -key:\n"
+		     "  from a CA in --cluster-tls-ca and issued for --cluster-tls-name (a DNS name, or an IP address\n"
+		     "  matched against IP SANs only); -cert and -key:\n"
 		     "  a client certificate (Redis's tls-auth-clients)\n");
 }
 

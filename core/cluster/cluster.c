@@ -550,12 +550,12 @@ int wg_cluster_start(struct wg_server *srv)
 			wg_log(NULL, WG_LOG_ERROR, "cluster-redis-tls: not over a unix socket (TLS is for a TCP address)");
 			return -1;
 		}
-		/* A DNS name: this wolfSSL build (no WOLFSSL_IP_ALT_NAME) cannot
-		 * match an IP address against a certificate's subjectAltName. */
+		/* A DNS name or an IP address (redis_tls_name.h); what else a
+		 * name must be, wg_redis_tls_new() says. */
 		if (!to.server_name || !*to.server_name) {
 			wg_log(NULL, WG_LOG_ERROR,
-			       "cluster-redis-tls needs cluster-redis-tls-name, the DNS name in Redis's certificate (IP "
-			       "addresses in certificates are not matched)");
+			       "cluster-redis-tls needs cluster-redis-tls-name, the DNS name or IP address in Redis's "
+			       "certificate");
 			return -1;
 		}
 		if (!(tls = wg_redis_tls_new(&to, err, sizeof(err)))) {

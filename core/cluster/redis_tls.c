@@ -26,6 +26,7 @@ struct tls_conn {
 	const struct wg_redis_tls *cfg; /* for the reason of a failure */
 	const redisContextFuncs *plain; /* hiredis's functions for a TCP socket */
 	bool write_wants_read, read_wants_write;
+	bool checked; /* the handshake is done and the name held (wg_redis_tls_check_peer) */
 	bool *freed; /* set by tls_free while one of our handlers runs hiredis's */
 };
 
@@ -58,10 +59,34 @@ static ssize_t tls_result(redisContext *c, struct tls_conn *t, int ret, bool wri
 	return -1;
 }
 
+/* The handshake on its own, so that the certificate's name is checked
+ * before hiredis's first command (AUTH) goes out: 1 when data may flow,
+ * else tls_result's 0 or -1. */
+static ssize_t tls_ready(redisContext *c, struct tls_conn *t, bool writing)
+{
+	int ret;
+
+	if (t->checked)
+		return 1;
+	if ((ret = wolfSSL_connect(t->ssl)) != WOLFSSL_SUCCESS)
+		return tls_result(c, t, ret, writing);
+	if (wg_redis_tls_check_peer(t->cfg, t->ssl, c->errstr, sizeof(c->errstr)) < 0) {
+		c->err = REDIS_ERR_IO;
+		return -1;
+	}
+	t->checked = true;
+	return 1;
+}
+
 static ssize_t tls_read(redisContext *c, char *buf, size_t cap)
 {
 	struct tls_conn *t = c->privctx;
-	int n = wolfSSL_read(t->ssl, buf, cap > INT_MAX ? INT_MAX : (int)cap);
+	ssize_t ready = tls_ready(c, t, false);
+	int n;
+
+	if (ready <= 0)
+		return ready;
+	n = wolfSSL_read(t->ssl, buf, cap > INT_MAX ? INT_MAX : (int)cap);
 
 	return n > 0 ? n : tls_result(c, t, n, false);
 }
@@ -70,10 +95,13 @@ static ssize_t tls_write(redisContext *c)
 {
 	struct tls_conn *t = c->privctx;
 	size_t len = sdslen(c->obuf);
+	ssize_t ready;
 	int n;
 
 	if (len == 0)
 		return 0;
+	if ((ready = tls_ready(c, t, true)) <= 0)
+		return ready;
 	/* After a WANT_WRITE wolfSSL goes on where it stopped: the front of obuf
 	 * is unchanged (hiredis only appends until we report bytes written). */
 	n = wolfSSL_write(t->ssl, c->obuf, len > INT_MAX ? INT_MAX : (int)len);

@@ -18,7 +18,9 @@ struct wg_redis_tls_opts {
 	const char *ca_file;     /* required: the CAs that may sign Redis's certificate */
 	const char *cert_file;   /* optional client certificate (Redis's tls-auth-clients) */
 	const char *key_file;    /* its key; required with cert_file */
-	const char *server_name; /* SNI and the DNS name the certificate must carry */
+	/* The name the certificate must carry: a DNS name (also sent as SNI)
+	 * or an IPv4 or IPv6 address (an IP SAN; no SNI), redis_tls_name.h. */
+	const char *server_name;
 	/* The options' common stem in messages: "cluster-redis-tls" (the
 	 * server's, the default) or "--cluster-tls" (wolfguardctl's); the CA
 	 * option is "<stem>-ca", and so on. */
@@ -30,9 +32,15 @@ struct wg_redis_tls_opts {
 struct wg_redis_tls *wg_redis_tls_new(const struct wg_redis_tls_opts *o, char *err, size_t errlen);
 void wg_redis_tls_free(struct wg_redis_tls *t);
 
-/* A client session on fd: the name as SNI and as the name to check. NULL
- * when wolfSSL cannot make it. */
+/* A client session on fd: the name as SNI and as the name to check (an
+ * address: as the address to check). NULL when wolfSSL cannot make it. */
 struct WOLFSSL *wg_redis_tls_session(const struct wg_redis_tls *t, int fd);
+
+/* After the handshake, before the first byte of data: 0 when the session
+ * may carry it, -1 with the one-line reason in buf when the name is an
+ * address the certificate matched only as text (a dNSName or common name
+ * spelled like it), not as an IP SAN. */
+int wg_redis_tls_check_peer(const struct wg_redis_tls *t, struct WOLFSSL *ssl, char *buf, size_t len);
 
 /* "TLS <what>: <wolfSSL's reason> (<code>)<hint>", the hint naming the option
  * to look at for an untrusted CA or another name. */

@@ -68,7 +68,7 @@ const struct wg_option wg_server_options[] = {
 	{"cluster-redis-tls-ca", WG_OPT_STRING, 0, 0, 0, NULL, "PEM file of the CAs that may sign Redis's certificate (required with cluster-redis-tls)"},
 	{"cluster-redis-tls-cert", WG_OPT_STRING, 0, 0, 0, NULL, "PEM client certificate shown to Redis (its tls-auth-clients); with cluster-redis-tls-key"},
 	{"cluster-redis-tls-key", WG_OPT_STRING, 0, 0, 0, NULL, "PEM key of cluster-redis-tls-cert"},
-	{"cluster-redis-tls-name", WG_OPT_STRING, 0, 0, 0, NULL, "the DNS name Redis's certificate must carry (also sent as SNI); required with cluster-redis-tls"},
+	{"cluster-redis-tls-name", WG_OPT_STRING, 0, 0, 0, NULL, "the DNS name (also sent as SNI) or IP address (an IP SAN) Redis's certificate must carry; required with cluster-redis-tls"},
 	{"cluster-shared-pool", WG_OPT_BOOL, 0, 0, 0, "false", "every node leases from the same pool; each address is claimed in Redis first, so no two nodes give it out (docs/cluster.md)"},
 	{"cluster-timeout-ms", WG_OPT_INT, 0, 50, 60000, "1000", "longest wait for a Redis connection or reply; later counts as Redis down"},
 	{"rx-data-per-sec", WG_OPT_INT, 0, 0, 1000000000000LL, "0", "bytes per second a session may send into the VPN (from its client); 0: unlimited. Per group and user in \"groups\"/\"users\""},
