@@ -8,26 +8,36 @@
 REDIS_TLS_PORT=6391
 REDIS_TLS_NAME=redis.wg.test
 
+# Test certificates for Redis's TLS, in DIR (openssl's complaints in
+# DIR/openssl.log); tests-redis-ipsan.sh makes its own with these too.
+redis_test_ca() { # dir name
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+		-subj "/CN=wolfguard redis $2 $LAB_ID" -addext basicConstraints=critical,CA:TRUE \
+		-addext keyUsage=critical,keyCertSign,cRLSign \
+		-keyout "$1/$2.key" -out "$1/$2.pem" 2>>"$1/openssl.log"
+}
+# NAME.key and NAME.pem, issued by DIR/ca to the common name CN, with the
+# extension lines given (subjectAltName=..., extendedKeyUsage=...).
+redis_test_issue() { # dir name cn extension-line...
+	local d=$1 n=$2 cn=$3
+	shift 3
+	printf '%s\n' "$@" >"$d/$n.ext"
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$d/$n.key" 2>>"$d/openssl.log" &&
+		openssl req -new -key "$d/$n.key" -subj "/CN=$cn" -out "$d/$n.csr" 2>>"$d/openssl.log" &&
+		openssl x509 -req -in "$d/$n.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial -days 2 \
+			-extfile "$d/$n.ext" -out "$d/$n.pem" 2>>"$d/openssl.log" &&
+		chmod 644 "$d/$n.key"
+}
+
 # A CA of its own for Redis (and a second one Redis's certificate is not
 # from), Redis's certificate for REDIS_TLS_NAME, a client certificate.
 make_redis_certs() {
-	local d=$RUN/redis-tls n
+	local d=$RUN/redis-tls
 	rm -rf "$d" && mkdir -p "$d" || return 1
-	for n in ca other-ca; do
-		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-			-subj "/CN=wolfguard redis $n $LAB_ID" -addext basicConstraints=critical,CA:TRUE \
-			-addext keyUsage=critical,keyCertSign,cRLSign \
-			-keyout "$d/$n.key" -out "$d/$n.pem" 2>>"$d/openssl.log" || return 1
-	done
-	printf '%s\n' "subjectAltName=DNS:$REDIS_TLS_NAME" "extendedKeyUsage=serverAuth" >"$d/server.ext"
-	printf '%s\n' "extendedKeyUsage=clientAuth" >"$d/client.ext"
-	for n in server client; do
-		openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$d/$n.key" 2>>"$d/openssl.log" &&
-			openssl req -new -key "$d/$n.key" -subj "/CN=$n.wg.test" -out "$d/$n.csr" 2>>"$d/openssl.log" &&
-			openssl x509 -req -in "$d/$n.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial -days 2 \
-				-extfile "$d/$n.ext" -out "$d/$n.pem" 2>>"$d/openssl.log" || return 1
-	done
-	chmod 644 "$d"/*.key
+	redis_test_ca "$d" ca && redis_test_ca "$d" other-ca &&
+		redis_test_issue "$d" server server.wg.test "subjectAltName=DNS:$REDIS_TLS_NAME" "extendedKeyUsage=serverAuth" &&
+		redis_test_issue "$d" client client.wg.test "extendedKeyUsage=clientAuth" &&
+		chmod 644 "$d"/*.key
 }
 
 redis_tls_start() {

@@ -3,7 +3,8 @@
 # core/cluster/redis_tls_name.c): Redis's certificate carries its addresses
 # as IP SANs only, and cluster-redis-tls-name / --cluster-tls-name is the
 # address. Sourced by run.sh; uses tests-cluster.sh's helpers (redis_start,
-# cluster_conf, node2_start, authenticate).
+# cluster_conf, node2_start, authenticate) and tests-cluster-tls.sh's
+# certificate makers.
 
 REDIS_IPSAN_PORT=6392
 
@@ -12,22 +13,12 @@ REDIS_IPSAN_PORT=6392
 # 127.0.0.1 only as a dNSName and as its CN, which an address must not
 # accept.
 make_ipsan_certs() {
-	local d=$RUN/redis-ipsan n
+	local d=$RUN/redis-ipsan
 	rm -rf "$d" && mkdir -p "$d" || return 1
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-		-subj "/CN=wolfguard redis ipsan ca $LAB_ID" -addext basicConstraints=critical,CA:TRUE \
-		-addext keyUsage=critical,keyCertSign,cRLSign -keyout "$d/ca.key" -out "$d/ca.pem" 2>>"$d/openssl.log" || return 1
-	printf '%s\n' "subjectAltName=IP:127.0.0.1,IP:::1" "extendedKeyUsage=serverAuth" >"$d/ip.ext"
-	printf '%s\n' "subjectAltName=DNS:127.0.0.1" "extendedKeyUsage=serverAuth" >"$d/dns.ext"
-	for n in ip dns; do
-		local cn="redis ipsan"
-		[ "$n" = dns ] && cn=127.0.0.1
-		openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$d/$n.key" 2>>"$d/openssl.log" &&
-			openssl req -new -key "$d/$n.key" -subj "/CN=$cn" -out "$d/$n.csr" 2>>"$d/openssl.log" &&
-			openssl x509 -req -in "$d/$n.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial -days 2 \
-				-extfile "$d/$n.ext" -out "$d/$n.pem" 2>>"$d/openssl.log" || return 1
-	done
-	chmod 644 "$d"/*.key
+	redis_test_ca "$d" ca &&
+		redis_test_issue "$d" ip "redis ipsan" "subjectAltName=IP:127.0.0.1,IP:::1" "extendedKeyUsage=serverAuth" &&
+		redis_test_issue "$d" dns 127.0.0.1 "subjectAltName=DNS:127.0.0.1" "extendedKeyUsage=serverAuth" &&
+		chmod 644 "$d"/*.key
 }
 
 # Node a's conf.d: Redis's TLS port at ADDR, the CA, the address as the name.
