@@ -191,28 +191,42 @@ apply_wolfssl_patches() { # source-tree
 	done
 }
 
+# The version of Debian 13's source package $1 to build, into the caller's
+# `version`: the one the cache was built from, else the newest in Debian 13's
+# lists, so that a cache key names exactly what is built.
+trixie_source_version() { # package
+	version=$(cat "$cache_root/$1-version" 2>/dev/null || true)
+	[ -n "$version" ] && return
+	trixie_apt_update
+	version=$(trixie_apt_cache showsrc "$1" 2>/dev/null | awk '/^Version:/ && !v {v=$2} END {print v}')
+	[ -n "$version" ] || die "$1 source package not found in Debian 13 lists"
+}
+
+# True (and says so) when .deps/prefix already holds the build KEY: its
+# stamp says so and its .pc file is there.
+prefix_holds() { # label version key stamp pc-file
+	[ "$(cat "$4" 2>/dev/null)" = "$3" ] && [ -f "$5" ] || return 1
+	say "$1: $2 present in .deps/prefix"
+}
+
+# Unpacks a cached build into .deps/prefix and stamps it. The cached tree was
+# built for another checkout's path: its .pc file gets this prefix.
+restore_cached_build() { # label version key tarball pc-file stamp
+	say "$1 $2: restoring cached build $3"
+	tar -xzf "$4" -C "$prefix"
+	sed -i "s|^prefix=.*|prefix=$prefix|" "$5"
+	echo "$3" >"$6"
+}
+
 install_wolfssl() {
-	local stamp="$prefix/.wolfssl-key" version key
-	# The version Debian 13 ships, so the cache key names exactly what is built.
-	version=$(cat "$cache_root/wolfssl-version" 2>/dev/null || true)
-	if [ -z "$version" ]; then
-		trixie_apt_update
-		version=$(trixie_apt_cache showsrc wolfssl 2>/dev/null | awk '/^Version:/ && !v {v=$2} END {print v}')
-		[ -n "$version" ] || die "wolfssl source package not found in Debian 13 lists"
-	fi
+	local stamp="$prefix/.wolfssl-key" pc="$prefix/lib/pkgconfig/wolfssl.pc" version key
+	trixie_source_version wolfssl
 	key=$(wolfssl_cache_key "$version")
-	if [ "$(cat "$stamp" 2>/dev/null)" = "$key" ] && [ -f "$prefix/lib/pkgconfig/wolfssl.pc" ]; then
-		say "wolfSSL: $version present in .deps/prefix"
-		return
-	fi
+	prefix_holds wolfSSL "$version" "$key" "$stamp" "$pc" && return
 	rm -rf "$prefix"
 	mkdir -p "$cache_root" "$prefix"
 	if [ -f "$cache_root/$key.tar.gz" ]; then
-		say "wolfSSL $version: restoring cached build $key"
-		tar -xzf "$cache_root/$key.tar.gz" -C "$prefix"
-		# The cached tree was built for another checkout's path.
-		sed -i "s|^prefix=.*|prefix=$prefix|" "$prefix/lib/pkgconfig/wolfssl.pc"
-		echo "$key" >"$stamp"
+		restore_cached_build wolfSSL "$version" "$key" "$cache_root/$key.tar.gz" "$pc" "$stamp"
 		return
 	fi
 	trixie_apt_update
@@ -250,24 +264,13 @@ hiredis_cache_key() {
 }
 
 install_hiredis() {
-	local stamp="$prefix/.hiredis-key" version key
-	version=$(cat "$cache_root/hiredis-version" 2>/dev/null || true)
-	if [ -z "$version" ]; then
-		trixie_apt_update
-		version=$(trixie_apt_cache showsrc hiredis 2>/dev/null | awk '/^Version:/ && !v {v=$2} END {print v}')
-		[ -n "$version" ] || die "hiredis source package not found in Debian 13 lists"
-	fi
+	local stamp="$prefix/.hiredis-key" pc="$prefix/lib/pkgconfig/hiredis.pc" version key
+	trixie_source_version hiredis
 	key=$(hiredis_cache_key "$version")
-	if [ "$(cat "$stamp" 2>/dev/null)" = "$key" ] && [ -f "$prefix/lib/pkgconfig/hiredis.pc" ]; then
-		say "hiredis: $version present in .deps/prefix"
-		return
-	fi
+	prefix_holds hiredis "$version" "$key" "$stamp" "$pc" && return
 	mkdir -p "$cache_root" "$prefix"
 	if [ -f "$cache_root/hiredis-$key.tar.gz" ]; then
-		say "hiredis $version: restoring cached build $key"
-		tar -xzf "$cache_root/hiredis-$key.tar.gz" -C "$prefix"
-		sed -i "s|^prefix=.*|prefix=$prefix|" "$prefix/lib/pkgconfig/hiredis.pc"
-		echo "$key" >"$stamp"
+		restore_cached_build hiredis "$version" "$key" "$cache_root/hiredis-$key.tar.gz" "$pc" "$stamp"
 		return
 	fi
 	trixie_apt_update
