@@ -40,6 +40,19 @@ make_redis_certs() {
 		chmod 644 "$d"/*.key
 }
 
+# Node b, started again with the options OPTS (JSON), must not reach Redis
+# and must say why once: its "TLS handshake failed" line matches PATTERN.
+# Prints that line after LABEL. Node b is left stopped.
+node_b_tls_refused() { # opts pattern label
+	node2_stop || return 1
+	NODE2_WAIT=10 NODE2_OPTS="$1" node2_start b &&
+		fail "node b connected to redis despite $3" && return 1
+	wait_for 30 grep -q -- "$2" "$RUN/node-b.log" ||
+		fail "no clear line for $3: $(grep cluster "$RUN/node-b.log" | tail -n 2)" || return 1
+	[ "$(grep -c "TLS handshake failed" "$RUN/node-b.log")" = 1 ] || fail "the refusal ($3) is logged more than once" || return 1
+	echo "   $3: $(grep -m1 "TLS handshake failed" "$RUN/node-b.log" | sed 's/.*cluster: //')"
+}
+
 redis_tls_start() {
 	local d=$RUN/redis-tls
 	redis_start --tls-port "$REDIS_TLS_PORT" --tls-cert-file "$d/server.pem" --tls-key-file "$d/server.key" \
@@ -136,25 +149,16 @@ cluster_redis_tls() {
 	wait_for 30 session_keys_are 0 || fail "the record outlived the logout on node b" || return 1
 
 	# A CA that did not sign Redis's certificate: refused, one clear line.
-	node2_stop || return 1
-	NODE2_WAIT=10 NODE2_OPTS="{\"cluster-redis-tls-ca\": \"$RUN/redis-tls/other-ca.pem\"}" node2_start b &&
-		fail "node b connected with a CA that did not sign redis's certificate" && return 1
-	wait_for 30 grep -q "cluster: redis at 127.0.0.1:$REDIS_TLS_PORT (TLS) unavailable: TLS handshake failed" "$RUN/node-b.log" ||
-		fail "no clear line for the untrusted certificate: $(grep cluster "$RUN/node-b.log" | tail -n 2)" || return 1
-	echo "   wrong CA: $(grep -m1 "TLS handshake failed" "$RUN/node-b.log" | sed 's/.*cluster: //')"
-	[ "$(grep -c "TLS handshake failed" "$RUN/node-b.log")" = 1 ] || fail "the refusal is logged more than once" || return 1
+	node_b_tls_refused "{\"cluster-redis-tls-ca\": \"$RUN/redis-tls/other-ca.pem\"}" \
+		"cluster: redis at 127.0.0.1:$REDIS_TLS_PORT (TLS) unavailable: TLS handshake failed" "wrong CA" || return 1
 	local out
 	out=$(in_ns "$NS_CLI" timeout 30 openconnect --authenticate --non-inter --passwd-on-stdin -u alice \
 		--servercert "$PIN" "https://$SRV_ADDR:8443/" <<<secret1 2>&1)
 	grep -q "^COOKIE=" <<<"$out" || fail "node b without redis refused a password login: $(tail -n 2 <<<"$out")" || return 1
 
 	# The right CA, but another name than the certificate's.
-	node2_stop || return 1
-	NODE2_WAIT=10 NODE2_OPTS='{"cluster-redis-tls-name": "other.wg.test"}' node2_start b &&
-		fail "node b connected to a certificate of another name" && return 1
-	wait_for 30 grep -q "cluster: redis at .* (TLS) unavailable: TLS handshake failed" "$RUN/node-b.log" ||
-		fail "no clear line for the name mismatch: $(grep cluster "$RUN/node-b.log" | tail -n 2)" || return 1
-	echo "   wrong name: $(grep -m1 "TLS handshake failed" "$RUN/node-b.log" | sed 's/.*cluster: //')"
+	node_b_tls_refused '{"cluster-redis-tls-name": "other.wg.test"}' \
+		"cluster: redis at .* (TLS) unavailable: TLS handshake failed" "wrong name" || return 1
 	# Node a stayed connected all along.
 	grep -q "cluster: redis at .* unavailable" "$RUN/server.log" && fail "node a lost redis: $(grep -m1 unavailable "$RUN/server.log")" && return 1
 	return 0
