@@ -86,6 +86,15 @@ static void stop_redis(void)
 
 TestSuite(cluster_lease, .init = start_redis, .fini = stop_redis, .timeout = 120);
 
+/* A command's integer answer, or -1 for any other answer. */
+static long long eval_int(redisContext *c, int argc, const char **argv)
+{
+	redisReply *r = redisCommandArgv(c, argc, argv, NULL);
+	long long v = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+	freeReplyObject(r);
+	return v;
+}
+
 /* EVAL of the claim script over keys; the integer answer, or -1. */
 static long long claim(redisContext *c, const char *hash, const char *ttl, int nkeys, const char **keys)
 {
@@ -95,10 +104,7 @@ static long long claim(redisContext *c, const char *hash, const char *ttl, int n
 		argv[argc++] = keys[i];
 	argv[argc++] = hash;
 	argv[argc++] = ttl;
-	redisReply *r = redisCommandArgv(c, argc, argv, NULL);
-	long long v = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
-	freeReplyObject(r);
-	return v;
+	return eval_int(c, argc, argv);
 }
 
 static bool key_is(redisContext *c, const char *key, const char *want)
@@ -114,10 +120,7 @@ static bool key_is(redisContext *c, const char *key, const char *want)
 static long long count_failure(redisContext *c, const char *key, const char *window)
 {
 	const char *argv[5] = {"EVAL", wg_cluster_failure_script, "1", key, window};
-	redisReply *r = redisCommandArgv(c, 5, argv, NULL);
-	long long v = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
-	freeReplyObject(r);
-	return v;
+	return eval_int(c, 5, argv);
 }
 
 static long long ttl_of(redisContext *c, const char *key)
@@ -225,10 +228,7 @@ static long long end_session(redisContext *c, const char *record, const char *le
 			     const char *hash)
 {
 	const char *argv[7] = {"EVAL", wg_cluster_end_script, "2", record, lease, node, hash};
-	redisReply *r = redisCommandArgv(c, 7, argv, NULL);
-	long long v = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
-	freeReplyObject(r);
-	return v;
+	return eval_int(c, 7, argv);
 }
 
 Test(cluster_lease, end_deletes_only_what_is_still_the_sessions)
