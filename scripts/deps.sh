@@ -218,6 +218,16 @@ restore_cached_build() { # label version key tarball pc-file stamp
 	echo "$3" >"$6"
 }
 
+# Debian 13's source package PACKAGE=VERSION, downloaded into DIR and
+# unpacked as DIR/tree.
+trixie_source_tree() { # label package version dir
+	trixie_apt_update
+	say "$1 $3: downloading Debian 13's source package"
+	(cd "$4" && trixie_apt source --download-only "$2=$3" >/dev/null) \
+		|| die "could not download $2 $3 source from Debian 13"
+	(cd "$4" && dpkg-source --no-check -x ./*.dsc tree >/dev/null) || die "dpkg-source -x failed for $2"
+}
+
 install_wolfssl() {
 	local stamp="$prefix/.wolfssl-key" pc="$prefix/lib/pkgconfig/wolfssl.pc" version key
 	trixie_source_version wolfssl
@@ -229,13 +239,9 @@ install_wolfssl() {
 		restore_cached_build wolfSSL "$version" "$key" "$cache_root/$key.tar.gz" "$pc" "$stamp"
 		return
 	fi
-	trixie_apt_update
 	local src="$deps/wolfssl-src"
 	rm -rf "$src" && mkdir -p "$src"
-	say "wolfSSL $version: downloading Debian 13's source package"
-	(cd "$src" && trixie_apt source --download-only "wolfssl=$version" >/dev/null) \
-		|| die "could not download wolfssl $version source from Debian 13"
-	(cd "$src" && dpkg-source --no-check -x ./*.dsc tree >/dev/null) || die "dpkg-source -x failed for wolfssl"
+	trixie_source_tree wolfSSL wolfssl "$version" "$src"
 	apply_wolfssl_patches "$src/tree"
 	say "wolfSSL $version: configuring and building (a few minutes, once)"
 	(
@@ -273,13 +279,9 @@ install_hiredis() {
 		restore_cached_build hiredis "$version" "$key" "$cache_root/hiredis-$key.tar.gz" "$pc" "$stamp"
 		return
 	fi
-	trixie_apt_update
 	local src="$deps/hiredis-src" stage="$deps/hiredis-stage"
 	rm -rf "$src" "$stage" && mkdir -p "$src" "$stage"
-	say "hiredis $version: downloading Debian 13's source package"
-	(cd "$src" && trixie_apt source --download-only "hiredis=$version" >/dev/null) \
-		|| die "could not download hiredis $version source from Debian 13"
-	(cd "$src" && dpkg-source --no-check -x ./*.dsc tree >/dev/null) || die "dpkg-source -x failed for hiredis"
+	trixie_source_tree hiredis hiredis "$version" "$src"
 	say "hiredis $version: building (static, no USE_SSL)"
 	(
 		cd "$src/tree"
