@@ -6,7 +6,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,15 +18,17 @@
 #include "workers/steer.h"
 
 /* The addresses of a lease as bytes (IPv6 without a "/len"); false when
- * there is none of that family. */
-static bool lease_addr4(const struct wg_tunnel_config *tc, uint8_t out[4])
+ * there is none of that family. They take the text, not the configuration:
+ * a routing plugin's wg_tunnel_config and a session's wg_session_tc both
+ * carry it. */
+static bool lease_addr4(const char *addr4, uint8_t out[4])
 {
-	return tc->addr4[0] && inet_pton(AF_INET, tc->addr4, out) == 1;
+	return addr4[0] && inet_pton(AF_INET, addr4, out) == 1;
 }
 
-static bool lease_addr6(const struct wg_tunnel_config *tc, uint8_t out[16])
+static bool lease_addr6(const char *addr6, uint8_t out[16])
 {
-	return tc->addr6[0] && wg_addr_parse6(tc->addr6, out) == 0;
+	return addr6[0] && wg_addr_parse6(addr6, out) == 0;
 }
 
 static struct wg_session *holder_of(struct wg_server *srv, const struct wg_tunnel_config *tc,
@@ -36,9 +37,9 @@ static struct wg_session *holder_of(struct wg_server *srv, const struct wg_tunne
 	struct wg_session *h = NULL;
 	uint8_t a4[4], a6[16];
 
-	if (lease_addr4(tc, a4))
+	if (lease_addr4(tc->addr4, a4))
 		h = wg_hashmap_get(srv->by_addr4, a4);
-	if (!h && lease_addr6(tc, a6))
+	if (!h && lease_addr6(tc->addr6, a6))
 		h = wg_hashmap_get(srv->by_addr6, a6);
 	return h == self ? NULL : h;
 }
@@ -50,7 +51,7 @@ static int claim_across_workers(struct wg_server *srv, const struct wg_tunnel_co
 {
 	const struct wg_worker *w = &srv->worker;
 	uint8_t a4[4], a6[16];
-	bool has4 = lease_addr4(tc, a4), has6 = lease_addr6(tc, a6);
+	bool has4 = lease_addr4(tc->addr4, a4), has6 = lease_addr6(tc->addr6, a6);
 	int rc = 0;
 
 	if (w->count < 2)
@@ -69,9 +70,9 @@ static void release_across_workers(struct wg_server *srv, const struct wg_tunnel
 
 	if (w->count < 2)
 		return;
-	if (lease_addr4(tc, a4))
+	if (lease_addr4(tc->addr4, a4))
 		wg_steer_release(w->steer, a4, 4, w->index);
-	if (lease_addr6(tc, a6))
+	if (lease_addr6(tc->addr6, a6))
 		wg_steer_release(w->steer, a6, 16, w->index);
 }
 
@@ -85,20 +86,16 @@ void wg_session_steer_take(struct wg_session *s)
 {
 	const struct wg_worker *w = &s->srv->worker;
 	uint8_t a4[4], a6[16];
-	struct wg_tunnel_config tc;
 	int rc = 0;
 
 	if (w->count < 2)
 		return;
-	memset(&tc, 0, sizeof(tc));
-	snprintf(tc.addr4, sizeof(tc.addr4), "%s", s->tc.addr4);
-	snprintf(tc.addr6, sizeof(tc.addr6), "%s", s->tc.addr6);
-	if (lease_addr4(&tc, a4))
+	if (lease_addr4(s->tc.addr4, a4))
 		rc = wg_steer_take(w->steer, a4, 4, w->index);
-	if (rc == 0 && lease_addr6(&tc, a6))
+	if (rc == 0 && lease_addr6(s->tc.addr6, a6))
 		rc = wg_steer_take(w->steer, a6, 16, w->index);
 	if (rc < 0)
-		wg_log(s, WG_LOG_ERROR, "cannot steer %s to worker %u: %s", tc.addr4, w->index, strerror(-rc));
+		wg_log(s, WG_LOG_ERROR, "cannot steer %s to worker %u: %s", s->tc.addr4, w->index, strerror(-rc));
 	s->steer_taken = true; /* released at the end, if still this worker's */
 }
 
