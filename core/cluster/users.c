@@ -5,8 +5,9 @@
  * counts, summed by one Lua script, into a local table that the login's
  * limit check reads without waiting. Each worker of a node is a member of
  * its own (member.h), with its own hash; the sum leaves out the members of
- * this node, whose sessions the shared local table already counts. Two logins of one user on two nodes
- * within those 2 s can therefore both pass (docs/cluster.md). */
+ * this node, whose sessions the shared local table already counts. Two
+ * logins of one user on two nodes within those 2 s can therefore both pass
+ * (docs/cluster.md). */
 #include <hiredis/hiredis.h>
 #include <stdio.h>
 #include <stdlib.h>
