@@ -202,11 +202,9 @@ static json_t *hosts_of(json_t *nodes)
 	json_array_foreach(nodes, i, n)
 	{
 		const char *member = json_string_value(json_object_get(n, "node"));
-		size_t nl = wg_cluster_member_node_len(member);
-		if (nl == strlen(member))
-			continue;
 		char host[64];
-		snprintf(host, sizeof(host), "%.*s", (int)nl, member);
+		if (wg_cluster_member_workers_node(member, host, sizeof(host)) < 0 || !host[0])
+			continue; /* a node of one worker */
 		json_t *h = json_object_get(sums, host);
 		if (!h) {
 			h = json_pack("{s:s, s:I, s:I}", "host", host, "sessions", (json_int_t)0, "workers", (json_int_t)0);
